@@ -1,0 +1,2 @@
+/** The `lifeline` command line. */
+console.log('lifeline __LIFELINE_VERSION__');

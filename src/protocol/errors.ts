@@ -1,0 +1,94 @@
+/**
+ * Every error lifeline raises carries a stable string `code` (listed in
+ * docs/errors.md) and, where the wire has one, the close code it maps to.
+ * Peer violations become `ProtocolError`s that the core reports and closes on;
+ * they are never thrown to the transport. Misuse of the API throws at once
+ * with the built-in TypeError/RangeError/SyntaxError (as browsers do) or a
+ * `LifelineError` with a code.
+ *
+ * This module owns the code table. It imports nothing.
+ */
+export const ErrorCodes = {
+  // Framing, RFC 6455 §5.2 — close 1002 unless noted.
+  RSV_NOT_NEGOTIATED: 'WS_ERR_UNEXPECTED_RSV',
+  INVALID_OPCODE: 'WS_ERR_INVALID_OPCODE',
+  MASKED_FRAME: 'WS_ERR_UNEXPECTED_MASK',
+  CONTROL_TOO_LONG: 'WS_ERR_CONTROL_PAYLOAD_TOO_LONG',
+  CONTROL_FRAGMENTED: 'WS_ERR_FRAGMENTED_CONTROL',
+  UNEXPECTED_CONTINUATION: 'WS_ERR_UNEXPECTED_CONTINUATION',
+  EXPECTED_CONTINUATION: 'WS_ERR_EXPECTED_CONTINUATION',
+  INVALID_LENGTH: 'WS_ERR_INVALID_LENGTH',
+  // Close frames, RFC 6455 §5.5.1 / §7.4.
+  INVALID_CLOSE_CODE: 'WS_ERR_INVALID_CLOSE_CODE',
+  INVALID_CLOSE_PAYLOAD: 'WS_ERR_INVALID_CLOSE_PAYLOAD',
+  // Data — close 1007.
+  INVALID_UTF8: 'WS_ERR_INVALID_UTF8',
+  // Limits — close 1009.
+  MESSAGE_TOO_BIG: 'WS_ERR_MESSAGE_TOO_BIG',
+  FRAME_TOO_BIG: 'WS_ERR_FRAME_TOO_BIG',
+  // Extensions (RFC 7692) — close 1002 / 1007 / 1009 / 1010.
+  INFLATE_FAILED: 'WS_ERR_INFLATE_FAILED',
+  // Connection-level.
+  UNEXPECTED_EOF: 'WS_ERR_UNEXPECTED_EOF',
+  CLOSE_TIMEOUT: 'WS_ERR_CLOSE_TIMEOUT',
+  // Opening handshake, RFC 6455 §4.1 / §4.2.2.
+  HANDSHAKE_STATUS: 'WS_ERR_HANDSHAKE_STATUS',
+  HANDSHAKE_UPGRADE: 'WS_ERR_HANDSHAKE_UPGRADE',
+  HANDSHAKE_CONNECTION: 'WS_ERR_HANDSHAKE_CONNECTION',
+  HANDSHAKE_ACCEPT: 'WS_ERR_HANDSHAKE_ACCEPT',
+  HANDSHAKE_PROTOCOL: 'WS_ERR_HANDSHAKE_PROTOCOL',
+  HANDSHAKE_EXTENSION: 'WS_ERR_HANDSHAKE_EXTENSION',
+  HANDSHAKE_MALFORMED: 'WS_ERR_HANDSHAKE_MALFORMED',
+  HANDSHAKE_TOO_LARGE: 'WS_ERR_HANDSHAKE_TOO_LARGE',
+  HANDSHAKE_TIMEOUT: 'WS_ERR_HANDSHAKE_TIMEOUT',
+  HANDSHAKE_EOF: 'WS_ERR_HANDSHAKE_EOF',
+  // Caller errors that are not plain TypeErrors.
+  INVALID_URL: 'WS_ERR_INVALID_URL',
+  INVALID_HEADER: 'WS_ERR_INVALID_HEADER',
+  INVALID_STATE: 'WS_ERR_INVALID_STATE',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Base class: a stable `code`, and the close code that goes on the wire where one applies. */
+export class LifelineError extends Error {
+  override name = 'LifelineError';
+  readonly code: string;
+  readonly closeCode: number | undefined;
+  constructor(code: string, message: string, closeCode?: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.closeCode = closeCode;
+  }
+}
+
+/** A violation by the peer; the core has queued a close with `closeCode`. */
+export class ProtocolError extends LifelineError {
+  override name = 'ProtocolError';
+  declare readonly closeCode: number;
+  constructor(code: ErrorCode, message: string, closeCode: number) {
+    super(code, message, closeCode);
+  }
+}
+
+/** The opening handshake failed. For a non-101 answer, `status`, `headers` and a bounded `body` slice say why. */
+export class HandshakeError extends LifelineError {
+  override name = 'HandshakeError';
+  readonly status: number | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array | undefined;
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details: { status?: number; headers?: Record<string, string>; body?: Uint8Array } = {},
+  ) {
+    super(code, message);
+    this.status = details.status;
+    this.headers = details.headers ?? {};
+    this.body = details.body;
+  }
+  /** The body slice as text (lossy), for messages and logs. */
+  get bodyText(): string {
+    return this.body ? new TextDecoder().decode(this.body) : '';
+  }
+}

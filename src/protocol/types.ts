@@ -1,0 +1,117 @@
+/**
+ * The shapes the sans-I/O core exchanges with its transports and extensions.
+ * Types only. The core (protocol.ts) implements `ProtocolCore`; a transport
+ * implements `ProtocolSink`; permessage-deflate implements `ExtensionFactory`.
+ */
+import type { ProtocolError } from './errors.js';
+
+/** Fills `buf` with cryptographically secure random bytes. */
+export type RandomSource = (buf: Uint8Array) => void;
+
+export const Opcode = {
+  CONTINUATION: 0x0,
+  TEXT: 0x1,
+  BINARY: 0x2,
+  CLOSE: 0x8,
+  PING: 0x9,
+  PONG: 0xa,
+} as const;
+export type Opcode = (typeof Opcode)[keyof typeof Opcode];
+
+/** One frame as seen by the trace hook (both directions). */
+export interface FrameTrace {
+  direction: 'in' | 'out';
+  opcode: number;
+  fin: boolean;
+  rsv1: boolean;
+  rsv2: boolean;
+  rsv3: boolean;
+  masked: boolean;
+  /** Payload length on the wire. */
+  length: number;
+  /** True when this frame belongs to a message an extension compressed. */
+  compressed: boolean;
+}
+
+/** Where the core delivers what it decoded, and the bytes it wants written. */
+export interface ProtocolSink {
+  /** Bytes to put on the wire, in order. The core never reuses a buffer it passed here. */
+  write(bytes: Uint8Array): void;
+  /**
+   * A complete data message. Text has already been validated as UTF-8 (the
+   * transport decodes it). `data` may be a view into a received chunk; copy
+   * it to keep it beyond the call.
+   */
+  message(data: Uint8Array, binary: boolean): void;
+  /** A ping arrived; the core has already queued the pong. */
+  ping?(payload: Uint8Array): void;
+  pong?(payload: Uint8Array): void;
+  /**
+   * The peer's close frame arrived (code 1005 when it carried none). If we had
+   * not sent a close yet, the core has queued the echo. The transport should
+   * now wait for the server to close TCP (RFC 6455 §7.1.1), bounded by its timer.
+   */
+  close(code: number, reason: string): void;
+  /**
+   * The peer violated the protocol. The core has queued a close frame with
+   * `error.closeCode` and now discards input. The transport arms its close timer.
+   */
+  error(error: ProtocolError): void;
+  /** Optional trace hook; the core calls it only when present. */
+  trace?(frame: FrameTrace): void;
+}
+
+export interface ProtocolOptions {
+  /** Largest message accepted, after decompression (bytes). Default 100 MiB. Over it: close 1009. */
+  maxPayload?: number;
+  /** Largest single frame accepted (bytes). Default: `maxPayload`. Over it: close 1009. */
+  maxFrameSize?: number;
+  /** Mask keys come from here (pooled). Default: `globalThis.crypto.getRandomValues`. */
+  random?: RandomSource;
+  /** Extensions agreed in the handshake, in the order of the response header. */
+  extensions?: readonly Extension[];
+}
+
+export type ProtocolState = 'open' | 'closing' | 'closed';
+
+/**
+ * One agreed extension, applied to whole messages (RFC 6455 §9). The core
+ * hands it the payload of a message whose first frame had the extension's
+ * RSV bit, and asks it to encode outgoing data messages.
+ */
+export interface Extension {
+  readonly name: string;
+  /** RSV bits this extension owns on the first frame of a message: 0x40 = RSV1. */
+  readonly rsvMask: number;
+  /**
+   * Decode one received message (the concatenated payload of its frames).
+   * Must throw a `ProtocolError` (1009 past `maxLength`, 1007/1002 for bad data)
+   * rather than allocate beyond `maxLength`.
+   */
+  decode(payload: Uint8Array, maxLength: number): Uint8Array;
+  /**
+   * Encode one outgoing message, or return `null` to send it as is (RSV bit
+   * clear). `compress` is the caller's per-send preference (undefined = default).
+   */
+  encode(payload: Uint8Array, compress: boolean | undefined): Uint8Array | null;
+  /** Release buffers; called when the connection ends. */
+  dispose(): void;
+}
+
+/** One extension offer in `Sec-WebSocket-Extensions`: name and parameters (value `true` when bare). */
+export interface ExtensionParams {
+  name: string;
+  params: Record<string, string | true>;
+}
+
+/**
+ * Negotiates one extension: builds our offer, then checks the server's answer
+ * and builds the `Extension`. `accept` throws a `HandshakeError`
+ * (WS_ERR_HANDSHAKE_EXTENSION) for anything we did not offer or cannot honour.
+ */
+export interface ExtensionFactory {
+  readonly name: string;
+  /** The offer(s) as header value elements, e.g. `permessage-deflate; client_max_window_bits`. */
+  offer(): string;
+  accept(response: ExtensionParams): Extension;
+}
