@@ -1,0 +1,66 @@
+/**
+ * Enforces the import direction: protocol <- transports <- client <- entries.
+ * The protocol core imports nothing but itself and fflate; the browser side
+ * (client, browser transport, browser entry) never reaches node:*, fflate or
+ * the frame layer, so bundlers cannot pull them into a page.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, dirname, relative, resolve, sep } from 'node:path';
+
+const root = resolve(import.meta.dirname, '../../..');
+const src = join(root, 'src');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** Every import/export-from specifier of a file, resolved to a src-relative path for local ones. */
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => (m[1] ?? m[2])!);
+  return specs.map((s) => (s.startsWith('.') ? relative(src, resolve(dirname(file), s)).split(sep).join('/').replace(/\.js$/, '.ts') : s));
+}
+
+const rel = (f: string) => relative(src, f).split(sep).join('/');
+const all = files(src).map((f) => ({ file: rel(f), deps: imports(f) }));
+
+function check(prefixOrFile: (f: string) => boolean, allowed: (dep: string) => boolean, what: string) {
+  const bad = all.filter((m) => prefixOrFile(m.file)).flatMap((m) => m.deps.filter((d) => !allowed(d)).map((d) => `${m.file} -> ${d}`));
+  assert.deepEqual(bad, [], what);
+}
+
+describe('layers', () => {
+  it('finds the source tree', () => {
+    assert.ok(all.length > 3);
+  });
+
+  it('protocol core imports only itself and fflate', () => {
+    check((f) => f.startsWith('protocol/'), (d) => d.startsWith('protocol/') || d === 'fflate', 'protocol must stay sans-I/O');
+  });
+
+  it('client imports no concrete transport, no node:*, no fflate, no frame layer', () => {
+    check(
+      (f) => f.startsWith('client/'),
+      (d) => d.startsWith('client/') || d === 'transport/types.ts' || d === 'protocol/errors.ts' || d === 'mitt',
+      'client reaches transports only through transport/types.ts',
+    );
+  });
+
+  it('browser transport and browser entry stay browser-safe', () => {
+    check((f) => f === 'transport/browser.ts', (d) => d === 'transport/types.ts' || d === 'protocol/errors.ts', 'browser transport');
+    check(
+      (f) => f === 'index.ts',
+      (d) => d.startsWith('client/') || d === 'transport/browser.ts' || d === 'transport/types.ts' || d === 'protocol/errors.ts',
+      'browser entry',
+    );
+  });
+
+  it('transports never import the client or entries', () => {
+    check((f) => f.startsWith('transport/'), (d) => !d.startsWith('client/') && d !== 'index.ts' && d !== 'node.ts' && !d.startsWith('cli/'), 'transport layer');
+  });
+});
