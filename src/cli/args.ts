@@ -1,0 +1,308 @@
+/**
+ * Command-line parsing for `lifeline`: turns argv into one typed, validated
+ * command object, or throws a `UsageError` (exit 2) naming the bad flag.
+ * Uses `node:util` `parseArgs` (strict), no parsing dependency.
+ *
+ * Owns: flag tables, value validation, defaults. Imports node:util, node:fs
+ * (to read `--ca` files up front, so a typo is a usage error, not a TLS one)
+ * and ./exit.js. Must not open sockets.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { UsageError } from './exit.js';
+
+/** Flags shared by `connect` and `probe`: how to open the connection. */
+export interface ConnectionArgs {
+  /** Normalised target (`ws:` or `wss:`). */
+  url: string;
+  protocols: string[];
+  headers: Record<string, string>;
+  origin: string | undefined;
+  /** Offer permessage-deflate (default true). */
+  deflate: boolean;
+  /** PEM text of the `--ca` files, concatenated. */
+  ca: string[] | undefined;
+  caFiles: string[];
+  insecure: boolean;
+  proxy: string | undefined;
+  /** Opening-handshake timeout in ms (`--timeout`, default 10 s). */
+  timeoutMs: number;
+  json: boolean;
+  trace: boolean;
+}
+
+export interface ConnectArgs extends ConnectionArgs {
+  command: 'connect';
+  binary: boolean;
+  showControl: boolean;
+  pingIntervalMs: number | undefined;
+  reconnect: boolean;
+  execute: string[];
+  /** How long to wait for replies after the last send once input has ended (ms). */
+  waitMs: number;
+}
+
+export interface ProbeArgs extends ConnectionArgs {
+  command: 'probe';
+  count: number;
+  size: number;
+  echo: boolean;
+}
+
+export interface AutobahnArgs {
+  command: 'autobahn';
+  url: string;
+  json: boolean;
+  agent: string;
+  cases: string[] | undefined;
+}
+
+export type Command =
+  | ConnectArgs
+  | ProbeArgs
+  | AutobahnArgs
+  | { command: 'help'; topic: string | undefined }
+  | { command: 'version' };
+
+export const COMMANDS = ['connect', 'probe', 'autobahn'] as const;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const connectionOptions = {
+  protocol: { type: 'string', short: 'p', multiple: true },
+  header: { type: 'string', short: 'H', multiple: true },
+  origin: { type: 'string', short: 'o' },
+  deflate: { type: 'boolean' },
+  'no-deflate': { type: 'boolean' },
+  ca: { type: 'string', multiple: true },
+  insecure: { type: 'boolean', short: 'k' },
+  proxy: { type: 'string' },
+  timeout: { type: 'string', short: 't' },
+  json: { type: 'boolean' },
+  trace: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
+const connectOptions = {
+  ...connectionOptions,
+  binary: { type: 'boolean', short: 'b' },
+  'show-control': { type: 'boolean', short: 'c' },
+  ping: { type: 'string' },
+  reconnect: { type: 'boolean', short: 'r' },
+  execute: { type: 'string', short: 'x', multiple: true },
+  wait: { type: 'string', short: 'w' },
+} as const satisfies Options;
+
+const probeOptions = {
+  ...connectionOptions,
+  count: { type: 'string', short: 'n' },
+  size: { type: 'string', short: 's' },
+  echo: { type: 'boolean', short: 'e' },
+} as const satisfies Options;
+
+const autobahnOptions = {
+  json: { type: 'boolean' },
+  agent: { type: 'string' },
+  cases: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
+/** Parses `process.argv.slice(2)`. Throws `UsageError` on anything malformed. */
+export function parseCommandLine(argv: readonly string[]): Command {
+  const first = argv[0];
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    const topic = first === 'help' ? argv[1] : undefined;
+    if (topic !== undefined && !(COMMANDS as readonly string[]).includes(topic)) throw new UsageError(`unknown command '${topic}'`);
+    return { command: 'help', topic };
+  }
+  if (first === '--version' || first === '-V' || first === 'version') return { command: 'version' };
+  if (first.startsWith('-')) throw new UsageError(`expected a command before '${first}' (connect, probe or autobahn)`);
+  const rest = argv.slice(1);
+  switch (first) {
+    case 'connect':
+      return parseConnect(rest);
+    case 'probe':
+      return parseProbe(rest);
+    case 'autobahn':
+      return parseAutobahn(rest);
+    default:
+      throw new UsageError(`unknown command '${first}' (expected connect, probe or autobahn)`);
+  }
+}
+
+function run<O extends Options>(command: string, args: readonly string[], options: O) {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true, tokens: true });
+  } catch (err) {
+    // parseArgs' messages are good ("Unknown option '--foo'"); drop its advice about '--' for flags.
+    const msg = (err as Error).message.replace(/\. To specify a positional argument starting with a '-'.*$/s, '');
+    throw new UsageError(msg, command);
+  }
+}
+
+type Parsed = ReturnType<typeof run>;
+
+function oneUrl(command: string, positionals: string[]): string {
+  if (positionals.length === 0) throw new UsageError(`missing <url>`, command);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (one <url> only)`, command);
+  return normaliseUrl(positionals[0]!, command);
+}
+
+/**
+ * Accepts `ws:`/`wss:` URLs, maps `http:`/`https:` to them (same server,
+ * RFC 6455 §3), and treats a bare `host:port/path` as `ws://`.
+ */
+export function normaliseUrl(input: string, command?: string): string {
+  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? input : `ws://${input}`;
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    throw new UsageError(`'${input}' is not a valid URL`, command);
+  }
+  if (u.protocol === 'http:') u.protocol = 'ws:';
+  else if (u.protocol === 'https:') u.protocol = 'wss:';
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new UsageError(`'${input}': the scheme must be ws:// or wss:// (or http(s)://)`, command);
+  if (u.hash) throw new UsageError(`'${input}': a WebSocket URL cannot have a #fragment (RFC 6455 §3)`, command);
+  return u.href;
+}
+
+/** A non-negative number of seconds, returned in ms. */
+function seconds(command: string, flag: string, value: string | undefined, fallback: number | undefined, { positive = false } = {}): number | undefined {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || (positive && n === 0)) {
+    throw new UsageError(`--${flag} expects ${positive ? 'a positive' : 'a non-negative'} number of seconds, got '${value}'`, command);
+  }
+  return Math.round(n * 1000);
+}
+
+function integer(command: string, flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new UsageError(`--${flag} expects an integer from ${min} to ${max}, got '${value}'`, command);
+  return n;
+}
+
+/** HTTP token (RFC 7230 §3.2.6): what a header name may contain. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function parseHeaders(command: string, list: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list ?? []) {
+    const i = item.indexOf(':');
+    const name = i < 0 ? '' : item.slice(0, i).trim();
+    const value = i < 0 ? '' : item.slice(i + 1).trim();
+    if (!TOKEN.test(name)) throw new UsageError(`--header expects 'name: value', got '${item}'`, command);
+    if (/[\r\n\0]/.test(value)) throw new UsageError(`--header '${name}': the value cannot contain CR, LF or NUL`, command);
+    const lower = name.toLowerCase();
+    // A repeated header is joined with ", " as HTTP allows (RFC 7230 §3.2.2).
+    const prev = Object.keys(out).find((k) => k.toLowerCase() === lower);
+    if (prev !== undefined) out[prev] = `${out[prev]}, ${value}`;
+    else out[name] = value;
+  }
+  return out;
+}
+
+/** `--deflate` / `--no-deflate`: the last one given wins; default on. */
+function deflateFlag(parsed: Parsed): boolean {
+  let on = true;
+  for (const t of parsed.tokens ?? []) {
+    if (t.kind !== 'option') continue;
+    if (t.name === 'deflate') on = true;
+    else if (t.name === 'no-deflate') on = false;
+  }
+  return on;
+}
+
+function readCa(command: string, files: string[] | undefined): string[] | undefined {
+  if (!files || files.length === 0) return undefined;
+  return files.map((f) => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read --ca file '${f}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, command);
+    }
+  });
+}
+
+function connection(command: 'connect' | 'probe', parsed: Parsed): ConnectionArgs {
+  const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  const url = oneUrl(command, parsed.positionals);
+  const protocols = (v['protocol'] as string[] | undefined) ?? [];
+  for (const p of protocols) {
+    // Sec-WebSocket-Protocol elements are tokens (RFC 6455 §4.1, item 10).
+    if (!TOKEN.test(p)) throw new UsageError(`--protocol '${p}' is not a valid subprotocol token`, command);
+  }
+  if (new Set(protocols).size !== protocols.length) throw new UsageError(`--protocol given twice with the same value`, command);
+  const proxy = v['proxy'] as string | undefined;
+  if (proxy !== undefined) {
+    try {
+      const p = new URL(/^[a-z]+:\/\//i.test(proxy) ? proxy : `http://${proxy}`);
+      if (p.protocol !== 'http:' && p.protocol !== 'https:') throw new Error();
+    } catch {
+      throw new UsageError(`--proxy expects an http://host:port URL, got '${proxy}'`, command);
+    }
+  }
+  const caFiles = (v['ca'] as string[] | undefined) ?? [];
+  return {
+    url,
+    protocols,
+    headers: parseHeaders(command, v['header'] as string[] | undefined),
+    origin: v['origin'] as string | undefined,
+    deflate: deflateFlag(parsed),
+    ca: readCa(command, caFiles),
+    caFiles,
+    insecure: v['insecure'] === true,
+    proxy,
+    timeoutMs: seconds(command, 'timeout', v['timeout'] as string | undefined, 10_000, { positive: true })!,
+    json: v['json'] === true,
+    trace: v['trace'] === true,
+  };
+}
+
+function parseConnect(args: readonly string[]): Command {
+  const parsed = run('connect', args, connectOptions);
+  const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  if (v['help']) return { command: 'help', topic: 'connect' };
+  const base = connection('connect', parsed);
+  return {
+    command: 'connect',
+    ...base,
+    binary: v['binary'] === true,
+    showControl: v['show-control'] === true,
+    pingIntervalMs: seconds('connect', 'ping', v['ping'] as string | undefined, undefined, { positive: true }),
+    reconnect: v['reconnect'] === true,
+    execute: (v['execute'] as string[] | undefined) ?? [],
+    waitMs: seconds('connect', 'wait', v['wait'] as string | undefined, 2000)!,
+  };
+}
+
+function parseProbe(args: readonly string[]): Command {
+  const parsed = run('probe', args, probeOptions);
+  const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  if (v['help']) return { command: 'help', topic: 'probe' };
+  const base = connection('probe', parsed);
+  return {
+    command: 'probe',
+    ...base,
+    count: integer('probe', 'count', v['count'] as string | undefined, 5, 1, 100_000),
+    size: integer('probe', 'size', v['size'] as string | undefined, 256, 0, 64 * 1024 * 1024),
+    echo: v['echo'] === true,
+  };
+}
+
+function parseAutobahn(args: readonly string[]): Command {
+  const parsed = run('autobahn', args, autobahnOptions);
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  if (v['help']) return { command: 'help', topic: 'autobahn' };
+  const url = oneUrl('autobahn', parsed.positionals);
+  const cases = v['cases'] as string | undefined;
+  return {
+    command: 'autobahn',
+    url,
+    json: v['json'] === true,
+    agent: (v['agent'] as string | undefined) ?? 'lifeline',
+    cases: cases === undefined ? undefined : cases.split(',').map((s) => s.trim()).filter(Boolean),
+  };
+}
