@@ -4,3 +4,4 @@
  */
 export * from './errors.js';
 export * from './types.js';
+export * from './permessage-deflate.js';

@@ -1,0 +1,392 @@
+/**
+ * The raw-DEFLATE codec behind permessage-deflate (RFC 7692 §7.2): one
+ * `MessageInflater` per connection for received messages and one
+ * `MessageDeflater` for sent ones, both synchronous and built on fflate's
+ * public API only (`inflateSync`, `Inflate`, `deflateSync`).
+ *
+ * This module owns buffers, windows and the byte-level tricks; it knows
+ * nothing about negotiation or frames. It imports fflate and errors.ts only
+ * (never node:*, so it also runs in browsers).
+ *
+ * Theory of operation, receive side (RFC 7692 §7.2.2):
+ * - A message is a run of DEFLATE blocks ending in a sync flush whose last
+ *   four bytes (00 00 FF FF) the sender removed. We append them back plus a
+ *   final empty stored block (01 00 00 FF FF) so the stream is terminated,
+ *   which lets `inflateSync` decode it in one call.
+ * - Context takeover: the sender's LZ77 window spans earlier messages, so the
+ *   last 32 KiB of our output is passed as fflate's `dictionary`. Output is
+ *   written straight into a reused buffer just after that history, so the
+ *   history needs no copying and fflate allocates nothing per message
+ *   (fflate guesses a large output size whenever it is not given `out`).
+ * - With `out` given, fflate never grows it: literal and match writes past
+ *   its end are dropped (the returned view is clamped) and stored-block copies
+ *   throw a RangeError. A result that fills `out` exactly is therefore treated
+ *   as "may be truncated": retry with a larger buffer, or fail with 1009 when
+ *   `out` already had room for `maxLength + 1` bytes.
+ * - Large inputs (which could expand up to ~1032x) and large outputs go
+ *   through fflate's streaming `Inflate`, fed in slices sized so that one
+ *   slice cannot expand past the remaining budget by more than ~1 MiB; the
+ *   size limit is checked after every slice (RFC 7692 §8.1 leaves the limit to
+ *   the implementation; RFC 6455 §10.4 asks for one).
+ *
+ * Send side (RFC 7692 §7.2.1): see `MessageDeflater`.
+ */
+import { Inflate, deflateSync, inflateSync } from 'fflate';
+import { ErrorCodes, ProtocolError } from './errors.js';
+
+/** The largest LZ77 window DEFLATE allows (RFC 1951 §2): 2^15 bytes. */
+export const WINDOW = 32768;
+
+/** 00 00 FF FF: the tail of a sync flush that senders strip (RFC 7692 §7.2.1), plus a final empty stored block. */
+const TRAILER = /* @__PURE__ */ Uint8Array.of(0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff);
+const TRAILER_LEN = 9;
+
+/** Payloads up to this size take the one-call route; worst case they expand to ~33 MiB of work, never memory. */
+const FAST_INPUT_MAX = 32 * 1024;
+/** Room for output after the history in the reused buffer, initially and at most. */
+const FAST_ROOM_MIN = 96 * 1024;
+const FAST_ROOM_MAX = 512 * 1024;
+/** Compact (move the last 32 KiB of history to the front) when less free room than this remains. */
+const COMPACT_BELOW = 32 * 1024;
+/** Streaming route: compressed bytes per push, at most / at least. DEFLATE expands at most ~1032:1. */
+const SLICE_MAX = 16 * 1024;
+const SLICE_MIN = 1024;
+const MAX_RATIO = 1032;
+
+function tooBig(maxLength: number): ProtocolError {
+  // RFC 6455 §7.4.1: 1009, message too big to process.
+  return new ProtocolError(
+    ErrorCodes.MESSAGE_TOO_BIG,
+    `Inflated message exceeds the ${maxLength}-byte limit`,
+    1009,
+  );
+}
+
+function inflateFailed(cause: unknown): ProtocolError {
+  // Corrupt compressed data is invalid message data: 1007, as ws does
+  // (RFC 6455 §7.4.1 "data within a message that was not consistent with the type").
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new ProtocolError(ErrorCodes.INFLATE_FAILED, `Invalid compressed data: ${why}`, 1007);
+}
+
+/** fflate reports bad data with an Error that carries a numeric `code`; anything else is ours. */
+function isFflateError(e: unknown): boolean {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'number';
+}
+
+/**
+ * Inflates received messages in order, keeping the sender's window unless
+ * `noContextTakeover` (the server agreed `server_no_context_takeover`).
+ */
+export class MessageInflater {
+  private readonly keep: boolean;
+  /** [0, end): output so far (its last WINDOW bytes are the window); [end, length): room for the next message. */
+  private buf: Uint8Array;
+  private end = 0;
+  /** Scratch for payload + TRAILER, reused. */
+  private input: Uint8Array;
+
+  constructor(noContextTakeover: boolean) {
+    this.keep = !noContextTakeover;
+    this.buf = new Uint8Array((this.keep ? WINDOW : 0) + FAST_ROOM_MIN);
+    this.input = new Uint8Array(1024);
+  }
+
+  /**
+   * Inflates one message payload (RSV1 was set on its first frame). Returns a
+   * fresh array the caller may keep. Throws a `ProtocolError`: 1009 past
+   * `maxLength` bytes of output, 1007 for data that is not valid DEFLATE.
+   */
+  decode(payload: Uint8Array, maxLength: number): Uint8Array {
+    if (payload.length <= FAST_INPUT_MAX) {
+      const r = this.decodeFast(payload, maxLength);
+      if (r) return r;
+    }
+    return this.decodeStreaming(payload, maxLength);
+  }
+
+  /** One `inflateSync` into the reused buffer; `null` when the output does not fit the largest buffer we keep. */
+  private decodeFast(payload: Uint8Array, maxLength: number): Uint8Array | null {
+    const n = payload.length;
+    if (this.input.length < n + TRAILER_LEN) this.input = new Uint8Array(Math.max(n + TRAILER_LEN, this.input.length * 2));
+    const input = this.input;
+    input.set(payload);
+    input.set(TRAILER, n);
+    const data = input.subarray(0, n + TRAILER_LEN);
+    const cap = maxLength + 1;
+    for (;;) {
+      if (!this.keep) this.end = 0;
+      else if (this.buf.length - this.end < COMPACT_BELOW) this.compact();
+      const start = this.end;
+      const room = Math.min(this.buf.length - start, cap);
+      const out = this.buf.subarray(start, start + room);
+      const dict = start > 0 ? this.buf.subarray(Math.max(0, start - WINDOW), start) : undefined;
+      let got: Uint8Array | undefined;
+      try {
+        got = inflateSync(data, dict ? { out, dictionary: dict } : { out });
+      } catch (e) {
+        // A stored block that does not fit `out` makes fflate's `set` throw a RangeError: treat as "full".
+        if (!(e instanceof RangeError) || isFflateError(e)) throw inflateFailed(e);
+      }
+      if (got && got.length < room) {
+        if (this.keep) this.end = start + got.length;
+        return got.slice();
+      }
+      // Output filled `out`: it may have been truncated.
+      if (room === cap) throw tooBig(maxLength);
+      if (this.keep && start > WINDOW) {
+        this.compact();
+        if (this.buf.length - this.end > room) continue;
+      }
+      const roomNow = this.buf.length - this.end;
+      if (roomNow >= FAST_ROOM_MAX) return null;
+      this.grow(Math.min(FAST_ROOM_MAX, Math.max(roomNow * 2, FAST_ROOM_MIN)));
+    }
+  }
+
+  /** Moves the window (last 32 KiB of output) to the front of the buffer. */
+  private compact(): void {
+    if (this.end <= WINDOW) return;
+    this.buf.copyWithin(0, this.end - WINDOW, this.end);
+    this.end = WINDOW;
+  }
+
+  private grow(room: number): void {
+    const keepLen = this.keep ? Math.min(this.end, WINDOW) : 0;
+    const next = new Uint8Array(keepLen + room);
+    if (keepLen) next.set(this.buf.subarray(this.end - keepLen, this.end));
+    this.buf = next;
+    this.end = keepLen;
+  }
+
+  /** Appends `bytes` (a finished message) to the window. */
+  private remember(bytes: Uint8Array): void {
+    if (!this.keep) return;
+    if (bytes.length >= WINDOW) {
+      this.buf.set(bytes.subarray(bytes.length - WINDOW));
+      this.end = WINDOW;
+      return;
+    }
+    if (this.buf.length - this.end < bytes.length) this.compact();
+    this.buf.set(bytes, this.end);
+    this.end += bytes.length;
+  }
+
+  /** Streaming `Inflate`, fed in bounded slices; stops at the limit. */
+  private decodeStreaming(payload: Uint8Array, maxLength: number): Uint8Array {
+    const dict = this.keep && this.end > 0 ? this.buf.subarray(Math.max(0, this.end - WINDOW), this.end) : undefined;
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    let over = false;
+    const inflater = new Inflate(dict ? { dictionary: dict } : {}, (chunk) => {
+      if (over) return;
+      total += chunk.length;
+      if (total > maxLength) over = true;
+      else if (chunk.length) chunks.push(chunk);
+    });
+    try {
+      let off = 0;
+      while (off < payload.length && !over) {
+        // Size the slice so that even at the maximum DEFLATE ratio it cannot
+        // overshoot the remaining budget by more than one SLICE_MIN's worth.
+        const budget = Math.floor((maxLength - total) / MAX_RATIO);
+        const size = Math.max(SLICE_MIN, Math.min(SLICE_MAX, budget));
+        inflater.push(payload.subarray(off, off + size), false);
+        off += size;
+      }
+      if (!over) inflater.push(TRAILER, true);
+    } catch (e) {
+      if (over) throw tooBig(maxLength);
+      throw inflateFailed(e);
+    }
+    if (over) throw tooBig(maxLength);
+    let result: Uint8Array;
+    if (chunks.length === 1) result = chunks[0]!;
+    else {
+      result = new Uint8Array(total);
+      let at = 0;
+      for (const c of chunks) {
+        result.set(c, at);
+        at += c.length;
+      }
+    }
+    this.remember(result);
+    return result;
+  }
+
+  /** Drops the buffers. */
+  dispose(): void {
+    this.buf = new Uint8Array(0);
+    this.input = this.buf;
+    this.end = 0;
+  }
+}
+
+/** An empty stored block's LEN/NLEN, then a final stored block holding one sentinel byte (0x5A). */
+const CHECK_TAIL = /* @__PURE__ */ Uint8Array.of(0x00, 0x00, 0xff, 0xff, 0x01, 0x01, 0x00, 0xfe, 0xff, 0x5a);
+const SENTINEL = 0x5a;
+
+export interface DeflaterOptions {
+  /** fflate level 0..9. */
+  level: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+  /** Bytes of previously sent plaintext used as the dictionary (0..32768); 0 = no context takeover. */
+  historySize: number;
+  /** The receiver's window for our messages, 2^bits bytes (client_max_window_bits, RFC 7692 §7.1.2.2). */
+  windowBits: number;
+}
+
+/**
+ * Compresses outgoing messages.
+ *
+ * fflate's `deflateSync` emits a complete stream whose last block has BFINAL
+ * set; a sync flush (what RFC 7692 §7.2.1 describes) is not available through
+ * its public API (`Deflate#flush` output is rejected by zlib with context
+ * kept). So each message (or each segment of ≤ 16 KiB, which fflate 0.8.3
+ * always emits as a single block) is compressed with `deflateSync`, passing
+ * the plaintext the receiver already holds in its window as `dictionary`
+ * (context takeover), and then:
+ * - BFINAL (bit 0 of byte 0, the header of that single block) is cleared;
+ * - the receiver will append 00 00 FF FF, which must parse as an empty stored
+ *   block (RFC 1951 §3.2.4): its 3 header bits come from the padding after
+ *   the end-of-block code when at least 3 padding bits remain, otherwise from
+ *   an extra 0x00 byte we add. We cannot see the bit position through the
+ *   API, so we try both with our own inflater (same dictionary), and also
+ *   check that no final block ends the stream early: the candidate is followed
+ *   by 00 00 FF FF and a final stored block holding a sentinel byte, and must
+ *   inflate to exactly the segment plus the sentinel.
+ * - Segments are joined with 00 00 FF FF (the candidate plus that tail is a
+ *   sync flush point).
+ * If no candidate verifies, the message goes out uncompressed (RSV1 clear),
+ * which does not touch the receiver's window (RFC 7692 §6.1), and is not
+ * added to our history.
+ *
+ * Window limit: a match reaches at most (dictionary + bytes before it in the
+ * segment) back, so keeping `dictionary + segment ≤ 2^windowBits` honours any
+ * `client_max_window_bits` the server sets.
+ */
+export class MessageDeflater {
+  private readonly level: DeflaterOptions['level'];
+  private readonly historySize: number;
+  private readonly window: number;
+  private readonly segment: number;
+  /** Plaintext already sent compressed: [histStart, histEnd) of `hist`. */
+  private hist: Uint8Array;
+  private histEnd = 0;
+  /** Scratch output for verification. */
+  private check: Uint8Array;
+
+  constructor(options: DeflaterOptions) {
+    this.level = options.level;
+    this.window = 2 ** options.windowBits;
+    this.historySize = Math.min(options.historySize, WINDOW);
+    // Segments stay single-block (≤ 16 KiB) and leave room for a dictionary within the window.
+    this.segment = Math.min(16 * 1024, this.window / 2);
+    this.hist = new Uint8Array(this.historySize > 0 ? Math.max(2 * this.historySize, 4096) : 0);
+    this.check = new Uint8Array(this.segment + 2);
+  }
+
+  /** Compresses `msg`; `null` means "send it uncompressed". */
+  compress(msg: Uint8Array): Uint8Array | null {
+    const seg = this.segment;
+    if (msg.length <= seg) {
+      const dict = this.historyFor(msg.length);
+      const piece = this.compressSegment(msg, dict, false);
+      if (piece) this.remember(msg);
+      return piece;
+    }
+    const pieces: Uint8Array[] = [];
+    let total = 0;
+    for (let at = 0; at < msg.length; at += seg) {
+      const part = msg.subarray(at, at + seg);
+      const last = at + seg >= msg.length;
+      let dict: Uint8Array | undefined;
+      if (at > 0) dict = msg.subarray(Math.max(0, at - this.dictLimit(Math.max(this.historySize, seg), part.length)), at);
+      else dict = this.historyFor(part.length);
+      const piece = this.compressSegment(part, dict, !last);
+      if (!piece) return null;
+      pieces.push(piece);
+      total += piece.length;
+    }
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const p of pieces) {
+      out.set(p, o);
+      o += p.length;
+    }
+    this.remember(msg);
+    return out;
+  }
+
+  /** How much dictionary a segment of `len` bytes may use: any match must stay inside the receiver's window. */
+  private dictLimit(want: number, len: number): number {
+    // fflate never emits a distance beyond 32767, so the full window (15 bits) needs no care.
+    return this.window >= WINDOW ? Math.min(want, WINDOW) : Math.max(0, Math.min(want, this.window - len));
+  }
+
+  private historyFor(len: number): Uint8Array | undefined {
+    if (this.historySize === 0 || this.histEnd === 0) return undefined;
+    const n = this.dictLimit(this.historySize, len);
+    return n > 0 ? this.hist.subarray(this.histEnd - Math.min(n, this.histEnd), this.histEnd) : undefined;
+  }
+
+  /**
+   * One segment → its wire bytes (BFINAL cleared, padding fixed), followed by
+   * 00 00 FF FF when `joined`; `null` if no candidate verifies.
+   */
+  private compressSegment(part: Uint8Array, dict: Uint8Array | undefined, joined: boolean): Uint8Array | null {
+    const raw = dict && dict.length
+      ? deflateSync(part, { level: this.level, dictionary: dict })
+      : deflateSync(part, { level: this.level });
+    const L = raw.length;
+    const buf = new Uint8Array(L + 1 + CHECK_TAIL.length);
+    buf.set(raw);
+    buf[0] = buf[0]! & 0xfe; // clear BFINAL of the single block (RFC 1951 §3.2.3)
+    for (let extra = 0; extra <= 1; extra++) {
+      if (extra) buf[L] = 0;
+      buf.set(CHECK_TAIL, L + extra);
+      if (this.verify(buf.subarray(0, L + extra + CHECK_TAIL.length), part, dict)) {
+        const end = L + extra + (joined ? 4 : 0);
+        // Leave 00 00 FF FF in place for a join; otherwise zero what follows for tidiness.
+        return buf.subarray(0, end);
+      }
+    }
+    return null;
+  }
+
+  /** Inflates `candidate` with our own inflater and compares with `part` + sentinel. */
+  private verify(candidate: Uint8Array, part: Uint8Array, dict: Uint8Array | undefined): boolean {
+    const out = this.check.subarray(0, part.length + 2);
+    let got: Uint8Array;
+    try {
+      got = inflateSync(candidate, dict && dict.length ? { out, dictionary: dict } : { out });
+    } catch {
+      return false;
+    }
+    if (got.length !== part.length + 1 || got[part.length] !== SENTINEL) return false;
+    for (let i = 0; i < part.length; i++) if (got[i] !== part[i]) return false;
+    return true;
+  }
+
+  /** Appends sent plaintext to the history (context takeover only). */
+  private remember(msg: Uint8Array): void {
+    const h = this.historySize;
+    if (h === 0) return;
+    if (msg.length >= h) {
+      this.hist.set(msg.subarray(msg.length - h));
+      this.histEnd = h;
+      return;
+    }
+    if (this.histEnd + msg.length > this.hist.length) {
+      const keep = Math.min(this.histEnd, h - msg.length);
+      this.hist.copyWithin(0, this.histEnd - keep, this.histEnd);
+      this.histEnd = keep;
+    }
+    this.hist.set(msg, this.histEnd);
+    this.histEnd += msg.length;
+  }
+
+  dispose(): void {
+    this.hist = new Uint8Array(0);
+    this.histEnd = 0;
+  }
+}

@@ -1,0 +1,309 @@
+/**
+ * permessage-deflate (RFC 7692) for the protocol core's extension seam: the
+ * offer we put in `Sec-WebSocket-Extensions`, the validation of the server's
+ * answer, and the `Extension` that compresses and inflates whole messages.
+ *
+ * Owns negotiation and per-message policy (threshold, per-send `compress`);
+ * the byte work lives in deflate-codec.ts. Imports types.ts, errors.ts and
+ * deflate-codec.ts only: never the core (protocol.ts, handshake.ts) and never
+ * node:* (the module is browser-safe, though browsers negotiate natively).
+ *
+ * The core's side of the contract:
+ * - RSV1 on the first frame of a data message means "compressed" (RFC 7692
+ *   §6); RSV1 on a continuation or control frame is a 1002 error (§6.1) that
+ *   the core enforces. Uncompressed messages may arrive at any time.
+ * - `accept()` is called once per response element named
+ *   `permessage-deflate`; a second call throws (§5.1: at most one accepted
+ *   permessage-deflate per response).
+ * - The header parser must not merge duplicate parameters silently: pass them
+ *   to `negotiatePerMessageDeflate` as a list, or fail with
+ *   WS_ERR_HANDSHAKE_EXTENSION itself (§7.1: a duplicate parameter fails the
+ *   connection).
+ */
+import { ErrorCodes, HandshakeError } from './errors.js';
+import type { Extension, ExtensionFactory, ExtensionParams } from './types.js';
+import { MessageDeflater, MessageInflater } from './deflate-codec.js';
+
+export const PERMESSAGE_DEFLATE = 'permessage-deflate';
+
+type Level = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+
+/** Options for {@link perMessageDeflate}. */
+export interface PerMessageDeflateOptions {
+  /**
+   * Messages smaller than this many bytes are sent uncompressed unless the
+   * send passes `compress: true`. Default `1024`.
+   */
+  threshold?: number;
+  /**
+   * Offer `client_no_context_takeover`: compress every message on its own, so
+   * the server can drop its inflate window between messages. Costs ratio on
+   * streams of small similar messages. Default `false` (we keep context,
+   * using `historySize` bytes of what we sent as the dictionary). Implied when
+   * `historySize` is `0`. The server may impose it even if not offered.
+   */
+  clientNoContextTakeover?: boolean;
+  /**
+   * Offer `server_no_context_takeover`: ask the server to compress every
+   * message on its own. Saves us the 32 KiB window per connection, costs
+   * ratio. Default `false`.
+   */
+  serverNoContextTakeover?: boolean;
+  /** Offer `server_max_window_bits=N` (8..15): limit the server's LZ77 window. Default: not offered (15). */
+  serverMaxWindowBits?: number;
+  /**
+   * Offer `client_max_window_bits`, bare (`true`: the server may pick 8..15)
+   * or with a value 8..15 (our upper bound). We honour any value the server
+   * sets by bounding dictionary + segment to the window, so smaller windows
+   * cost ratio and CPU. Default: not offered (the server must then assume 15).
+   */
+  clientMaxWindowBits?: number | true;
+  /** fflate compression level 0..9 for what we send. Default `6` (zlib's default). */
+  level?: number;
+  /**
+   * Bytes of previously sent plaintext used as the dictionary for the next
+   * message when context is kept (0..32768). The CPU/ratio knob: fflate
+   * hashes the whole dictionary on every compressed message (about 75 µs at
+   * 4 KiB, 210 µs at 32 KiB per message on a 2-core VM), while a bigger
+   * history finds more matches. `0` means no context takeover on send (and
+   * offers `client_no_context_takeover`). Default `4096`.
+   */
+  historySize?: number;
+}
+
+/** What both sides agreed, after `accept`. */
+export interface PerMessageDeflateParams {
+  serverNoContextTakeover: boolean;
+  clientNoContextTakeover: boolean;
+  /** The server's window (15 unless it set server_max_window_bits). */
+  serverMaxWindowBits: number;
+  /** Our window (15 unless the server set client_max_window_bits). */
+  clientMaxWindowBits: number;
+}
+
+interface Resolved {
+  threshold: number;
+  clientNoContextTakeover: boolean;
+  serverNoContextTakeover: boolean;
+  serverMaxWindowBits: number | undefined;
+  clientMaxWindowBits: number | true | undefined;
+  level: Level;
+  historySize: number;
+}
+
+function bits(name: string, v: unknown): number {
+  if (typeof v !== 'number') throw new TypeError(`perMessageDeflate: ${name} must be a number`);
+  if (!Number.isInteger(v) || v < 8 || v > 15) throw new RangeError(`perMessageDeflate: ${name} must be an integer in 8..15, got ${v}`);
+  return v;
+}
+
+function flag(name: string, v: unknown): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw new TypeError(`perMessageDeflate: ${name} must be a boolean`);
+  return v;
+}
+
+function resolve(o: PerMessageDeflateOptions | undefined): Resolved {
+  if (o === undefined) o = {};
+  if (o === null || typeof o !== 'object') throw new TypeError('perMessageDeflate: options must be an object');
+  const threshold = o.threshold ?? 1024;
+  if (typeof threshold !== 'number') throw new TypeError('perMessageDeflate: threshold must be a number');
+  if (!(threshold >= 0) || !Number.isFinite(threshold)) throw new RangeError(`perMessageDeflate: threshold must be a finite number >= 0, got ${threshold}`);
+  const level = o.level ?? 6;
+  if (typeof level !== 'number') throw new TypeError('perMessageDeflate: level must be a number');
+  if (!Number.isInteger(level) || level < 0 || level > 9) throw new RangeError(`perMessageDeflate: level must be an integer in 0..9, got ${level}`);
+  const historySize = o.historySize ?? 4096;
+  if (typeof historySize !== 'number') throw new TypeError('perMessageDeflate: historySize must be a number');
+  if (!Number.isInteger(historySize) || historySize < 0 || historySize > 32768) {
+    throw new RangeError(`perMessageDeflate: historySize must be an integer in 0..32768, got ${historySize}`);
+  }
+  const cmwb = o.clientMaxWindowBits;
+  return {
+    threshold,
+    clientNoContextTakeover: flag('clientNoContextTakeover', o.clientNoContextTakeover) || historySize === 0,
+    serverNoContextTakeover: flag('serverNoContextTakeover', o.serverNoContextTakeover),
+    serverMaxWindowBits: o.serverMaxWindowBits === undefined ? undefined : bits('serverMaxWindowBits', o.serverMaxWindowBits),
+    clientMaxWindowBits: cmwb === undefined || cmwb === true ? cmwb : bits('clientMaxWindowBits', cmwb),
+    level: level as Level,
+    historySize,
+  };
+}
+
+function fail(message: string): HandshakeError {
+  return new HandshakeError(ErrorCodes.HANDSHAKE_EXTENSION, `permessage-deflate: ${message}`);
+}
+
+/**
+ * A window-bits value from the response: an integer 8..15 without leading
+ * zeroes (RFC 7692 §7.1.2.1). A quoted-string form is unquoted first (RFC 6455
+ * §9.1: the unescaped value must still be a token).
+ */
+function windowBitsValue(name: string, value: string | true): number {
+  if (value === true) throw fail(`${name} needs a value`);
+  let v = value;
+  if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1).replace(/\\(.)/g, '$1');
+  if (!/^(?:8|9|1[0-5])$/.test(v)) throw fail(`${name} must be 8..15, got ${JSON.stringify(value)}`);
+  return Number(v);
+}
+
+function noValue(name: string, value: string | true): void {
+  if (value !== true) throw fail(`${name} takes no value, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * Checks one server response element against what `options` offered
+ * (RFC 7692 §7.1) and returns the agreed parameters, or throws a
+ * `HandshakeError` with code WS_ERR_HANDSHAKE_EXTENSION. Parameters are a
+ * list so duplicates are visible.
+ */
+export function negotiatePerMessageDeflate(
+  options: PerMessageDeflateOptions | undefined,
+  params: ReadonlyArray<readonly [string, string | true]>,
+): PerMessageDeflateParams {
+  const o = resolve(options);
+  const seen = new Set<string>();
+  const agreed: PerMessageDeflateParams = {
+    serverNoContextTakeover: false,
+    clientNoContextTakeover: o.clientNoContextTakeover,
+    serverMaxWindowBits: 15,
+    clientMaxWindowBits: 15,
+  };
+  for (const [rawName, value] of params) {
+    const name = rawName.toLowerCase();
+    // §7.1: "MUST NOT include more than one of the same extension parameter".
+    if (seen.has(name)) throw fail(`duplicate parameter ${name}`);
+    seen.add(name);
+    switch (name) {
+      case 'server_no_context_takeover':
+        // §7.1.1.1: the server may add it even if not offered.
+        noValue(name, value);
+        agreed.serverNoContextTakeover = true;
+        break;
+      case 'client_no_context_takeover':
+        // §7.1.1.2: the server may add it even if not offered; we then compress each message alone.
+        noValue(name, value);
+        agreed.clientNoContextTakeover = true;
+        break;
+      case 'server_max_window_bits': {
+        // §7.1.2.1: allowed even if not offered; never above what we offered.
+        const n = windowBitsValue(name, value);
+        if (o.serverMaxWindowBits !== undefined && n > o.serverMaxWindowBits) {
+          throw fail(`server_max_window_bits=${n} is above the offered ${o.serverMaxWindowBits}`);
+        }
+        agreed.serverMaxWindowBits = n;
+        break;
+      }
+      case 'client_max_window_bits': {
+        // §7.1.2.2: only if we offered it, and then with a value.
+        if (o.clientMaxWindowBits === undefined) throw fail('client_max_window_bits was not offered');
+        const n = windowBitsValue(name, value);
+        if (o.clientMaxWindowBits !== true && n > o.clientMaxWindowBits) {
+          throw fail(`client_max_window_bits=${n} is above the offered ${o.clientMaxWindowBits}`);
+        }
+        agreed.clientMaxWindowBits = n;
+        break;
+      }
+      default:
+        throw fail(`unknown parameter ${JSON.stringify(rawName)}`);
+    }
+  }
+  // We offered a bound on our own window: keep to it even if the server did not repeat it.
+  if (typeof o.clientMaxWindowBits === 'number' && !seen.has('client_max_window_bits')) {
+    agreed.clientMaxWindowBits = o.clientMaxWindowBits;
+  }
+  return agreed;
+}
+
+/** The offer string for `options` (one element, RFC 7692 §5). */
+function buildOffer(o: Resolved): string {
+  let s = PERMESSAGE_DEFLATE;
+  if (o.clientNoContextTakeover) s += '; client_no_context_takeover';
+  if (o.serverNoContextTakeover) s += '; server_no_context_takeover';
+  if (o.serverMaxWindowBits !== undefined) s += `; server_max_window_bits=${o.serverMaxWindowBits}`;
+  if (o.clientMaxWindowBits === true) s += '; client_max_window_bits';
+  else if (o.clientMaxWindowBits !== undefined) s += `; client_max_window_bits=${o.clientMaxWindowBits}`;
+  return s;
+}
+
+/** The agreed extension: inflates RSV1 messages, compresses outgoing ones past the threshold. */
+export class PerMessageDeflate implements Extension {
+  readonly name = PERMESSAGE_DEFLATE;
+  readonly rsvMask = 0x40;
+  /** What was agreed in the handshake. */
+  readonly params: Readonly<PerMessageDeflateParams>;
+  private readonly threshold: number;
+  private inflater: MessageInflater | undefined;
+  private deflater: MessageDeflater | undefined;
+  private readonly level: Level;
+  private readonly historySize: number;
+
+  constructor(params: PerMessageDeflateParams, options?: PerMessageDeflateOptions) {
+    const o = resolve(options);
+    this.params = Object.freeze({ ...params });
+    this.threshold = o.threshold;
+    this.level = o.level;
+    this.historySize = params.clientNoContextTakeover ? 0 : o.historySize;
+  }
+
+  /** RFC 7692 §7.2.2: inflate with the server's window (kept unless server_no_context_takeover). */
+  decode(payload: Uint8Array, maxLength: number): Uint8Array {
+    const inf = (this.inflater ??= new MessageInflater(this.params.serverNoContextTakeover));
+    return inf.decode(payload, maxLength);
+  }
+
+  /**
+   * RFC 7692 §7.2.1. `compress`: `true` compresses whatever the size,
+   * `false` never, `undefined` when the payload is at least `threshold` bytes.
+   * Returns `null` to send the message as is.
+   */
+  encode(payload: Uint8Array, compress: boolean | undefined): Uint8Array | null {
+    if (compress === false || (compress === undefined && payload.length < this.threshold)) return null;
+    const def = (this.deflater ??= new MessageDeflater({
+      level: this.level,
+      historySize: this.historySize,
+      windowBits: this.params.clientMaxWindowBits,
+    }));
+    return def.compress(payload);
+  }
+
+  dispose(): void {
+    this.inflater?.dispose();
+    this.deflater?.dispose();
+    this.inflater = undefined;
+    this.deflater = undefined;
+  }
+}
+
+/**
+ * permessage-deflate (RFC 7692) for the Node transport, on fflate,
+ * synchronous and order-preserving. Options are validated here: a wrong type
+ * throws a TypeError, a value out of range a RangeError.
+ *
+ * Defaults: offer `permessage-deflate` with no parameters; threshold 1024;
+ * level 6; context kept on send with a 4 KiB history.
+ *
+ * `offer()` builds the request value and starts a negotiation; `accept()`
+ * checks one response element and may be called once per `offer()` (a second
+ * accepted permessage-deflate in the same response fails).
+ */
+export function perMessageDeflate(options?: PerMessageDeflateOptions): ExtensionFactory {
+  const resolved = resolve(options);
+  const offer = buildOffer(resolved);
+  let accepted = false;
+  return {
+    name: PERMESSAGE_DEFLATE,
+    offer(): string {
+      // A new handshake starts with the offer: a reused factory (reconnects) may accept again.
+      accepted = false;
+      return offer;
+    },
+    accept(response: ExtensionParams): Extension {
+      if (response.name.toLowerCase() !== PERMESSAGE_DEFLATE) throw fail(`unexpected extension ${JSON.stringify(response.name)}`);
+      // RFC 7692 §5.1 / RFC 6455 §9.1: a response may not accept the same extension twice.
+      if (accepted) throw fail('accepted more than once in one response');
+      accepted = true;
+      const agreed = negotiatePerMessageDeflate(options, Object.entries(response.params));
+      return new PerMessageDeflate(agreed, options);
+    },
+  };
+}
