@@ -5,3 +5,23 @@
 export * from './errors.js';
 export * from './types.js';
 export * from './permessage-deflate.js';
+export { parseUrl, type WsUrl } from './url.js';
+export { ResponseParser, type HttpResponse, type ResponseLimits } from './http.js';
+export {
+  createKey,
+  acceptFor,
+  buildRequest,
+  verifyResponse,
+  validateProtocols,
+  offerExtensions,
+  parseExtensionHeader,
+  formatExtensionOffer,
+  WS_GUID,
+  type RequestOptions,
+  type Negotiated,
+} from './handshake.js';
+export { Protocol, DEFAULT_MAX_PAYLOAD, type ProtocolCoreOptions } from './protocol.js';
+export { isValidWireCloseCode, isValidAppCloseCode, CLOSE_NO_STATUS, CLOSE_ABNORMAL } from './close.js';
+export { UTF8_ACCEPT, UTF8_REJECT, utf8Step, isValidUtf8 } from './utf8.js';
+export { maskInPlace, MaskKeyPool } from './mask.js';
+export { encodeFrame, encodeTextFrame } from './frame.js';

@@ -1,0 +1,92 @@
+/**
+ * `Sec-WebSocket-Extensions` parsing (RFC 6455 §9.1, RFC 7230 §3.2.6,
+ * RFC 7692 §5):
+ *
+ *   extension-list  = 1#extension
+ *   extension       = token *( OWS ";" OWS param )
+ *   param           = token [ OWS "=" OWS ( token / quoted-string ) ]
+ *
+ * A quoted-string value must itself be a token once unescaped (§9.1). A
+ * parameter repeated within one element is refused (RFC 7692 §7 makes that
+ * a failure for permessage-deflate; no registered extension allows it).
+ *
+ * Owns: `parseExtensionHeader`, `formatExtensionOffer`. Imports only errors and types.
+ */
+import { ErrorCodes, HandshakeError } from './errors.js';
+import type { ExtensionParams } from './types.js';
+
+const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function fail(value: string, why: string): HandshakeError {
+  return new HandshakeError(ErrorCodes.HANDSHAKE_EXTENSION, `Invalid Sec-WebSocket-Extensions ${JSON.stringify(value.slice(0, 200))}: ${why}`);
+}
+
+/** Parses a `Sec-WebSocket-Extensions` value; throws HandshakeError `WS_ERR_HANDSHAKE_EXTENSION` when malformed. */
+export function parseExtensionHeader(value: string): ExtensionParams[] {
+  const out: ExtensionParams[] = [];
+  const n = value.length;
+  let i = 0;
+  const ows = () => {
+    while (i < n && (value[i] === ' ' || value[i] === '\t')) i++;
+  };
+  const token = (what: string): string => {
+    const start = i;
+    while (i < n && TCHAR.test(value[i]!)) i++;
+    if (i === start) throw fail(value, `expected ${what} at offset ${start}`);
+    return value.slice(start, i);
+  };
+  ows();
+  if (i === n) throw fail(value, 'empty');
+  for (;;) {
+    ows();
+    const name = token('an extension name');
+    const params: Record<string, string | true> = Object.create(null) as Record<string, string | true>;
+    ows();
+    while (i < n && value[i] === ';') {
+      i++;
+      ows();
+      const key = token('a parameter name');
+      if (Object.prototype.hasOwnProperty.call(params, key)) throw fail(value, `parameter ${key} repeated`);
+      ows();
+      let v: string | true = true;
+      if (i < n && value[i] === '=') {
+        i++;
+        ows();
+        if (value[i] === '"') {
+          i++;
+          let s = '';
+          for (;;) {
+            if (i >= n) throw fail(value, 'unterminated quoted-string');
+            const c = value[i++]!;
+            if (c === '"') break;
+            if (c === '\\') {
+              if (i >= n) throw fail(value, 'unterminated quoted-string');
+              s += value[i++]!;
+            } else s += c;
+          }
+          if (!TOKEN.test(s)) throw fail(value, `quoted value of ${key} is not a token`);
+          v = s;
+        } else {
+          v = token(`a value for ${key}`);
+        }
+        ows();
+      }
+      params[key] = v;
+    }
+    out.push({ name, params: { ...params } });
+    if (i === n) break;
+    if (value[i] !== ',') throw fail(value, `unexpected ${JSON.stringify(value[i])} at offset ${i}`);
+    i++;
+    ows();
+    if (i === n) throw fail(value, 'trailing comma');
+  }
+  return out;
+}
+
+/** Formats one offer element: `name; a; b=1`. Values that are not tokens are quoted. */
+export function formatExtensionOffer(offer: ExtensionParams): string {
+  let s = offer.name;
+  for (const [k, v] of Object.entries(offer.params)) s += v === true ? `; ${k}` : `; ${k}=${TOKEN.test(v) ? v : JSON.stringify(v)}`;
+  return s;
+}

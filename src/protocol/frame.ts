@@ -1,0 +1,91 @@
+/**
+ * Frame serialization for the client side (RFC 6455 §5.2, §5.3): every
+ * frame masked with a fresh key from the pool; one allocation per frame
+ * (header, key and masked payload copy in one buffer), payload masked in
+ * place word-at-a-time since the core owns that buffer.
+ *
+ * Owns: `encodeFrame`, `encodeTextFrame`, header size arithmetic, close
+ * payloads. Imports mask.ts and types only.
+ */
+import { maskInPlace, type MaskKeyPool } from './mask.js';
+
+/** Header bytes (without mask key) for a payload of `n` bytes. */
+export function headerSize(n: number): number {
+  return n < 126 ? 2 : n < 65536 ? 4 : 10;
+}
+
+/** Writes the header ending at `end` - 4 (key follows) and returns its start. */
+function writeHeader(buf: Uint8Array, start: number, b0: number, n: number): number {
+  buf[start] = b0;
+  if (n < 126) {
+    buf[start + 1] = 0x80 | n;
+    return start + 2;
+  }
+  if (n < 65536) {
+    buf[start + 1] = 0x80 | 126;
+    buf[start + 2] = n >>> 8;
+    buf[start + 3] = n & 0xff;
+    return start + 4;
+  }
+  buf[start + 1] = 0x80 | 127;
+  const hi = Math.floor(n / 0x100000000);
+  buf[start + 2] = 0;
+  buf[start + 3] = 0;
+  buf[start + 4] = (hi >>> 8) & 0xff;
+  buf[start + 5] = hi & 0xff;
+  buf[start + 6] = n >>> 24;
+  buf[start + 7] = (n >>> 16) & 0xff;
+  buf[start + 8] = (n >>> 8) & 0xff;
+  buf[start + 9] = n & 0xff;
+  return start + 10;
+}
+
+/**
+ * One masked frame: `b0` = FIN | RSV | opcode, then `payload` masked with a
+ * key from `pool`. `payload` is copied (never modified).
+ */
+export function encodeFrame(b0: number, payload: Uint8Array, pool: MaskKeyPool): Uint8Array {
+  const n = payload.length;
+  const h = headerSize(n);
+  const out = new Uint8Array(h + 4 + n);
+  const k = writeHeader(out, 0, b0, n);
+  pool.next(out, k);
+  const p = k + 4;
+  if (n > 0) {
+    out.set(payload, p);
+    maskInPlace(out, p, p + n, out, k);
+  }
+  return out;
+}
+
+const encoder = new TextEncoder();
+/** Strings up to this many UTF-16 units are encoded straight into a worst-case (3 bytes/unit) frame buffer. */
+const DIRECT_TEXT_MAX = 16 * 1024;
+
+/**
+ * One masked frame carrying `text` as UTF-8, encoding straight into the
+ * frame buffer (TextEncoder.encodeInto) so short strings cost one
+ * allocation and no intermediate copy. Returns a view of that buffer.
+ */
+export function encodeTextFrame(b0: number, text: string, pool: MaskKeyPool): Uint8Array {
+  const units = text.length;
+  if (units > DIRECT_TEXT_MAX) {
+    // Guess ASCII (exact for most large payloads); fall back to encode() if not.
+    const out = new Uint8Array(14 + units);
+    const r = encoder.encodeInto(text, out.subarray(14));
+    if (r.read === units) return finishText(out, b0, r.written, pool);
+    return encodeFrame(b0, encoder.encode(text), pool);
+  }
+  // Worst case 3 bytes per UTF-16 unit; header room of 14 bytes in front.
+  const out = new Uint8Array(14 + units * 3);
+  const { written } = encoder.encodeInto(text, out.subarray(14));
+  return finishText(out, b0, written, pool);
+}
+
+function finishText(out: Uint8Array, b0: number, n: number, pool: MaskKeyPool): Uint8Array {
+  const start = 14 - 4 - headerSize(n);
+  const k = writeHeader(out, start, b0, n);
+  pool.next(out, k);
+  maskInPlace(out, 14, 14 + n, out, k);
+  return out.subarray(start, 14 + n);
+}

@@ -1,0 +1,247 @@
+/**
+ * The opening handshake as pure functions (RFC 6455 §4.1, §4.2.2):
+ * build the upgrade request, and verify the server's response once
+ * `ResponseParser` (http.ts) has parsed it.
+ *
+ * Caller mistakes (bad subprotocol, header injection) throw at once with a
+ * built-in error class carrying a `code`, as browsers do; a bad response
+ * throws a `HandshakeError` whose `code` names the failed check.
+ *
+ * Owns: key generation, accept computation, request text, response checks.
+ * Imports only sibling protocol modules; no I/O.
+ */
+import { base64Encode } from './base64.js';
+import { ErrorCodes, HandshakeError } from './errors.js';
+import { parseExtensionHeader } from './extension-header.js';
+import type { HttpResponse } from './http.js';
+import { sha1 } from './sha1.js';
+import type { Extension, ExtensionFactory, RandomSource } from './types.js';
+import type { WsUrl } from './url.js';
+
+export { parseExtensionHeader, formatExtensionOffer } from './extension-header.js';
+
+/** RFC 6455 §1.3: appended to the key before hashing. */
+export const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+// RFC 7230 §3.2.6 token.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Header values we put on the wire: HTAB, SP, VCHAR, obs-text; never CR, LF, NUL or other CTLs.
+const SAFE_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * Headers the handshake owns; a user header with one of these names throws
+ * (RFC 6455 §4.1 items 4-10: a duplicate would make the request ambiguous
+ * or let the caller break the upgrade). Origin is refused only when the
+ * `origin` option is also given.
+ */
+const RESERVED_HEADERS = new Set([
+  'host',
+  'upgrade',
+  'connection',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-extensions',
+  'sec-websocket-protocol',
+  'sec-websocket-accept',
+  'content-length',
+  'transfer-encoding',
+]);
+
+function typed<E extends Error>(err: E, code: string): E & { code: string } {
+  return Object.assign(err, { code });
+}
+
+/** A fresh `Sec-WebSocket-Key`: base64 of 16 random bytes (RFC 6455 §4.1 item 7). */
+export function createKey(random: RandomSource): string {
+  const bytes = new Uint8Array(16);
+  random(bytes);
+  return base64Encode(bytes);
+}
+
+/** The `Sec-WebSocket-Accept` a server must answer for `key`: base64(SHA-1(key + GUID)) (§4.2.2 item 5.4). */
+export function acceptFor(key: string): string {
+  const s = key + WS_GUID;
+  const bytes = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i) & 0xff;
+  return base64Encode(sha1(bytes));
+}
+
+/**
+ * Validates a subprotocol list the way the WHATWG WebSocket constructor
+ * does: each an RFC 7230 token, no duplicates. Throws `SyntaxError` with
+ * `code = 'WS_ERR_INVALID_SUBPROTOCOL'`.
+ */
+export function validateProtocols(protocols: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const p of protocols) {
+    if (typeof p !== 'string' || !TOKEN.test(p)) {
+      throw typed(new SyntaxError(`Invalid subprotocol ${JSON.stringify(p)}: must be an RFC 7230 token`), ErrorCodes.INVALID_SUBPROTOCOL);
+    }
+    if (seen.has(p)) throw typed(new SyntaxError(`Duplicate subprotocol ${JSON.stringify(p)}`), ErrorCodes.INVALID_SUBPROTOCOL);
+    seen.add(p);
+  }
+}
+
+function checkValue(name: string, value: string): void {
+  if (typeof value !== 'string' || !SAFE_VALUE.test(value)) {
+    throw typed(new TypeError(`Invalid value for header ${name}: CR, LF, NUL and other control characters are not allowed`), ErrorCodes.INVALID_HEADER);
+  }
+}
+
+/** Options for `buildRequest`. */
+export interface RequestOptions {
+  url: WsUrl;
+  /** From `createKey`. */
+  key: string;
+  /** Offered subprotocols, in preference order. Validated (tokens, no duplicates). */
+  protocols?: readonly string[];
+  /** The `Sec-WebSocket-Extensions` offer, e.g. from `offerExtensions`. Omitted when empty. */
+  extensions?: string;
+  /** `Origin` header (browsers always send one; Node clients usually don't). */
+  origin?: string;
+  /** Extra headers. Names must be tokens, values free of CR/LF/NUL; handshake headers are refused. */
+  headers?: Readonly<Record<string, string>> | Iterable<readonly [string, string]>;
+}
+
+/** Joins the offers of `factories` for `Sec-WebSocket-Extensions`. */
+export function offerExtensions(factories: readonly ExtensionFactory[]): string {
+  return factories.map((f) => f.offer()).filter((s) => s !== '').join(', ');
+}
+
+/**
+ * The upgrade request (RFC 6455 §4.1), ending in CRLF CRLF. Throws
+ * `SyntaxError` (WS_ERR_INVALID_SUBPROTOCOL) for bad subprotocols and
+ * `TypeError` (WS_ERR_INVALID_HEADER) for bad or reserved headers.
+ */
+export function buildRequest(opts: RequestOptions): string {
+  const { url, key } = opts;
+  const protocols = opts.protocols ?? [];
+  validateProtocols(protocols);
+  checkValue('Sec-WebSocket-Key', key);
+  if (!/^[^\s?#]+$/.test(url.resource) || !SAFE_VALUE.test(url.host)) {
+    throw typed(new TypeError('Invalid URL resource or host'), ErrorCodes.INVALID_HEADER);
+  }
+  let req =
+    `GET ${url.resource} HTTP/1.1\r\n` +
+    `Host: ${url.host}\r\n` +
+    'Upgrade: websocket\r\n' +
+    'Connection: Upgrade\r\n' +
+    `Sec-WebSocket-Key: ${key}\r\n` +
+    'Sec-WebSocket-Version: 13\r\n';
+  if (opts.origin !== undefined) {
+    checkValue('Origin', opts.origin);
+    req += `Origin: ${opts.origin}\r\n`;
+  }
+  if (protocols.length > 0) req += `Sec-WebSocket-Protocol: ${protocols.join(', ')}\r\n`;
+  if (opts.extensions !== undefined && opts.extensions !== '') {
+    checkValue('Sec-WebSocket-Extensions', opts.extensions);
+    req += `Sec-WebSocket-Extensions: ${opts.extensions}\r\n`;
+  }
+  if (opts.headers) {
+    const entries: Iterable<readonly [string, string]> =
+      Symbol.iterator in opts.headers ? (opts.headers as Iterable<readonly [string, string]>) : Object.entries(opts.headers);
+    for (const [name, value] of entries) {
+      if (typeof name !== 'string' || !TOKEN.test(name)) {
+        throw typed(new TypeError(`Invalid header name ${JSON.stringify(name)}`), ErrorCodes.INVALID_HEADER);
+      }
+      const lower = name.toLowerCase();
+      if (RESERVED_HEADERS.has(lower) || (lower === 'origin' && opts.origin !== undefined)) {
+        throw typed(new TypeError(`Header ${name} is set by the handshake and cannot be overridden`), ErrorCodes.INVALID_HEADER);
+      }
+      checkValue(name, value);
+      req += `${name}: ${value}\r\n`;
+    }
+  }
+  return req + '\r\n';
+}
+
+/** What a verified handshake agreed on. */
+export interface Negotiated {
+  /** The chosen subprotocol, '' when none. */
+  protocol: string;
+  /** Accepted extensions, in response order (the order they apply, RFC 6455 §9). */
+  extensions: Extension[];
+  /** The raw `Sec-WebSocket-Extensions` response value, '' when none. */
+  extensionsHeader: string;
+}
+
+function fail(code: (typeof ErrorCodes)[keyof typeof ErrorCodes], message: string, res: HttpResponse): HandshakeError {
+  return new HandshakeError(code, message, { status: res.status, headers: res.headers });
+}
+
+function countHeader(res: HttpResponse, lower: string): number {
+  let n = 0;
+  for (const [k] of res.rawHeaders) if (k.toLowerCase() === lower) n++;
+  return n;
+}
+
+/**
+ * Checks the server's response (RFC 6455 §4.1, "the client MUST validate")
+ * and negotiates extensions through their factories. Throws `HandshakeError`:
+ * HANDSHAKE_STATUS (not 101; carries status, headers, body slice),
+ * HANDSHAKE_UPGRADE, HANDSHAKE_CONNECTION, HANDSHAKE_ACCEPT,
+ * HANDSHAKE_PROTOCOL, HANDSHAKE_EXTENSION (or what a factory throws).
+ */
+export function verifyResponse(
+  res: HttpResponse,
+  opts: { key: string; protocols: readonly string[]; extensions: readonly ExtensionFactory[] },
+): Negotiated {
+  const h = res.headers;
+  // §4.1 item 1: anything but 101 fails (redirects are not followed here).
+  if (res.status !== 101) {
+    throw new HandshakeError(ErrorCodes.HANDSHAKE_STATUS, `Unexpected server response: ${res.status}${res.statusText ? ' ' + res.statusText : ''}`, {
+      status: res.status,
+      headers: h,
+      body: res.body,
+    });
+  }
+  // Item 2: Upgrade must be "websocket", case-insensitively.
+  if (h['upgrade'] === undefined || h['upgrade'].trim().toLowerCase() !== 'websocket') {
+    throw fail(ErrorCodes.HANDSHAKE_UPGRADE, `Invalid Upgrade header: ${JSON.stringify(h['upgrade'] ?? null)}`, res);
+  }
+  // Item 3: Connection must contain the token "upgrade" (it is a list).
+  const conn = (h['connection'] ?? '').split(',').map((s) => s.trim().toLowerCase());
+  if (!conn.includes('upgrade')) {
+    throw fail(ErrorCodes.HANDSHAKE_CONNECTION, `Invalid Connection header: ${JSON.stringify(h['connection'] ?? null)}`, res);
+  }
+  // Item 4: Sec-WebSocket-Accept, exactly once.
+  if (countHeader(res, 'sec-websocket-accept') !== 1 || h['sec-websocket-accept'] !== acceptFor(opts.key)) {
+    throw fail(ErrorCodes.HANDSHAKE_ACCEPT, `Invalid Sec-WebSocket-Accept: ${JSON.stringify(h['sec-websocket-accept'] ?? null)}`, res);
+  }
+  // Item 6: a subprotocol must be one we offered; none offered -> none allowed.
+  let protocol = '';
+  const proto = h['sec-websocket-protocol'];
+  if (proto !== undefined && proto !== '') {
+    if (countHeader(res, 'sec-websocket-protocol') > 1) {
+      throw fail(ErrorCodes.HANDSHAKE_PROTOCOL, 'More than one Sec-WebSocket-Protocol header', res);
+    }
+    if (opts.protocols.length === 0) {
+      throw fail(ErrorCodes.HANDSHAKE_PROTOCOL, `Server sent subprotocol ${JSON.stringify(proto)} but none was requested`, res);
+    }
+    if (!opts.protocols.includes(proto)) {
+      throw fail(ErrorCodes.HANDSHAKE_PROTOCOL, `Server sent subprotocol ${JSON.stringify(proto)}, which was not offered`, res);
+    }
+    protocol = proto;
+  }
+  // Item 5: extensions must be ones we offered, each at most once.
+  const extensions: Extension[] = [];
+  const extensionsHeader = h['sec-websocket-extensions'] ?? '';
+  if (extensionsHeader.trim() !== '') {
+    const seen = new Set<string>();
+    let rsvUsed = 0;
+    for (const params of parseExtensionHeader(extensionsHeader)) {
+      const lname = params.name.toLowerCase();
+      const factory = opts.extensions.find((f) => f.name.toLowerCase() === lname);
+      if (!factory) throw fail(ErrorCodes.HANDSHAKE_EXTENSION, `Server accepted extension ${params.name}, which was not offered`, res);
+      if (seen.has(lname)) throw fail(ErrorCodes.HANDSHAKE_EXTENSION, `Server accepted extension ${params.name} twice`, res);
+      seen.add(lname);
+      const ext = factory.accept(params);
+      if ((ext.rsvMask & rsvUsed) !== 0 || (ext.rsvMask & ~0x70) !== 0) {
+        throw fail(ErrorCodes.HANDSHAKE_EXTENSION, `Extension ${params.name} claims RSV bits already in use`, res);
+      }
+      rsvUsed |= ext.rsvMask;
+      extensions.push(ext);
+    }
+  }
+  return { protocol, extensions, extensionsHeader };
+}

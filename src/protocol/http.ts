@@ -1,0 +1,248 @@
+/**
+ * Incremental parser for the server's answer to the opening handshake
+ * (RFC 7230 §3 message syntax, RFC 6455 §4.1 "the client MUST validate the
+ * server's response"). Bytes go in as they arrive; a response comes out once
+ * it is complete:
+ *  - status 101: at the end of the header block, with `rest` = the bytes
+ *    after it in the same read (the first WebSocket frame bytes, which must
+ *    not be dropped);
+ *  - any other status: once `min(Content-Length, maxBodyBytes)` body bytes
+ *    are in (chunked bodies are de-chunked up to the same bound), or at
+ *    `end()` — so a failed handshake can report a bounded slice of the body.
+ * Header bytes and count are bounded before anything is buffered past them.
+ *
+ * Owns: `ResponseParser`, `HttpResponse`. Imports only errors.
+ */
+import { ErrorCodes, HandshakeError, LifelineError } from './errors.js';
+
+/** A parsed HTTP response to the upgrade request. */
+export interface HttpResponse {
+  status: number;
+  statusText: string;
+  /** Lower-case names; repeated headers joined with ', ' (RFC 7230 §3.2.2). */
+  headers: Record<string, string>;
+  /** Names as sent, in order. */
+  rawHeaders: [string, string][];
+  /** Body bytes (non-101 only), at most `maxBodyBytes`. */
+  body: Uint8Array;
+  /** Bytes that followed the header block (101 only): the first frame bytes. */
+  rest: Uint8Array;
+}
+
+/** Limits for `ResponseParser`. */
+export interface ResponseLimits {
+  /** Largest status line + header block, bytes. Default 16 KiB. */
+  maxHeaderBytes?: number;
+  /** Most header fields. Default 100. */
+  maxHeaders?: number;
+  /** Largest body slice kept for a non-101 answer. Default 4 KiB. */
+  maxBodyBytes?: number;
+}
+
+const EMPTY = new Uint8Array(0);
+// RFC 7230 §3.2.6 tchar.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// field-value: VCHAR / obs-text / SP / HTAB (no CTLs).
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const STATUS_LINE = /^HTTP\/1\.(\d) (\d{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i += 4096) {
+    s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
+  }
+  return s;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function malformed(message: string): HandshakeError {
+  return new HandshakeError(ErrorCodes.HANDSHAKE_MALFORMED, message);
+}
+
+type BodyMode = 'none' | 'length' | 'chunked' | 'eof';
+
+/** Parses one HTTP/1.1 response incrementally. Throws `HandshakeError` on bad input. */
+export class ResponseParser {
+  private readonly maxHeaderBytes: number;
+  private readonly maxHeaders: number;
+  private readonly maxBodyBytes: number;
+  private buf: Uint8Array = EMPTY;
+  /** Where to resume the search for CRLFCRLF. */
+  private scanFrom = 0;
+  private head: Omit<HttpResponse, 'body' | 'rest'> | undefined;
+  private bodyMode: BodyMode = 'none';
+  private bodyWant = 0;
+  private result: HttpResponse | undefined;
+
+  constructor(limits: ResponseLimits = {}) {
+    this.maxHeaderBytes = limits.maxHeaderBytes ?? 16 * 1024;
+    this.maxHeaders = limits.maxHeaders ?? 100;
+    this.maxBodyBytes = limits.maxBodyBytes ?? 4 * 1024;
+  }
+
+  /** The complete response once parsed, else undefined. */
+  get response(): HttpResponse | undefined {
+    return this.result;
+  }
+
+  /** Feeds bytes; returns the response when complete. */
+  push(chunk: Uint8Array): HttpResponse | undefined {
+    if (this.result) throw new LifelineError(ErrorCodes.INVALID_STATE, 'The response is already complete');
+    this.buf = concat(this.buf, chunk);
+    if (!this.head) {
+      const end = this.findHeaderEnd();
+      if (end < 0) {
+        if (this.buf.length > this.maxHeaderBytes) {
+          throw new HandshakeError(ErrorCodes.HANDSHAKE_TOO_LARGE, `Response headers exceed ${this.maxHeaderBytes} bytes`);
+        }
+        return undefined;
+      }
+      if (end > this.maxHeaderBytes) {
+        throw new HandshakeError(ErrorCodes.HANDSHAKE_TOO_LARGE, `Response headers exceed ${this.maxHeaderBytes} bytes`);
+      }
+      this.head = this.parseHead(latin1(this.buf, 0, end - 4));
+      this.buf = this.buf.subarray(end);
+      if (this.head.status === 101) return this.finish(EMPTY, this.buf);
+      this.chooseBodyMode();
+    }
+    return this.tryBody(false);
+  }
+
+  /**
+   * The connection ended. Returns the response (with the body received so
+   * far) if the header block was complete; else throws HANDSHAKE_EOF.
+   */
+  end(): HttpResponse {
+    if (this.result) return this.result;
+    if (!this.head) {
+      throw new HandshakeError(ErrorCodes.HANDSHAKE_EOF, 'The connection closed before the handshake response was complete');
+    }
+    return this.tryBody(true)!;
+  }
+
+  private findHeaderEnd(): number {
+    const b = this.buf;
+    for (let i = Math.max(0, this.scanFrom - 3); i + 3 < b.length; i++) {
+      if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i + 4;
+    }
+    this.scanFrom = b.length;
+    return -1;
+  }
+
+  private parseHead(text: string): Omit<HttpResponse, 'body' | 'rest'> {
+    const lines = text.split('\r\n');
+    const m = STATUS_LINE.exec(lines[0]!);
+    if (!m) throw malformed(`Invalid status line: ${JSON.stringify(lines[0]!.slice(0, 100))}`);
+    if (lines.length - 1 > this.maxHeaders) {
+      throw new HandshakeError(ErrorCodes.HANDSHAKE_TOO_LARGE, `More than ${this.maxHeaders} response headers`);
+    }
+    const headers: Record<string, string> = Object.create(null) as Record<string, string>;
+    const rawHeaders: [string, string][] = [];
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const colon = line.indexOf(':');
+      // No obs-fold (RFC 7230 §3.2.4): a line starting with SP/HTAB has no valid name.
+      if (colon <= 0) throw malformed(`Invalid header line: ${JSON.stringify(line.slice(0, 100))}`);
+      const name = line.slice(0, colon);
+      const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+      if (!TOKEN.test(name)) throw malformed(`Invalid header name: ${JSON.stringify(name.slice(0, 100))}`);
+      if (!FIELD_VALUE.test(value)) throw malformed(`Invalid value for header ${name}`);
+      rawHeaders.push([name, value]);
+      const key = name.toLowerCase();
+      const prev = headers[key];
+      headers[key] = prev === undefined ? value : `${prev}, ${value}`;
+    }
+    return { status: Number(m[2]), statusText: m[3] ?? '', headers: { ...headers }, rawHeaders };
+  }
+
+  private chooseBodyMode(): void {
+    const h = this.head!;
+    const st = h.status;
+    if ((st >= 100 && st < 200) || st === 204 || st === 304) {
+      this.bodyMode = 'none';
+    } else if (h.headers['transfer-encoding'] !== undefined && /(^|,)\s*chunked\s*$/i.test(h.headers['transfer-encoding'])) {
+      this.bodyMode = 'chunked';
+    } else if (h.headers['content-length'] !== undefined) {
+      const cl = h.headers['content-length'].trim();
+      if (!/^\d+$/.test(cl)) throw malformed(`Invalid Content-Length: ${JSON.stringify(cl)}`);
+      this.bodyMode = 'length';
+      this.bodyWant = Math.min(Number(cl), this.maxBodyBytes);
+    } else {
+      this.bodyMode = 'eof';
+    }
+  }
+
+  private tryBody(atEof: boolean): HttpResponse | undefined {
+    const b = this.buf;
+    switch (this.bodyMode) {
+      case 'none':
+        return this.finish(EMPTY, EMPTY);
+      case 'length':
+        if (b.length >= this.bodyWant) return this.finish(b.slice(0, this.bodyWant), EMPTY);
+        break;
+      case 'eof':
+        if (b.length >= this.maxBodyBytes) return this.finish(b.slice(0, this.maxBodyBytes), EMPTY);
+        break;
+      case 'chunked': {
+        const { body, done } = this.dechunk();
+        if (done || body.length >= this.maxBodyBytes) return this.finish(body.slice(0, this.maxBodyBytes), EMPTY);
+        if (atEof) return this.finish(body, EMPTY);
+        return undefined;
+      }
+    }
+    if (atEof) return this.finish(b.slice(0, this.maxBodyBytes), EMPTY);
+    return undefined;
+  }
+
+  /** Best-effort chunked decoding (RFC 7230 §4.1) of what has arrived; only used for error bodies. */
+  private dechunk(): { body: Uint8Array; done: boolean } {
+    const b = this.buf;
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    let p = 0;
+    for (;;) {
+      let eol = -1;
+      for (let i = p; i + 1 < b.length && i < p + 1024; i++) {
+        if (b[i] === 13 && b[i + 1] === 10) {
+          eol = i;
+          break;
+        }
+      }
+      if (eol < 0) break;
+      const size = parseInt(latin1(b, p, eol).split(';')[0]!.trim(), 16);
+      if (!Number.isFinite(size) || size < 0) return { body: concatAll(parts, total), done: true };
+      if (size === 0) return { body: concatAll(parts, total), done: true };
+      const start = eol + 2;
+      const avail = Math.min(size, b.length - start);
+      parts.push(b.subarray(start, start + avail));
+      total += avail;
+      if (avail < size || total >= this.maxBodyBytes) break;
+      p = start + size + 2;
+      if (p > b.length) break;
+    }
+    return { body: concatAll(parts, total), done: false };
+  }
+
+  private finish(body: Uint8Array, rest: Uint8Array): HttpResponse {
+    this.result = { ...this.head!, body, rest };
+    this.buf = EMPTY;
+    return this.result;
+  }
+}
+
+function concatAll(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

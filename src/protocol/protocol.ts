@@ -1,0 +1,673 @@
+/**
+ * The sans-I/O RFC 6455 client core. Bytes from the server go in through
+ * `receive()`; decoded messages and control events come out through the
+ * `ProtocolSink`, and every byte the core wants on the wire goes out through
+ * `sink.write()` — including the replies it owes by itself: a pong for each
+ * ping (§5.5.2), the echo of a received close (§5.5.1), and the close frame
+ * that fails the connection on a violation (§7.1.7).
+ *
+ * Theory of operation
+ * - Input is a queue of chunks read by a two-step machine: HEADER (validate
+ *   everything the header says before buffering a payload byte: RSV,
+ *   opcode, control rules, mask bit, length, limits) and PAYLOAD (wait for
+ *   the whole payload; hand out a zero-copy view when it sits in one chunk,
+ *   copy only across chunks). When nothing is queued, frames are parsed
+ *   straight out of the incoming chunk (the hot path).
+ * - Text is validated by a streaming UTF-8 DFA as bytes arrive, even inside
+ *   an incomplete frame, so invalid text fails with 1007 at once (§8.1).
+ * - Peer violations never throw: `fail()` queues the close, reports a
+ *   `ProtocolError` once, and the machine switches to DISCARD. API misuse
+ *   throws at once.
+ * - Closing facts are three booleans changed only in `sendClose`,
+ *   `handleClose`, `fail` and `receiveEof`; `state` is derived from them.
+ *
+ * Owns: parsing, message assembly, limits, close rules, serialization calls.
+ * Must not import transports, platform modules or timers.
+ */
+import { appClosePayload, closePayload, isValidWireCloseCode, CLOSE_ABNORMAL, CLOSE_NO_STATUS } from './close.js';
+import { ErrorCodes, LifelineError, ProtocolError, type ErrorCode } from './errors.js';
+import { encodeFrame, encodeTextFrame } from './frame.js';
+import { MaskKeyPool } from './mask.js';
+import type { Extension, FrameTrace, ProtocolOptions, ProtocolSink, ProtocolState } from './types.js';
+import { UTF8_ACCEPT, UTF8_REJECT, utf8Step } from './utf8.js';
+
+/** Options of `Protocol`: `ProtocolOptions` plus Node-specific shortcuts. */
+export interface ProtocolCoreOptions extends ProtocolOptions {
+  /**
+   * Optional whole-buffer UTF-8 check used as a shortcut (e.g. Node's
+   * `buffer.isUtf8`, which is SIMD-accelerated). It is only trusted when it
+   * says "valid" for a fragment that starts at a code point boundary; every
+   * other case goes through the streaming validator, so fail-fast
+   * behaviour is unchanged. Default: none (the pure TS DFA does all the work).
+   */
+  isUtf8?: (bytes: Uint8Array) => boolean;
+}
+
+/** Default `maxPayload`: 100 MiB. */
+export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
+
+const S_HEADER = 0;
+const S_PAYLOAD = 1;
+const S_DISCARD = 2;
+
+const OP_CONT = 0x0;
+const OP_TEXT = 0x1;
+const OP_BINARY = 0x2;
+const OP_CLOSE = 0x8;
+const OP_PING = 0x9;
+const OP_PONG = 0xa;
+
+const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function misuse(message: string): LifelineError {
+  return new LifelineError(ErrorCodes.INVALID_STATE, message);
+}
+
+function checkLimit(name: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !(v > 0)) throw new RangeError(`${name} must be a positive number (Infinity for no limit), got ${String(v)}`);
+  return v;
+}
+
+/**
+ * A client-side WebSocket connection after the opening handshake, without
+ * I/O. Feed it the server's bytes with `receive()` (start with
+ * `HttpResponse.rest`), and write whatever it passes to `sink.write()`.
+ */
+export class Protocol {
+  private readonly sink: ProtocolSink;
+  private readonly maxPayload: number;
+  private readonly maxFrameSize: number;
+  private readonly extensions: readonly Extension[];
+  /** Union of the RSV bits owned by agreed extensions. */
+  private readonly extRsv: number;
+  private readonly pool: MaskKeyPool;
+  private readonly trace: ((frame: FrameTrace) => void) | undefined;
+  private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
+
+  // Input queue: q[0] is read from qpos; `buffered` counts unread bytes.
+  private q: Uint8Array[] = [];
+  private qpos = 0;
+  private buffered = 0;
+  private step = S_HEADER;
+  private readonly scratch = new Uint8Array(14);
+
+  // The frame being read (valid in S_PAYLOAD).
+  private fin = false;
+  private opcode = 0;
+  private len = 0;
+  /** This frame's payload goes through the streaming UTF-8 validator. */
+  private checkText = false;
+  /** Payload bytes of this frame already validated, and where in `q` to resume. */
+  private validated = 0;
+  private vIdx = 0;
+  private vOff = 0;
+
+  // The data message being assembled (msgOpcode 0: none).
+  private msgOpcode = 0;
+  private msgRsv = 0;
+  private msgLen = 0;
+  private fragments: Uint8Array[] = [];
+  private utf8 = UTF8_ACCEPT;
+
+  // Closing facts.
+  private closeSent = false;
+  private closeReceived = false;
+  private failed = false;
+  private eof = false;
+  private _peerCloseCode: number | undefined;
+  private _peerCloseReason = '';
+  private _error: ProtocolError | undefined;
+
+  /**
+   * @param sink where events and outgoing bytes go. Its callbacks must not
+   *   throw (a transport should catch its users' handler errors); `trace` is
+   *   read once here.
+   * @param options limits (`maxPayload` default 100 MiB, `maxFrameSize`
+   *   default `maxPayload`), mask-key `random` source (default
+   *   `globalThis.crypto.getRandomValues`, looked up on first send), agreed
+   *   `extensions`, optional `isUtf8` shortcut.
+   */
+  constructor(sink: ProtocolSink, options: ProtocolCoreOptions = {}) {
+    this.sink = sink;
+    this.maxPayload = checkLimit('maxPayload', options.maxPayload, DEFAULT_MAX_PAYLOAD);
+    this.maxFrameSize = checkLimit('maxFrameSize', options.maxFrameSize, this.maxPayload);
+    this.extensions = options.extensions ?? [];
+    let rsv = 0;
+    for (const e of this.extensions) rsv |= e.rsvMask & 0x70;
+    this.extRsv = rsv;
+    this.pool = new MaskKeyPool(options.random);
+    this.trace = sink.trace ? sink.trace.bind(sink) : undefined;
+    this.isUtf8 = options.isUtf8;
+  }
+
+  /** 'open' until a close is sent; 'closing' while we wait for the peer's close; 'closed' after it, after a failure, or after EOF. */
+  get state(): ProtocolState {
+    if (this.closeReceived || this.failed || this.eof) return 'closed';
+    return this.closeSent ? 'closing' : 'open';
+  }
+
+  /**
+   * True once the core has sent a close frame (ours, an echo, or a failure
+   * close): the transport should now expect the server to close TCP
+   * (RFC 6455 §7.1.1) and arm its own timer to close it otherwise.
+   */
+  closeExpected(): boolean {
+    return this.closeSent;
+  }
+
+  /** The code of the peer's close frame (1005 when it had none); undefined until one arrived. */
+  get peerCloseCode(): number | undefined {
+    return this._peerCloseCode;
+  }
+
+  /** The reason of the peer's close frame ('' when none). */
+  get peerCloseReason(): string {
+    return this._peerCloseReason;
+  }
+
+  /** The violation that failed the connection, if any. */
+  get error(): ProtocolError | undefined {
+    return this._error;
+  }
+
+  // ---------------------------------------------------------------- input
+
+  /**
+   * Feeds bytes read from the server. Never throws on peer input: a
+   * violation queues the close frame, calls `sink.error` once, and
+   * everything after is discarded. The core keeps views of `chunk` until
+   * the frames in it are complete; the caller must not reuse its memory.
+   */
+  receive(chunk: Uint8Array): void {
+    if (this.step === S_DISCARD || chunk.length === 0) return;
+    if (this.buffered === 0 && this.step === S_HEADER) {
+      // Hot path: parse whole frames straight out of the chunk.
+      const n = chunk.length;
+      let p = 0;
+      while (n - p >= 2) {
+        const h = this.parseHeader(chunk, p, n - p);
+        if (h < 0) return;
+        if (h === 0) break;
+        const start = p + h;
+        const end = start + this.len;
+        if (end > n) {
+          p = start;
+          this.enterPayload();
+          break;
+        }
+        p = end;
+        this.onFrame(chunk.subarray(start, end));
+        if ((this.step as number) === S_DISCARD) return;
+      }
+      if (p === n) return;
+      if (p > 0) chunk = chunk.subarray(p);
+    }
+    this.q.push(chunk);
+    this.buffered += chunk.length;
+    this.drain();
+  }
+
+  /**
+   * The server closed its side of TCP (or the transport lost it). If no
+   * close frame had arrived, reports `WS_ERR_UNEXPECTED_EOF` (close code
+   * 1006, abnormal closure, §7.1.5) through `sink.error`; nothing is written.
+   */
+  receiveEof(): void {
+    if (this.eof) return;
+    this.eof = true;
+    const wasFailed = this.failed;
+    this.discard();
+    if (!this.closeReceived && !wasFailed) {
+      const err = new ProtocolError(ErrorCodes.UNEXPECTED_EOF, 'The connection closed without a close frame', CLOSE_ABNORMAL);
+      this._error = err;
+      this.sink.error(err);
+    }
+  }
+
+  private drain(): void {
+    for (;;) {
+      if (this.step === S_HEADER) {
+        if (this.buffered < 2) return;
+        const head = this.q[0]!;
+        const avail = head.length - this.qpos;
+        let h: number;
+        if (avail >= 14 || avail === this.buffered) {
+          h = this.parseHeader(head, this.qpos, avail);
+        } else {
+          // The header straddles chunks: look at up to 14 bytes in scratch.
+          const n = Math.min(14, this.buffered);
+          this.peek(this.scratch, n);
+          h = this.parseHeader(this.scratch, 0, n);
+        }
+        if (h <= 0) return;
+        this.skip(h);
+        this.enterPayload();
+      } else if (this.step === S_PAYLOAD) {
+        if (this.buffered < this.len) {
+          if (this.checkText) this.validateAhead();
+          return;
+        }
+        const data = this.take(this.len);
+        this.step = S_HEADER;
+        this.onFrame(data);
+      } else {
+        return;
+      }
+    }
+  }
+
+  private enterPayload(): void {
+    this.step = S_PAYLOAD;
+    this.validated = 0;
+    this.vIdx = 0;
+    this.vOff = this.q.length > 0 ? this.qpos : 0;
+  }
+
+  /**
+   * Validates the header at buf[p..p+avail) (RFC 6455 §5.2). Returns its
+   * length with the frame fields set, 0 when more bytes are needed (no
+   * state changed), or -1 after failing the connection.
+   */
+  private parseHeader(buf: Uint8Array, p: number, avail: number): number {
+    const b0 = buf[p]!;
+    const b1 = buf[p + 1]!;
+    const fin = (b0 & 0x80) !== 0;
+    const rsv = b0 & 0x70;
+    const opcode = b0 & 0x0f;
+    let len = b1 & 0x7f;
+    let h = 2;
+    if (opcode >= 0x8) {
+      // §5.5: control frames.
+      if (opcode > OP_PONG) return this.fail(ErrorCodes.INVALID_OPCODE, `Reserved opcode 0x${opcode.toString(16)}`, 1002);
+      if (rsv !== 0) return this.fail(ErrorCodes.RSV_NOT_NEGOTIATED, 'RSV bits set on a control frame', 1002);
+      if (!fin) return this.fail(ErrorCodes.CONTROL_FRAGMENTED, 'Fragmented control frame', 1002);
+      if (len > 125) return this.fail(ErrorCodes.CONTROL_TOO_LONG, 'Control frame payload longer than 125 bytes', 1002);
+    } else {
+      if (opcode === OP_CONT) {
+        // §5.4: a continuation needs a message in progress; RSV only on its first frame (RFC 7692 §6.1).
+        if (this.msgOpcode === 0) return this.fail(ErrorCodes.UNEXPECTED_CONTINUATION, 'Continuation frame without a message in progress', 1002);
+        if (rsv !== 0) return this.fail(ErrorCodes.RSV_NOT_NEGOTIATED, 'RSV bits set on a continuation frame', 1002);
+      } else if (opcode <= OP_BINARY) {
+        if (this.msgOpcode !== 0) return this.fail(ErrorCodes.EXPECTED_CONTINUATION, 'New data frame while a fragmented message is in progress', 1002);
+        // §5.2: RSV bits only as agreed with an extension.
+        if ((rsv & ~this.extRsv) !== 0) return this.fail(ErrorCodes.RSV_NOT_NEGOTIATED, `RSV bits 0x${rsv.toString(16)} not negotiated`, 1002);
+      } else {
+        return this.fail(ErrorCodes.INVALID_OPCODE, `Reserved opcode 0x${opcode.toString(16)}`, 1002);
+      }
+      if (len === 126) {
+        if (avail < 4) return 0;
+        len = (buf[p + 2]! << 8) | buf[p + 3]!;
+        h = 4;
+      } else if (len === 127) {
+        if (avail < 10) return 0;
+        const hi = ((buf[p + 2]! << 24) | (buf[p + 3]! << 16) | (buf[p + 4]! << 8) | buf[p + 5]!) >>> 0;
+        // §5.2: "the most significant bit MUST be 0".
+        if (hi >= 0x80000000) return this.fail(ErrorCodes.INVALID_LENGTH, '64-bit payload length with the most significant bit set', 1002);
+        const lo = ((buf[p + 6]! << 24) | (buf[p + 7]! << 16) | (buf[p + 8]! << 8) | buf[p + 9]!) >>> 0;
+        len = hi * 0x100000000 + lo;
+        h = 10;
+      }
+      // Limits before a payload byte is buffered: 1009 (§7.4.1).
+      if (len > this.maxFrameSize) return this.fail(ErrorCodes.FRAME_TOO_BIG, `Frame of ${len} bytes exceeds maxFrameSize ${this.maxFrameSize}`, 1009);
+      if (opcode === OP_CONT ? this.msgLen + len > this.maxPayload : len > this.maxPayload) {
+        return this.fail(ErrorCodes.MESSAGE_TOO_BIG, `Message exceeds maxPayload ${this.maxPayload}`, 1009);
+      }
+    }
+    // §5.1: a server must not mask.
+    if ((b1 & 0x80) !== 0) return this.fail(ErrorCodes.MASKED_FRAME, 'The server sent a masked frame', 1002);
+    this.fin = fin;
+    this.opcode = opcode;
+    this.len = len;
+    if (opcode === OP_TEXT || opcode === OP_BINARY) {
+      this.msgOpcode = opcode;
+      this.msgRsv = rsv;
+      this.msgLen = 0;
+      this.utf8 = UTF8_ACCEPT;
+    }
+    this.checkText = opcode < 0x8 && this.msgOpcode === OP_TEXT && this.msgRsv === 0;
+    if (this.trace !== undefined) {
+      this.trace({
+        direction: 'in',
+        opcode,
+        fin,
+        rsv1: (rsv & 0x40) !== 0,
+        rsv2: (rsv & 0x20) !== 0,
+        rsv3: (rsv & 0x10) !== 0,
+        masked: false,
+        length: len,
+        compressed: opcode < 0x8 && this.msgRsv !== 0,
+      });
+    }
+    return h;
+  }
+
+  /** Streams the part of an incomplete text frame's payload that has arrived through the validator (§8.1 fail fast). */
+  private validateAhead(): void {
+    let remaining = this.len - this.validated;
+    const q = this.q;
+    while (remaining > 0 && this.vIdx < q.length) {
+      const c = q[this.vIdx]!;
+      const end = Math.min(c.length, this.vOff + remaining);
+      if (end > this.vOff) {
+        this.utf8 = utf8Step(this.utf8, c, this.vOff, end);
+        if (this.utf8 === UTF8_REJECT) {
+          this.fail(ErrorCodes.INVALID_UTF8, 'Invalid UTF-8 in a text message', 1007);
+          return;
+        }
+        this.validated += end - this.vOff;
+        remaining -= end - this.vOff;
+      }
+      if (end === c.length) {
+        this.vIdx++;
+        this.vOff = 0;
+      } else {
+        this.vOff = end;
+      }
+    }
+  }
+
+  /** A complete frame's payload. */
+  private onFrame(data: Uint8Array): void {
+    const op = this.opcode;
+    if (op >= 0x8) {
+      if (op === OP_PING) {
+        // §5.5.2/§5.5.3: answer with the same payload, unless we already sent a close (§5.5.1).
+        if (!this.closeSent) this.writeFrame(0x80 | OP_PONG, data, false);
+        this.sink.ping?.(data);
+      } else if (op === OP_PONG) {
+        this.sink.pong?.(data);
+      } else {
+        this.handleClose(data);
+      }
+      return;
+    }
+    if (this.checkText) {
+      const from = this.validated;
+      if (from < data.length) {
+        if (!(from === 0 && this.utf8 === UTF8_ACCEPT && this.isUtf8 !== undefined && this.isUtf8(data))) {
+          this.utf8 = utf8Step(this.utf8, data, from, data.length);
+        }
+        if (this.utf8 === UTF8_REJECT) {
+          this.fail(ErrorCodes.INVALID_UTF8, 'Invalid UTF-8 in a text message', 1007);
+          return;
+        }
+      }
+      if (this.fin && this.utf8 !== UTF8_ACCEPT) {
+        this.fail(ErrorCodes.INVALID_UTF8, 'Text message ends inside a UTF-8 sequence', 1007);
+        return;
+      }
+    }
+    if (!this.fin) {
+      // O(1) per fragment: keep the view, count the bytes.
+      this.fragments.push(data);
+      this.msgLen += data.length;
+      return;
+    }
+    let msg = data;
+    if (this.fragments.length > 0) {
+      const parts = this.fragments;
+      parts.push(data);
+      msg = new Uint8Array(this.msgLen + data.length);
+      let o = 0;
+      for (let i = 0; i < parts.length; i++) {
+        msg.set(parts[i]!, o);
+        o += parts[i]!.length;
+      }
+      this.fragments = [];
+    }
+    const binary = this.msgOpcode === OP_BINARY;
+    const rsv = this.msgRsv;
+    this.msgOpcode = 0;
+    this.msgRsv = 0;
+    this.msgLen = 0;
+    if (rsv !== 0) {
+      const decoded = this.decode(msg, rsv);
+      if (decoded === undefined) return;
+      if (!binary && utf8Step(UTF8_ACCEPT, decoded) !== UTF8_ACCEPT) {
+        this.fail(ErrorCodes.INVALID_UTF8, 'Invalid UTF-8 in a text message', 1007);
+        return;
+      }
+      msg = decoded;
+    }
+    this.sink.message(msg, binary);
+  }
+
+  /**
+   * Runs the message through the extensions whose RSV bits it carries, last
+   * agreed first (RFC 6455 §9: encoding applies in response order). A
+   * `ProtocolError` from an extension fails with its close code; any other
+   * throw is taken as undecodable data: WS_ERR_INFLATE_FAILED, 1007.
+   */
+  private decode(msg: Uint8Array, rsv: number): Uint8Array | undefined {
+    try {
+      for (let i = this.extensions.length - 1; i >= 0; i--) {
+        const e = this.extensions[i]!;
+        if ((e.rsvMask & rsv) !== 0) msg = e.decode(msg, this.maxPayload);
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError) this.failWith(err);
+      else this.fail(ErrorCodes.INFLATE_FAILED, `Extension could not decode the message: ${String((err as Error)?.message ?? err)}`, 1007);
+      return undefined;
+    }
+    if (msg.length > this.maxPayload) {
+      this.fail(ErrorCodes.MESSAGE_TOO_BIG, `Message exceeds maxPayload ${this.maxPayload}`, 1009);
+      return undefined;
+    }
+    return msg;
+  }
+
+  /** §5.5.1, §7.1.5, §7.4: validate, echo, report. */
+  private handleClose(data: Uint8Array): void {
+    let code = CLOSE_NO_STATUS;
+    let reason = '';
+    if (data.length === 1) {
+      this.fail(ErrorCodes.INVALID_CLOSE_PAYLOAD, 'Close frame with a 1-byte payload', 1002);
+      return;
+    }
+    if (data.length >= 2) {
+      code = (data[0]! << 8) | data[1]!;
+      if (!isValidWireCloseCode(code)) {
+        this.fail(ErrorCodes.INVALID_CLOSE_CODE, `Invalid close code ${code}`, 1002);
+        return;
+      }
+      if (data.length > 2) {
+        if (utf8Step(UTF8_ACCEPT, data, 2) !== UTF8_ACCEPT) {
+          this.fail(ErrorCodes.INVALID_UTF8, 'Invalid UTF-8 in the close reason', 1007);
+          return;
+        }
+        reason = decoder.decode(data.subarray(2));
+      }
+    }
+    this.closeReceived = true;
+    this._peerCloseCode = code;
+    this._peerCloseReason = reason;
+    this.discard();
+    // Echo the status code (customary, §5.5.1); an empty close for an empty one.
+    if (!this.closeSent) this.sendClose(code === CLOSE_NO_STATUS ? EMPTY : closePayload(code));
+    this.sink.close(code, reason);
+  }
+
+  private fail(code: ErrorCode, message: string, closeCode: number): -1 {
+    return this.failWith(new ProtocolError(code, message, closeCode));
+  }
+
+  /** §7.1.7 "Fail the WebSocket Connection": send our close (once), stop reading, report. */
+  private failWith(err: ProtocolError): -1 {
+    if (this.failed || this.closeReceived) return -1;
+    this.failed = true;
+    this._error = err;
+    this.discard();
+    if (!this.closeSent) this.sendClose(closePayload(err.closeCode));
+    this.sink.error(err);
+    return -1;
+  }
+
+  private discard(): void {
+    this.step = S_DISCARD;
+    this.q = [];
+    this.qpos = 0;
+    this.buffered = 0;
+    this.fragments = [];
+  }
+
+  // ---------------------------------------------------------------- queue
+
+  private take(n: number): Uint8Array {
+    if (n === 0) return EMPTY;
+    const q = this.q;
+    const head = q[0]!;
+    const start = this.qpos;
+    this.buffered -= n;
+    if (head.length - start >= n) {
+      this.qpos = start + n;
+      if (this.qpos === head.length) {
+        q.shift();
+        this.qpos = 0;
+      }
+      return head.subarray(start, start + n);
+    }
+    const out = new Uint8Array(n);
+    let o = 0;
+    let i = 0;
+    let pos = start;
+    while (o < n) {
+      const c = q[i]!;
+      const t = Math.min(c.length - pos, n - o);
+      out.set(c.subarray(pos, pos + t), o);
+      o += t;
+      pos += t;
+      if (pos === c.length) {
+        i++;
+        pos = 0;
+      }
+    }
+    q.splice(0, i);
+    this.qpos = pos;
+    return out;
+  }
+
+  private skip(n: number): void {
+    const q = this.q;
+    this.buffered -= n;
+    let pos = this.qpos + n;
+    let i = 0;
+    while (i < q.length && pos >= q[i]!.length) {
+      pos -= q[i]!.length;
+      i++;
+    }
+    if (i > 0) q.splice(0, i);
+    this.qpos = pos;
+  }
+
+  private peek(out: Uint8Array, n: number): void {
+    let o = 0;
+    let pos = this.qpos;
+    for (let i = 0; o < n; i++) {
+      const c = this.q[i]!;
+      while (pos < c.length && o < n) out[o++] = c[pos++]!;
+      pos = 0;
+    }
+  }
+
+  // --------------------------------------------------------------- output
+
+  /**
+   * Sends one data message as a single frame (text when `binary` is false:
+   * a string is encoded as UTF-8; bytes are sent as given and must be
+   * UTF-8). `compress` is passed to the extensions (undefined = their
+   * default). Throws `WS_ERR_INVALID_STATE` once a close was sent.
+   */
+  send(data: string | Uint8Array, binary: boolean, compress?: boolean): void {
+    this.assertCanSend('send');
+    const op = binary ? OP_BINARY : OP_TEXT;
+    if (this.extensions.length === 0) {
+      const frame = typeof data === 'string' ? encodeTextFrame(0x80 | op, data, this.pool) : encodeFrame(0x80 | op, data, this.pool);
+      if (this.trace !== undefined) this.traceOut(0x80 | op, frame, false);
+      this.sink.write(frame);
+      return;
+    }
+    let bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    let rsv = 0;
+    for (const e of this.extensions) {
+      const r = e.encode(bytes, compress);
+      if (r !== null) {
+        bytes = r;
+        rsv |= e.rsvMask;
+      }
+    }
+    this.writeFrame(0x80 | rsv | op, bytes, rsv !== 0);
+  }
+
+  /** Sends a ping (payload at most 125 bytes, else `RangeError` WS_ERR_CONTROL_PAYLOAD_TOO_LONG). */
+  ping(payload: Uint8Array = EMPTY): void {
+    this.assertCanSend('ping');
+    this.checkControl(payload);
+    this.writeFrame(0x80 | OP_PING, payload, false);
+  }
+
+  /** Sends an unsolicited pong (a heartbeat that needs no answer, §5.5.3). */
+  pong(payload: Uint8Array = EMPTY): void {
+    this.assertCanSend('pong');
+    this.checkControl(payload);
+    this.writeFrame(0x80 | OP_PONG, payload, false);
+  }
+
+  /**
+   * Starts the closing handshake (§7.1.2) with browser rules: `code` 1000
+   * or 3000-4999 (`RangeError`), `reason` at most 123 UTF-8 bytes
+   * (`SyntaxError`); no code and no reason sends an empty close. Throws
+   * `WS_ERR_INVALID_STATE` if a close was already sent (check `closeExpected()`).
+   */
+  close(code?: number, reason?: string): void {
+    this.assertCanSend('close');
+    this.sendClose(appClosePayload(code, reason));
+  }
+
+  /** Releases the extensions' resources; call when the connection is gone. */
+  dispose(): void {
+    this.discard();
+    for (const e of this.extensions) e.dispose();
+  }
+
+  private assertCanSend(what: string): void {
+    if (this.closeSent || this.eof) throw misuse(`Cannot ${what}: the connection is ${this.state === 'closing' ? 'closing' : 'closed'}`);
+  }
+
+  private checkControl(payload: Uint8Array): void {
+    if (payload.length > 125) {
+      throw Object.assign(new RangeError(`Control frame payload must be at most 125 bytes, got ${payload.length}`), {
+        code: ErrorCodes.CONTROL_TOO_LONG,
+      });
+    }
+  }
+
+  private sendClose(payload: Uint8Array): void {
+    this.closeSent = true;
+    this.writeFrame(0x80 | OP_CLOSE, payload, false);
+  }
+
+  private writeFrame(b0: number, payload: Uint8Array, compressed: boolean): void {
+    const frame = encodeFrame(b0, payload, this.pool);
+    if (this.trace !== undefined) this.traceOut(b0, frame, compressed);
+    this.sink.write(frame);
+  }
+
+  private traceOut(b0: number, frame: Uint8Array, compressed: boolean): void {
+    const l7 = frame[1]! & 0x7f;
+    const length = l7 < 126 ? l7 : frame.length - (l7 === 126 ? 8 : 14);
+    this.trace!({
+      direction: 'out',
+      opcode: b0 & 0x0f,
+      fin: (b0 & 0x80) !== 0,
+      rsv1: (b0 & 0x40) !== 0,
+      rsv2: (b0 & 0x20) !== 0,
+      rsv3: (b0 & 0x10) !== 0,
+      masked: true,
+      length,
+      compressed,
+    });
+  }
+}

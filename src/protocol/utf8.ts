@@ -1,0 +1,128 @@
+/**
+ * Streaming, fatal UTF-8 validation (RFC 3629 §4, Unicode Table 3-7) for text
+ * messages and close reasons (RFC 6455 §5.6, §8.1).
+ *
+ * A small DFA: the state after each byte says how many continuation bytes
+ * are still owed and which range the next one must fall in, so a fragment
+ * (or a TCP read) may end in the middle of a sequence and validation resumes
+ * with the next one. Overlong forms, surrogates (U+D800..DFFF) and code
+ * points above U+10FFFF reach the REJECT state on the first byte that
+ * proves them wrong, which is what lets the core fail with 1007 as soon as
+ * bad bytes arrive (Autobahn 6.4.x "fail fast").
+ *
+ * Owns: the tables and `utf8Step`. Imports nothing.
+ */
+
+/** The validator is at a code point boundary: everything so far is complete, valid UTF-8. */
+export const UTF8_ACCEPT = 0;
+/** An invalid sequence was seen; the state never leaves REJECT. */
+export const UTF8_REJECT = 1;
+
+// States (after ACCEPT/REJECT): what the next byte must be.
+const NEED1 = 2; // one more 80..BF
+const NEED2 = 3; // two more 80..BF
+const NEED3 = 4; // three more 80..BF
+const E0 = 5; // after E0: A0..BF (no overlong 3-byte forms)
+const ED = 6; // after ED: 80..9F (no surrogates)
+const F0 = 7; // after F0: 90..BF (no overlong 4-byte forms)
+const F4 = 8; // after F4: 80..8F (nothing above U+10FFFF)
+const STATES = 9;
+
+// Byte classes.
+const C_ASCII = 0; // 00..7F
+const C_80_8F = 1;
+const C_90_9F = 2;
+const C_A0_BF = 3;
+const C_BAD = 4; // C0, C1, F5..FF: never valid
+const C_LEAD2 = 5; // C2..DF
+const C_E0 = 6;
+const C_LEAD3 = 7; // E1..EC, EE..EF
+const C_ED = 8;
+const C_F0 = 9;
+const C_LEAD4 = 10; // F1..F3
+const C_F4 = 11;
+const CLASSES = 12;
+
+function classOf(b: number): number {
+  if (b < 0x80) return C_ASCII;
+  if (b < 0x90) return C_80_8F;
+  if (b < 0xa0) return C_90_9F;
+  if (b < 0xc0) return C_A0_BF;
+  if (b < 0xc2) return C_BAD;
+  if (b < 0xe0) return C_LEAD2;
+  if (b === 0xe0) return C_E0;
+  if (b === 0xed) return C_ED;
+  if (b < 0xf0) return C_LEAD3;
+  if (b === 0xf0) return C_F0;
+  if (b < 0xf4) return C_LEAD4;
+  if (b === 0xf4) return C_F4;
+  return C_BAD;
+}
+
+/** byte -> class */
+const CLASS = new Uint8Array(256);
+/** state * CLASSES + class -> state */
+const NEXT = new Uint8Array(STATES * CLASSES).fill(UTF8_REJECT);
+
+(function buildTables() {
+  for (let b = 0; b < 256; b++) CLASS[b] = classOf(b);
+  const set = (s: number, c: number, to: number) => {
+    NEXT[s * CLASSES + c] = to;
+  };
+  // From ACCEPT: lead bytes (Unicode Table 3-7, first column).
+  set(UTF8_ACCEPT, C_ASCII, UTF8_ACCEPT);
+  set(UTF8_ACCEPT, C_LEAD2, NEED1);
+  set(UTF8_ACCEPT, C_E0, E0);
+  set(UTF8_ACCEPT, C_LEAD3, NEED2);
+  set(UTF8_ACCEPT, C_ED, ED);
+  set(UTF8_ACCEPT, C_F0, F0);
+  set(UTF8_ACCEPT, C_LEAD4, NEED3);
+  set(UTF8_ACCEPT, C_F4, F4);
+  // Continuation bytes.
+  for (const c of [C_80_8F, C_90_9F, C_A0_BF]) {
+    set(NEED1, c, UTF8_ACCEPT);
+    set(NEED2, c, NEED1);
+    set(NEED3, c, NEED2);
+  }
+  set(E0, C_A0_BF, NEED1);
+  set(ED, C_80_8F, NEED1);
+  set(ED, C_90_9F, NEED1);
+  set(F0, C_90_9F, NEED2);
+  set(F0, C_A0_BF, NEED2);
+  set(F4, C_80_8F, NEED2);
+})();
+
+/**
+ * Feeds `bytes[start..end)` to the validator in `state` and returns the new
+ * state: `UTF8_ACCEPT` at a boundary, `UTF8_REJECT` on the first invalid
+ * byte (it stops there), anything else in the middle of a sequence.
+ */
+export function utf8Step(state: number, bytes: Uint8Array, start = 0, end = bytes.length): number {
+  let i = start;
+  while (i < end) {
+    if (state === UTF8_ACCEPT) {
+      // ASCII run, 8 bytes per test: the common case for text protocols.
+      while (i + 8 <= end && ((bytes[i]! | bytes[i + 1]! | bytes[i + 2]! | bytes[i + 3]! | bytes[i + 4]! | bytes[i + 5]! | bytes[i + 6]! | bytes[i + 7]!) & 0x80) === 0) i += 8;
+      while (i < end && bytes[i]! < 0x80) i++;
+      if (i === end) break;
+    }
+    state = NEXT[state * CLASSES + CLASS[bytes[i]!]!]!;
+    if (state === UTF8_REJECT) return UTF8_REJECT;
+    i++;
+  }
+  return state;
+}
+
+/** Like `utf8Step` but returns the index of the first byte that made the input invalid, or -1. */
+export function utf8FirstInvalid(state: number, bytes: Uint8Array, start = 0, end = bytes.length): number {
+  for (let i = start; i < end; i++) {
+    state = NEXT[state * CLASSES + CLASS[bytes[i]!]!]!;
+    if (state === UTF8_REJECT) return i;
+  }
+  return -1;
+}
+
+/** True when `bytes` is complete, valid UTF-8. */
+export function isValidUtf8(bytes: Uint8Array): boolean {
+  return utf8Step(UTF8_ACCEPT, bytes) === UTF8_ACCEPT;
+}
