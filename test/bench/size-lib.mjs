@@ -1,0 +1,89 @@
+// Bundle-size measuring shared by test/size.mjs (`npm run size`) and the
+// benchmark's size table. Every package is measured the same way: its browser
+// entry bundled by rollup with @rollup/plugin-node-resolve (browser: true) and
+// minified by @rollup/plugin-terser (the options rollup.config.mjs uses for
+// lifeline's IIFE), then gzip -9 and brotli -11 from node:zlib.
+import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync, brotliCompressSync, constants as Z } from 'node:zlib';
+import { rollup } from 'rollup';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const GZIP_BUDGET = 4096;
+
+/** Byte sizes of `code`: raw (minified), gzip level 9, brotli quality 11. */
+export function measure(code) {
+  const buf = Buffer.from(code);
+  return {
+    min: buf.length,
+    gzip: gzipSync(buf, { level: 9 }).length,
+    brotli: brotliCompressSync(buf, {
+      params: { [Z.BROTLI_PARAM_QUALITY]: 11, [Z.BROTLI_PARAM_SIZE_HINT]: buf.length },
+    }).length,
+  };
+}
+
+/** Bundles and minifies the module at `input` for browsers; returns the code. */
+export async function bundleMinified(input) {
+  const bundle = await rollup({
+    input,
+    plugins: [nodeResolve({ browser: true, preferBuiltins: false, rootDir: ROOT })],
+    onwarn() {},
+  });
+  try {
+    const { output } = await bundle.generate({
+      format: 'es',
+      plugins: [terser({ compress: { passes: 2 }, format: { comments: false } })],
+    });
+    return output.map((o) => (o.type === 'chunk' ? o.code : '')).join('');
+  } finally {
+    await bundle.close();
+  }
+}
+
+/** lifeline's two browser artifacts, from dist/ (run the build first). */
+export async function lifelineSizes() {
+  const esm = join(ROOT, 'dist/browser.mjs');
+  const iife = join(ROOT, 'dist/lifeline.min.js');
+  const rows = [];
+  if (existsSync(esm)) rows.push({ name: 'lifeline (browser ESM, dist/browser.mjs)', ...measure(await bundleMinified(esm)) });
+  else rows.push({ name: 'lifeline (browser ESM)', error: 'dist/browser.mjs missing: run npm run build' });
+  if (existsSync(iife)) rows.push({ name: 'lifeline (IIFE, dist/lifeline.min.js)', ...measure(readFileSync(iife, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '')) });
+  else rows.push({ name: 'lifeline (IIFE)', error: 'dist/lifeline.min.js missing: run npm run build' });
+  return rows;
+}
+
+const COMPETITORS = {
+  partysocket: "export * from 'partysocket';\nexport { default } from 'partysocket';\n",
+  'reconnecting-websocket': "export { default } from 'reconnecting-websocket';\n",
+  sockette: "export { default } from 'sockette';\n",
+  'socket.io-client': "export * from 'socket.io-client';\nexport { default } from 'socket.io-client';\n",
+};
+
+/** The comparison packages (dev dependencies), whole public entry each. */
+export async function competitorSizes() {
+  const dir = join(ROOT, 'build/bench/size-entries');
+  mkdirSync(dir, { recursive: true });
+  const rows = [];
+  for (const [name, code] of Object.entries(COMPETITORS)) {
+    const version = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+    const entry = join(dir, `${name.replace(/[^a-z0-9.-]/gi, '_')}.mjs`);
+    writeFileSync(entry, code);
+    try {
+      rows.push({ name: `${name} ${version}`, ...measure(await bundleMinified(entry)) });
+    } catch (e) {
+      rows.push({ name: `${name} ${version}`, error: String(e.message ?? e).split('\n')[0] });
+    }
+  }
+  return rows;
+}
+
+export function sizeTable(rows) {
+  const kib = (n) => `${n.toLocaleString('en-US')} B`;
+  const lines = ['| package | min | min+gzip | min+brotli |', '|---|---:|---:|---:|'];
+  for (const r of rows) lines.push(r.error ? `| ${r.name} | ${r.error} | | |` : `| ${r.name} | ${kib(r.min)} | ${kib(r.gzip)} | ${kib(r.brotli)} |`);
+  return lines.join('\n');
+}
