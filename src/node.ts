@@ -4,3 +4,6 @@
  */
 export const version = '__LIFELINE_VERSION__';
 export * from './protocol/errors.js';
+export { WebSocket } from './transport/node/websocket.js';
+export type { BinaryType, WebSocketOptions, TraceRecord, HandshakeTrace } from './transport/node/websocket.js';
+export { nodeTransport, createNodeTransport } from './transport/node/index.js';

@@ -1,0 +1,416 @@
+/**
+ * One WebSocket connection in Node: dials (dial.ts), then pumps bytes
+ * between the socket and the sans-I/O protocol core, and runs the closing
+ * handshake with its timer (RFC 6455 §7.1.1: the server closes TCP first;
+ * we wait `closeTimeout`, then destroy).
+ *
+ * Owns: the socket after the upgrade, write batching (cork until the end of
+ * the tick), send backpressure (`socket.write` false → our queue, counted
+ * exactly in `bufferedAmount`, flushed on 'drain'), receive backpressure
+ * (pause/resume), protocol pings with round-trip times, and the single
+ * report of how the connection ended. Events go to a `ConnectionOwner` (the
+ * WebSocket class, or the client transport directly) by plain method calls.
+ *
+ * Hot path: socket 'data' → Protocol.receive → sink.message → owner. The
+ * socket listeners are module-level functions that find the connection
+ * through a symbol on the socket: no per-connection closures.
+ * Must not import the WebSocket class or the client.
+ */
+import type { Socket } from 'node:net';
+import { isUtf8 } from 'node:buffer';
+import { Protocol, type ProtocolCoreOptions } from '../../protocol/protocol.js';
+import { perMessageDeflate } from '../../protocol/permessage-deflate.js';
+import { ErrorCodes, LifelineError, ProtocolError } from '../../protocol/errors.js';
+import type { WsUrl } from '../../protocol/url.js';
+import type { ExtensionFactory, FrameTrace, ProtocolSink } from '../../protocol/types.js';
+import { Dial, nodeRandom, type DialResult } from './dial.js';
+import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, type WebSocketOptions } from './options.js';
+
+/** WHATWG readyState values. */
+export const CONNECTING = 0;
+export const OPEN = 1;
+export const CLOSING = 2;
+export const CLOSED = 3;
+
+/** Receives what a connection has to say. Called synchronously, in order; `_closed` exactly once, last. */
+export interface ConnectionOwner {
+  _open(protocol: string, extensions: string): void;
+  /** `data` may view a received chunk; copy it to keep it. Text is valid UTF-8. */
+  _message(data: Uint8Array, binary: boolean): void;
+  _ping(payload: Uint8Array): void;
+  _pong(payload: Uint8Array, rttMs: number | undefined): void;
+  /** The connection failed (handshake refused, network error while connecting, peer violation). `_closed` follows. */
+  _error(error: Error): void;
+  _closed(code: number, reason: string, wasClean: boolean, error: Error | undefined): void;
+  /** The send buffer emptied after backpressure. */
+  _drain(): void;
+}
+
+interface PendingPing {
+  payload: Uint8Array;
+  t0: number;
+  resolve: (rtt: number) => void;
+  reject: (error: Error) => void;
+}
+
+const kConn = Symbol('lifeline.connection');
+type OwnedSocket = Socket & { [kConn]?: Connection | undefined };
+
+let pingCounter = 0;
+
+function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+  this[kConn]!.protocol!.receive(chunk);
+}
+function onSocketEnd(this: OwnedSocket): void {
+  this[kConn]?.eof();
+}
+function onSocketClose(this: OwnedSocket): void {
+  this[kConn]?.finish();
+}
+function onSocketError(this: OwnedSocket, error: Error): void {
+  this[kConn]?.socketError(error);
+}
+function onSocketDrain(this: OwnedSocket): void {
+  this[kConn]?.drained();
+}
+function uncorkLater(c: Connection): void {
+  c.corked = false;
+  c.socket?.uncork();
+}
+function onCloseTimeout(c: Connection): void {
+  c.timer = undefined;
+  c.timedOut = true;
+  c.socket?.destroy();
+}
+function notifyDialFailure(c: Connection, error: Error): void {
+  c.owner._error(error);
+  c.end(1006, '', false, error);
+}
+
+function extensionFactories(option: WebSocketOptions['perMessageDeflate']): ExtensionFactory[] {
+  if (option === false) return [];
+  return [perMessageDeflate(option === true || option === undefined ? undefined : option)];
+}
+
+const NO_EXTENSIONS: ExtensionFactory[] = [];
+
+/**
+ * A connection attempt and, once open, the pump. `state` follows the WHATWG
+ * readyState. Methods are named apart from the ProtocolSink callbacks
+ * (`write`, `message`, `ping`, `pong`, `close`, `error`) that the core calls.
+ */
+export class Connection implements ProtocolSink {
+  state: number = CONNECTING;
+  socket: OwnedSocket | undefined = undefined;
+  protocol: Protocol | undefined = undefined;
+  /** Negotiated subprotocol and Sec-WebSocket-Extensions value. */
+  agreedProtocol = '';
+  agreedExtensions = '';
+  corked = false;
+  timer: NodeJS.Timeout | undefined = undefined;
+  timedOut = false;
+  private dial: Dial | undefined = undefined;
+  /** Frames held back while the socket is over its high-water mark. */
+  private queue: Uint8Array[] | undefined = undefined;
+  private queued = 0;
+  private paused = false;
+  private closeSent = false;
+  private closeReceived = false;
+  private closeCode = 1005;
+  private closeReason = '';
+  private failure: Error | undefined = undefined;
+  private pings: PendingPing[] | undefined = undefined;
+  private abortListener: (() => void) | undefined = undefined;
+
+  constructor(
+    url: WsUrl,
+    protocols: readonly string[],
+    readonly options: WebSocketOptions,
+    readonly owner: ConnectionOwner,
+  ) {
+    const signal = options.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        this.state = CLOSING;
+        process.nextTick(notifyDialFailure, this, abortReason(signal));
+        return;
+      }
+      this.abortListener = () => this.aborted();
+      signal.addEventListener('abort', this.abortListener, { once: true });
+    }
+    if (options.trace !== undefined) (this as ProtocolSink).trace = traceFrame(options.trace);
+    const factories = options.perMessageDeflate === false ? NO_EXTENSIONS : extensionFactories(options.perMessageDeflate);
+    this.dial = new Dial(url, protocols, options, factories, (error, result) => {
+      this.dial = undefined;
+      if (error !== undefined) {
+        this.state = CLOSING;
+        // Always async: abort() may run inside a caller's close()/terminate().
+        process.nextTick(notifyDialFailure, this, error);
+      } else {
+        this.opened(result!);
+      }
+    });
+  }
+
+  /** Bytes handed to send() and not yet given to the kernel (frame headers included). */
+  get bufferedAmount(): number {
+    const s = this.socket;
+    return (s === undefined ? 0 : s.writableLength) + this.queued;
+  }
+
+  private opened(r: DialResult): void {
+    const socket = r.socket as OwnedSocket;
+    this.socket = socket;
+    this.agreedProtocol = r.protocol;
+    this.agreedExtensions = r.extensionsHeader;
+    const o = this.options;
+    // Node's isUtf8 is SIMD-accelerated; the core trusts it only for whole, boundary-aligned payloads.
+    const popts: ProtocolCoreOptions = { maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD, random: nodeRandom, isUtf8 };
+    if (r.extensions.length > 0) popts.extensions = r.extensions;
+    this.protocol = new Protocol(this, popts);
+    socket[kConn] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
+    socket.on('error', onSocketError);
+    socket.on('drain', onSocketDrain);
+    this.state = OPEN;
+    if (this.paused) socket.pause();
+    this.owner._open(r.protocol, r.extensionsHeader);
+    // The first frames may have shared the TCP read with the 101 (RFC 6455 §4.1: do not drop them).
+    if (r.head.length > 0 && this.state !== CLOSED) this.protocol.receive(r.head);
+    // A socket that closed while the handshake result was in flight.
+    if (socket.destroyed && this.state !== CLOSED) this.finish();
+  }
+
+  // ---- API used by the WebSocket class and the transport ----
+
+  /** Sends a data message; the caller checked the state (OPEN). */
+  send(data: string | Uint8Array, binary: boolean, compress?: boolean): void {
+    this.protocol!.send(data, binary, compress);
+  }
+
+  /** Sends a ping; resolves with the round trip in ms when the pong with the same payload arrives. */
+  sendPing(payload?: Uint8Array): Promise<number> {
+    let data = payload;
+    if (data === undefined) {
+      data = new Uint8Array(4);
+      new DataView(data.buffer).setUint32(0, ++pingCounter >>> 0);
+    }
+    if (data.length > 125) throw new RangeError('A ping payload must be at most 125 bytes (RFC 6455 §5.5)');
+    return new Promise<number>((resolve, reject) => {
+      (this.pings ??= []).push({ payload: data.slice(), t0: performance.now(), resolve, reject });
+      this.protocol!.ping(data);
+    });
+  }
+
+  /** Starts the closing handshake (or fails a connection still connecting). */
+  startClose(code?: number, reason?: string): void {
+    if (this.state === CONNECTING) {
+      this.state = CLOSING;
+      this.dial?.abort(new LifelineError(ErrorCodes.INVALID_STATE, 'WebSocket was closed before the connection was established'));
+      return;
+    }
+    if (this.state !== OPEN) return;
+    this.state = CLOSING;
+    this.closeSent = true;
+    this.protocol!.close(code, reason);
+    this.armCloseTimer();
+  }
+
+  /** Drops the connection now, without a closing handshake (close 1006). */
+  terminate(): void {
+    if (this.state === CLOSED) return;
+    if (this.state === CONNECTING || this.dial !== undefined) {
+      this.state = CLOSING;
+      this.dial?.abort(new LifelineError(ErrorCodes.INVALID_STATE, 'WebSocket was terminated before the connection was established'));
+      return;
+    }
+    this.state = CLOSING;
+    this.socket?.destroy();
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    if (this.state !== CLOSED) this.socket?.resume();
+  }
+
+  // ---- ProtocolSink: called by the core ----
+
+  write(bytes: Uint8Array): void {
+    const s = this.socket;
+    if (s === undefined || s.destroyed) return;
+    if (this.queue !== undefined) {
+      this.queue.push(bytes);
+      this.queued += bytes.length;
+      return;
+    }
+    // Batch every frame written in this tick into one writev (cork until the end of the tick).
+    if (!this.corked) {
+      this.corked = true;
+      s.cork();
+      process.nextTick(uncorkLater, this);
+    }
+    if (!s.write(bytes)) this.queue = [];
+  }
+
+  message(data: Uint8Array, binary: boolean): void {
+    this.owner._message(data, binary);
+  }
+
+  ping(payload: Uint8Array): void {
+    this.owner._ping(payload);
+  }
+
+  pong(payload: Uint8Array): void {
+    let rtt: number | undefined;
+    const pings = this.pings;
+    if (pings !== undefined) {
+      for (let i = 0; i < pings.length; i++) {
+        const p = pings[i]!;
+        if (equalBytes(p.payload, payload)) {
+          rtt = performance.now() - p.t0;
+          pings.splice(i, 1);
+          p.resolve(rtt);
+          break;
+        }
+      }
+    }
+    this.owner._pong(payload, rtt);
+  }
+
+  close(code: number, reason: string): void {
+    this.closeReceived = true;
+    this.closeCode = code;
+    this.closeReason = reason;
+    // The core has queued our echo if we had not sent one (§5.5.1).
+    this.closeSent = true;
+    if (this.state === OPEN) this.state = CLOSING;
+    // Both closes are exchanged: half-close our side so the server can close TCP at once (§7.1.1).
+    this.socket?.end();
+    this.armCloseTimer();
+  }
+
+  error(error: ProtocolError): void {
+    if (this.failure === undefined) this.failure = error;
+    this.closeSent = true;
+    if (this.state === OPEN) this.state = CLOSING;
+    this.owner._error(error);
+    this.socket?.end();
+    this.armCloseTimer();
+  }
+
+  // ---- socket events ----
+
+  eof(): void {
+    this.protocol?.receiveEof();
+  }
+
+  socketError(error: Error): void {
+    // Reported through _closed (1006); the 'close' event follows.
+    if (this.failure === undefined && !this.closeReceived) this.failure = error;
+  }
+
+  drained(): void {
+    const q = this.queue;
+    const s = this.socket;
+    if (q !== undefined && s !== undefined) {
+      let i = 0;
+      let ok = true;
+      s.cork();
+      while (ok && i < q.length) {
+        const b = q[i++]!;
+        this.queued -= b.length;
+        ok = s.write(b);
+      }
+      s.uncork();
+      if (i === q.length) this.queue = ok ? undefined : [];
+      else q.splice(0, i);
+      if (!ok || this.queue !== undefined) return;
+    }
+    this.owner._drain();
+  }
+
+  /** The socket closed: report the end exactly once. */
+  finish(): void {
+    if (this.state === CLOSED) return;
+    const failure = this.failure;
+    let code: number;
+    let reason = '';
+    if (failure instanceof ProtocolError) {
+      code = failure.closeCode;
+    } else if (this.closeReceived) {
+      code = this.closeCode;
+      reason = this.closeReason;
+    } else {
+      code = 1006;
+    }
+    // WHATWG: clean when TCP closed after the closing handshake completed.
+    const wasClean = this.closeReceived && this.closeSent && failure === undefined;
+    this.end(code, reason, wasClean, failure);
+  }
+
+  /** @internal final bookkeeping and the single `_closed` report. */
+  end(code: number, reason: string, wasClean: boolean, error: Error | undefined): void {
+    if (this.state === CLOSED) return;
+    this.state = CLOSED;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const s = this.socket;
+    if (s !== undefined) {
+      s[kConn] = undefined;
+      if (!s.destroyed) s.destroy();
+    }
+    this.queue = undefined;
+    this.queued = 0;
+    this.protocol?.dispose();
+    if (this.abortListener !== undefined) {
+      this.options.signal?.removeEventListener('abort', this.abortListener);
+      this.abortListener = undefined;
+    }
+    const pings = this.pings;
+    if (pings !== undefined) {
+      this.pings = undefined;
+      const err = new LifelineError(ErrorCodes.INVALID_STATE, `Connection closed (${code}) before the pong arrived`);
+      for (const p of pings) p.reject(err);
+    }
+    this.owner._closed(code, reason, wasClean, error);
+  }
+
+  private armCloseTimer(): void {
+    if (this.timer !== undefined || this.state === CLOSED) return;
+    const ms = this.options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+    this.timer = setTimeout(onCloseTimeout, ms, this);
+  }
+
+  private aborted(): void {
+    this.abortListener = undefined;
+    const reason = abortReason(this.options.signal!);
+    if (this.dial !== undefined) {
+      this.state = CLOSING;
+      this.dial.abort(reason);
+    } else if (this.state === OPEN || this.state === CLOSING) {
+      this.terminate();
+    }
+  }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r : new DOMException('The operation was aborted', 'AbortError');
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function traceFrame(hook: NonNullable<WebSocketOptions['trace']>): (frame: FrameTrace) => void {
+  return (frame) => hook(frame);
+}

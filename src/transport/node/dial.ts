@@ -1,0 +1,301 @@
+/**
+ * Opening a WebSocket connection in Node: TCP or TLS (optionally through an
+ * HTTP CONNECT proxy), the HTTP/1.1 upgrade (RFC 6455 §4.1) written and
+ * checked by the protocol core, redirects when asked for, all bounded by
+ * the handshake timeout.
+ *
+ * Owns: the socket until the server's 101 has been verified, then hands it
+ * over with the bytes that followed the response (the first frames, which
+ * may share a TCP read with the 101 — they must not be dropped).
+ * Must not import the WebSocket class or the frame layer.
+ */
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { randomFillSync } from 'node:crypto';
+import { parseUrl, type WsUrl } from '../../protocol/url.js';
+import { buildRequest, createKey, offerExtensions, verifyResponse } from '../../protocol/handshake.js';
+import { ResponseParser, type HttpResponse } from '../../protocol/http.js';
+import { ErrorCodes, HandshakeError, LifelineError } from '../../protocol/errors.js';
+import type { Extension, ExtensionFactory } from '../../protocol/types.js';
+import { connectTunnel, proxyEndpoint, resolveProxy } from './proxy.js';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_MAX_REDIRECTS,
+  type HandshakeTrace,
+  type WebSocketOptions,
+} from './options.js';
+
+/** Most body bytes of a refused handshake kept for diagnostics. */
+export const MAX_ERROR_BODY = 4096;
+
+export const nodeRandom = (buf: Uint8Array): void => {
+  randomFillSync(buf);
+};
+
+/** What a successful dial hands over. */
+export interface DialResult {
+  socket: net.Socket;
+  url: WsUrl;
+  protocol: string;
+  extensions: Extension[];
+  extensionsHeader: string;
+  /** Bytes after the 101 response head: the first frames. */
+  head: Uint8Array;
+}
+
+export type DialDone = (error: Error | undefined, result: DialResult | undefined) => void;
+
+/** Headers that must not follow a redirect to another host (credentials). */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+
+function traceRequest(url: WsUrl, text: string): HandshakeTrace {
+  const lines = text.split('\r\n').filter((l) => l !== '');
+  return {
+    handshake: 'request',
+    direction: 'out',
+    url: url.href,
+    startLine: lines[0] ?? '',
+    headers: lines.slice(1).map((l) => {
+      const i = l.indexOf(':');
+      return [l.slice(0, i), l.slice(i + 1).trim()] as [string, string];
+    }),
+  };
+}
+
+function traceResponse(url: WsUrl, res: HttpResponse): HandshakeTrace {
+  const headers = res.rawHeaders.map(([k, v]) => [k, v] as [string, string]);
+  return { handshake: 'response', direction: 'in', url: url.href, startLine: `HTTP/1.1 ${res.status} ${res.statusText}`, headers };
+}
+
+/**
+ * One connection attempt, possibly over several hops (redirects). Calls
+ * `done` exactly once. `abort(error)` fails it at any point.
+ */
+export class Dial {
+  private socket: net.Socket | undefined = undefined;
+  private timer: NodeJS.Timeout | undefined = undefined;
+  private parser: ResponseParser | undefined = undefined;
+  private key = '';
+  private hops = 0;
+  private finished = false;
+  private stripCredentials = false;
+  private url: WsUrl;
+  private readonly onData = (chunk: Buffer) => this.data(chunk);
+  private readonly onError = (error: Error) => this.fail(error);
+  private readonly onClose = () => this.closed();
+
+  constructor(
+    url: WsUrl,
+    private readonly protocols: readonly string[],
+    private readonly options: WebSocketOptions,
+    private readonly factories: readonly ExtensionFactory[],
+    private readonly done: DialDone,
+  ) {
+    this.url = url;
+    const ms = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    if (ms > 0 && ms !== Infinity) {
+      this.timer = setTimeout(() => {
+        this.fail(new HandshakeError(ErrorCodes.HANDSHAKE_TIMEOUT, `Opening handshake timed out after ${ms} ms`));
+      }, ms);
+    }
+    this.start();
+  }
+
+  /** Fails the attempt (abort signal, close() while connecting, terminate()). */
+  abort(error: Error): void {
+    this.fail(error);
+  }
+
+  private start(): void {
+    const { url, options } = this;
+    this.parser = new ResponseParser({ maxBodyBytes: MAX_ERROR_BODY });
+    let socket: net.Socket;
+    try {
+      const proxy = resolveProxy(options.proxy, url.secure, url.hostname, url.port);
+      if (proxy !== undefined) {
+        const ep = proxyEndpoint(proxy);
+        const raw = net.connect(this.netOptions(ep.host, ep.port));
+        raw.setNoDelay(true);
+        this.socket = raw;
+        raw.on('error', this.onError);
+        raw.on('close', this.onClose);
+        connectTunnel(raw, proxy, url.hostname, url.port, (error, rest) => {
+          if (this.finished) return;
+          if (error !== undefined) return this.fail(error);
+          if (rest !== undefined && rest.length > 0) {
+            return this.fail(new LifelineError(ErrorCodes.PROXY_FAILED, 'Proxy sent bytes before the tunnel was used'));
+          }
+          raw.removeListener('error', this.onError);
+          raw.removeListener('close', this.onClose);
+          this.upgradeOn(url.secure ? tls.connect({ ...this.tlsOptions(), socket: raw }) : raw);
+        });
+        return;
+      }
+      if (url.secure) {
+        socket = tls.connect({ ...this.netOptions(url.hostname, url.port), ...this.tlsOptions() });
+      } else {
+        socket = net.connect(this.netOptions(url.hostname, url.port));
+      }
+    } catch (error) {
+      // Option errors surface through the same path as network errors (async for the caller).
+      this.socket = undefined;
+      queueMicrotask(() => this.fail(error as Error));
+      return;
+    }
+    socket.setNoDelay(true);
+    this.upgradeOn(socket);
+  }
+
+  private netOptions(host: string, port: number): net.NetConnectOpts {
+    const o: net.NetConnectOpts = { host, port };
+    if (this.options.family !== undefined) o.family = this.options.family;
+    if (this.options.localAddress !== undefined) o.localAddress = this.options.localAddress;
+    return o;
+  }
+
+  private tlsOptions(): tls.ConnectionOptions {
+    const { options, url } = this;
+    const o: tls.ConnectionOptions = { ALPNProtocols: ['http/1.1'] };
+    const servername = options.servername ?? (net.isIP(url.hostname) === 0 ? url.hostname : undefined);
+    if (servername !== undefined) o.servername = servername;
+    if (options.ca !== undefined) o.ca = options.ca;
+    if (options.cert !== undefined) o.cert = options.cert;
+    if (options.key !== undefined) o.key = options.key;
+    if (options.passphrase !== undefined) o.passphrase = options.passphrase;
+    o.rejectUnauthorized = options.rejectUnauthorized !== false;
+    return o;
+  }
+
+  private requestHeaders(): Record<string, string> | undefined {
+    const h = this.options.headers;
+    if (h === undefined || !this.stripCredentials) return h;
+    const out: Record<string, string> = {};
+    for (const k of Object.keys(h)) if (!CREDENTIAL_HEADERS.has(k.toLowerCase())) out[k] = h[k]!;
+    return out;
+  }
+
+  /** Writes the upgrade request on a connected (or connecting: Node buffers) socket. */
+  private upgradeOn(socket: net.Socket): void {
+    this.socket = socket;
+    socket.on('data', this.onData);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+    this.key = createKey(nodeRandom);
+    const req: Parameters<typeof buildRequest>[0] = { url: this.url, key: this.key };
+    if (this.protocols.length > 0) req.protocols = this.protocols;
+    if (this.factories.length > 0) req.extensions = offerExtensions(this.factories);
+    if (this.options.origin !== undefined) req.origin = this.options.origin;
+    const headers = this.requestHeaders();
+    if (headers !== undefined) req.headers = headers;
+    let text: string;
+    try {
+      text = buildRequest(req);
+    } catch (error) {
+      queueMicrotask(() => this.fail(error as Error));
+      return;
+    }
+    this.options.trace?.(traceRequest(this.url, text));
+    socket.write(text);
+  }
+
+  private data(chunk: Buffer): void {
+    if (this.finished) return;
+    let res: HttpResponse | undefined;
+    try {
+      res = this.parser!.push(chunk);
+    } catch (error) {
+      return this.fail(error as Error);
+    }
+    if (res !== undefined) this.answered(res);
+  }
+
+  /** A complete response: 101 (verify), a redirect to follow, or a refusal with its bounded body. */
+  private answered(res: HttpResponse): void {
+    this.options.trace?.(traceResponse(this.url, res));
+    const location = res.headers['location'];
+    if (this.options.followRedirects === true && res.status >= 300 && res.status < 400 && location !== undefined) {
+      return this.redirect(location);
+    }
+    this.upgraded(res);
+  }
+
+  private upgraded(res: HttpResponse): void {
+    let agreed: ReturnType<typeof verifyResponse>;
+    try {
+      agreed = verifyResponse(res, { key: this.key, protocols: this.protocols, extensions: this.factories as ExtensionFactory[] });
+    } catch (error) {
+      return this.fail(error as Error);
+    }
+    const socket = this.socket!;
+    this.finish();
+    socket.removeListener('data', this.onData);
+    socket.removeListener('error', this.onError);
+    socket.removeListener('close', this.onClose);
+    this.done(undefined, {
+      socket,
+      url: this.url,
+      protocol: agreed.protocol,
+      extensions: agreed.extensions,
+      extensionsHeader: agreed.extensionsHeader,
+      head: res.rest,
+    });
+  }
+
+  private redirect(location: string): void {
+    if (this.hops >= (this.options.maxRedirects ?? DEFAULT_MAX_REDIRECTS)) {
+      return this.fail(new HandshakeError(ErrorCodes.TOO_MANY_REDIRECTS, `Maximum redirects (${this.hops}) exceeded`));
+    }
+    let next: WsUrl;
+    try {
+      const base = this.url.href.replace(/^ws/, 'http');
+      next = parseUrl(new URL(location, base).href);
+    } catch (error) {
+      return this.fail(error as Error);
+    }
+    this.hops++;
+    // Credentials stay with the origin that was given them (as ws and fetch do).
+    if (next.host !== this.url.host || next.secure !== this.url.secure) this.stripCredentials = true;
+    const old = this.socket!;
+    old.removeListener('data', this.onData);
+    old.removeListener('error', this.onError);
+    old.removeListener('close', this.onClose);
+    old.on('error', noop);
+    old.destroy();
+    this.url = next;
+    this.start();
+  }
+
+  /** TCP closed before a complete answer: a refusal without Content-Length ends here, anything else is HANDSHAKE_EOF. */
+  private closed(): void {
+    if (this.finished) return;
+    let res: HttpResponse;
+    try {
+      res = this.parser!.end();
+    } catch (error) {
+      return this.fail(error as Error);
+    }
+    this.answered(res);
+  }
+
+  private finish(): void {
+    this.finished = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private fail(error: Error): void {
+    if (this.finished) return;
+    this.finish();
+    const socket = this.socket;
+    if (socket !== undefined) {
+      socket.removeListener('data', this.onData);
+      socket.removeListener('error', this.onError);
+      socket.removeListener('close', this.onClose);
+      socket.on('error', noop);
+      socket.destroy();
+    }
+    this.done(error, undefined);
+  }
+}
+
+function noop(): void {}

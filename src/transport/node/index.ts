@@ -1,0 +1,141 @@
+/**
+ * The Node transport for the resilient client: one `Connection` per attempt,
+ * reporting straight to the client's handlers (no WebSocket events in
+ * between). Refused handshakes become `CloseInfo` with the HTTP status and
+ * the server's Retry-After in ms.
+ *
+ * Owns: `nodeTransport`, `createNodeTransport`. Imports the connection and
+ * the seam types; must not import the client.
+ */
+import { Buffer } from 'node:buffer';
+import { parseUrl } from '../../protocol/url.js';
+import { HandshakeError } from '../../protocol/errors.js';
+import type {
+  CloseInfo,
+  OutgoingData,
+  Transport,
+  TransportCapabilities,
+  TransportConnectOptions,
+  TransportFactory,
+  TransportHandlers,
+} from '../types.js';
+import { Connection, CONNECTING, OPEN, type ConnectionOwner } from './connection.js';
+import { parseRetryAfter, type WebSocketOptions } from './options.js';
+
+export type { WebSocketOptions } from './options.js';
+
+const CAPABILITIES: TransportCapabilities = Object.freeze({ ping: true, handshakeStatus: true, pause: true, headers: true });
+
+const utf8Slice = (Buffer.prototype as unknown as { utf8Slice(this: Uint8Array, start: number, end: number): string }).utf8Slice;
+
+/** Builds the CloseInfo for a connection that ended, with handshake details when it was refused. */
+export function closeInfo(code: number, reason: string, wasClean: boolean, error: Error | undefined): CloseInfo {
+  const info: CloseInfo = { code, reason, wasClean };
+  if (error !== undefined) {
+    info.error = error;
+    if (error instanceof HandshakeError) {
+      if (error.status !== undefined) info.status = error.status;
+      const retry = parseRetryAfter(error.headers['retry-after']);
+      if (retry !== undefined) info.retryAfterMs = retry;
+    }
+  }
+  return info;
+}
+
+class NodeTransport implements Transport, ConnectionOwner {
+  readonly capabilities = CAPABILITIES;
+  onDrain: (() => void) | undefined = undefined;
+  private readonly c: Connection;
+  private failure: Error | undefined = undefined;
+
+  constructor(url: string, options: WebSocketOptions, protocols: readonly string[], private readonly h: TransportHandlers) {
+    this.c = new Connection(parseUrl(url), protocols, options, this);
+  }
+
+  get bufferedAmount(): number {
+    return this.c.bufferedAmount;
+  }
+
+  send(data: OutgoingData, options?: { compress?: boolean }): void {
+    if (this.c.state !== OPEN) return;
+    const compress = options?.compress;
+    if (typeof data === 'string') this.c.send(data, false, compress);
+    else if (data instanceof Uint8Array) this.c.send(data, true, compress);
+    else if (ArrayBuffer.isView(data)) this.c.send(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), true, compress);
+    else if (data instanceof ArrayBuffer) this.c.send(new Uint8Array(data), true, compress);
+    else {
+      // A Blob: read it, then send in place (the client keeps its own order for Blobs).
+      void (data as Blob).arrayBuffer().then((ab) => {
+        if (this.c.state === OPEN) this.c.send(new Uint8Array(ab), true, compress);
+      });
+    }
+  }
+
+  close(code?: number, reason?: string): void {
+    this.c.startClose(code, reason);
+  }
+
+  terminate(): void {
+    this.c.terminate();
+  }
+
+  ping(data?: Uint8Array): Promise<number> {
+    if (this.c.state !== OPEN) return Promise.reject(new Error('Transport is not open'));
+    return this.c.sendPing(data);
+  }
+
+  pause(): void {
+    this.c.pause();
+  }
+
+  resume(): void {
+    this.c.resume();
+  }
+
+  // ConnectionOwner
+  _open(protocol: string, extensions: string): void {
+    this.h.open({ protocol, extensions });
+  }
+  _message(data: Uint8Array, binary: boolean): void {
+    this.h.activity?.();
+    // Binary: a zero-copy Buffer view (the received chunk is never reused); text is decoded here.
+    this.h.message(binary ? Buffer.from(data.buffer, data.byteOffset, data.length) : utf8Slice.call(data, 0, data.length));
+  }
+  _ping(): void {
+    this.h.activity?.();
+  }
+  _pong(_payload: Uint8Array, rttMs: number | undefined): void {
+    this.h.activity?.();
+    this.h.pong?.(rttMs);
+  }
+  _error(error: Error): void {
+    this.failure ??= error;
+  }
+  _closed(code: number, reason: string, wasClean: boolean, error: Error | undefined): void {
+    this.h.close(closeInfo(code, reason, wasClean, error ?? this.failure));
+  }
+  _drain(): void {
+    this.onDrain?.();
+  }
+
+  get connecting(): boolean {
+    return this.c.state === CONNECTING;
+  }
+}
+
+/**
+ * A TransportFactory with Node options applied to every connection
+ * (handshakeTimeout, TLS, proxy, perMessageDeflate, ...); the client's
+ * per-attempt `headers` are merged over `defaults.headers`.
+ */
+export function createNodeTransport(defaults: WebSocketOptions = {}): TransportFactory {
+  const factory = (url: string, options: TransportConnectOptions, handlers: TransportHandlers): Transport => {
+    const o: WebSocketOptions =
+      options.headers === undefined ? defaults : { ...defaults, headers: { ...defaults.headers, ...options.headers } };
+    return new NodeTransport(url, o, options.protocols, handlers);
+  };
+  return Object.assign(factory, { capabilities: CAPABILITIES });
+}
+
+/** The Node transport with default options. */
+export const nodeTransport: TransportFactory = createNodeTransport();

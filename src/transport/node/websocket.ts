@@ -1,0 +1,329 @@
+/**
+ * The WHATWG `WebSocket` for Node (https://websockets.spec.whatwg.org/),
+ * over lifeline's own RFC 6455 connection, so code written for browsers (and
+ * libraries that take a WebSocket implementation) runs unchanged in Node.
+ *
+ * Owns: the standard surface (readyState and constants, url, protocol,
+ * extensions, binaryType, bufferedAmount, send, close with the browser's
+ * argument checks, on<event> attributes and listeners) and the Node extras
+ * (third-argument options, `ping()` with RTT, `terminate()`,
+ * `pause()`/`resume()`, `ping`/`pong`/`drain` events, `event.error` on
+ * `error`). Steps of the WHATWG spec are cited where they decide behaviour.
+ * Must not import the client.
+ */
+import { Buffer } from 'node:buffer';
+import { parseUrl } from '../../protocol/url.js';
+import { HandshakeError } from '../../protocol/errors.js';
+import { Connection, CONNECTING, OPEN, CLOSING, CLOSED, type ConnectionOwner } from './connection.js';
+import { CloseEvent, ErrorEvent, Event, LightEventTarget, MessageEvent } from './events.js';
+import { parseRetryAfter, type WebSocketOptions } from './options.js';
+
+export type BinaryType = 'arraybuffer' | 'blob' | 'nodebuffer';
+export type { WebSocketOptions, TraceRecord, HandshakeTrace } from './options.js';
+export { Event, MessageEvent, CloseEvent, ErrorEvent } from './events.js';
+
+/** RFC 6455 §4.1 / RFC 7230 §3.2.6 token characters for subprotocol names. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+const utf8Slice = (Buffer.prototype as unknown as { utf8Slice(this: Uint8Array, start: number, end: number): string }).utf8Slice;
+
+const BT_ARRAYBUFFER = 0;
+const BT_BLOB = 1;
+const BT_NODEBUFFER = 2;
+
+function domError(message: string, name: string): Error {
+  return new DOMException(message, name);
+}
+
+type Handler = ((this: WebSocket, event: any) => unknown) | null;
+
+/**
+ * A WebSocket client with the browser API. Node-only options go in the third
+ * argument (`WebSocketOptions`); for compatibility with ws, an options object
+ * may also be passed as the second argument.
+ */
+export class WebSocket extends LightEventTarget implements ConnectionOwner {
+  static readonly CONNECTING = CONNECTING;
+  static readonly OPEN = OPEN;
+  static readonly CLOSING = CLOSING;
+  static readonly CLOSED = CLOSED;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
+
+  /** @internal */
+  readonly _c: Connection;
+  /** @internal */
+  readonly _url: string;
+  /** @internal binaryType as a small int */
+  _bt = BT_ARRAYBUFFER;
+  /** @internal bytes of sends after closing started (WHATWG: discarded but counted) */
+  _discarded = 0;
+  /** @internal Blob sends waiting for their bytes, in order; undefined until the first Blob */
+  _blobs: Promise<void> | undefined = undefined;
+  /** @internal bytes of pending Blob sends */
+  _blobBytes = 0;
+
+  constructor(url: string | URL, protocols?: string | readonly string[] | WebSocketOptions, options?: WebSocketOptions) {
+    super();
+    // WHATWG §3.1 "new WebSocket(url, protocols)", steps 1-3: parse (SyntaxError).
+    const parsed = parseUrl(url);
+    if (protocols !== undefined && protocols !== null && typeof protocols === 'object' && !Array.isArray(protocols)) {
+      options = protocols as WebSocketOptions;
+      protocols = undefined;
+    }
+    // Steps 4-5: protocols are tokens without duplicates (SyntaxError).
+    const list: readonly string[] = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : (protocols as readonly string[]);
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i]!;
+      if (typeof p !== 'string' || !TOKEN.test(p)) throw domError(`Invalid subprotocol: ${String(p)}`, 'SyntaxError');
+      if (list.indexOf(p) !== i) throw domError(`Duplicate subprotocol: ${p}`, 'SyntaxError');
+    }
+    this._url = parsed.href;
+    this._c = new Connection(parsed, list, options ?? {}, this);
+  }
+
+  get url(): string {
+    return this._url;
+  }
+  get readyState(): number {
+    return this._c.state;
+  }
+  /** The subprotocol the server selected ('' for none). */
+  get protocol(): string {
+    return this._c.agreedProtocol;
+  }
+  /** The server's Sec-WebSocket-Extensions value ('' for none). */
+  get extensions(): string {
+    return this._c.agreedExtensions;
+  }
+  /** Bytes queued by send() and not yet written to the network (frame headers included), plus sends discarded after closing. */
+  get bufferedAmount(): number {
+    return this._c.bufferedAmount + this._discarded + this._blobBytes;
+  }
+  /** 'arraybuffer' (default), 'blob', or 'nodebuffer' (a Buffer). Other values are ignored, as browsers do. */
+  get binaryType(): BinaryType {
+    return this._bt === BT_ARRAYBUFFER ? 'arraybuffer' : this._bt === BT_BLOB ? 'blob' : 'nodebuffer';
+  }
+  set binaryType(value: BinaryType) {
+    if (value === 'arraybuffer') this._bt = BT_ARRAYBUFFER;
+    else if (value === 'blob') this._bt = BT_BLOB;
+    else if (value === 'nodebuffer') this._bt = BT_NODEBUFFER;
+  }
+
+  get onopen(): Handler {
+    return this._getAttr('open');
+  }
+  set onopen(fn: Handler) {
+    this._setAttr('open', fn);
+  }
+  get onmessage(): Handler {
+    return this._getAttr('message');
+  }
+  set onmessage(fn: Handler) {
+    this._setAttr('message', fn);
+  }
+  get onerror(): Handler {
+    return this._getAttr('error');
+  }
+  set onerror(fn: Handler) {
+    this._setAttr('error', fn);
+  }
+  get onclose(): Handler {
+    return this._getAttr('close');
+  }
+  set onclose(fn: Handler) {
+    this._setAttr('close', fn);
+  }
+
+  /**
+   * Sends a message: a string as text, binary data (ArrayBuffer, any view,
+   * Buffer, Blob) as binary. Throws InvalidStateError while CONNECTING. After
+   * closing has started the data is discarded and counted in bufferedAmount
+   * (WHATWG §3.3 send(), step 2). Node extra: `{ compress: false }` skips
+   * permessage-deflate for this message.
+   */
+  send(data: string | ArrayBufferLike | ArrayBufferView | Blob, options?: { compress?: boolean }): void {
+    const state = this._c.state;
+    if (state === CONNECTING) throw domError('WebSocket is still in the CONNECTING state', 'InvalidStateError');
+    const compress = options?.compress;
+    let bytes: Uint8Array | undefined;
+    let binary = true;
+    if (typeof data === 'string') {
+      binary = false;
+    } else if (data instanceof Uint8Array) {
+      bytes = data;
+    } else if (ArrayBuffer.isView(data)) {
+      bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    } else if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer)) {
+      bytes = new Uint8Array(data);
+    } else if (typeof Blob !== 'undefined' && data instanceof Blob) {
+      return this._sendBlob(data, compress);
+    } else {
+      // WebIDL converts anything else to a string (USVString).
+      data = String(data);
+      binary = false;
+    }
+    if (state !== OPEN || this._blobs !== undefined) {
+      if (state !== OPEN) {
+        this._discarded += bytes !== undefined ? bytes.length : Buffer.byteLength(data as string);
+        return;
+      }
+      // Keep order behind a Blob still being read.
+      const copy = bytes !== undefined ? bytes.slice() : (data as string);
+      const n = bytes !== undefined ? bytes.length : Buffer.byteLength(copy as string);
+      this._blobBytes += n;
+      this._blobs = this._blobs!.then(() => {
+        this._blobBytes -= n;
+        if (this._c.state === OPEN) this._c.send(copy, binary, compress);
+        else this._discarded += n;
+      });
+      return;
+    }
+    this._c.send(bytes !== undefined ? bytes : (data as string), binary, compress);
+  }
+
+  private _sendBlob(blob: Blob, compress: boolean | undefined): void {
+    if (this._c.state !== OPEN) {
+      this._discarded += blob.size;
+      return;
+    }
+    this._blobBytes += blob.size;
+    const read = blob.arrayBuffer();
+    const chain = (this._blobs ?? Promise.resolve()).then(() => read).then(
+      (ab) => {
+        this._blobBytes -= blob.size;
+        if (this._c.state === OPEN) this._c.send(new Uint8Array(ab), true, compress);
+        else this._discarded += blob.size;
+      },
+      () => {
+        this._blobBytes -= blob.size;
+      },
+    );
+    this._blobs = chain;
+    void chain.then(() => {
+      if (this._blobs === chain) this._blobs = undefined;
+    });
+  }
+
+  /**
+   * Starts the closing handshake (WHATWG §3.2 close()): `code` must be 1000
+   * or 3000-4999 (else InvalidAccessError), `reason` at most 123 bytes of
+   * UTF-8 (else SyntaxError). While CONNECTING the attempt fails (error, then
+   * close 1006). The close event follows when the server has closed TCP, or
+   * after `closeTimeout`.
+   */
+  close(code?: number, reason?: string): void {
+    if (code !== undefined) {
+      // WebIDL [Clamp] unsigned short, then the range check (step 1).
+      const c = Number(code);
+      if (!Number.isFinite(c) || Math.trunc(c) !== c || (c !== 1000 && (c < 3000 || c > 4999))) {
+        throw domError(`The close code must be 1000 or in 3000-4999, got ${String(code)}`, 'InvalidAccessError');
+      }
+    }
+    if (reason !== undefined) {
+      reason = String(reason);
+      if (Buffer.byteLength(reason) > 123) throw domError('The close reason must be at most 123 bytes of UTF-8', 'SyntaxError');
+    }
+    const state = this._c.state;
+    if (state === CLOSING || state === CLOSED) return;
+    this._c.startClose(code, code === undefined ? undefined : (reason ?? ''));
+  }
+
+  /**
+   * Node extra: sends a ping (RFC 6455 §5.5.2) and resolves with the round
+   * trip in ms when the pong with the same payload arrives. Rejects if the
+   * connection closes first. `data`: at most 125 bytes (default: 4 unique bytes).
+   */
+  ping(data?: Uint8Array | ArrayBuffer | string): Promise<number> {
+    if (this._c.state !== OPEN) {
+      return Promise.reject(domError('WebSocket is not open', 'InvalidStateError'));
+    }
+    const payload = data === undefined ? undefined : typeof data === 'string' ? Buffer.from(data) : data instanceof Uint8Array ? data : new Uint8Array(data);
+    return this._c.sendPing(payload);
+  }
+
+  /** Node extra: drops the connection now, without a closing handshake (close event 1006, wasClean false). */
+  terminate(): void {
+    this._c.terminate();
+  }
+
+  /** Node extra: stop reading from the network (messages already received may still be delivered). */
+  pause(): void {
+    this._c.pause();
+  }
+
+  /** Node extra: read from the network again. */
+  resume(): void {
+    this._c.resume();
+  }
+
+  // ---- ConnectionOwner ----
+
+  /** @internal */
+  _open(): void {
+    if (this._has('open')) this._dispatch(new Event('open'));
+  }
+
+  /** @internal The receive hot path: decode per binaryType, build one light event, dispatch. */
+  _message(data: Uint8Array, binary: boolean): void {
+    const list = this._l?.message;
+    if (list === undefined || list.length === 0) return;
+    let value: unknown;
+    if (!binary) {
+      value = utf8Slice.call(data, 0, data.length);
+    } else if (this._bt === BT_ARRAYBUFFER) {
+      // The core never reuses what it hands out: a message that fills its buffer is given away whole.
+      const buf = data.buffer;
+      value = data.byteOffset === 0 && data.length === buf.byteLength ? buf : buf.slice(data.byteOffset, data.byteOffset + data.length);
+    } else if (this._bt === BT_NODEBUFFER) {
+      // Zero-copy view: the chunk is ours and never written again.
+      value = Buffer.from(data.buffer, data.byteOffset, data.length);
+    } else {
+      value = new Blob([data as Uint8Array<ArrayBuffer>]);
+    }
+    this._dispatch(new MessageEvent('message', value));
+  }
+
+  /** @internal */
+  _ping(payload: Uint8Array): void {
+    if (this._has('ping')) this._dispatch(new MessageEvent('ping', Buffer.from(payload)));
+  }
+
+  /** @internal */
+  _pong(payload: Uint8Array): void {
+    if (this._has('pong')) this._dispatch(new MessageEvent('pong', Buffer.from(payload)));
+  }
+
+  /** @internal */
+  _error(error: Error): void {
+    if (!this._has('error')) return;
+    let status: number | undefined;
+    let retryAfterMs: number | undefined;
+    if (error instanceof HandshakeError) {
+      status = error.status;
+      retryAfterMs = parseRetryAfter(error.headers['retry-after']);
+    }
+    this._dispatch(new ErrorEvent('error', error, status, retryAfterMs));
+  }
+
+  /** @internal */
+  _closed(code: number, reason: string, wasClean: boolean): void {
+    if (this._has('close')) this._dispatch(new CloseEvent('close', code, reason, wasClean));
+  }
+
+  /** @internal */
+  _drain(): void {
+    if (this._has('drain')) this._dispatch(new Event('drain'));
+  }
+}
+
+for (const [name, value] of [
+  ['CONNECTING', CONNECTING],
+  ['OPEN', OPEN],
+  ['CLOSING', CLOSING],
+  ['CLOSED', CLOSED],
+] as const) {
+  Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
+}
