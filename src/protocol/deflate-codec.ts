@@ -98,6 +98,10 @@ export class MessageInflater {
    * `maxLength` bytes of output, 1007 for data that is not valid DEFLATE.
    */
   decode(payload: Uint8Array, maxLength: number): Uint8Array {
+    // Zero bytes are not a DEFLATE stream (a compliant sender's empty message is
+    // 00, RFC 7692 §7.2.3.6); zlib-based peers treat it as "no output yet", so
+    // deliver an empty message and leave the window untouched.
+    if (payload.length === 0) return new Uint8Array(0);
     if (payload.length <= FAST_INPUT_MAX) {
       const r = this.decodeFast(payload, maxLength);
       if (r) return r;
