@@ -14,7 +14,7 @@
  *   server selects its preferred one among those offered (see `protocol`
  *   below), or none. Both carry JSON text messages:
  *     server → client  {type:'welcome', id, protocol, clients}
- *                      {type:'tick', seq, t, prices:{SYM:price}}      every 500 ms
+ *                      {type:'tick', seq, t, prices:{SYM:price}}      every 1.5 s
  *                      v2 ticks also carry `changes:{SYM:delta}`
  *                      {type:'ack', id, n}        your chat message `id` is the server's n-th
  *                      {type:'chat', id, from, text, n}                others' chat messages
@@ -84,12 +84,12 @@ const clampInt = (v, lo, hi, dflt) => {
  * @param {object} [options]
  * @param {number} [options.port=8080] port to try; 0 = any free port. If it is taken, a free port is used.
  * @param {string} [options.host='127.0.0.1']
- * @param {number} [options.tickMs=500] ticker period
+ * @param {number} [options.tickMs=1500] ticker period (longer than the page's heartbeat interval, so idle gaps let probes and RTTs show)
  * @param {(line: string) => void} [options.log] server log lines (default: none)
  */
 export async function startDemoServer(options = {}) {
   const host = options.host ?? '127.0.0.1';
-  const tickMs = options.tickMs ?? 500;
+  const tickMs = options.tickMs ?? 1500;
   const log = options.log ?? (() => {});
 
   /** Connection bookkeeping: ws → {id, name, silent}. */
