@@ -3,7 +3,7 @@
 // library's idiomatic fast path: ws's 'message' event (text decoded to a
 // string, since a user needs the string; binary left as the Buffer ws gives),
 // and for the WHATWG classes `onmessage` with `event.data`, binaryType
-// 'arraybuffer'. Imported only by client.mjs (inside a child process).
+// 'nodebuffer' for lifeline (as ws) and 'arraybuffer' for Node's own. Imported only by client.mjs (inside a child process).
 import { fileURLToPath } from 'node:url';
 
 export const LIFELINE_NODE = fileURLToPath(new URL('../../dist/node.mjs', import.meta.url));
@@ -50,7 +50,9 @@ export async function loadImpl(name) {
     open(url, { deflate }) {
       return new Promise((resolve, reject) => {
         const ws = name === 'lifeline' ? new WS(url, undefined, { perMessageDeflate: deflate }) : new WS(url);
-        ws.binaryType = 'arraybuffer';
+        // Buffers like ws's default where the class offers them (no copy to
+        // a fresh ArrayBuffer); the standard 'arraybuffer' otherwise.
+        ws.binaryType = name === 'lifeline' ? 'nodebuffer' : 'arraybuffer';
         let closed;
         const conn = {
           send: (d) => ws.send(d),

@@ -9,6 +9,8 @@ export function median(xs) {
 
 const num = (x) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const ratio = (a, b) => (a == null || b == null || !b ? 'n/a' : `${(a / b).toFixed(2)}x`);
+// Byte deltas near zero (noise, or nothing allocated) make ratios meaningless.
+const memRatio = (a, b) => (a == null || b == null || Math.abs(b) < 64 ? 'n/a' : `${(a / b).toFixed(2)}x`);
 
 /** Throughput table: per implementation rate and CPU per message, ratios vs ws. */
 export function fmtRows(results, names) {
@@ -44,7 +46,7 @@ export function fmtMemory(results, names) {
   for (const r of results) {
     for (const [k, label] of [['heapPerConn', 'JS heap'], ['externalPerConn', 'external (Buffers)'], ['rssPerConn', 'RSS']]) {
       const get = (n) => (r.summary[n] && !r.summary[n].error ? r.summary[n][k] : null);
-      const cells = [`${label}, ${r.label}`, ...names.map((n) => (r.summary[n]?.error ? 'failed' : Math.round(get(n)).toLocaleString('en-US'))), ...others.map((n) => ratio(get(n), get('ws')))];
+      const cells = [`${label}, ${r.label}`, ...names.map((n) => (r.summary[n]?.error ? 'failed' : Math.round(get(n)).toLocaleString('en-US'))), ...others.map((n) => memRatio(get(n), get('ws')))];
       lines.push(`| ${cells.join(' | ')} |`);
     }
     for (const [n, v] of Object.entries(r.summary)) if (v.error) lines.push(`- ${n}: ${v.error}`);
