@@ -9,6 +9,9 @@
  */
 import { maskInPlace, type MaskKeyPool } from './mask.js';
 
+/** Payloads below this are copied and masked in one byte loop. */
+const SMALL = 64;
+
 /** Header bytes (without mask key) for a payload of `n` bytes. */
 export function headerSize(n: number): number {
   return n < 126 ? 2 : n < 65536 ? 4 : 10;
@@ -51,7 +54,21 @@ export function encodeFrame(b0: number, payload: Uint8Array, pool: MaskKeyPool):
   const k = writeHeader(out, 0, b0, n);
   pool.next(out, k);
   const p = k + 4;
-  if (n > 0) {
+  if (n < SMALL) {
+    // One pass: copy and mask together (set() + a second pass costs more for small payloads).
+    const k0 = out[k]!;
+    const k1 = out[k + 1]!;
+    const k2 = out[k + 2]!;
+    const k3 = out[k + 3]!;
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      out[p + i] = payload[i]! ^ k0;
+      out[p + i + 1] = payload[i + 1]! ^ k1;
+      out[p + i + 2] = payload[i + 2]! ^ k2;
+      out[p + i + 3] = payload[i + 3]! ^ k3;
+    }
+    for (; i < n; i++) out[p + i] = payload[i]! ^ out[k + (i & 3)]!;
+  } else {
     out.set(payload, p);
     maskInPlace(out, p, p + n, out, k);
   }

@@ -58,6 +58,8 @@ const OP_PING = 0x9;
 const OP_PONG = 0xa;
 
 const EMPTY = new Uint8Array(0);
+/** Reusable assembly buffers larger than this are dropped after use (memory per idle connection). */
+const RETAIN_MAX = 1024 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -109,8 +111,11 @@ export class Protocol {
   private msgOpcode = 0;
   private msgRsv = 0;
   private msgLen = 0;
-  private fragments: Uint8Array[] = [];
+  /** Fragments are appended here (amortized doubling: O(1) per fragment, one copy per byte). */
+  private msgBuf: Uint8Array = EMPTY;
   private utf8 = UTF8_ACCEPT;
+  /** Reused for frames that straddle reads (allocating 64 KiB per frame costs more than copying it). */
+  private frameBuf: Uint8Array = EMPTY;
 
   // Closing facts.
   private closeSent = false;
@@ -401,22 +406,14 @@ export class Protocol {
       }
     }
     if (!this.fin) {
-      // O(1) per fragment: keep the view, count the bytes.
-      this.fragments.push(data);
-      this.msgLen += data.length;
+      this.append(data);
       return;
     }
     let msg = data;
-    if (this.fragments.length > 0) {
-      const parts = this.fragments;
-      parts.push(data);
-      msg = new Uint8Array(this.msgLen + data.length);
-      let o = 0;
-      for (let i = 0; i < parts.length; i++) {
-        msg.set(parts[i]!, o);
-        o += parts[i]!.length;
-      }
-      this.fragments = [];
+    if (this.msgLen > 0) {
+      this.append(data);
+      msg = this.msgBuf.subarray(0, this.msgLen);
+      if (this.msgBuf.length > RETAIN_MAX) this.msgBuf = EMPTY;
     }
     const binary = this.msgOpcode === OP_BINARY;
     const rsv = this.msgRsv;
@@ -433,6 +430,19 @@ export class Protocol {
       msg = decoded;
     }
     this.sink.message(msg, binary);
+  }
+
+  /** Appends a fragment to the message buffer, growing it by doubling (bounded by maxPayload). */
+  private append(data: Uint8Array): void {
+    const need = this.msgLen + data.length;
+    if (need > this.msgBuf.length) {
+      const size = Math.min(Math.max(need, this.msgBuf.length * 2, 1024), Math.max(need, this.maxPayload));
+      const next = new Uint8Array(size);
+      next.set(this.msgBuf.subarray(0, this.msgLen));
+      this.msgBuf = next;
+    }
+    this.msgBuf.set(data, this.msgLen);
+    this.msgLen = need;
   }
 
   /**
@@ -510,7 +520,8 @@ export class Protocol {
     this.q = [];
     this.qpos = 0;
     this.buffered = 0;
-    this.fragments = [];
+    this.msgBuf = EMPTY;
+    this.frameBuf = EMPTY;
   }
 
   // ---------------------------------------------------------------- queue
@@ -529,7 +540,10 @@ export class Protocol {
       }
       return head.subarray(start, start + n);
     }
-    const out = new Uint8Array(n);
+    // Straddles reads: copy into the reused frame buffer (valid until the next take).
+    if (this.frameBuf.length < n) this.frameBuf = new Uint8Array(n);
+    const out = n === this.frameBuf.length ? this.frameBuf : this.frameBuf.subarray(0, n);
+    if (n > RETAIN_MAX) this.frameBuf = EMPTY;
     let o = 0;
     let i = 0;
     let pos = start;

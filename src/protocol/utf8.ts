@@ -92,6 +92,24 @@ const NEXT = new Uint8Array(STATES * CLASSES).fill(UTF8_REJECT);
   set(F4, C_80_8F, NEED2);
 })();
 
+/** Below this many bytes, creating a word view costs more than it saves. */
+const WORD_SCAN_MIN = 64;
+
+/** Returns the index of the first non-ASCII byte in the aligned middle of bytes[i..end), or where the word scan stopped. */
+function skipAscii(bytes: Uint8Array, i: number, end: number): number {
+  while (((bytes.byteOffset + i) & 3) !== 0) {
+    if (bytes[i]! >= 0x80) return i;
+    i++;
+  }
+  const words = (end - i) >>> 2;
+  const w = new Int32Array(bytes.buffer, bytes.byteOffset + i, words);
+  let k = 0;
+  const unrolled = words & ~3;
+  while (k < unrolled && ((w[k]! | w[k + 1]! | w[k + 2]! | w[k + 3]!) & 0x80808080) === 0) k += 4;
+  while (k < words && (w[k]! & 0x80808080) === 0) k++;
+  return i + (k << 2);
+}
+
 /**
  * Feeds `bytes[start..end)` to the validator in `state` and returns the new
  * state: `UTF8_ACCEPT` at a boundary, `UTF8_REJECT` on the first invalid
@@ -101,8 +119,8 @@ export function utf8Step(state: number, bytes: Uint8Array, start = 0, end = byte
   let i = start;
   while (i < end) {
     if (state === UTF8_ACCEPT) {
-      // ASCII run, 8 bytes per test: the common case for text protocols.
-      while (i + 8 <= end && ((bytes[i]! | bytes[i + 1]! | bytes[i + 2]! | bytes[i + 3]! | bytes[i + 4]! | bytes[i + 5]! | bytes[i + 6]! | bytes[i + 7]!) & 0x80) === 0) i += 8;
+      // ASCII runs are the common case for text protocols: skip them a word at a time.
+      if (end - i >= WORD_SCAN_MIN) i = skipAscii(bytes, i, end);
       while (i < end && bytes[i]! < 0x80) i++;
       if (i === end) break;
     }
