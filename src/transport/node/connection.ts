@@ -59,7 +59,16 @@ type OwnedSocket = Socket & { [kConn]?: Connection | undefined };
 let pingCounter = 0;
 
 function onSocketData(this: OwnedSocket, chunk: Buffer): void {
-  this[kConn]!.protocol!.receive(chunk);
+  // A plain Uint8Array view: the core slices it per frame, and Buffer#subarray
+  // (species constructor, FastBuffer) costs several times TypedArray#subarray.
+  const c = this[kConn]!;
+  c.rx = chunk.buffer;
+  c.protocol!.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+}
+/** Node's SIMD isUtf8 pays a native call; below this size the core's JS DFA is cheaper. */
+const NATIVE_UTF8_MIN = 128;
+function fastIsUtf8(bytes: Uint8Array): boolean {
+  return bytes.length >= NATIVE_UTF8_MIN && isUtf8(bytes);
 }
 function onSocketEnd(this: OwnedSocket): void {
   this[kConn]?.eof();
@@ -107,6 +116,12 @@ export class Connection implements ProtocolSink {
   agreedProtocol = '';
   agreedExtensions = '';
   corked = false;
+  /**
+   * The memory of the chunk being received. A message whose bytes live there
+   * is a view into a socket read, which Node never reuses, so it can be handed
+   * out without a copy; anything else may be the core's reused assembly buffer.
+   */
+  rx: ArrayBufferLike | undefined = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
   timedOut = false;
   private dial: Dial | undefined = undefined;
@@ -165,7 +180,7 @@ export class Connection implements ProtocolSink {
     this.agreedExtensions = r.extensionsHeader;
     const o = this.options;
     // Node's isUtf8 is SIMD-accelerated; the core trusts it only for whole, boundary-aligned payloads.
-    const popts: ProtocolCoreOptions = { maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD, random: nodeRandom, isUtf8 };
+    const popts: ProtocolCoreOptions = { maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD, random: nodeRandom, isUtf8: fastIsUtf8 };
     if (r.extensions.length > 0) popts.extensions = r.extensions;
     this.protocol = new Protocol(this, popts);
     socket[kConn] = this;
@@ -178,7 +193,10 @@ export class Connection implements ProtocolSink {
     if (this.paused) socket.pause();
     this.owner._open(r.protocol, r.extensionsHeader);
     // The first frames may have shared the TCP read with the 101 (RFC 6455 §4.1: do not drop them).
-    if (r.head.length > 0 && this.state !== CLOSED) this.protocol.receive(r.head);
+    if (r.head.length > 0 && this.state !== CLOSED) {
+      this.rx = r.head.buffer;
+      this.protocol.receive(r.head);
+    }
     // A socket that closed while the handshake result was in flight.
     if (socket.destroyed && this.state !== CLOSED) this.finish();
   }

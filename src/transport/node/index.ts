@@ -98,8 +98,11 @@ class NodeTransport implements Transport, ConnectionOwner {
   }
   _message(data: Uint8Array, binary: boolean): void {
     this.h.activity?.();
-    // Binary: a zero-copy Buffer view (the received chunk is never reused); text is decoded here.
-    this.h.message(binary ? Buffer.from(data.buffer, data.byteOffset, data.length) : utf8Slice.call(data, 0, data.length));
+    // Binary: a zero-copy view when the bytes sit in the socket read (never reused),
+    // else a copy out of the core's reused assembly buffer. Text is decoded here.
+    if (!binary) this.h.message(utf8Slice.call(data, 0, data.length));
+    else if (data.buffer === this.c.rx) this.h.message(Buffer.from(data.buffer, data.byteOffset, data.length));
+    else this.h.message(Buffer.from(data));
   }
   _ping(): void {
     this.h.activity?.();

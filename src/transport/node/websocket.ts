@@ -274,12 +274,11 @@ export class WebSocket extends LightEventTarget implements ConnectionOwner {
     if (!binary) {
       value = utf8Slice.call(data, 0, data.length);
     } else if (this._bt === BT_ARRAYBUFFER) {
-      // The core never reuses what it hands out: a message that fills its buffer is given away whole.
-      const buf = data.buffer;
-      value = data.byteOffset === 0 && data.length === buf.byteLength ? buf : buf.slice(data.byteOffset, data.byteOffset + data.length);
+      value = data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
     } else if (this._bt === BT_NODEBUFFER) {
-      // Zero-copy view: the chunk is ours and never written again.
-      value = Buffer.from(data.buffer, data.byteOffset, data.length);
+      // Zero-copy when the bytes sit in the socket read (never reused); else copy
+      // out of the core's reused assembly buffer.
+      value = data.buffer === this._c.rx ? Buffer.from(data.buffer, data.byteOffset, data.length) : Buffer.from(data);
     } else {
       value = new Blob([data as Uint8Array<ArrayBuffer>]);
     }
