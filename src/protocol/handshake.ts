@@ -118,7 +118,7 @@ export function buildRequest(opts: RequestOptions): string {
   const protocols = opts.protocols ?? [];
   validateProtocols(protocols);
   checkValue('Sec-WebSocket-Key', key);
-  if (!/^[^\s?#]+$/.test(url.resource) || !SAFE_VALUE.test(url.host)) {
+  if (!/^[^\s#]+$/.test(url.resource) || !SAFE_VALUE.test(url.host)) {
     throw typed(new TypeError('Invalid URL resource or host'), ErrorCodes.INVALID_HEADER);
   }
   let req =
