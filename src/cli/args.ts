@@ -287,7 +287,7 @@ function parseProbe(args: readonly string[]): Command {
     command: 'probe',
     ...base,
     count: integer('probe', 'count', v['count'] as string | undefined, 5, 1, 100_000),
-    size: integer('probe', 'size', v['size'] as string | undefined, 256, 0, 64 * 1024 * 1024),
+    size: integer('probe', 'size', v['size'] as string | undefined, 1024, 0, 64 * 1024 * 1024),
     echo: v['echo'] === true,
   };
 }

@@ -83,7 +83,8 @@ unoffered extension ...) and exits 1.
 
 Probe options:
   -n, --count <N>         pings (and with --echo, messages) to send (default 5)
-  -s, --size <bytes>      size of each echo message (default 256, repetitive JSON-like text)
+  -s, --size <bytes>      size of each echo message (default 1024, repetitive JSON-like text;
+                          lifeline compresses messages from 1 KiB on)
   -e, --echo              send --count messages and time each echo (the server must echo)
 
 ${CONNECTION}

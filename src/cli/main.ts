@@ -1,2 +1,54 @@
-/** The `lifeline` command line. */
-console.log('lifeline __LIFELINE_VERSION__');
+/**
+ * The `lifeline` command (bundled to dist/cli.mjs with a shebang; `bin` in
+ * package.json). Parses the command line, dispatches to connect / probe /
+ * autobahn, and exits with the documented code (see ./exit.ts).
+ *
+ * Owns: dispatch and top-level error handling. Imports the command modules.
+ */
+import { parseCommandLine } from './args.js';
+import { ExitCode, UsageError } from './exit.js';
+import { helpFor } from './help.js';
+import { runConnect } from './connect.js';
+import { reconnectLink } from './reconnect.js';
+import { runProbe } from './probe.js';
+import { runAutobahnCommand } from './autobahn.js';
+
+export const VERSION = '__LIFELINE_VERSION__';
+
+async function main(argv: readonly string[]): Promise<number> {
+  let cmd;
+  try {
+    cmd = parseCommandLine(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      const where = err.command ? ` ${err.command}` : '';
+      process.stderr.write(`lifeline${where}: ${err.message}\nRun 'lifeline${where} --help' for usage.\n`);
+      return ExitCode.USAGE;
+    }
+    throw err;
+  }
+  switch (cmd.command) {
+    case 'help':
+      process.stdout.write(helpFor(cmd.topic) + '\n');
+      return ExitCode.OK;
+    case 'version':
+      process.stdout.write(`lifeline ${VERSION}\n`);
+      return ExitCode.OK;
+    case 'connect':
+      return runConnect(cmd, cmd.reconnect ? reconnectLink : undefined);
+    case 'probe':
+      return runProbe(cmd);
+    case 'autobahn':
+      return runAutobahnCommand(cmd);
+  }
+}
+
+/** Exits once stdout has flushed (pipes may be asynchronous). */
+function exit(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
+main(process.argv.slice(2)).then(exit, (err: unknown) => {
+  process.stderr.write(`lifeline: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  exit(ExitCode.FAILURE);
+});

@@ -1,0 +1,346 @@
+/**
+ * `lifeline connect <url>`: an interactive (or piped) session. Input lines
+ * become messages (see ./input.ts), received messages are printed with time
+ * and size, `--execute` sends and waits for the replies, `--ping` measures
+ * round trips, `--trace` / `--show-control` show frames, Ctrl-C closes with
+ * 1000. `--reconnect` swaps the single WebSocket for the resilient client
+ * (./reconnect.ts) behind the same `Link` seam.
+ *
+ * Owns: the session driver (when to send, when to stop, the exit code).
+ * Imports the CLI helpers, ./socket.js and ./reconnect.js.
+ */
+import type { ConnectArgs } from './args.js';
+import { ExitCode } from './exit.js';
+import { explain, type Failure } from './explain.js';
+import { Output, jsonBody, messageLine, formatMs, toHex, terminalSafe, formatSize } from './format.js';
+import { INPUT_HELP, openLineReader, parseLine, type InputAction, type LineReader } from './input.js';
+import { Progress } from './progress.js';
+import { openSocket, type HandshakeInfo } from './socket.js';
+import { closeName, traceJson, traceLines } from './trace-format.js';
+import type { TraceRecord } from './socket.js';
+
+/** Close events that count as a normal end of a session (RFC 6455 §7.4.1). */
+const NORMAL_CLOSE = new Set([1000, 1001, 1005]);
+
+/** What the session driver needs from a connection: one WebSocket, or the resilient client. */
+export interface Link {
+  readonly open: boolean;
+  /** True when sends made while not open are queued (the resilient client), not dropped. */
+  readonly queues: boolean;
+  send(data: string | Uint8Array): void;
+  /** Resolves with the RTT in ms; undefined when the link cannot ping now. */
+  ping(data?: Uint8Array): Promise<number> | undefined;
+  close(code: number, reason: string): void;
+  terminate(): void;
+}
+
+/** Events a link reports to the driver. */
+export interface LinkEvents {
+  open(info: HandshakeInfo | { protocol: string; extensionsHeader: string }): void;
+  message(data: string | Uint8Array): void;
+  ping(payload: Uint8Array): void;
+  pong(payload: Uint8Array): void;
+  /** Error after open (protocol violation etc.). */
+  error(err: unknown): void;
+  /** Failed before ever opening (final). */
+  failed(err: unknown): void;
+  /** Closed for good (final). */
+  closed(code: number, reason: string, wasClean: boolean): void;
+  trace?(r: TraceRecord): void;
+}
+
+export type LinkFactory = (args: ConnectArgs, events: LinkEvents, out: Output) => Link;
+
+/** One plain WebSocket. */
+export const plainLink: LinkFactory = (args, ev) => {
+  const wantTrace = args.trace;
+  const s = openSocket(args, { record: true, ...(wantTrace && ev.trace ? { trace: ev.trace } : {}) });
+  const ws = s.ws;
+  let isOpen = false;
+  s.opened.then(
+    (info) => {
+      isOpen = true;
+      ws.addEventListener('error', (e: { error?: unknown }) => ev.error(e.error));
+      ws.addEventListener('close', (e: { code: number; reason: string; wasClean: boolean }) => {
+        isOpen = false;
+        ev.closed(e.code, e.reason, e.wasClean);
+      });
+      ev.open(info);
+    },
+    (err: unknown) => ev.failed(err),
+  );
+  ws.addEventListener('message', (e: { data: string | Uint8Array }) => ev.message(e.data));
+  ws.addEventListener('ping', (e: { data: Uint8Array }) => ev.ping(e.data));
+  ws.addEventListener('pong', (e: { data: Uint8Array }) => ev.pong(e.data));
+  return {
+    queues: false,
+    get open() {
+      return isOpen && ws.readyState === 1;
+    },
+    send: (d) => ws.send(d),
+    ping: (d) => (ws.readyState === 1 ? ws.ping(d) : undefined),
+    close: (code, reason) => {
+      if (ws.readyState === 0) ws.terminate();
+      else ws.close(code, reason);
+    },
+    terminate: () => ws.terminate(),
+  };
+};
+
+export interface ConnectIO {
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/**
+ * Runs a session; resolves with the exit code. Exit: 0 normal close (ours,
+ * or the peer's 1000/1001/1005), 1 failure or abnormal close, 3 `--execute`
+ * replies missing after `--wait`, 130 interrupted before opening.
+ */
+export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink, io: ConnectIO = {}): Promise<number> {
+  const out = new Output(args.json);
+  const progress = new Progress({ quiet: args.json });
+  const stdin = io.stdin ?? process.stdin;
+
+  return new Promise<number>((resolveExit) => {
+    let sent = 0;
+    let received = 0;
+    let opened = false;
+    let finished = false;
+    let inputEnded = false;
+    let localClose = false;
+    let failedAfterOpen = false;
+    let interrupts = 0;
+    /** Exit code decided before the close completes (timeout, interrupt). */
+    let decided: number | undefined;
+    const queue: InputAction[] = [];
+    let reader: LineReader | undefined;
+    let waitTimer: NodeJS.Timeout | undefined;
+    let pingTimer: NodeJS.Timeout | undefined;
+
+    const finish = (code: number) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(waitTimer);
+      clearInterval(pingTimer);
+      progress.stop();
+      process.off('SIGINT', onSigint);
+      reader?.close();
+      out.around = undefined;
+      resolveExit(code);
+    };
+
+    const reportFailure = (f: Failure, prefix: string) => {
+      out.event('error', { ...f });
+      if (!out.json) out.error(`${prefix}: ${f.explanation}${f.code ? ` [${f.code}]` : ''}`);
+    };
+
+    const closeNow = (code: number, reason: string) => {
+      if (localClose) return;
+      localClose = true;
+      clearTimeout(waitTimer);
+      link.close(code, reason);
+    };
+
+    // ---- input ----
+    const perform = (a: InputAction) => {
+      switch (a.kind) {
+        case 'skip':
+          return;
+        case 'help':
+          out.info(INPUT_HELP);
+          return;
+        case 'error':
+          out.event('input-error', { message: a.message });
+          out.error(`input: ${a.message}`);
+          return;
+        case 'send':
+          if (!link.open && !link.queues) {
+            out.error('input: not connected, message dropped');
+            return;
+          }
+          link.send(a.data);
+          sent++;
+          out.event('sent', jsonBody(a.data));
+          return;
+        case 'ping': {
+          const p = link.ping(a.data);
+          if (!p) return out.error('input: not connected, ping not sent');
+          out.event('ping', { direction: 'out', size: a.data.length });
+          p.then(
+            (rtt) => {
+              out.event('pong', { direction: 'in', rttMs: round(rtt) });
+              out.info(`pong  rtt ${formatMs(rtt)}`);
+            },
+            () => {},
+          );
+          return;
+        }
+        case 'close':
+          closeNow(a.code, a.reason);
+          return;
+      }
+    };
+
+    const maybeDone = () => {
+      if (!opened || !inputEnded || localClose || finished) return;
+      if (reader?.interactive) return closeNow(1000, '');
+      if (received >= sent) return closeNow(1000, '');
+      armWait();
+    };
+
+    /** Waits `--wait` for the replies; re-armed by every message. */
+    const armWait = () => {
+      clearTimeout(waitTimer);
+      waitTimer = setTimeout(() => {
+        const missing = sent - received;
+        if (args.execute.length > 0) {
+          decided = ExitCode.TIMEOUT;
+          const f = explain(Object.assign(new Error(`No reply within ${args.waitMs / 1000} s (${missing} of ${sent} missing).`), { code: 'NO_REPLY' }), args.url);
+          reportFailure(f, 'timeout');
+        } else {
+          out.info(`input ended; ${missing} repl${missing === 1 ? 'y' : 'ies'} still missing after ${args.waitMs / 1000} s, closing`);
+        }
+        closeNow(1000, '');
+      }, args.waitMs);
+    };
+
+    const onLine = (line: string) => {
+      const a = parseLine(line, args.binary);
+      if (opened) perform(a);
+      else queue.push(a);
+    };
+
+    const interrupt = () => {
+      interrupts++;
+      if (!opened) {
+        decided = 130;
+        link.terminate();
+        if (!out.json) out.error('interrupted');
+        finish(130);
+        return;
+      }
+      if (interrupts === 1 && !localClose) {
+        out.info('closing (1000)… press Ctrl-C again to drop the connection');
+        closeNow(1000, '');
+      } else {
+        link.terminate();
+      }
+    };
+    const onSigint = () => interrupt();
+    process.on('SIGINT', onSigint);
+
+    // ---- the link ----
+    const events: LinkEvents = {
+      open(info) {
+        const first = !opened;
+        opened = true;
+        progress.stop();
+        const hs = 'status' in info ? info : undefined;
+        const ext = info.extensionsHeader;
+        out.event('open', {
+          url: args.url,
+          protocol: info.protocol,
+          extensions: ext,
+          ...(hs ? { status: hs.status, openMs: hs.openMs } : {}),
+        });
+        out.info(
+          `connected to ${args.url}${hs ? ` in ${formatMs(hs.openMs)}` : ''}` +
+            `${info.protocol ? `, protocol ${info.protocol}` : ''}${ext ? `, extensions ${ext}` : ''}` +
+            (reader?.interactive ? '  (\\help for commands, Ctrl-C to quit)' : ''),
+        );
+        if (!first) return;
+        if (args.pingIntervalMs !== undefined && pingTimer === undefined && !link.queues) {
+          pingTimer = setInterval(() => {
+            const p = link.ping();
+            p?.then(
+              (rtt) => {
+                out.event('pong', { direction: 'in', rttMs: round(rtt) });
+                out.info(`pong  rtt ${formatMs(rtt)}`);
+              },
+              () => {},
+            );
+          }, args.pingIntervalMs);
+        }
+        if (args.execute.length > 0) {
+          for (const m of args.execute) perform({ kind: 'send', data: m });
+          inputEnded = true;
+        }
+        const pending = queue.splice(0);
+        for (const a of pending) perform(a);
+        maybeDone();
+      },
+      message(data) {
+        received++;
+        out.event('message', jsonBody(data));
+        out.data(messageLine('<', data));
+        if (inputEnded && !localClose) {
+          if (received >= sent) closeNow(1000, '');
+          else armWait();
+        }
+      },
+      ping(payload) {
+        if (!args.showControl) return;
+        out.event('ping', { direction: 'in', size: payload.length, data: Buffer.from(payload).toString('hex') });
+        out.info(`ping  ← ${formatSize(payload.length)}${payload.length ? ` ${toHex(payload, 32)}` : ''}`);
+      },
+      pong(payload) {
+        if (!args.showControl) return;
+        out.event('pong', { direction: 'in', size: payload.length, data: Buffer.from(payload).toString('hex') });
+        out.info(`pong  ← ${formatSize(payload.length)}${payload.length ? ` ${toHex(payload, 32)}` : ''}`);
+      },
+      error(err) {
+        failedAfterOpen = true;
+        reportFailure(explain(err, args.url), 'error');
+      },
+      failed(err) {
+        progress.stop();
+        if (finished) return;
+        reportFailure(explain(err, args.url), 'error');
+        finish(ExitCode.FAILURE);
+      },
+      closed(code, reason, wasClean) {
+        out.event('close', { code, reason, wasClean, initiatedBy: localClose ? 'client' : 'server' });
+        if (!out.json && (args.showControl || !localClose || code !== 1000 || !wasClean)) {
+          out.info(`closed ${code} (${closeName(code)})${reason ? ` ${terminalSafe(reason)}` : ''}${wasClean ? '' : ', not clean'}`);
+        }
+        let exit: number;
+        if (decided !== undefined) exit = decided;
+        else if (failedAfterOpen) exit = ExitCode.FAILURE;
+        else if (localClose) exit = ExitCode.OK;
+        else exit = NORMAL_CLOSE.has(code) && wasClean ? ExitCode.OK : ExitCode.FAILURE;
+        finish(exit);
+      },
+    };
+    if (args.trace) {
+      events.trace = (r) => {
+        out.event('trace', traceJson(r));
+        for (const l of traceLines(r)) out.info(l);
+      };
+    }
+
+    progress.start(`connecting to ${args.url}`);
+    const link = makeLink(args, events, out);
+
+    // Read stdin unless --execute says what to send.
+    if (args.execute.length === 0) {
+      reader = openLineReader(
+        {
+          line: onLine,
+          end: () => {
+            inputEnded = true;
+            maybeDone();
+          },
+          interrupt,
+        },
+        stdin,
+        io.stdout ?? process.stdout,
+      );
+      if (reader.interactive) out.around = (w) => reader!.around(w);
+    }
+  });
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

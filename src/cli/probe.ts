@@ -1,0 +1,214 @@
+/**
+ * `lifeline probe <url>`: one connection, one report. Handshake (status,
+ * subprotocol, extensions with parameters, response headers, time to open),
+ * ping round trips, with `--echo` message echo latency, message counts and
+ * the compression ratio measured from the frames on the wire. On failure,
+ * the cause in plain words and exit code 1.
+ *
+ * Owns: the probe sequence and the report (human and `--json`). Imports the
+ * CLI helpers and ./socket.js; no client.
+ */
+import { performance } from 'node:perf_hooks';
+import type { ProbeArgs } from './args.js';
+import { ExitCode } from './exit.js';
+import { explain, type Failure } from './explain.js';
+import { Output, formatMs, formatSize } from './format.js';
+import { Progress } from './progress.js';
+import { compressionRatio, openSocket, type HandshakeInfo, type OpenedSocket } from './socket.js';
+import { summarize, type LatencySummary } from './stats.js';
+
+export interface ProbeReport {
+  operation: 'probe';
+  target: string;
+  status: 'success' | 'failure';
+  handshake: (Omit<HandshakeInfo, 'extensionsHeader'> & { extensionsHeader: string }) | null;
+  metrics: {
+    messagesSent: number;
+    messagesReceived: number;
+    /** Echo latency with `--echo`, else ping RTT (ms). */
+    avgLatencyMs: number | null;
+    p50LatencyMs: number | null;
+    p99LatencyMs: number | null;
+    ping: LatencySummary | null;
+    echo: LatencySummary | null;
+    bytesSent: number;
+    bytesReceived: number;
+    wireBytesSent: number;
+    wireBytesReceived: number;
+    /** (wire bytes of data frames) / (message bytes), both directions; null unless permessage-deflate was agreed and data flowed. */
+    compressionRatio: number | null;
+  };
+  durationMs: number;
+  error: Failure | null;
+}
+
+const PREFIX = '{"probe":"lifeline","seq":';
+
+/**
+ * A text message of exactly `size` ASCII bytes: JSON-shaped and repetitive,
+ * like typical application traffic, so compression has something to do.
+ */
+export function probePayload(seq: number, size: number): string {
+  const head = `${PREFIX}${seq},"pad":"`;
+  const tail = '"}';
+  if (size < head.length + tail.length) return 'x'.repeat(size);
+  const padLen = size - head.length - tail.length;
+  const unit = 'lifeline-probe-';
+  return head + unit.repeat(Math.ceil(padLen / unit.length)).slice(0, padLen) + tail;
+}
+
+function noReply(message: string): Error {
+  return Object.assign(new Error(message), { code: 'NO_REPLY' });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** Rejects when the socket closes (so a probe never waits on a dead connection). */
+function closedPromise(s: OpenedSocket): Promise<never> {
+  return new Promise((_, reject) => {
+    s.ws.addEventListener(
+      'close',
+      (ev: { code: number; reason: string }) => {
+        reject(Object.assign(new Error(`the server closed the connection during the probe (code ${ev.code}${ev.reason ? `, ${ev.reason}` : ''})`), { code: ev.code === 1006 ? 'WS_ERR_UNEXPECTED_EOF' : 'CLOSED' }));
+      },
+      { once: true },
+    );
+  });
+}
+
+export async function runProbe(args: ProbeArgs, out: Output = new Output(args.json)): Promise<number> {
+  const progress = new Progress({ quiet: args.json });
+  const started = performance.now();
+  const report: ProbeReport = {
+    operation: 'probe',
+    target: args.url,
+    status: 'failure',
+    handshake: null,
+    metrics: {
+      messagesSent: 0,
+      messagesReceived: 0,
+      avgLatencyMs: null,
+      p50LatencyMs: null,
+      p99LatencyMs: null,
+      ping: null,
+      echo: null,
+      bytesSent: 0,
+      bytesReceived: 0,
+      wireBytesSent: 0,
+      wireBytesReceived: 0,
+      compressionRatio: null,
+    },
+    durationMs: 0,
+    error: null,
+  };
+  const s = openSocket(args, { record: true });
+  const pings: number[] = [];
+  const echoes: number[] = [];
+  let closed: Promise<never> | undefined;
+  try {
+    progress.start(`connecting to ${args.url}`);
+    const hs = await s.opened;
+    report.handshake = hs;
+    closed = closedPromise(s);
+    closed.catch(() => {});
+    // Ping round trips (RFC 6455 §5.5.2), one at a time so they do not queue behind each other.
+    for (let i = 0; i < args.count; i++) {
+      progress.update(`ping ${i + 1}/${args.count}`);
+      const rtt = await Promise.race([withTimeout(s.ws.ping(), args.timeoutMs, () => noReply(`No pong within ${args.timeoutMs / 1000} s: the server does not answer pings (RFC 6455 §5.5.2 requires it).`)), closed]);
+      pings.push(rtt);
+    }
+    if (args.echo) {
+      let waiting: ((data: string | Uint8Array) => void) | undefined;
+      s.ws.addEventListener('message', (ev: { data: string | Uint8Array }) => {
+        report.metrics.messagesReceived++;
+        s.wire.payloadIn += typeof ev.data === 'string' ? Buffer.byteLength(ev.data) : ev.data.byteLength;
+        const w = waiting;
+        waiting = undefined;
+        w?.(ev.data);
+      });
+      for (let i = 0; i < args.count; i++) {
+        progress.update(`echo ${i + 1}/${args.count}`);
+        const msg = probePayload(i, args.size);
+        const reply = new Promise<string | Uint8Array>((resolve) => (waiting = resolve));
+        const t0 = performance.now();
+        s.ws.send(msg);
+        report.metrics.messagesSent++;
+        s.wire.payloadOut += msg.length;
+        await Promise.race([withTimeout(reply, args.timeoutMs, () => noReply(`No reply within ${args.timeoutMs / 1000} s to message ${i + 1}: the server does not echo (drop --echo for servers that do not).`)), closed]);
+        echoes.push(performance.now() - t0);
+      }
+    }
+    report.status = 'success';
+  } catch (err) {
+    report.error = explain(err, args.url);
+    if (report.handshake === null && s.response && s.response.status !== null && s.response.status !== 101) {
+      // A refused upgrade: keep what the server said in the report too.
+      report.handshake = { status: s.response.status, statusText: s.response.statusText, protocol: '', extensions: [], extensionsHeader: '', headers: s.response.headers, openMs: 0 };
+    }
+  } finally {
+    progress.stop();
+  }
+  // Close politely (1000) and wait for the close so counters are final.
+  if (s.ws.readyState === 1 || s.ws.readyState === 0) {
+    const done = new Promise<void>((r) => s.ws.addEventListener('close', () => r(), { once: true }));
+    if (s.ws.readyState === 1) s.ws.close(1000, 'probe done');
+    else s.ws.terminate();
+    await withTimeout(done, 4000, () => new Error('close timeout')).catch(() => s.ws.terminate());
+  }
+  const m = report.metrics;
+  m.ping = summarize(pings);
+  m.echo = summarize(echoes);
+  const lat = m.echo ?? m.ping;
+  m.avgLatencyMs = lat?.avgMs ?? null;
+  m.p50LatencyMs = lat?.p50Ms ?? null;
+  m.p99LatencyMs = lat?.p99Ms ?? null;
+  m.bytesSent = s.wire.payloadOut;
+  m.bytesReceived = s.wire.payloadIn;
+  m.wireBytesSent = s.wire.wireOut;
+  m.wireBytesReceived = s.wire.wireIn;
+  const deflate = report.handshake?.extensions.some((e) => e.name === 'permessage-deflate') === true;
+  m.compressionRatio = deflate ? compressionRatio(s.wire) : null;
+  report.durationMs = Math.round(performance.now() - started);
+
+  if (out.json) out.document(report);
+  else printHuman(out, report, args);
+  return report.status === 'success' ? ExitCode.OK : ExitCode.FAILURE;
+}
+
+function printHuman(out: Output, r: ProbeReport, args: ProbeArgs): void {
+  const line = (k: string, v: string) => out.data(`  ${k.padEnd(13)} ${v}`);
+  out.data(`probe ${r.target}`);
+  const hs = r.handshake;
+  if (hs) {
+    line('status', `${hs.status ?? '?'} ${hs.statusText}`.trim());
+    if (hs.status === 101) {
+      line('open in', formatMs(hs.openMs));
+      line('protocol', hs.protocol === '' ? '(none)' : hs.protocol);
+      line('extensions', hs.extensionsHeader === '' ? '(none)' : hs.extensions.map((e) => [e.name, ...Object.entries(e.params).map(([k, v]) => (v === true ? k : `${k}=${v}`))].join('; ')).join(', '));
+    }
+    const names = Object.keys(hs.headers);
+    names.forEach((k, i) => line(i === 0 ? 'headers' : '', `${k}: ${hs.headers[k]}`));
+  }
+  const m = r.metrics;
+  const sum = (s: LatencySummary) => `avg ${formatMs(s.avgMs)}  p50 ${formatMs(s.p50Ms)}  p99 ${formatMs(s.p99Ms)}  min ${formatMs(s.minMs)}  max ${formatMs(s.maxMs)}  (${s.count})`;
+  if (m.ping) line('ping rtt', sum(m.ping));
+  if (m.echo) line('echo latency', `${sum(m.echo)} × ${formatSize(args.size)}`);
+  if (hs?.status === 101) line('messages', `sent ${m.messagesSent}, received ${m.messagesReceived}`);
+  if (m.compressionRatio !== null) {
+    line('compression', `${m.compressionRatio} (wire ${formatSize(m.wireBytesSent + m.wireBytesReceived)} / payload ${formatSize(m.bytesSent + m.bytesReceived)})`);
+  } else if (hs?.status === 101 && !hs.extensions.some((e) => e.name === 'permessage-deflate')) {
+    line('compression', args.deflate ? 'off (server declined permessage-deflate)' : 'off (--no-deflate)');
+  }
+  if (r.error) {
+    out.data(`failure: ${r.error.explanation}`);
+    out.data(`  code ${r.error.code}${r.error.message && r.error.message !== r.error.explanation ? `: ${r.error.message}` : ''}`);
+  } else {
+    out.data(`success in ${formatMs(r.durationMs)}`);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * `lifeline connect --reconnect`: the session runs on the resilient client
+ * (src/client) over the Node transport, and every state change, retry and
+ * heartbeat is shown. Sends made while reconnecting wait in the client's
+ * queue and go out in order on the next open.
+ *
+ * Owns: the client-backed `Link`. Imports the client, the Node transport
+ * factory and CLI helpers.
+ */
+import { connectWith } from '../client/client.js';
+import { realClock } from '../client/clock.js';
+import type { ConnectOptions } from '../client/options.js';
+import { createNodeTransport } from '../transport/node/index.js';
+import type { LinkFactory } from './connect.js';
+import { explain } from './explain.js';
+import { formatMs } from './format.js';
+import { isFrame, socketOptions, type TraceRecord } from './socket.js';
+import { closeName } from './trace-format.js';
+
+export const reconnectLink: LinkFactory = (args, ev, out) => {
+  const needTrace = args.trace || args.showControl;
+  const trace = needTrace
+    ? (r: TraceRecord) => {
+        if (args.trace) ev.trace?.(r);
+        // The client does not surface control frames; the trace hook does.
+        if (args.showControl && isFrame(r) && r.direction === 'in') {
+          if (r.opcode === 9) ev.ping(new Uint8Array(0));
+          else if (r.opcode === 10) ev.pong(new Uint8Array(0));
+        }
+      }
+    : undefined;
+  const factory = createNodeTransport(socketOptions(args, trace));
+  const options: ConnectOptions = {
+    protocols: args.protocols,
+    connectTimeout: args.timeoutMs,
+    // --ping <s> becomes the client's heartbeat interval (protocol pings, dead-peer detection).
+    heartbeat: args.pingIntervalMs !== undefined ? { interval: args.pingIntervalMs, timeout: Math.max(args.pingIntervalMs, 5000) } : {},
+  };
+  const conn = connectWith(factory, args.url, options, { clock: realClock, random: Math.random });
+  let everOpened = false;
+
+  conn.on('state', ({ from, to }) => {
+    out.event('state', { from, to });
+    out.info(`state ${from} → ${to}`);
+  });
+  conn.on('reconnecting', ({ attempt, delay }) => {
+    out.event('reconnecting', { attempt, delayMs: delay });
+    out.info(`reconnecting in ${formatMs(delay)} (attempt ${attempt})`);
+  });
+  conn.on('open', (info) => {
+    everOpened = true;
+    ev.open({ protocol: info.protocol, extensionsHeader: info.extensions });
+  });
+  conn.on('message', (d) => ev.message(d as string | Uint8Array));
+  conn.on('heartbeat', ({ rtt }) => {
+    if (args.pingIntervalMs === undefined) return;
+    out.event('pong', { direction: 'in', rttMs: Math.round(rtt * 1000) / 1000 });
+    out.info(`pong  rtt ${formatMs(rtt)}`);
+  });
+  conn.on('close', (c) => {
+    if (!c.willReconnect) return;
+    out.event('close', { code: c.code, reason: c.reason, wasClean: c.wasClean, willReconnect: true, ...(c.status !== undefined ? { status: c.status } : {}) });
+    const why = c.error ? explain(c.error, args.url).explanation : `${c.code} (${closeName(c.code)})${c.reason ? ` ${c.reason}` : ''}`;
+    out.info(`connection lost: ${why}`);
+  });
+  conn.on('error', () => {
+    /* failed attempts are reported with their close above */
+  });
+  conn.on('end', (e) => {
+    const c = e.close;
+    if (!everOpened && e.reason !== 'closed') {
+      ev.failed(c?.error ?? Object.assign(new Error(`gave up (${e.reason})`), { code: 'WS_ERR_UNEXPECTED_EOF' }));
+      return;
+    }
+    if (e.reason !== 'closed') out.info(`giving up: ${e.reason === 'maxAttempts' ? 'too many failed attempts' : 'the close is not retryable'}`);
+    ev.closed(c?.code ?? 1000, c?.reason ?? '', e.reason === 'closed' ? true : (c?.wasClean ?? false));
+  });
+
+  return {
+    queues: true,
+    get open() {
+      return conn.state === 'open';
+    },
+    send(d) {
+      conn.send(d).catch((err: unknown) => out.error(`send failed: ${(err as Error).message}`));
+    },
+    ping: () => undefined,
+    close: (code, reason) => conn.close(code, reason),
+    terminate: () => conn.terminate(),
+  };
+};

@@ -1,0 +1,198 @@
+/**
+ * The `lifeline` command line without a network: help, version, usage
+ * errors (exit 2), and the pure pieces (flag parsing, input line syntax,
+ * latency statistics, failure explanations, probe payloads).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCli } from '../support/cli-runner.js';
+import { parseCommandLine, normaliseUrl, type ConnectArgs, type ProbeArgs } from '../../src/cli/args.js';
+import { UsageError } from '../../src/cli/exit.js';
+import { parseHex, parseLine } from '../../src/cli/input.js';
+import { percentile, summarize } from '../../src/cli/stats.js';
+import { explain } from '../../src/cli/explain.js';
+import { probePayload } from '../../src/cli/probe.js';
+import { terminalSafe, toHex, messageLine } from '../../src/cli/format.js';
+import { HandshakeError } from '../../src/protocol/errors.js';
+
+describe('cli: help, version, usage errors (spawned)', () => {
+  it('--version prints the package version (replaced at build) and exits 0', async () => {
+    const r = await runCli(['--version']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^lifeline \d+\.\d+\.\d+\n$/);
+  });
+
+  it('--help lists the commands and exit codes', async () => {
+    const r = await runCli(['--help']);
+    assert.equal(r.code, 0);
+    for (const s of ['connect', 'probe', 'autobahn', 'Exit codes', '2  usage error']) assert.ok(r.stdout.includes(s), s);
+    assert.ok(!r.stdout.includes('__LIFELINE_VERSION__'));
+  });
+
+  it('each command has --help with examples', async () => {
+    for (const cmd of ['connect', 'probe', 'autobahn']) {
+      const r = await runCli([cmd, '--help']);
+      assert.equal(r.code, 0, cmd);
+      assert.ok(r.stdout.startsWith(`Usage: lifeline ${cmd}`), cmd);
+      assert.ok(/Examples?:/.test(r.stdout), cmd);
+    }
+  });
+
+  it('usage errors exit 2 with the flag named and nothing on stdout', async () => {
+    const cases: [string[], RegExp][] = [
+      [[], /./], // no command prints help to stdout, exit 0 (checked below)
+      [['frobnicate'], /unknown command 'frobnicate'/],
+      [['connect'], /missing <url>/],
+      [['connect', 'ws://a', 'ws://b'], /one <url> only/],
+      [['connect', 'ws://a', '--bogus'], /Unknown option '--bogus'/],
+      [['connect', 'ftp://a'], /scheme must be ws/],
+      [['connect', 'ws://a', '--ping', '0'], /--ping expects a positive number/],
+      [['connect', 'ws://a', '--wait', 'soon'], /--wait expects a non-negative number/],
+      [['connect', 'ws://a', '-H', 'no-colon'], /--header expects 'name: value'/],
+      [['connect', 'ws://a', '--protocol', 'bad proto'], /not a valid subprotocol/],
+      [['connect', 'ws://a', '--ca', '/nonexistent/ca.pem'], /cannot read --ca file/],
+      [['probe', 'ws://a', '--count', '0'], /--count expects an integer from 1/],
+      [['probe', 'ws://a', '--size', '-1'], /--size/],
+      [['probe', 'ws://a', '--timeout'], /argument missing|--timeout/],
+      [['autobahn'], /missing <url>/],
+      [['--json'], /expected a command/],
+    ];
+    const results = await Promise.all(cases.slice(1).map(([args]) => runCli(args)));
+    for (const [i, [args, re]] of cases.slice(1).entries()) {
+      const r = results[i]!;
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re, args.join(' '));
+      assert.match(r.stderr, /--help/, args.join(' '));
+      assert.equal(r.stdout, '', args.join(' '));
+    }
+    const none = await runCli([]);
+    assert.equal(none.code, 0);
+    assert.match(none.stdout, /Usage:/);
+  });
+});
+
+describe('cli: argument parsing', () => {
+  it('parses connect flags with repeatable values and defaults', () => {
+    const c = parseCommandLine(['connect', 'localhost:8080/chat', '-p', 'a', '--protocol', 'b', '-H', 'X-A: 1', '-H', 'x-a: 2', '--no-deflate', '-x', 'hi', '-x', 'there', '--ping', '1.5']) as ConnectArgs;
+    assert.equal(c.command, 'connect');
+    assert.equal(c.url, 'ws://localhost:8080/chat');
+    assert.deepEqual(c.protocols, ['a', 'b']);
+    assert.deepEqual(c.headers, { 'X-A': '1, 2' });
+    assert.equal(c.deflate, false);
+    assert.deepEqual(c.execute, ['hi', 'there']);
+    assert.equal(c.pingIntervalMs, 1500);
+    assert.equal(c.waitMs, 2000);
+    assert.equal(c.timeoutMs, 10_000);
+    assert.equal(c.insecure, false);
+  });
+
+  it('--deflate/--no-deflate: the last one wins', () => {
+    assert.equal((parseCommandLine(['probe', 'ws://h', '--no-deflate', '--deflate']) as ProbeArgs).deflate, true);
+    assert.equal((parseCommandLine(['probe', 'ws://h', '--deflate', '--no-deflate']) as ProbeArgs).deflate, false);
+    assert.equal((parseCommandLine(['probe', 'ws://h']) as ProbeArgs).deflate, true);
+  });
+
+  it('maps http(s) to ws(s) and rejects fragments', () => {
+    assert.equal(normaliseUrl('https://example.com/x?y=1'), 'wss://example.com/x?y=1');
+    assert.equal(normaliseUrl('http://example.com'), 'ws://example.com/');
+    assert.throws(() => normaliseUrl('ws://example.com/#frag'), UsageError);
+    assert.throws(() => normaliseUrl('ws://'), UsageError);
+  });
+});
+
+describe('cli: input line syntax', () => {
+  it('plain lines are text, --binary makes them bytes, empty lines are skipped', () => {
+    assert.deepEqual(parseLine('hello'), { kind: 'send', data: 'hello' });
+    assert.deepEqual(parseLine('hi', true), { kind: 'send', data: new Uint8Array([0x68, 0x69]) });
+    assert.deepEqual(parseLine(''), { kind: 'skip' });
+  });
+
+  it('\\x sends hex bytes; bad hex is an input error', () => {
+    assert.deepEqual(parseLine('\\x 00 ff 10'), { kind: 'send', data: new Uint8Array([0, 255, 16]) });
+    assert.deepEqual(parseLine('\\x0aFF'), { kind: 'send', data: new Uint8Array([10, 255]) });
+    assert.deepEqual(parseLine('\\x'), { kind: 'send', data: new Uint8Array(0) });
+    assert.equal(parseLine('\\x 0').kind, 'error');
+    assert.equal(parseLine('\\x zz').kind, 'error');
+    assert.deepEqual(parseHex('0x01:02 03'), new Uint8Array([1, 2, 3]));
+  });
+
+  it('\\\\ escapes a backslash; \\ping, \\close with RFC limits', () => {
+    assert.deepEqual(parseLine('\\\\x 41'), { kind: 'send', data: '\\x 41' });
+    assert.deepEqual(parseLine('\\ping abc'), { kind: 'ping', data: new TextEncoder().encode('abc') });
+    assert.equal(parseLine('\\ping ' + 'a'.repeat(126)).kind, 'error');
+    assert.deepEqual(parseLine('\\close'), { kind: 'close', code: 1000, reason: '' });
+    assert.deepEqual(parseLine('\\close 4001 bye now'), { kind: 'close', code: 4001, reason: 'bye now' });
+    assert.equal(parseLine('\\close 1006').kind, 'error');
+    assert.equal(parseLine('\\close 1000 ' + 'r'.repeat(124)).kind, 'error');
+    assert.equal(parseLine('\\nope').kind, 'error');
+  });
+});
+
+describe('cli: statistics and formatting', () => {
+  it('nearest-rank percentiles pick real samples', () => {
+    const s = [5, 1, 4, 2, 3];
+    assert.equal(percentile([1, 2, 3, 4, 5], 50), 3);
+    assert.equal(percentile([1, 2, 3, 4, 5], 99), 5);
+    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+    assert.equal(percentile(sorted, 99), 99);
+    assert.equal(percentile(sorted, 50), 50);
+    assert.deepEqual(summarize(s), { count: 5, minMs: 1, maxMs: 5, avgMs: 3, p50Ms: 3, p99Ms: 5 });
+    assert.equal(summarize([]), null);
+  });
+
+  it('probe payloads have the exact size and are repetitive', () => {
+    for (const n of [0, 5, 40, 1024, 4097]) assert.equal(Buffer.byteLength(probePayload(3, n)), n);
+    assert.ok(probePayload(1, 1024).startsWith('{"probe":"lifeline","seq":1,'));
+    assert.doesNotThrow(() => JSON.parse(probePayload(7, 200)));
+  });
+
+  it('terminal output escapes control characters from the peer', () => {
+    assert.equal(terminalSafe('a\x1b[31mred\r\n\tok'), 'a\\x1b[31mred\\r\\n\tok');
+    assert.equal(toHex(new Uint8Array([1, 2, 3, 4]), 2), '01 02 … (+2 bytes)');
+    assert.match(messageLine('<', new Uint8Array([0xca, 0xfe])), /^< \d\d:\d\d:\d\d\.\d{3} +2 B {2}\[binary\] ca fe$/);
+  });
+});
+
+describe('cli: failure explanations', () => {
+  const url = 'wss://api.example.com/ws';
+  const sys = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
+
+  it('maps network and TLS codes to kinds with advice', () => {
+    const table: [string, string, RegExp][] = [
+      ['ENOTFOUND', 'dns', /DNS lookup failed.*api\.example\.com/],
+      ['ECONNREFUSED', 'refused', /refused.*api\.example\.com/],
+      ['DEPTH_ZERO_SELF_SIGNED_CERT', 'tls', /self-signed.*--ca/],
+      ['SELF_SIGNED_CERT_IN_CHAIN', 'tls', /--insecure/],
+      ['ERR_TLS_CERT_ALTNAME_INVALID', 'tls', /does not name this host/],
+      ['WS_ERR_HANDSHAKE_ACCEPT', 'handshake', /Sec-WebSocket-Accept/],
+      ['WS_ERR_HANDSHAKE_EXTENSION', 'extension', /did not offer/],
+      ['WS_ERR_HANDSHAKE_TIMEOUT', 'timeout', /--timeout/],
+      ['WS_ERR_INVALID_UTF8', 'protocol', /broke the WebSocket protocol/],
+    ];
+    for (const [code, kind, re] of table) {
+      const f = explain(sys(code), url);
+      assert.equal(f.code, code);
+      assert.equal(f.kind, kind, code);
+      assert.match(f.explanation, re, code);
+    }
+  });
+
+  it('an HTTP refusal keeps the status and the body; 3xx names the Location', () => {
+    const e = new HandshakeError('WS_ERR_HANDSHAKE_STATUS', 'Unexpected response 401', { status: 401, headers: {}, body: new TextEncoder().encode('token expired') });
+    const f = explain(e, url);
+    assert.equal(f.kind, 'http-status');
+    assert.equal(f.status, 401);
+    assert.equal(f.body, 'token expired');
+    assert.match(f.explanation, /HTTP 401.*authentication[\s\S]*Server said: token expired/);
+    const r = explain(new HandshakeError('WS_ERR_HANDSHAKE_STATUS', 'Unexpected response 301', { status: 301, headers: { location: 'wss://new.example/ws' } }), url);
+    assert.match(r.explanation, /redirects to wss:\/\/new\.example\/ws/);
+  });
+
+  it('finds the code through a cause chain; unknown errors still explain', () => {
+    const wrapped = new Error('outer', { cause: sys('ECONNREFUSED') });
+    assert.equal(explain(wrapped, url).kind, 'refused');
+    const u = explain(new Error('something odd'), url);
+    assert.equal(u.kind, 'unknown');
+    assert.equal(u.explanation, 'something odd');
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * Runs the built `lifeline` command (dist/cli.mjs) as a child process for
+ * the CLI tests. The bundle is copied once per test process into
+ * build/.cli-under-test-<pid>/ so another build wiping dist/ mid-run cannot
+ * pull it away; node_modules still resolves from the repo root. Node-only.
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '../../..');
+let copied: string | undefined;
+
+/** Path of this process's copy of dist/cli.mjs (waits up to 30 s for a concurrent build to finish). */
+export async function cliPath(): Promise<string> {
+  if (copied) return copied;
+  const dist = join(root, 'dist');
+  const dir = join(root, 'build', `.cli-under-test-${process.pid}`);
+  for (let i = 0; ; i++) {
+    try {
+      if (!existsSync(join(dist, 'cli.mjs'))) throw new Error('dist/cli.mjs missing');
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      cpSync(join(dist, 'cli.mjs'), join(dir, 'cli.mjs'));
+      if (existsSync(join(dist, 'chunks'))) cpSync(join(dist, 'chunks'), join(dir, 'chunks'), { recursive: true });
+      break;
+    } catch (err) {
+      if (i >= 60) throw new Error(`cannot copy the built CLI (run npx tsc -p tsconfig.json && npx rollup -c first): ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  copied = join(dir, 'cli.mjs');
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return copied;
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Non-empty stdout lines. */
+  lines: string[];
+}
+
+export interface RunOptions {
+  /** Written to stdin, then stdin is closed. Omitted: stdin is closed at once (empty pipe). */
+  input?: string;
+  /** Kill after this long (ms); default 20,000. */
+  timeout?: number;
+  env?: Record<string, string>;
+}
+
+/** Environment without proxies, so loopback tests never go through a user's proxy. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']) delete env[k];
+  return { ...env, ...extra };
+}
+
+/** Spawns `node cli.mjs ...args` and resolves when it exits. */
+export async function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult> {
+  const path = await cliPath();
+  const child = spawn(process.execPath, [path, ...args], { env: cleanEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin.on('error', () => {});
+  if (opts.input !== undefined) child.stdin.end(opts.input);
+  else child.stdin.end();
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeout ?? 20_000);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => child.on('close', (c, s) => res([c, s])));
+  clearTimeout(timer);
+  return { code, signal, stdout, stderr, lines: stdout.split('\n').filter((l) => l !== '') };
+}
+
+/** Parses every stdout line as JSON (throws naming the line that is not). */
+export function jsonLines(r: CliResult): Record<string, any>[] {
+  return r.lines.map((l, i) => {
+    try {
+      return JSON.parse(l) as Record<string, any>;
+    } catch {
+      throw new Error(`stdout line ${i + 1} is not JSON: ${l}\nstderr: ${r.stderr}`);
+    }
+  });
+}
