@@ -1,0 +1,28 @@
+/**
+ * The clock the client runs on, injected so tests drive time with a fake
+ * clock. `now()` is wall-clock time (Date.now): a jump between two timer
+ * callbacks larger than the timer asked for is how the heartbeat notices a
+ * suspended laptop. The entry points inject `realClock`.
+ *
+ * Owns: the Clock seam. Imports: nothing.
+ */
+
+/** Opaque timer handle. */
+export type TimerHandle = unknown;
+
+/** Time source and one-shot timers. */
+export interface Clock {
+  /** Wall-clock milliseconds (like Date.now()). */
+  now(): number;
+  /** Run `fn` once after `ms`. */
+  set(fn: () => void, ms: number): TimerHandle;
+  /** Cancel a timer from `set` (ignores undefined and fired timers). */
+  clear(handle: TimerHandle): void;
+}
+
+/** The platform's clock (setTimeout / clearTimeout / Date.now), called unbound so browsers accept it. */
+export const realClock: Clock = {
+  now: () => Date.now(),
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};

@@ -1,0 +1,84 @@
+/**
+ * Liveness of one open connection: probe after `interval` of inbound
+ * silence, declare the peer dead when nothing arrives within `timeout` of a
+ * probe. One timer, re-armed lazily from the time of the last inbound
+ * traffic (a busy connection costs no timer churn per message), at most
+ * STEP ms apart so a wall-clock jump (laptop sleep: monotonic timers stop,
+ * Date.now() does not) is seen within STEP and answered with a fresh probe
+ * rather than a verdict on a deadline that slept through.
+ *
+ * Owns: probe timing, deadline, RTT of probes. Does not know how a probe is
+ * sent (the client passes `probe`), nor what "dead" does (`dead`).
+ * Imports: the Clock type only.
+ */
+import type { Clock, TimerHandle } from './clock.js';
+
+/** Timer granularity and wall-clock jump threshold, ms. */
+const STEP = 5e3;
+const JUMP = 3e3;
+
+export interface Heartbeat {
+  /** Start on a fresh connection. */
+  start(): void;
+  stop(): void;
+  /** Inbound traffic arrived; with `pong`, it answers a probe: returns the RTT if one was outstanding. */
+  seen(pong?: boolean): number | undefined;
+  /** Probe now (wake-up, wall-clock jump). */
+  probe(): void;
+}
+
+export function createHeartbeat(
+  o: { interval: number; timeout: number; whileHidden: boolean },
+  clock: Clock,
+  probe: () => void,
+  dead: () => void,
+  hidden: () => boolean,
+): Heartbeat {
+  let h: TimerHandle;
+  let at = 0; // wall time the timer is due
+  let last = 0; // last inbound traffic
+  let sent = 0; // probe outstanding since (0 = none); cleared by any traffic
+  let ps = 0; // probe sent at, for the RTT; cleared by its pong
+  const arm = (ms: number) => {
+    clock.clear(h);
+    ms = Math.max(0, Math.min(ms, STEP));
+    at = clock.now() + ms;
+    h = clock.set(tick, ms);
+  };
+  const tick = () => {
+    const n = clock.now();
+    if (n - at > JUMP) return send(); // slept: probe instead of judging a stale deadline
+    if (sent) {
+      const left = sent + o.timeout - n;
+      if (left > 0) arm(left);
+      // Deadlines are not enforced while the page is hidden (throttled timers), unless asked.
+      else if (o.whileHidden || !hidden()) dead();
+      else arm(STEP);
+    } else if (n - last >= o.interval) send();
+    else arm(last + o.interval - n);
+  };
+  const send = () => {
+    ps = sent = clock.now();
+    arm(o.timeout);
+    probe();
+  };
+  return {
+    start() {
+      last = clock.now();
+      sent = ps = 0;
+      arm(o.interval);
+    },
+    stop() {
+      clock.clear(h);
+      h = undefined;
+    },
+    seen(pong) {
+      last = clock.now();
+      const rtt = pong && ps ? last - ps : undefined;
+      if (pong) ps = 0;
+      sent = 0;
+      return rtt;
+    },
+    probe: send,
+  };
+}

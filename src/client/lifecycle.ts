@@ -1,0 +1,38 @@
+/**
+ * Browser page lifecycle as the client needs it: a wake-up signal when the
+ * network comes back (`online`), the page becomes visible
+ * (`visibilitychange`) or is restored from the back/forward cache
+ * (`pageshow` with `persisted`), and whether the page is hidden now.
+ * The targets are injected so tests pass plain EventTargets.
+ *
+ * Owns: which DOM events mean "wake up". Imports: nothing.
+ */
+
+/** What the client watches. `watch` returns the function that removes every listener it added. */
+export interface Lifecycle {
+  watch(wake: () => void): () => void;
+  hidden(): boolean;
+}
+
+type Doc = EventTarget & { visibilityState?: string };
+
+/** Lifecycle of a page: `win` gets online/pageshow listeners, `doc` visibilitychange. Undefined outside a page. */
+export function browserLifecycle(
+  win: EventTarget | undefined = globalThis.window,
+  doc: Doc | undefined = globalThis.document,
+): Lifecycle | undefined {
+  if (!win?.addEventListener || !doc) return;
+  const hidden = () => doc.visibilityState == 'hidden';
+  return {
+    hidden,
+    watch(wake) {
+      const vis = () => hidden() || wake();
+      const show = (e: Event) => (e as PageTransitionEvent).persisted && wake();
+      const l: [EventTarget, string, (e: Event) => unknown][] = [[win, 'online', wake], [win, 'pageshow', show], [doc, 'visibilitychange', vis]];
+      for (const [t, k, f] of l) t.addEventListener(k, f);
+      return () => {
+        for (const [t, k, f] of l) t.removeEventListener(k, f);
+      };
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The browser transport: one native WebSocket per connection attempt, mapped
+ * onto the seam in ./types.ts. Binary arrives as Uint8Array (binaryType
+ * 'arraybuffer', viewed without copying); `bufferedAmount` is the native
+ * one (the client samples it for backpressure: browsers have no drain
+ * event). Browsers expose no protocol ping, no handshake status, no request
+ * headers and no receive backpressure, hence the capabilities.
+ *
+ * Owns: native WebSocket event mapping. Must not import node:*, the protocol
+ * frame layer or fflate (it ships in the browser bundle).
+ */
+import type { CloseInfo, Transport, TransportCapabilities, TransportFactory } from './types.js';
+
+const capabilities: TransportCapabilities = { ping: false, handshakeStatus: false, pause: false, headers: false };
+
+/** Opens a native WebSocket (the global one unless `WS` is given, e.g. in tests). */
+export const browserTransport: TransportFactory = Object.assign(
+  (url: string, o: { protocols: readonly string[] }, h: Parameters<TransportFactory>[2]): Transport => {
+    const ws = new WebSocket(url, o.protocols as string[]);
+    let opened = false;
+    let done = false;
+    const end = (i: CloseInfo) => {
+      if (done) return;
+      done = true;
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      h.close(i);
+    };
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => {
+      opened = true;
+      h.open({ protocol: ws.protocol, extensions: ws.extensions });
+    };
+    ws.onmessage = (e) => h.message(typeof e.data == 'string' ? e.data : new Uint8Array(e.data));
+    // The error event carries no detail (by design, WHATWG HTML §9.3) and a close event follows it; a close before open is a failed attempt.
+    ws.onclose = (e) => end({ code: e.code, reason: e.reason, wasClean: e.wasClean, error: opened ? undefined : Error('lifeline: connection failed') } as CloseInfo);
+    return {
+      capabilities,
+      get bufferedAmount() {
+        return ws.bufferedAmount;
+      },
+      send(d) {
+        // A CLOSING socket would swallow the data silently (WHATWG: it only grows bufferedAmount): refuse, so it stays queued.
+        if (ws.readyState != 1) throw new Error('lifeline: not open');
+        ws.send(d as string | Blob | BufferSource);
+      },
+      close: (code, reason) => ws.close(code, reason),
+      terminate() {
+        ws.close();
+        end({ code: 1006, reason: '', wasClean: false } as CloseInfo);
+      },
+    };
+  },
+  { capabilities },
+);
