@@ -238,7 +238,7 @@ function connection(command: 'connect' | 'probe', parsed: Parsed): ConnectionArg
   const proxy = v['proxy'] as string | undefined;
   if (proxy !== undefined) {
     try {
-      const p = new URL(/^[a-z]+:\/\//i.test(proxy) ? proxy : `http://${proxy}`);
+      const p = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`);
       if (p.protocol !== 'http:' && p.protocol !== 'https:') throw new Error();
     } catch {
       throw new UsageError(`--proxy expects an http://host:port URL, got '${proxy}'`, command);

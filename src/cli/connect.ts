@@ -30,7 +30,8 @@ export interface Link {
   send(data: string | Uint8Array): void;
   /** Resolves with the RTT in ms; undefined when the link cannot ping now. */
   ping(data?: Uint8Array): Promise<number> | undefined;
-  close(code: number, reason: string): void;
+  /** Starts our close; returns false when the connection was already closing (the peer went first). */
+  close(code: number, reason: string): boolean;
   terminate(): void;
 }
 
@@ -81,7 +82,9 @@ export const plainLink: LinkFactory = (args, ev) => {
     ping: (d) => (ws.readyState === 1 ? ws.ping(d) : undefined),
     close: (code, reason) => {
       if (ws.readyState === 0) ws.terminate();
-      else ws.close(code, reason);
+      else if (ws.readyState === 1) ws.close(code, reason);
+      else return false;
+      return true;
     },
     terminate: () => ws.terminate(),
   };
@@ -137,9 +140,8 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
 
     const closeNow = (code: number, reason: string) => {
       if (localClose) return;
-      localClose = true;
       clearTimeout(waitTimer);
-      link.close(code, reason);
+      localClose = link.close(code, reason);
     };
 
     // ---- input ----
@@ -156,7 +158,7 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
           return;
         case 'send':
           if (!link.open && !link.queues) {
-            out.error('input: not connected, message dropped');
+            out.error('input: the connection is not open, message dropped');
             return;
           }
           link.send(a.data);

@@ -85,7 +85,10 @@ export const reconnectLink: LinkFactory = (args, ev, out) => {
       conn.send(d).catch((err: unknown) => out.error(`send failed: ${(err as Error).message}`));
     },
     ping: () => undefined,
-    close: (code, reason) => conn.close(code, reason),
+    close: (code, reason) => {
+      conn.close(code, reason);
+      return true;
+    },
     terminate: () => conn.terminate(),
   };
 };

@@ -64,7 +64,7 @@ export function socketOptions(args: ConnectionArgs, trace: ((r: TraceRecord) => 
   if (Object.keys(args.headers).length > 0) o.headers = args.headers;
   if (args.origin !== undefined) o.origin = args.origin;
   if (args.ca !== undefined) o.ca = args.ca;
-  if (args.proxy !== undefined) o.proxy = /^[a-z]+:\/\//i.test(args.proxy) ? args.proxy : `http://${args.proxy}`;
+  if (args.proxy !== undefined) o.proxy = /^[a-z][a-z0-9+.-]*:\/\//i.test(args.proxy) ? args.proxy : `http://${args.proxy}`;
   if (trace !== undefined) o.trace = trace;
   return o;
 }
