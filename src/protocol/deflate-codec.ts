@@ -46,8 +46,6 @@ const FAST_INPUT_MAX = 32 * 1024;
 /** Room for output after the history in the reused buffer, initially and at most. */
 const FAST_ROOM_MIN = 96 * 1024;
 const FAST_ROOM_MAX = 512 * 1024;
-/** Compact (move the last 32 KiB of history to the front) when less free room than this remains. */
-const COMPACT_BELOW = 32 * 1024;
 /** Streaming route: compressed bytes per push, at most / at least. DEFLATE expands at most ~1032:1. */
 const SLICE_MAX = 16 * 1024;
 const SLICE_MIN = 1024;
@@ -120,7 +118,8 @@ export class MessageInflater {
     const cap = maxLength + 1;
     for (;;) {
       if (!this.keep) this.end = 0;
-      else if (this.buf.length - this.end < COMPACT_BELOW) this.compact();
+      // Keep at least half the room free: messages up to half of it fit at the first try.
+      else if (this.end - WINDOW > (this.buf.length - WINDOW) / 2) this.compact();
       const start = this.end;
       const room = Math.min(this.buf.length - start, cap);
       const out = this.buf.subarray(start, start + room);
