@@ -316,10 +316,10 @@ export class Protocol {
         h = 10;
       }
       // Limits before a payload byte is buffered: 1009 (§7.4.1).
-      if (len > this.maxFrameSize) return this.fail(ErrorCodes.FRAME_TOO_BIG, `Frame of ${len} bytes exceeds maxFrameSize ${this.maxFrameSize}`, 1009);
       if (opcode === OP_CONT ? this.msgLen + len > this.maxPayload : len > this.maxPayload) {
         return this.fail(ErrorCodes.MESSAGE_TOO_BIG, `Message exceeds maxPayload ${this.maxPayload}`, 1009);
       }
+      if (len > this.maxFrameSize) return this.fail(ErrorCodes.FRAME_TOO_BIG, `Frame of ${len} bytes exceeds maxFrameSize ${this.maxFrameSize}`, 1009);
     }
     // §5.1: a server must not mask.
     if ((b1 & 0x80) !== 0) return this.fail(ErrorCodes.MASKED_FRAME, 'The server sent a masked frame', 1002);

@@ -1,0 +1,170 @@
+// Framing (RFC 6455 §5.2, §5.7): length encodings, boundary sizes, reserved
+// bits and opcodes, masked server frames, the 64-bit length rule, and the
+// RFC's own example frames as hex fixtures.
+import { describe, it, equal, deepEqual, hex, fromHex, ok } from '../support/harness.js';
+import { ErrorCodes } from '../../src/protocol/errors.js';
+import { encodeFrame } from '../../src/protocol/frame.js';
+import { MaskKeyPool } from '../../src/protocol/mask.js';
+import { frame, concat, run, te, closePayload } from './helpers.js';
+
+const pattern = (n: number) => {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 7 + 3) & 255;
+  return b;
+};
+
+describe('framing: payload length encodings (§5.2)', () => {
+  const sizes = [0, 1, 2, 124, 125, 126, 127, 128, 255, 256, 1000, 65534, 65535, 65536, 65537, 200_000];
+  for (const size of sizes) {
+    for (const opcode of [1, 2]) {
+      it(`${opcode === 1 ? 'text' : 'binary'} frame of ${size} bytes, natural encoding`, () => {
+        const payload = opcode === 1 ? te.encode('x'.repeat(size)) : pattern(size);
+        const { events, closeWritten } = run(frame(opcode, payload));
+        equal(events.length, 1);
+        deepEqual(events[0], ['message', opcode === 1 ? 'x'.repeat(size) : hex(payload), opcode === 2]);
+        equal(closeWritten, null);
+      });
+    }
+  }
+  // Non-minimal encodings are a sender's MUST (§5.2); as a receiver we accept them, as ws and browsers do.
+  for (const [size, bits] of [
+    [0, 16],
+    [5, 16],
+    [125, 16],
+    [0, 64],
+    [5, 64],
+    [300, 64],
+  ] as const) {
+    it(`accepts a ${size}-byte payload in a ${bits}-bit length`, () => {
+      const { events } = run(frame(2, pattern(size), { lenBits: bits }));
+      deepEqual(events, [['message', hex(pattern(size)), true]]);
+    });
+  }
+  it('fails 64-bit lengths with the most significant bit set (1002) before any payload', () => {
+    for (const top of [0x80, 0xff, 0xc0]) {
+      const hdr = fromHex(`827f${top.toString(16)}00000000000005`);
+      const { events, closeWritten } = run(hdr);
+      deepEqual(events, [['error', ErrorCodes.INVALID_LENGTH, 1002]]);
+      equal(closeWritten, 1002);
+    }
+  });
+  it('fails a 64-bit length beyond 2^53 with 1009 from the header alone', () => {
+    const { events, closeWritten } = run(fromHex('827f0020000000000000'));
+    deepEqual(events, [['error', ErrorCodes.MESSAGE_TOO_BIG, 1009]]);
+    equal(closeWritten, 1009);
+  });
+  it('waits for every header byte (extended lengths split anywhere)', () => {
+    const f = frame(2, pattern(70_000));
+    for (let cut = 1; cut < 12; cut++) {
+      const { events } = run([f.subarray(0, cut), f.subarray(cut)]);
+      equal(events.length, 1, `cut ${cut}`);
+    }
+  });
+});
+
+describe('framing: RFC 6455 §5.7 examples (hex fixtures)', () => {
+  it('a single-frame unmasked text message', () => {
+    deepEqual(run(fromHex('81 05 48 65 6c 6c 6f')).events, [['message', 'Hello', false]]);
+  });
+  it('a single-frame masked text message is refused from a server (§5.1): 1002', () => {
+    const r = run(fromHex('81 85 37 fa 21 3d 7f 9f 4d 51 58'));
+    deepEqual(r.events, [['error', ErrorCodes.MASKED_FRAME, 1002]]);
+    equal(r.closeWritten, 1002);
+  });
+  it('a fragmented unmasked text message', () => {
+    deepEqual(run(fromHex('01 03 48 65 6c 80 02 6c 6f')).events, [['message', 'Hello', false]]);
+  });
+  it('an unmasked ping is answered with a masked pong carrying the same body', () => {
+    const r = run(fromHex('89 05 48 65 6c 6c 6f'));
+    deepEqual(r.events, [['ping', hex(te.encode('Hello'))]]);
+    equal(r.rec.written.length, 1);
+    equal(r.rec.written[0]!.opcode, 0xa);
+    ok(r.rec.written[0]!.masked);
+    equal(hex(r.rec.written[0]!.payload), hex(te.encode('Hello')));
+  });
+  it('our masked pong with key 37fa213d is byte-for-byte the RFC example', () => {
+    const pool = new MaskKeyPool((b) => b.set(fromHex('37fa213d').length === 4 ? Array.from({ length: b.length }, (_v, i) => [0x37, 0xfa, 0x21, 0x3d][i & 3]!) : []));
+    equal(hex(encodeFrame(0x8a, te.encode('Hello'), pool)), '8a8537fa213d7f9f4d5158');
+    equal(hex(encodeFrame(0x81, te.encode('Hello'), pool)), '818537fa213d7f9f4d5158');
+  });
+  it('256 bytes binary in a single unmasked frame (16-bit length)', () => {
+    const body = pattern(256);
+    const f = concat(fromHex('82 7e 01 00'), body);
+    deepEqual(run(f).events, [['message', hex(body), true]]);
+  });
+  it('64 KiB binary in a single unmasked frame (64-bit length)', () => {
+    const body = pattern(65536);
+    const f = concat(fromHex('82 7f 00 00 00 00 00 01 00 00'), body);
+    deepEqual(run(f).events, [['message', hex(body), true]]);
+  });
+});
+
+describe('framing: reserved bits without an extension (§5.2): 1002', () => {
+  const kinds: [string, number][] = [
+    ['text', 1],
+    ['binary', 2],
+    ['continuation', 0],
+    ['close', 8],
+    ['ping', 9],
+    ['pong', 10],
+  ];
+  for (const rsv of [0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70]) {
+    for (const [name, opcode] of kinds) {
+      it(`RSV 0x${rsv.toString(16)} on ${name}`, () => {
+        const before = frame(1, 'ok');
+        const opener = opcode === 0 ? frame(1, 'a', { fin: false }) : new Uint8Array(0);
+        const bad = frame(opcode, opcode === 8 ? closePayload(1000) : 'x', { rsv });
+        const after = frame(1, 'never');
+        const r = run(concat(before, opener, bad, after));
+        deepEqual(r.events, [
+          ['message', 'ok', false],
+          ['error', ErrorCodes.RSV_NOT_NEGOTIATED, 1002],
+        ]);
+        equal(r.closeWritten, 1002);
+        equal(r.p.state, 'closed');
+      });
+    }
+  }
+});
+
+describe('framing: reserved opcodes (§5.2): 1002', () => {
+  for (const opcode of [3, 4, 5, 6, 7, 11, 12, 13, 14, 15]) {
+    for (const fin of [true, false]) {
+      for (const size of [0, 5, 125]) {
+        it(`opcode 0x${opcode.toString(16)} fin=${fin} size ${size}`, () => {
+          const r = run(concat(frame(2, new Uint8Array([1])), frame(opcode, new Uint8Array(size), { fin }), frame(1, 'never')));
+          deepEqual(r.events, [
+            ['message', '01', true],
+            ['error', ErrorCodes.INVALID_OPCODE, 1002],
+          ]);
+          equal(r.closeWritten, 1002);
+        });
+      }
+    }
+  }
+  it('a reserved opcode inside a fragmented message', () => {
+    const r = run(concat(frame(1, 'a', { fin: false }), frame(5, 'x')));
+    deepEqual(r.events, [['error', ErrorCodes.INVALID_OPCODE, 1002]]);
+  });
+});
+
+describe('framing: masked server frames (§5.1): 1002', () => {
+  for (const opcode of [0, 1, 2, 8, 9, 10]) {
+    it(`masked frame with opcode ${opcode}`, () => {
+      const opener = opcode === 0 ? frame(1, 'a', { fin: false }) : new Uint8Array(0);
+      const r = run(concat(opener, frame(opcode, opcode === 8 ? closePayload(1000) : 'abc', { mask: fromHex('01020304') })));
+      deepEqual(r.events, [['error', ErrorCodes.MASKED_FRAME, 1002]]);
+      equal(r.closeWritten, 1002);
+    });
+  }
+});
+
+describe('framing: after a failure', () => {
+  it('discards all further input and never throws', () => {
+    const r = run([frame(3, ''), frame(1, 'late'), new Uint8Array([0xff, 0xff, 0xff])]);
+    r.p.receive(frame(1, 'later'));
+    r.p.receiveEof();
+    deepEqual(r.events, [['error', ErrorCodes.INVALID_OPCODE, 1002]]);
+    equal(r.rec.written.length, 1);
+  });
+});
