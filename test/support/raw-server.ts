@@ -119,13 +119,20 @@ export async function startRawServer(onConnection: (c: RawConnection) => void): 
     socket.setNoDelay(true);
     let buf = Buffer.alloc(0);
     let conn: RawConnection | undefined;
-    let after = Buffer.alloc(0);
+    let parts: Buffer[] = [];
+    let total = 0;
+    const joined = () => {
+      if (parts.length > 1) parts = [Buffer.concat(parts, total)];
+      return parts[0] ?? Buffer.alloc(0);
+    };
     const waiters: { n: number; resolve: (b: Buffer) => void }[] = [];
     socket.on('data', (chunk: Buffer) => {
       if (conn) {
-        after = Buffer.concat([after, chunk]);
+        // A list, joined on demand: concatenating per read is quadratic for MiB-sized tests.
+        parts.push(chunk);
+        total += chunk.length;
         for (const w of waiters.splice(0)) {
-          if (after.length >= w.n) w.resolve(after);
+          if (total >= w.n) w.resolve(joined());
           else waiters.push(w);
         }
         return;
@@ -134,7 +141,11 @@ export async function startRawServer(onConnection: (c: RawConnection) => void): 
       const end = buf.indexOf('\r\n\r\n');
       if (end < 0) return;
       const request = buf.toString('latin1', 0, end);
-      after = buf.subarray(end + 4);
+      const after = buf.subarray(end + 4);
+      if (after.length > 0) {
+        parts.push(after);
+        total += after.length;
+      }
       const lines = request.split('\r\n');
       const headers: Record<string, string> = {};
       for (const l of lines.slice(1)) {
@@ -146,9 +157,9 @@ export async function startRawServer(onConnection: (c: RawConnection) => void): 
         request,
         requestLine: lines[0]!,
         headers,
-        received: () => after,
+        received: joined,
         accept: (extra) => response101(headers['sec-websocket-key'] ?? '', extra),
-        waitBytes: (n) => new Promise((resolve) => (after.length >= n ? resolve(after) : waiters.push({ n, resolve }))),
+        waitBytes: (n) => new Promise((resolve) => (total >= n ? resolve(joined()) : waiters.push({ n, resolve }))),
       };
       connections.push(conn);
       onConnection(conn);
