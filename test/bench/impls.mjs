@@ -5,8 +5,12 @@
 // and for the WHATWG classes `onmessage` with `event.data`, binaryType
 // 'nodebuffer' for lifeline (as ws) and 'arraybuffer' for Node's own. Imported only by client.mjs (inside a child process).
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-export const LIFELINE_NODE = fileURLToPath(new URL('../../dist/node.mjs', import.meta.url));
+/** The runner points LIFELINE_DIST at a snapshot of dist/ so rebuilds during a run cannot break trials. */
+export const LIFELINE_NODE = process.env.LIFELINE_DIST
+  ? join(process.env.LIFELINE_DIST, 'node.mjs')
+  : fileURLToPath(new URL('../../dist/node.mjs', import.meta.url));
 
 /** @returns {Promise<{open(url: string, o: {deflate: boolean}): Promise<Conn>}>} */
 export async function loadImpl(name) {

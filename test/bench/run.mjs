@@ -16,12 +16,11 @@
 //   --native   on a Node that has WebSocket only behind a flag (Node 20), run
 //              it with --experimental-websocket
 import os from 'node:os';
-import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startServer, runClient, runModule } from './proc.mjs';
 import { ROOT, lifelineSizes, competitorSizes, sizeTable } from './size-lib.mjs';
-import { LIFELINE_NODE } from './impls.mjs';
 import { fmtRows, fmtMemory, fmtGeneric, median } from './report.mjs';
 import { buildRows } from './scenarios.mjs';
 
@@ -40,6 +39,18 @@ cfg.rounds = Number(opt('--rounds', cfg.rounds));
 const only = opt('--only') ? new RegExp(opt('--only')) : null;
 
 // ---- which implementations ------------------------------------------------
+// Trials import a private copy of dist/, taken once, so a rebuild by someone
+// else during the run cannot break or change them.
+const distSnapshot = join(ROOT, 'build/bench/lifeline-dist');
+for (let i = 0; i < 60 && !existsSync(join(ROOT, 'dist/node.mjs')); i++) await new Promise((r) => setTimeout(r, 1000));
+rmSync(distSnapshot, { recursive: true, force: true });
+try {
+  cpSync(join(ROOT, 'dist'), distSnapshot, { recursive: true });
+} catch (e) {
+  console.error(`could not copy dist/: ${e.message}`);
+}
+process.env.LIFELINE_DIST = distSnapshot;
+const { LIFELINE_NODE } = await import('./impls.mjs');
 const impls = [];
 const notes = [];
 let lifelineOk = false;
@@ -181,7 +192,7 @@ if (!flag('--no-micro') && !only) {
 let sizes = null;
 if (!flag('--no-size') && !only) {
   progress('bundle sizes ...\n');
-  sizes = [...(await lifelineSizes()), ...(await competitorSizes())];
+  sizes = [...(await lifelineSizes(distSnapshot)), ...(await competitorSizes())];
 }
 
 // ---- report ---------------------------------------------------------------------

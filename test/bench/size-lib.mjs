@@ -45,9 +45,9 @@ export async function bundleMinified(input) {
 }
 
 /** lifeline's two browser artifacts, from dist/ (run the build first). */
-export async function lifelineSizes() {
-  const esm = join(ROOT, 'dist/browser.mjs');
-  const iife = join(ROOT, 'dist/lifeline.min.js');
+export async function lifelineSizes(dist = join(ROOT, 'dist')) {
+  const esm = join(dist, 'browser.mjs');
+  const iife = join(dist, 'lifeline.min.js');
   const rows = [];
   if (existsSync(esm)) rows.push({ name: 'lifeline (browser ESM, dist/browser.mjs)', ...measure(await bundleMinified(esm)) });
   else rows.push({ name: 'lifeline (browser ESM)', error: 'dist/browser.mjs missing: run npm run build' });
