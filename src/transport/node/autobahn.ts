@@ -1,0 +1,149 @@
+/**
+ * Autobahn|Testsuite client driver: runs the fuzzingserver's cases against
+ * lifeline's Node WebSocket, following the standard procedure
+ * (https://github.com/crossbario/autobahn-testsuite): `getCaseCount`, then
+ * for each case `runCase?case=N&agent=A` echoing every message back with the
+ * same type, `getCaseInfo` / `getCaseStatus` for the verdict, and finally
+ * `updateReports?agent=A` so the server writes its HTML/JSON reports.
+ *
+ * Run a fuzzingserver with docker (not available in this repo's CI):
+ *   docker run -it --rm -p 9001:9001 -v "$PWD/autobahn:/config" \
+ *     -v "$PWD/autobahn/reports:/reports" crossbario/autobahn-testsuite \
+ *     wstest -m fuzzingserver -s /config/fuzzingserver.json
+ * then `npm run autobahn -- --url ws://127.0.0.1:9001`.
+ *
+ * Owns: the driver. Imports only the Node WebSocket class.
+ */
+import { WebSocket, type WebSocketOptions } from './websocket.js';
+
+/** One case's verdict as the fuzzingserver reports it. */
+export interface AutobahnCase {
+  /** 1-based case number. */
+  case: number;
+  /** Case id such as "1.1.1" ('' when getCaseInfo is unavailable). */
+  id: string;
+  /** OK, NON-STRICT, INFORMATIONAL, UNIMPLEMENTED or FAILED (also FAILED when the status could not be read). */
+  behavior: string;
+  /** How the connection ended on our side. */
+  closeCode: number;
+  durationMs: number;
+}
+
+export interface AutobahnSummary {
+  total: number;
+  passed: number;
+  failed: number;
+  nonStrict: number;
+  informational: number;
+  unimplemented: number;
+  cases: AutobahnCase[];
+}
+
+export interface AutobahnOptions {
+  /** Fuzzingserver base URL, e.g. ws://127.0.0.1:9001. */
+  url: string;
+  /** Agent name in the reports. Default 'lifeline'. */
+  agent?: string;
+  /** Case numbers to run (1-based). Default: all. */
+  cases?: readonly number[];
+  /** Called after each case. */
+  onProgress?: (result: AutobahnCase, done: number, total: number) => void;
+  /** WebSocket options for the case connections (e.g. `perMessageDeflate`). Default: lifeline's defaults. */
+  options?: WebSocketOptions;
+  /** Per-case time limit in ms (the server's own timeouts are shorter). Default 60,000. */
+  caseTimeout?: number;
+}
+
+function endpoint(base: string, path: string): string {
+  return base.replace(/\/+$/, '') + path;
+}
+
+/** Opens `url`, returns the first text message (if any) once the server closes. */
+function fetchText(url: string, options?: WebSocketOptions, timeoutMs = 30_000): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, [], { perMessageDeflate: false, ...options });
+    let text: string | undefined;
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error(`No answer from ${url}`));
+    }, timeoutMs);
+    ws.onmessage = (e: { data: unknown }) => {
+      if (text === undefined && typeof e.data === 'string') text = e.data;
+    };
+    ws.onclose = (e: { code: number }) => {
+      clearTimeout(timer);
+      if (text === undefined && e.code === 1006) reject(new Error(`Could not reach ${url}`));
+      else resolve(text);
+    };
+  });
+}
+
+/** Runs one case: echo every message with the same type until the server closes. */
+function runCase(url: string, options: WebSocketOptions | undefined, timeoutMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, [], options ?? {});
+    ws.binaryType = 'nodebuffer';
+    const timer = setTimeout(() => ws.terminate(), timeoutMs);
+    ws.onmessage = (e: { data: string | Buffer }) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(e.data);
+    };
+    ws.onclose = (e: { code: number }) => {
+      clearTimeout(timer);
+      resolve(e.code);
+    };
+  });
+}
+
+/**
+ * Runs the fuzzingserver cases and returns the verdicts. Throws if the
+ * server cannot be reached; a case that misbehaves is a verdict, not a throw.
+ */
+export async function runAutobahn(opts: AutobahnOptions): Promise<AutobahnSummary> {
+  const agent = opts.agent ?? 'lifeline';
+  const a = encodeURIComponent(agent);
+  const countText = await fetchText(endpoint(opts.url, '/getCaseCount'));
+  const count = Number(countText);
+  if (!Number.isInteger(count) || count < 0) throw new Error(`Unexpected getCaseCount answer: ${String(countText)}`);
+  const numbers = (opts.cases ?? Array.from({ length: count }, (_, i) => i + 1)).filter((n) => n >= 1 && n <= count);
+  const summary: AutobahnSummary = { total: numbers.length, passed: 0, failed: 0, nonStrict: 0, informational: 0, unimplemented: 0, cases: [] };
+  for (const n of numbers) {
+    const t0 = performance.now();
+    const closeCode = await runCase(endpoint(opts.url, `/runCase?case=${n}&agent=${a}`), opts.options, opts.caseTimeout ?? 60_000);
+    const durationMs = performance.now() - t0;
+    let id = '';
+    let behavior = 'FAILED';
+    try {
+      const info = await fetchText(endpoint(opts.url, `/getCaseInfo?case=${n}`));
+      if (info !== undefined) id = String((JSON.parse(info) as { id?: unknown }).id ?? '');
+    } catch {
+      // getCaseInfo is informative only.
+    }
+    try {
+      const status = await fetchText(endpoint(opts.url, `/getCaseStatus?case=${n}&agent=${a}`));
+      if (status !== undefined) behavior = String((JSON.parse(status) as { behavior?: unknown }).behavior ?? 'FAILED');
+    } catch {
+      behavior = 'FAILED';
+    }
+    switch (behavior) {
+      case 'OK':
+        summary.passed++;
+        break;
+      case 'NON-STRICT':
+        summary.nonStrict++;
+        break;
+      case 'INFORMATIONAL':
+        summary.informational++;
+        break;
+      case 'UNIMPLEMENTED':
+        summary.unimplemented++;
+        break;
+      default:
+        summary.failed++;
+    }
+    const result: AutobahnCase = { case: n, id, behavior, closeCode, durationMs };
+    summary.cases.push(result);
+    opts.onProgress?.(result, summary.cases.length, numbers.length);
+  }
+  await fetchText(endpoint(opts.url, `/updateReports?agent=${a}`), undefined, 120_000);
+  return summary;
+}
