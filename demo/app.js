@@ -96,7 +96,7 @@
     protocol = p;
     rec.opens.push({ protocol: p, extensions, t: Date.now() });
     const ext = extensions ? ` · ${extensions.split(';')[0]}` : '';
-    log(`open: subprotocol ${p || '(none)'}${ext}${attempt ? ` after ${attempt} ${attempt === 1 ? 'retry' : 'retries'}` : ''}`, 'good');
+    log(`open: subprotocol ${p || '(none)'}${ext}${attempt ? ` on retry #${attempt}` : ''}`, 'good');
     attempt = 0;
     render();
   });
@@ -107,6 +107,7 @@
     if (code === 'WS_ERR_HEARTBEAT_TIMEOUT') {
       why = `heartbeat timeout: no answer within ${HEARTBEAT.timeout} ms, the server is half-open, dropping it`;
       rec.rtts.push({ miss: true, t: Date.now() });
+      drawChart();
     } else if (code) why += ` (${code})`;
     else if (e.code === 1006 && state === 'connecting') why += ' (handshake failed: browsers hide the HTTP status)';
     log(why, 'bad');
@@ -325,14 +326,14 @@
     for (const f of rec.faults) {
       if (f.t < from) continue;
       const x = (((f.t - from) / WINDOW_MS) * 600).toFixed(1);
-      tl.append(svg('line', { x1: x, x2: x, y1: 0, y2: 28, stroke: '#1b2330', 'stroke-width': 1.5, 'stroke-dasharray': '3 2' }));
+      tl.append(svg('line', { x1: x, x2: x, y1: 0, y2: 28, class: 'fault' }));
     }
   }
 
   const chart = $('rtt-chart');
   $('hb-config').textContent = `probe after ${fmtMs(HEARTBEAT.interval)} idle · dead after ${fmtMs(HEARTBEAT.timeout)} silent`;
   function drawChart() {
-    const W = 300, H = 110, L = 34, B = 16, T = 6;
+    const W = 300, H = 110, L = 46, B = 16, T = 6;
     const pts = rec.rtts.slice(-40);
     chart.replaceChildren();
     const vals = pts.filter((p) => !p.miss).map((p) => p.rtt);

@@ -1,0 +1,223 @@
+/**
+ * The demo page in real Chromium (Playwright), against the real demo server
+ * (demo/server.mjs, started in-process on a free loopback port). Every fault
+ * is triggered by clicking its button on the page, and the assertions read
+ * what the page shows (data-testid elements), plus the page's own event
+ * record (`window.demo.rec`) for timings and the server's chat log for
+ * exactly-once, in-order delivery.
+ *
+ * Needs dist/ (the test runner builds it first). Screenshots go to
+ * test-artifacts/ (gitignored); LIFELINE_DEMO_SCREENSHOT=1 also refreshes
+ * demo/screenshot.png for the README.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, copyFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright';
+
+const root = resolve(import.meta.dirname, '../../..');
+const artifacts = join(root, 'test-artifacts');
+
+interface DemoServer {
+  url: string;
+  port: number;
+  stats(): { chats: { n: number; id: string; from: string; text: string }[]; connections: { silent: boolean }[] };
+  close(): Promise<void>;
+}
+/** What app.js records in `window.demo.rec`. */
+interface Rec {
+  heartbeat: { interval: number; timeout: number };
+  states: { state: string; t: number }[];
+  closes: { code: number; error?: string; t: number }[];
+  opens: { protocol: string; extensions: string; t: number }[];
+  faults: { name: string; t: number }[];
+  lastInbound: number;
+}
+
+const sel = (id: string) => `[data-testid="${id}"]`;
+
+describe('demo page (Chromium)', { timeout: 120_000 }, () => {
+  let server: DemoServer;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  const text = async (id: string) => ((await page.textContent(sel(id))) ?? '').trim();
+  const rec = () => page.evaluate(() => (window as unknown as { demo: { rec: Rec } }).demo.rec);
+  /** Waits until the state pill shows `state`. */
+  const pillIs = (state: string, timeout = 15_000) =>
+    page.waitForFunction((s) => (document.querySelector('[data-testid="state"]') as HTMLElement).dataset.state === s, state, { timeout });
+  const logHas = (re: RegExp, timeout = 15_000) =>
+    page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[data-testid="log"]')!.textContent!), re.source, { timeout });
+  /** Clicks a fault button and waits for the server's answer on the page. */
+  const fault = async (name: string) => {
+    await page.evaluate(() => ((document.querySelector('[data-testid="fault-msg"]') as HTMLElement).textContent = ''));
+    await page.click(sel(`fault-${name}`));
+    await page.waitForFunction(() => /^server: /.test(document.querySelector('[data-testid="fault-msg"]')!.textContent!), null, { timeout: 5000 });
+  };
+  /** Waits until the page went through a non-open state after `since` and is open again; returns the record. */
+  const recovered = async (since: number, timeout = 15_000) => {
+    await page.waitForFunction(
+      (t) => {
+        const s = (window as unknown as { demo: { rec: Rec } }).demo.rec.states.filter((x) => x.t >= t).map((x) => x.state);
+        return s.includes('waiting') && s.at(-1) === 'open';
+      },
+      since,
+      { timeout },
+    );
+    await pillIs('open');
+    return rec();
+  };
+  const reconnects = async () => Number(await text('reconnects'));
+  const now = () => page.evaluate(() => Date.now());
+
+  before(async () => {
+    const mod = await import(pathToFileURL(join(root, 'demo/server.mjs')).href);
+    server = await mod.startDemoServer({ port: 0 });
+    const { findChromium, chromiumArgs } = await import(pathToFileURL(join(root, 'test/support/chromium.mjs')).href);
+    browser = await chromium.launch({ executablePath: await findChromium(), args: chromiumArgs, headless: true });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(server.url);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('connects through the <script> build and shows live data, subprotocol and heartbeat RTTs', async () => {
+    await pillIs('open');
+    assert.equal(await text('state'), 'open');
+    assert.equal(await text('protocol'), 'subprotocol ticker.v2');
+    assert.ok(await page.evaluate(() => typeof (window as unknown as { lifeline: { connect: unknown } }).lifeline.connect === 'function'));
+    await page.waitForSelector(`${sel('ticker')} li[data-sym="LIFE"]`, { timeout: 5000 });
+    assert.equal(await page.locator(`${sel('ticker')} li`).count(), 3);
+    // A heartbeat answer arrives within a few ticks: the RTT counter and the chart show it.
+    await page.waitForFunction(() => /\d+ ms/.test(document.querySelector('[data-testid="rtt"]')!.textContent!), null, { timeout: 8000 });
+    assert.ok((await page.locator(`${sel('rtt-chart')} circle`).count()) >= 1);
+    assert.equal(await text('reconnects'), '0');
+    assert.ok(Number(await text('msgs-in')) >= 2, 'welcome and a tick counted');
+    assert.match(await text('timeline'), /open for/);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('drop: shows the 1006 close and the retry, then open again', async () => {
+    const before = await reconnects();
+    const t = await now();
+    await fault('drop');
+    const r = await recovered(t);
+    assert.ok(r.closes.some((c) => c.t >= t && c.code === 1006));
+    await logHas(/closed 1006/);
+    await logHas(/retry #1 in \d+ ms/);
+    assert.equal(await reconnects(), before + 1);
+    assert.ok((await page.locator(`${sel('timeline')} rect.s-waiting`).count()) >= 1, 'the timeline shows the gap');
+  });
+
+  it('refused handshakes: counts attempts down, queues messages typed offline and delivers them once, in order', async () => {
+    await page.fill(sel('refuse-seconds'), '3');
+    await page.selectOption(sel('refuse-status'), '503');
+    const t = await now();
+    await fault('refuse');
+    assert.match(await text('fault-msg'), /refusing handshakes with 503 for 3 s/);
+    await fault('drop');
+    // Offline now (every handshake is refused for 3 s): the page shows the countdown to the next retry.
+    await page.waitForFunction(() => /retry #\d+ in \d+\.\d s/.test(document.querySelector('[data-testid="countdown"]')!.textContent!), null, { timeout: 5000 });
+    assert.notEqual(await text('state'), 'open');
+    for (const m of ['offline-1', 'offline-2', 'offline-3']) {
+      await page.fill(sel('send-input'), m);
+      await page.press(sel('send-input'), 'Enter');
+    }
+    const items = page.locator(`${sel('chat')} li.mine`);
+    assert.equal(await items.count(), 3);
+    for (let i = 0; i < 3; i++) assert.equal(await items.nth(i).getAttribute('data-status'), 'queued');
+    assert.match(await text('queue'), /^3 · \d+ B$/);
+
+    const r = await recovered(t, 20_000);
+    assert.ok(Number(await text('attempt')) === 0, 'the attempt counter is shown as 0 once open');
+    assert.ok(r.closes.filter((c) => c.t >= t).length >= 2, 'at least one refused attempt after the drop');
+    await logHas(/on retry #\d+/);
+    // Every message acknowledged by the server, numbered in the order typed.
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="chat"] li.mine')].every((li) => (li as HTMLElement).dataset.status === 'acked'), null, { timeout: 10_000 });
+    const ns = await items.evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.n)));
+    assert.deepEqual(ns, [ns[0], ns[0]! + 1, ns[0]! + 2]);
+    assert.equal(await text('queue'), '0');
+    // The server received each exactly once, in order.
+    const name = await page.evaluate(() => (window as unknown as { demo: { name: string } }).demo.name);
+    const got = server.stats().chats.filter((c) => c.from === name).map((c) => c.text);
+    assert.deepEqual(got, ['offline-1', 'offline-2', 'offline-3']);
+  });
+
+  it('restart: the server goes away for 2 s and the page reconnects by itself', async () => {
+    const before = await reconnects();
+    const t = await now();
+    await fault('restart');
+    await recovered(t, 20_000);
+    await logHas(/restarting: down for 2 s/);
+    assert.ok((await reconnects()) > before);
+    await page.waitForSelector(`${sel('ticker')}:not(.stale)`, { timeout: 5000 });
+  });
+
+  it('close 1012: a clean close with a retryable code is retried', async () => {
+    const t = await now();
+    await fault('close');
+    const r = await recovered(t);
+    assert.ok(r.closes.some((c) => c.t >= t && c.code === 1012));
+    await logHas(/closed 1012 "closed by demo fault"/);
+  });
+
+  it('subprotocol: renegotiates to the one the server now prefers', async () => {
+    await page.selectOption(sel('protocol-select'), 'ticker.v1');
+    const t = await now();
+    await fault('protocol');
+    const r = await recovered(t);
+    assert.equal(r.opens.at(-1)!.protocol, 'ticker.v1');
+    assert.equal(await text('protocol'), 'subprotocol ticker.v1');
+    await logHas(/open: subprotocol ticker\.v1/);
+  });
+
+  it('half-open server: detected by the heartbeat within interval + timeout, then reconnected', async () => {
+    const t = await now();
+    await fault('silent');
+    const r = await recovered(t, 15_000);
+    const hb = r.heartbeat;
+    const close = r.closes.find((c) => c.t >= t)!;
+    assert.equal(close.error, 'WS_ERR_HEARTBEAT_TIMEOUT');
+    // The last inbound traffic was at or before the fault: the heartbeat must fire within
+    // interval + timeout of it (1 s slack for timer lateness on a loaded machine).
+    const detectedAfter = close.t - t;
+    assert.ok(detectedAfter <= hb.interval + hb.timeout + 1000, `detected after ${detectedAfter} ms, bound ${hb.interval + hb.timeout} ms`);
+    await logHas(/heartbeat timeout/);
+    assert.ok((await page.locator(`${sel('rtt-chart')} text.miss`).count()) >= 1, 'the RTT chart marks the timeout');
+    assert.ok(server.stats().connections.some((c) => c.silent), 'the silent connection is still open on the server (half-open)');
+  });
+
+  it('slow reader: a 16 MB burst waits in the queue while the server does not read, then drains', async () => {
+    await page.fill(sel('slow-seconds'), '3');
+    await fault('slow');
+    const t = await now();
+    await page.click(sel('burst'));
+    // lifeline holds what is above its high-water mark; the page shows the queue depth.
+    await page.waitForFunction(() => /^\d+ · /.test(document.querySelector('[data-testid="queue"]')!.textContent!.trim()), null, { timeout: 5000 });
+    await page.waitForFunction(() => (document.querySelector('[data-testid="burst"]') as HTMLElement).dataset.status === 'delivered', null, { timeout: 40_000 });
+    await logHas(/burst delivered: server read all 256 messages/);
+    await logHas(/socket buffer drained/);
+    assert.equal(await text('queue'), '0');
+    const r = await rec();
+    assert.ok(!r.closes.some((c) => c.t >= t), 'a slow reader is not a dead peer: no reconnect');
+  });
+
+  it('fits a phone-width screen and saves screenshots', async () => {
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, 'demo.png'), fullPage: true });
+    if (process.env.LIFELINE_DEMO_SCREENSHOT) copyFileSync(join(artifacts, 'demo.png'), join(root, 'demo/screenshot.png'));
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.waitForTimeout(300);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no horizontal scrolling at 375 px (overflow ${overflow} px)`);
+    await page.screenshot({ path: join(artifacts, 'demo-phone.png'), fullPage: true });
+    assert.deepEqual(pageErrors, []);
+  });
+});
