@@ -303,7 +303,7 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
       },
       closed(code, reason, wasClean) {
         out.event('close', { code, reason, wasClean, initiatedBy: localClose ? 'client' : 'server' });
-        if (!out.json && (args.showControl || !localClose || code !== 1000 || !wasClean)) {
+        if (!out.json && (args.showControl || reader?.interactive === true || !localClose || code !== 1000 || !wasClean)) {
           out.info(`closed ${code} (${closeName(code)})${reason ? ` ${terminalSafe(reason)}` : ''}${wasClean ? '' : ', not clean'}`);
         }
         let exit: number;

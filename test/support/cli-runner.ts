@@ -4,7 +4,7 @@
  * build/.cli-under-test-<pid>/ so another build wiping dist/ mid-run cannot
  * pull it away; node_modules still resolves from the repo root. Node-only.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -60,19 +60,81 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 /** Spawns `node cli.mjs ...args` and resolves when it exits. */
 export async function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult> {
+  const p = await startCli(args, opts);
+  if (opts.input !== undefined) p.child.stdin.end(opts.input);
+  else p.child.stdin.end();
+  return p.result;
+}
+
+export interface RunningCli {
+  child: ChildProcessWithoutNullStreams;
+  /** Resolves when `re` matches what the stream has printed so far (rejects after `ms`). */
+  waitFor(re: RegExp, stream?: 'stdout' | 'stderr', ms?: number): Promise<void>;
+  result: Promise<CliResult>;
+}
+
+/**
+ * Starts the CLI with stdin left open (the test writes and ends it). With
+ * `tty: true` it runs under `script(1)`, so the CLI sees a terminal on
+ * stdin/stdout/stderr (all three arrive on stdout then).
+ */
+export async function startCli(args: string[], opts: RunOptions & { tty?: boolean } = {}): Promise<RunningCli> {
   const path = await cliPath();
-  const child = spawn(process.execPath, [path, ...args], { env: cleanEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const child = opts.tty
+    ? spawn('script', ['-qfec', [process.execPath, path, ...args].map(shellQuote).join(' '), '/dev/null'], { env: cleanEnv({ TERM: 'xterm', COLUMNS: '200', ...opts.env }), stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn(process.execPath, [path, ...args], { env: cleanEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const text = { stdout: '', stderr: '' };
+  const waiters: (() => void)[] = [];
+  let closed = false;
+  const poke = () => {
+    for (const w of waiters.slice()) w();
+  };
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    text.stdout += d;
+    poke();
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    text.stderr += d;
+    poke();
+  });
   child.stdin.on('error', () => {});
-  if (opts.input !== undefined) child.stdin.end(opts.input);
-  else child.stdin.end();
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeout ?? 20_000);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => child.on('close', (c, s) => res([c, s])));
-  clearTimeout(timer);
-  return { code, signal, stdout, stderr, lines: stdout.split('\n').filter((l) => l !== '') };
+  const result = new Promise<CliResult>((res) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      closed = true;
+      poke();
+      res({ code, signal, stdout: text.stdout, stderr: text.stderr, lines: text.stdout.split('\n').filter((l) => l !== '') });
+    }),
+  );
+  const waitFor = (re: RegExp, stream: 'stdout' | 'stderr' = 'stdout', ms = 10_000) =>
+    new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        done();
+        reject(new Error(`timed out waiting for ${re} on ${stream}; got:\n${text[stream]}`));
+      }, ms);
+      const check = () => {
+        if (re.test(text[stream])) {
+          done();
+          resolve();
+        } else if (closed) {
+          done();
+          reject(new Error(`exited (${child.exitCode}) before ${re} on ${stream}; got:\n${text[stream]}`));
+        }
+      };
+      const done = () => {
+        clearTimeout(t);
+        const i = waiters.indexOf(check);
+        if (i >= 0) waiters.splice(i, 1);
+      };
+      waiters.push(check);
+      check();
+    });
+  return { child, waitFor, result };
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Parses every stdout line as JSON (throws naming the line that is not). */
