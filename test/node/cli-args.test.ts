@@ -38,10 +38,29 @@ describe('cli: help, version, usage errors (spawned)', () => {
     }
   });
 
-  it('usage errors exit 2 with the flag named and nothing on stdout', async () => {
+  it('usage errors exit 2 with the problem named, a --help hint and nothing on stdout', async () => {
     const cases: [string[], RegExp][] = [
-      [[], /./], // no command prints help to stdout, exit 0 (checked below)
       [['frobnicate'], /unknown command 'frobnicate'/],
+      [['connect', 'ws://a', '--bogus'], /Unknown option '--bogus'/],
+      [['probe', 'ws://a', '--count', '0'], /--count expects an integer from 1/],
+      [['connect', 'ws://a', '--ca', '/nonexistent/ca.pem'], /cannot read --ca file/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCli(args)));
+    for (const [i, [args, re]] of cases.entries()) {
+      const r = results[i]!;
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re, args.join(' '));
+      assert.match(r.stderr, /--help/, args.join(' '));
+      assert.equal(r.stdout, '', args.join(' '));
+    }
+  });
+});
+
+describe('cli: usage errors (in process)', () => {
+  it('every malformed command line throws a UsageError naming the problem', () => {
+    const cases: [string[], RegExp][] = [
+      [['frobnicate'], /unknown command 'frobnicate'/],
+      [['help', 'nope'], /unknown command 'nope'/],
       [['connect'], /missing <url>/],
       [['connect', 'ws://a', 'ws://b'], /one <url> only/],
       [['connect', 'ws://a', '--bogus'], /Unknown option '--bogus'/],
@@ -50,24 +69,25 @@ describe('cli: help, version, usage errors (spawned)', () => {
       [['connect', 'ws://a', '--wait', 'soon'], /--wait expects a non-negative number/],
       [['connect', 'ws://a', '-H', 'no-colon'], /--header expects 'name: value'/],
       [['connect', 'ws://a', '--protocol', 'bad proto'], /not a valid subprotocol/],
-      [['connect', 'ws://a', '--ca', '/nonexistent/ca.pem'], /cannot read --ca file/],
+      [['connect', 'ws://a', '-p', 'x', '-p', 'x'], /twice/],
+      [['connect', 'ws://a', '--proxy', 'socks5://p:1'], /--proxy expects/],
       [['probe', 'ws://a', '--count', '0'], /--count expects an integer from 1/],
-      [['probe', 'ws://a', '--size', '-1'], /--size/],
-      [['probe', 'ws://a', '--timeout'], /argument missing|--timeout/],
+      [['probe', 'ws://a', '--size', '-1'], /--size|argument/],
+      [['probe', 'ws://a', '--size', '1.5'], /--size expects an integer/],
+      [['probe', 'ws://a', '--timeout'], /argument missing/],
+      [['probe', 'ws://a', '--binary'], /Unknown option '--binary'/],
       [['autobahn'], /missing <url>/],
       [['--json'], /expected a command/],
     ];
-    const results = await Promise.all(cases.slice(1).map(([args]) => runCli(args)));
-    for (const [i, [args, re]] of cases.slice(1).entries()) {
-      const r = results[i]!;
-      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-      assert.match(r.stderr, re, args.join(' '));
-      assert.match(r.stderr, /--help/, args.join(' '));
-      assert.equal(r.stdout, '', args.join(' '));
+    for (const [args, re] of cases) {
+      assert.throws(() => parseCommandLine(args), (e: unknown) => e instanceof UsageError && re.test(e.message), args.join(' '));
     }
-    const none = await runCli([]);
-    assert.equal(none.code, 0);
-    assert.match(none.stdout, /Usage:/);
+  });
+
+  it('no arguments and `help <command>` show help', () => {
+    assert.deepEqual(parseCommandLine([]), { command: 'help', topic: undefined });
+    assert.deepEqual(parseCommandLine(['help', 'probe']), { command: 'help', topic: 'probe' });
+    assert.deepEqual(parseCommandLine(['probe', '-h']), { command: 'help', topic: 'probe' });
   });
 });
 
