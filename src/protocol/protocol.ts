@@ -266,7 +266,6 @@ export class Protocol {
 
   private enterPayload(): void {
     this.step = S_PAYLOAD;
-    this.validated = 0;
     this.vIdx = 0;
     this.vOff = this.q.length > 0 ? this.qpos : 0;
   }
@@ -326,6 +325,7 @@ export class Protocol {
     this.fin = fin;
     this.opcode = opcode;
     this.len = len;
+    this.validated = 0;
     if (opcode === OP_TEXT || opcode === OP_BINARY) {
       this.msgOpcode = opcode;
       this.msgRsv = rsv;
