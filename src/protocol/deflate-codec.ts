@@ -21,8 +21,9 @@
  * - With `out` given, fflate never grows it: literal and match writes past
  *   its end are dropped (the returned view is clamped) and stored-block copies
  *   throw a RangeError. A result that fills `out` exactly is therefore treated
- *   as "may be truncated": retry with a larger buffer, or fail with 1009 when
- *   `out` already had room for `maxLength + 1` bytes.
+ *   as "may be truncated": fail with 1009 when `out` already had room for
+ *   `maxLength + 1` bytes, else retry once after compacting the window, else
+ *   take the streaming route (and grow the buffer for the next message).
  * - Large inputs (which could expand up to ~1032x) and large outputs go
  *   through fflate's streaming `Inflate`, fed in slices sized so that one
  *   slice cannot expand past the remaining budget by more than ~1 MiB; the
@@ -141,9 +142,13 @@ export class MessageInflater {
         this.compact();
         if (this.buf.length - this.end > room) continue;
       }
+      // Too big for the room we have: stream this one (it stops at the limit), and
+      // grow the room so that the next message of this size fits at the first try.
+      // At most two wasted passes per message, so a payload built to expand
+      // ~1000x cannot make us loop through its output again and again.
       const roomNow = this.buf.length - this.end;
-      if (roomNow >= FAST_ROOM_MAX) return null;
-      this.grow(Math.min(FAST_ROOM_MAX, Math.max(roomNow * 2, FAST_ROOM_MIN)));
+      if (roomNow < FAST_ROOM_MAX) this.grow(Math.min(FAST_ROOM_MAX, Math.max(roomNow * 2, FAST_ROOM_MIN)));
+      return null;
     }
   }
 

@@ -318,3 +318,44 @@ describe('permessage-deflate send policy', () => {
     deepEqual(new PerMessageDeflate(agreed({ serverNoContextTakeover: true })).decode(w, 1 << 20), big);
   });
 });
+
+describe('permessage-deflate hostile input', () => {
+  it('3000 mutated payloads: every failure is a ProtocolError 1007 or 1009, never a leak of another error', () => {
+    const rnd = prng(4242);
+    const tx = new PerMessageDeflate(agreed(), { threshold: 0, historySize: 32768 });
+    const samples: Uint8Array[] = [];
+    for (let i = 0; i < 30; i++) {
+      const text = JSON.stringify({ i, words: 'lorem ipsum dolor sit amet '.repeat(1 + (i % 9)), n: rnd() });
+      samples.push(tx.encode(enc.encode(text), true)!);
+    }
+    let failures = 0;
+    for (let k = 0; k < 3000; k++) {
+      const base = samples[k % samples.length]!;
+      const m = base.slice(0, Math.max(1, base.length - (k % 5 === 0 ? (rnd() * base.length) | 0 : 0)));
+      const flips = 1 + ((rnd() * 4) | 0);
+      for (let f = 0; f < flips; f++) m[(rnd() * m.length) | 0]! ^= 1 << ((rnd() * 8) | 0);
+      const rx = new PerMessageDeflate(agreed({ serverNoContextTakeover: k % 2 === 0 }));
+      try {
+        const out = rx.decode(m, 4096);
+        ok(out.length <= 4096);
+      } catch (e) {
+        failures++;
+        ok(e instanceof ProtocolError, `mutation ${k}: ${String(e)}`);
+        ok(
+          (e.code === ErrorCodes.INFLATE_FAILED && e.closeCode === 1007) || (e.code === ErrorCodes.MESSAGE_TOO_BIG && e.closeCode === 1009),
+          `mutation ${k}: ${e.code} ${e.closeCode}`,
+        );
+      }
+    }
+    ok(failures > 300, `only ${failures} of 3000 mutations were rejected`);
+  });
+
+  it('payloads that are views into a larger buffer (pooled chunks) encode and decode correctly', () => {
+    const big = enc.encode('xx' + '{"k":"v","n":1}'.repeat(200) + 'yy');
+    const view = big.subarray(2, big.length - 2);
+    const w = new PerMessageDeflate(agreed(), { threshold: 0 }).encode(view, undefined)!;
+    const framed = new Uint8Array(w.length + 6);
+    framed.set(w, 3);
+    deepEqual(new PerMessageDeflate(agreed()).decode(framed.subarray(3, 3 + w.length), 1 << 20), view);
+  });
+});
