@@ -54,7 +54,9 @@ export interface AutobahnArgs {
   url: string;
   json: boolean;
   agent: string;
-  cases: string[] | undefined;
+  /** 1-based case numbers (`--cases 1-16,30`); undefined = all. */
+  cases: number[] | undefined;
+  deflate: boolean;
 }
 
 export type Command =
@@ -102,6 +104,8 @@ const probeOptions = {
 
 const autobahnOptions = {
   json: { type: 'boolean' },
+  deflate: { type: 'boolean' },
+  'no-deflate': { type: 'boolean' },
   agent: { type: 'string' },
   cases: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -298,11 +302,27 @@ function parseAutobahn(args: readonly string[]): Command {
   if (v['help']) return { command: 'help', topic: 'autobahn' };
   const url = oneUrl('autobahn', parsed.positionals);
   const cases = v['cases'] as string | undefined;
+  const agent = (v['agent'] as string | undefined) ?? 'lifeline';
+  if (agent.trim() === '') throw new UsageError('--agent cannot be empty', 'autobahn');
   return {
     command: 'autobahn',
     url,
     json: v['json'] === true,
-    agent: (v['agent'] as string | undefined) ?? 'lifeline',
-    cases: cases === undefined ? undefined : cases.split(',').map((s) => s.trim()).filter(Boolean),
+    agent,
+    cases: cases === undefined ? undefined : parseCaseList(cases),
+    deflate: deflateFlag(parsed),
   };
+}
+
+/** `1-16,30,40-42` → sorted unique case numbers (1-based, as the fuzzingserver counts). */
+export function parseCaseList(text: string): number[] {
+  const out = new Set<number>();
+  for (const part of text.split(',')) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    const a = m ? Number(m[1]) : NaN;
+    const b = m && m[2] !== undefined ? Number(m[2]) : a;
+    if (!m || a < 1 || b < a || b - a > 100_000) throw new UsageError(`--cases expects case numbers and ranges like 1-16,30, got '${text}'`, 'autobahn');
+    for (let i = a; i <= b; i++) out.add(i);
+  }
+  return [...out].sort((x, y) => x - y);
 }

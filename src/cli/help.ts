@@ -106,21 +106,31 @@ export const AUTOBAHN_HELP = `Usage: lifeline autobahn <fuzzingserver-url> [opti
 
 Runs the Autobahn|Testsuite client cases against lifeline's Node WebSocket
 (getCaseCount, runCase with echo, updateReports) and prints the summary.
-Start the fuzzing server first, for example:
-  docker run -it --rm -v "$PWD/autobahn:/config" -v "$PWD/reports:/reports" \\
-    -p 9001:9001 crossbario/autobahn-testsuite \\
+Start the fuzzing server first (docker; a directory ./autobahn holding
+fuzzingserver.json, e.g. {"url":"ws://127.0.0.1:9001","outdir":"/reports",
+"cases":["*"]}; reports land in ./autobahn/reports):
+  docker run -it --rm -p 9001:9001 -v "$PWD/autobahn:/config" \\
+    -v "$PWD/autobahn/reports:/reports" crossbario/autobahn-testsuite \\
     wstest -m fuzzingserver -s /config/fuzzingserver.json
 
 Options:
       --agent <name>      agent name in the report (default lifeline)
-      --cases <list>      only these case ids, comma-separated (e.g. 1.1.1,2.1)
-      --json              print {"compliance":{"rfc6455":...,"autobahnPassed":N,"autobahnFailed":N,"nonStrict":N}}
+      --cases <list>      only these case numbers (1-based, as the server counts), e.g. 1-16,30
+      --no-deflate        do not offer permessage-deflate (the 12.x/13.x cases then fail the handshake)
+      --json              print one object:
+                          {"compliance":{"rfc6455":"pass"|"fail","autobahnPassed":N,"autobahnFailed":N,
+                           "nonStrict":N,"informational":N,"unimplemented":N,"total":N},
+                           "target":...,"agent":...,"failedCases":[{"case":N,"id":"x.y.z","behavior":...}],
+                           "durationMs":N}
   -h, --help              show this help
 
-Example:
-  lifeline autobahn ws://127.0.0.1:9001 --json
+Examples:
+  lifeline autobahn ws://127.0.0.1:9001
+  lifeline autobahn ws://127.0.0.1:9001 --cases 1-16 --json
 
-Exit code 0 when no case failed, 1 otherwise.`;
+"rfc6455" is "pass" when no case FAILED (NON-STRICT, INFORMATIONAL and
+UNIMPLEMENTED verdicts are reported but do not fail it). Exit code 0 when
+no case failed, 1 otherwise (or when the fuzzing server cannot be reached).`;
 
 export function helpFor(topic: string | undefined): string {
   switch (topic) {
