@@ -17,6 +17,7 @@ import { WebSocketServer } from 'ws';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { startRawServer, type RawServer } from '../support/raw-server.js';
 import { makeCerts } from '../support/certs.js';
+import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js';
 import { jsonLines, runCli, type CliResult } from '../support/cli-runner.js';
 
 /** The single report line of `probe --json`. */
@@ -213,5 +214,40 @@ describe('cli probe: TLS', () => {
     assert.equal(ok['status'], 'success');
     assert.equal(ok['metrics']['messagesReceived'], 2);
     assert.equal(insecure.code, 0, insecure.stdout + insecure.stderr);
+  });
+});
+
+describe('cli probe: --proxy, --header, --origin', () => {
+  let server: TestServer;
+  let proxy: ConnectProxy;
+  let raw: RawServer;
+  before(async () => {
+    [server, proxy, raw] = await Promise.all([
+      startTestServer(),
+      startConnectProxy(),
+      startRawServer((c) => c.socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 9\r\n\r\nforbidden')),
+    ]);
+  });
+  after(() => Promise.all([server.close(), proxy.close(), raw.close()]));
+
+  it('goes through an HTTP CONNECT proxy; a refusing proxy is explained', async () => {
+    const ok = await runCli(['probe', server.url('/echo'), '--proxy', proxy.url, '-n', '1', '--json']);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.deepEqual(proxy.targets, [`127.0.0.1:${server.port}`]);
+    proxy.refuseWith = 407;
+    const refused = await runCli(['probe', server.url('/echo'), '--proxy', proxy.url, '--json']);
+    const rep = assertFailure(refused, 'proxy', 'WS_ERR_PROXY');
+    assert.match(rep['error']['explanation'], /proxy refused or failed/);
+  });
+
+  it('sends --header and --origin; a 403 names Origin as a suspect', async () => {
+    const r = await runCli(['probe', raw.url('/h'), '-H', 'Authorization: Bearer abc', '-H', 'X-Trace: 1', '--origin', 'https://app.example', '--json']);
+    const rep = assertFailure(r, 'http-status', 'WS_ERR_HANDSHAKE_STATUS');
+    assert.equal(rep['error']['body'], 'forbidden');
+    assert.match(rep['error']['explanation'], /HTTP 403.*Origin/);
+    const h = raw.connections.at(-1)!.headers;
+    assert.equal(h['authorization'], 'Bearer abc');
+    assert.equal(h['x-trace'], '1');
+    assert.equal(h['origin'], 'https://app.example');
   });
 });
