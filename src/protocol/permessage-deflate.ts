@@ -207,7 +207,12 @@ export function negotiatePerMessageDeflate(
         throw fail(`unknown parameter ${JSON.stringify(rawName)}`);
     }
   }
-  // We offered a bound on our own window: keep to it even if the server did not repeat it.
+  // §7.1.1.1 / §7.1.2.1: a server accepts an offer carrying these parameters
+  // "by including" them in the response; a response without them answers an
+  // offer we did not make (python-websockets fails here too).
+  if (o.serverNoContextTakeover && !agreed.serverNoContextTakeover) throw fail('server_no_context_takeover was offered but not accepted');
+  if (o.serverMaxWindowBits !== undefined && !seen.has('server_max_window_bits')) throw fail('server_max_window_bits was offered but not accepted');
+  // We offered a bound on our own window: keep to it even if the server did not repeat it (§7.1.2.2).
   if (typeof o.clientMaxWindowBits === 'number' && !seen.has('client_max_window_bits')) {
     agreed.clientMaxWindowBits = o.clientMaxWindowBits;
   }

@@ -94,6 +94,7 @@ const cases: Case[] = [
   { name: 'clientNoContextTakeover imposed by the server', server: { clientNoContextTakeover: true, threshold: 0 }, client: { threshold: 0 }, ext: /client_no_context_takeover/ },
   { name: 'we offer client_no_context_takeover (historySize 0)', server: { threshold: 0 }, client: { threshold: 0, historySize: 0 }, ext: /client_no_context_takeover/ },
   { name: 'we offer server_no_context_takeover', server: { threshold: 0 }, client: { threshold: 0, serverNoContextTakeover: true }, ext: /server_no_context_takeover/ },
+  { name: 'we offer server_max_window_bits=10', server: { threshold: 0 }, client: { threshold: 0, serverMaxWindowBits: 10 }, ext: /server_max_window_bits=10/ },
   { name: 'historySize 32768 (full window on send)', server: { threshold: 0 }, client: { threshold: 0, historySize: 32768 }, ext: /^permessage-deflate$/ },
   ...[9, 10, 11, 12, 13, 14, 15].map((bits) => ({
     name: `serverMaxWindowBits ${bits}`,
