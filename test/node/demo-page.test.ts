@@ -7,12 +7,12 @@
  * exactly-once, in-order delivery.
  *
  * Needs dist/ (the test runner builds it first). Screenshots go to
- * test-artifacts/ (gitignored); LIFELINE_DEMO_SCREENSHOT=1 also refreshes
- * demo/screenshot.png for the README.
+ * test-artifacts/ (gitignored); demo/screenshot.mjs makes the README's
+ * demo/screenshot.png.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, copyFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright';
@@ -212,7 +212,6 @@ describe('demo page (Chromium)', { timeout: 120_000 }, () => {
   it('fits a phone-width screen and saves screenshots', async () => {
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: join(artifacts, 'demo.png'), fullPage: true });
-    if (process.env.LIFELINE_DEMO_SCREENSHOT) copyFileSync(join(artifacts, 'demo.png'), join(root, 'demo/screenshot.png'));
     await page.setViewportSize({ width: 375, height: 800 });
     await page.waitForTimeout(300);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
