@@ -184,14 +184,20 @@ export function connectWith<In = IncomingData>(
       try {
         return f(...a);
       } finally {
-        if (!--depth) for (let e; (e = pending.shift()); ) em.emit(e[0], e[1]);
+        if (!--depth) for (let e; (e = pending.shift()); ) dispatch(e[0], e[1]);
       }
     };
-  const report = (e: unknown, k?: string) => {
-    if (k != 'error' && em.all.get('error')?.length) batch(emit)('error', e);
-    else queueMicrotask(() => {
-      throw e;
-    });
+  /** Calls each handler of `k`; a throw goes to `error` handlers, or is rethrown asynchronously (never swallowed). */
+  const dispatch = (k: string, v: unknown) => {
+    for (const f of (em.all.get(k) ?? []).slice())
+      try {
+        (f as (v: unknown) => void)(v);
+      } catch (x) {
+        if (k != 'error' && em.all.get('error')?.length) pending.push(['error', x]);
+        else queueMicrotask(() => {
+          throw x;
+        });
+      }
   };
   const go = (ev: Transition) => {
     const from = state;
@@ -393,17 +399,7 @@ export function connectWith<In = IncomingData>(
     if (lag == +(d > 0)) d > 0 ? t?.pause?.() : t?.resume?.();
   };
 
-  const on = (k: string, f: (e: any) => void) => {
-    const g = (e: unknown) => {
-      try {
-        f(e);
-      } catch (x) {
-        report(x, k);
-      }
-    };
-    em.on(k, g);
-    return () => em.off(k, g);
-  };
+  const on = (k: string, f: (e: any) => void) => (em.on(k, f), () => em.off(k, f));
 
   const conn: Connection<In> = {
     get state() {
@@ -444,9 +440,7 @@ export function connectWith<In = IncomingData>(
       if (state == 'open') {
         const tr = t!;
         go('close');
-        hb && hb.stop();
-        for (const it of q.splice(0)) fail(it, E('CLIENT_CLOSED'));
-        qBytes = 0;
+        hb && hb.stop(); // queued messages are rejected when the close completes (finish)
         if (o.connectTimeout) timer = clock.set(batch(() => finish('closed', abnormal(E('CLOSE_TIMEOUT')))), o.connectTimeout);
         tr.close(code ?? 1000, reason);
       } else if (state != 'closed' && state != 'closing') finish('closed');
@@ -479,8 +473,9 @@ export function connectWith<In = IncomingData>(
       try {
         for (;;) {
           if (buf.length) {
-            yield buf.shift()!;
+            const v = buf.shift()!;
             if (over && buf.length <= o.receiveHighWaterMark >> 2) setLag(-!(over = false));
+            yield v;
           } else if (done) return;
           else await new Promise<void>((r) => (wakeUp = r));
         }

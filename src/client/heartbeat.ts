@@ -21,7 +21,7 @@ export interface Heartbeat {
   /** Start on a fresh connection. */
   start(): void;
   stop(): void;
-  /** Inbound traffic arrived; with `pong`, it answers a probe: returns the RTT if one was outstanding. */
+  /** Inbound traffic arrived; with `pong`, it answers a probe: returns the RTT if that probe was still outstanding. */
   seen(pong?: boolean): number | undefined;
   /** Probe now (wake-up, wall-clock jump). */
   probe(): void;
@@ -38,7 +38,6 @@ export function createHeartbeat(
   let at = 0; // wall time the timer is due
   let last = 0; // last inbound traffic
   let sent = 0; // probe outstanding since (0 = none); cleared by any traffic
-  let ps = 0; // probe sent at, for the RTT; cleared by its pong
   const arm = (ms: number) => {
     clock.clear(h);
     ms = Math.max(0, Math.min(ms, STEP));
@@ -58,14 +57,14 @@ export function createHeartbeat(
     else arm(last + o.interval - n);
   };
   const send = () => {
-    ps = sent = clock.now();
+    sent = clock.now();
     arm(o.timeout);
     probe();
   };
   return {
     start() {
       last = clock.now();
-      sent = ps = 0;
+      sent = 0;
       arm(o.interval);
     },
     stop() {
@@ -74,8 +73,7 @@ export function createHeartbeat(
     },
     seen(pong) {
       last = clock.now();
-      const rtt = pong && ps ? last - ps : undefined;
-      if (pong) ps = 0;
+      const rtt = pong && sent ? last - sent : undefined;
       sent = 0;
       return rtt;
     },

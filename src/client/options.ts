@@ -130,8 +130,8 @@ export const fail = (bad: unknown, k: string, want: string, range?: boolean): vo
 };
 
 /** `o` over `d` (undefined and null take the default), each value checked against its default's type; numbers ≥ 0 (≥ 1 where listed in ONE). */
-export const merge = <T extends object>(d: T, o: object): T => {
-  fail(typeof o != 'object' || !o, 'options', 'an object');
+export const merge = <T extends object>(d: T, o: object, name = 'options'): T => {
+  fail(typeof o != 'object' || !o, name, 'an object');
   const r: any = { ...o };
   for (const k in d) {
     const v = (r[k] ??= d[k]);
@@ -149,7 +149,7 @@ export function resolveOptions(o: ConnectOptions, caps: TransportCapabilities): 
   fail(r.headers && !caps.headers, 'headers', 'unset (unsupported here)');
   fail(r.lowWaterMark > r.highWaterMark, 'lowWaterMark', '<= highWaterMark', true);
   fail(r.minDelay > r.maxDelay, 'minDelay', '<= maxDelay', true);
-  r.heartbeat = hb && merge(heartbeatDefaults, hb);
+  r.heartbeat = hb && merge(heartbeatDefaults, hb, 'heartbeat');
   r.protocols ??= [];
   if (typeof r.protocols != 'function') checkProtocols(r.protocols);
   return r;

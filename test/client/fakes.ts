@@ -1,0 +1,171 @@
+/**
+ * Fakes for the client's pure-logic tests (Node and Chromium): a clock the
+ * test advances by hand, a transport factory whose sockets the test opens,
+ * feeds and closes, and page lifecycle targets. No timers or sockets.
+ */
+import { connectWith, type Connection } from '../../src/client/client.js';
+import type { Clock } from '../../src/client/clock.js';
+import { browserLifecycle } from '../../src/client/lifecycle.js';
+import type { ConnectOptions } from '../../src/client/options.js';
+import type {
+  CloseInfo,
+  IncomingData,
+  OutgoingData,
+  Transport,
+  TransportCapabilities,
+  TransportConnectOptions,
+  TransportFactory,
+  TransportHandlers,
+} from '../../src/transport/types.js';
+import { prng } from '../support/harness.js';
+
+export class FakeClock implements Clock {
+  t = 1_000_000;
+  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private seq = 0;
+  now = () => this.t;
+  set = (fn: () => void, ms: number) => {
+    const id = ++this.seq;
+    this.timers.push({ at: this.t + Math.max(0, ms), fn, id });
+    return id;
+  };
+  clear = (h: unknown) => {
+    this.timers = this.timers.filter((x) => x.id !== h);
+  };
+  /** Pending timers. */
+  get pending(): number {
+    return this.timers.length;
+  }
+  /** Due time of the next timer, relative to now. */
+  get nextIn(): number | undefined {
+    const n = this.timers.reduce((m, x) => Math.min(m, x.at), Infinity);
+    return n === Infinity ? undefined : n - this.t;
+  }
+  /** Move time forward by `ms`, firing due timers in order (each at its own due time). */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      const due = this.timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at || a.id - b.id)[0];
+      if (!due) break;
+      this.timers = this.timers.filter((x) => x !== due);
+      this.t = Math.max(this.t, due.at);
+      due.fn();
+    }
+    this.t = end;
+  }
+  /** Wall clock jumps (suspend): time moves, timers do not fire until the next advance. */
+  jump(ms: number): void {
+    this.t += ms;
+    for (const x of this.timers) x.at += ms; // monotonic timers were frozen during the suspend
+  }
+}
+
+export class FakeSocket implements Transport {
+  sent: OutgoingData[] = [];
+  sendOptions: unknown[] = [];
+  bufferedAmount = 0;
+  closedWith: [number | undefined, string | undefined] | undefined;
+  terminated = false;
+  paused = false;
+  refuseSend = false;
+  pings: { resolve: (ms: number) => void; reject: (e: Error) => void }[] = [];
+  onDrain: (() => void) | undefined;
+  ping?: (data?: Uint8Array) => Promise<number>;
+  pause?: () => void;
+  resume?: () => void;
+  constructor(
+    readonly capabilities: TransportCapabilities,
+    readonly url: string,
+    readonly options: TransportConnectOptions,
+    readonly h: TransportHandlers,
+  ) {
+    if (capabilities.ping) this.ping = () => new Promise((resolve, reject) => this.pings.push({ resolve, reject }));
+    if (capabilities.pause) {
+      this.pause = () => void (this.paused = true);
+      this.resume = () => void (this.paused = false);
+    }
+    if (!capabilities.pause) delete (this as { onDrain?: unknown }).onDrain; // browser-like: no drain callback
+  }
+  send(data: OutgoingData, options?: { compress?: boolean }): void {
+    if (this.refuseSend) throw new Error('not open');
+    this.sent.push(data);
+    this.sendOptions.push(options);
+  }
+  close(code?: number, reason?: string): void {
+    this.closedWith = [code, reason];
+  }
+  terminate(): void {
+    this.terminated = true;
+  }
+  // Test side:
+  open(protocol = '', extensions = ''): void {
+    this.h.open({ protocol, extensions });
+  }
+  message(d: IncomingData): void {
+    this.h.message(d);
+  }
+  end(info: Partial<CloseInfo> = {}): void {
+    this.h.close({ code: 1006, reason: '', wasClean: false, ...info });
+  }
+}
+
+export const BROWSER_CAPS: TransportCapabilities = { ping: false, handshakeStatus: false, pause: false, headers: false };
+export const NODE_CAPS: TransportCapabilities = { ping: true, handshakeStatus: true, pause: true, headers: true };
+
+export interface Rig<In = IncomingData> {
+  conn: Connection<In>;
+  clock: FakeClock;
+  sockets: FakeSocket[];
+  /** The newest socket. */
+  readonly sock: FakeSocket;
+  events: [string, unknown][];
+  /** Let the client's provider promises settle. */
+  settle(): Promise<void>;
+  /** settle, then open the newest socket. */
+  openNow(protocol?: string): Promise<FakeSocket>;
+}
+
+export const settle = async () => {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+};
+
+/** A client on fake transport and clock, recording every event in order. */
+export function rig<In = IncomingData>(
+  options: ConnectOptions = {},
+  { caps = BROWSER_CAPS, url = 'ws://test.invalid/x' as string | (() => string | Promise<string>), random = prng(7), lifecycle = undefined as ReturnType<typeof browserLifecycle> } = {},
+): Rig<In> {
+  const clock = new FakeClock();
+  const sockets: FakeSocket[] = [];
+  const factory = Object.assign(
+    (u: string, o: TransportConnectOptions, h: TransportHandlers) => {
+      const s = new FakeSocket(caps, u, o, h);
+      sockets.push(s);
+      return s;
+    },
+    { capabilities: caps },
+  ) as TransportFactory;
+  const conn = connectWith<In>(factory, url, options, { clock, random, lifecycle });
+  const events: [string, unknown][] = [];
+  for (const k of ['open', 'message', 'close', 'reconnecting', 'state', 'drain', 'heartbeat', 'drop', 'error', 'end'] as const) {
+    conn.on(k, (e: unknown) => void events.push([k, e]));
+  }
+  return {
+    conn,
+    clock,
+    sockets,
+    get sock() {
+      return sockets[sockets.length - 1]!;
+    },
+    events,
+    settle,
+    async openNow(protocol = '') {
+      await settle();
+      const s = sockets[sockets.length - 1]!;
+      s.open(protocol);
+      return s;
+    },
+  };
+}
+
+/** Names of recorded events, optionally only some kinds. */
+export const names = (events: [string, unknown][], only?: string[]) => events.map((e) => e[0]).filter((k) => !only || only.includes(k));

@@ -1,0 +1,161 @@
+import { describe, it, equal, ok, deepEqual } from '../support/harness.js';
+import { rig, names, NODE_CAPS, BROWSER_CAPS } from './fakes.js';
+
+const closeErr = (events: [string, unknown][]) => ((events.find((e) => e[0] === 'close')?.[1] as { error?: { code: string } }) ?? {}).error?.code;
+
+describe('heartbeat: protocol pings (transport can ping)', () => {
+  it('pings after interval of silence; no pong within timeout → terminate at once and reconnect', async () => {
+    const r = rig({ heartbeat: { interval: 1000, timeout: 500 }, minDelay: 1 }, { caps: NODE_CAPS });
+    const s = await r.openNow();
+    r.clock.advance(999);
+    equal(s.pings.length, 0);
+    r.clock.advance(1);
+    equal(s.pings.length, 1, 'probe at interval');
+    r.clock.advance(499);
+    equal(r.conn.state, 'open');
+    r.clock.advance(1);
+    equal(s.terminated, true, 'dropped without a close handshake');
+    equal(s.closedWith, undefined);
+    equal(r.conn.state, 'waiting');
+    equal(closeErr(r.events), 'WS_ERR_HEARTBEAT_TIMEOUT');
+  });
+
+  it('is on by default where the transport can ping (30 s + 10 s)', async () => {
+    const r = rig({}, { caps: NODE_CAPS });
+    const s = await r.openNow();
+    r.clock.advance(30_000);
+    equal(s.pings.length, 1);
+    r.clock.advance(10_000);
+    equal(r.conn.state, 'waiting');
+  });
+
+  it('a pong reports the RTT (heartbeat event, stats) and keeps the connection', async () => {
+    const r = rig({ heartbeat: { interval: 1000, timeout: 500 } }, { caps: NODE_CAPS });
+    const s = await r.openNow();
+    r.clock.advance(1000);
+    s.pings[0]!.resolve(12);
+    await r.settle();
+    r.clock.advance(1000);
+    s.pings[1]!.resolve(20);
+    await r.settle();
+    r.clock.advance(900);
+    deepEqual(r.events.filter((e) => e[0] === 'heartbeat').map((e) => (e[1] as { rtt: number }).rtt), [12, 20]);
+    equal(r.conn.stats.rtt, 20);
+    equal(r.conn.stats.rttAvg, 16);
+    equal(r.conn.state, 'open');
+  });
+
+  it('timers are armed from inbound traffic: a busy connection is never probed', async () => {
+    const r = rig({ heartbeat: { interval: 1000, timeout: 500 } }, { caps: NODE_CAPS });
+    const s = await r.openNow();
+    for (let i = 0; i < 50; i++) {
+      r.clock.advance(900);
+      s.message('tick');
+    }
+    equal(s.pings.length, 0);
+    equal(r.conn.state, 'open');
+    ok(r.clock.pending <= 1, 'one heartbeat timer, not one per message');
+  });
+
+  it('activity from the transport (e.g. a pong or ping frame) counts as life', async () => {
+    const r = rig({ heartbeat: { interval: 1000, timeout: 500 } }, { caps: NODE_CAPS });
+    const s = await r.openNow();
+    r.clock.advance(1000);
+    equal(s.pings.length, 1);
+    r.clock.advance(400);
+    s.h.activity!();
+    r.clock.advance(400);
+    equal(r.conn.state, 'open');
+  });
+
+  it('after a wall-clock jump (sleep) it probes at once instead of judging a stale deadline', async () => {
+    const r = rig({ heartbeat: { interval: 10_000, timeout: 2_000 } }, { caps: NODE_CAPS });
+    const s = await r.openNow();
+    r.clock.advance(9_000);
+    equal(s.pings.length, 0);
+    r.clock.jump(3_600_000); // an hour asleep
+    r.clock.advance(0);
+    equal(s.pings.length, 0, 'no timer due yet (monotonic timers froze)');
+    r.clock.advance(1_000); // first tick after waking
+    equal(s.pings.length, 1, 'probed at once');
+    equal(r.conn.state, 'open', 'not declared dead on wake');
+    r.clock.advance(2_000);
+    equal(r.conn.state, 'waiting', 'but dead if the probe goes unanswered');
+  });
+
+  it('heartbeat: false disables it', async () => {
+    const r = rig({ heartbeat: false }, { caps: NODE_CAPS });
+    const s = await r.openNow();
+    r.clock.advance(1e6);
+    equal(s.pings.length, 0);
+    equal(r.conn.state, 'open');
+  });
+});
+
+describe('heartbeat: app-level and idle timeout (browsers)', () => {
+  it('off by default without ping capability', async () => {
+    const r = rig();
+    await r.openNow();
+    r.clock.advance(1e6);
+    equal(r.conn.state, 'open');
+    equal(r.clock.pending, 0);
+  });
+
+  it('sends the message, swallows the matched pong, reports RTT', async () => {
+    const r = rig({ heartbeat: { interval: 1000, timeout: 500, message: () => '{"t":"ping"}', isPong: (d) => d === '{"t":"pong"}' } });
+    const s = await r.openNow();
+    r.clock.advance(1000);
+    deepEqual(s.sent, ['{"t":"ping"}']);
+    r.clock.advance(30);
+    s.message('{"t":"pong"}');
+    deepEqual(names(r.events, ['message', 'heartbeat']), ['heartbeat']);
+    equal((r.events.find((e) => e[0] === 'heartbeat')![1] as { rtt: number }).rtt, 30);
+    equal(r.conn.stats.rtt, 30);
+    r.clock.advance(1000);
+    equal(s.sent.length, 2, 'next probe one interval after the last traffic');
+    equal(r.conn.stats.messagesOut, 0, 'heartbeats are not counted as app messages');
+  });
+
+  it('unanswered app-level heartbeat: dead within interval + timeout', async () => {
+    const r = rig({ heartbeat: { interval: 1000, timeout: 500, message: 'ping' }, minDelay: 1 });
+    const s = await r.openNow();
+    r.clock.advance(1499);
+    equal(r.conn.state, 'open');
+    r.clock.advance(1);
+    equal(r.conn.state, 'waiting');
+    equal(s.terminated, true);
+  });
+
+  it('idle timeout: no message configured, any inbound traffic keeps it alive', async () => {
+    const r = rig({ heartbeat: { interval: 1000, timeout: 500 } });
+    const s = await r.openNow();
+    r.clock.advance(1400);
+    s.message('data');
+    r.clock.advance(1400);
+    equal(r.conn.state, 'open');
+    r.clock.advance(100);
+    equal(r.conn.state, 'waiting');
+    deepEqual(s.sent, [], 'idle mode sends nothing');
+  });
+
+  it('deadlines are not enforced while the page is hidden (unless whileHidden)', async () => {
+    const win = new EventTarget();
+    const doc = Object.assign(new EventTarget(), { visibilityState: 'hidden' });
+    const { browserLifecycle } = await import('../../src/client/lifecycle.js');
+    const lc = browserLifecycle(win, doc);
+    const r = rig({ heartbeat: { interval: 1000, timeout: 500, message: 'ping' } }, { lifecycle: lc, caps: BROWSER_CAPS });
+    const s = await r.openNow();
+    r.clock.advance(60_000);
+    equal(r.conn.state, 'open', 'hidden: no verdict');
+    doc.visibilityState = 'visible';
+    doc.dispatchEvent(new Event('visibilitychange'));
+    const probes = s.sent.length;
+    ok(probes >= 2, 'probed on becoming visible');
+    r.clock.advance(500);
+    equal(r.conn.state, 'waiting', 'visible: the fresh probe deadline is enforced');
+    const r2 = rig({ heartbeat: { interval: 1000, timeout: 500, message: 'ping', whileHidden: true } }, { lifecycle: browserLifecycle(win, Object.assign(new EventTarget(), { visibilityState: 'hidden' })) });
+    await r2.openNow();
+    r2.clock.advance(1500);
+    equal(r2.conn.state, 'waiting', 'whileHidden: enforced');
+  });
+});
