@@ -54,13 +54,21 @@ export function fmtMemory(results, names) {
   return lines.join('\n');
 }
 
-/** Renders whatever a module benchmark returned: rows of objects as a table. */
+/** Renders whatever a module benchmark returned: rows of objects as tables (one per set of keys). */
 export function fmtGeneric(value) {
   const rows = Array.isArray(value) ? value : Array.isArray(value?.rows) ? value.rows : null;
   if (rows && rows.length && rows.every((r) => r && typeof r === 'object')) {
-    const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
     const cell = (v) => (typeof v === 'number' ? num(v) : v == null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-    return [`| ${keys.join(' | ')} |`, `|${keys.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${keys.map((k) => cell(r[k])).join(' | ')} |`)].join('\n');
+    const groups = new Map();
+    for (const r of rows) {
+      const keys = Object.keys(r).filter((k) => r[k] !== undefined && r[k] !== null);
+      const sig = keys.join(',');
+      if (!groups.has(sig)) groups.set(sig, { keys, rows: [] });
+      groups.get(sig).rows.push(r);
+    }
+    return [...groups.values()]
+      .map((g) => [`| ${g.keys.join(' | ')} |`, `|${g.keys.map(() => '---').join('|')}|`, ...g.rows.map((r) => `| ${g.keys.map((k) => cell(r[k])).join(' | ')} |`)].join('\n'))
+      .join('\n\n');
   }
   if (value == null) return '(printed its own output above)';
   return '```\n' + JSON.stringify(value, null, 2) + '\n```';

@@ -26,8 +26,12 @@ export function measure(code) {
   };
 }
 
-/** Bundles and minifies the module at `input` for browsers; returns the code. */
-export async function bundleMinified(input) {
+/**
+ * Bundles and minifies the module at `input` for browsers; returns the code.
+ * With `modules`, also fills it with each source module's rendered (pre-
+ * minification) length, to see what a bundle is made of.
+ */
+export async function bundleMinified(input, modules) {
   const bundle = await rollup({
     input,
     plugins: [nodeResolve({ browser: true, preferBuiltins: false, rootDir: ROOT })],
@@ -38,6 +42,12 @@ export async function bundleMinified(input) {
       format: 'es',
       plugins: [terser({ compress: { passes: 2 }, format: { comments: false } })],
     });
+    if (modules) {
+      for (const o of output) {
+        if (o.type !== 'chunk') continue;
+        for (const [id, m] of Object.entries(o.modules)) modules[id.replace(ROOT, '')] = m.renderedLength;
+      }
+    }
     return output.map((o) => (o.type === 'chunk' ? o.code : '')).join('');
   } finally {
     await bundle.close();
