@@ -229,18 +229,25 @@ export function verifyResponse(
   if (extensionsHeader.trim() !== '') {
     const seen = new Set<string>();
     let rsvUsed = 0;
-    for (const params of parseExtensionHeader(extensionsHeader)) {
-      const lname = params.name.toLowerCase();
-      const factory = opts.extensions.find((f) => f.name.toLowerCase() === lname);
-      if (!factory) throw fail(ErrorCodes.HANDSHAKE_EXTENSION, `Server accepted extension ${params.name}, which was not offered`, res);
-      if (seen.has(lname)) throw fail(ErrorCodes.HANDSHAKE_EXTENSION, `Server accepted extension ${params.name} twice`, res);
-      seen.add(lname);
-      const ext = factory.accept(params);
-      if ((ext.rsvMask & rsvUsed) !== 0 || (ext.rsvMask & ~0x70) !== 0) {
-        throw fail(ErrorCodes.HANDSHAKE_EXTENSION, `Extension ${params.name} claims RSV bits already in use`, res);
+    try {
+      for (const params of parseExtensionHeader(extensionsHeader)) {
+        const lname = params.name.toLowerCase();
+        const factory = opts.extensions.find((f) => f.name.toLowerCase() === lname);
+        if (!factory) throw fail(ErrorCodes.HANDSHAKE_EXTENSION, `Server accepted extension ${params.name}, which was not offered`, res);
+        if (seen.has(lname)) throw fail(ErrorCodes.HANDSHAKE_EXTENSION, `Server accepted extension ${params.name} twice`, res);
+        seen.add(lname);
+        const ext = factory.accept(params);
+        if ((ext.rsvMask & rsvUsed) !== 0 || (ext.rsvMask & ~0x70) !== 0) {
+          ext.dispose();
+          throw fail(ErrorCodes.HANDSHAKE_EXTENSION, `Extension ${params.name} claims RSV bits already in use`, res);
+        }
+        rsvUsed |= ext.rsvMask;
+        extensions.push(ext);
       }
-      rsvUsed |= ext.rsvMask;
-      extensions.push(ext);
+    } catch (err) {
+      // Release what was already accepted: the connection will not be used.
+      for (const e of extensions) e.dispose();
+      throw err;
     }
   }
   return { protocol, extensions, extensionsHeader };
