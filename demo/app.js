@@ -89,7 +89,7 @@
     state = to;
     rec.states.push({ state: to, t: Date.now() });
     if (to !== 'waiting') nextRetryAt = 0;
-    if (to === 'connecting') log(attempt ? `connecting (attempt ${attempt})` : 'connecting');
+    if (to === 'connecting') log(attempt ? `connecting (retry #${attempt})` : 'connecting');
     render();
   });
   conn.on('open', ({ protocol: p, extensions }) => {
@@ -130,8 +130,7 @@
   });
   conn.on('drop', ({ error }) => log(`message dropped: ${error.code || error.message}`, 'bad'));
   conn.on('error', (e) => {
-    // Failed attempts also come as close events; log only what has no close of its own.
-    if (e && e.code && /HEARTBEAT|CONNECT_TIMEOUT/.test(e.code)) return;
+    // Coded errors (failed attempts, heartbeat timeouts) also come as close events, logged there.
     if (e && e.code) return;
     log(`error: ${e && e.message ? e.message : e}`, 'bad');
   });
@@ -289,7 +288,7 @@
     const s = conn.stats;
     let cd = '';
     if (state === 'waiting' && nextRetryAt) cd = `retry #${attempt} in ${Math.max(0, (nextRetryAt - now) / 1000).toFixed(1)} s`;
-    else if (state === 'connecting') cd = attempt ? `attempt #${attempt + 1}…` : 'handshake…';
+    else if (state === 'connecting') cd = attempt ? `retry #${attempt}: handshake…` : 'handshake…';
     else if (state === 'open') cd = `open ${fmtDur(s.uptime)}`;
     $('countdown').textContent = cd;
     $('protocol').textContent = state === 'open' ? `subprotocol ${protocol || '(none)'}` : '';

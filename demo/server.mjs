@@ -169,7 +169,7 @@ export async function startDemoServer(options = {}) {
       }
       send(ws, { type: 'error', message: `unknown message type ${JSON.stringify(msg.type)}` });
     });
-    send(ws, { type: 'welcome', id: info.id, protocol: ws.protocol, extensions: ws.extensions, clients: conns.size });
+    send(ws, { type: 'welcome', id: info.id, protocol: ws.protocol, extensions: ws.extensions, clients: [...conns.values()].filter((o) => !o.silent).length });
   });
 
   // The ticker: a random walk per symbol, one message per tick to every healthy connection.
