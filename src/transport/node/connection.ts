@@ -88,7 +88,6 @@ function uncorkLater(c: Connection): void {
 }
 function onCloseTimeout(c: Connection): void {
   c.timer = undefined;
-  c.timedOut = true;
   c.socket?.destroy();
 }
 function notifyDialFailure(c: Connection, error: Error): void {
@@ -123,7 +122,6 @@ export class Connection implements ProtocolSink {
    */
   rx: ArrayBufferLike | undefined = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
-  timedOut = false;
   private dial: Dial | undefined = undefined;
   /** Frames held back while the socket is over its high-water mark. */
   private queue: Uint8Array[] | undefined = undefined;
