@@ -80,24 +80,27 @@ export function defaultRandom(): RandomSource {
 export class MaskKeyPool {
   private readonly random: RandomSource | undefined;
   private source: RandomSource | undefined;
-  private readonly pool: Uint8Array;
+  /** Allocated on the first key, so a connection that never sends costs no pool (idle-connection memory). */
+  private pool: Uint8Array | undefined;
+  private readonly poolSize: number;
   private pos: number;
 
   /** `random` defaults to `globalThis.crypto.getRandomValues` (resolved on first use). */
   constructor(random?: RandomSource, poolSize = 8192) {
     this.random = random;
-    this.pool = new Uint8Array(poolSize);
+    this.poolSize = poolSize;
     this.pos = poolSize;
   }
 
   /** Writes the next key to `out[off..off+4)`. */
   next(out: Uint8Array, off: number): void {
-    if (this.pos + 4 > this.pool.length) {
+    if (this.pos + 4 > this.poolSize) {
       this.source ??= this.random ?? defaultRandom();
+      this.pool ??= new Uint8Array(this.poolSize);
       this.source(this.pool);
       this.pos = 0;
     }
-    const p = this.pool;
+    const p = this.pool!;
     const i = this.pos;
     out[off] = p[i]!;
     out[off + 1] = p[i + 1]!;
