@@ -48,6 +48,14 @@ function exit(code: number): void {
   process.stdout.write('', () => process.exit(code));
 }
 
+// A reader that goes away (`lifeline connect ... | head -1`) is a normal end, not a crash.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(ExitCode.OK);
+    throw err;
+  });
+}
+
 main(process.argv.slice(2)).then(exit, (err: unknown) => {
   process.stderr.write(`lifeline: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   exit(ExitCode.FAILURE);

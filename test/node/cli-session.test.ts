@@ -68,6 +68,25 @@ describe('cli connect: terminal and signals', () => {
     assert.deepEqual(closes.slice(before), [1000]);
   });
 
+  it('--ping prints round trips while the session waits; a missing reply still exits 3', async () => {
+    const r = await runCli(['connect', url.replace('/echo', '/silent'), '--ping', '0.1', '-x', 'hi', '--wait', '0.6', '--json']);
+    assert.equal(r.code, 3, r.stderr);
+    const ev = r.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const pongs = ev.filter((e) => e['event'] === 'pong');
+    assert.ok(pongs.length >= 2, `pongs: ${pongs.length}`);
+    assert.ok(pongs.every((p) => typeof p['rttMs'] === 'number' && (p['rttMs'] as number) >= 0));
+  });
+
+  it('a reader that goes away early (EPIPE) ends the session quietly', async () => {
+    const cli = await startCli(['connect', url, '--json']);
+    await cli.waitFor(/"event":"open"/);
+    cli.child.stdout.destroy();
+    cli.child.stdin.write('one\n');
+    const r = await cli.result;
+    assert.equal(r.code, 0);
+    assert.doesNotMatch(r.stderr, /Error|EPIPE/);
+  });
+
   it('the progress indicator draws on a terminal after a second, never with --json or a pipe', async () => {
     // An echo that never comes, with a 1.6 s --timeout, keeps the probe running long enough.
     const tty = await startCli(['probe', url.replace('/echo', '/silent'), '--echo', '-n', '1', '--timeout', '1.6'], { tty: true });
