@@ -179,6 +179,15 @@ export function explain(err: unknown, url: string): Failure {
       return make('proxy', `The HTTP proxy refused or failed the CONNECT request (${message}). Check --proxy / HTTPS_PROXY.`);
     case 'WS_ERR_HANDSHAKE_REDIRECTS':
       return make('http-status', `Too many redirects (${message}).`);
+    case 'WS_ERR_CONNECT_TIMEOUT':
+      return make('timeout', `Timed out: the connection to ${host} did not open in time (raise --timeout, or check firewalls).`);
+    case 'WS_ERR_HEARTBEAT_TIMEOUT':
+      return make('no-reply', `No answer to heartbeat pings: the connection is half-open or the server is stalled; it was dropped.`);
+    case 'WS_ERR_CLOSE_TIMEOUT':
+      return make('closed', `The server did not finish the closing handshake in time; the connection was dropped (RFC 6455 §7.1.1).`);
+    case 'WS_ERR_MESSAGE_TOO_BIG':
+    case 'WS_ERR_FRAME_TOO_BIG':
+      return make('protocol', `The server sent a message larger than the client accepts; the connection was closed with 1009 (message too big).`);
     case 'WS_ERR_UNEXPECTED_EOF':
       return make('closed', `The connection dropped without a close frame (code 1006).`);
     case 'NO_REPLY':

@@ -188,6 +188,11 @@ describe('cli: failure explanations', () => {
       ['WS_ERR_HANDSHAKE_EXTENSION', 'extension', /did not offer/],
       ['WS_ERR_HANDSHAKE_TIMEOUT', 'timeout', /--timeout/],
       ['WS_ERR_INVALID_UTF8', 'protocol', /broke the WebSocket protocol/],
+      ['WS_ERR_MESSAGE_TOO_BIG', 'protocol', /1009/],
+      ['WS_ERR_HEARTBEAT_TIMEOUT', 'no-reply', /half-open/],
+      ['WS_ERR_CONNECT_TIMEOUT', 'timeout', /did not open in time/],
+      ['WS_ERR_HANDSHAKE_EOF', 'reset', /closed the connection before/],
+      ['WS_ERR_PROXY', 'proxy', /--proxy/],
     ];
     for (const [code, kind, re] of table) {
       const f = explain(sys(code), url);
