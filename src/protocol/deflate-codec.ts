@@ -308,7 +308,10 @@ export class MessageDeflater {
       const part = msg.subarray(at, at + seg);
       const last = at + seg >= msg.length;
       let dict: Uint8Array | undefined;
-      if (at > 0) dict = msg.subarray(Math.max(0, at - this.dictLimit(Math.max(this.historySize, seg), part.length)), at);
+      // Within a message the dictionary is the preceding plaintext, historySize
+      // bytes of it but at least 4 KiB (also without context takeover): each
+      // dictionary byte is hashed again per segment, so this is the CPU knob too.
+      if (at > 0) dict = msg.subarray(Math.max(0, at - this.dictLimit(Math.max(this.historySize, 4096), part.length)), at);
       else dict = this.historyFor(part.length);
       const piece = this.compressSegment(part, dict, !last);
       if (!piece) return null;
