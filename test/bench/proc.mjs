@@ -2,6 +2,8 @@
 // deadline, and is SIGKILLed when the runner exits for any reason.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { existsSync, rmSync, cpSync } from 'node:fs';
+import { join } from 'node:path';
 
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 const children = new Set();
@@ -99,4 +101,26 @@ export async function runModule(file, exportName, opts, { timeoutMs = 5 * 60_000
   const { code, signal } = await t.exited;
   if (code === 0) return { value };
   return { error: `exit ${code ?? signal}: ${t.stderr().trim().split('\n').slice(-3).join(' | ')}` };
+}
+
+/**
+ * Copies dist/ to build/bench/<name> and points LIFELINE_DIST (inherited by
+ * every child) at it, so a rebuild by someone else during a run can neither
+ * break trials nor mix two builds. Returns the copy's path.
+ */
+export async function snapshotDist(root, name = 'lifeline-dist') {
+  const to = join(root, 'build/bench', name);
+  // rollup writes browser, then Node ESM, then CJS: a copy holding node.cjs is a whole build.
+  const whole = (d) => ['browser.mjs', 'lifeline.min.js', 'node.mjs', 'protocol.mjs', 'node.cjs', 'protocol.cjs'].every((f) => existsSync(join(d, f)));
+  for (let i = 0; i < 90; i++) {
+    rmSync(to, { recursive: true, force: true });
+    try {
+      if (whole(join(root, 'dist'))) cpSync(join(root, 'dist'), to, { recursive: true });
+    } catch {}
+    if (whole(to)) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  if (!whole(to)) console.error('dist/ is incomplete: run npm run build');
+  process.env.LIFELINE_DIST = to;
+  return to;
 }

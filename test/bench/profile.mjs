@@ -6,7 +6,7 @@
 //   (row ids: node test/bench/profile.mjs --list)
 import { readdirSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join, basename } from 'node:path';
-import { startServer, runClient } from './proc.mjs';
+import { startServer, runClient, snapshotDist } from './proc.mjs';
 import { buildRows } from './scenarios.mjs';
 import { ROOT } from './size-lib.mjs';
 
@@ -57,6 +57,7 @@ export function summarizeProfile(profile) {
 }
 
 const dir = join(ROOT, 'build/bench/prof');
+await snapshotDist(ROOT, 'profile-dist');
 const server = await startServer(row.server);
 try {
   for (const impl of impls) {

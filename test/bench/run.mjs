@@ -16,10 +16,10 @@
 //   --native   on a Node that has WebSocket only behind a flag (Node 20), run
 //              it with --experimental-websocket
 import os from 'node:os';
-import { existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, cpSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startServer, runClient, runModule } from './proc.mjs';
+import { startServer, runClient, runModule, snapshotDist } from './proc.mjs';
 import { ROOT, lifelineSizes, competitorSizes, sizeTable } from './size-lib.mjs';
 import { fmtRows, fmtMemory, fmtGeneric, median } from './report.mjs';
 import { buildRows } from './scenarios.mjs';
@@ -41,15 +41,7 @@ const only = opt('--only') ? new RegExp(opt('--only')) : null;
 // ---- which implementations ------------------------------------------------
 // Trials import a private copy of dist/, taken once, so a rebuild by someone
 // else during the run cannot break or change them.
-const distSnapshot = join(ROOT, 'build/bench/lifeline-dist');
-for (let i = 0; i < 60 && !existsSync(join(ROOT, 'dist/node.mjs')); i++) await new Promise((r) => setTimeout(r, 1000));
-rmSync(distSnapshot, { recursive: true, force: true });
-try {
-  cpSync(join(ROOT, 'dist'), distSnapshot, { recursive: true });
-} catch (e) {
-  console.error(`could not copy dist/: ${e.message}`);
-}
-process.env.LIFELINE_DIST = distSnapshot;
+const distSnapshot = await snapshotDist(ROOT);
 const { LIFELINE_NODE } = await import('./impls.mjs');
 const impls = [];
 const notes = [];
@@ -115,7 +107,8 @@ for (const row of selected) {
     const order = r % 2 ? [...active].reverse() : active;
     for (const impl of order) {
       const server = shared ?? (await startServer(row.server));
-      const job = { ...row.job, impl: impl.name, url: server.url, warmMs: cfg.warmMs, measureMs: cfg.measureMs };
+      const scale = row.timeScale ?? 1;
+      const job = { ...row.job, impl: impl.name, url: server.url, warmMs: cfg.warmMs * scale, measureMs: cfg.measureMs * scale };
       const out = await runClient(job, { nodeArgs: [...impl.nodeArgs, ...(row.nodeArgs ?? [])], timeoutMs: row.serverPerTrial ? 120_000 : 30_000 });
       if (!shared) await server.stop();
       trials[impl.name].push(out.error ? { error: out.error } : out.result);
