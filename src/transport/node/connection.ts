@@ -63,7 +63,7 @@ function onSocketData(this: OwnedSocket, chunk: Buffer): void {
   // (species constructor, FastBuffer) costs several times TypedArray#subarray.
   const c = this[kConn]!;
   c.rx = chunk.buffer;
-  c.protocol!.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+  c.protocol!.receive(c.buffers ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
 }
 /** Node's SIMD isUtf8 pays a native call; below this size the core's JS DFA is cheaper. */
 const NATIVE_UTF8_MIN = 128;
@@ -121,6 +121,12 @@ export class Connection implements ProtocolSink {
    * out without a copy; anything else may be the core's reused assembly buffer.
    */
   rx: ArrayBufferLike | undefined = undefined;
+  /**
+   * Feed the core the socket's Buffers as they are, so binary messages come
+   * out as Buffer views with no extra object (for binaryType 'nodebuffer');
+   * otherwise plain Uint8Array views, whose per-frame subarray is cheaper.
+   */
+  buffers = false;
   timer: NodeJS.Timeout | undefined = undefined;
   private dial: Dial | undefined = undefined;
   /** Frames held back while the socket is over its high-water mark. */

@@ -110,6 +110,8 @@ export class WebSocket extends LightEventTarget implements ConnectionOwner {
     if (value === 'arraybuffer') this._bt = BT_ARRAYBUFFER;
     else if (value === 'blob') this._bt = BT_BLOB;
     else if (value === 'nodebuffer') this._bt = BT_NODEBUFFER;
+    else return;
+    this._c.buffers = this._bt === BT_NODEBUFFER;
   }
 
   get onopen(): Handler {
@@ -278,7 +280,7 @@ export class WebSocket extends LightEventTarget implements ConnectionOwner {
     } else if (this._bt === BT_NODEBUFFER) {
       // Zero-copy when the bytes sit in the socket read (never reused); else copy
       // out of the core's reused assembly buffer.
-      value = data.buffer === this._c.rx ? Buffer.from(data.buffer, data.byteOffset, data.length) : Buffer.from(data);
+      value = data.buffer !== this._c.rx ? Buffer.from(data) : data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
     } else {
       value = new Blob([data as Uint8Array<ArrayBuffer>]);
     }
