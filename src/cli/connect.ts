@@ -216,10 +216,10 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
     const interrupt = () => {
       interrupts++;
       if (!opened) {
-        decided = 130;
+        decided = ExitCode.INTERRUPTED;
         link.terminate();
         if (!out.json) out.error('interrupted');
-        finish(130);
+        finish(ExitCode.INTERRUPTED);
         return;
       }
       if (interrupts === 1 && !localClose) {

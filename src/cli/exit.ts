@@ -12,8 +12,10 @@ export const ExitCode = {
   FAILURE: 1,
   /** Bad command line: unknown command or flag, missing or malformed value. Nothing was sent. */
   USAGE: 2,
-  /** `--execute` (or piped input) sent its messages but the replies did not arrive within `--wait`. */
+  /** `--execute` sent its messages but the replies did not arrive within `--wait` (piped input that ends without all replies exits 0). */
   TIMEOUT: 3,
+  /** Ctrl-C before the connection opened (128 + SIGINT, as shells report it). After opening, Ctrl-C closes with 1000 and exits 0. */
+  INTERRUPTED: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -32,4 +34,5 @@ export const EXIT_CODE_HELP = `Exit codes:
   0  success (session closed normally, probe succeeded, all Autobahn cases passed)
   1  failure (could not connect, handshake refused, abnormal close, probe or Autobahn failure)
   2  usage error (unknown command or flag, bad value)
-  3  timeout (--execute or piped input: replies did not arrive within --wait)`;
+  3  timeout (--execute: replies did not arrive within --wait)
+130 interrupted (Ctrl-C) before the connection opened; once open, Ctrl-C closes with 1000 and exits 0`;

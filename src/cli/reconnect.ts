@@ -38,6 +38,9 @@ export const reconnectLink: LinkFactory = (args, ev, out) => {
   };
   const conn = connectWith(factory, args.url, options, { clock: realClock, random: Math.random });
   let everOpened = false;
+  // The first transition (closed → connecting) happens inside connectWith, before we can subscribe.
+  out.event('state', { from: 'closed', to: conn.state });
+  out.info(`state closed → ${conn.state}`);
 
   conn.on('state', ({ from, to }) => {
     out.event('state', { from, to });

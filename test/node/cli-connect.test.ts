@@ -176,6 +176,7 @@ describe('cli connect --reconnect', () => {
     const r = await runCli(['connect', server.url('/close?code=1012'), '--reconnect', '--json', '-x', 'x', '--wait', '2.5']);
     const ev = jsonLines(r);
     const states = ev.filter((e) => e['event'] === 'state').map((e) => `${e['from']}>${e['to']}`);
+    assert.equal(states[0], 'closed>connecting');
     // Opened, lost it, waited, dialled again and opened again.
     assert.ok(states.filter((s) => s === 'connecting>open').length >= 2, states.join(' '));
     assert.ok(states.includes('open>waiting') && states.includes('waiting>connecting'), states.join(' '));
