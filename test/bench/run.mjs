@@ -33,7 +33,7 @@ const log = (...a) => (json ? console.error : console.log)(...a);
 const progress = (s) => process.stderr.write(s);
 
 const cfg = quick
-  ? { rounds: 3, warmMs: 150, measureMs: 350, connects: 1000, conns: 2000 }
+  ? { rounds: 3, warmMs: 150, measureMs: 350, connects: 1000, conns: 1000 }
   : { rounds: 5, warmMs: 500, measureMs: 1500, connects: 2000, conns: 2000 };
 cfg.rounds = Number(opt('--rounds', cfg.rounds));
 const only = opt('--only') ? new RegExp(opt('--only')) : null;
