@@ -11,6 +11,13 @@
 (() => {
   'use strict';
   const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+  if (typeof lifeline === 'undefined') {
+    const p = document.createElement('p');
+    p.className = 'fatal';
+    p.textContent = 'lifeline.min.js did not load: build it with `npm run build` (or start the demo with `npm run demo`) and reload.';
+    document.querySelector('main').before(p);
+    return;
+  }
   const params = new URLSearchParams(location.search);
   const clientName = params.get('name') || 'web-' + Math.random().toString(36).slice(2, 6);
   const wsUrl = params.get('ws') || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/?client=${encodeURIComponent(clientName)}`;

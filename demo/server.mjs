@@ -243,6 +243,10 @@ export async function startDemoServer(options = {}) {
         return json(400, { ok: false, error: String(e?.message ?? e) });
       }
     }
+    if (u.pathname === '/favicon.ico') {
+      res.writeHead(204);
+      return res.end();
+    }
     const file = STATIC[u.pathname];
     if (!file || req.method !== 'GET') {
       res.writeHead(404, { 'content-type': 'text/plain' });
@@ -438,7 +442,8 @@ const HELP = `commands (type + Enter):
   silent [s]           half-open: current connections stop answering (TCP stays open); new ones too for s seconds
   restart [s]          stop the server for s seconds (default 2)
   slow [s]             slow reader: stop reading for s seconds (default 10)
-  protocol <name>      prefer ticker.v2 | ticker.v1 | none (clients renegotiate)
+  protocol <name>      prefer ticker.v2 | ticker.v1 | none (clients renegotiate; with none,
+                       browsers that offered a subprotocol fail the handshake)
   reset                clear faults
   stats                show connections
   quit                 stop (or Ctrl-C)`;
@@ -454,6 +459,7 @@ async function main() {
   console.log(`Node demo against it:  node demo/node-demo.mjs ${api.wsUrl}\n`);
   console.log(HELP);
   console.log(`\nor from another terminal:\n  curl -X POST '${base}/fault/drop'\n  curl -X POST '${base}/fault/refuse?status=503&seconds=5'\n  curl -X POST '${base}/fault/silent'\n  curl -X POST '${base}/fault/restart?seconds=2'\n  curl -X POST '${base}/fault/slow?seconds=10'\n  curl '${base}/fault/stats'\n`);
+  console.log(`→ open ${api.url} in a browser (Ctrl-C stops the server)\n`);
 
   let stopping = false;
   const shutdown = async () => {
