@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { startCli, runCli } from '../support/cli-runner.js';
+import { startRawServer } from '../support/raw-server.js';
 
 describe('cli connect: terminal and signals', () => {
   let http: Server;
@@ -66,6 +67,21 @@ describe('cli connect: terminal and signals', () => {
     assert.equal(r.code, 0, r.stderr);
     await waitClose(before + 1);
     assert.deepEqual(closes.slice(before), [1000]);
+  });
+
+  it('Ctrl-C before the handshake completes exits 130', async () => {
+    const mute = await startRawServer(() => {}); // reads the upgrade request, never answers
+    try {
+      const cli = await startCli(['connect', mute.url('/'), '--timeout', '15']);
+      for (let i = 0; i < 200 && mute.connections.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      assert.equal(mute.connections.length, 1);
+      cli.child.kill('SIGINT');
+      const r = await cli.result;
+      assert.equal(r.code, 130, r.stderr);
+      assert.match(r.stderr, /interrupted/);
+    } finally {
+      await mute.close();
+    }
   });
 
   it('--ping prints round trips while the session waits; a missing reply still exits 3', async () => {
