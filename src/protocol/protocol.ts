@@ -46,6 +46,9 @@ export interface ProtocolCoreOptions extends ProtocolOptions {
 /** Default `maxPayload`: 100 MiB. */
 export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
 
+/** Below this size the DFA beats a call into a native `isUtf8`. */
+const NATIVE_UTF8_MIN = 256;
+
 const S_HEADER = 0;
 const S_PAYLOAD = 1;
 const S_DISCARD = 2;
@@ -392,7 +395,7 @@ export class Protocol {
     if (this.checkText) {
       const from = this.validated;
       if (from < data.length) {
-        if (!(from === 0 && this.utf8 === UTF8_ACCEPT && this.isUtf8 !== undefined && this.isUtf8(data))) {
+        if (!(from === 0 && this.utf8 === UTF8_ACCEPT && this.isUtf8 !== undefined && data.length >= NATIVE_UTF8_MIN && this.isUtf8(data))) {
           this.utf8 = utf8Step(this.utf8, data, from, data.length);
         }
         if (this.utf8 === UTF8_REJECT) {

@@ -102,12 +102,29 @@ function skipAscii(bytes: Uint8Array, i: number, end: number): number {
     i++;
   }
   const words = (end - i) >>> 2;
-  const w = new Int32Array(bytes.buffer, bytes.byteOffset + i, words);
-  let k = 0;
-  const unrolled = words & ~3;
+  const w = wordView(bytes.buffer);
+  const first = (bytes.byteOffset + i) >>> 2;
+  const last = first + words;
+  let k = first;
+  const unrolled = first + (words & ~3);
   while (k < unrolled && ((w[k]! | w[k + 1]! | w[k + 2]! | w[k + 3]!) & 0x80808080) === 0) k += 4;
-  while (k < words && (w[k]! & 0x80808080) === 0) k++;
-  return i + (k << 2);
+  while (k < last && (w[k]! & 0x80808080) === 0) k++;
+  return i + ((k - first) << 2);
+}
+
+// One word view per underlying buffer, reused while messages come from the
+// same read (creating a typed array costs more than scanning 1 KiB). Only
+// buffers up to 1 MiB are remembered, so at most that much stays referenced.
+let viewOf: ArrayBufferLike | undefined;
+let view: Int32Array<ArrayBufferLike> = new Int32Array(0);
+function wordView(buf: ArrayBufferLike): Int32Array<ArrayBufferLike> {
+  if (buf === viewOf) return view;
+  const w = new Int32Array(buf, 0, buf.byteLength >>> 2);
+  if (buf.byteLength <= 1024 * 1024) {
+    viewOf = buf;
+    view = w;
+  }
+  return w;
 }
 
 /**
