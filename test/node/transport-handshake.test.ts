@@ -141,6 +141,26 @@ describe('handshake: request and success paths', () => {
     await next(ws, 'close');
   });
 
+  it('throws at once for caller errors: bad or reserved headers, bad proxy URL', () => {
+    const isHeaderError = (e: Error & { code?: string }) => e instanceof TypeError && e.code === 'WS_ERR_INVALID_HEADER';
+    assert.throws(() => new WebSocket('ws://127.0.0.1:1/', [], { headers: { 'X-Bad': 'a\r\nInjected: 1' } }), isHeaderError);
+    assert.throws(() => new WebSocket('ws://127.0.0.1:1/', [], { headers: { 'Sec-WebSocket-Key': 'x' } }), isHeaderError);
+    assert.throws(() => new WebSocket('ws://127.0.0.1:1/', [], { proxy: 'socks5://h:1' }), (e: Error & { code?: string }) => e.code === 'WS_ERR_PROXY');
+  });
+
+  it('binds family and localAddress', async () => {
+    let remote = '';
+    const s = await serve((c) => {
+      remote = c.socket.remoteAddress ?? '';
+      c.socket.write(c.accept());
+    });
+    const ws = new WebSocket(`ws://localhost:${s.port}/`, [], { family: 4, localAddress: '127.0.0.1' });
+    await next(ws, 'open');
+    assert.match(remote, /127\.0\.0\.1$/);
+    ws.terminate();
+    await next(ws, 'close');
+  });
+
   it('delivers frames that arrive in the same TCP write as the 101', async () => {
     const s = await serve((c) => {
       c.socket.write(Buffer.concat([c.accept(), frame(0x1, 'first'), frame(0x2, new Uint8Array([1, 2])), frame(0x1, 'third')]));

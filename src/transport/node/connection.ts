@@ -148,17 +148,14 @@ export class Connection implements ProtocolSink {
     readonly owner: ConnectionOwner,
   ) {
     const signal = options.signal;
-    if (signal !== undefined) {
-      if (signal.aborted) {
-        this.state = CLOSING;
-        process.nextTick(notifyDialFailure, this, abortReason(signal));
-        return;
-      }
-      this.abortListener = () => this.aborted();
-      signal.addEventListener('abort', this.abortListener, { once: true });
+    if (signal?.aborted === true) {
+      this.state = CLOSING;
+      process.nextTick(notifyDialFailure, this, abortReason(signal));
+      return;
     }
     if (options.trace !== undefined) (this as ProtocolSink).trace = traceFrame(options.trace);
     const factories = options.perMessageDeflate === false ? NO_EXTENSIONS : extensionFactories(options.perMessageDeflate);
+    // Throws synchronously for caller errors (bad header, bad proxy URL), before any listener is registered.
     this.dial = new Dial(url, protocols, options, factories, (error, result) => {
       this.dial = undefined;
       if (error !== undefined) {
@@ -169,6 +166,10 @@ export class Connection implements ProtocolSink {
         this.opened(result!);
       }
     });
+    if (signal !== undefined && this.state === CONNECTING) {
+      this.abortListener = () => this.aborted();
+      signal.addEventListener('abort', this.abortListener, { once: true });
+    }
   }
 
   /** Bytes handed to send() and not yet given to the kernel (frame headers included). */

@@ -106,12 +106,27 @@ export class Dial {
     this.fail(error);
   }
 
+  /**
+   * One hop: build the request (caller errors such as a bad header or proxy
+   * URL throw here, synchronously, on the first hop), then open the socket.
+   */
   private start(): void {
     const { url, options } = this;
     this.parser = new ResponseParser({ maxBodyBytes: MAX_ERROR_BODY });
+    let text: string;
+    let proxy: URL | undefined;
+    try {
+      text = this.request();
+      proxy = resolveProxy(options.proxy, url.secure, url.hostname, url.port);
+    } catch (error) {
+      if (this.hops === 0) {
+        this.finish();
+        throw error;
+      }
+      return this.fail(error as Error);
+    }
     let socket: net.Socket;
     try {
-      const proxy = resolveProxy(options.proxy, url.secure, url.hostname, url.port);
       if (proxy !== undefined) {
         const ep = proxyEndpoint(proxy);
         const raw = net.connect(this.netOptions(ep.host, ep.port));
@@ -127,23 +142,33 @@ export class Dial {
           }
           raw.removeListener('error', this.onError);
           raw.removeListener('close', this.onClose);
-          this.upgradeOn(url.secure ? tls.connect({ ...this.tlsOptions(), socket: raw }) : raw);
+          this.upgradeOn(url.secure ? tls.connect({ ...this.tlsOptions(), socket: raw }) : raw, text);
         });
         return;
       }
-      if (url.secure) {
-        socket = tls.connect({ ...this.netOptions(url.hostname, url.port), ...this.tlsOptions() });
-      } else {
-        socket = net.connect(this.netOptions(url.hostname, url.port));
-      }
+      socket = url.secure
+        ? tls.connect({ ...this.netOptions(url.hostname, url.port), ...this.tlsOptions() })
+        : net.connect(this.netOptions(url.hostname, url.port));
     } catch (error) {
-      // Option errors surface through the same path as network errors (async for the caller).
+      // Socket option errors (e.g. a bad localAddress) arrive like network errors: async.
       this.socket = undefined;
       queueMicrotask(() => this.fail(error as Error));
       return;
     }
     socket.setNoDelay(true);
-    this.upgradeOn(socket);
+    this.upgradeOn(socket, text);
+  }
+
+  /** The upgrade request for this hop, with a fresh key (RFC 6455 §4.1). */
+  private request(): string {
+    this.key = createKey(nodeRandom);
+    const req: Parameters<typeof buildRequest>[0] = { url: this.url, key: this.key };
+    if (this.protocols.length > 0) req.protocols = this.protocols;
+    if (this.factories.length > 0) req.extensions = offerExtensions(this.factories);
+    if (this.options.origin !== undefined) req.origin = this.options.origin;
+    const headers = this.requestHeaders();
+    if (headers !== undefined) req.headers = headers;
+    return buildRequest(req);
   }
 
   private netOptions(host: string, port: number): net.NetConnectOpts {
@@ -175,25 +200,11 @@ export class Dial {
   }
 
   /** Writes the upgrade request on a connected (or connecting: Node buffers) socket. */
-  private upgradeOn(socket: net.Socket): void {
+  private upgradeOn(socket: net.Socket, text: string): void {
     this.socket = socket;
     socket.on('data', this.onData);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
-    this.key = createKey(nodeRandom);
-    const req: Parameters<typeof buildRequest>[0] = { url: this.url, key: this.key };
-    if (this.protocols.length > 0) req.protocols = this.protocols;
-    if (this.factories.length > 0) req.extensions = offerExtensions(this.factories);
-    if (this.options.origin !== undefined) req.origin = this.options.origin;
-    const headers = this.requestHeaders();
-    if (headers !== undefined) req.headers = headers;
-    let text: string;
-    try {
-      text = buildRequest(req);
-    } catch (error) {
-      queueMicrotask(() => this.fail(error as Error));
-      return;
-    }
     this.options.trace?.(traceRequest(this.url, text));
     socket.write(text);
   }
