@@ -31,8 +31,8 @@ export class UsageError extends Error {
 
 /** The exit-code table as printed by `lifeline --help`. */
 export const EXIT_CODE_HELP = `Exit codes:
-  0  success (session closed normally, probe succeeded, all Autobahn cases passed)
-  1  failure (could not connect, handshake refused, abnormal close, probe or Autobahn failure)
-  2  usage error (unknown command or flag, bad value)
-  3  timeout (--execute: replies did not arrive within --wait)
-130 interrupted (Ctrl-C) before the connection opened; once open, Ctrl-C closes with 1000 and exits 0`;
+    0  success (session closed normally, probe succeeded, all Autobahn cases passed)
+    1  failure (could not connect, handshake refused, abnormal close, probe or Autobahn failure)
+    2  usage error (unknown command or flag, bad value)
+    3  timeout (--execute: replies did not arrive within --wait)
+  130  interrupted (Ctrl-C) before the connection opened; once open, Ctrl-C closes with 1000 and exits 0`;

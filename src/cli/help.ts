@@ -16,7 +16,8 @@ const CONNECTION = `Connection options (connect, probe):
   -k, --insecure          do not verify the server certificate
       --proxy <url>       connect through an HTTP CONNECT proxy (default: HTTPS_PROXY / HTTP_PROXY)
   -t, --timeout <s>       opening handshake timeout in seconds (default 10)
-      --json              one JSON object per line on stdout, no colours or progress
+      --json              machine-readable stdout, no progress (connect: one event per
+                          line; probe: one report)
       --trace             show the handshake headers and every frame (opcode, FIN/RSV, length)
   -h, --help              show this help`;
 
@@ -44,11 +45,12 @@ Opens a WebSocket and sends every line read from stdin (a terminal or a pipe)
 as a text message. Received messages are printed with their time and size.
 
 Lines starting with a backslash are commands:
-  \\x 68 65 6c 6c 6f     send the hex bytes as a binary message
-  \\ping [text]          send a ping (the RTT is printed when the pong arrives)
-  \\close [code [reason]] close the connection (default 1000)
-  \\\\text                send '\\text' (a doubled backslash escapes)
-  \\help                 list these commands
+  \\x 68 65 6c 6c 6f        send the hex bytes as a binary message
+  \\ping [text]             send a ping (the RTT is printed when the pong arrives)
+  \\close [code [reason]]   close the connection (default 1000)
+  \\\\text                   send '\\text' (a doubled backslash escapes)
+  \\help                    list these commands
+Empty lines are skipped (\\x alone sends an empty binary message).
 
 Session options:
   -x, --execute <msg>     send <msg> (repeatable) and exit once as many replies
@@ -62,8 +64,16 @@ Session options:
 ${CONNECTION}
 
 With a pipe, the session ends when stdin ends and the replies have arrived
-(as many messages as were sent) or --wait seconds passed without traffic.
-Ctrl-C closes the connection with 1000 (a second Ctrl-C drops it).
+(as many messages as were sent), or --wait seconds passed without a message
+(then it closes with 1000 and exits 0; only --execute treats missing replies
+as a timeout). Ctrl-C closes the connection with 1000 (a second Ctrl-C drops it).
+
+Output: received messages go to stdout (\`< time size text\`, binary as hex);
+status, --trace and --show-control lines go to stderr. With --json every event
+is one object on stdout: open, sent, message ({type,size,data}; binary data is
+hex with "encoding":"hex"), ping, pong (rttMs), close (code, reason, wasClean,
+initiatedBy), error (code, kind, explanation), trace, and with --reconnect
+state and reconnecting.
 
 Examples:
   lifeline connect ws://localhost:8080/chat -p chat -H "Authorization: Bearer $TOKEN"
