@@ -117,13 +117,13 @@ describe('demo page (Chromium)', { timeout: 120_000 }, () => {
   });
 
   it('refused handshakes: counts attempts down, queues messages typed offline and delivers them once, in order', async () => {
-    await page.fill(sel('refuse-seconds'), '3');
+    await page.fill(sel('refuse-seconds'), '4');
     await page.selectOption(sel('refuse-status'), '503');
     const t = await now();
     await fault('refuse');
-    assert.match(await text('fault-msg'), /refusing handshakes with 503 for 3 s/);
+    assert.match(await text('fault-msg'), /refusing handshakes with 503 for 4 s/);
     await fault('drop');
-    // Offline now (every handshake is refused for 3 s): the page shows the countdown to the next retry.
+    // Offline now (every handshake is refused for 4 s): the page shows the countdown to the next retry.
     await page.waitForFunction(() => /retry #\d+ in \d+\.\d s/.test(document.querySelector('[data-testid="countdown"]')!.textContent!), null, { timeout: 5000 });
     assert.notEqual(await text('state'), 'open');
     for (const m of ['offline-1', 'offline-2', 'offline-3']) {
