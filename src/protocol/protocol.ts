@@ -130,9 +130,10 @@ export class Protocol {
   private _error: ProtocolError | undefined;
 
   /**
-   * @param sink where events and outgoing bytes go. Its callbacks must not
-   *   throw (a transport should catch its users' handler errors); `trace` is
-   *   read once here.
+   * @param sink where events and outgoing bytes go. Its callbacks should
+   *   not throw (a transport should catch its users' handler errors); if one
+   *   does, the error propagates out of `receive()` and the bytes not yet
+   *   parsed are kept for the next `receive()`. `trace` is read once here.
    * @param options limits (`maxPayload` default 100 MiB, `maxFrameSize`
    *   default `maxPayload`), mask-key `random` source (default
    *   `globalThis.crypto.getRandomValues`, looked up on first send), agreed
@@ -195,20 +196,30 @@ export class Protocol {
       // Hot path: parse whole frames straight out of the chunk.
       const n = chunk.length;
       let p = 0;
-      while (n - p >= 2) {
-        const h = this.parseHeader(chunk, p, n - p);
-        if (h < 0) return;
-        if (h === 0) break;
-        const start = p + h;
-        const end = start + this.len;
-        if (end > n) {
-          p = start;
-          this.enterPayload();
-          break;
+      let ok = false;
+      try {
+        while (n - p >= 2) {
+          const h = this.parseHeader(chunk, p, n - p);
+          if (h < 0) return;
+          if (h === 0) break;
+          const start = p + h;
+          const end = start + this.len;
+          if (end > n) {
+            p = start;
+            this.enterPayload();
+            break;
+          }
+          p = end;
+          this.onFrame(chunk.subarray(start, end));
+          if ((this.step as number) === S_DISCARD) return;
         }
-        p = end;
-        this.onFrame(chunk.subarray(start, end));
-        if ((this.step as number) === S_DISCARD) return;
+        ok = true;
+      } finally {
+        // A sink callback threw: keep the unread bytes so the next receive() resumes in order.
+        if (!ok && (this.step as number) !== S_DISCARD && p < n) {
+          this.q.push(chunk.subarray(p));
+          this.buffered += n - p;
+        }
       }
       if (p === n) return;
       if (p > 0) chunk = chunk.subarray(p);

@@ -1,11 +1,12 @@
 // Framing (RFC 6455 §5.2, §5.7): length encodings, boundary sizes, reserved
 // bits and opcodes, masked server frames, the 64-bit length rule, and the
 // RFC's own example frames as hex fixtures.
-import { describe, it, equal, deepEqual, hex, fromHex, ok } from '../support/harness.js';
+import { describe, it, equal, deepEqual, hex, fromHex, ok, throws } from '../support/harness.js';
 import { ErrorCodes } from '../../src/protocol/errors.js';
 import { encodeFrame } from '../../src/protocol/frame.js';
 import { MaskKeyPool } from '../../src/protocol/mask.js';
-import { frame, concat, run, te, closePayload, digest } from './helpers.js';
+import { frame, concat, run, te, closePayload, digest, Recorder, fixedRandom } from './helpers.js';
+import { Protocol } from '../../src/protocol/protocol.js';
 
 const pattern = (n: number) => {
   const b = new Uint8Array(n);
@@ -166,5 +167,31 @@ describe('framing: after a failure', () => {
     r.p.receiveEof();
     deepEqual(r.events, [['error', ErrorCodes.INVALID_OPCODE, 1002]]);
     equal(r.rec.written.length, 1);
+  });
+});
+
+describe('framing: a sink callback that throws', () => {
+  it('propagates out of receive() and loses no bytes: the rest is parsed on the next receive()', () => {
+    const rec = new Recorder();
+    let throwOnce = true;
+    const sink = Object.assign(Object.create(rec) as Recorder, {
+      message(data: Uint8Array, binary: boolean) {
+        rec.message(data, binary);
+        if (throwOnce) {
+          throwOnce = false;
+          throw new Error('user handler');
+        }
+      },
+    });
+    const p = new Protocol(sink, { random: fixedRandom });
+    throws(() => p.receive(concat(frame(1, 'one'), frame(1, 'two'), frame(1, 'thr'))), /user handler/);
+    deepEqual(rec.events, [['message', 'one', false]]);
+    p.receive(frame(1, 'four'));
+    deepEqual(rec.events, [
+      ['message', 'one', false],
+      ['message', 'two', false],
+      ['message', 'thr', false],
+      ['message', 'four', false],
+    ]);
   });
 });
