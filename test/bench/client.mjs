@@ -16,7 +16,11 @@ setTimeout(() => {
   process.exit(3);
 }, job.hardTimeoutMs ?? 120_000).unref();
 
-const mark = (n) => ({ t: process.hrtime.bigint(), cpu: process.cpuUsage(), n });
+// The runner samples the server's CPU when told a window starts and ends.
+const mark = (n) => {
+  process.send({ mark: true });
+  return { t: process.hrtime.bigint(), cpu: process.cpuUsage(), n };
+};
 const span = (a, b) => ({
   count: b.n - a.n,
   wallUs: Number(b.t - a.t) / 1000,

@@ -60,6 +60,18 @@ export async function startServer(args, { timeoutMs = 30 * 60_000 } = {}) {
   return {
     ...ready,
     url: `ws://127.0.0.1:${ready.port}/`,
+    /** The server process's CPU time so far, µs (user + system). */
+    cpu() {
+      return new Promise((resolve) => {
+        const on = (m) => {
+          if (!m?.cpu) return;
+          child.off('message', on);
+          resolve(m.cpu.user + m.cpu.system);
+        };
+        child.on('message', on);
+        child.send({ cmd: 'cpu' });
+      });
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await t.exited;
@@ -71,7 +83,7 @@ export async function startServer(args, { timeoutMs = 30 * 60_000 } = {}) {
  * Runs one client trial in a fresh process. Resolves {result} or {error}; never
  * rejects, so one broken implementation does not stop the run.
  */
-export async function runClient(job, { nodeArgs = [], timeoutMs = 120_000 } = {}) {
+export async function runClient(job, { nodeArgs = [], timeoutMs = 120_000, onMark } = {}) {
   const child = fork(here('./client.mjs'), [JSON.stringify({ ...job, hardTimeoutMs: timeoutMs })], {
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     execArgv: nodeArgs,
@@ -80,6 +92,7 @@ export async function runClient(job, { nodeArgs = [], timeoutMs = 120_000 } = {}
   let result;
   child.on('message', (m) => {
     if (m?.result) result = m.result;
+    if (m?.mark) onMark?.();
   });
   const { code, signal } = await t.exited;
   if (result) return { result };

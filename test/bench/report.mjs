@@ -21,6 +21,7 @@ export function fmtRows(results, names) {
   for (const n of names) head.push(`${n} CPU µs/msg`);
   for (const n of others) head.push(`${n}/ws CPU`);
   head.push('spread');
+  head.push('server CPU');
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`];
   for (const r of results) {
     const s = r.summary;
@@ -32,6 +33,8 @@ export function fmtRows(results, names) {
     for (const n of others) cells.push(ratio(get(n, 'cpuPerMsg'), get('ws', 'cpuPerMsg')));
     const spreads = names.map((n) => get(n, 'rateSpread')).filter((x) => x != null);
     cells.push(spreads.length ? `±${Math.round((Math.max(...spreads) / 2) * 100)}%` : '');
+    const busy = names.map((n) => get(n, 'serverBusy')).filter((x) => x != null);
+    cells.push(busy.length ? `${Math.round(Math.max(...busy) * 100)}%` : '');
     lines.push(`| ${cells.join(' | ')} |`);
   }
   const failed = results.flatMap((r) => Object.entries(r.summary).filter(([, v]) => v.error || v.errors).map(([n, v]) => `${r.id} ${n}: ${v.error ?? `${v.errors} failed trial(s): ${v.firstError}`}`));

@@ -109,9 +109,18 @@ for (const row of selected) {
       const server = shared ?? (await startServer(row.server));
       const scale = row.timeScale ?? 1;
       const job = { ...row.job, impl: impl.name, url: server.url, warmMs: cfg.warmMs * scale, measureMs: cfg.measureMs * scale };
-      const out = await runClient(job, { nodeArgs: [...impl.nodeArgs, ...(row.nodeArgs ?? [])], timeoutMs: row.serverPerTrial ? 120_000 : 30_000 });
+      // The server's CPU over the client's measured window, as a share of one
+      // core: near 100% means the row measures the server, not the client.
+      const samples = [];
+      const onMark = () => samples.push(server.cpu().then((cpu) => ({ cpu, t: process.hrtime.bigint() })));
+      const out = await runClient(job, { nodeArgs: [...impl.nodeArgs, ...(row.nodeArgs ?? [])], timeoutMs: row.serverPerTrial ? 120_000 : 30_000, onMark });
+      let serverBusy = null;
+      if (samples.length === 2) {
+        const [a, b] = await Promise.all(samples);
+        serverBusy = (b.cpu - a.cpu) / (Number(b.t - a.t) / 1000);
+      }
       if (!shared) await server.stop();
-      trials[impl.name].push(out.error ? { error: out.error } : out.result);
+      trials[impl.name].push(out.error ? { error: out.error, serverBusy } : { ...out.result, serverBusy });
       progress(out.error ? 'x' : '.');
     }
   }
@@ -147,6 +156,7 @@ function summarize(row, trials) {
         rate: median(rate),
         cpuPerMsg: median(cpu),
         rateSpread: (Math.max(...rate) - Math.min(...rate)) / median(rate),
+        serverBusy: ok.every((t) => t.serverBusy != null) ? median(ok.map((t) => t.serverBusy)) : null,
         n: ok.length,
         errors: errors.length,
         ...(errors.length ? { firstError: errors[0] } : {}),
