@@ -30,6 +30,11 @@
  *   size limit is checked after every slice (RFC 7692 §8.1 leaves the limit to
  *   the implementation; RFC 6455 §10.4 asks for one).
  *
+ * Memory per connection, allocated on first use: receive 32 KiB window + 32 KiB
+ * room (the room doubles up to 512 KiB when bigger messages arrive, and stays);
+ * send 2 x historySize of history + 16 KiB of verification scratch. fflate
+ * itself allocates ~170 KB of match tables per `deflateSync` call (garbage).
+ *
  * Send side (RFC 7692 §7.2.1): see `MessageDeflater`.
  */
 import { Inflate, deflateSync, inflateSync } from 'fflate';
@@ -45,7 +50,7 @@ const TRAILER_LEN = 9;
 /** Payloads up to this size take the one-call route; worst case they expand to ~33 MiB of work, never memory. */
 const FAST_INPUT_MAX = 32 * 1024;
 /** Room for output after the history in the reused buffer, initially and at most. */
-const FAST_ROOM_MIN = 96 * 1024;
+const FAST_ROOM_MIN = 32 * 1024;
 const FAST_ROOM_MAX = 512 * 1024;
 /** Streaming route: compressed bytes per push, at most / at least. DEFLATE expands at most ~1032:1. */
 const SLICE_MAX = 16 * 1024;
