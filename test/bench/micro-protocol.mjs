@@ -16,13 +16,21 @@
 //    maskInPlace against ws's buffer-util mask.
 //  - frame 16 B / 64 KiB: building one masked client frame (header + key +
 //    masked copy) with lifeline's encodeFrame against ws's Sender.frame.
-// Each row alternates the two implementations for several rounds and keeps
-// the best round of each (least disturbed by other load). Exports
+// Each row alternates the two implementations for several rounds, with a
+// full GC before each, and keeps the best round of each (least disturbed by
+// other load). Exports
 // runMicro({quick}) for test/bench/run.mjs.
 import { createRequire } from 'node:module';
 import { isUtf8 } from 'node:buffer';
 import { pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+// A full GC before each measurement, so one implementation's garbage is not
+// collected on the other's time (64 KiB rows are dominated by this otherwise).
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
 
 process.env.WS_NO_BUFFER_UTIL = '1';
 process.env.WS_NO_UTF_8_VALIDATE = '1';
@@ -101,6 +109,7 @@ function lifelineParser(opts = {}) {
 /** Runs `fn` (doing `opsPerCall` operations) for about `ms`; returns ops/s. */
 function rate(fn, opsPerCall, ms) {
   fn(); // warm
+  gc();
   let ops = 0;
   const t0 = process.hrtime.bigint();
   let t = t0;
