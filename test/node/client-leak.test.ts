@@ -1,0 +1,53 @@
+/**
+ * 1,000 reconnect cycles of the resilient client on the Node transport
+ * (server-side drops and manual reconnects, heartbeat on) leave no timers,
+ * sockets or listeners behind: the process's active resources after close
+ * equal those before connect.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+import { connect } from '../../src/node.js';
+
+let server: TestServer;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const resources = () => {
+  const counts: Record<string, number> = {};
+  for (const r of process.getActiveResourcesInfo()) counts[r] = (counts[r] ?? 0) + 1;
+  return counts;
+};
+
+describe('client leak check', () => {
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close());
+
+  it('1,000 reconnect cycles leave no timers, sockets or listeners behind', async () => {
+    await sleep(50);
+    const baseline = resources();
+    const c = connect(server.url('/echo'), { minDelay: 0, maxDelay: 2, heartbeat: { interval: 5000, timeout: 1000 } });
+    let opens = 0;
+    let wake: () => void = () => {};
+    c.on('open', () => (opens++, wake()));
+    const t0 = performance.now();
+    const nextOpen = (n: number) => new Promise<void>((r) => (opens >= n ? r() : (wake = () => opens >= n && r())));
+    await nextOpen(1);
+    for (let i = 0; i < 1000; i++) {
+      const reopened = nextOpen(opens + 1);
+      if (i % 2) server.drop();
+      else c.reconnect();
+      await reopened;
+    }
+    const ms = performance.now() - t0;
+    assert.equal(opens, 1001);
+    assert.equal(c.stats.reconnects, 1000);
+    c.close();
+    for (let i = 0; i < 200 && c.state !== 'closed'; i++) await sleep(5);
+    assert.equal(c.state, 'closed');
+    await sleep(100); // let the sockets finish closing
+    assert.equal(server.connections, 0);
+    assert.deepEqual(resources(), baseline, 'active resources back to the baseline');
+    console.log(`# 1,000 reconnect cycles in ${ms.toFixed(0)} ms (${(ms / 1000).toFixed(2)} ms each); resources after close: ${JSON.stringify(resources())}`);
+  });
+});
