@@ -54,12 +54,11 @@ export type LinkFactory = (args: ConnectArgs, events: LinkEvents, out: Output) =
 
 /** One plain WebSocket. */
 export const plainLink: LinkFactory = (args, ev) => {
-  const wantTrace = args.trace;
-  const s = openSocket(args, { record: true, ...(wantTrace && ev.trace ? { trace: ev.trace } : {}) });
-  const ws = s.ws;
   let isOpen = false;
-  s.opened.then(
-    (info) => {
+  const s = openSocket(args, {
+    record: true,
+    ...(args.trace && ev.trace ? { trace: ev.trace } : {}),
+    onOpen: (info) => {
       isOpen = true;
       ws.addEventListener('error', (e: { error?: unknown }) => ev.error(e.error));
       ws.addEventListener('close', (e: { code: number; reason: string; wasClean: boolean }) => {
@@ -68,8 +67,9 @@ export const plainLink: LinkFactory = (args, ev) => {
       });
       ev.open(info);
     },
-    (err: unknown) => ev.failed(err),
-  );
+  });
+  const ws = s.ws;
+  s.opened.catch((err: unknown) => ev.failed(err));
   ws.addEventListener('message', (e: { data: string | Uint8Array }) => ev.message(e.data));
   ws.addEventListener('ping', (e: { data: Uint8Array }) => ev.ping(e.data));
   ws.addEventListener('pong', (e: { data: Uint8Array }) => ev.pong(e.data));

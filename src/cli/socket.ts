@@ -108,7 +108,10 @@ export function describeExtensions(header: string): ExtensionParams[] {
  * Opens a socket. `trace` (optional) sees every record too; when neither it
  * nor `record` is wanted the trace hook is not installed at all (zero cost).
  */
-export function openSocket(args: ConnectionArgs, opts: { trace?: (r: TraceRecord) => void; record?: boolean } = {}): OpenedSocket {
+export function openSocket(
+  args: ConnectionArgs,
+  opts: { trace?: (r: TraceRecord) => void; record?: boolean; onOpen?: (info: HandshakeInfo) => void } = {},
+): OpenedSocket {
   const wire: WireCounters = { payloadOut: 0, payloadIn: 0, wireOut: 0, wireIn: 0, framesOut: 0, framesIn: 0, compressedFramesOut: 0, compressedFramesIn: 0 };
   const result: { response: OpenedSocket['response'] } = { response: undefined };
   const user = opts.trace;
@@ -146,7 +149,7 @@ export function openSocket(args: ConnectionArgs, opts: { trace?: (r: TraceRecord
       ws.removeEventListener('error', onError);
       ws.removeEventListener('close', onClose);
       const r = result.response;
-      resolve({
+      const info: HandshakeInfo = {
         status: r?.status ?? 101,
         statusText: r?.statusText ?? 'Switching Protocols',
         protocol: ws.protocol,
@@ -154,7 +157,10 @@ export function openSocket(args: ConnectionArgs, opts: { trace?: (r: TraceRecord
         extensionsHeader: ws.extensions,
         headers: r?.headers ?? {},
         openMs: Math.round((performance.now() - t0) * 1000) / 1000,
-      });
+      };
+      // Synchronous, so a caller sees `open` before any message that arrived in the same read.
+      opts.onOpen?.(info);
+      resolve(info);
     };
     const onClose = (ev: { code: number; reason: string }) => {
       ws.removeEventListener('open', onOpen);

@@ -120,10 +120,12 @@ describe('cli connect: control frames and trace (raw server)', () => {
   before(async () => {
     // Answers the first client frame with a ping and a text reply, then completes the close handshake.
     raw = await startRawServer((c) => {
-      c.socket.write(c.accept());
+      const greet = c.requestLine.startsWith('GET /greet');
+      // /greet: a message in the same TCP write as the 101 (it must still print after `open`).
+      c.socket.write(greet ? Buffer.concat([c.accept(), frame(0x1, 'welcome')]) : c.accept());
       void (async () => {
         await c.waitBytes(2);
-        c.socket.write(Buffer.concat([frame(0x9, 'hb'), frame(0x1, 'reply')]));
+        if (!greet) c.socket.write(Buffer.concat([frame(0x9, 'hb'), frame(0x1, 'reply')]));
         for (;;) {
           const frames = decodeFrames(await c.waitBytes(c.received().length + 1));
           if (frames.some((f) => f.opcode === 0x8)) break;
@@ -133,6 +135,14 @@ describe('cli connect: control frames and trace (raw server)', () => {
     });
   });
   after(() => raw.close());
+
+  it('a message that arrives with the 101 is reported after open', async () => {
+    const r = await runCli(['connect', raw.url('/greet'), '--json', '--no-deflate', '-x', 'hi']);
+    assert.equal(r.code, 0, r.stderr);
+    const ev = jsonLines(r);
+    assert.deepEqual(ev.map((e) => e['event']), ['open', 'sent', 'message', 'close']);
+    assert.equal(ev[2]!['data'], 'welcome');
+  });
 
   it('--show-control shows the server ping; --trace shows the handshake and every frame with flags', async () => {
     const r = await runCli(['connect', raw.url('/'), '--show-control', '--trace', '--json', '--no-deflate', '-x', 'go']);
