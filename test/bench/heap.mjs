@@ -14,20 +14,47 @@ if (typeof gc !== 'function') throw new Error('run with node --expose-gc');
 await snapshotDist(ROOT, 'profile-dist');
 const { loadImpl } = await import('./impls.mjs');
 
+/**
+ * Heap census: self size and count per key. The key is the constructor (or
+ * V8 node type), and for arrays, strings and typed-array stores also the
+ * first retainer ("(array) <- Protocol.q"), which names the field to fix.
+ */
 async function census() {
   for (let i = 0; i < 4; i++) gc();
   let text = '';
   for await (const c of getHeapSnapshot()) text += c;
   const snap = JSON.parse(text);
-  const f = snap.snapshot.meta.node_fields;
-  const types = snap.snapshot.meta.node_types[0];
-  const [iType, iName, iSize] = ['type', 'name', 'self_size'].map((k) => f.indexOf(k));
-  const out = new Map();
+  const meta = snap.snapshot.meta;
+  const f = meta.node_fields;
+  const nf = f.length;
+  const ef = meta.edge_fields.length;
+  const types = meta.node_types[0];
+  const etypes = meta.edge_types[0];
+  const [iType, iName, iSize, iEdges] = ['type', 'name', 'self_size', 'edge_count'].map((k) => f.indexOf(k));
+  const [eType, eName, eTo] = ['type', 'name_or_index', 'to_node'].map((k) => meta.edge_fields.indexOf(k));
   const nodes = snap.nodes;
-  for (let i = 0; i < nodes.length; i += f.length) {
+  const edges = snap.edges;
+  const label = (i) => {
     const type = types[nodes[i + iType]];
-    const name = type === 'object' || type === 'closure' ? snap.strings[nodes[i + iName]] : `(${type})`;
-    const key = type === 'closure' ? `closure ${name}` : name;
+    return type === 'object' ? snap.strings[nodes[i + iName]] : type === 'closure' ? `closure ${snap.strings[nodes[i + iName]]}` : `(${type})`;
+  };
+  // First strong retainer of each node (by node index).
+  const owner = new Map();
+  for (let i = 0, e = 0; i < nodes.length; i += nf) {
+    const count = nodes[i + iEdges];
+    for (let k = 0; k < count; k++, e += ef) {
+      const et = etypes[edges[e + eType]];
+      if (et === 'weak' || et === 'shortcut') continue;
+      const to = edges[e + eTo];
+      if (owner.has(to)) continue;
+      const name = et === 'element' || et === 'hidden' ? `[${edges[e + eName]}]` : snap.strings[edges[e + eName]];
+      owner.set(to, `${label(i)}.${name}`);
+    }
+  }
+  const out = new Map();
+  for (let i = 0; i < nodes.length; i += nf) {
+    let key = label(i);
+    if (key === '(array)' || key === '(string)' || key === '(concatenated string)' || key === 'Array' || key === 'Object' || key === '(hidden)') key += ` <- ${owner.get(i) ?? '?'}`;
     const e = out.get(key) ?? { count: 0, size: 0 };
     e.count++;
     e.size += nodes[i + iSize];
@@ -49,6 +76,8 @@ for (const [k, a] of after) {
   const b = before.get(k) ?? { count: 0, size: 0 };
   const dc = (a.count - b.count) / n;
   const ds = (a.size - b.size) / n;
+  // The census's own garbage (the snapshot text, its maps) is not the connections'.
+  if (/concatenated string|^\(string\) <- \(|Map\.table/.test(k)) continue;
   if (Math.abs(ds) >= 8) rows.push([k, dc, ds]);
 }
 rows.sort((x, y) => y[2] - x[2]);
