@@ -99,6 +99,7 @@ Probe options:
 
 ${CONNECTION}
 
+--trace prints the handshake and every frame on stderr (not with --json).
 --json prints exactly one report:
   {"operation":"probe","target":"ws://...","status":"success"|"failure",
    "handshake":{"status":101,"protocol":"...","extensions":[{"name":...,"params":{...}}],

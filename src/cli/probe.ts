@@ -14,7 +14,8 @@ import { ExitCode } from './exit.js';
 import { explain, type Failure } from './explain.js';
 import { Output, formatMs, formatSize } from './format.js';
 import { Progress } from './progress.js';
-import { compressionRatio, openSocket, type HandshakeInfo, type OpenedSocket } from './socket.js';
+import { compressionRatio, openSocket, type HandshakeInfo, type OpenedSocket, type TraceRecord } from './socket.js';
+import { traceLines } from './trace-format.js';
 import { summarize, type LatencySummary } from './stats.js';
 
 export interface ProbeReport {
@@ -83,7 +84,8 @@ function closedPromise(s: OpenedSocket): Promise<never> {
 }
 
 export async function runProbe(args: ProbeArgs, out: Output = new Output(args.json)): Promise<number> {
-  const progress = new Progress({ quiet: args.json });
+  // --trace writes frame lines to stderr; the spinner would overwrite them.
+  const progress = new Progress({ quiet: args.json || args.trace });
   const started = performance.now();
   const report: ProbeReport = {
     operation: 'probe',
@@ -107,7 +109,9 @@ export async function runProbe(args: ProbeArgs, out: Output = new Output(args.js
     durationMs: 0,
     error: null,
   };
-  const s = openSocket(args, { record: true });
+  // --trace (human mode only: --json prints exactly one report) shows the handshake and every frame on stderr.
+  const trace = args.trace && !args.json ? (r: TraceRecord) => traceLines(r).forEach((l) => out.info(l)) : undefined;
+  const s = openSocket(args, { record: true, ...(trace ? { trace } : {}) });
   const pings: number[] = [];
   const echoes: number[] = [];
   let closed: Promise<never> | undefined;

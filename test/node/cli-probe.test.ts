@@ -99,7 +99,7 @@ describe('cli probe: success', () => {
   it('--no-deflate against a deflate server, and the human report', async () => {
     const [off, human] = await Promise.all([
       runCli(['probe', deflate.url('/echo'), '--no-deflate', '-n', '2', '--json']),
-      runCli(['probe', deflate.url('/echo'), '--echo', '-n', '2']),
+      runCli(['probe', deflate.url('/echo'), '--echo', '-n', '2', '--trace']),
     ]);
     assert.equal(off.code, 0, off.stderr);
     const rep = report(off);
@@ -108,6 +108,9 @@ describe('cli probe: success', () => {
     assert.equal(rep['metrics']['messagesSent'], 0);
     assert.equal(rep['metrics']['avgLatencyMs'], rep['metrics']['ping']['avgMs']);
     assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stderr, /→ GET \/echo HTTP\/1\.1/);
+    assert.match(human.stderr, /← frame TEXT +fin rsv1 len=\d+ compressed/);
+    assert.equal(human.stderr.match(/→ frame PING/g)?.length, 2);
     for (const re of [/status +101 Switching Protocols/, /extensions +permessage-deflate/, /ping rtt +avg .* \(2\)/, /echo latency +avg .*p99/, /messages +sent 2, received 2/, /compression +0\.\d+ \(wire/, /^success in/m]) {
       assert.match(human.stdout, re);
     }
