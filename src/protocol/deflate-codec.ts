@@ -292,7 +292,11 @@ export class MessageDeflater {
     this.level = options.level;
     this.window = 2 ** options.windowBits;
     this.historySize = Math.min(options.historySize, WINDOW);
-    // Segments stay single-block (≤ 16 KiB) and leave room for a dictionary within the window.
+    // Segments stay single-block: fflate 0.8.3 ends a block after 24,576
+    // symbols or 7,000 matches, and 16 KiB of input yields at most 16,384
+    // symbols and 5,461 matches (a match covers >= 3 bytes). If a future fflate
+    // split differently, verification would fail and the message would go out
+    // uncompressed, never corrupt. Half the window leaves room for a dictionary.
     this.segment = Math.min(16 * 1024, this.window / 2);
     this.hist = new Uint8Array(this.historySize > 0 ? Math.max(2 * this.historySize, 4096) : 0);
     this.check = new Uint8Array(this.segment + 2);
