@@ -150,7 +150,7 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
         case 'skip':
           return;
         case 'help':
-          out.info(INPUT_HELP);
+          out.error(INPUT_HELP);
           return;
         case 'error':
           out.event('input-error', { message: a.message });
