@@ -103,6 +103,7 @@ const probeOptions = {
 } as const satisfies Options;
 
 const autobahnOptions = {
+  url: { type: 'string' },
   json: { type: 'boolean' },
   deflate: { type: 'boolean' },
   'no-deflate': { type: 'boolean' },
@@ -300,7 +301,10 @@ function parseAutobahn(args: readonly string[]): Command {
   const parsed = run('autobahn', args, autobahnOptions);
   const v = parsed.values as Record<string, string | boolean | undefined>;
   if (v['help']) return { command: 'help', topic: 'autobahn' };
-  const url = oneUrl('autobahn', parsed.positionals);
+  // `npm run autobahn -- --url ws://host:9001` (the transport's documented form) works too.
+  const flagUrl = v['url'] as string | undefined;
+  if (flagUrl !== undefined && parsed.positionals.length > 0) throw new UsageError('give the fuzzing server URL once (positional or --url)', 'autobahn');
+  const url = oneUrl('autobahn', flagUrl !== undefined ? [flagUrl] : parsed.positionals);
   const cases = v['cases'] as string | undefined;
   const agent = (v['agent'] as string | undefined) ?? 'lifeline';
   if (agent.trim() === '') throw new UsageError('--agent cannot be empty', 'autobahn');

@@ -125,6 +125,8 @@ fuzzingserver.json, e.g. {"url":"ws://127.0.0.1:9001","outdir":"/reports",
     wstest -m fuzzingserver -s /config/fuzzingserver.json
 
 Options:
+      --url <url>         the fuzzing server, instead of the positional argument
+                          (so \`npm run autobahn -- --url ws://127.0.0.1:9001\` works)
       --agent <name>      agent name in the report (default lifeline)
       --cases <list>      only these case numbers (1-based, as the server counts), e.g. 1-16,30
       --no-deflate        do not offer permessage-deflate (the 12.x/13.x cases then fail the handshake)

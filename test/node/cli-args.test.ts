@@ -84,6 +84,15 @@ describe('cli: usage errors (in process)', () => {
     }
   });
 
+  it('autobahn takes the URL positionally or as --url, and case ranges', () => {
+    const a = parseCommandLine(['autobahn', '--url', 'ws://127.0.0.1:9001', '--cases', '3,1-2,2']);
+    assert.deepEqual(a, { command: 'autobahn', url: 'ws://127.0.0.1:9001/', json: false, agent: 'lifeline', cases: [1, 2, 3], deflate: true });
+    assert.equal((parseCommandLine(['autobahn', 'ws://h:9001']) as { url: string }).url, 'ws://h:9001/');
+    assert.throws(() => parseCommandLine(['autobahn', 'ws://h', '--url', 'ws://h']), UsageError);
+    assert.throws(() => parseCommandLine(['autobahn', 'ws://h', '--cases', '5-2']), /--cases expects/);
+    assert.throws(() => parseCommandLine(['autobahn', 'ws://h', '--cases', '1.1.1']), /--cases expects/);
+  });
+
   it('no arguments and `help <command>` show help', () => {
     assert.deepEqual(parseCommandLine([]), { command: 'help', topic: undefined });
     assert.deepEqual(parseCommandLine(['help', 'probe']), { command: 'help', topic: 'probe' });
