@@ -129,7 +129,8 @@ Options:
                           (so \`npm run autobahn -- --url ws://127.0.0.1:9001\` works)
       --agent <name>      agent name in the report (default lifeline)
       --cases <list>      only these case numbers (1-based, as the server counts), e.g. 1-16,30
-      --no-deflate        do not offer permessage-deflate (the 12.x/13.x cases then fail the handshake)
+      --no-deflate        do not offer permessage-deflate (the 12.x/13.x compression cases then
+                          report UNIMPLEMENTED)
       --json              print one object:
                           {"compliance":{"rfc6455":"pass"|"fail","autobahnPassed":N,"autobahnFailed":N,
                            "nonStrict":N,"informational":N,"unimplemented":N,"total":N},
