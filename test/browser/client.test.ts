@@ -1,0 +1,160 @@
+/**
+ * The resilient client in real Chromium over the native WebSocket, against
+ * the shared loopback test server (driven over HTTP /control/...): drops,
+ * refusals, restarts, flapping, a silent peer found by the app-level
+ * heartbeat or the idle timeout, order of queued messages across restarts.
+ */
+import { describe, it, before, beforeEach, afterEach, equal, ok, deepEqual, sleep } from '../support/harness.js';
+import { connect, json, type Connection } from '../../src/index.js';
+
+let port = 0;
+let base = '';
+/** Control request; retried while the server is restarting (it stops listening for a moment). */
+const ctl = async (path: string): Promise<any> => {
+  for (let i = 0; ; i++) {
+    try {
+      return await (await fetch(`${base}/control/${path}`, { cache: 'no-store' })).json();
+    } catch (e) {
+      if (i > 40) throw e;
+      await sleep(25);
+    }
+  }
+};
+const url = (p = '/echo') => `ws://127.0.0.1:${port}${p}`;
+const live: Connection<any>[] = [];
+const client = <T = string | Uint8Array>(...a: Parameters<typeof connect>) => {
+  const c = connect<T>(...a);
+  live.push(c);
+  return c;
+};
+const once = <T>(c: Connection<any>, k: Parameters<Connection['on']>[0], ms = 8000) =>
+  new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out waiting for ${k}`)), ms);
+    const off = c.on(k, (e: unknown) => {
+      clearTimeout(t);
+      off();
+      resolve(e as T);
+    });
+  });
+async function waitFor(cond: () => boolean | Promise<boolean>, ms = 8000, what = 'condition') {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+describe('client in Chromium (native WebSocket, loopback server)', () => {
+  before(async () => {
+    port = (await (await fetch('/__lifeline/config.json')).json()).wsPort;
+    base = `http://127.0.0.1:${port}`;
+  });
+  beforeEach(() => ctl('reset'));
+  afterEach(async () => {
+    for (const c of live.splice(0)) c.terminate();
+    await ctl('reset');
+  });
+
+  it('echoes JSON through the negotiated subprotocol; binary arrives as Uint8Array', async () => {
+    const c = client<any>(url(), { protocols: ['json'], codecs: { json } });
+    const m = once(c, 'message');
+    await c.send({ a: [1, 2] });
+    deepEqual(await m, { a: [1, 2] });
+    equal(c.protocol, 'json');
+    const raw = client(url());
+    const b = once<Uint8Array>(raw, 'message');
+    await raw.send(new Uint8Array([1, 2, 255]));
+    const got = await b;
+    ok(got instanceof Uint8Array);
+    deepEqual([...got], [1, 2, 255]);
+  });
+
+  it('server drop → reconnects', async () => {
+    const c = client(url(), { minDelay: 20, maxDelay: 50 });
+    await once(c, 'open');
+    const closed = once<{ code: number; willReconnect: boolean }>(c, 'close');
+    const reopened = once(c, 'open');
+    await ctl('drop');
+    const close = await closed;
+    equal(close.code, 1006);
+    equal(close.willReconnect, true);
+    await reopened;
+    equal(c.stats.reconnects, 1);
+  });
+
+  it('refused handshakes (status hidden by the browser) are retried until accepted', async () => {
+    await ctl('refuse?status=503&seconds=0.6');
+    const c = client(url(), { minDelay: 50, maxDelay: 150 });
+    let fails = 0;
+    c.on('close', () => fails++);
+    await once(c, 'open', 10000);
+    ok(fails >= 1, `failed attempts before acceptance: ${fails}`);
+  });
+
+  it('silent peer: app-level heartbeat unanswered → detected within interval + timeout', async () => {
+    const interval = 300;
+    const timeout = 300;
+    // The test server echoes, so the echo of the heartbeat message is its pong.
+    const c = client(url(), { heartbeat: { interval, timeout, message: '__hb', isPong: (d) => d === '__hb' }, minDelay: 20, maxDelay: 50 });
+    await once(c, 'open');
+    const hb = await once<{ rtt: number }>(c, 'heartbeat');
+    ok(hb.rtt >= 0);
+    await ctl('silent?on=1');
+    const t0 = performance.now();
+    const close = await once<{ error: { code: string } }>(c, 'close');
+    const detect = performance.now() - t0;
+    equal(close.error.code, 'WS_ERR_HEARTBEAT_TIMEOUT');
+    ok(detect <= interval + timeout + 1500, `detected after ${detect} ms`);
+    console.log(`silent peer detected in Chromium after ${detect.toFixed(0)} ms (app-level heartbeat, interval ${interval} + timeout ${timeout})`);
+    await ctl('silent?on=0');
+    await once(c, 'open');
+  });
+
+  it('silent peer: idle timeout (no heartbeat message) drops the connection', async () => {
+    const c = client(url(), { heartbeat: { interval: 200, timeout: 200 }, minDelay: 20, maxDelay: 50 });
+    await once(c, 'open');
+    await ctl('silent?on=1');
+    const t0 = performance.now();
+    const close = await once<{ error: { code: string } }>(c, 'close');
+    equal(close.error.code, 'WS_ERR_HEARTBEAT_TIMEOUT');
+    ok(performance.now() - t0 <= 400 + 1500);
+  });
+
+  it('server restarts: queued messages arrive once and in order; no duplicate connections after flapping', async () => {
+    const c = client(url(), { minDelay: 10, maxDelay: 60 });
+    await once(c, 'open');
+    let n = 0;
+    const sends: Promise<void>[] = [];
+    for (let k = 0; k < 4; k++) {
+      await fetch(`${base}/control/restart?ms=150`).catch(() => {}); // the server drops this very request while restarting
+      await sleep(20);
+      for (let j = 0; j < 10; j++) sends.push(c.send(`m${n++}`)); // sent while the server is down: queued
+      await once(c, 'open');
+    }
+    await Promise.all(sends);
+    await waitFor(async () => (await ctl('stats')).received.length >= n, 8000, 'all received');
+    const stats = await ctl('stats');
+    deepEqual(stats.received, Array.from({ length: n }, (_, i) => `m${i}`));
+    for (let k = 0; k < 15; k++) {
+      void ctl('drop');
+      if (k % 2) c.reconnect();
+      await sleep(5);
+    }
+    await waitFor(async () => c.state === 'open' && (await ctl('stats')).connections === 1, 8000, 'one connection');
+    await sleep(200);
+    equal((await ctl('stats')).connections, 1);
+  });
+
+  it('close() ends it: no further attempts, page listeners removed', async () => {
+    const c = client(url(), { minDelay: 10 });
+    await once(c, 'open');
+    const before = (await ctl('stats')).total;
+    c.close(4000, 'bye');
+    await once(c, 'end');
+    await sleep(150);
+    equal((await ctl('stats')).total, before);
+    window.dispatchEvent(new Event('online')); // would wake a waiting client
+    await sleep(50);
+    equal(c.state, 'closed');
+  });
+});
