@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { runCli } from '../support/cli-runner.js';
 import { parseCommandLine, normaliseUrl, type ConnectArgs, type ProbeArgs } from '../../src/cli/args.js';
 import { UsageError } from '../../src/cli/exit.js';
+import { helpFor } from '../../src/cli/help.js';
 import { parseHex, parseLine } from '../../src/cli/input.js';
 import { percentile, summarize } from '../../src/cli/stats.js';
 import { explain } from '../../src/cli/explain.js';
@@ -31,11 +32,14 @@ describe('cli: help, version, usage errors (spawned)', () => {
 
   it('each command has --help with examples', async () => {
     for (const cmd of ['connect', 'probe', 'autobahn']) {
-      const r = await runCli([cmd, '--help']);
-      assert.equal(r.code, 0, cmd);
-      assert.ok(r.stdout.startsWith(`Usage: lifeline ${cmd}`), cmd);
-      assert.ok(/Examples?:/.test(r.stdout), cmd);
+      const text = helpFor(cmd);
+      assert.ok(text.startsWith(`Usage: lifeline ${cmd}`), cmd);
+      assert.ok(/Examples?:/.test(text), cmd);
+      assert.deepEqual(parseCommandLine([cmd, '--help']), { command: 'help', topic: cmd });
     }
+    const r = await runCli(['probe', '--help']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, helpFor('probe') + '\n');
   });
 
   it('usage errors exit 2 with the problem named, a --help hint and nothing on stdout', async () => {
