@@ -106,8 +106,8 @@ function skipAscii(bytes: Uint8Array, i: number, end: number): number {
   const first = (bytes.byteOffset + i) >>> 2;
   const last = first + words;
   let k = first;
-  const unrolled = first + (words & ~3);
-  while (k < unrolled && ((w[k]! | w[k + 1]! | w[k + 2]! | w[k + 3]!) & 0x80808080) === 0) k += 4;
+  const unrolled = first + (words & ~7);
+  while (k < unrolled && ((w[k]! | w[k + 1]! | w[k + 2]! | w[k + 3]! | w[k + 4]! | w[k + 5]! | w[k + 6]! | w[k + 7]!) & 0x80808080) === 0) k += 8;
   while (k < last && (w[k]! & 0x80808080) === 0) k++;
   return i + ((k - first) << 2);
 }
