@@ -18,6 +18,9 @@ import {
   acceptFor,
   ErrorCodes,
   HandshakeError,
+  offerExtensions,
+  perMessageDeflate,
+  type ExtensionFactory,
   type ProtocolError,
 } from '../../src/protocol/index.js';
 
@@ -27,13 +30,14 @@ interface Session {
   socket: Socket;
   protocol: Protocol;
   negotiated: string;
+  extensionsHeader: string;
   events: unknown[];
   next(): Promise<unknown>;
   closed: Promise<void>;
 }
 
 /** A minimal transport: connect, handshake, then pump bytes through Protocol. */
-function open(urlText: string, protocols: string[] = []): Promise<Session> {
+function open(urlText: string, protocols: string[] = [], factories: ExtensionFactory[] = []): Promise<Session> {
   const url = parseUrl(urlText);
   const key = createKey(random);
   return new Promise((resolve, reject) => {
@@ -49,7 +53,7 @@ function open(urlText: string, protocols: string[] = []): Promise<Session> {
     let protocol: Protocol | undefined;
     let closedResolve!: () => void;
     const closed = new Promise<void>((r) => (closedResolve = r));
-    socket.on('connect', () => socket.write(buildRequest({ url, key, protocols })));
+    socket.on('connect', () => socket.write(buildRequest({ url, key, protocols, extensions: offerExtensions(factories) })));
     socket.on('error', reject);
     socket.on('close', () => {
       protocol?.receiveEof();
@@ -61,7 +65,7 @@ function open(urlText: string, protocols: string[] = []): Promise<Session> {
       try {
         const res = parser.push(chunk);
         if (!res) return;
-        const neg = verifyResponse(res, { key, protocols, extensions: [] });
+        const neg = verifyResponse(res, { key, protocols, extensions: factories });
         protocol = new Protocol(
           {
             write: (b) => void socket.write(b),
@@ -71,12 +75,13 @@ function open(urlText: string, protocols: string[] = []): Promise<Session> {
             close: (code, reason) => push(['close', code, reason]),
             error: (e: ProtocolError) => push(['error', e.code, e.closeCode]),
           },
-          { random, isUtf8 },
+          { random, isUtf8, extensions: neg.extensions },
         );
         const session: Session = {
           socket,
           protocol,
           negotiated: neg.protocol,
+          extensionsHeader: neg.extensionsHeader,
           events,
           next: () => (events.length ? Promise.resolve(events.shift()) : new Promise((r) => waiters.push(r))),
           closed,
@@ -146,6 +151,30 @@ describe('protocol core over loopback against a ws server', () => {
     } finally {
       server.reset();
     }
+  });
+});
+
+describe('protocol core with permessage-deflate against a ws server', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ perMessageDeflate: { threshold: 0 } });
+  });
+  after(async () => {
+    await server.close();
+  });
+  it('negotiates, and echoes compressed messages both ways (fragment-free, context kept)', async () => {
+    const s = await open(server.url('/echo'), [], [perMessageDeflate({ threshold: 0 })]);
+    assert.match(s.extensionsHeader, /^permessage-deflate/);
+    for (let i = 0; i < 30; i++) {
+      const text = JSON.stringify({ seq: i, body: 'lorem ipsum '.repeat(i * 20) });
+      s.protocol.send(text, false);
+      assert.deepEqual(await s.next(), ['message', text, false]);
+    }
+    const bin = Buffer.alloc(200_000, 3);
+    s.protocol.send(bin, true);
+    assert.deepEqual(await s.next(), ['message', bin, true]);
+    s.protocol.close(1000);
+    assert.deepEqual(await s.next(), ['close', 1000, '']);
   });
 });
 
