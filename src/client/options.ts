@@ -145,10 +145,9 @@ export const merge = <T extends object>(d: T, o: object, name = 'options'): T =>
 export function resolveOptions(o: ConnectOptions, caps: TransportCapabilities): Resolved {
   const r = merge(defaults, o) as Resolved;
   const hb = r.heartbeat ?? (caps.ping && {});
-  fail(!['reject', 'drop-oldest', 'drop-newest'].includes(r.overflow), 'overflow', 'reject, drop-oldest or drop-newest', true);
-  fail(r.headers && !caps.headers, 'headers', 'unset (unsupported here)');
-  fail(r.lowWaterMark > r.highWaterMark, 'lowWaterMark', '<= highWaterMark', true);
-  fail(r.minDelay > r.maxDelay, 'minDelay', '<= maxDelay', true);
+  fail(!['reject', 'drop-oldest', 'drop-newest'].includes(r.overflow), 'overflow', 'reject|drop-oldest|drop-newest', true);
+  fail(r.headers && !caps.headers, 'headers', 'unset here');
+  fail(r.lowWaterMark > r.highWaterMark || r.minDelay > r.maxDelay, 'lowWaterMark/minDelay', '<= highWaterMark/maxDelay', true);
   r.heartbeat = hb && merge(heartbeatDefaults, hb, 'heartbeat');
   r.protocols ??= [];
   if (typeof r.protocols != 'function') checkProtocols(r.protocols);
@@ -160,9 +159,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~\w]+$/;
 /** Subprotocol list as offered (RFC 6455 §4.1: tokens, RFC 7230 §3.2.6; no duplicates); throws TypeError. */
 export function checkProtocols(p: string | readonly string[]): string[] {
   const a = typeof p == 'string' ? [p] : [...p];
-  a.forEach((s, i) => {
-    if (typeof s != 'string' || !TOKEN.test(s) || a.indexOf(s) < i) throw new TypeError(`lifeline: bad subprotocol '${s}'`);
-  });
+  a.forEach((s, i) => fail(typeof s != 'string' || !TOKEN.test(s) || a.indexOf(s) < i, 'subprotocol ' + s, 'a unique token'));
   return a;
 }
 
@@ -174,5 +171,5 @@ export function checkUrl(u: unknown): string {
       if (/^(wss?|https?):$/.test(x.protocol) && !x.hash) return x.href;
     } catch {}
   }
-  throw new TypeError(`lifeline: bad URL '${u}'`);
+  throw fail(1, 'URL ' + u, 'ws:, wss:, http: or https:');
 }

@@ -38,6 +38,6 @@ export const table: { readonly [S in State]: Readonly<Partial<Record<Transition,
 /** The state after `event` in `state`; throws if the table has no such transition. */
 export function next(state: State, event: Transition): State {
   const to = table[state][event];
-  if (!to) throw new Error(`lifeline: no '${event}' transition from '${state}'`);
+  if (!to) throw Error(`lifeline: no '${event}' in '${state}'`);
   return to;
 }

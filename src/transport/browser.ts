@@ -17,22 +17,15 @@ const capabilities: TransportCapabilities = { ping: false, handshakeStatus: fals
 export const browserTransport: TransportFactory = Object.assign(
   (url: string, o: { protocols: readonly string[] }, h: Parameters<TransportFactory>[2]): Transport => {
     const ws = new WebSocket(url, o.protocols as string[]);
-    let opened = false;
-    let done = false;
-    const end = (i: CloseInfo) => {
-      if (done) return;
-      done = true;
-      ws.onopen = ws.onmessage = ws.onclose = null;
-      h.close(i);
+    // The error event carries no detail (by design, WHATWG HTML §9.3); the close event that follows says enough.
+    const end = (e: CloseInfo) => {
+      ws.onmessage = ws.onclose = null; // exactly one close, nothing after it
+      h.close({ code: e.code, reason: e.reason, wasClean: e.wasClean });
     };
     ws.binaryType = 'arraybuffer';
-    ws.onopen = () => {
-      opened = true;
-      h.open({ protocol: ws.protocol, extensions: ws.extensions });
-    };
+    ws.onopen = () => h.open({ protocol: ws.protocol, extensions: ws.extensions });
     ws.onmessage = (e) => h.message(typeof e.data == 'string' ? e.data : new Uint8Array(e.data));
-    // The error event carries no detail (by design, WHATWG HTML §9.3) and a close event follows it; a close before open is a failed attempt.
-    ws.onclose = (e) => end({ code: e.code, reason: e.reason, wasClean: e.wasClean, error: opened ? undefined : Error('lifeline: connection failed') } as CloseInfo);
+    ws.onclose = end;
     return {
       capabilities,
       get bufferedAmount() {
@@ -40,13 +33,14 @@ export const browserTransport: TransportFactory = Object.assign(
       },
       send(d) {
         // A CLOSING socket would swallow the data silently (WHATWG: it only grows bufferedAmount): refuse, so it stays queued.
-        if (ws.readyState != 1) throw new Error('lifeline: not open');
+        if (ws.readyState != 1) throw Error();
         ws.send(d as string | Blob | BufferSource);
       },
       close: (code, reason) => ws.close(code, reason),
       terminate() {
+        ws.onopen = null;
         ws.close();
-        end({ code: 1006, reason: '', wasClean: false } as CloseInfo);
+        end({ code: 1006, reason: '', wasClean: false });
       },
     };
   },

@@ -58,6 +58,7 @@ export interface Transport {
   readonly capabilities: TransportCapabilities;
   /** Bytes queued in the transport and not yet written to the network. */
   readonly bufferedAmount: number;
+  /** Hand `data` to the socket; throws if the socket can no longer send (closing), so the caller keeps it. */
   send(data: OutgoingData, options?: { compress?: boolean }): void;
   /** Start the close handshake; `handlers.close` follows. */
   close(code?: number, reason?: string): void;

@@ -57,7 +57,8 @@ class NodeTransport implements Transport, ConnectionOwner {
   }
 
   send(data: OutgoingData, options?: { compress?: boolean }): void {
-    if (this.c.state !== OPEN) return;
+    // Refuse rather than drop silently once closing: the resilient client keeps the message queued for the next connection.
+    if (this.c.state !== OPEN) throw new Error('lifeline: not open');
     const compress = options?.compress;
     if (typeof data === 'string') this.c.send(data, false, compress);
     else if (data instanceof Uint8Array) this.c.send(data, true, compress);
