@@ -76,6 +76,16 @@ export function defaultRandom(): RandomSource {
   };
 }
 
+let shared: MaskKeyPool | undefined;
+
+/**
+ * The pool shared by every connection that uses the default random source
+ * (as ws does): one 8 KiB buffer per process instead of one per connection.
+ */
+export function sharedMaskKeyPool(): MaskKeyPool {
+  return (shared ??= new MaskKeyPool());
+}
+
 /** Hands out 4-byte mask keys from a pooled random buffer. */
 export class MaskKeyPool {
   private readonly random: RandomSource | undefined;

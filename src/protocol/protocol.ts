@@ -27,7 +27,7 @@
 import { appClosePayload, closePayload, isValidWireCloseCode, CLOSE_ABNORMAL, CLOSE_NO_STATUS } from './close.js';
 import { ErrorCodes, LifelineError, ProtocolError, type ErrorCode } from './errors.js';
 import { encodeFrame, encodeTextFrame } from './frame.js';
-import { MaskKeyPool } from './mask.js';
+import { MaskKeyPool, sharedMaskKeyPool } from './mask.js';
 import type { Extension, FrameTrace, ProtocolOptions, ProtocolSink, ProtocolState } from './types.js';
 import { UTF8_ACCEPT, UTF8_REJECT, utf8Step } from './utf8.js';
 
@@ -147,7 +147,8 @@ export class Protocol {
     let rsv = 0;
     for (const e of this.extensions) rsv |= e.rsvMask & 0x70;
     this.extRsv = rsv;
-    this.pool = new MaskKeyPool(options.random);
+    // Injected sources get their own pool (deterministic tests); the default one is shared.
+    this.pool = options.random ? new MaskKeyPool(options.random) : sharedMaskKeyPool();
     this.trace = sink.trace ? sink.trace.bind(sink) : undefined;
     this.isUtf8 = options.isUtf8;
   }

@@ -4,7 +4,7 @@
 // byte-wise definition at every alignment, and the trace hook.
 import { describe, it, equal, deepEqual, hex, ok, throws } from '../support/harness.js';
 import { Protocol } from '../../src/protocol/protocol.js';
-import { maskInPlace, MaskKeyPool, defaultRandom } from '../../src/protocol/mask.js';
+import { maskInPlace, MaskKeyPool, defaultRandom, sharedMaskKeyPool } from '../../src/protocol/mask.js';
 import { encodeFrame, encodeTextFrame } from '../../src/protocol/frame.js';
 import { ErrorCodes } from '../../src/protocol/errors.js';
 import { Recorder, TracingRecorder, fixedRandom, decodeClientFrame, te, td, frame, closePayload } from './helpers.js';
@@ -81,13 +81,18 @@ describe('serializer: mask keys from the pool', () => {
     const keys = new Set(rec.written.slice(0, 2048).map((w) => hex(w.key)));
     ok(keys.size > 2000, 'keys differ');
   });
-  it('without a random option, globalThis.crypto.getRandomValues is used', () => {
+  it('without a random option, globalThis.crypto.getRandomValues is used, through one pool shared by all connections', () => {
     const rec = new Recorder();
     const p = new Protocol(rec);
     p.send('x', false);
     p.send('y', false);
     ok(hex(rec.written[0]!.key) !== hex(rec.written[1]!.key));
     equal(td.decode(rec.written[1]!.payload), 'y');
+    // A second connection continues the same pool: its key is the next 4 bytes, not a repeat.
+    const rec2 = new Recorder();
+    new Protocol(rec2).send('z', false);
+    ok(hex(rec2.written[0]!.key) !== hex(rec.written[1]!.key));
+    equal(sharedMaskKeyPool(), sharedMaskKeyPool());
   });
   it('a missing crypto gives WS_ERR_NO_RANDOM_SOURCE', () => {
     const g = globalThis as { crypto?: unknown };
@@ -100,8 +105,8 @@ describe('serializer: mask keys from the pool', () => {
     Object.defineProperty(globalThis, 'crypto', { value: undefined, configurable: true, writable: true });
     try {
       throws(() => defaultRandom(), ErrorCodes.NO_RANDOM_SOURCE);
-      const p = new Protocol(new Recorder());
-      throws(() => p.send('x', false), ErrorCodes.NO_RANDOM_SOURCE);
+      // A pool that has not resolved its source yet fails on its first key.
+      throws(() => new MaskKeyPool().next(new Uint8Array(4), 0), ErrorCodes.NO_RANDOM_SOURCE);
     } finally {
       Object.defineProperty(globalThis, 'crypto', desc);
     }
