@@ -338,6 +338,7 @@ export function connectWith<In = IncomingData>(
       <A extends unknown[]>(f: (...a: A) => void) =>
       (...a: A) =>
         my == gen && batch(f)(...a);
+    const alive = live(() => hb && hb.seen());
     return {
       open: live(({ protocol: p, extensions }) => {
         if (o.requireProtocol && !p) return lost({ code: 1002, reason: '', wasClean: false, error: E('HANDSHAKE_PROTOCOL') });
@@ -361,8 +362,8 @@ export function connectWith<In = IncomingData>(
         t = undefined; // it is closed: nothing to terminate
         state == 'closing' ? finish('closed', info) : lost(info);
       }),
-      activity: live(() => hb && hb.seen()),
-      pong: live(() => hb && hb.seen()),
+      activity: alive,
+      pong: alive, // liveness only; the RTT comes from the ping() promise
     };
   };
   const deliver = (d: IncomingData) => {
@@ -416,7 +417,7 @@ export function connectWith<In = IncomingData>(
       so = merge({ ttl: 0, dropOnReconnect: false }, so);
       if (so.compress !== undefined) merge({ compress: false }, so);
       let it!: Item;
-      const p = new Promise<void>((res, rej) => (it = { v: data, d: '', c: undefined, n: 0, o: so, x: undefined, res, rej }));
+      const p = new Promise<void>((res, rej) => (it = { v: data, o: so, res, rej } as Item));
       encode(it, o.codecs[guess]); // throws TypeError here, at the call
       p.catch(noop); // the caller may ignore it: a rejection is also reported as a `drop` event
       const n = it.n;

@@ -154,6 +154,21 @@ describe('client on the Node transport (loopback ws server)', () => {
     c.close();
   });
 
+  it('async iterator with a slow consumer: reading pauses and resumes, nothing lost or reordered', async () => {
+    const c = client(server.url('/echo'), { receiveHighWaterMark: 8 });
+    await once(c, 'open');
+    const n = 300;
+    for (let i = 0; i < n; i++) void c.send(`r${i}`);
+    const got: string[] = [];
+    for await (const m of c) {
+      got.push(m as string);
+      if (got.length % 50 === 0) await sleep(20); // lag behind the socket
+      if (got.length === n) break;
+    }
+    assert.deepEqual(got, Array.from({ length: n }, (_, i) => `r${i}`));
+    c.close();
+  });
+
   it('messages arrive once and in order across many restarts; queued ones are never lost', async () => {
     const c = client(server.url('/echo'), { minDelay: 5, maxDelay: 40, maxQueued: 100_000 });
     await once(c, 'open');
