@@ -213,6 +213,20 @@ describe('WebSocket vs ws: closing', () => {
     ws.close(1000); // after closing: no-op, no throw
   });
 
+  it('stops delivering messages once close() was called (WHATWG: only while OPEN)', async () => {
+    const ws = await openWs(server.url('/echo'));
+    const got: string[] = [];
+    ws.onmessage = (e) => {
+      got.push(e.data);
+      ws.close(1000);
+    };
+    ws.send('a');
+    ws.send('b');
+    ws.send('c');
+    await next(ws, 'close');
+    assert.deepEqual(got, ['a']);
+  });
+
   it('discards sends after closing and counts them in bufferedAmount', async () => {
     const ws = await openWs(server.url('/echo'));
     await closeWs(ws);

@@ -9,7 +9,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { parseUrl } from '../../protocol/url.js';
-import { HandshakeError } from '../../protocol/errors.js';
+import { ErrorCodes, HandshakeError, LifelineError } from '../../protocol/errors.js';
 import type {
   CloseInfo,
   OutgoingData,
@@ -81,7 +81,7 @@ class NodeTransport implements Transport, ConnectionOwner {
   }
 
   ping(data?: Uint8Array): Promise<number> {
-    if (this.c.state !== OPEN) return Promise.reject(new Error('Transport is not open'));
+    if (this.c.state !== OPEN) return Promise.reject(new LifelineError(ErrorCodes.INVALID_STATE, 'The transport is not open'));
     return this.c.sendPing(data);
   }
 

@@ -271,7 +271,8 @@ export class WebSocket extends LightEventTarget implements ConnectionOwner {
   /** @internal The receive hot path: decode per binaryType, build one light event, dispatch. */
   _message(data: Uint8Array, binary: boolean): void {
     const list = this._l?.message;
-    if (list === undefined || list.length === 0) return;
+    // WHATWG §4 "a WebSocket message has been received": dropped unless OPEN (e.g. after close()).
+    if (list === undefined || list.length === 0 || this._c.state !== OPEN) return;
     let value: unknown;
     if (!binary) {
       value = utf8Slice.call(data, 0, data.length);
