@@ -60,7 +60,7 @@ export interface ConnectOptions {
   factor?: number;
   /** A connection must stay open this long before the attempt counter resets, ms. Default 5,000. */
   stableAfter?: number;
-  /** Failed attempts in a row before giving up (`end` with reason `maxAttempts`). Default Infinity. */
+  /** Reconnect attempts in a row (no stable connection between) before giving up with `end` (reason `maxAttempts`); 0 = never reconnect. Default Infinity. */
   maxAttempts?: number;
   /** Decides whether to retry after an attempt or connection ends. Default: `defaultShouldReconnect`. */
   shouldReconnect?: (info: RetryInfo) => boolean;
