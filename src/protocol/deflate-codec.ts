@@ -97,20 +97,35 @@ export class MessageInflater {
   }
 
   /**
-   * Inflates one message payload (RSV1 was set on its first frame). Returns a
-   * fresh array the caller may keep. Throws a `ProtocolError`: 1009 past
-   * `maxLength` bytes of output, 1007 for data that is not valid DEFLATE.
+   * Inflates one message payload (RSV1 was set on its first frame). Throws a
+   * `ProtocolError`: 1009 past `maxLength` bytes of output, 1007 for data
+   * that is not valid DEFLATE.
+   *
+   * The result may be a view into the window buffer: read it, or copy it,
+   * before the next `decode()`, and never write to it (it is the history the
+   * next message refers back to). This saves an allocation and a copy per
+   * message; the core hands it straight to `ProtocolSink.message`, whose
+   * contract already says "a view: copy it to keep it", and lifeline's
+   * transports copy or decode it there.
    */
   decode(payload: Uint8Array, maxLength: number): Uint8Array {
     // Zero bytes are not a DEFLATE stream (a compliant sender's empty message is
     // 00, RFC 7692 §7.2.3.6); zlib-based peers treat it as "no output yet", so
     // deliver an empty message and leave the window untouched.
     if (payload.length === 0) return new Uint8Array(0);
-    if (payload.length <= FAST_INPUT_MAX) {
-      const r = this.decodeFast(payload, maxLength);
-      if (r) return r;
+    if (payload.length > FAST_INPUT_MAX) return this.decodeStreaming(payload, maxLength);
+    const r = this.decodeFast(payload, maxLength);
+    if (r) return r;
+    // Did not fit: stream this one (it stops at the limit), then size the room
+    // so that the next message of this size fits at the first try.
+    const result = this.decodeStreaming(payload, maxLength);
+    const room = this.buf.length - (this.keep ? WINDOW : 0);
+    if (room < FAST_ROOM_MAX && result.length * 2 > room) {
+      let want = room;
+      while (want < result.length * 2 && want < FAST_ROOM_MAX) want *= 2;
+      this.grow(Math.min(want, FAST_ROOM_MAX));
     }
-    return this.decodeStreaming(payload, maxLength);
+    return result;
   }
 
   /** One `inflateSync` into the reused buffer; `null` when the output does not fit the largest buffer we keep. */
@@ -124,8 +139,8 @@ export class MessageInflater {
     const cap = maxLength + 1;
     for (;;) {
       if (!this.keep) this.end = 0;
-      // Keep at least half the room free: messages up to half of it fit at the first try.
-      else if (this.end - WINDOW > (this.buf.length - WINDOW) / 2) this.compact();
+      // Keep more than half the room free: messages up to half of it fit at the first try.
+      else if (this.buf.length - this.end <= (this.buf.length - WINDOW) / 2) this.compact();
       const start = this.end;
       const room = Math.min(this.buf.length - start, cap);
       const out = this.buf.subarray(start, start + room);
@@ -139,7 +154,8 @@ export class MessageInflater {
       }
       if (got && got.length < room) {
         if (this.keep) this.end = start + got.length;
-        return got.slice();
+        // A view, valid until the next decode() (see the method's contract): no copy.
+        return got;
       }
       // Output filled `out`: it may have been truncated.
       if (room === cap) throw tooBig(maxLength);
@@ -147,12 +163,9 @@ export class MessageInflater {
         this.compact();
         if (this.buf.length - this.end > room) continue;
       }
-      // Too big for the room we have: stream this one (it stops at the limit), and
-      // grow the room so that the next message of this size fits at the first try.
-      // At most two wasted passes per message, so a payload built to expand
-      // ~1000x cannot make us loop through its output again and again.
-      const roomNow = this.buf.length - this.end;
-      if (roomNow < FAST_ROOM_MAX) this.grow(Math.min(FAST_ROOM_MAX, Math.max(roomNow * 2, FAST_ROOM_MIN)));
+      // Too big for the room we have: the caller streams it. At most two wasted
+      // passes per message, so a payload built to expand ~1000x cannot make us
+      // loop through its output again and again.
       return null;
     }
   }

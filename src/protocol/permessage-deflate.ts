@@ -253,7 +253,11 @@ export class PerMessageDeflate implements Extension {
     this.historySize = params.clientNoContextTakeover ? 0 : o.historySize;
   }
 
-  /** RFC 7692 §7.2.2: inflate with the server's window (kept unless server_no_context_takeover). */
+  /**
+   * RFC 7692 §7.2.2: inflate with the server's window (kept unless
+   * server_no_context_takeover). The result may be a read-only view that the
+   * next `decode()` overwrites: copy it to keep it.
+   */
   decode(payload: Uint8Array, maxLength: number): Uint8Array {
     const inf = (this.inflater ??= new MessageInflater(this.params.serverNoContextTakeover));
     return inf.decode(payload, maxLength);
