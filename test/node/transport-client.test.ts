@@ -88,6 +88,7 @@ describe('nodeTransport', () => {
     assert.ok(r.activity >= 4, 'messages and pongs count as activity');
     assert.equal(t.bufferedAmount, 0);
     t.close(1000, 'done');
+    assert.throws(() => t.send('late'), (e: Error & { code?: string }) => e.code === 'WS_ERR_INVALID_STATE', 'refuses once closing so the client keeps it');
     const c = await r.closed;
     assert.deepEqual([c.code, c.reason, c.wasClean], [1000, 'done', true]);
     t.close(); // after close: no second report

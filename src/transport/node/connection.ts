@@ -23,7 +23,7 @@ import { perMessageDeflate } from '../../protocol/permessage-deflate.js';
 import { ErrorCodes, LifelineError, ProtocolError } from '../../protocol/errors.js';
 import type { WsUrl } from '../../protocol/url.js';
 import type { ExtensionFactory, FrameTrace, ProtocolSink } from '../../protocol/types.js';
-import { Dial, nodeRandom, type DialResult } from './dial.js';
+import { Dial, type DialResult } from './dial.js';
 import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, type WebSocketOptions } from './options.js';
 
 /** WHATWG readyState values. */
@@ -185,7 +185,8 @@ export class Connection implements ProtocolSink {
     this.agreedExtensions = r.extensionsHeader;
     const o = this.options;
     // Node's isUtf8 is SIMD-accelerated; the core trusts it only for whole, boundary-aligned payloads.
-    const popts: ProtocolCoreOptions = { maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD, random: nodeRandom, isUtf8: fastIsUtf8 };
+    // No `random`: the core's default (Web Crypto) shares one mask-key pool across connections.
+    const popts: ProtocolCoreOptions = { maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD, isUtf8: fastIsUtf8 };
     if (r.extensions.length > 0) popts.extensions = r.extensions;
     this.protocol = new Protocol(this, popts);
     socket[kConn] = this;

@@ -58,7 +58,7 @@ class NodeTransport implements Transport, ConnectionOwner {
 
   send(data: OutgoingData, options?: { compress?: boolean }): void {
     // Refuse rather than drop silently once closing: the resilient client keeps the message queued for the next connection.
-    if (this.c.state !== OPEN) throw new Error('lifeline: not open');
+    if (this.c.state !== OPEN) throw new LifelineError(ErrorCodes.INVALID_STATE, 'The transport is not open');
     const compress = options?.compress;
     if (typeof data === 'string') this.c.send(data, false, compress);
     else if (data instanceof Uint8Array) this.c.send(data, true, compress);
