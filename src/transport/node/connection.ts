@@ -22,7 +22,7 @@ import { Protocol, type ProtocolCoreOptions } from '../../protocol/protocol.js';
 import { perMessageDeflate } from '../../protocol/permessage-deflate.js';
 import { ErrorCodes, LifelineError, ProtocolError } from '../../protocol/errors.js';
 import type { WsUrl } from '../../protocol/url.js';
-import type { ExtensionFactory, FrameTrace, ProtocolSink } from '../../protocol/types.js';
+import type { ExtensionFactory, ProtocolSink } from '../../protocol/types.js';
 import { Dial, type DialResult } from './dial.js';
 import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, type WebSocketOptions } from './options.js';
 
@@ -153,7 +153,8 @@ export class Connection implements ProtocolSink {
       process.nextTick(notifyDialFailure, this, abortReason(signal));
       return;
     }
-    if (options.trace !== undefined) (this as ProtocolSink).trace = traceFrame(options.trace);
+    // Only traced connections get the property: the core checks for it once, so unset costs nothing.
+    if (options.trace !== undefined) (this as ProtocolSink).trace = options.trace;
     const factories = options.perMessageDeflate === false ? NO_EXTENSIONS : extensionFactories(options.perMessageDeflate);
     // Throws synchronously for caller errors (bad header, bad proxy URL), before any listener is registered.
     this.dial = new Dial(url, protocols, options, factories, (error, result) => {
@@ -433,8 +434,4 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-function traceFrame(hook: NonNullable<WebSocketOptions['trace']>): (frame: FrameTrace) => void {
-  return (frame) => hook(frame);
 }

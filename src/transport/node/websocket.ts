@@ -35,7 +35,7 @@ function domError(message: string, name: string): Error {
   return new DOMException(message, name);
 }
 
-type Handler = ((this: WebSocket, event: any) => unknown) | null;
+type Handler<E> = ((this: WebSocket, event: E) => unknown) | null;
 
 /**
  * A WebSocket client with the browser API. Node-only options go in the third
@@ -114,28 +114,28 @@ export class WebSocket extends LightEventTarget implements ConnectionOwner {
     this._c.buffers = this._bt === BT_NODEBUFFER;
   }
 
-  get onopen(): Handler {
+  get onopen(): Handler<Event> {
     return this._getAttr('open');
   }
-  set onopen(fn: Handler) {
+  set onopen(fn: Handler<Event>) {
     this._setAttr('open', fn);
   }
-  get onmessage(): Handler {
+  get onmessage(): Handler<MessageEvent<any>> {
     return this._getAttr('message');
   }
-  set onmessage(fn: Handler) {
+  set onmessage(fn: Handler<MessageEvent<any>>) {
     this._setAttr('message', fn);
   }
-  get onerror(): Handler {
+  get onerror(): Handler<ErrorEvent> {
     return this._getAttr('error');
   }
-  set onerror(fn: Handler) {
+  set onerror(fn: Handler<ErrorEvent>) {
     this._setAttr('error', fn);
   }
-  get onclose(): Handler {
+  get onclose(): Handler<CloseEvent> {
     return this._getAttr('close');
   }
-  set onclose(fn: Handler) {
+  set onclose(fn: Handler<CloseEvent>) {
     this._setAttr('close', fn);
   }
 
