@@ -1,0 +1,129 @@
+/**
+ * The light event target of the Node WebSocket (src/transport/node/events.ts)
+ * follows DOM §2.7-2.9 where it is observable: order of registration,
+ * handler attributes keeping their slot, `once`, `signal`, duplicates,
+ * listeners added or removed during dispatch, stopImmediatePropagation,
+ * handleEvent objects, and the WHATWG event shapes.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { CloseEvent, ErrorEvent, Event, LightEventTarget, MessageEvent } from '../../src/transport/node/events.js';
+
+function fire(t: LightEventTarget, type: string): void {
+  t._dispatch(new MessageEvent(type, 'x'));
+}
+
+describe('LightEventTarget', () => {
+  it('calls listeners in registration order; the handler attribute keeps its first slot when replaced', () => {
+    const t = new LightEventTarget();
+    const calls: string[] = [];
+    t.addEventListener('message', () => calls.push('a'));
+    t._setAttr('message', () => calls.push('attr1'));
+    t.addEventListener('message', () => calls.push('b'));
+    t._setAttr('message', () => calls.push('attr2'));
+    fire(t, 'message');
+    assert.deepEqual(calls, ['a', 'attr2', 'b']);
+    t._setAttr('message', null);
+    assert.equal(t._getAttr('message'), null);
+    calls.length = 0;
+    fire(t, 'message');
+    assert.deepEqual(calls, ['a', 'b']);
+    t._setAttr('message', 'not a function');
+    assert.equal(t._getAttr('message'), null);
+  });
+
+  it('ignores duplicate listeners; removal by the same function; once; signal', () => {
+    const t = new LightEventTarget();
+    let n = 0;
+    const f = () => n++;
+    t.addEventListener('open', f);
+    t.addEventListener('open', f);
+    fire(t, 'open');
+    assert.equal(n, 1);
+    t.removeEventListener('open', f);
+    fire(t, 'open');
+    assert.equal(n, 1);
+    t.addEventListener('open', f, { once: true });
+    fire(t, 'open');
+    fire(t, 'open');
+    assert.equal(n, 2);
+    const ac = new AbortController();
+    t.addEventListener('open', f, { signal: ac.signal });
+    ac.abort();
+    fire(t, 'open');
+    assert.equal(n, 2);
+    t.addEventListener('open', f, { signal: AbortSignal.abort() });
+    fire(t, 'open');
+    assert.equal(n, 2);
+    assert.equal(t._has('open'), false);
+  });
+
+  it('does not call listeners added during dispatch, nor those removed during it', () => {
+    const t = new LightEventTarget();
+    const calls: string[] = [];
+    const late = () => calls.push('late');
+    const removed = () => calls.push('removed');
+    t.addEventListener('close', () => {
+      calls.push('first');
+      t.addEventListener('close', late);
+      t.removeEventListener('close', removed);
+    });
+    t.addEventListener('close', removed);
+    fire(t, 'close');
+    assert.deepEqual(calls, ['first']);
+    calls.length = 0;
+    fire(t, 'close');
+    assert.deepEqual(calls, ['first', 'late']);
+  });
+
+  it('stopImmediatePropagation stops the remaining listeners; handleEvent objects are called', () => {
+    const t = new LightEventTarget();
+    const calls: string[] = [];
+    t.addEventListener('error', { handleEvent: (e: Event) => calls.push(`obj:${e.type}`) });
+    t.addEventListener('error', (e: Event) => {
+      calls.push('stop');
+      e.stopImmediatePropagation();
+    });
+    t.addEventListener('error', () => calls.push('never'));
+    fire(t, 'error');
+    assert.deepEqual(calls, ['obj:error', 'stop']);
+  });
+
+  it('supports any event type, and dispatches foreign events (Node Event) to them', () => {
+    const t = new LightEventTarget();
+    const seen: string[] = [];
+    t.addEventListener('custom-type', (e: { type: string }) => seen.push(e.type));
+    t.addEventListener('constructor', (e: { type: string }) => seen.push(e.type));
+    assert.equal(t.dispatchEvent(new globalThis.Event('custom-type')), true);
+    t.dispatchEvent({ type: 'constructor' });
+    t.dispatchEvent({ type: 'toString' });
+    assert.deepEqual(seen, ['custom-type', 'constructor']);
+  });
+
+  it('sets target/currentTarget during dispatch and `this` for function listeners', () => {
+    const t = new LightEventTarget();
+    let inside: unknown[] = [];
+    t.addEventListener('message', function (this: unknown, e: Event) {
+      inside = [this, e.target, e.currentTarget, e.eventPhase];
+    });
+    const ev = new MessageEvent('message', 1);
+    t._dispatch(ev);
+    assert.deepEqual(inside, [t, t, t, 2]);
+    assert.equal(ev.currentTarget, null);
+    assert.equal(ev.eventPhase, 0);
+  });
+});
+
+describe('event shapes', () => {
+  it('MessageEvent, CloseEvent and ErrorEvent carry the WHATWG fields', () => {
+    const m = new MessageEvent('message', 'data');
+    assert.deepEqual([m.type, m.data, m.origin, m.lastEventId, m.source, m.ports.length], ['message', 'data', '', '', null, 0]);
+    assert.deepEqual([m.bubbles, m.cancelable, m.defaultPrevented, m.isTrusted], [false, false, false, true]);
+    assert.equal(typeof m.timeStamp, 'number');
+    const c = new CloseEvent('close', 4000, 'why', true);
+    assert.deepEqual([c.code, c.reason, c.wasClean], [4000, 'why', true]);
+    const cause = new Error('boom');
+    const e = new ErrorEvent('error', cause, 503, 1000);
+    assert.deepEqual([e.error, e.message, e.status, e.retryAfterMs], [cause, 'boom', 503, 1000]);
+  });
+});
