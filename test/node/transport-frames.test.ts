@@ -147,6 +147,33 @@ describe('frames: the closing handshake on the wire', () => {
   });
 });
 
+describe('frames: permessage-deflate on the wire', () => {
+  it('compresses past the threshold (RSV1), honours send(data, { compress: false }), inflates RSV1 frames', async () => {
+    let conn: RawConnection | undefined;
+    // 'Hello' compressed with a sync flush, trailing 00 00 ff ff removed (RFC 7692 §7.2.3.1).
+    const hello = Buffer.from('f248cdc9c90700', 'hex');
+    const s = await serve((c) => {
+      conn = c;
+      c.socket.write(Buffer.concat([c.accept(['Sec-WebSocket-Extensions: permessage-deflate']), frame(0x1, hello, { rsv: 4 })]));
+    });
+    const ws = connect(s, { perMessageDeflate: true });
+    const first = await next(ws, 'message');
+    assert.equal(first.data, 'Hello');
+    assert.equal(ws.extensions, 'permessage-deflate');
+    const big = 'abc'.repeat(1000);
+    ws.send(big);
+    ws.send(big, { compress: false });
+    ws.send('tiny');
+    const bytes = await conn!.waitBytes(3000 + 6 + 4 + 6 + 14);
+    const frames = decodeFrames(bytes);
+    assert.deepEqual(frames.map((f) => f.rsv), [4, 0, 0], 'RSV1 only on the compressed message');
+    assert.ok(frames[0]!.payload.length < 100, 'compressed');
+    assert.equal(frames[1]!.payload.toString(), big);
+    assert.equal(frames[2]!.payload.toString(), 'tiny');
+    ws.terminate();
+  });
+});
+
 describe('frames: abnormal ends', () => {
   it('server closing mid-frame gives 1006, wasClean false, and no message', async () => {
     const s = await serve((c) => {
