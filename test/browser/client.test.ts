@@ -122,14 +122,18 @@ describe('client in Chromium (native WebSocket, loopback server)', () => {
 
   it('server restarts: queued messages arrive once and in order; no duplicate connections after flapping', async () => {
     const c = client(url(), { minDelay: 10, maxDelay: 60 });
-    await once(c, 'open');
+    let opens = 0;
+    c.on('open', () => opens++);
+    await waitFor(() => opens === 1, 8000, 'first open');
     let n = 0;
     const sends: Promise<void>[] = [];
     for (let k = 0; k < 4; k++) {
-      await fetch(`${base}/control/restart?ms=150`).catch(() => {}); // the server drops this very request while restarting
-      await sleep(20);
+      const before = opens;
+      // POST: not retried by the browser; the server drops this very request while restarting.
+      await fetch(`${base}/control/restart?ms=150`, { method: 'POST' }).catch(() => {});
+      await waitFor(() => c.state !== 'open', 8000, 'connection lost');
       for (let j = 0; j < 10; j++) sends.push(c.send(`m${n++}`)); // sent while the server is down: queued
-      await once(c, 'open');
+      await waitFor(() => opens > before, 8000, 'reopen');
     }
     await Promise.all(sends);
     await waitFor(async () => (await ctl('stats')).received.length >= n, 8000, 'all received');
