@@ -52,10 +52,17 @@ const FAST_INPUT_MAX = 32 * 1024;
 /** Room for output after the history in the reused buffer, initially and at most. */
 const FAST_ROOM_MIN = 32 * 1024;
 const FAST_ROOM_MAX = 512 * 1024;
-/** Streaming route: compressed bytes per push, at most / at least. DEFLATE expands at most ~1032:1. */
+/**
+ * Streaming route: compressed bytes per push, at most / at least / first.
+ * DEFLATE expands at most ~1032:1, and fflate holds about three times a push's
+ * output at once (its growing buffer, the copy it emits), so a push should not
+ * expand to more than PUSH_OUT.
+ */
 const SLICE_MAX = 16 * 1024;
 const SLICE_MIN = 1024;
+const SLICE_FIRST = 4 * 1024;
 const MAX_RATIO = 1032;
+const PUSH_OUT = 1 << 20;
 
 function tooBig(maxLength: number): ProtocolError {
   // RFC 6455 §7.4.1: 1009, message too big to process.
@@ -212,13 +219,19 @@ export class MessageInflater {
     });
     try {
       let off = 0;
+      let size = SLICE_FIRST;
       while (off < payload.length && !over) {
-        // Size the slice so that even at the maximum DEFLATE ratio it cannot
-        // overshoot the remaining budget by more than one SLICE_MIN's worth.
-        const budget = Math.floor((maxLength - total) / MAX_RATIO);
-        const size = Math.max(SLICE_MIN, Math.min(SLICE_MAX, budget));
+        // Even at the maximum DEFLATE ratio a slice cannot overshoot the
+        // remaining budget by more than one SLICE_MIN's worth.
+        size = Math.max(SLICE_MIN, Math.min(size, Math.floor((maxLength - total) / MAX_RATIO)));
+        const before = total;
         inflater.push(payload.subarray(off, off + size), false);
         off += size;
+        // Adapt to the expansion seen: ordinary data (a few :1) gets large
+        // slices (fewer pushes), a bomb (~1000:1) small ones, so one push
+        // yields about PUSH_OUT at most and memory stays near the limit.
+        const ratio = Math.max(1, (total - before) / size);
+        size = Math.max(SLICE_MIN, Math.min(SLICE_MAX, Math.floor(PUSH_OUT / ratio)));
       }
       if (!over) inflater.push(TRAILER, true);
     } catch (e) {
