@@ -25,10 +25,11 @@
   // Heartbeat: the server answers the text `ping` with `pong` (an app-level heartbeat, the
   // only kind a browser can send). A probe goes out after `interval` ms without inbound
   // traffic; no answer within `timeout` ms means the peer is gone (half-open), so the
-  // connection is dropped and redialled: a half-open server is detected within
-  // interval + timeout = 2 s of its last message. The ticker sends every 1.5 s, so probes
-  // fill the idle gaps and the RTT chart has data.
-  const HEARTBEAT = { interval: 1000, timeout: 1000, message: 'ping' };
+  // connection is dropped and redialled: a half-open server is detected about
+  // interval + timeout = 2.5 s after its last message. The ticker sends every 1.5 s, so
+  // probes fill the idle gaps (the RTT chart has data), and a tick always lands before a
+  // probe's deadline: a busy page or server does not look dead.
+  const HEARTBEAT = { interval: 1000, timeout: 1500, message: 'ping' };
   const BACKOFF = { minDelay: 500, maxDelay: 5000, factor: 2 };
   const WINDOW_MS = 60_000;
 

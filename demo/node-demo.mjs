@@ -71,7 +71,7 @@ async function main() {
     out(`started the demo server in-process: ${server.url}  (type drop, refuse 503 5, silent, restart, slow 5, help)`);
   }
 
-  const HEARTBEAT = { interval: 1000, timeout: 1000 }; // protocol pings (RFC 6455 §5.5.2): the Node transport can send them
+  const HEARTBEAT = { interval: 1000, timeout: 1500 }; // protocol pings (RFC 6455 §5.5.2): the Node transport can send them
   const conn = lifeline.connect(url, {
     protocols: ['ticker.v2', 'ticker.v1'],
     codecs: { 'ticker.v2': lifeline.json, 'ticker.v1': lifeline.json, '': lifeline.json },
@@ -131,9 +131,11 @@ async function main() {
   const tour = [];
   if (args.tour && server) {
     const at = (ms, cmd) => tour.push(setTimeout(() => out(yellow(`tour: ${cmd} → ${runCommand(server, cmd) || 'ok'}`)), ms));
+    // The first retry after a drop comes within 1 s (backoff bound for the first two
+    // retries), so the 3 s refusal is sure to be seen.
     at(2500, 'drop');
-    at(5000, 'refuse 503 2');
-    at(5100, 'drop');
+    at(3800, 'refuse 503 3');
+    at(3900, 'drop');
     at(9000, 'silent');
   }
 

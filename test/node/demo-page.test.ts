@@ -112,7 +112,7 @@ describe('demo page (Chromium)', { timeout: 120_000 }, () => {
     assert.ok(r.closes.some((c) => c.t >= t && c.code === 1006));
     await logHas(/closed 1006/);
     await logHas(/retry #1 in \d+ ms/);
-    assert.equal(await reconnects(), before + 1);
+    assert.ok((await reconnects()) >= before + 1);
     assert.ok((await page.locator(`${sel('timeline')} rect.s-waiting`).count()) >= 1, 'the timeline shows the gap');
   });
 
@@ -186,7 +186,7 @@ describe('demo page (Chromium)', { timeout: 120_000 }, () => {
     const close = r.closes.find((c) => c.t >= t)!;
     assert.equal(close.error, 'WS_ERR_HEARTBEAT_TIMEOUT');
     // The last inbound traffic was at or before the fault: the heartbeat must fire within
-    // interval + timeout of it (1 s slack for timer lateness on a loaded machine).
+    // interval + timeout of it (plus 1 s for timer lateness on a loaded machine).
     const detectedAfter = close.t - t;
     assert.ok(detectedAfter <= hb.interval + hb.timeout + 1000, `detected after ${detectedAfter} ms, bound ${hb.interval + hb.timeout} ms`);
     await logHas(/heartbeat timeout/);
