@@ -155,6 +155,9 @@ function summarize(row, trials) {
       s[name] = {
         rate: median(rate),
         cpuPerMsg: median(cpu),
+        // Least-disturbed trial (other load only ever slows a trial down).
+        rateBest: Math.max(...rate),
+        cpuPerMsgBest: Math.min(...cpu),
         rateSpread: (Math.max(...rate) - Math.min(...rate)) / median(rate),
         serverBusy: ok.every((t) => t.serverBusy != null) ? median(ok.map((t) => t.serverBusy)) : null,
         n: ok.length,
