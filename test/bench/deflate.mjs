@@ -31,6 +31,15 @@ async function loadLifeline() {
   return import('../../build/src/protocol/permessage-deflate.js');
 }
 
+/** The Node transport's native route for large payloads (tsc output; absent until built). */
+async function loadZlibInflate() {
+  try {
+    return (await import('../../build/src/transport/node/zlib-inflate.js')).zlibInflateRaw;
+  } catch {
+    return undefined;
+  }
+}
+
 function prng(seed) {
   let s = seed >>> 0;
   return () => {
@@ -102,7 +111,7 @@ function wsDeflate(options = {}) {
   return pmd;
 }
 
-async function benchInflate(mod, size, count, rounds) {
+async function benchInflate(mod, native, size, count, rounds) {
   const msgs = stream(size, count, size);
   const wire = await zlibCompressStream(msgs);
   const maxLength = 100 * 1024 * 1024;
@@ -110,8 +119,13 @@ async function benchInflate(mod, size, count, rounds) {
   {
     const ext = new mod.PerMessageDeflate(agreed());
     for (let i = 0; i < wire.length; i++) if (!Buffer.from(ext.decode(wire[i], maxLength)).equals(msgs[i])) throw new Error(`lifeline mismatch at ${i}`);
+    if (native) {
+      const nx = new mod.PerMessageDeflate(agreed(), {}, { inflateRaw: native });
+      for (let i = 0; i < wire.length; i++) if (!Buffer.from(nx.decode(wire[i], maxLength)).equals(msgs[i])) throw new Error(`lifeline+zlib mismatch at ${i}`);
+    }
   }
   let oursBest = Infinity;
+  let nativeBest = Infinity;
   let wsBest = Infinity;
   let oursWall = Infinity;
   let wsWall = Infinity;
@@ -126,6 +140,13 @@ async function benchInflate(mod, size, count, rounds) {
     if (keep) oursBest = Math.min(oursBest, cpuSince(c0) / count);
     if (keep) oursWall = Math.min(oursWall, Number(process.hrtime.bigint() - t0) / 1000 / count);
     ext.dispose();
+    if (native) {
+      const nx = new mod.PerMessageDeflate(agreed(), {}, { inflateRaw: native });
+      c0 = process.cpuUsage();
+      for (let i = 0; i < wire.length; i++) nx.decode(wire[i], maxLength);
+      if (keep) nativeBest = Math.min(nativeBest, cpuSince(c0) / count);
+      nx.dispose();
+    }
     // ws: one message at a time, as its Receiver does (it waits for each callback).
     const pmd = wsDeflate();
     t0 = process.hrtime.bigint();
@@ -142,10 +163,12 @@ async function benchInflate(mod, size, count, rounds) {
     size,
     messages: count,
     lifelineCpuUs: +oursBest.toFixed(2),
+    lifelineNodeZlibCpuUs: native ? +nativeBest.toFixed(2) : null,
     wsCpuUs: +wsBest.toFixed(2),
     lifelineWallUs: +oursWall.toFixed(2),
     wsWallUs: +wsWall.toFixed(2),
     cpuSpeedup: +(wsBest / oursBest).toFixed(1),
+    cpuSpeedupNodeZlib: native ? +(wsBest / nativeBest).toFixed(1) : null,
   };
 }
 
@@ -205,10 +228,11 @@ async function benchDeflate(mod, size, count, variants) {
 /** Runs the benchmark; `quick` uses fewer messages and one round. Returns plain rows. */
 export async function runDeflateBench({ quick = false } = {}) {
   const mod = await loadLifeline();
+  const native = await loadZlibInflate();
   const rows = [];
   const rounds = quick ? 1 : 3;
   for (const [size, count] of [[16, quick ? 2000 : 20000], [1024, quick ? 2000 : 10000], [65536, quick ? 100 : 500]]) {
-    rows.push(await benchInflate(mod, size, count, rounds));
+    rows.push(await benchInflate(mod, native, size, count, rounds));
   }
   const variants = [
     { historySize: 4096, default: true },

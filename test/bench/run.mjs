@@ -108,7 +108,7 @@ for (const row of selected) {
     for (const impl of order) {
       const server = shared ?? (await startServer(row.server));
       const scale = row.timeScale ?? 1;
-      const job = { ...row.job, impl: impl.name, url: server.url, warmMs: cfg.warmMs * scale, measureMs: cfg.measureMs * scale };
+      const job = { ...row.job, impl: impl.name, url: server.url, warmMs: cfg.warmMs * scale * (row.warmScale ?? 1), measureMs: cfg.measureMs * scale };
       // The server's CPU over the client's measured window, as a share of one
       // core: near 100% means the row measures the server, not the client.
       const samples = [];

@@ -22,6 +22,8 @@ export function buildRows(cfg) {
           label: `receive ${deflate ? 'deflate ' : ''}${kind} ${SIZES[size]}`,
           server: ['firehose', String(size), kind, ...(deflate ? ['deflate'] : [])],
           job: { scenario: 'firehose', size, kind, deflate },
+          // fflate's inflate loop is large: give the JIT time before measuring.
+          ...(deflate && size >= 65536 ? { warmScale: 3 } : {}),
         });
   rows.push({ id: 'connect', label: `${cfg.connects.toLocaleString('en-US')} sequential connects`, unit: 'conn', server: ['ws'], serverPerTrial: true, job: { scenario: 'connect', connects: cfg.connects, warmConnects: 50 } });
   rows.push({ id: 'memory', label: `idle connections (${cfg.conns.toLocaleString('en-US')} open)`, memory: true, server: ['ws'], serverPerTrial: true, nodeArgs: ['--expose-gc'], job: { scenario: 'memory', conns: cfg.conns } });
