@@ -61,6 +61,12 @@ const OP_PING = 0x9;
 const OP_PONG = 0xa;
 
 const EMPTY = new Uint8Array(0);
+/**
+ * Where a header that straddles chunks is gathered. One per process, not per
+ * connection (idle-connection memory): it is filled and parsed synchronously,
+ * and parseHeader reads nothing from it after a sink callback.
+ */
+const SCRATCH = new Uint8Array(14);
 /** Reusable assembly buffers larger than this are dropped after use (memory per idle connection). */
 const RETAIN_MAX = 1024 * 1024;
 const encoder = new TextEncoder();
@@ -97,7 +103,6 @@ export class Protocol {
   private qpos = 0;
   private buffered = 0;
   private step = S_HEADER;
-  private readonly scratch = new Uint8Array(14);
 
   // The frame being read (valid in S_PAYLOAD).
   private fin = false;
@@ -259,8 +264,8 @@ export class Protocol {
         } else {
           // The header straddles chunks: look at up to 14 bytes in scratch.
           const n = Math.min(14, this.buffered);
-          this.peek(this.scratch, n);
-          h = this.parseHeader(this.scratch, 0, n);
+          this.peek(SCRATCH, n);
+          h = this.parseHeader(SCRATCH, 0, n);
         }
         if (h <= 0) return;
         this.skip(h);
