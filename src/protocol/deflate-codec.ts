@@ -86,19 +86,35 @@ function isFflateError(e: unknown): boolean {
 }
 
 /**
+ * A platform's synchronous raw-DEFLATE inflater, used instead of fflate for
+ * large payloads when a transport provides one (Node: node:zlib's
+ * `inflateRawSync`, several times faster than pure JS on big messages; the
+ * protocol layer cannot import it itself). `data` ends in 00 00 FF FF;
+ * `dictionary` is the window (up to 32 KiB) or undefined. Returns the output,
+ * or `null` when it would exceed `maxLength` bytes (it must stop there, not
+ * inflate everything first); throws on invalid data.
+ */
+export type NativeInflate = (data: Uint8Array, dictionary: Uint8Array | undefined, maxLength: number) => Uint8Array | null;
+
+/** Payloads from this size take the native inflater when there is one (below it fflate into the reused buffer is faster). */
+const NATIVE_MIN_INPUT = 2048;
+
+/**
  * Inflates received messages in order, keeping the sender's window unless
  * `noContextTakeover` (the server agreed `server_no_context_takeover`).
  */
 export class MessageInflater {
   private readonly keep: boolean;
+  private readonly native: NativeInflate | undefined;
   /** [0, end): output so far (its last WINDOW bytes are the window); [end, length): room for the next message. */
   private buf: Uint8Array;
   private end = 0;
   /** Scratch for payload + TRAILER, reused. */
   private input: Uint8Array;
 
-  constructor(noContextTakeover: boolean) {
+  constructor(noContextTakeover: boolean, native?: NativeInflate) {
     this.keep = !noContextTakeover;
+    this.native = native;
     this.buf = new Uint8Array((this.keep ? WINDOW : 0) + FAST_ROOM_MIN);
     this.input = new Uint8Array(1024);
   }
@@ -120,6 +136,7 @@ export class MessageInflater {
     // 00, RFC 7692 §7.2.3.6); zlib-based peers treat it as "no output yet", so
     // deliver an empty message and leave the window untouched.
     if (payload.length === 0) return new Uint8Array(0);
+    if (this.native !== undefined && payload.length >= NATIVE_MIN_INPUT) return this.decodeNative(this.native, payload, maxLength);
     if (payload.length > FAST_INPUT_MAX) return this.decodeStreaming(payload, maxLength);
     const r = this.decodeFast(payload, maxLength);
     if (r) return r;
@@ -175,6 +192,24 @@ export class MessageInflater {
       // loop through its output again and again.
       return null;
     }
+  }
+
+  /** The platform inflater: it enforces the limit itself (and stops there). */
+  private decodeNative(native: NativeInflate, payload: Uint8Array, maxLength: number): Uint8Array {
+    const n = payload.length;
+    if (this.input.length < n + 4) this.input = new Uint8Array(Math.max(n + 4, this.input.length * 2));
+    this.input.set(payload);
+    this.input.set(TRAILER.subarray(0, 4), n);
+    const dict = this.keep && this.end > 0 ? this.buf.subarray(Math.max(0, this.end - WINDOW), this.end) : undefined;
+    let out: Uint8Array | null;
+    try {
+      out = native(this.input.subarray(0, n + 4), dict, maxLength);
+    } catch (e) {
+      throw inflateFailed(e);
+    }
+    if (out === null || out.length > maxLength) throw tooBig(maxLength);
+    this.remember(out);
+    return out;
   }
 
   /** Moves the window (last 32 KiB of output) to the front of the buffer. */

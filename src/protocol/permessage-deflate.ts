@@ -22,7 +22,15 @@
  */
 import { ErrorCodes, HandshakeError } from './errors.js';
 import type { Extension, ExtensionFactory, ExtensionParams } from './types.js';
-import { MessageDeflater, MessageInflater } from './deflate-codec.js';
+import { MessageDeflater, MessageInflater, type NativeInflate } from './deflate-codec.js';
+
+export type { NativeInflate } from './deflate-codec.js';
+
+/** What a transport may add from its platform (not user options). */
+export interface PerMessageDeflatePlatform {
+  /** A native synchronous raw inflater for large messages (Node: node:zlib). Default: fflate only. */
+  inflateRaw?: NativeInflate;
+}
 
 export const PERMESSAGE_DEFLATE = 'permessage-deflate';
 
@@ -245,8 +253,11 @@ export class PerMessageDeflate implements Extension {
   private readonly level: Level;
   private readonly historySize: number;
 
-  constructor(params: PerMessageDeflateParams, options?: PerMessageDeflateOptions) {
+  private readonly native: NativeInflate | undefined;
+
+  constructor(params: PerMessageDeflateParams, options?: PerMessageDeflateOptions, platform?: PerMessageDeflatePlatform) {
     const o = resolve(options);
+    this.native = platform?.inflateRaw;
     this.params = Object.freeze({ ...params });
     this.threshold = o.threshold;
     this.level = o.level;
@@ -259,7 +270,7 @@ export class PerMessageDeflate implements Extension {
    * next `decode()` overwrites: copy it to keep it.
    */
   decode(payload: Uint8Array, maxLength: number): Uint8Array {
-    const inf = (this.inflater ??= new MessageInflater(this.params.serverNoContextTakeover));
+    const inf = (this.inflater ??= new MessageInflater(this.params.serverNoContextTakeover, this.native));
     return inf.decode(payload, maxLength);
   }
 
@@ -294,11 +305,14 @@ export class PerMessageDeflate implements Extension {
  * Defaults: offer `permessage-deflate` with no parameters; threshold 1024;
  * level 6; context kept on send with a 4 KiB history.
  *
+ * `platform` is for transports: the Node transport can pass node:zlib's
+ * synchronous inflater for large messages (see `PerMessageDeflatePlatform`).
+ *
  * `offer()` builds the request value and starts a negotiation; `accept()`
  * checks one response element and may be called once per `offer()` (a second
  * accepted permessage-deflate in the same response fails).
  */
-export function perMessageDeflate(options?: PerMessageDeflateOptions): ExtensionFactory {
+export function perMessageDeflate(options?: PerMessageDeflateOptions, platform?: PerMessageDeflatePlatform): ExtensionFactory {
   const resolved = resolve(options);
   const offer = buildOffer(resolved);
   let accepted = false;
@@ -315,7 +329,7 @@ export function perMessageDeflate(options?: PerMessageDeflateOptions): Extension
       if (accepted) throw fail('accepted more than once in one response');
       accepted = true;
       const agreed = negotiatePerMessageDeflate(options, Object.entries(response.params));
-      return new PerMessageDeflate(agreed, options);
+      return new PerMessageDeflate(agreed, options, platform);
     },
   };
 }

@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { PerMessageDeflate } from '../../src/protocol/permessage-deflate.js';
+import { zlibInflateRaw } from '../../src/transport/node/zlib-inflate.js';
 
 const MiB = 1 << 20;
 const SYNC = { finishFlush: zlib.constants.Z_SYNC_FLUSH, level: 9 } as const;
@@ -33,7 +34,7 @@ function bomb(mib: number): Buffer {
   return all.subarray(0, all.length - 4); // the sender strips the final 00 00 FF FF (RFC 7692 §7.2.1)
 }
 
-type Scenario = 'gib' | 'kib-context';
+type Scenario = 'gib' | 'gib-native' | 'kib-context';
 interface ChildResult {
   code?: string;
   closeCode?: number;
@@ -50,8 +51,12 @@ function child(scenario: Scenario): void {
   let payload: Buffer;
   let limit: number;
   let expandsTo: number;
-  const ext = new PerMessageDeflate({ serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 });
-  if (scenario === 'gib') {
+  const ext = new PerMessageDeflate(
+    { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 },
+    {},
+    scenario === 'gib-native' ? { inflateRaw: zlibInflateRaw } : {},
+  );
+  if (scenario === 'gib' || scenario === 'gib-native') {
     payload = bomb(1023);
     limit = 8 * MiB;
     expandsTo = 32768 + 1023 * MiB;
@@ -117,6 +122,14 @@ if (asChild) {
       assert.equal(r.closeCode, 1009);
       assert.ok(r.rssGrowth < 64 * MiB, `peak RSS grew by ${(r.rssGrowth / MiB).toFixed(1)} MiB`);
       console.log(`# 1 GiB bomb (${r.payloadBytes} B payload, limit ${r.limit / MiB} MiB): 1009 after ${r.cpuMs.toFixed(0)} ms CPU, peak RSS +${(r.rssGrowth / MiB).toFixed(1)} MiB`);
+    });
+
+    it('the same bomb through node:zlib (the Node transport\'s route for large payloads): 1009, RSS grows < 64 MiB', () => {
+      const r = runChild('gib-native');
+      assert.equal(r.code, 'WS_ERR_MESSAGE_TOO_BIG');
+      assert.equal(r.closeCode, 1009);
+      assert.ok(r.rssGrowth < 64 * MiB, `peak RSS grew by ${(r.rssGrowth / MiB).toFixed(1)} MiB`);
+      console.log(`# 1 GiB bomb via node:zlib (limit ${r.limit / MiB} MiB): 1009 after ${r.cpuMs.toFixed(0)} ms CPU, peak RSS +${(r.rssGrowth / MiB).toFixed(1)} MiB`);
     });
 
     it('a ~1 KiB frame repeating the previous window to 1 MiB is refused with 1009 at a 64 KiB limit', () => {
