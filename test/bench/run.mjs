@@ -207,6 +207,10 @@ log('');
 log(`### Throughput and CPU (median of ${cfg.rounds}; ratio = lifeline / ws)`);
 log('');
 log(fmtRows(results.filter((r) => !r.memory), active.map((i) => i.name)));
+log('');
+log('msg/s ratio above 1 and CPU ratio below 1 favour lifeline. CPU is the client process only (user + system, all threads);');
+log('"spread" is half the max-min range of msg/s over the rounds; "server CPU" is the server process over the measured window');
+log('(near 100%: the row measures the server). Echo rows go through a ws server; firehose rows read pre-built frames.');
 const mem = results.filter((r) => r.memory);
 if (mem.length) {
   log('');
