@@ -100,6 +100,10 @@ export class HandshakeError extends LifelineError {
     this.headers = details.headers ?? {};
     this.body = details.body;
   }
+  /** The server's Retry-After value (RFC 9110 §10.2.3: seconds or an HTTP-date), as sent; transports convert it to ms. */
+  get retryAfter(): string | undefined {
+    return this.headers['retry-after'];
+  }
   /** The body slice as text (lossy), for messages and logs. */
   get bodyText(): string {
     return this.body ? new TextDecoder().decode(this.body) : '';

@@ -160,6 +160,7 @@ describe('WebSocket vs ws: handshake outcomes', () => {
       assert.equal(e.error.status, 503);
       assert.equal(e.status, 503);
       assert.equal(e.retryAfterMs, 7000);
+      assert.equal(e.error.retryAfter, '7');
       assert.match(e.error.bodyText, /refused by test server \(503\)/);
       assert.equal(close.code, 1006);
       assert.equal(close.wasClean, false);
