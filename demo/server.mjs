@@ -101,6 +101,8 @@ export async function startDemoServer(options = {}) {
   const faults = { refuseUntil: 0, refuseStatus: 503, silentUntil: 0, slowUntil: 0, restartUntil: 0 };
   let preferred = PROTOCOLS[0];
   let slowTimer;
+  let restarting = false;
+  let closed = false;
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -216,6 +218,7 @@ export async function startDemoServer(options = {}) {
     refuse: (q) => api.refuse(clampInt(q.get('status'), 400, 599, 503), clampInt(q.get('seconds'), 1, 600, 5)),
     silent: (q) => api.silent(clampInt(q.get('seconds'), 0, 600, 0)),
     restart: (q) => {
+      if (restarting) return 'already restarting';
       const secs = clampInt(q.get('seconds'), 0, 60, 2);
       setTimeout(() => void api.restart(secs), 20); // answer the request first
       return `restarting: down for ${secs} s`;
@@ -355,14 +358,31 @@ export async function startDemoServer(options = {}) {
     },
     /** Drop everything, stop listening for `seconds`, listen on the same port again. */
     async restart(seconds = 2) {
+      if (restarting) return 'already restarting';
+      restarting = true;
       faults.restartUntil = Date.now() + seconds * 1000;
       log(`  restarting: down for ${seconds} s`);
-      for (const ws of conns.keys()) ws.terminate();
-      await stopListening();
-      await new Promise((r) => setTimeout(r, seconds * 1000));
-      server = await listenOn(port);
-      log('  restarted');
-      return 'restarted';
+      try {
+        for (const ws of conns.keys()) ws.terminate();
+        await stopListening();
+        await new Promise((r) => setTimeout(r, seconds * 1000));
+        if (closed) return 'closed';
+        // Same port again; if something took it meanwhile, keep trying rather than crash.
+        for (;;) {
+          try {
+            server = await listenOn(port);
+            break;
+          } catch (e) {
+            log(`  cannot listen on ${port} again (${e.code ?? e.message}); retrying`);
+            await new Promise((r) => setTimeout(r, 1000));
+            if (closed) return 'closed';
+          }
+        }
+        log('  restarted');
+        return 'restarted';
+      } finally {
+        restarting = false;
+      }
     },
     reset() {
       faults.refuseUntil = faults.silentUntil = faults.slowUntil = 0;
@@ -383,6 +403,7 @@ export async function startDemoServer(options = {}) {
     },
     /** Close every connection (1001) and stop listening. */
     async close() {
+      closed = true;
       clearInterval(ticker);
       clearTimeout(slowTimer);
       for (const ws of conns.keys()) {
