@@ -21,7 +21,7 @@ import type { CloseInfo, IncomingData, OutgoingData, Transport, TransportConnect
 import { backoff } from './backoff.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { sizeOf, utf8Length, type Codec } from './codecs.js';
-import { createHeartbeat } from './heartbeat.js';
+import { createHeartbeat, type Heartbeat } from './heartbeat.js';
 import type { Lifecycle } from './lifecycle.js';
 import { checkProtocols, checkUrl, fail as bad, merge, resolveOptions, type ConnectOptions, type Provider } from './options.js';
 import { next, type State, type Transition } from './state.js';
@@ -184,21 +184,9 @@ export function connectWith<In = IncomingData>(
       try {
         return f(...a);
       } finally {
-        if (!--depth) for (let e; (e = pending.shift()); ) dispatch(e[0], e[1]);
+        if (!--depth) for (let e; (e = pending.shift()); ) em.emit(e[0], e[1]);
       }
     };
-  /** Calls each handler of `k`; a throw goes to `error` handlers, or is rethrown asynchronously (never swallowed). */
-  const dispatch = (k: string, v: unknown) => {
-    for (const f of (em.all.get(k) ?? []).slice())
-      try {
-        (f as (v: unknown) => void)(v);
-      } catch (x) {
-        if (k != 'error' && em.all.get('error')?.length) pending.push(['error', x]);
-        else queueMicrotask(() => {
-          throw x;
-        });
-      }
-  };
   const go = (ev: Transition) => {
     const from = state;
     state = next(state, ev);
@@ -270,26 +258,32 @@ export function connectWith<In = IncomingData>(
     rttN++;
     emit('heartbeat', { rtt: ms });
   };
-  const hb =
-    hbo &&
-    createHeartbeat(
-      hbo,
-      clock,
-      () => {
-        const my = gen;
-        try {
-          if (hbo.message !== undefined) t!.send(typeof hbo.message == 'function' ? (hbo.message as () => OutgoingData)() : hbo.message);
-          else t!.ping?.().then(batch((ms) => my == gen && (hb && hb.seen(), pong(ms))), noop);
-        } catch {}
-      },
-      batch(() => lost(abnormal(E('HEARTBEAT_TIMEOUT')))),
-      () => !!lifecycle?.hidden(),
-    );
+  // Without a heartbeat its controls do nothing.
+  const [hbStart, hbStop, seen, probe]: Heartbeat = hbo
+    ? createHeartbeat(
+        hbo,
+        clock,
+        () => {
+          const my = gen;
+          try {
+            if (hbo.message !== undefined) t!.send(call(hbo.message as Provider<OutgoingData>) as OutgoingData);
+            else t!.ping?.().then(batch((ms) => my == gen && (seen(), pong(ms))), noop);
+          } catch {}
+        },
+        batch(() => lost(abnormal(E('HEARTBEAT_TIMEOUT')))),
+        () => !!lifecycle?.hidden(),
+      )
+    : [noop, noop, noop as () => undefined, noop];
+
+  /** Arms `timer` with the connect (or close handshake) deadline, if there is one. */
+  const deadline = (f: () => void) => {
+    if (o.connectTimeout) timer = clock.set(batch(f), o.connectTimeout);
+  };
 
   /** Abandon the current transport: stale callbacks are ignored from here on. */
   const drop = (polite?: boolean) => {
     gen++;
-    hb && hb.stop();
+    hbStop();
     clock.clear(timer);
     clock.clear(sampler);
     full = false;
@@ -338,7 +332,7 @@ export function connectWith<In = IncomingData>(
       <A extends unknown[]>(f: (...a: A) => void) =>
       (...a: A) =>
         my == gen && batch(f)(...a);
-    const alive = live(() => hb && hb.seen());
+    const alive = live(() => seen());
     return {
       open: live(({ protocol: p, extensions }) => {
         if (o.requireProtocol && !p) return lost({ code: 1002, reason: '', wasClean: false, error: E('HANDSHAKE_PROTOCOL') });
@@ -347,16 +341,15 @@ export function connectWith<In = IncomingData>(
         openedAt = clock.now();
         if (opens++) st.reconnects++;
         go('opened');
-        hb && hb.start();
+        hbStart();
         flush(); // queued messages go first, before anything sent from the open handler
         emit('open', { protocol: p, extensions });
       }),
       message: live((d) => {
         st.messagesIn++;
         st.bytesIn += typeof d == 'string' ? utf8Length(d) : d.byteLength;
-        if (!hb) return deliver(d);
-        if (hbo.message === undefined || !hbo.isPong(d)) return hb.seen(), deliver(d);
-        pong(hb.seen(true));
+        if (hbo && hbo.message !== undefined && hbo.isPong(d)) pong(seen(true));
+        else seen(), deliver(d);
       }),
       close: live((info) => {
         t = undefined; // it is closed: nothing to terminate
@@ -380,27 +373,40 @@ export function connectWith<In = IncomingData>(
     go('dial');
     if (o.lifecycle && lifecycle) unwatch ??= lifecycle.watch(wake);
     const my = gen;
-    if (o.connectTimeout) timer = clock.set(batch(() => lost(abnormal(E('CONNECT_TIMEOUT')))), o.connectTimeout);
-    Promise.resolve()
-      .then(() => Promise.all([call(url), call(o.protocols), call(o.headers)]))
+    deadline(() => lost(abnormal(E('CONNECT_TIMEOUT'))));
+    // async: a provider that throws rejects like one that rejects.
+    Promise.all([url, o.protocols, o.headers].map(async (p) => call(p as Provider<unknown>)))
       .then(
         batch(([u, p, h]) => {
           if (my != gen) return;
-          const co: TransportConnectOptions = { protocols: checkProtocols(p) };
-          if (h) co.headers = h;
-          t = factory(checkUrl(u), co, handlers(my));
+          // headers undefined = none (the transports treat a missing and an undefined `headers` alike).
+          t = factory(checkUrl(u), { protocols: checkProtocols(p as string | string[]), headers: h } as TransportConnectOptions, handlers(my));
           if (lag) t.pause?.();
         }),
       )
       .catch(batch((e) => my == gen && lost(abnormal(e))));
   });
-  const wake = batch(() => (state == 'waiting' ? dial() : state == 'open' && hb && hb.probe()));
+  const wake = batch(() => (state == 'waiting' ? dial() : state == 'open' && probe()));
   const setLag = (d: number) => {
     lag += d;
     if (lag == +(d > 0)) d > 0 ? t?.pause?.() : t?.resume?.();
   };
 
-  const on = (k: string, f: (e: any) => void) => (em.on(k, f), () => em.off(k, f));
+  /** Subscribes `f` wrapped so that a throw goes to `error` handlers, or is rethrown asynchronously (never swallowed). */
+  const on = (k: string, f: (e: any) => void) => {
+    const g = (v: unknown) => {
+      try {
+        f(v);
+      } catch (x) {
+        if (k != 'error' && em.all.get('error')?.length) pending.push(['error', x]);
+        else queueMicrotask(() => {
+          throw x;
+        });
+      }
+    };
+    em.on(k, g);
+    return () => em.off(k, g);
+  };
 
   const conn: Connection<In> = {
     get state() {
@@ -441,8 +447,8 @@ export function connectWith<In = IncomingData>(
       if (state == 'open') {
         const tr = t!;
         go('close');
-        hb && hb.stop(); // queued messages are rejected when the close completes (finish)
-        if (o.connectTimeout) timer = clock.set(batch(() => finish('closed', abnormal(E('CLOSE_TIMEOUT')))), o.connectTimeout);
+        hbStop(); // queued messages are rejected when the close completes (finish)
+        deadline(() => finish('closed', abnormal(E('CLOSE_TIMEOUT'))));
         tr.close(code ?? 1000, reason);
       } else if (state != 'closed' && state != 'closing') finish('closed');
     }),

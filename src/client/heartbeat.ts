@@ -17,15 +17,14 @@ import type { Clock, TimerHandle } from './clock.js';
 const STEP = 5e3;
 const JUMP = 3e3;
 
-export interface Heartbeat {
-  /** Start on a fresh connection. */
-  start(): void;
-  stop(): void;
-  /** Inbound traffic arrived; with `pong`, it answers a probe: returns the RTT if that probe was still outstanding. */
-  seen(pong?: boolean): number | undefined;
-  /** Probe now (wake-up, wall-clock jump). */
-  probe(): void;
-}
+/**
+ * The heartbeat's controls, as a tuple of functions (local names minify; a
+ * method name would survive in the browser bundle):
+ * `[start, stop, seen, probe]` — start on a fresh connection; stop; inbound
+ * traffic arrived (with `pong`, it answers a probe: returns the RTT if that
+ * probe was still outstanding); probe now (wake-up, wall-clock jump).
+ */
+export type Heartbeat = [start: () => void, stop: () => void, seen: (pong?: boolean) => number | undefined, probe: () => void];
 
 export function createHeartbeat(
   o: { interval: number; timeout: number; whileHidden: boolean },
@@ -38,45 +37,42 @@ export function createHeartbeat(
   let at = 0; // wall time the timer is due
   let last = 0; // last inbound traffic
   let sent = 0; // probe outstanding since (0 = none); cleared by any traffic
+  // Never called with a negative delay: every caller passes a positive remainder or an option (>= 1).
   const arm = (ms: number) => {
     clock.clear(h);
-    ms = Math.max(0, Math.min(ms, STEP));
+    ms = Math.min(ms, STEP);
     at = clock.now() + ms;
     h = clock.set(tick, ms);
   };
   const tick = () => {
     const n = clock.now();
-    if (n - at > JUMP) return send(); // slept: probe instead of judging a stale deadline
-    if (sent) {
-      const left = sent + o.timeout - n;
-      if (left > 0) arm(left);
-      // Deadlines are not enforced while the page is hidden (throttled timers), unless asked.
-      else if (o.whileHidden || !hidden()) dead();
-      else arm(STEP);
-    } else if (n - last >= o.interval) send();
-    else arm(last + o.interval - n);
+    // Time left until the probe's deadline, or (none outstanding) until the next probe is due.
+    const left = (sent ? sent + o.timeout : last + o.interval) - n;
+    // Slept (n - at > JUMP): probe instead of judging a stale deadline.
+    if (n - at > JUMP || (!sent && left <= 0)) send();
+    else if (left > 0) arm(left);
+    // Deadlines are not enforced while the page is hidden (throttled timers), unless asked.
+    else if (o.whileHidden || !hidden()) dead();
+    else arm(STEP);
   };
   const send = () => {
     sent = clock.now();
     arm(o.timeout);
     probe();
   };
-  return {
-    start() {
+  return [
+    () => {
       last = clock.now();
       sent = 0;
       arm(o.interval);
     },
-    stop() {
-      clock.clear(h);
-      h = undefined;
-    },
-    seen(pong) {
+    () => clock.clear(h),
+    (pong) => {
       last = clock.now();
       const rtt = pong && sent ? last - sent : undefined;
       sent = 0;
       return rtt;
     },
-    probe: send,
-  };
+    send,
+  ];
 }
