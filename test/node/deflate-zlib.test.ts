@@ -140,7 +140,7 @@ for (const [backend, platform] of [
     assert.throws(() => rx.decode(junk, MiB), (e: { code?: string; closeCode?: number }) => e.code === ErrorCodes.INFLATE_FAILED && e.closeCode === 1007);
   });
   it('covered thousands of messages', () => {
-    assert.ok(total >= 1700, `only ${total}`);
+    assert.ok(total >= 1600, `only ${total}`);
   });
 });
 
