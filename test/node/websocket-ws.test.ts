@@ -132,10 +132,14 @@ describe('WebSocket vs ws: handshake outcomes', () => {
       const ws = await openWs(z.url('/echo'));
       assert.match(ws.extensions, /^permessage-deflate/);
       const text = 'compress me '.repeat(500);
-      const got = messages(ws, 2);
+      // Pseudo-random base64: compresses to well over 2 KiB, so Node's zlib route inflates it.
+      let x = 1;
+      const noisy = Buffer.from(Array.from({ length: 96 * 1024 }, () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 24))).toString('base64');
+      const got = messages(ws, 3);
       ws.send(text);
       ws.send('small');
-      assert.deepEqual(await got, [text, 'small']);
+      ws.send(noisy);
+      assert.deepEqual(await got, [text, 'small', noisy]);
       await closeWs(ws);
       const off = await openWs(z.url('/echo'), [], { perMessageDeflate: false });
       assert.equal(off.extensions, '');

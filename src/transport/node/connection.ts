@@ -24,6 +24,7 @@ import { ErrorCodes, LifelineError, ProtocolError } from '../../protocol/errors.
 import type { WsUrl } from '../../protocol/url.js';
 import type { ExtensionFactory, ProtocolSink } from '../../protocol/types.js';
 import { Dial, type DialResult } from './dial.js';
+import { zlibInflateRaw } from './zlib-inflate.js';
 import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, type WebSocketOptions } from './options.js';
 
 /** WHATWG readyState values. */
@@ -95,9 +96,12 @@ function notifyDialFailure(c: Connection, error: Error): void {
   c.end(1006, '', false, error);
 }
 
+/** Node's platform for permessage-deflate: node:zlib inflates large messages natively (fflate keeps small ones). */
+const NODE_DEFLATE_PLATFORM = { inflateRaw: zlibInflateRaw };
+
 function extensionFactories(option: WebSocketOptions['perMessageDeflate']): ExtensionFactory[] {
   if (option === false) return [];
-  return [perMessageDeflate(option === true || option === undefined ? undefined : option)];
+  return [perMessageDeflate(option === true || option === undefined ? undefined : option, NODE_DEFLATE_PLATFORM)];
 }
 
 const NO_EXTENSIONS: ExtensionFactory[] = [];
