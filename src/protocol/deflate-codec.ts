@@ -30,6 +30,10 @@
  *   size limit is checked after every slice (RFC 7692 §8.1 leaves the limit to
  *   the implementation; RFC 6455 §10.4 asks for one).
  *
+ * - A transport may supply a native synchronous inflater (`NativeInflate`;
+ *   Node: node:zlib with `maxOutputLength`) for payloads of 2 KiB and more,
+ *   where native code beats pure JS; the limit and window rules are the same.
+ *
  * Memory per connection, allocated on first use: receive 32 KiB window + 32 KiB
  * room (the room doubles up to 512 KiB when bigger messages arrive, and stays);
  * send 2 x historySize of history + 16 KiB of verification scratch. fflate
