@@ -140,7 +140,7 @@ const noop = () => {};
 type Code = ErrorCode extends `WS_ERR_${infer C}` ? C : never;
 /** A LifelineError with code `WS_ERR_<c>` and the message 'lifeline: <c in words>'. */
 const E = (c: Code) => new LifelineError(('WS_ERR_' + c) as ErrorCode, 'lifeline: ' + c.toLowerCase().replace(/_/g, ' '));
-const abnormal = (error?: Error) => ({ code: 1006, reason: '', wasClean: false, error }) as CloseInfo;
+const abnormal = (error?: Error, code = 1006) => ({ code, reason: '', wasClean: false, error }) as CloseInfo;
 const call = <T>(p: Provider<T>): T | Promise<T> => (typeof p == 'function' ? (p as () => T)() : p);
 
 /** Builds a Connection on `factory`. Entry points wrap this as `connect(url, options)`. */
@@ -169,7 +169,7 @@ export function connectWith<In = IncomingData>(
   let opens = 0;
   let openedAt = 0;
   let protocol = '';
-  let guess = typeof o.protocols == 'function' ? '' : (checkProtocols(o.protocols as string)[0] ?? ''); // codec key while not open
+  let guess = (o.protocols as string[])[0] ?? ''; // codec key while not open ('' while the offer is a provider: a function has no [0])
   let qBytes = 0;
   let rttSum = 0;
   let rttN = 0;
@@ -193,8 +193,11 @@ export function connectWith<In = IncomingData>(
     if (from != state) emit('state', { from, to: state });
   };
 
-  const fail = (it: Item, e: Error) => {
+  /** Rejects `it` (taking it out of the queue if it is there) with `e`, or the error of code `e`. */
+  const fail = (it: Item, e: Code | Error) => {
+    take(it);
     clock.clear(it.x);
+    if (typeof e == 'string') e = E(e);
     it.rej(e);
     emit('drop', { data: it.v, error: e });
   };
@@ -219,7 +222,7 @@ export function connectWith<In = IncomingData>(
         try {
           encode(it, c); // negotiated a different subprotocol than guessed when it was queued
         } catch (e) {
-          fail(take(it), e as Error);
+          fail(it, e as Error);
           continue;
         }
       try {
@@ -297,8 +300,7 @@ export function connectWith<In = IncomingData>(
     drop();
     unwatch?.();
     unwatch = undefined;
-    for (const it of q.splice(0)) fail(it, E('CLIENT_CLOSED'));
-    qBytes = 0;
+    for (const it of q.slice()) fail(it, 'CLIENT_CLOSED');
     if (info) emit('close', { ...info, willReconnect: false });
     go('end');
     emit('end', { reason, close: info });
@@ -308,7 +310,7 @@ export function connectWith<In = IncomingData>(
   const lost = (info: CloseInfo) => {
     if (state == 'open') {
       if (clock.now() - openedAt >= o.stableAfter) attempt = 0;
-      for (const it of q.filter((i) => i.o.dropOnReconnect)) fail(take(it), E('SEND_DROPPED'));
+      for (const it of q.filter((i) => i.o.dropOnReconnect)) fail(it, 'SEND_DROPPED');
     }
     drop();
     if (info.error) emit('error', info.error);
@@ -329,13 +331,13 @@ export function connectWith<In = IncomingData>(
 
   const handlers = (my: number): TransportHandlers => {
     const live =
-      <A extends unknown[]>(f: (...a: A) => void) =>
-      (...a: A) =>
-        my == gen && batch(f)(...a);
-    const alive = live(() => seen());
+      <A>(f: (a: A) => void) =>
+      (a: A) =>
+        my == gen && batch(f)(a);
+    const alive = live<unknown>(() => seen()) as () => void;
     return {
       open: live(({ protocol: p, extensions }) => {
-        if (o.requireProtocol && !p) return lost({ code: 1002, reason: '', wasClean: false, error: E('HANDSHAKE_PROTOCOL') });
+        if (o.requireProtocol && !p) return lost(abnormal(E('HANDSHAKE_PROTOCOL'), 1002));
         clock.clear(timer);
         protocol = guess = p;
         openedAt = clock.now();
@@ -347,9 +349,15 @@ export function connectWith<In = IncomingData>(
       }),
       message: live((d) => {
         st.messagesIn++;
-        st.bytesIn += typeof d == 'string' ? utf8Length(d) : d.byteLength;
-        if (hbo && hbo.message !== undefined && hbo.isPong(d)) pong(seen(true));
-        else seen(), deliver(d);
+        st.bytesIn += sizeOf(d);
+        if (hbo && hbo.message !== undefined && hbo.isPong(d)) return pong(seen(true));
+        seen();
+        const c = o.codecs[protocol];
+        try {
+          emit('message', c ? c.decode(d) : d);
+        } catch (e) {
+          emit('error', e);
+        }
       }),
       close: live((info) => {
         t = undefined; // it is closed: nothing to terminate
@@ -358,14 +366,6 @@ export function connectWith<In = IncomingData>(
       activity: alive,
       pong: alive, // liveness only; the RTT comes from the ping() promise
     };
-  };
-  const deliver = (d: IncomingData) => {
-    const c = o.codecs[protocol];
-    try {
-      emit('message', c ? c.decode(d) : d);
-    } catch (e) {
-      emit('error', e);
-    }
   };
 
   const dial = batch(() => {
@@ -428,16 +428,20 @@ export function connectWith<In = IncomingData>(
       p.catch(noop); // the caller may ignore it: a rejection is also reported as a `drop` event
       const n = it.n;
       const fits = () => q.length < o.maxQueued && qBytes + n <= o.maxQueuedBytes;
-      if (state == 'closed' || state == 'closing') return fail(it, E('CLIENT_CLOSED')), p;
-      if (state != 'open' || full || q.length) {
+      let why: Code | undefined;
+      if (state == 'closed' || state == 'closing') why = 'CLIENT_CLOSED';
+      else if (state != 'open' || full || q.length) {
         // It has to wait: apply the bounds (a message that can go straight to the socket is not queued).
-        if (o.overflow == 'drop-oldest' && n <= o.maxQueuedBytes && o.maxQueued) while (!fits()) fail(take(q[0]!), E('SEND_DROPPED'));
-        if (!fits()) return fail(it, o.overflow == 'reject' ? E('QUEUE_FULL') : E('SEND_DROPPED')), p;
+        if (o.overflow == 'drop-oldest' && n <= o.maxQueuedBytes && o.maxQueued) while (!fits()) fail(q[0]!, 'SEND_DROPPED');
+        if (!fits()) why = o.overflow == 'reject' ? 'QUEUE_FULL' : 'SEND_DROPPED';
       }
-      q.push(it);
-      qBytes += n;
-      if (so.ttl) it.x = clock.set(batch(() => fail(take(it), E('SEND_EXPIRED'))), so.ttl);
-      flush();
+      if (why) fail(it, why);
+      else {
+        q.push(it);
+        qBytes += n;
+        if (so.ttl) it.x = clock.set(batch(() => fail(it, 'SEND_EXPIRED')), so.ttl);
+        flush();
+      }
       return p;
     }),
     close: batch((code?: number, reason = '') => {
@@ -445,11 +449,10 @@ export function connectWith<In = IncomingData>(
       bad(code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999 && code % 1 == 0), 'code', '1000 or 3000-4999', true);
       bad(typeof reason != 'string' || utf8Length(reason) > 123, 'reason', 'a string of at most 123 bytes', true);
       if (state == 'open') {
-        const tr = t!;
         go('close');
         hbStop(); // queued messages are rejected when the close completes (finish)
         deadline(() => finish('closed', abnormal(E('CLOSE_TIMEOUT'))));
-        tr.close(code ?? 1000, reason);
+        t!.close(code ?? 1000, reason);
       } else if (state != 'closed' && state != 'closing') finish('closed');
     }),
     terminate: batch(() => {

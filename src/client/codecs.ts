@@ -47,9 +47,9 @@ export function utf8Length(s: string): number {
 }
 
 /** Bytes `d` occupies on the wire (payload only); throws TypeError for data a WebSocket cannot send. */
-export function sizeOf(d: unknown): number {
+export const sizeOf = (d: unknown): number => {
   if (typeof d == 'string') return utf8Length(d);
   if (d instanceof ArrayBuffer || ArrayBuffer.isView(d)) return d.byteLength;
   if (d instanceof Blob) return d.size;
-  throw new TypeError('lifeline: cannot send ' + (d === null ? 'null' : typeof d));
-}
+  throw TypeError('lifeline: cannot send ' + (d === null ? 'null' : typeof d));
+};

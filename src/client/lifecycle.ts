@@ -26,13 +26,14 @@ export function browserLifecycle(
   return {
     hidden,
     watch(wake) {
-      const vis = () => hidden() || wake();
-      const show = (e: Event) => (e as PageTransitionEvent).persisted && wake();
-      const l: [EventTarget, string, (e: Event) => unknown][] = [[win, 'online', wake], [win, 'pageshow', show], [doc, 'visibilitychange', vis]];
-      for (const [t, k, f] of l) t.addEventListener(k, f);
-      return () => {
-        for (const [t, k, f] of l) t.removeEventListener(k, f);
-      };
+      const l: [EventTarget, string, (e: Event) => unknown][] = [
+        [win, 'online', wake],
+        [win, 'pageshow', (e) => (e as PageTransitionEvent).persisted && wake()],
+        [doc, 'visibilitychange', () => hidden() || wake()],
+      ];
+      const each = (m: 'addEventListener' | 'removeEventListener') => l.forEach(([t, k, f]) => t[m](k, f));
+      each('addEventListener');
+      return () => each('removeEventListener');
     },
   };
 }

@@ -122,6 +122,7 @@ const defaults = {
   lifecycle: true,
 };
 const heartbeatDefaults = { interval: 3e4, timeout: 1e4, whileHidden: false, isPong: (d: IncomingData) => d === 'pong' };
+const OVERFLOW = ['reject', 'drop-oldest', 'drop-newest'];
 /** Numbers that must be at least 1 (all others at least 0). */
 const ONE = ['factor', 'receiveHighWaterMark', 'interval', 'timeout'];
 
@@ -145,12 +146,12 @@ export const merge = <T extends object>(d: T, o: object, name = 'options'): T =>
 export function resolveOptions(o: ConnectOptions, caps: TransportCapabilities): Resolved {
   const r = merge(defaults, o) as Resolved;
   const hb = r.heartbeat ?? (caps.ping && {});
-  fail(!['reject', 'drop-oldest', 'drop-newest'].includes(r.overflow), 'overflow', 'reject|drop-oldest|drop-newest', true);
+  fail(!OVERFLOW.includes(r.overflow), 'overflow', 'one of ' + OVERFLOW, true);
   fail(r.headers && !caps.headers, 'headers', 'unset here');
   fail(r.lowWaterMark > r.highWaterMark || r.minDelay > r.maxDelay, 'lowWaterMark/minDelay', '<= highWaterMark/maxDelay', true);
   r.heartbeat = hb && merge(heartbeatDefaults, hb, 'heartbeat');
-  r.protocols ??= [];
-  if (typeof r.protocols != 'function') checkProtocols(r.protocols);
+  // Checked now unless it is a provider; kept as the checked array (its first entry picks the codec while not open).
+  if (typeof r.protocols != 'function') r.protocols = checkProtocols(r.protocols ?? []);
   return r;
 }
 
@@ -165,11 +166,10 @@ export function checkProtocols(p: string | readonly string[]): string[] {
 
 /** The URL to connect to, checked (ws:, wss:, http: or https:, no fragment, RFC 6455 §3); throws TypeError. */
 export function checkUrl(u: unknown): string {
-  if (typeof u == 'string' || u instanceof URL) {
-    try {
-      const x = new URL(u);
-      if (/^(wss?|https?):$/.test(x.protocol) && !x.hash) return x.href;
-    } catch {}
-  }
+  // Anything else is stringified first, as the WHATWG WebSocket constructor does (42, null, {} are not URLs).
+  try {
+    const x = new URL(u as string);
+    if (/^(ws|http)s?:$/.test(x.protocol) && !x.hash) return x.href;
+  } catch {}
   throw fail(1, 'URL ' + u, 'ws:, wss:, http: or https:');
 }

@@ -23,7 +23,7 @@ export const browserTransport: TransportFactory = Object.assign(
       h.close({ code: e.code, reason: e.reason, wasClean: e.wasClean });
     };
     ws.binaryType = 'arraybuffer';
-    ws.onopen = () => h.open({ protocol: ws.protocol, extensions: ws.extensions });
+    ws.onopen = () => h.open(ws); // the client reads protocol and extensions from it at once
     ws.onmessage = (e) => h.message(typeof e.data == 'string' ? e.data : new Uint8Array(e.data));
     ws.onclose = end;
     return {
