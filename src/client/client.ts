@@ -19,6 +19,7 @@ import mittDefault from 'mitt';
 import { LifelineError, type ErrorCode } from '../protocol/errors.js';
 import type { CloseInfo, IncomingData, OutgoingData, Transport, TransportConnectOptions, TransportFactory, TransportHandlers } from '../transport/types.js';
 import { backoff } from './backoff.js';
+import { RICH } from './build.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { sizeOf, utf8Length, type Codec } from './codecs.js';
 import { createHeartbeat, type Heartbeat } from './heartbeat.js';
@@ -156,7 +157,12 @@ export function connectWith<In = IncomingData>(
   const em = mitt<Record<string, unknown>>();
   const pending: [string, unknown][] = [];
   const q: Item[] = [];
-  const st = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, reconnects: 0, rtt: undefined as number | undefined };
+  // Stats counters, as locals (named once, in the stats getter).
+  let mIn = 0;
+  let mOut = 0;
+  let bIn = 0;
+  let bOut = 0;
+  let rtt: number | undefined;
   const hbo = o.heartbeat;
   let depth = 0;
   let state: State = 'closed';
@@ -170,7 +176,8 @@ export function connectWith<In = IncomingData>(
   let openedAt = 0;
   let protocol = '';
   let guess = (o.protocols as string[])[0] ?? ''; // codec key while not open ('' while the offer is a provider: a function has no [0])
-  let qBytes = 0;
+  /** Bytes waiting in the queue (summed when asked: the queue is bounded, and this keeps no second count to go stale). */
+  const qBytes = () => q.reduce((a, i) => a + i.n, 0);
   let rttSum = 0;
   let rttN = 0;
   let lag = 0; // async iterators over their receive mark
@@ -203,13 +210,12 @@ export function connectWith<In = IncomingData>(
   };
   const take = (it: Item) => {
     const i = q.indexOf(it);
-    if (i >= 0) q.splice(i, 1), (qBytes -= it.n);
+    if (i >= 0) q.splice(i, 1);
     return it;
   };
   const encode = (it: Item, c: Codec | undefined) => {
     const d = c ? c.encode(it.v) : (it.v as OutgoingData);
     const n = sizeOf(d);
-    if (q.includes(it)) qBytes += n - it.n;
     it.d = d;
     it.c = c;
     it.n = n;
@@ -231,15 +237,15 @@ export function connectWith<In = IncomingData>(
         break; // the socket is going away; the message waits for the next one
       }
       take(it);
-      st.messagesOut++;
-      st.bytesOut += it.n;
+      mOut++;
+      bOut += it.n;
       clock.clear(it.x);
       it.res();
       if (t!.bufferedAmount > o.highWaterMark) watchDrain((full = true) && t!);
     }
   };
   const watchDrain = (tr: Transport) => {
-    const sample = !('onDrain' in tr);
+    const sample = !RICH || !('onDrain' in tr);
     const f = batch(() => {
       if (t != tr) return;
       if (tr.bufferedAmount > o.lowWaterMark) {
@@ -256,8 +262,7 @@ export function connectWith<In = IncomingData>(
 
   const pong = (ms: number | undefined) => {
     if (ms === undefined) return;
-    st.rtt = ms;
-    rttSum += ms;
+    rttSum += rtt = ms;
     rttN++;
     emit('heartbeat', { rtt: ms });
   };
@@ -270,7 +275,7 @@ export function connectWith<In = IncomingData>(
           const my = gen;
           try {
             if (hbo.message !== undefined) t!.send(call(hbo.message as Provider<OutgoingData>) as OutgoingData);
-            else t!.ping?.().then(batch((ms) => my == gen && (seen(), pong(ms))), noop);
+            else if (RICH) t!.ping?.().then(batch((ms) => my == gen && (seen(), pong(ms))), noop);
           } catch {}
         },
         batch(() => lost(abnormal(E('HEARTBEAT_TIMEOUT')))),
@@ -322,7 +327,7 @@ export function connectWith<In = IncomingData>(
       emit('error', e);
     }
     if (!retry) return finish(attempt < o.maxAttempts ? 'noRetry' : 'maxAttempts', info);
-    const delay = Math.max(backoff(attempt++, o, env.random), info.retryAfterMs ?? 0);
+    const delay = Math.max(backoff(attempt++, o, env.random), (RICH && info.retryAfterMs) || 0);
     timer = clock.set(dial, delay);
     emit('close', { ...info, willReconnect: true });
     go('lost');
@@ -341,15 +346,15 @@ export function connectWith<In = IncomingData>(
         clock.clear(timer);
         protocol = guess = p;
         openedAt = clock.now();
-        if (opens++) st.reconnects++;
+        opens++;
         go('opened');
         hbStart();
         flush(); // queued messages go first, before anything sent from the open handler
         emit('open', { protocol: p, extensions });
       }),
       message: live((d) => {
-        st.messagesIn++;
-        st.bytesIn += sizeOf(d);
+        mIn++;
+        bIn += sizeOf(d);
         if (hbo && hbo.message !== undefined && hbo.isPong(d)) return pong(seen(true));
         seen();
         const c = o.codecs[protocol];
@@ -381,13 +386,15 @@ export function connectWith<In = IncomingData>(
           if (my != gen) return;
           // headers undefined = none (the transports treat a missing and an undefined `headers` alike).
           t = factory(checkUrl(u), { protocols: checkProtocols(p as string | string[]), headers: h } as TransportConnectOptions, handlers(my));
-          if (lag) t.pause?.();
+          if (RICH && lag) t.pause?.();
         }),
       )
       .catch(batch((e) => my == gen && lost(abnormal(e))));
   });
   const wake = batch(() => (state == 'waiting' ? dial() : state == 'open' && probe()));
+  /** An async iterator went over (+1) or back under (-1) its receive mark: pause reading while any is over. */
   const setLag = (d: number) => {
+    if (!RICH) return;
     lag += d;
     if (lag == +(d > 0)) d > 0 ? t?.pause?.() : t?.resume?.();
   };
@@ -416,7 +423,8 @@ export function connectWith<In = IncomingData>(
       return protocol;
     },
     get stats() {
-      return { ...st, rttAvg: rttN ? rttSum / rttN : undefined, uptime: state == 'open' ? clock.now() - openedAt : 0, queued: q.length, queuedBytes: qBytes };
+      // prettier-ignore
+      return { messagesIn: mIn, messagesOut: mOut, bytesIn: bIn, bytesOut: bOut, reconnects: opens && opens - 1, rtt, rttAvg: rttN ? rttSum / rttN : undefined, uptime: state == 'open' ? clock.now() - openedAt : 0, queued: q.length, queuedBytes: qBytes() };
     },
     on,
     send: batch((data: unknown, so: SendOptions = {}) => {
@@ -427,7 +435,7 @@ export function connectWith<In = IncomingData>(
       encode(it, o.codecs[guess]); // throws TypeError here, at the call
       p.catch(noop); // the caller may ignore it: a rejection is also reported as a `drop` event
       const n = it.n;
-      const fits = () => q.length < o.maxQueued && qBytes + n <= o.maxQueuedBytes;
+      const fits = () => q.length < o.maxQueued && qBytes() + n <= o.maxQueuedBytes;
       let why: Code | undefined;
       if (state == 'closed' || state == 'closing') why = 'CLIENT_CLOSED';
       else if (state != 'open' || full || q.length) {
@@ -438,7 +446,6 @@ export function connectWith<In = IncomingData>(
       if (why) fail(it, why);
       else {
         q.push(it);
-        qBytes += n;
         if (so.ttl) it.x = clock.set(batch(() => fail(it, 'SEND_EXPIRED')), so.ttl);
         flush();
       }
@@ -472,7 +479,7 @@ export function connectWith<In = IncomingData>(
       const offs = [
         on('message', (v: In) => {
           buf.push(v);
-          if (!over && buf.length >= o.receiveHighWaterMark) setLag(+(over = true));
+          if (RICH && !over && buf.length >= o.receiveHighWaterMark) setLag(+(over = true));
           wakeUp();
         }),
         on('end', () => {
@@ -484,14 +491,14 @@ export function connectWith<In = IncomingData>(
         for (;;) {
           if (buf.length) {
             const v = buf.shift()!;
-            if (over && buf.length <= o.receiveHighWaterMark >> 2) setLag(-!(over = false));
+            if (RICH && over && buf.length <= o.receiveHighWaterMark >> 2) setLag(-!(over = false));
             yield v;
           } else if (done) return;
           else await new Promise<void>((r) => (wakeUp = r));
         }
       } finally {
         offs.forEach((f) => f());
-        if (over) setLag(-1);
+        if (RICH && over) setLag(-1);
       }
     },
   };

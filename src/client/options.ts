@@ -94,7 +94,8 @@ const NO_RETRY_CODES = [1002, 1003, 1007, 1008, 1009, 1010];
  * for ourselves is never retried and never reaches this function.
  */
 export const defaultShouldReconnect = (i: RetryInfo): boolean =>
-  !NO_RETRY_CODES.includes(i.code) && !(i.status! >= 400 && i.status! < 500 && i.status != 408 && i.status != 429);
+  // A status is three digits: a 4xx other than 408 and 429 (undefined: no status seen).
+  !NO_RETRY_CODES.includes(i.code) && !/^4(?!08|29)/.test(i.status as unknown as string);
 
 /** Options after validation, with defaults applied. */
 export type Resolved = Required<Omit<ConnectOptions, 'headers' | 'heartbeat'>> & {

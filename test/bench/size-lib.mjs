@@ -40,7 +40,8 @@ export async function bundleMinified(input, modules) {
   try {
     const { output } = await bundle.generate({
       format: 'es',
-      plugins: [terser({ compress: { passes: 2 }, format: { comments: false } })],
+      // The IIFE's options in rollup.config.mjs (plugin-terser adds module: true for format es).
+      plugins: [terser({ ecma: 2020, compress: { passes: 3 }, format: { comments: false } })],
     });
     if (modules) {
       for (const o of output) {
