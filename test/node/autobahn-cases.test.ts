@@ -415,6 +415,138 @@ const CASES_9: Case[] = [];
   CASES_9.push(echoCase('10.1.1', frames, [msgEvent(T, t)]));
 }
 
+// ------------------------------------------------------------------ 12.x/13.x permessage-deflate
+const SYNC = zlib.constants.Z_SYNC_FLUSH;
+
+/** A server compressor with node:zlib (RFC 7692 §7.2.1): sync flush, tail 00 00 FF FF removed; context as a dictionary. */
+function serverDeflater(noContext: boolean, bits: number): (msg: Buffer) => Buffer {
+  let hist = Buffer.alloc(0);
+  return (msg) => {
+    const o: zlib.ZlibOptions = { windowBits: bits, finishFlush: SYNC };
+    if (!noContext && hist.length > 0) o.dictionary = hist;
+    const out = zlib.deflateRawSync(msg, o);
+    assert.equal(out.subarray(-4).toString('hex'), '0000ffff');
+    if (!noContext) hist = Buffer.concat([hist, msg]).subarray(-(1 << bits));
+    return out.subarray(0, -4);
+  };
+}
+
+/**
+ * The server's inflater for the client's messages, as strict as zlib with the
+ * agreed client window (RFC 7692 §7.2.2): windowBits = client_max_window_bits
+ * (8 too: a distance beyond 256 bytes fails), history only with context takeover.
+ */
+function clientInflater(noContext: boolean, bits: number): (payload: Buffer) => Buffer {
+  let hist = Buffer.alloc(0);
+  return (payload) => {
+    const o: zlib.ZlibOptions = { windowBits: bits, finishFlush: SYNC };
+    if (!noContext && hist.length > 0) o.dictionary = hist;
+    const out = zlib.inflateRawSync(Buffer.concat([payload, Buffer.from([0, 0, 0xff, 0xff])]), o);
+    if (!noContext) hist = Buffer.concat([hist, out]).subarray(-(1 << bits));
+    return out;
+  };
+}
+
+/** JSON-like test data (the 13.x cases use a JSON file), deterministic. */
+function jsonText(n: number, seed: number): Buffer {
+  let s = '';
+  let i = seed;
+  while (s.length < n) {
+    i = (i * 1103515245 + 12345) >>> 0;
+    s += `{"id":${i % 1000},"name":"item-${i % 97}","tags":["a","b${i % 7}"],"value":${(i % 10007) / 10}},`;
+  }
+  return Buffer.from(s.slice(0, n));
+}
+
+interface DeflateCase {
+  id: string;
+  /** The response's extension parameters (after "permessage-deflate"). */
+  params: string;
+  /** The case id the driver sees (picks the offer through caseOptions). */
+  driverId: string;
+  /** Auto-fragment size for the server's messages (0: one frame). */
+  frag: number;
+  binary?: boolean;
+}
+
+function deflateCase(d: DeflateCase): { c: Case; options: WebSocketOptions; inflate: (p: Buffer) => Buffer } {
+  const p = d.params;
+  const get = (name: string) => new RegExp(`${name}(?:=(\\d+))?`).exec(p);
+  const sBits = Number(get('server_max_window_bits')?.[1] ?? 15);
+  const cm = get('client_max_window_bits');
+  const cBits = Number(cm?.[1] ?? 15);
+  const options = caseOptions(d.driverId, undefined);
+  const cNoCtx = p.includes('client_no_context_takeover') || (typeof options.perMessageDeflate === 'object' && options.perMessageDeflate.clientNoContextTakeover === true);
+  const deflate = serverDeflater(p.includes('server_no_context_takeover'), sBits);
+  const op = d.binary ? B : T;
+  const steps: Step[] = [];
+  const expect: Event[] = [];
+  [16, 1024, 5000, 70000, 1024, 131072].forEach((n, k) => {
+    const msg = jsonText(n, k + 1);
+    const z = deflate(msg);
+    if (d.frag === 0) steps.push(frame(op, z, { rsv: 4 }));
+    else {
+      const frames: Buffer[] = [];
+      for (let at = 0; at < z.length || at === 0; at += d.frag) {
+        const fin = at + d.frag >= z.length;
+        frames.push(at === 0 ? frame(op, z.subarray(0, d.frag), { fin, rsv: 4 }) : cont(z.subarray(at, at + d.frag), fin));
+      }
+      steps.push(Buffer.concat(frames));
+    }
+    expect.push(msgEvent(op, msg));
+  });
+  const c: Case = { id: `${d.id}: permessage-deflate${p ? '; ' + p : ''}${d.frag ? `, ${d.frag}-byte frames` : ''}`, ext: [`Sec-WebSocket-Extensions: permessage-deflate${p ? '; ' + p : ''}`], steps, expect, serverCloses: true, closeCode: 1000 };
+  return { c, options, inflate: clientInflater(cNoCtx, cBits) };
+}
+
+const DEFLATE: DeflateCase[] = [
+  { id: '12.1.x', driverId: '12.1.1', params: '', frag: 0 },
+  { id: '12.2.x', driverId: '12.2.11', params: '', frag: 256, binary: true },
+  { id: '12.5.x', driverId: '12.5.18', params: '', frag: 32768 },
+  { id: '13.1.x', driverId: '13.1.1', params: '', frag: 0 },
+  { id: '13.2.x', driverId: '13.2.1', params: 'client_no_context_takeover', frag: 0 },
+  { id: '13.3.x', driverId: '13.3.1', params: 'client_max_window_bits=8', frag: 0 },
+  { id: '13.4.x', driverId: '13.4.12', params: 'client_max_window_bits=15', frag: 256 },
+  { id: '13.5.x', driverId: '13.5.1', params: 'client_max_window_bits=8; client_no_context_takeover', frag: 0 },
+  { id: '13.6.x', driverId: '13.6.1', params: 'client_max_window_bits=15; client_no_context_takeover', frag: 1024 },
+  { id: '13.7.x', driverId: '13.7.1', params: 'client_no_context_takeover; client_max_window_bits=8', frag: 4096 },
+  { id: 'server_no_context_takeover', driverId: '12.1.1', params: 'server_no_context_takeover', frag: 0 },
+  { id: 'both no_context_takeover', driverId: '13.2.1', params: 'server_no_context_takeover; client_no_context_takeover', frag: 256 },
+];
+for (let b = 9; b <= 15; b++) DEFLATE.push({ id: `server_max_window_bits=${b}`, driverId: '12.1.1', params: `server_max_window_bits=${b}`, frag: 0 });
+for (let b = 8; b <= 15; b++) {
+  DEFLATE.push({ id: `client_max_window_bits=${b}`, driverId: '13.3.1', params: `client_max_window_bits=${b}`, frag: 0 });
+  DEFLATE.push({
+    id: `all parameters, windows ${b}`,
+    driverId: '13.5.1',
+    params: `server_no_context_takeover; client_no_context_takeover; server_max_window_bits=${Math.max(b, 9)}; client_max_window_bits=${b}`,
+    frag: 0,
+  });
+}
+
+describe('autobahn 12.x/13.x permessage-deflate, every server parameter combination', () => {
+  for (const d of DEFLATE) {
+    const { c, options, inflate } = deflateCase(d);
+    it(c.id, async () => {
+      judge(c, await play(c, options, inflate));
+    });
+  }
+
+  it('13.x offers client_no_context_takeover and a bare client_max_window_bits; 12.x a plain offer', async () => {
+    const offers: string[] = [];
+    const s = await startRawServer((conn) => {
+      offers.push(conn.headers['sec-websocket-extensions'] ?? '');
+      conn.socket.write(Buffer.concat([conn.accept(), closeFrame(1000)]));
+      conn.socket.on('data', () => conn.socket.destroy());
+    });
+    servers.push(s);
+    await runCase(s.url('/'), caseOptions('13.3.1', undefined), 5000);
+    await runCase(s.url('/'), caseOptions('12.1.1', undefined), 5000);
+    await runCase(s.url('/'), caseOptions('13.3.1', { perMessageDeflate: false }), 5000);
+    assert.deepEqual(offers, ['permessage-deflate; client_no_context_takeover; client_max_window_bits', 'permessage-deflate', '']);
+  });
+});
+
 function runAll(name: string, cases: Case[], options?: WebSocketOptions) {
   describe(name, () => {
     for (const c of cases) {
