@@ -327,7 +327,8 @@ export function connectWith<In = IncomingData>(
       emit('error', e);
     }
     if (!retry) return finish(attempt < o.maxAttempts ? 'noRetry' : 'maxAttempts', info);
-    const delay = Math.max(backoff(attempt++, o, env.random), (RICH && info.retryAfterMs) || 0);
+    let delay = backoff(attempt++, o, env.random);
+    if (RICH) delay = Math.max(delay, info.retryAfterMs ?? 0); // Retry-After, where the transport sees it
     timer = clock.set(dial, delay);
     emit('close', { ...info, willReconnect: true });
     go('lost');
@@ -340,7 +341,7 @@ export function connectWith<In = IncomingData>(
       (a: A) =>
         my == gen && batch(f)(a);
     const alive = live<unknown>(() => seen()) as () => void;
-    return {
+    const h: TransportHandlers = {
       open: live(({ protocol: p, extensions }) => {
         if (o.requireProtocol && !p) return lost(abnormal(E('HANDSHAKE_PROTOCOL'), 1002));
         clock.clear(timer);
@@ -368,9 +369,9 @@ export function connectWith<In = IncomingData>(
         t = undefined; // it is closed: nothing to terminate
         state == 'closing' ? finish('closed', info) : lost(info);
       }),
-      activity: alive,
-      pong: alive, // liveness only; the RTT comes from the ping() promise
     };
+    if (RICH) h.activity = h.pong = alive; // liveness only; the RTT comes from the ping() promise
+    return h;
   };
 
   const dial = batch(() => {

@@ -32,17 +32,11 @@ export const json: Codec = {
  */
 export function utf8Length(s: string): number {
   let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 127) {
-      if (c < 2048) n++;
-      else {
-        // A valid surrogate pair is 2 UTF-16 units → 4 bytes; anything else in this range is 3 bytes.
-        if (c < 0xdc00 && c >= 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) == 0xdc00) i++;
-        n += 2;
-      }
+  for (let i = 0, c; i < s.length; i++)
+    if ((c = s.charCodeAt(i)) > 127) {
+      // 2 bytes below U+0800, else 3; a valid surrogate pair (2 units, counted once here) is 4.
+      n += c < 2048 ? 1 : ((c & 0xfc00) == 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) == 0xdc00 && i++, 2);
     }
-  }
   return n;
 }
 

@@ -26,12 +26,13 @@ export function browserLifecycle(
   return {
     hidden,
     watch(wake) {
-      const l: [EventTarget, string, (e: Event) => unknown][] = [
-        [win, 'online', wake],
-        [win, 'pageshow', (e) => (e as PageTransitionEvent).persisted && wake()],
-        [doc, 'visibilitychange', () => hidden() || wake()],
-      ];
-      const each = (m: 'addEventListener' | 'removeEventListener') => l.forEach(([t, k, f]) => t[m](k, f));
+      const show = (e: Event) => (e as PageTransitionEvent).persisted && wake();
+      const vis = () => hidden() || wake();
+      const each = (m: 'addEventListener' | 'removeEventListener') => {
+        win[m]('online', wake);
+        win[m]('pageshow', show);
+        doc[m]('visibilitychange', vis);
+      };
       each('addEventListener');
       return () => each('removeEventListener');
     },
