@@ -2,7 +2,7 @@
  * `Sec-WebSocket-Extensions` parsing (RFC 6455 §9.1, RFC 7230 §3.2.6,
  * RFC 7692 §5):
  *
- *   extension-list  = 1#extension
+ *   extension-list  = 1#extension   (empty list elements ignored, RFC 7230 §7)
  *   extension       = token *( OWS ";" OWS param )
  *   param           = token [ OWS "=" OWS ( token / quoted-string ) ]
  *
@@ -36,7 +36,18 @@ export function parseExtensionHeader(value: string): ExtensionParams[] {
     if (i === start) throw fail(value, `expected ${what} at offset ${start}`);
     return value.slice(start, i);
   };
-  ows();
+  // RFC 7230 §7: a recipient MUST accept and ignore empty list elements
+  // ("1#element => *( "," OWS ) element *( OWS "," [ OWS element ] )"). They
+  // appear when a server sends several Sec-WebSocket-Extensions lines, one of
+  // them empty, which §3.2.2 joins with commas. At least one element is required.
+  const skipEmpty = () => {
+    ows();
+    while (i < n && value[i] === ',') {
+      i++;
+      ows();
+    }
+  };
+  skipEmpty();
   if (i === n) throw fail(value, 'empty');
   for (;;) {
     ows();
@@ -77,9 +88,8 @@ export function parseExtensionHeader(value: string): ExtensionParams[] {
     out.push({ name, params: { ...params } });
     if (i === n) break;
     if (value[i] !== ',') throw fail(value, `unexpected ${JSON.stringify(value[i])} at offset ${i}`);
-    i++;
-    ows();
-    if (i === n) throw fail(value, 'trailing comma');
+    skipEmpty();
+    if (i === n) break;
   }
   return out;
 }

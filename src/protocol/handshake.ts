@@ -226,7 +226,8 @@ export function verifyResponse(
   // Item 5: extensions must be ones we offered, each at most once.
   const extensions: Extension[] = [];
   const extensionsHeader = h['sec-websocket-extensions'] ?? '';
-  if (extensionsHeader.trim() !== '') {
+  // Only empty list elements (e.g. empty header lines joined by ', ') means none (RFC 7230 §7).
+  if (/[^\s,]/.test(extensionsHeader)) {
     const seen = new Set<string>();
     let rsvUsed = 0;
     try {

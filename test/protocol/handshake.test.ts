@@ -356,11 +356,15 @@ describe('handshake: parseExtensionHeader (RFC 6455 §9.1)', () => {
     ['a, b; c, d', [{ name: 'a', params: {} }, { name: 'b', params: { c: true } }, { name: 'd', params: {} }]],
     ['mux; max-channels=4; flow-control, deflate-stream', [{ name: 'mux', params: { 'max-channels': '4', 'flow-control': true } }, { name: 'deflate-stream', params: {} }]],
     ['a; q="t\\ok"', [{ name: 'a', params: { q: 'tok' } }]],
+    // RFC 7230 §7: empty list elements are ignored (several header lines, one empty, joined by ', ').
+    ['permessage-deflate, ', [{ name: 'permessage-deflate', params: {} }]],
+    [', a', [{ name: 'a', params: {} }]],
+    ['a,, b ,', [{ name: 'a', params: {} }, { name: 'b', params: {} }]],
   ];
   for (const [value, expected] of good) {
     it(`parses ${JSON.stringify(value)}`, () => deepEqual(parseExtensionHeader(value), expected));
   }
-  const bad = ['', ' ', ',', 'a,', ',a', 'a,,b', 'a;', 'a; =1', 'a; b=', 'a; b="', 'a; b="x y"', 'a; b="', 'a; b=1; b=2', 'a b', 'a; b=1 2', 'a; b="1"x', 'ä', 'a; b=@'];
+  const bad = ['', ' ', ',', ' , ,', 'a;', 'a; =1', 'a; b=', 'a; b="', 'a; b="x y"', 'a; b="', 'a; b=1; b=2', 'a b', 'a; b=1 2', 'a; b="1"x', 'ä', 'a; b=@'];
   for (const value of bad) {
     it(`refuses ${JSON.stringify(value)} with WS_ERR_HANDSHAKE_EXTENSION`, () => {
       throws(() => parseExtensionHeader(value), ErrorCodes.HANDSHAKE_EXTENSION);

@@ -1,0 +1,276 @@
+/**
+ * The opening handshake against real-world server quirks (raw `node:net`
+ * servers writing the exact response bytes): header case, list-valued
+ * Connection, whitespace, a status line without a reason phrase, several
+ * Sec-WebSocket-Extensions lines (RFC 7230 §3.2.2 joins them into one list,
+ * RFC 7230 §7 empty list elements are ignored), permessage-deflate answers
+ * we must refuse (RFC 7692 §7.1), and what we never offer
+ * (x-webkit-deflate-frame). TLS: ALPN offers only http/1.1 (never h2: a
+ * WebSocket upgrade is an HTTP/1.1 mechanism, RFC 6455 §4.1). Proxies: a
+ * CONNECT answered `HTTP/1.0 200 Connection established` with extra
+ * headers, split across reads.
+ */
+import { describe, it, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { WebSocket } from '../../src/transport/node/websocket.js';
+import { acceptKey, closeFrame, decodeFrames, frame, startRawServer, type RawConnection, type RawServer } from '../support/raw-server.js';
+import { makeCerts, type TestCerts } from '../support/certs.js';
+import { next } from '../support/node-ws.js';
+
+const servers: RawServer[] = [];
+after(async () => {
+  for (const s of servers) await s.close();
+});
+
+/** A raw server answering every upgrade with `head(key)` and then a text frame "hi". */
+async function answering(head: (key: string) => string, then: Buffer = frame(0x1, 'hi')): Promise<RawServer> {
+  const s = await startRawServer((c: RawConnection) => {
+    c.socket.write(Buffer.concat([Buffer.from(head(c.headers['sec-websocket-key'] ?? '')), then]));
+  });
+  servers.push(s);
+  return s;
+}
+
+/** Opens, expects the "hi" message, returns the negotiated extensions. */
+async function opens(s: RawServer, options: ConstructorParameters<typeof WebSocket>[2] = {}): Promise<string> {
+  const ws = new WebSocket(s.url('/'), [], options);
+  const closed = next(ws, 'close');
+  const m = await Promise.race([next(ws, 'message'), closed.then((e) => assert.fail(`closed ${e.code} before a message`))]);
+  assert.equal(m.data, 'hi');
+  const ext = ws.extensions;
+  ws.terminate();
+  await closed;
+  return ext;
+}
+
+/** Expects the handshake to fail with `code`; returns what the client wrote after its request. */
+async function refuses(s: RawServer, code: string, options: ConstructorParameters<typeof WebSocket>[2] = {}): Promise<void> {
+  const ws = new WebSocket(s.url('/'), [], options);
+  const err = next(ws, 'error');
+  const e = await next(ws, 'close');
+  assert.deepEqual([e.code, e.wasClean], [1006, false]);
+  assert.equal((await err).error.code, code);
+  // A failed handshake writes no frame (RFC 6455 §4.1: the connection is failed, not closed).
+  assert.equal(s.connections.at(-1)!.received().length, 0);
+}
+
+const lines = (...l: string[]) => l.join('\r\n') + '\r\n\r\n';
+
+describe('handshake: server quirks that must be accepted', () => {
+  it('header names and tokens in any case, Connection: keep-alive, Upgrade, a lower-case reason phrase', async () => {
+    const s = await answering((k) => lines('HTTP/1.1 101 switching protocols', 'UPGRADE: WebSocket', 'connection: keep-alive, Upgrade', `SEC-WEBSOCKET-ACCEPT: ${acceptKey(k)}`));
+    assert.equal(await opens(s), '');
+  });
+
+  it('a status line without a reason phrase, extra whitespace and tabs around values, an empty Sec-WebSocket-Extensions', async () => {
+    const s = await answering((k) =>
+      lines('HTTP/1.1 101', 'Upgrade: \t websocket  ', 'Connection:Upgrade', `Sec-WebSocket-Accept:   ${acceptKey(k)}\t`, 'Sec-WebSocket-Extensions: ', 'Server: quirky'),
+    );
+    assert.equal(await opens(s), '');
+  });
+
+  it('an HTTP/1.0 status line on the 101 (some proxies rewrite it)', async () => {
+    const s = await answering((k) => lines('HTTP/1.0 101 Switching Protocols', 'Upgrade: websocket', 'Connection: upgrade', `Sec-WebSocket-Accept: ${acceptKey(k)}`));
+    assert.equal(await opens(s), '');
+  });
+
+  it('permessage-deflate parameters with odd case and spacing, then a compressed message', async () => {
+    // "hi" compressed (RFC 7692 §7.2.1 tail removed), RSV1 set.
+    const z = Buffer.from('cac80400', 'hex');
+    const s = await answering(
+      (k) => lines('HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptKey(k)}`, 'Sec-WebSocket-Extensions: Permessage-Deflate ;  Server_No_Context_Takeover'),
+      frame(0x1, z, { rsv: 4 }),
+    );
+    assert.match(await opens(s), /Server_No_Context_Takeover/);
+  });
+
+  it('an empty list element next to permessage-deflate across two header lines (RFC 7230 §7)', async () => {
+    const s = await answering((k) =>
+      lines('HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptKey(k)}`, 'Sec-WebSocket-Extensions: permessage-deflate', 'Sec-WebSocket-Extensions:'),
+    );
+    assert.match(await opens(s), /^permessage-deflate/);
+  });
+});
+
+describe('handshake: answers that must fail the connection', () => {
+  const ok101 = (k: string, ...extra: string[]) => lines('HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptKey(k)}`, ...extra);
+
+  it('permessage-deflate on two header lines (accepted twice, RFC 7692 §5.1)', async () => {
+    const s = await answering((k) => ok101(k, 'Sec-WebSocket-Extensions: permessage-deflate', 'Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover'));
+    await refuses(s, 'WS_ERR_HANDSHAKE_EXTENSION');
+  });
+
+  it('client_max_window_bits in the answer when we did not offer it (RFC 7692 §7.1.2.2)', async () => {
+    const s = await answering((k) => ok101(k, 'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=10'));
+    await refuses(s, 'WS_ERR_HANDSHAKE_EXTENSION');
+  });
+
+  it('server_max_window_bits out of range, with a value on a flag, or an unknown parameter', async () => {
+    for (const p of ['server_max_window_bits=7', 'server_max_window_bits=16', 'server_max_window_bits=010', 'server_no_context_takeover=1', 'mux']) {
+      const s = await answering((k) => ok101(k, `Sec-WebSocket-Extensions: permessage-deflate; ${p}`));
+      await refuses(s, 'WS_ERR_HANDSHAKE_EXTENSION');
+    }
+  });
+
+  it('x-webkit-deflate-frame is never offered, and an answer with it fails', async () => {
+    const s = await answering((k) => ok101(k, 'Sec-WebSocket-Extensions: x-webkit-deflate-frame'));
+    await refuses(s, 'WS_ERR_HANDSHAKE_EXTENSION');
+    assert.equal(s.connections[0]!.headers['sec-websocket-extensions'], 'permessage-deflate');
+  });
+
+  it('an extension answered when none was offered (perMessageDeflate: false)', async () => {
+    const s = await answering((k) => ok101(k, 'Sec-WebSocket-Extensions: permessage-deflate'));
+    await refuses(s, 'WS_ERR_HANDSHAKE_EXTENSION', { perMessageDeflate: false });
+    assert.equal(s.connections[0]!.headers['sec-websocket-extensions'], undefined);
+  });
+
+  it('Connection without the upgrade token, Upgrade other than websocket', async () => {
+    const a = await answering((k) => lines('HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: keep-alive', `Sec-WebSocket-Accept: ${acceptKey(k)}`));
+    await refuses(a, 'WS_ERR_HANDSHAKE_CONNECTION');
+    const b = await answering((k) => lines('HTTP/1.1 101 Switching Protocols', 'Upgrade: h2c', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptKey(k)}`));
+    await refuses(b, 'WS_ERR_HANDSHAKE_UPGRADE');
+  });
+});
+
+describe('TLS: SNI and ALPN', () => {
+  let certs: TestCerts;
+  let server: tls.Server;
+  const seen: { servername: string | false | null; alpn: string | false | null }[] = [];
+  before(async () => {
+    certs = makeCerts();
+    // The server would pick h2 if the client offered it.
+    server = tls.createServer({ key: certs.key, cert: certs.cert, ALPNProtocols: ['h2', 'http/1.1'] }, (s) => {
+      seen.push({ servername: s.servername, alpn: s.alpnProtocol });
+      let buf = '';
+      s.on('data', (d: Buffer) => {
+        buf += d.toString('latin1');
+        const m = /sec-websocket-key: (\S+)/i.exec(buf);
+        if (buf.includes('\r\n\r\n') && m) {
+          s.write(lines('HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptKey(m[1]!)}`));
+          s.write(frame(0x1, 'hi'));
+          buf = '';
+        }
+      });
+      s.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('negotiates http/1.1 (never h2) and sends SNI for a host name', async () => {
+    const port = (server.address() as AddressInfo).port;
+    const ws = new WebSocket(`wss://localhost:${port}/`, [], { ca: certs.ca });
+    const m = await next(ws, 'message');
+    assert.equal(m.data, 'hi');
+    ws.terminate();
+    await next(ws, 'close');
+    assert.deepEqual(seen.at(-1), { servername: 'localhost', alpn: 'http/1.1' });
+  });
+});
+
+describe('proxy: CONNECT answers seen in the wild', () => {
+  /** A proxy that answers CONNECT with `answer` (in two writes) and then splices. */
+  async function quirkyProxy(answer: string): Promise<{ port: number; auth: string[]; close(): Promise<void> }> {
+    const auth: string[] = [];
+    const socks = new Set<net.Socket>();
+    const srv = net.createServer((client) => {
+      socks.add(client);
+      client.on('error', () => {});
+      let buf = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        buf = Buffer.concat([buf, chunk]);
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        client.removeListener('data', onData);
+        const head = buf.toString('latin1', 0, end).split('\r\n');
+        const a = head.find((l) => /^proxy-authorization:/i.test(l));
+        auth.push(a ? a.slice(a.indexOf(':') + 1).trim() : '');
+        const target = head[0]!.split(' ')[1]!;
+        const i = target.lastIndexOf(':');
+        const up = net.connect(Number(target.slice(i + 1)), target.slice(0, i).replace(/^\[|\]$/g, ''), () => {
+          client.write(answer.slice(0, 10));
+          setTimeout(() => {
+            client.write(answer.slice(10));
+            up.pipe(client);
+            client.pipe(up);
+          }, 20);
+        });
+        socks.add(up);
+        up.on('error', () => client.destroy());
+      };
+      client.on('data', onData);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    return {
+      port: (srv.address() as AddressInfo).port,
+      auth,
+      close: () =>
+        new Promise<void>((r) => {
+          for (const s of socks) s.destroy();
+          srv.close(() => r());
+        }),
+    };
+  }
+
+  it('HTTP/1.0 200 Connection established with extra headers, split across reads; Basic credentials percent-decoded', async () => {
+    const proxy = await quirkyProxy('HTTP/1.0 200 Connection established\r\nProxy-Agent: squid/5\r\nVia: 1.1 proxy\r\n\r\n');
+    const s = await answering((k) => lines('HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptKey(k)}`));
+    try {
+      assert.equal(await opens(s, { proxy: `http://us%40er:p%3Ass@127.0.0.1:${proxy.port}` }), '');
+      assert.deepEqual(proxy.auth, [`Basic ${Buffer.from('us@er:p:ss').toString('base64')}`]);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('close: the client waits for the server to close TCP, but not forever', () => {
+  it('after the close exchange the client half-closes (FIN, never RST) and reports the close once the server closed TCP', async () => {
+    // RFC 6455 §7.1.1: the client "MAY close the connection at any time after sending and receiving
+    // a Close message"; lifeline half-closes (like ws) and its close event waits for the server's FIN.
+    let serverSawEnd = false;
+    let serverError: Error | undefined;
+    const s = await startRawServer((c) => {
+      c.socket.on('end', () => (serverSawEnd = true));
+      c.socket.on('error', (e) => (serverError = e));
+      c.socket.write(Buffer.concat([c.accept(), closeFrame(1000)]));
+    });
+    servers.push(s);
+    const ws = new WebSocket(s.url('/'), [], { perMessageDeflate: false });
+    const e = await next(ws, 'close');
+    assert.deepEqual([e.code, e.wasClean], [1000, true]);
+    assert.equal(decodeFrames(s.connections[0]!.received())[0]!.payload.readUInt16BE(0), 1000);
+    assert.equal(serverSawEnd, true);
+    assert.equal(serverError, undefined);
+  });
+
+  it('a server that never closes TCP: the close timer ends it (no hang)', async () => {
+    const s = await startRawServer((c) => c.socket.write(Buffer.concat([c.accept(), closeFrame(1001)])));
+    servers.push(s);
+    const ws = new WebSocket(s.url('/'), [], { perMessageDeflate: false, closeTimeout: 200 });
+    const e = await next(ws, 'close', 5000);
+    // The closing handshake completed; only the TCP close was ours (WHATWG: still clean? no — we
+    // report what happened on the wire: both close frames were exchanged).
+    assert.equal(e.code, 1001);
+  });
+
+  it('after a protocol failure the client waits for the server close too, then reports 1002', async () => {
+    const s = await startRawServer((c) => {
+      c.socket.write(Buffer.concat([c.accept(), frame(0x3)]));
+      void c.waitBytes(2).then(() => {
+        c.socket.write(closeFrame(1002));
+        setTimeout(() => c.socket.destroy(), 50);
+      });
+    });
+    servers.push(s);
+    const ws = new WebSocket(s.url('/'), [], { perMessageDeflate: false });
+    const e = await next(ws, 'close');
+    assert.equal(e.code, 1002);
+    assert.equal(e.wasClean, false);
+    const f = decodeFrames(s.connections[0]!.received());
+    assert.deepEqual(f.map((x) => [x.opcode, x.payload.readUInt16BE(0)]), [[8, 1002]]);
+  });
+});
