@@ -33,6 +33,8 @@
  * - A transport may supply a native synchronous inflater (`NativeInflate`;
  *   Node: node:zlib with `maxOutputLength`) for payloads of 2 KiB and more,
  *   where native code beats pure JS; the limit and window rules are the same.
+ *   It may also supply a native compressor (`NativeDeflate`), used only when
+ *   the server reduced our window (client_max_window_bits < 15).
  *
  * Memory per connection, allocated on first use: receive 32 KiB window + 32 KiB
  * room (the room doubles up to 512 KiB when bigger messages arrive, and stays);
@@ -99,6 +101,19 @@ function isFflateError(e: unknown): boolean {
  * inflate everything first); throws on invalid data.
  */
 export type NativeInflate = (data: Uint8Array, dictionary: Uint8Array | undefined, maxLength: number) => Uint8Array | null;
+
+/**
+ * A platform's synchronous raw-DEFLATE compressor (Node: node:zlib's
+ * `deflateRawSync`), used by `MessageDeflater` when the server reduced our
+ * window (client_max_window_bits < 15): fflate then has to work in segments
+ * of half the window (128 bytes at 8 bits, 1,024 deflate calls for a 128 KiB
+ * message, ~100 ms), while zlib bounds its distances itself in one call.
+ * Returns `data` compressed and ending in a sync flush (00 00 FF FF), with
+ * `dictionary` (the last plaintext sent) as the window; match distances
+ * must stay within `2^windowBits` bytes (zlib: windowBits 9 for 8, whose
+ * distances stop at 250 = 512 - MIN_LOOKAHEAD). `null`: send uncompressed.
+ */
+export type NativeDeflate = (data: Uint8Array, dictionary: Uint8Array | undefined, windowBits: number, level: number) => Uint8Array | null;
 
 /** Payloads from this size take the native inflater when there is one (below it fflate into the reused buffer is faster). */
 const NATIVE_MIN_INPUT = 2048;
@@ -311,6 +326,8 @@ export interface DeflaterOptions {
   historySize: number;
   /** The receiver's window for our messages, 2^bits bytes (client_max_window_bits, RFC 7692 §7.1.2.2). */
   windowBits: number;
+  /** A native compressor, used when `windowBits` < 15 (see `NativeDeflate`). Default: fflate only. */
+  native?: NativeDeflate | undefined;
 }
 
 /**
@@ -352,10 +369,15 @@ export class MessageDeflater {
   private histEnd = 0;
   /** Scratch output for verification. */
   private check: Uint8Array;
+  /** The platform compressor, kept only for reduced windows (fflate's segments get tiny there). */
+  private readonly native: NativeDeflate | undefined;
+  private readonly windowBits: number;
 
   constructor(options: DeflaterOptions) {
     this.level = options.level;
     this.window = 2 ** options.windowBits;
+    this.windowBits = options.windowBits;
+    this.native = this.window < WINDOW ? options.native : undefined;
     this.historySize = Math.min(options.historySize, WINDOW);
     // Segments stay single-block: fflate 0.8.3 ends a block after 24,576
     // symbols or 7,000 matches, and 16 KiB of input yields at most 16,384
@@ -369,6 +391,7 @@ export class MessageDeflater {
 
   /** Compresses `msg`; `null` means "send it uncompressed". */
   compress(msg: Uint8Array): Uint8Array | null {
+    if (this.native !== undefined) return this.compressNative(this.native, msg);
     const seg = this.segment;
     if (msg.length <= seg) {
       const dict = this.historyFor(msg.length);
@@ -400,6 +423,30 @@ export class MessageDeflater {
     }
     this.remember(msg);
     return out;
+  }
+
+  /**
+   * The whole message in one native call (RFC 7692 §7.2.1): compress with a
+   * sync flush and remove its 00 00 FF FF tail. The dictionary is at most the
+   * window: the compressor bounds distances to its own (smaller) window.
+   */
+  private compressNative(native: NativeDeflate, msg: Uint8Array): Uint8Array | null {
+    let dict: Uint8Array | undefined;
+    if (this.historySize > 0 && this.histEnd > 0) {
+      const n = Math.min(this.historySize, this.window, this.histEnd);
+      dict = this.hist.subarray(this.histEnd - n, this.histEnd);
+    }
+    let out: Uint8Array | null;
+    try {
+      out = native(msg, dict, this.windowBits, this.level);
+    } catch {
+      out = null;
+    }
+    const n = out === null ? 0 : out.length;
+    // Anything but a sync-flushed stream goes out uncompressed (RSV1 clear leaves the receiver's window alone).
+    if (out === null || n < 5 || out[n - 4] !== 0 || out[n - 3] !== 0 || out[n - 2] !== 0xff || out[n - 1] !== 0xff) return null;
+    this.remember(msg);
+    return out.subarray(0, n - 4);
   }
 
   /** How much dictionary a segment of `len` bytes may use: any match must stay inside the receiver's window. */

@@ -22,14 +22,16 @@
  */
 import { ErrorCodes, HandshakeError } from './errors.js';
 import type { Extension, ExtensionFactory, ExtensionParams } from './types.js';
-import { MessageDeflater, MessageInflater, type NativeInflate } from './deflate-codec.js';
+import { MessageDeflater, MessageInflater, type NativeDeflate, type NativeInflate } from './deflate-codec.js';
 
-export type { NativeInflate } from './deflate-codec.js';
+export type { NativeDeflate, NativeInflate } from './deflate-codec.js';
 
 /** What a transport may add from its platform (not user options). */
 export interface PerMessageDeflatePlatform {
   /** A native synchronous raw inflater for large messages (Node: node:zlib). Default: fflate only. */
   inflateRaw?: NativeInflate;
+  /** A native synchronous raw compressor, used when the server sets client_max_window_bits < 15 (Node: node:zlib). Default: fflate only. */
+  deflateRaw?: NativeDeflate;
 }
 
 export const PERMESSAGE_DEFLATE = 'permessage-deflate';
@@ -254,10 +256,12 @@ export class PerMessageDeflate implements Extension {
   private readonly historySize: number;
 
   private readonly native: NativeInflate | undefined;
+  private readonly nativeDeflate: NativeDeflate | undefined;
 
   constructor(params: PerMessageDeflateParams, options?: PerMessageDeflateOptions, platform?: PerMessageDeflatePlatform) {
     const o = resolve(options);
     this.native = platform?.inflateRaw;
+    this.nativeDeflate = platform?.deflateRaw;
     this.params = Object.freeze({ ...params });
     this.threshold = o.threshold;
     this.level = o.level;
@@ -285,6 +289,7 @@ export class PerMessageDeflate implements Extension {
       level: this.level,
       historySize: this.historySize,
       windowBits: this.params.clientMaxWindowBits,
+      native: this.nativeDeflate,
     }));
     return def.compress(payload);
   }

@@ -24,7 +24,7 @@ import { ErrorCodes, LifelineError, ProtocolError } from '../../protocol/errors.
 import type { WsUrl } from '../../protocol/url.js';
 import type { ExtensionFactory, ProtocolSink } from '../../protocol/types.js';
 import { Dial, type DialResult } from './dial.js';
-import { zlibInflateRaw } from './zlib-inflate.js';
+import { zlibDeflateRaw, zlibInflateRaw } from './zlib-inflate.js';
 import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, type WebSocketOptions } from './options.js';
 
 /** WHATWG readyState values. */
@@ -96,8 +96,12 @@ function notifyDialFailure(c: Connection, error: Error): void {
   c.end(1006, '', false, error);
 }
 
-/** Node's platform for permessage-deflate: node:zlib inflates large messages natively (fflate keeps small ones). */
-const NODE_DEFLATE_PLATFORM = { inflateRaw: zlibInflateRaw };
+/**
+ * Node's platform for permessage-deflate: node:zlib inflates large messages
+ * natively (fflate keeps small ones), and compresses when the server reduced
+ * our window (client_max_window_bits < 15, where fflate must work in tiny segments).
+ */
+const NODE_DEFLATE_PLATFORM = { inflateRaw: zlibInflateRaw, deflateRaw: zlibDeflateRaw };
 
 function extensionFactories(option: WebSocketOptions['perMessageDeflate']): ExtensionFactory[] {
   if (option === false) return [];

@@ -4,10 +4,13 @@
  * so large compressed messages (≥ 2 KiB of payload) inflate natively instead
  * of in pure JS (fflate keeps the small ones, where its reused buffer wins).
  *
+ * Also the synchronous raw compressor (`deflateRaw`), which permessage-deflate
+ * uses only when the server reduced our window (client_max_window_bits < 15).
+ *
  * Owns nothing else. Imports node:zlib and protocol types only.
  */
-import { constants, inflateRawSync } from 'node:zlib';
-import type { NativeInflate } from '../../protocol/permessage-deflate.js';
+import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { NativeDeflate, NativeInflate } from '../../protocol/permessage-deflate.js';
 
 const SYNC = constants.Z_SYNC_FLUSH;
 
@@ -30,3 +33,17 @@ export const zlibInflateRaw: NativeInflate = (data, dictionary, maxLength) => {
     throw e;
   }
 };
+
+/**
+ * Compresses `data` ending in a sync flush (RFC 7692 §7.2.1: the caller
+ * strips 00 00 FF FF). zlib refuses an 8-bit raw window; its 9-bit window
+ * keeps every distance within 250 bytes (512 - MIN_LOOKAHEAD), inside the
+ * 256 bytes client_max_window_bits=8 allows.
+ */
+export const zlibDeflateRaw: NativeDeflate = (data, dictionary, windowBits, level) =>
+  deflateRawSync(data, {
+    finishFlush: SYNC,
+    windowBits: Math.max(9, windowBits),
+    level,
+    ...(dictionary !== undefined && dictionary.length > 0 ? { dictionary } : {}),
+  });
