@@ -15,7 +15,6 @@
  * Owns: connection lifecycle, send queue, stats, events.
  * Must not import: a concrete transport, node:*, the protocol frame layer, fflate.
  */
-import mittDefault from 'mitt';
 import { LifelineError, type ErrorCode } from '../protocol/errors.js';
 import type { CloseInfo, IncomingData, OutgoingData, Transport, TransportConnectOptions, TransportFactory, TransportHandlers } from '../transport/types.js';
 import { backoff } from './backoff.js';
@@ -135,8 +134,6 @@ interface Item {
   rej: (e: Error) => void;
 }
 
-// mitt ships CJS-shaped typings; at run time the ESM build's default export is the factory.
-const mitt = mittDefault as unknown as typeof mittDefault.default;
 const noop = () => {};
 type Code = ErrorCode extends `WS_ERR_${infer C}` ? C : never;
 /** A LifelineError with code `WS_ERR_<c>` and the message 'lifeline: <c in words>'. */
@@ -154,7 +151,8 @@ export function connectWith<In = IncomingData>(
   const o = resolveOptions(options, factory.capabilities);
   if (typeof url != 'function') url = checkUrl(url);
   const { clock, lifecycle } = env;
-  const em = mitt<Record<string, unknown>>();
+  // Handlers by event. Copy on write: an emit runs the handlers registered when it started.
+  const hs = new Map<string, ((v: unknown) => void)[]>();
   const pending: [string, unknown][] = [];
   const q: Item[] = [];
   // Stats counters, as locals (named once, in the stats getter).
@@ -191,7 +189,7 @@ export function connectWith<In = IncomingData>(
       try {
         return f(...a);
       } finally {
-        if (!--depth) for (let e; (e = pending.shift()); ) em.emit(e[0], e[1]);
+        if (!--depth) for (let e; (e = pending.shift()); ) for (const f of hs.get(e[0]) ?? []) f(e[1]);
       }
     };
   const go = (ev: Transition) => {
@@ -406,14 +404,14 @@ export function connectWith<In = IncomingData>(
       try {
         f(v);
       } catch (x) {
-        if (k != 'error' && em.all.get('error')?.length) pending.push(['error', x]);
+        if (k != 'error' && hs.get('error')?.length) pending.push(['error', x]);
         else queueMicrotask(() => {
           throw x;
         });
       }
     };
-    em.on(k, g);
-    return () => em.off(k, g);
+    hs.set(k, [...(hs.get(k) ?? []), g]);
+    return () => void hs.set(k, hs.get(k)!.filter((x) => x != g));
   };
 
   const conn: Connection<In> = {
@@ -435,13 +433,12 @@ export function connectWith<In = IncomingData>(
       const p = new Promise<void>((res, rej) => (it = { v: data, o: so, res, rej } as Item));
       encode(it, o.codecs[guess]); // throws TypeError here, at the call
       p.catch(noop); // the caller may ignore it: a rejection is also reported as a `drop` event
-      const n = it.n;
-      const fits = () => q.length < o.maxQueued && qBytes() + n <= o.maxQueuedBytes;
+      const fits = () => q.length < o.maxQueued && qBytes() + it.n <= o.maxQueuedBytes;
       let why: Code | undefined;
       if (state == 'closed' || state == 'closing') why = 'CLIENT_CLOSED';
       else if (state != 'open' || full || q.length) {
         // It has to wait: apply the bounds (a message that can go straight to the socket is not queued).
-        if (o.overflow == 'drop-oldest' && n <= o.maxQueuedBytes && o.maxQueued) while (!fits()) fail(q[0]!, 'SEND_DROPPED');
+        if (o.overflow == 'drop-oldest' && it.n <= o.maxQueuedBytes && o.maxQueued) while (!fits()) fail(q[0]!, 'SEND_DROPPED');
         if (!fits()) why = o.overflow == 'reject' ? 'QUEUE_FULL' : 'SEND_DROPPED';
       }
       if (why) fail(it, why);
@@ -454,8 +451,8 @@ export function connectWith<In = IncomingData>(
     }),
     close: batch((code?: number, reason = '') => {
       // WHATWG WebSocket close() rules; a reason fits a control frame with the code (RFC 6455 §5.5).
-      bad(code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999 && code % 1 == 0), 'code', '1000 or 3000-4999', true);
-      bad(typeof reason != 'string' || utf8Length(reason) > 123, 'reason', 'a string of at most 123 bytes', true);
+      bad(code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999 && code % 1 == 0), 'close code ' + code, true);
+      bad(typeof reason != 'string' || utf8Length(reason) > 123, 'close reason', true);
       if (state == 'open') {
         go('close');
         hbStop(); // queued messages are rejected when the close completes (finish)

@@ -127,18 +127,24 @@ const OVERFLOW = ['reject', 'drop-oldest', 'drop-newest'];
 /** Numbers that must be at least 1 (all others at least 0). */
 const ONE = ['factor', 'receiveHighWaterMark', 'interval', 'timeout'];
 
-export const fail = (bad: unknown, k: string, want: string, range?: boolean): void => {
-  if (bad) throw new (range ? RangeError : TypeError)(`lifeline: ${k} must be ${want}`);
+/**
+ * Throws `lifeline: invalid <what>` if `bad`: a RangeError (out of range) with
+ * `range`, else a TypeError (wrong type). The messages are short on purpose
+ * (they ship in the browser bundle): they name the option or argument, the
+ * class says what kind of problem it is, and the valid values are in the TSDoc.
+ */
+export const fail = (bad: unknown, what: string, range?: boolean): void => {
+  if (bad) throw new (range ? RangeError : TypeError)('lifeline: invalid ' + what);
 };
 
 /** `o` over `d` (undefined and null take the default), each value checked against its default's type; numbers ≥ 0 (≥ 1 where listed in ONE). */
 export const merge = <T extends object>(d: T, o: object, name = 'options'): T => {
-  fail(typeof o != 'object' || !o, name, 'an object');
+  fail(typeof o != 'object' || !o, name);
   const r: any = { ...o };
   for (const k in d) {
     const v = (r[k] ??= d[k]);
-    fail(typeof v != typeof d[k], k, 'a ' + typeof d[k]);
-    fail(v < +ONE.includes(k) || v !== v, k, 'larger', true);
+    fail(typeof v != typeof d[k], k);
+    fail(v < +ONE.includes(k) || v !== v, k, true);
   }
   return r;
 };
@@ -147,9 +153,10 @@ export const merge = <T extends object>(d: T, o: object, name = 'options'): T =>
 export function resolveOptions(o: ConnectOptions, caps: TransportCapabilities): Resolved {
   const r = merge(defaults, o) as Resolved;
   const hb = r.heartbeat ?? (caps.ping && {});
-  fail(!OVERFLOW.includes(r.overflow), 'overflow', 'one of ' + OVERFLOW, true);
-  fail(r.headers && !caps.headers, 'headers', 'unset here');
-  fail(r.lowWaterMark > r.highWaterMark || r.minDelay > r.maxDelay, 'lowWaterMark/minDelay', '<= highWaterMark/maxDelay', true);
+  fail(!OVERFLOW.includes(r.overflow), 'overflow', true);
+  fail(r.headers && !caps.headers, 'headers (Node only)');
+  fail(r.lowWaterMark > r.highWaterMark, 'lowWaterMark > highWaterMark', true);
+  fail(r.minDelay > r.maxDelay, 'minDelay > maxDelay', true);
   r.heartbeat = hb && merge(heartbeatDefaults, hb, 'heartbeat');
   // Checked now unless it is a provider; kept as the checked array (its first entry picks the codec while not open).
   if (typeof r.protocols != 'function') r.protocols = checkProtocols(r.protocols ?? []);
@@ -161,7 +168,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~\w]+$/;
 /** Subprotocol list as offered (RFC 6455 §4.1: tokens, RFC 7230 §3.2.6; no duplicates); throws TypeError. */
 export function checkProtocols(p: string | readonly string[]): string[] {
   const a = typeof p == 'string' ? [p] : [...p];
-  a.forEach((s, i) => fail(typeof s != 'string' || !TOKEN.test(s) || a.indexOf(s) < i, 'subprotocol ' + s, 'a unique token'));
+  a.forEach((s, i) => fail(typeof s != 'string' || !TOKEN.test(s) || a.indexOf(s) < i, 'subprotocol ' + s));
   return a;
 }
 
@@ -172,5 +179,5 @@ export function checkUrl(u: unknown): string {
     const x = new URL(u as string);
     if (/^(ws|http)s?:$/.test(x.protocol) && !x.hash) return x.href;
   } catch {}
-  throw fail(1, 'URL ' + u, 'ws:, wss:, http: or https:');
+  throw fail(1, 'URL ' + u);
 }
