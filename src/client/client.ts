@@ -136,8 +136,8 @@ interface Item {
 
 const noop = () => {};
 type Code = ErrorCode extends `WS_ERR_${infer C}` ? C : never;
-/** A LifelineError with code `WS_ERR_<c>` and the message 'lifeline: <c in words>'. */
-const E = (c: Code) => new LifelineError(('WS_ERR_' + c) as ErrorCode, 'lifeline: ' + c.toLowerCase().replace(/_/g, ' '));
+/** A LifelineError with code `WS_ERR_<c>` and the message 'lifeline: <c>' (e.g. 'lifeline: QUEUE_FULL'). */
+const E = (c: Code) => new LifelineError(('WS_ERR_' + c) as ErrorCode, 'lifeline: ' + c);
 const abnormal = (error?: Error, code = 1006) => ({ code, reason: '', wasClean: false, error }) as CloseInfo;
 const call = <T>(p: Provider<T>): T | Promise<T> => (typeof p == 'function' ? (p as () => T)() : p);
 
@@ -488,9 +488,8 @@ export function connectWith<In = IncomingData>(
       try {
         for (;;) {
           if (buf.length) {
-            const v = buf.shift()!;
-            if (RICH && over && buf.length <= o.receiveHighWaterMark >> 2) setLag(-!(over = false));
-            yield v;
+            if (RICH && over && buf.length <= (o.receiveHighWaterMark >> 2) + 1) setLag(-!(over = false));
+            yield buf.shift()!;
           } else if (done) return;
           else await new Promise<void>((r) => (wakeUp = r));
         }

@@ -45,5 +45,5 @@ export const sizeOf = (d: unknown): number => {
   if (typeof d == 'string') return utf8Length(d);
   if (d instanceof ArrayBuffer || ArrayBuffer.isView(d)) return d.byteLength;
   if (d instanceof Blob) return d.size;
-  throw TypeError('lifeline: cannot send ' + (d === null ? 'null' : typeof d));
+  throw TypeError('lifeline: cannot send ' + typeof d);
 };
