@@ -369,6 +369,14 @@ const CASES_7: Case[] = [];
   CASES_7.push({ id: '7.1.3', steps: [closeFrame(1000), ping(hw)], expect: [], closeCode: 1000 });
   CASES_7.push({ id: '7.1.4', steps: [closeFrame(1000), text(hw)], expect: [], closeCode: 1000 });
   CASES_7.push({ id: '7.1.5', steps: [text('fragment1', false), closeFrame(1000), cont('fragment2')], expect: [], closeCode: 1000 });
+  // 7.1.6: a big message, close and ping written at once: the echo is still being written (send
+  // backpressure) when the close arrives, so the close echo must follow it, not be lost.
+  {
+    const big = Buffer.alloc(256 * 1024, 'BAsd7&jh23');
+    CASES_7.push({ id: '7.1.6 (256 KiB)', steps: [Buffer.concat([text(big), closeFrame(1000), ping(hw)])], expect: [msgEvent(T, big)], closeCode: 1000 });
+    const huge = Buffer.alloc(4 * 1024 * 1024, 'xyz');
+    CASES_7.push({ id: '7.1.6 (4 MiB)', steps: [Buffer.concat([bin(huge), closeFrame(1000), ping(hw)])], expect: [msgEvent(B, huge)], closeCode: 1000 });
+  }
   CASES_7.push({ id: '7.3.1', steps: [closeFrame()], expect: [], closeCode: null });
   CASES_7.push(failCase('7.3.2', [frame(0x8, Buffer.from([0x03]))], []));
   CASES_7.push({ id: '7.3.3', steps: [closeFrame(1000)], expect: [], closeCode: 1000 });

@@ -141,6 +141,8 @@ export class Connection implements ProtocolSink {
   private queue: Uint8Array[] | undefined = undefined;
   private queued = 0;
   private paused = false;
+  /** Half-close once `queue` has been handed to the socket (an end() before would drop it). */
+  private endAfterFlush = false;
   private closeSent = false;
   private closeReceived = false;
   private closeCode = 1005;
@@ -325,7 +327,7 @@ export class Connection implements ProtocolSink {
     this.closeSent = true;
     if (this.state === OPEN) this.state = CLOSING;
     // Both closes are exchanged: half-close our side so the server can close TCP at once (§7.1.1).
-    this.socket?.end();
+    this.endSocket();
     this.armCloseTimer();
   }
 
@@ -334,8 +336,22 @@ export class Connection implements ProtocolSink {
     this.closeSent = true;
     if (this.state === OPEN) this.state = CLOSING;
     this.owner._error(error);
-    this.socket?.end();
+    this.endSocket();
     this.armCloseTimer();
+  }
+
+  /**
+   * Half-closes after everything written so far, our close frame included. A
+   * frame may still wait in `queue` (send backpressure, e.g. a big echo right
+   * before the server's close): ending now would make its later write fail
+   * and lose the close frame (RFC 6455 §5.5.1 requires it), so the end waits
+   * for `drained()` to hand the queue over.
+   */
+  private endSocket(): void {
+    const s = this.socket;
+    if (s === undefined) return;
+    if (this.queue !== undefined) this.endAfterFlush = true;
+    else s.end();
   }
 
   // ---- socket events ----
@@ -362,8 +378,16 @@ export class Connection implements ProtocolSink {
         ok = s.write(b);
       }
       s.uncork();
-      if (i === q.length) this.queue = ok ? undefined : [];
+      const all = i === q.length;
+      if (all) this.queue = ok ? undefined : [];
       else q.splice(0, i);
+      if (all && this.endAfterFlush) {
+        // Everything, our close frame included, is with the socket now: half-close after it.
+        this.endAfterFlush = false;
+        this.queue = undefined;
+        s.end();
+        return;
+      }
       if (!ok || this.queue !== undefined) return;
     }
     this.owner._drain();
