@@ -50,9 +50,17 @@ export interface AutobahnOptions {
   onProgress?: (result: AutobahnCase, done: number, total: number) => void;
   /** WebSocket options for the case connections (e.g. `perMessageDeflate`). Default: lifeline's defaults. */
   options?: WebSocketOptions;
-  /** Per-case time limit in ms (the server's own timeouts are shorter). Default 60,000. */
+  /**
+   * Per-case time limit in ms, a safety net only: the fuzzingserver closes a
+   * case itself after its own limit (up to 480 s for 9.7.x and 12.x/13.x), so
+   * ours must be longer or a slow but passing case would be dropped by us and
+   * judged FAILED. Default 600,000.
+   */
   caseTimeout?: number;
 }
+
+/** Above the fuzzingserver's longest case limit (480 s). */
+const DEFAULT_CASE_TIMEOUT = 600_000;
 
 function endpoint(base: string, path: string): string {
   return base.replace(/\/+$/, '') + path;
@@ -138,7 +146,7 @@ export async function runAutobahn(opts: AutobahnOptions): Promise<AutobahnSummar
       // getCaseInfo is informative only.
     }
     const t0 = performance.now();
-    const closeCode = await runCase(endpoint(opts.url, `/runCase?case=${n}&agent=${a}`), caseOptions(id, opts.options), opts.caseTimeout ?? 60_000);
+    const closeCode = await runCase(endpoint(opts.url, `/runCase?case=${n}&agent=${a}`), caseOptions(id, opts.options), opts.caseTimeout ?? DEFAULT_CASE_TIMEOUT);
     const durationMs = performance.now() - t0;
     try {
       const status = await fetchText(endpoint(opts.url, `/getCaseStatus?case=${n}&agent=${a}`));
