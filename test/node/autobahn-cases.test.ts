@@ -412,6 +412,14 @@ const CASES_9: Case[] = [];
     }
     CASES_9.push(echoCase(`9.3.x fragmented text, ${fs}-byte frames`, [Buffer.concat(frames)], [msgEvent(T, big)]));
   }
+  {
+    // 9.1.3 / 9.3.1 at their real size: 4 MiB as one frame, and as 65,536 frames of 64 bytes.
+    const m4 = Buffer.alloc(4 << 20, '*');
+    CASES_9.push(echoCase('9.1.3 text 4 MiB', [text(m4)], [msgEvent(T, m4)]));
+    const frames: Buffer[] = [];
+    for (let at = 0; at < m4.length; at += 64) frames.push(at === 0 ? frame(T, m4.subarray(0, 64), { fin: false }) : cont(m4.subarray(at, at + 64), at + 64 >= m4.length));
+    CASES_9.push(echoCase('9.3.1 4 MiB in 64-byte frames', [Buffer.concat(frames)], [msgEvent(T, m4)]));
+  }
   CASES_9.push(echoCase('9.5.x text chopped 4096', [{ chop: text(big), size: 4096, delay: 0 }], [msgEvent(T, big)]));
   const many = Array.from({ length: 200 }, (_, i) => Buffer.from(`message ${i} ` + 'x'.repeat(i)));
   CASES_9.push(echoCase('9.7.x 200 text messages', many.map((m) => text(m)), many.map((m) => msgEvent(T, m))));
