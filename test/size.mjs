@@ -8,7 +8,9 @@ const rows = await lifelineSizes();
 console.log(sizeTable(rows));
 if (process.argv.includes('--why')) {
   const modules = {};
-  await bundleMinified(join(ROOT, 'build/src/index.js'), modules);
+  // The browser build's switch, as rollup.config.mjs flips it.
+  const lean = { name: 'lean', transform: (code, id) => (id.endsWith('/client/build.js') ? code.replace('export const RICH = true;', 'export const RICH = false;') : null) };
+  await bundleMinified(join(ROOT, 'build/src/index.js'), modules, [lean]);
   console.log('\nmodules of the browser entry, from tsc output build/src/index.js (rendered bytes before minification):');
   for (const [id, n] of Object.entries(modules).sort((a, b) => b[1] - a[1])) console.log(`${String(n).padStart(8)}  ${id}`);
 }

@@ -31,10 +31,10 @@ export function measure(code) {
  * With `modules`, also fills it with each source module's rendered (pre-
  * minification) length, to see what a bundle is made of.
  */
-export async function bundleMinified(input, modules) {
+export async function bundleMinified(input, modules, extraPlugins = []) {
   const bundle = await rollup({
     input,
-    plugins: [nodeResolve({ browser: true, preferBuiltins: false, rootDir: ROOT })],
+    plugins: [...extraPlugins, nodeResolve({ browser: true, preferBuiltins: false, rootDir: ROOT })],
     onwarn() {},
   });
   try {
