@@ -51,6 +51,8 @@ interface Case {
   closeCode: number | null;
   /** Fail fast: the client's close must have arrived before step number `failBefore` is written. */
   failBefore?: number;
+  /** ...and not before step number `failAfter` (the bad bytes) was written: valid prefixes are fine. */
+  failAfter?: number;
 }
 
 interface Outcome {
@@ -174,6 +176,7 @@ function judge(c: Case, o: Outcome): void {
   }
   assert.equal(o.afterClose, 0, `${c.id}: frames after the close frame`);
   if (c.failBefore !== undefined) assert.ok(o.closeAtStep <= c.failBefore, `${c.id}: close came at step ${o.closeAtStep}, after step ${c.failBefore} was written (not fail-fast)`);
+  if (c.failAfter !== undefined) assert.ok(o.closeAtStep > c.failAfter, `${c.id}: close came at step ${o.closeAtStep}, before the invalid bytes (step ${c.failAfter})`);
   // The driver sees the server's close (or the failure it sent).
   assert.equal(o.driverCode, c.closeCode ?? 1005, `${c.id}: code reported by the driver`);
 }
@@ -189,9 +192,10 @@ const pong = (b: string | Buffer = '') => frame(0xa, b);
 function echoCase(id: string, steps: Step[], expect: Event[]): Case {
   return { id, steps, expect, serverCloses: true, closeCode: 1000 };
 }
-function failCase(id: string, steps: Step[], expect: Event[], code = 1002, failBefore?: number): Case {
+function failCase(id: string, steps: Step[], expect: Event[], code = 1002, failBefore?: number, failAfter?: number): Case {
   const c: Case = { id, steps, expect, closeCode: code };
   if (failBefore !== undefined) c.failBefore = failBefore;
+  if (failAfter !== undefined) c.failAfter = failAfter;
   return c;
 }
 
@@ -338,16 +342,19 @@ const CASES_6: Case[] = [];
   // 6.4.x fail fast: the close must be on the wire before the rest of the message is written.
   const k = Buffer.from('cebae1bdb9cf83cebcceb5', 'hex');
   const e = Buffer.from('edited');
-  CASES_6.push(failCase('6.4.1', [text(k, false), cont(Buffer.from('f4908080', 'hex'), false), 400, cont(e)], [], 1007, 3));
-  CASES_6.push(failCase('6.4.2', [text(Buffer.concat([k, Buffer.from('f4', 'hex')]), false), cont(Buffer.from('90', 'hex'), false), 400, cont(Buffer.from('8080656469746564', 'hex'))], [], 1007, 3));
+  // As the testsuite: part 1, wait, part 2 (the bad bytes), wait, part 3. The close must come after
+  // part 2 was written (step 2) and before part 3 (step 4).
+  CASES_6.push(failCase('6.4.1', [text(k, false), 300, cont(Buffer.from('f4908080', 'hex'), false), 300, cont(e)], [], 1007, 4, 1));
+  CASES_6.push(failCase('6.4.2', [text(Buffer.concat([k, Buffer.from('f4', 'hex')]), false), 300, cont(Buffer.from('90', 'hex'), false), 300, cont(Buffer.from('8080656469746564', 'hex'))], [], 1007, 4, 1));
   {
     // 6.4.3 / 6.4.4: one frame whose payload is written in three parts with pauses.
     const payload = Buffer.concat([k, Buffer.from('f4908080', 'hex'), e]);
     const f = text(payload);
     const h = f.length - payload.length;
-    CASES_6.push(failCase('6.4.3', [f.subarray(0, h + k.length), 400, f.subarray(h + k.length, h + k.length + 4), 400, f.subarray(h + k.length + 4)], [], 1007, 4));
+    CASES_6.push(failCase('6.4.3', [f.subarray(0, h + k.length), 300, f.subarray(h + k.length, h + k.length + 4), 300, f.subarray(h + k.length + 4)], [], 1007, 4, 1));
+    // 6.4.4: F4 alone is a valid prefix; the close must come with the 0x90 (step 4), before the rest (step 6).
     CASES_6.push(
-      failCase('6.4.4', [f.subarray(0, h + k.length), 400, f.subarray(h + k.length, h + k.length + 1), 400, f.subarray(h + k.length + 1, h + k.length + 2), 400, f.subarray(h + k.length + 2)], [], 1007, 6),
+      failCase('6.4.4', [f.subarray(0, h + k.length), 300, f.subarray(h + k.length, h + k.length + 1), 300, f.subarray(h + k.length + 1, h + k.length + 2), 300, f.subarray(h + k.length + 2)], [], 1007, 6, 3),
     );
   }
   // Invalid text spanning a big single frame (native isUtf8 shortcut path) and a fragmented big message.
