@@ -228,22 +228,36 @@ describe('proxy: CONNECT answers seen in the wild', () => {
 });
 
 describe('close: the client waits for the server to close TCP, but not forever', () => {
-  it('after the close exchange the client half-closes (FIN, never RST) and reports the close once the server closed TCP', async () => {
-    // RFC 6455 §7.1.1: the client "MAY close the connection at any time after sending and receiving
-    // a Close message"; lifeline half-closes (like ws) and its close event waits for the server's FIN.
-    let serverSawEnd = false;
-    let serverError: Error | undefined;
+  it('after the close exchange the client waits for the server to close TCP (no FIN of its own first)', async () => {
+    let endBeforeServerClose = false;
     const s = await startRawServer((c) => {
-      c.socket.on('end', () => (serverSawEnd = true));
-      c.socket.on('error', (e) => (serverError = e));
+      c.socket.on('end', () => (endBeforeServerClose = !c.socket.destroyed));
       c.socket.write(Buffer.concat([c.accept(), closeFrame(1000)]));
+      void c.waitBytes(2).then(async () => {
+        // The echo arrived; a compliant server closes now. Take a moment: the client must not FIN meanwhile.
+        await new Promise((r) => setTimeout(r, 300));
+        c.socket.destroy();
+      });
     });
     servers.push(s);
     const ws = new WebSocket(s.url('/'), [], { perMessageDeflate: false });
     const e = await next(ws, 'close');
     assert.deepEqual([e.code, e.wasClean], [1000, true]);
     assert.equal(decodeFrames(s.connections[0]!.received())[0]!.payload.readUInt16BE(0), 1000);
-    assert.equal(serverSawEnd, true);
+    assert.equal(endBeforeServerClose, false, 'the client sent FIN before the server closed');
+  });
+
+  it('a server that waits for our FIN after the exchange gets it (half-close after a grace), never an RST', async () => {
+    let serverError: Error | undefined;
+    const s = await startRawServer((c) => {
+      c.socket.on('error', (err) => (serverError = err));
+      // Default net server: answers our FIN with its own (allowHalfOpen false).
+      c.socket.write(Buffer.concat([c.accept(), closeFrame(1000)]));
+    });
+    servers.push(s);
+    const ws = new WebSocket(s.url('/'), [], { perMessageDeflate: false, closeTimeout: 30_000 });
+    const e = await next(ws, 'close', 20_000);
+    assert.deepEqual([e.code, e.wasClean], [1000, true]);
     assert.equal(serverError, undefined);
   });
 

@@ -116,7 +116,7 @@ describe('frames: the closing handshake on the wire', () => {
     assert.deepEqual([e.code, e.reason, e.wasClean], [3001, 'done', true]);
   });
 
-  it('server close: the client echoes the code, then half-closes (FIN) so the server can close first', async () => {
+  it('server close: the client echoes the code; a server that waits for our FIN gets it (after a grace, RFC 6455 §7.1.1)', async () => {
     let conn: RawConnection | undefined;
     const ended = new Promise<void>((resolve) => {
       void serve((c) => {

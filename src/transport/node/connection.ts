@@ -1,8 +1,9 @@
 /**
  * One WebSocket connection in Node: dials (dial.ts), then pumps bytes
  * between the socket and the sans-I/O protocol core, and runs the closing
- * handshake with its timer (RFC 6455 §7.1.1: the server closes TCP first;
- * we wait `closeTimeout`, then destroy).
+ * handshake with its timers (RFC 6455 §7.1.1: the server closes TCP first;
+ * after the close frames we half-close only if it has not done so within
+ * CLOSE_GRACE_MS, and destroy after `closeTimeout`).
  *
  * Owns: the socket after the upgrade, write batching (cork until the end of
  * the tick), send backpressure (`socket.write` false → our queue, counted
@@ -91,6 +92,19 @@ function onCloseTimeout(c: Connection): void {
   c.timer = undefined;
   c.socket?.destroy();
 }
+function onCloseGrace(c: Connection): void {
+  c.graceTimer = undefined;
+  c.endSocket();
+}
+/**
+ * After the close frames, how long we wait for the server to close TCP before
+ * half-closing ourselves (at most; never longer than `closeTimeout`).
+ * RFC 6455 §7.1.1: the server closes first (it should do so at once), the
+ * client "SHOULD wait ... but MAY close ... if it has not received a TCP Close
+ * from the server in a reasonable time period". Our FIN then lets a server
+ * that waits for it finish; `closeTimeout` still bounds the whole wait.
+ */
+const CLOSE_GRACE_MS = 1000;
 function notifyDialFailure(c: Connection, error: Error): void {
   c.owner._error(error);
   c.end(1006, '', false, error);
@@ -136,6 +150,8 @@ export class Connection implements ProtocolSink {
    */
   buffers = false;
   timer: NodeJS.Timeout | undefined = undefined;
+  /** Half-closes if the server has not closed TCP soon after the close frames (see CLOSE_GRACE_MS). */
+  graceTimer: NodeJS.Timeout | undefined = undefined;
   private dial: Dial | undefined = undefined;
   /** Frames held back while the socket is over its high-water mark. */
   private queue: Uint8Array[] | undefined = undefined;
@@ -326,9 +342,9 @@ export class Connection implements ProtocolSink {
     // The core has queued our echo if we had not sent one (§5.5.1).
     this.closeSent = true;
     if (this.state === OPEN) this.state = CLOSING;
-    // Both closes are exchanged: half-close our side so the server can close TCP at once (§7.1.1).
-    this.endSocket();
+    // Both closes are exchanged: the server closes TCP first (§7.1.1); we half-close only if it is slow.
     this.armCloseTimer();
+    this.armGrace();
   }
 
   error(error: ProtocolError): void {
@@ -336,8 +352,9 @@ export class Connection implements ProtocolSink {
     this.closeSent = true;
     if (this.state === OPEN) this.state = CLOSING;
     this.owner._error(error);
-    this.endSocket();
+    // Our close is sent (§7.1.7); the server answers it and closes TCP (§7.1.1), as after a normal close.
     this.armCloseTimer();
+    this.armGrace();
   }
 
   /**
@@ -347,9 +364,9 @@ export class Connection implements ProtocolSink {
    * and lose the close frame (RFC 6455 §5.5.1 requires it), so the end waits
    * for `drained()` to hand the queue over.
    */
-  private endSocket(): void {
+  endSocket(): void {
     const s = this.socket;
-    if (s === undefined) return;
+    if (s === undefined || s.destroyed) return;
     if (this.queue !== undefined) this.endAfterFlush = true;
     else s.end();
   }
@@ -418,6 +435,8 @@ export class Connection implements ProtocolSink {
     this.state = CLOSED;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.graceTimer !== undefined) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
     const s = this.socket;
     if (s !== undefined) {
       s[kConn] = undefined;
@@ -443,6 +462,14 @@ export class Connection implements ProtocolSink {
     if (this.timer !== undefined || this.state === CLOSED) return;
     const ms = this.options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
     this.timer = setTimeout(onCloseTimeout, ms, this);
+  }
+
+  /** Once no more close frame is awaited: half-close if the server has not closed TCP by CLOSE_GRACE_MS. */
+  private armGrace(): void {
+    if (this.graceTimer !== undefined || this.state === CLOSED) return;
+    // Not when the destroy comes as soon (a short closeTimeout).
+    if ((this.options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT) <= CLOSE_GRACE_MS) return;
+    this.graceTimer = setTimeout(onCloseGrace, CLOSE_GRACE_MS, this);
   }
 
   private aborted(): void {
