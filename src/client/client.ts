@@ -15,6 +15,7 @@
  * Owns: connection lifecycle, send queue, stats, events.
  * Must not import: a concrete transport, node:*, the protocol frame layer, fflate.
  */
+import mittDefault from 'mitt';
 import { LifelineError, type ErrorCode } from '../protocol/errors.js';
 import type { CloseInfo, IncomingData, OutgoingData, Transport, TransportConnectOptions, TransportFactory, TransportHandlers } from '../transport/types.js';
 import { backoff } from './backoff.js';
@@ -134,6 +135,8 @@ interface Item {
   rej: (e: Error) => void;
 }
 
+// mitt ships CJS-shaped typings; at run time the ESM build's default export is the factory.
+const mitt = mittDefault as unknown as typeof mittDefault.default;
 const noop = () => {};
 type Code = ErrorCode extends `WS_ERR_${infer C}` ? C : never;
 /** A LifelineError with code `WS_ERR_<c>` and the message 'lifeline: <c>' (e.g. 'lifeline: QUEUE_FULL'). */
@@ -151,8 +154,8 @@ export function connectWith<In = IncomingData>(
   const o = resolveOptions(options, factory.capabilities);
   if (typeof url != 'function') url = checkUrl(url);
   const { clock, lifecycle } = env;
-  // Handlers by event. Copy on write: an emit runs the handlers registered when it started.
-  const hs = new Map<string, ((v: unknown) => void)[]>();
+  // Typed events on mitt; each handler is wrapped (below) so one that throws cannot stop the others.
+  const em = mitt<Record<string, unknown>>();
   const pending: [string, unknown][] = [];
   const q: Item[] = [];
   // Stats counters, as locals (named once, in the stats getter).
@@ -189,7 +192,7 @@ export function connectWith<In = IncomingData>(
       try {
         return f(...a);
       } finally {
-        if (!--depth) for (let e; (e = pending.shift()); ) for (const f of hs.get(e[0]) ?? []) f(e[1]);
+        if (!--depth) for (let e; (e = pending.shift()); ) em.emit(e[0], e[1]);
       }
     };
   const go = (ev: Transition) => {
@@ -404,14 +407,14 @@ export function connectWith<In = IncomingData>(
       try {
         f(v);
       } catch (x) {
-        if (k != 'error' && hs.get('error')?.length) pending.push(['error', x]);
+        if (k != 'error' && em.all.get('error')?.length) pending.push(['error', x]);
         else queueMicrotask(() => {
           throw x;
         });
       }
     };
-    hs.set(k, [...(hs.get(k) ?? []), g]);
-    return () => void hs.set(k, hs.get(k)!.filter((x) => x != g));
+    em.on(k, g);
+    return () => em.off(k, g);
   };
 
   const conn: Connection<In> = {

@@ -70,7 +70,10 @@ export function createHeartbeat(
     (pong) => {
       last = clock.now();
       const rtt = pong && sent ? last - sent : undefined;
-      sent = 0;
+      // An answered probe: the timer still points at its deadline, which can be
+      // later than the next probe is due (timeout > interval). Re-arm from now,
+      // so a peer that falls silent after this is judged within interval + timeout.
+      if (sent) (sent = 0), arm(o.interval);
       return rtt;
     },
     send,

@@ -154,9 +154,9 @@ export function resolveOptions(o: ConnectOptions, caps: TransportCapabilities): 
   const r = merge(defaults, o) as Resolved;
   const hb = r.heartbeat ?? (caps.ping && {});
   fail(!OVERFLOW.includes(r.overflow), 'overflow', true);
-  fail(r.headers && !caps.headers, 'headers (Node only)');
-  fail(r.lowWaterMark > r.highWaterMark, 'lowWaterMark > highWaterMark', true);
-  fail(r.minDelay > r.maxDelay, 'minDelay > maxDelay', true);
+  fail(r.headers && !caps.headers, 'headers');
+  fail(r.lowWaterMark > r.highWaterMark, 'lowWaterMark', true);
+  fail(r.minDelay > r.maxDelay, 'minDelay', true);
   r.heartbeat = hb && merge(heartbeatDefaults, hb, 'heartbeat');
   // Checked now unless it is a provider; kept as the checked array (its first entry picks the codec while not open).
   if (typeof r.protocols != 'function') r.protocols = checkProtocols(r.protocols ?? []);

@@ -9,9 +9,7 @@
  * Owns: native WebSocket event mapping. Must not import node:*, the protocol
  * frame layer or fflate (it ships in the browser bundle).
  */
-import type { CloseInfo, Transport, TransportCapabilities, TransportFactory } from './types.js';
-
-const capabilities: TransportCapabilities = { ping: false, handshakeStatus: false, pause: false, headers: false };
+import type { CloseInfo, Transport, TransportFactory } from './types.js';
 
 /** Opens a native WebSocket (the global one unless `WS` is given, e.g. in tests). */
 export const browserTransport: TransportFactory = Object.assign(
@@ -27,7 +25,6 @@ export const browserTransport: TransportFactory = Object.assign(
     ws.onmessage = (e) => h.message(typeof e.data == 'string' ? e.data : new Uint8Array(e.data));
     ws.onclose = end;
     return {
-      capabilities,
       get bufferedAmount() {
         return ws.bufferedAmount;
       },
@@ -44,5 +41,6 @@ export const browserTransport: TransportFactory = Object.assign(
       },
     };
   },
-  { capabilities },
+  // None of the extras: no protocol ping, handshake status, receive pause or request headers.
+  { capabilities: {} },
 );

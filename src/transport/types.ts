@@ -7,16 +7,16 @@
  * Imports: nothing but types.
  */
 
-/** What a transport can do beyond the WHATWG WebSocket surface. */
+/** What a transport can do beyond the WHATWG WebSocket surface; an absent capability is one it lacks. */
 export interface TransportCapabilities {
   /** Can send protocol pings and report the round trip (Node yes, browsers no). */
-  readonly ping: boolean;
+  readonly ping?: boolean;
   /** Sees HTTP status and headers of a refused handshake (Node yes, browsers no). */
-  readonly handshakeStatus: boolean;
+  readonly handshakeStatus?: boolean;
   /** Can stop reading from the network for receive backpressure. */
-  readonly pause: boolean;
+  readonly pause?: boolean;
   /** Accepts request headers. */
-  readonly headers: boolean;
+  readonly headers?: boolean;
 }
 
 /** Binary messages are delivered as Uint8Array (a Buffer in Node); text as string. */
@@ -54,8 +54,8 @@ export interface TransportConnectOptions {
   headers?: Readonly<Record<string, string>>;
 }
 
+/** One connection attempt. Its capabilities are those of the factory that made it. */
 export interface Transport {
-  readonly capabilities: TransportCapabilities;
   /** Bytes queued in the transport and not yet written to the network. */
   readonly bufferedAmount: number;
   /** Hand `data` to the socket; throws if the socket can no longer send (closing), so the caller keeps it. */

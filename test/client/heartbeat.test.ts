@@ -20,6 +20,25 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
     equal(closeErr(r.events), 'WS_ERR_HEARTBEAT_TIMEOUT');
   });
 
+  it('a peer that falls silent right after answering is dropped within interval + timeout, even when timeout > interval', async () => {
+    const r = rig({ heartbeat: { interval: 1000, timeout: 2000 }, minDelay: 1 }, { caps: NODE_CAPS });
+    const s = await r.openNow();
+    r.clock.advance(1000); // probe at +1000
+    equal(s.pings.length, 1);
+    r.clock.advance(10);
+    s.pings[0]!.resolve(10); // answered at +1010
+    await r.settle();
+    r.clock.advance(490);
+    s.message('last words'); // last traffic at +1500; silence from here
+    r.clock.advance(1000); // +2500: next probe due (interval after the last traffic)
+    equal(s.pings.length, 2, 'probed interval after the last traffic, not at the old deadline');
+    r.clock.advance(1999);
+    equal(r.conn.state, 'open');
+    r.clock.advance(1); // +4500 = last traffic + interval + timeout
+    equal(r.conn.state, 'waiting');
+    equal(closeErr(r.events), 'WS_ERR_HEARTBEAT_TIMEOUT');
+  });
+
   it('is on by default where the transport can ping (30 s + 10 s)', async () => {
     const r = rig({}, { caps: NODE_CAPS });
     const s = await r.openNow();

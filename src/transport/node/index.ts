@@ -43,7 +43,6 @@ export function closeInfo(code: number, reason: string, wasClean: boolean, error
 }
 
 class NodeTransport implements Transport, ConnectionOwner {
-  readonly capabilities = CAPABILITIES;
   onDrain: (() => void) | undefined = undefined;
   private readonly c: Connection;
   private failure: Error | undefined = undefined;
