@@ -1,6 +1,6 @@
 /**
  * Every error lifeline raises carries a stable string `code` (listed in
- * docs/errors.md) and, where the wire has one, the close code it maps to.
+ * README.md, "Error codes") and, where the wire has one, the close code it maps to.
  * Peer violations become `ProtocolError`s that the core reports and closes on;
  * they are never thrown to the transport. Misuse of the API throws at once
  * with the built-in TypeError/RangeError/SyntaxError (as browsers do) or a
