@@ -41,6 +41,13 @@ export interface ProtocolCoreOptions extends ProtocolOptions {
    * behaviour is unchanged. Default: none (the pure TS DFA does all the work).
    */
   isUtf8?: (bytes: Uint8Array) => boolean;
+  /**
+   * Allocates the buffer a whole binary message is assembled into when its
+   * frame spans several reads; the core fills every byte and hands it to
+   * `sink.message` with `owned = true`, so it may skip zero-filling (e.g.
+   * Node's `Buffer.allocUnsafe`). Default: `new Uint8Array(n)`.
+   */
+  alloc?: (n: number) => Uint8Array;
 }
 
 /** Default `maxPayload`: 100 MiB. */
@@ -72,6 +79,10 @@ const RETAIN_MAX = 1024 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+function allocZeroed(n: number): Uint8Array {
+  return new Uint8Array(n);
+}
+
 function misuse(message: string): LifelineError {
   return new LifelineError(ErrorCodes.INVALID_STATE, message);
 }
@@ -97,6 +108,7 @@ export class Protocol {
   private readonly pool: MaskKeyPool;
   private readonly trace: ((frame: FrameTrace) => void) | undefined;
   private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
+  private readonly alloc: (n: number) => Uint8Array;
 
   // Input queue: q[0] is read from qpos; `buffered` counts unread bytes.
   private q: Uint8Array[] = [];
@@ -156,6 +168,7 @@ export class Protocol {
     this.pool = options.random ? new MaskKeyPool(options.random) : sharedMaskKeyPool();
     this.trace = sink.trace ? sink.trace.bind(sink) : undefined;
     this.isUtf8 = options.isUtf8;
+    this.alloc = options.alloc ?? allocZeroed;
   }
 
   /** 'open' until a close is sent; 'closing' while we wait for the peer's close; 'closed' after it, after a failure, or after EOF. */
@@ -275,9 +288,13 @@ export class Protocol {
           if (this.checkText) this.validateAhead();
           return;
         }
-        const data = this.take(this.len);
+        // A whole, uncompressed binary message (one final frame) that spans reads is
+        // assembled in a fresh buffer the sink may keep: one copy instead of two.
+        // (When it sits in one read, take() returns a view into it: not owned.)
+        const owned = this.fin && this.opcode === OP_BINARY && this.msgRsv === 0 && this.len > 0 && this.q[0]!.length - this.qpos < this.len;
+        const data = this.take(this.len, owned);
         this.step = S_HEADER;
-        this.onFrame(data);
+        this.onFrame(data, owned);
       } else {
         return;
       }
@@ -394,8 +411,11 @@ export class Protocol {
     }
   }
 
-  /** A complete frame's payload. */
-  private onFrame(data: Uint8Array): void {
+  /**
+   * A complete frame's payload. `owned`: `data` is a fresh buffer holding
+   * exactly this whole binary message (passed on to `sink.message`).
+   */
+  private onFrame(data: Uint8Array, owned = false): void {
     const op = this.opcode;
     if (op >= 0x8) {
       if (op === OP_PING) {
@@ -449,7 +469,7 @@ export class Protocol {
       }
       msg = decoded;
     }
-    this.sink.message(msg, binary);
+    this.sink.message(msg, binary, owned);
   }
 
   /** Appends a fragment to the message buffer, growing it by doubling (bounded by maxPayload). */
@@ -546,7 +566,12 @@ export class Protocol {
 
   // ---------------------------------------------------------------- queue
 
-  private take(n: number): Uint8Array {
+  /**
+   * Consumes the next `n` buffered bytes: a view when they sit in one read,
+   * else a copy into the reused frame buffer (valid until the next take), or
+   * into a fresh `alloc(n)` buffer when `fresh`.
+   */
+  private take(n: number, fresh = false): Uint8Array {
     if (n === 0) return EMPTY;
     const q = this.q;
     const head = q[0]!;
@@ -560,10 +585,15 @@ export class Protocol {
       }
       return head.subarray(start, start + n);
     }
-    // Straddles reads: copy into the reused frame buffer (valid until the next take).
-    if (this.frameBuf.length < n) this.frameBuf = new Uint8Array(n);
-    const out = n === this.frameBuf.length ? this.frameBuf : this.frameBuf.subarray(0, n);
-    if (n > RETAIN_MAX) this.frameBuf = EMPTY;
+    let out: Uint8Array;
+    if (fresh) {
+      out = this.alloc(n);
+    } else {
+      // Straddles reads: copy into the reused frame buffer (valid until the next take).
+      if (this.frameBuf.length < n) this.frameBuf = new Uint8Array(n);
+      out = n === this.frameBuf.length ? this.frameBuf : this.frameBuf.subarray(0, n);
+      if (n > RETAIN_MAX) this.frameBuf = EMPTY;
+    }
     let o = 0;
     let i = 0;
     let pos = start;

@@ -39,10 +39,16 @@ export interface ProtocolSink {
   write(bytes: Uint8Array): void;
   /**
    * A complete data message. Text has already been validated as UTF-8 (the
-   * transport decodes it). `data` may be a view into a received chunk; copy
+   * transport decodes it). Unless `owned`, `data` may be a view into a
+   * received chunk or into a buffer the core reuses for the next frame: copy
    * it to keep it beyond the call.
+   *
+   * `owned` is true when `data` is a fresh buffer (from the `alloc` option)
+   * that exactly holds this message and that the core never touches again:
+   * the sink may keep it without a copy. The core does this for whole,
+   * uncompressed binary messages whose frame spanned several reads.
    */
-  message(data: Uint8Array, binary: boolean): void;
+  message(data: Uint8Array, binary: boolean, owned: boolean): void;
   /** A ping arrived; the core has already queued the pong. */
   ping?(payload: Uint8Array): void;
   pong?(payload: Uint8Array): void;

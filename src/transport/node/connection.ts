@@ -37,8 +37,12 @@ export const CLOSED = 3;
 /** Receives what a connection has to say. Called synchronously, in order; `_closed` exactly once, last. */
 export interface ConnectionOwner {
   _open(protocol: string, extensions: string): void;
-  /** `data` may view a received chunk; copy it to keep it. Text is valid UTF-8. */
-  _message(data: Uint8Array, binary: boolean): void;
+  /**
+   * `data` may view a received chunk or a reused buffer; copy it to keep it,
+   * unless `owned` (a fresh Buffer nobody else holds, see ProtocolSink.message).
+   * Text is valid UTF-8.
+   */
+  _message(data: Uint8Array, binary: boolean, owned: boolean): void;
   _ping(payload: Uint8Array): void;
   _pong(payload: Uint8Array, rttMs: number | undefined): void;
   /** The connection failed (handshake refused, network error while connecting, peer violation). `_closed` follows. */
@@ -71,6 +75,10 @@ function onSocketData(this: OwnedSocket, chunk: Buffer): void {
 const NATIVE_UTF8_MIN = 128;
 function fastIsUtf8(bytes: Uint8Array): boolean {
   return bytes.length >= NATIVE_UTF8_MIN && isUtf8(bytes);
+}
+/** The core fills every byte of what it allocates: no zero-fill needed. */
+function allocUnsafe(n: number): Uint8Array {
+  return Buffer.allocUnsafe(n);
 }
 function onSocketEnd(this: OwnedSocket): void {
   this[kConn]?.eof();
@@ -213,7 +221,7 @@ export class Connection implements ProtocolSink {
     const o = this.options;
     // Node's isUtf8 is SIMD-accelerated; the core trusts it only for whole, boundary-aligned payloads.
     // No `random`: the core's default (Web Crypto) shares one mask-key pool across connections.
-    const popts: ProtocolCoreOptions = { maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD, isUtf8: fastIsUtf8 };
+    const popts: ProtocolCoreOptions = { maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD, isUtf8: fastIsUtf8, alloc: allocUnsafe };
     if (r.extensions.length > 0) popts.extensions = r.extensions;
     this.protocol = new Protocol(this, popts);
     socket[kConn] = this;
@@ -310,8 +318,8 @@ export class Connection implements ProtocolSink {
     if (!s.write(bytes)) this.queue = [];
   }
 
-  message(data: Uint8Array, binary: boolean): void {
-    this.owner._message(data, binary);
+  message(data: Uint8Array, binary: boolean, owned: boolean): void {
+    this.owner._message(data, binary, owned);
   }
 
   ping(payload: Uint8Array): void {
