@@ -35,10 +35,14 @@ import { UTF8_ACCEPT, UTF8_REJECT, utf8Step } from './utf8.js';
 export interface ProtocolCoreOptions extends ProtocolOptions {
   /**
    * Optional whole-buffer UTF-8 check used as a shortcut (e.g. Node's
-   * `buffer.isUtf8`, which is SIMD-accelerated). It is only trusted when it
-   * says "valid" for a fragment that starts at a code point boundary; every
-   * other case goes through the streaming validator, so fail-fast
-   * behaviour is unchanged. Default: none (the pure TS DFA does all the work).
+   * `buffer.isUtf8`, which is SIMD-accelerated), also for the part of a
+   * text frame that has arrived before the rest. It is asked only about
+   * spans of at least 256 bytes that start at a code point boundary and end
+   * before an unfinished last character, and only trusted when it says
+   * "valid"; every other byte goes through the streaming validator, so
+   * fail-fast behaviour (the exact first bad byte) is unchanged. It must
+   * implement strict UTF-8 (no surrogates, overlongs or code points above
+   * U+10FFFF). Default: none (the pure TS DFA does all the work).
    */
   isUtf8?: (bytes: Uint8Array) => boolean;
   /**
@@ -78,6 +82,24 @@ const SCRATCH = new Uint8Array(14);
 const RETAIN_MAX = 1024 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/**
+ * Where the last complete UTF-8 character of bytes[..end) ends: `end`,
+ * unless the last (at most 4) bytes are the start of an unfinished
+ * multi-byte sequence, then the index of its lead byte. Only a hint: bytes
+ * that are invalid anyway are left for the checks to reject. The caller
+ * guarantees end >= 4 bytes past its start.
+ */
+function lastBoundary(bytes: Uint8Array, end: number): number {
+  let k = end - 1;
+  const stop = end - 4;
+  // Back up over continuation bytes (10xxxxxx) to the lead of the last sequence.
+  while (k > stop && (bytes[k]! & 0xc0) === 0x80) k--;
+  const b = bytes[k]!;
+  if (b < 0xc0) return end;
+  const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+  return end - k < need ? k : end;
+}
 
 function allocZeroed(n: number): Uint8Array {
   return new Uint8Array(n);
@@ -394,7 +416,7 @@ export class Protocol {
       const c = q[this.vIdx]!;
       const end = Math.min(c.length, this.vOff + remaining);
       if (end > this.vOff) {
-        this.utf8 = utf8Step(this.utf8, c, this.vOff, end);
+        this.checkUtf8(c, this.vOff, end);
         if (this.utf8 === UTF8_REJECT) {
           this.fail(ErrorCodes.INVALID_UTF8, 'Invalid UTF-8 in a text message', 1007);
           return;
@@ -409,6 +431,29 @@ export class Protocol {
         this.vOff = end;
       }
     }
+  }
+
+  /**
+   * Feeds bytes[start..end) of a text message to the UTF-8 check (§8.1),
+   * updating `this.utf8`. At a code point boundary, with an `isUtf8`
+   * shortcut injected and enough bytes, the span up to its last complete
+   * character goes to the shortcut and only the tail (at most 3 bytes of an
+   * unfinished character) to the streaming DFA. When the shortcut says
+   * invalid, the DFA re-reads the whole span, so the failure is still found
+   * at the exact first bad byte (fail fast, Autobahn 6.4.x).
+   */
+  private checkUtf8(bytes: Uint8Array, start: number, end: number): void {
+    let from = start;
+    if (this.isUtf8 !== undefined && end - start >= NATIVE_UTF8_MIN) {
+      let st = this.utf8;
+      // A character left unfinished by the previous read: finish it with the DFA (at most 3 bytes).
+      while (st > UTF8_REJECT && from - start < 3) st = utf8Step(st, bytes, from, ++from);
+      this.utf8 = st;
+      if (st !== UTF8_ACCEPT) return;
+      const cut = lastBoundary(bytes, end);
+      if (cut - from >= NATIVE_UTF8_MIN && this.isUtf8(from === 0 && cut === bytes.length ? bytes : bytes.subarray(from, cut))) from = cut;
+    }
+    if (from < end) this.utf8 = utf8Step(this.utf8, bytes, from, end);
   }
 
   /**
@@ -432,9 +477,7 @@ export class Protocol {
     if (this.checkText) {
       const from = this.validated;
       if (from < data.length) {
-        if (!(from === 0 && this.utf8 === UTF8_ACCEPT && this.isUtf8 !== undefined && data.length >= NATIVE_UTF8_MIN && this.isUtf8(data))) {
-          this.utf8 = utf8Step(this.utf8, data, from, data.length);
-        }
+        this.checkUtf8(data, from, data.length);
         if (this.utf8 === UTF8_REJECT) {
           this.fail(ErrorCodes.INVALID_UTF8, 'Invalid UTF-8 in a text message', 1007);
           return;
