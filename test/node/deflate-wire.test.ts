@@ -4,11 +4,11 @@
 // frames between fragments, and the close code the client puts on the wire
 // for each hostile form (1002 RSV1 misuse, 1007 bad DEFLATE data, 1009 past
 // maxPayload after inflation). Also what the client itself sends.
-import { describe, it, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { WebSocket } from '../../src/transport/node/websocket.js';
-import { startRawServer, frame, decodeFrames, type RawConnection, type RawServer } from '../support/raw-server.js';
+import { serveRaw, frame, decodeFrames, type RawConnection } from '../support/raw-server.js';
 import { next } from '../support/node-ws.js';
 
 const RSV1 = 0b100;
@@ -16,15 +16,7 @@ const PMD = 'Sec-WebSocket-Extensions: permessage-deflate';
 const hello = Buffer.from('f248cdc9c90700', 'hex'); // RFC 7692 §7.2.3.1
 const helloAgain = Buffer.from('f200110000', 'hex'); // §7.2.3.2: refers back into the previous message
 
-const servers: RawServer[] = [];
-after(async () => {
-  for (const s of servers) await s.close();
-});
-async function serve(fn: (c: RawConnection) => void): Promise<RawServer> {
-  const s = await startRawServer(fn);
-  servers.push(s);
-  return s;
-}
+const serve = serveRaw();
 
 /** Opens a client to a raw server that accepts permessage-deflate and then writes `frames`. */
 async function scenario(frames: Buffer[], options: Record<string, unknown> = {}, response = [PMD]) {

@@ -5,21 +5,13 @@
  * ends (mid-frame EOF → 1006), protocol violations (masked server frame →
  * 1002), and the close timer.
  */
-import { describe, it, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from '../../src/transport/node/websocket.js';
-import { startRawServer, frame, closeFrame, decodeFrames, type RawConnection, type RawServer } from '../support/raw-server.js';
+import { serveRaw, frame, closeFrame, decodeFrames, type RawConnection, type RawServer } from '../support/raw-server.js';
 import { next } from '../support/node-ws.js';
 
-const servers: RawServer[] = [];
-after(async () => {
-  for (const s of servers) await s.close();
-});
-async function serve(fn: (c: RawConnection) => void): Promise<RawServer> {
-  const s = await startRawServer(fn);
-  servers.push(s);
-  return s;
-}
+const serve = serveRaw();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -4,23 +4,14 @@
  * error with a stable code, then `close` 1006; refusals keep status,
  * headers and a bounded body; redirects, timeouts and EOF are bounded.
  */
-import { describe, it, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { WebSocket } from '../../src/transport/node/websocket.js';
-import { startRawServer, frame, type RawConnection, type RawServer } from '../support/raw-server.js';
+import { serveRaw, frame, type RawConnection } from '../support/raw-server.js';
 import { next } from '../support/node-ws.js';
 
-const servers: RawServer[] = [];
-after(async () => {
-  for (const s of servers) await s.close();
-});
-
-async function serve(fn: (c: RawConnection) => void): Promise<RawServer> {
-  const s = await startRawServer(fn);
-  servers.push(s);
-  return s;
-}
+const serve = serveRaw();
 
 /** Connects, expects error then close; returns both events. */
 async function failed(url: string, protocols: string[] = [], options = {}): Promise<{ error: any; close: any }> {

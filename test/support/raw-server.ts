@@ -6,6 +6,7 @@
  * what the client put on the wire. Node-only.
  */
 import * as net from 'node:net';
+import { after } from 'node:test';
 import { createHash } from 'node:crypto';
 
 export interface RawConnection {
@@ -176,5 +177,21 @@ export async function startRawServer(onConnection: (c: RawConnection) => void): 
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * For one test file: a `serve(fn)` that starts raw servers and closes every
+ * one of them after the file's tests (call it at the top level of the file).
+ */
+export function serveRaw(): (fn: (c: RawConnection) => void) => Promise<RawServer> {
+  const servers: RawServer[] = [];
+  after(async () => {
+    for (const s of servers) await s.close();
+  });
+  return async (fn) => {
+    const s = await startRawServer(fn);
+    servers.push(s);
+    return s;
   };
 }
