@@ -119,6 +119,33 @@ describe('utf8: the streaming validator', () => {
       equal(isValidUtf8(view), expect, Array.from(view, (x) => x.toString(16)).join(' '));
     }
   });
+  it('long ASCII runs (word scans, 32- and 64-bit): a bad or a 2-byte char at each position near the edges, at 8 alignments', () => {
+    // 3,000 bytes: past the 64-bit scan's 2 KiB threshold in Node; positions cover the
+    // unaligned head, the unrolled words, the single-word tail and the last bytes.
+    const L = 3000;
+    const buf = new Uint8Array(L + 16);
+    const positions: number[] = [];
+    for (let p = 0; p < 72; p++) positions.push(p, L - 1 - p);
+    for (let p = 72; p < L - 72; p += 37) positions.push(p);
+    for (let off = 0; off < 8; off++) {
+      for (const start of [0, 5]) {
+        for (const p of positions) {
+          if (p < start || p + 1 >= L) continue;
+          buf.fill(0x61);
+          const b = buf.subarray(off, off + L);
+          b[p] = 0x80; // lone continuation: rejected exactly there
+          equal(utf8Step(UTF8_ACCEPT, b, start, p), UTF8_ACCEPT, `off ${off} start ${start} p ${p}`);
+          equal(utf8Step(UTF8_ACCEPT, b, start, p + 1), UTF8_REJECT, `off ${off} start ${start} p ${p}`);
+          equal(utf8Step(UTF8_ACCEPT, b, start, L), UTF8_REJECT, `off ${off} start ${start} p ${p}`);
+          equal(utf8FirstInvalid(UTF8_ACCEPT, b, start, L), p);
+          b[p] = 0xc3; // é: the scan must stop for it and the DFA accept it
+          b[p + 1] = 0xa9;
+          equal(utf8Step(UTF8_ACCEPT, b, start, L), UTF8_ACCEPT, `off ${off} start ${start} p ${p} (é)`);
+          equal(utf8Step(UTF8_ACCEPT, b, start, p + 1) > UTF8_REJECT, true, `off ${off} start ${start} p ${p} (mid é)`);
+        }
+      }
+    }
+  });
 });
 
 /** Feeds `stream` one byte at a time; returns the index of the byte after which the first error appeared (-1 if none). */
