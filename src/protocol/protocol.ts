@@ -101,6 +101,10 @@ function lastBoundary(bytes: Uint8Array, end: number): number {
   return end - k < need ? k : end;
 }
 
+/** Shared empty defaults, so a connection without extensions or queued input allocates no array. */
+const NO_EXTENSIONS: readonly Extension[] = [];
+const NO_QUEUE: Uint8Array[] = [];
+
 function allocZeroed(n: number): Uint8Array {
   return new Uint8Array(n);
 }
@@ -133,7 +137,8 @@ export class Protocol {
   private readonly alloc: (n: number) => Uint8Array;
 
   // Input queue: q[0] is read from qpos; `buffered` counts unread bytes.
-  private q: Uint8Array[] = [];
+  // Starts as the shared empty NO_QUEUE (never pushed to): an idle connection holds no array.
+  private q: Uint8Array[] = NO_QUEUE;
   private qpos = 0;
   private buffered = 0;
   private step = S_HEADER;
@@ -182,7 +187,7 @@ export class Protocol {
     this.sink = sink;
     this.maxPayload = checkLimit('maxPayload', options.maxPayload, DEFAULT_MAX_PAYLOAD);
     this.maxFrameSize = checkLimit('maxFrameSize', options.maxFrameSize, this.maxPayload);
-    this.extensions = options.extensions ?? [];
+    this.extensions = options.extensions ?? NO_EXTENSIONS;
     let rsv = 0;
     for (const e of this.extensions) rsv |= e.rsvMask & 0x70;
     this.extRsv = rsv;
@@ -223,6 +228,17 @@ export class Protocol {
     return this._error;
   }
 
+  /**
+   * Whether the core still keeps a view of `memory` (the unparsed rest of
+   * an earlier `receive()` chunk). A caller that reads into memory it
+   * recycles asks this before writing there again.
+   */
+  retains(memory: ArrayBufferLike): boolean {
+    const q = this.q;
+    for (let i = 0; i < q.length; i++) if (q[i]!.buffer === memory) return true;
+    return false;
+  }
+
   // ---------------------------------------------------------------- input
 
   /**
@@ -258,14 +274,14 @@ export class Protocol {
       } finally {
         // A sink callback threw: keep the unread bytes so the next receive() resumes in order.
         if (!ok && (this.step as number) !== S_DISCARD && p < n) {
-          this.q.push(chunk.subarray(p));
+          this.enqueue(chunk.subarray(p));
           this.buffered += n - p;
         }
       }
       if (p === n) return;
       if (p > 0) chunk = chunk.subarray(p);
     }
-    this.q.push(chunk);
+    this.enqueue(chunk);
     this.buffered += chunk.length;
     this.drain();
   }
@@ -600,7 +616,7 @@ export class Protocol {
 
   private discard(): void {
     this.step = S_DISCARD;
-    this.q = [];
+    this.q = NO_QUEUE;
     this.qpos = 0;
     this.buffered = 0;
     this.msgBuf = EMPTY;
@@ -608,6 +624,11 @@ export class Protocol {
   }
 
   // ---------------------------------------------------------------- queue
+
+  private enqueue(chunk: Uint8Array): void {
+    if (this.q === NO_QUEUE) this.q = [chunk];
+    else this.q.push(chunk);
+  }
 
   /**
    * Consumes the next `n` buffered bytes: a view when they sit in one read,

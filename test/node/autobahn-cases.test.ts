@@ -24,7 +24,11 @@ import assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
 import { runCase, caseOptions } from '../../src/transport/node/autobahn.js';
 import type { WebSocketOptions } from '../../src/transport/node/options.js';
+import { SocketReader } from '../../src/transport/node/reader.js';
 import { startRawServer, frame, closeFrame, decodeFrames, type RawConnection, type RawServer, type DecodedFrame } from '../support/raw-server.js';
+
+// Recycled read slabs are poisoned before reuse: an echo that kept a view of a read would send 0xee.
+SocketReader.poison = true;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -3,6 +3,11 @@
  * open a socket, collect N messages. Node-only.
  */
 import { WebSocket, type WebSocketOptions } from '../../src/transport/node/websocket.js';
+import { SocketReader } from '../../src/transport/node/reader.js';
+
+// Every test file that uses these helpers runs with recycled read slabs
+// poisoned (0xee) before reuse, so a view of a read kept by mistake shows.
+SocketReader.poison = true;
 
 type Target = { addEventListener(type: string, fn: (e: any) => void, o?: { once?: boolean }): void };
 

@@ -17,6 +17,7 @@ import { buildRequest, createKey, offerExtensions, verifyResponse } from '../../
 import { ResponseParser, type HttpResponse } from '../../protocol/http.js';
 import { ErrorCodes, HandshakeError, LifelineError } from '../../protocol/errors.js';
 import type { Extension, ExtensionFactory } from '../../protocol/types.js';
+import { SocketReader, type ReadTarget } from './reader.js';
 import { connectTunnel, proxyEndpoint, resolveProxy } from './proxy.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT,
@@ -41,6 +42,8 @@ export interface DialResult {
   extensionsHeader: string;
   /** Bytes after the 101 response head: the first frames. */
   head: Uint8Array;
+  /** The socket's reader when it reads into our buffers (direct TCP/TLS), else undefined: use 'data' events. */
+  reader: SocketReader | undefined;
 }
 
 export type DialDone = (error: Error | undefined, result: DialResult | undefined) => void;
@@ -71,7 +74,7 @@ function traceResponse(url: WsUrl, res: HttpResponse): HandshakeTrace {
  * One connection attempt, possibly over several hops (redirects). Calls
  * `done` exactly once. `abort(error)` fails it at any point.
  */
-export class Dial {
+export class Dial implements ReadTarget {
   private socket: net.Socket | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
   private parser: ResponseParser | undefined = undefined;
@@ -80,7 +83,8 @@ export class Dial {
   private finished = false;
   private stripCredentials = false;
   private url: WsUrl;
-  private readonly onData = (chunk: Buffer) => this.data(chunk);
+  private readonly onData = (chunk: Uint8Array) => this.readChunk(chunk);
+  private reader: SocketReader | undefined = undefined;
   private readonly onError = (error: Error) => this.fail(error);
   private readonly onClose = () => this.closed();
 
@@ -146,9 +150,11 @@ export class Dial {
         });
         return;
       }
-      socket = url.secure
-        ? tls.connect({ ...this.netOptions(url.hostname, url.port), ...this.tlsOptions() })
-        : net.connect(this.netOptions(url.hostname, url.port));
+      // Direct sockets read into buffers we size (reader.ts); a tunnelled one keeps 'data' events.
+      const reader = (this.reader = new SocketReader());
+      reader.target = this;
+      const o = { ...this.netOptions(url.hostname, url.port), onread: { buffer: reader.next, callback: reader.read } };
+      socket = url.secure ? tls.connect({ ...o, ...this.tlsOptions() }) : net.connect(o);
     } catch (error) {
       // Socket option errors (e.g. a bad localAddress) arrive like network errors: async.
       this.socket = undefined;
@@ -171,8 +177,8 @@ export class Dial {
     return buildRequest(req);
   }
 
-  private netOptions(host: string, port: number): net.NetConnectOpts {
-    const o: net.NetConnectOpts = { host, port };
+  private netOptions(host: string, port: number): net.TcpNetConnectOpts {
+    const o: net.TcpNetConnectOpts = { host, port };
     if (this.options.family !== undefined) o.family = this.options.family;
     if (this.options.localAddress !== undefined) o.localAddress = this.options.localAddress;
     return o;
@@ -202,14 +208,15 @@ export class Dial {
   /** Writes the upgrade request on a connected (or connecting: Node buffers) socket. */
   private upgradeOn(socket: net.Socket, text: string): void {
     this.socket = socket;
-    socket.on('data', this.onData);
+    if (this.reader === undefined) socket.on('data', this.onData);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
     this.options.trace?.(traceRequest(this.url, text));
     socket.write(text);
   }
 
-  private data(chunk: Buffer): void {
+  /** Bytes of the response (ReadTarget; also the 'data' listener of a tunnelled socket). */
+  readChunk(chunk: Uint8Array): void {
     if (this.finished) return;
     let res: HttpResponse | undefined;
     try {
@@ -238,10 +245,9 @@ export class Dial {
       return this.fail(error as Error);
     }
     const socket = this.socket!;
+    const reader = this.reader;
     this.finish();
-    socket.removeListener('data', this.onData);
-    socket.removeListener('error', this.onError);
-    socket.removeListener('close', this.onClose);
+    this.detach(socket);
     this.done(undefined, {
       socket,
       url: this.url,
@@ -249,6 +255,7 @@ export class Dial {
       extensions: agreed.extensions,
       extensionsHeader: agreed.extensionsHeader,
       head: res.rest,
+      reader,
     });
   }
 
@@ -267,9 +274,8 @@ export class Dial {
     // Credentials stay with the origin that was given them (as ws and fetch do).
     if (next.host !== this.url.host || next.secure !== this.url.secure) this.stripCredentials = true;
     const old = this.socket!;
-    old.removeListener('data', this.onData);
-    old.removeListener('error', this.onError);
-    old.removeListener('close', this.onClose);
+    this.detach(old);
+    this.reader = undefined;
     old.on('error', noop);
     old.destroy();
     this.url = next;
@@ -288,6 +294,14 @@ export class Dial {
     this.answered(res);
   }
 
+  /** Stops listening on a socket this attempt is done with; its reader (if any) drops further reads. */
+  private detach(socket: net.Socket): void {
+    this.reader?.detach();
+    socket.removeListener('data', this.onData);
+    socket.removeListener('error', this.onError);
+    socket.removeListener('close', this.onClose);
+  }
+
   private finish(): void {
     this.finished = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -299,9 +313,7 @@ export class Dial {
     this.finish();
     const socket = this.socket;
     if (socket !== undefined) {
-      socket.removeListener('data', this.onData);
-      socket.removeListener('error', this.onError);
-      socket.removeListener('close', this.onClose);
+      this.detach(socket);
       socket.on('error', noop);
       socket.destroy();
     }

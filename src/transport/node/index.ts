@@ -96,14 +96,14 @@ class NodeTransport implements Transport, ConnectionOwner {
   _open(protocol: string, extensions: string): void {
     this.h.open({ protocol, extensions });
   }
-  _message(data: Uint8Array, binary: boolean, owned: boolean): void {
+  _message(data: Uint8Array, binary: boolean, stable: boolean): boolean {
     this.h.activity?.();
-    // Binary: a zero-copy view when the bytes sit in the socket read (never reused) or
-    // the core handed over a fresh buffer (owned), else a copy out of its reused
-    // assembly buffer. Text is decoded here.
+    // Binary: a zero-copy view when the memory is stable (see ConnectionOwner),
+    // else a copy out of the core's reused assembly buffer. Text is decoded here.
     if (!binary) this.h.message(utf8Slice.call(data, 0, data.length));
-    else if (owned || data.buffer === this.c.rx) this.h.message(data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, data.length));
+    else if (stable) this.h.message(data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, data.length));
     else this.h.message(Buffer.from(data));
+    return binary && stable;
   }
   _ping(): void {
     this.h.activity?.();

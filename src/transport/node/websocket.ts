@@ -269,24 +269,27 @@ export class WebSocket extends LightEventTarget implements ConnectionOwner {
   }
 
   /** @internal The receive hot path: decode per binaryType, build one light event, dispatch. */
-  _message(data: Uint8Array, binary: boolean, owned: boolean): void {
+  _message(data: Uint8Array, binary: boolean, stable: boolean): boolean {
     const list = this._l?.message;
     // WHATWG §4 "a WebSocket message has been received": dropped unless OPEN (e.g. after close()).
-    if (list === undefined || list.length === 0 || this._c.state !== OPEN) return;
+    if (list === undefined || list.length === 0 || this._c.state !== OPEN) return false;
     let value: unknown;
+    let kept = false;
     if (!binary) {
       value = utf8Slice.call(data, 0, data.length);
     } else if (this._bt === BT_ARRAYBUFFER) {
-      // An owned buffer that is a whole ArrayBuffer (not a pool slice) is handed out as is.
-      value = owned && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data.buffer : data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
+      // A stable buffer that is a whole ArrayBuffer (not a pool slice) is handed out as is.
+      kept = stable && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+      value = kept ? data.buffer : data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
     } else if (this._bt === BT_NODEBUFFER) {
-      // Zero-copy when the bytes sit in the socket read (never reused) or the core
-      // handed us a fresh buffer it owns no more; else copy out of its reused assembly buffer.
-      value = !owned && data.buffer !== this._c.rx ? Buffer.from(data) : data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
+      // Zero-copy when the memory is stable (see ConnectionOwner); else a copy out of the core's reused buffer.
+      kept = stable;
+      value = !stable ? Buffer.from(data) : data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
     } else {
       value = new Blob([data as Uint8Array<ArrayBuffer>]);
     }
     this._dispatch(new MessageEvent('message', value));
+    return kept;
   }
 
   /** @internal */
