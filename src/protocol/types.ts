@@ -92,7 +92,9 @@ export interface Extension {
   /**
    * Decode one received message (the concatenated payload of its frames).
    * Must throw a `ProtocolError` (1009 past `maxLength`, 1007/1002 for bad data)
-   * rather than allocate beyond `maxLength`.
+   * rather than allocate beyond `maxLength`. Must not keep `payload` (or a
+   * view of it) after returning: it may be the transport's read memory,
+   * which is reused.
    */
   decode(payload: Uint8Array, maxLength: number): Uint8Array;
   /**

@@ -173,8 +173,6 @@ export class Connection implements ProtocolSink, ReadTarget {
     if (this.reader !== undefined) this.reader.buffers = value;
   }
   private _buffers = false;
-  /** Read memory may be reused: not when extensions or a frame trace may keep views of it. */
-  private recycle = false;
   /** Reads into buffers we size (direct sockets); undefined for a tunnelled socket, which emits 'data'. */
   private reader: SocketReader | undefined = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
@@ -250,7 +248,6 @@ export class Connection implements ProtocolSink, ReadTarget {
       this.reader = reader;
       reader.buffers = this._buffers;
       reader.target = this;
-      this.recycle = r.extensions.length === 0 && o.trace === undefined;
     } else {
       socket.on('data', onSocketData);
     }
@@ -360,9 +357,13 @@ export class Connection implements ProtocolSink, ReadTarget {
     if (this.owner._message(data, binary, stable) && !owned) this.reader?.keep();
   }
 
-  /** ReadTarget: nothing of an earlier read is held once the core has parsed it all (views of it that went out were reported by keep()). */
+  /**
+   * ReadTarget: nothing of an earlier read is held once the core has parsed
+   * it all. Views of it that went out were reported by keep(); extensions
+   * (permessage-deflate) copy what they keep (Extension.decode's contract).
+   */
   releases(memory: ArrayBufferLike): boolean {
-    return this.recycle && !this.protocol!.retains(memory);
+    return !this.protocol!.retains(memory);
   }
 
   ping(payload: Uint8Array): void {
