@@ -185,10 +185,6 @@ export class Connection implements ProtocolSink, ReadTarget {
   private paused = false;
   /** Half-close once `queue` has been handed to the socket (an end() before would drop it). */
   private endAfterFlush = false;
-  private closeSent = false;
-  private closeReceived = false;
-  private closeCode = 1005;
-  private closeReason = '';
   private failure: Error | undefined = undefined;
   private pings: PendingPing[] | undefined = undefined;
   private abortListener: (() => void) | undefined = undefined;
@@ -303,7 +299,6 @@ export class Connection implements ProtocolSink, ReadTarget {
     }
     if (this.state !== OPEN) return;
     this.state = CLOSING;
-    this.closeSent = true;
     this.protocol!.close(code, reason);
     this.armCloseTimer();
   }
@@ -387,12 +382,9 @@ export class Connection implements ProtocolSink, ReadTarget {
     this.owner._pong(payload, rtt);
   }
 
-  close(code: number, reason: string): void {
-    this.closeReceived = true;
-    this.closeCode = code;
-    this.closeReason = reason;
-    // The core has queued our echo if we had not sent one (§5.5.1).
-    this.closeSent = true;
+  close(_code: number, _reason: string): void {
+    // The core keeps the code and reason (peerCloseCode/Reason) and has queued
+    // our echo if we had not sent a close yet (§5.5.1).
     if (this.state === OPEN) this.state = CLOSING;
     // Both closes are exchanged: the server closes TCP first (§7.1.1); we half-close only if it is slow.
     this.armCloseTimer();
@@ -401,7 +393,6 @@ export class Connection implements ProtocolSink, ReadTarget {
 
   error(error: ProtocolError): void {
     if (this.failure === undefined) this.failure = error;
-    this.closeSent = true;
     if (this.state === OPEN) this.state = CLOSING;
     this.owner._error(error);
     // Our close is sent (§7.1.7); the server answers it and closes TCP (§7.1.1), as after a normal close.
@@ -431,7 +422,7 @@ export class Connection implements ProtocolSink, ReadTarget {
 
   socketError(error: Error): void {
     // Reported through _closed (1006); the 'close' event follows.
-    if (this.failure === undefined && !this.closeReceived) this.failure = error;
+    if (this.failure === undefined && this.protocol?.peerCloseCode === undefined) this.failure = error;
   }
 
   drained(): void {
@@ -466,18 +457,20 @@ export class Connection implements ProtocolSink, ReadTarget {
   finish(): void {
     if (this.state === CLOSED) return;
     const failure = this.failure;
+    const peerCode = this.protocol?.peerCloseCode;
     let code: number;
     let reason = '';
     if (failure instanceof ProtocolError) {
       code = failure.closeCode;
-    } else if (this.closeReceived) {
-      code = this.closeCode;
-      reason = this.closeReason;
+    } else if (peerCode !== undefined) {
+      code = peerCode;
+      reason = this.protocol!.peerCloseReason;
     } else {
       code = 1006;
     }
-    // WHATWG: clean when TCP closed after the closing handshake completed.
-    const wasClean = this.closeReceived && this.closeSent && failure === undefined;
+    // WHATWG: clean when TCP closed after the closing handshake completed (a
+    // received close always has its answer: the core echoes one, §5.5.1).
+    const wasClean = peerCode !== undefined && failure === undefined;
     this.end(code, reason, wasClean, failure);
   }
 
