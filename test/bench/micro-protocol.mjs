@@ -7,7 +7,8 @@
 // Rows:
 //  - parse binary/text N B: a stream of unmasked server frames, cut into
 //    64 KiB reads (so frames straddle reads as on a real socket), fed to
-//    lifeline's Protocol#receive and to ws's Receiver#_write (called directly,
+//    lifeline's Protocol#receive (with the Node transport's `alloc`,
+//    Buffer.allocUnsafe) and to ws's Receiver#_write (called directly,
 //    which skips Writable's bookkeeping: the comparison favours ws). ops/s =
 //    messages per second. Text rows validate UTF-8: ws with Node's native
 //    buffer.isUtf8 (>= 24 B), lifeline with its pure-TS DFA, and lifeline with
@@ -96,7 +97,9 @@ function lifelineParser(opts = {}) {
         throw e;
       },
     },
-    { maxPayload: Infinity, random: (b) => b.fill(7), ...opts },
+    // alloc as the Node transport passes it (ws allocates the same way): a whole binary
+    // message spanning reads is assembled in uninitialized memory, not a zero-filled array.
+    { maxPayload: Infinity, random: (b) => b.fill(7), alloc: (n) => Buffer.allocUnsafe(n), ...opts },
   );
   return {
     feed(chunks) {
