@@ -17,7 +17,7 @@ import { buildRequest, createKey, offerExtensions, verifyResponse } from '../../
 import { ResponseParser, type HttpResponse } from '../../protocol/http.js';
 import { ErrorCodes, HandshakeError, LifelineError } from '../../protocol/errors.js';
 import type { Extension, ExtensionFactory } from '../../protocol/types.js';
-import { SocketReader, type ReadTarget } from './reader.js';
+import { SocketReader, readerSupported, type ReadTarget } from './reader.js';
 import { connectTunnel, proxyEndpoint, resolveProxy } from './proxy.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT,
@@ -150,10 +150,13 @@ export class Dial implements ReadTarget {
         });
         return;
       }
-      // Direct sockets read into buffers we size (reader.ts); a tunnelled one keeps 'data' events.
-      const reader = (this.reader = new SocketReader());
-      reader.target = this;
-      const o = { ...this.netOptions(url.hostname, url.port), onread: { buffer: reader.next, callback: reader.read } };
+      // Direct sockets read into memory we choose (reader.ts); a tunnelled one keeps 'data' events.
+      const o: net.TcpNetConnectOpts = this.netOptions(url.hostname, url.port);
+      if (readerSupported) {
+        const reader = (this.reader = new SocketReader());
+        reader.target = this;
+        o.onread = { buffer: reader.next, callback: reader.read };
+      }
       socket = url.secure ? tls.connect({ ...o, ...this.tlsOptions() }) : net.connect(o);
     } catch (error) {
       // Socket option errors (e.g. a bad localAddress) arrive like network errors: async.

@@ -35,6 +35,15 @@
  *   than the larger reads save.
  */
 
+/**
+ * Whether this runtime's node:net honours `onread` as Node does (a factory
+ * called after every read, reads bounded by the buffer it returned). Bun's
+ * emulation did not (oven-sh/bun#33382: the factory is never called and the
+ * callback gets Bun's own chunk), and Deno's is unverified: both keep the
+ * 'data' events, which every runtime implements.
+ */
+export const readerSupported: boolean = typeof process.versions.bun !== 'string' && typeof process.versions.deno !== 'string';
+
 /** The region shared by quiet sockets: Node's own read size. */
 export const SHARED_READ = 64 * 1024;
 /**
