@@ -129,8 +129,9 @@ describe('client in Chromium (native WebSocket, loopback server)', () => {
     const sends: Promise<void>[] = [];
     for (let k = 0; k < 4; k++) {
       const before = opens;
-      // POST: not retried by the browser; the server drops this very request while restarting.
-      await fetch(`${base}/control/restart?ms=150`, { method: 'POST' }).catch(() => {});
+      // The server answers, then restarts (dropping every connection).
+      const res = await fetch(`${base}/control/restart?ms=150`, { method: 'POST' });
+      equal(res.status, 200);
       await waitFor(() => c.state !== 'open', 8000, 'connection lost');
       for (let j = 0; j < 10; j++) sends.push(c.send(`m${n++}`)); // sent while the server is down: queued
       await waitFor(() => opens > before, 8000, 'reopen');

@@ -103,7 +103,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       case '/control/close': api.closeAll(Number(q('code', '1012')), q('reason', '')); return done();
       case '/control/refuse': api.refuse(Number(q('status', '503')), Number(q('seconds', '2')) * 1000); return done();
       case '/control/silent': api.silent(q('on', '1') === '1'); return done();
-      case '/control/restart': void api.restart(Number(q('ms', '300'))); return done();
+      case '/control/restart':
+        // Answer first: the restart closes every connection, this request's too.
+        res.once('finish', () => void api.restart(Number(q('ms', '300'))));
+        return done();
       case '/control/reset': api.reset(); return done();
       case '/control/stats': return done({ connections: sockets.size, total, received });
       default:
