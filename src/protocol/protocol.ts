@@ -137,7 +137,7 @@ export class Protocol {
   private readonly alloc: (n: number) => Uint8Array;
 
   // Input queue: q[0] is read from qpos; `buffered` counts unread bytes.
-  // Starts as the shared empty NO_QUEUE (never pushed to): an idle connection holds no array.
+  // Starts as the shared empty NO_QUEUE (never pushed to): no array until a frame straddles reads.
   private q: Uint8Array[] = NO_QUEUE;
   private qpos = 0;
   private buffered = 0;
@@ -234,6 +234,7 @@ export class Protocol {
    * recycles asks this before writing there again.
    */
   retains(memory: ArrayBufferLike): boolean {
+    // Linear, but the queue holds one entry per read a frame spans: a few at most.
     const q = this.q;
     for (let i = 0; i < q.length; i++) if (q[i]!.buffer === memory) return true;
     return false;
@@ -397,6 +398,21 @@ export class Protocol {
     }
     // §5.1: a server must not mask.
     if ((b1 & 0x80) !== 0) return this.fail(ErrorCodes.MASKED_FRAME, 'The server sent a masked frame', 1002);
+    // The trace hook runs before any state changes: if it throws, receive()
+    // keeps these bytes and parses this header again next time.
+    if (this.trace !== undefined) {
+      this.trace({
+        direction: 'in',
+        opcode,
+        fin,
+        rsv1: (rsv & 0x40) !== 0,
+        rsv2: (rsv & 0x20) !== 0,
+        rsv3: (rsv & 0x10) !== 0,
+        masked: false,
+        length: len,
+        compressed: opcode < 0x8 && (opcode === OP_CONT ? this.msgRsv : rsv) !== 0,
+      });
+    }
     this.fin = fin;
     this.opcode = opcode;
     this.len = len;
@@ -408,19 +424,6 @@ export class Protocol {
       this.utf8 = UTF8_ACCEPT;
     }
     this.checkText = opcode < 0x8 && this.msgOpcode === OP_TEXT && this.msgRsv === 0;
-    if (this.trace !== undefined) {
-      this.trace({
-        direction: 'in',
-        opcode,
-        fin,
-        rsv1: (rsv & 0x40) !== 0,
-        rsv2: (rsv & 0x20) !== 0,
-        rsv3: (rsv & 0x10) !== 0,
-        masked: false,
-        length: len,
-        compressed: opcode < 0x8 && this.msgRsv !== 0,
-      });
-    }
     return h;
   }
 

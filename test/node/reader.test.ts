@@ -6,11 +6,18 @@
  * later reads land (the shared region is reused by every quiet socket, and
  * private slabs must never be written twice).
  */
-import { describe, it } from 'node:test';
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import * as tls from 'node:tls';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { SocketReader, SHARED_READ, SLAB, type ReadTarget } from '../../src/transport/node/reader.js';
 import { WebSocket } from '../../src/transport/node/websocket.js';
-import { serveRaw, frame } from '../support/raw-server.js';
+import { serveRaw, frame, response101 } from '../support/raw-server.js';
+import { makeCerts, type TestCerts } from '../support/certs.js';
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
 
 const serve = serveRaw();
 // A slab read into again is first filled with 0xee: a view kept by mistake shows as corrupt data.
@@ -131,6 +138,56 @@ describe('SocketReader: where reads land', () => {
     }
   });
 
+  it('a drained read lets go of its slab: a quiet connection pins no read memory', async () => {
+    const r = new SocketReader();
+    r.target = collector();
+    land(r, fill(SHARED_READ, 0));
+    let ref: WeakRef<ArrayBufferLike> | undefined;
+    (() => {
+      const slab = r.next();
+      ref = new WeakRef(slab.buffer);
+      land(r, fill(100, 1)); // short: the socket drained
+    })();
+    (r.target as ReturnType<typeof collector>).chunks.length = 0; // the target let go of the read too
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    assert.equal(ref!.deref(), undefined, 'the slab was collected');
+  });
+
+  it('a target that throws: the error is reported, and the next read never lands on the bytes it holds', () => {
+    const errors: unknown[] = [];
+    const report = SocketReader.report;
+    SocketReader.report = (e) => errors.push(e);
+    try {
+      const r = new SocketReader();
+      const t = collector();
+      let throwNext = false;
+      r.target = {
+        readChunk(c) {
+          t.readChunk(c);
+          if (throwNext) throw new Error('handler');
+        },
+        releases: t.releases!,
+      };
+      land(r, fill(SHARED_READ, 0));
+      const a = land(r, fill(SLAB, 1));
+      throwNext = true;
+      const b = r.next();
+      assert.doesNotThrow(() => land(r, fill(SLAB, 2)));
+      assert.equal(errors.length, 1);
+      assert.match(String(errors[0]), /handler/);
+      t.holds.add(b.buffer); // say the target kept b's tail when it threw
+      throwNext = false;
+      const c = r.next();
+      assert.notEqual(c, b);
+      assert.equal(c, a, 'a, released, is reused; b is not');
+      land(r, fill(SLAB, 3));
+      assert.deepEqual(new Uint8Array(b), fill(SLAB, 2), "b's bytes intact");
+    } finally {
+      SocketReader.report = report;
+    }
+  });
+
   it('hands Buffers when asked (binaryType nodebuffer), plain Uint8Arrays otherwise', () => {
     const r = new SocketReader();
     const t = collector();
@@ -228,13 +285,93 @@ describe('SocketReader on real sockets: kept messages stay intact', () => {
         // One write: the kernel's buffers fill, so client reads fill their regions.
         c.socket.write(Buffer.concat(msgs.flatMap((m, i) => [frame(0x2, m), frame(0x1, texts[i]!)])));
       });
+      const reusesBefore = SocketReader.reuses;
       const c = await keepAll(s.url('/'), binaryType);
       await c.until(msgs.length * 2);
       c.ws.terminate();
+      // Reads filled their slabs and slabs were read into again (poisoned first).
+      if (binaryType === 'arraybuffer') assert.ok(SocketReader.reuses > reusesBefore, 'slabs were reused');
       for (let i = 0; i < msgs.length; i++) {
         assert.ok(asBuffer(c.got[2 * i]).equals(msgs[i]!), `binary message ${i} (${msgs[i]!.length} B) intact at the end`);
         assert.equal(c.got[2 * i + 1], texts[i]);
       }
+    });
+  }
+
+  it('a trace hook that throws once mid-burst: reported, and every later message intact', async () => {
+    const errors: unknown[] = [];
+    const report = SocketReader.report;
+    SocketReader.report = (e) => errors.push(e);
+    try {
+      const msgs = Array.from({ length: 120 }, (_, i) => payload(20_000 + i * 300, i));
+      const s = await serve((c) => {
+        c.socket.write(c.accept());
+        c.socket.write(Buffer.concat(msgs.map((m) => frame(0x2, m))));
+      });
+      let frames = 0;
+      const ws = new WebSocket(s.url('/'), [], {
+        perMessageDeflate: false,
+        trace: (rec) => {
+          if ('opcode' in rec && rec.direction === 'in' && ++frames === 40) throw new Error('trace hook');
+        },
+      });
+      ws.binaryType = 'arraybuffer';
+      const got: Buffer[] = [];
+      await new Promise<void>((resolve) => {
+        ws.onmessage = (e) => {
+          got.push(Buffer.from(e.data as ArrayBuffer));
+          if (got.length === msgs.length) resolve();
+        };
+      });
+      ws.terminate();
+      assert.equal(errors.length, 1);
+      got.forEach((g, i) => assert.ok(g.equals(msgs[i]!), `message ${i} intact`));
+    } finally {
+      SocketReader.report = report;
+    }
+  });
+});
+
+describe('SocketReader over TLS (records are read through the shared region)', () => {
+  let certs: TestCerts;
+  let server: tls.Server;
+  let port = 0;
+  const msgs = Array.from({ length: 200 }, (_, i) => payload([16, 70_000, 1000, 40_000][i % 4]!, i));
+  before(async () => {
+    certs = makeCerts();
+    server = tls.createServer({ key: certs.key, cert: certs.cert }, (sock) => {
+      sock.on('error', () => {});
+      let head = Buffer.alloc(0);
+      sock.on('data', function onHead(d: Buffer) {
+        head = Buffer.concat([head, d]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        sock.off('data', onHead);
+        sock.on('data', () => {});
+        const key = /^sec-websocket-key:\s*(\S+)/im.exec(head.toString('latin1', 0, end))![1]!;
+        sock.write(response101(key));
+        sock.write(Buffer.concat(msgs.map((m) => frame(0x2, m))));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  for (const binaryType of ['nodebuffer', 'arraybuffer'] as const) {
+    it(`a burst over wss://, every kept message intact (binaryType ${binaryType})`, async () => {
+      const ws = new WebSocket(`wss://localhost:${port}/`, [], { perMessageDeflate: false, ca: certs.ca });
+      ws.binaryType = binaryType;
+      const got: unknown[] = [];
+      await new Promise<void>((resolve, reject) => {
+        ws.onerror = (e) => reject(e.error);
+        ws.onmessage = (e) => {
+          got.push(e.data);
+          if (got.length === msgs.length) resolve();
+        };
+      });
+      ws.terminate();
+      got.forEach((g, i) => assert.ok(asBuffer(g).equals(msgs[i]!), `message ${i} intact`));
     });
   }
 });

@@ -5,7 +5,8 @@ import { describe, it, equal, deepEqual, hex, fromHex, ok, throws } from '../sup
 import { ErrorCodes } from '../../src/protocol/errors.js';
 import { encodeFrame } from '../../src/protocol/frame.js';
 import { MaskKeyPool } from '../../src/protocol/mask.js';
-import { frame, concat, run, te, closePayload, digest, Recorder, fixedRandom } from './helpers.js';
+import { frame, concat, run, te, closePayload, digest, Recorder, TracingRecorder, fixedRandom } from './helpers.js';
+import type { FrameTrace } from '../../src/protocol/types.js';
 import { Protocol } from '../../src/protocol/protocol.js';
 
 const pattern = (n: number) => {
@@ -193,5 +194,30 @@ describe('framing: a sink callback that throws', () => {
       ['message', 'thr', false],
       ['message', 'four', false],
     ]);
+  });
+
+  it('a trace hook that throws changes nothing: the frame is traced and parsed again on the next receive()', () => {
+    const rec = new TracingRecorder();
+    let calls = 0;
+    const sink = Object.assign(Object.create(rec) as TracingRecorder, {
+      trace(f: FrameTrace) {
+        rec.trace(f);
+        // Throw on the first sight of the third frame, which starts a message.
+        if (++calls === 3) throw new Error('trace hook');
+      },
+    });
+    const p = new Protocol(sink, { random: fixedRandom });
+    throws(() => p.receive(concat(frame(1, 'par', { fin: false }), frame(0, 'ts'), frame(1, 'b'))), /trace hook/);
+    p.receive(new Uint8Array(0));
+    p.receive(frame(1, 'next'));
+    deepEqual(rec.events, [
+      ['message', 'parts', false],
+      ['message', 'b', false],
+      ['message', 'next', false],
+    ]);
+    deepEqual(
+      rec.traces.map((t) => [t.opcode, t.fin, t.length]),
+      [[1, false, 3], [0, true, 2], [1, true, 1], [1, true, 1], [1, true, 4]],
+    );
   });
 });

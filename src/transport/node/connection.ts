@@ -41,8 +41,8 @@ export interface ConnectionOwner {
   /**
    * `data` may view a reused buffer: copy it to keep it, unless `stable`
    * (memory nobody writes again: a fresh buffer the core gave away, or the
-   * socket read itself). Returns true when it kept `data` itself, so the
-   * read's memory is never reused. Text is valid UTF-8.
+   * socket read, which is not reused once kept). Returns true when it kept
+   * `data` itself, so the read's memory is never reused. Text is valid UTF-8.
    */
   _message(data: Uint8Array, binary: boolean, stable: boolean): boolean;
   _ping(payload: Uint8Array): void;
@@ -79,6 +79,7 @@ function onSocketData(this: OwnedSocket, chunk: Buffer): void {
   const c = this[kConn]!;
   c.rx = chunk.buffer;
   c.protocol!.receive(c.buffers ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+  c.rx = undefined;
 }
 /** Node's SIMD isUtf8 pays a native call; below this size the core's JS DFA is cheaper. */
 const NATIVE_UTF8_MIN = 128;
@@ -155,9 +156,11 @@ export class Connection implements ProtocolSink, ReadTarget {
   agreedExtensions = '';
   corked = false;
   /**
-   * The memory of the chunk being received. A message whose bytes live there
-   * is a view into a socket read, which Node never reuses, so it can be handed
-   * out without a copy; anything else may be the core's reused assembly buffer.
+   * The memory of the chunk being received (set only during `receive()`). A
+   * message whose bytes live there is a view of the socket read: stable if
+   * it came through 'data' (Node never reuses that memory), or once the
+   * reader is told it was kept (its slab is then never read into again).
+   * Anything else may be the core's reused assembly buffer.
    */
   rx: ArrayBufferLike | undefined = undefined;
   /**
@@ -258,6 +261,7 @@ export class Connection implements ProtocolSink, ReadTarget {
     if (r.head.length > 0 && this.state !== CLOSED) {
       this.rx = r.head.buffer;
       this.protocol.receive(r.head);
+      this.rx = undefined;
     }
     // A socket that closed while the handshake result was in flight.
     if (socket.destroyed && this.state !== CLOSED) this.finish();
@@ -267,6 +271,7 @@ export class Connection implements ProtocolSink, ReadTarget {
   readChunk(chunk: Uint8Array): void {
     this.rx = chunk.buffer;
     this.protocol!.receive(chunk);
+    this.rx = undefined;
   }
 
   // ---- API used by the WebSocket class and the transport ----
@@ -348,7 +353,7 @@ export class Connection implements ProtocolSink, ReadTarget {
     // A view of the current read is stable as long as the reader is told it was kept (its
     // slab is then never reused). Large messages are copied instead: a fresh buffer of
     // their size costs less than a fresh slab per read (see reader.ts), and lets slabs cycle.
-    const stable = owned || (data.buffer === this.rx && (this.reader === undefined || data.length < VIEW_MAX));
+    const stable = owned || (data.buffer === this.rx && (data.length < VIEW_MAX || this.reader === undefined || !this.reader.inSlab));
     if (this.owner._message(data, binary, stable) && !owned) this.reader?.keep();
   }
 
@@ -487,6 +492,7 @@ export class Connection implements ProtocolSink, ReadTarget {
       s[kConn] = undefined;
       if (!s.destroyed) s.destroy();
     }
+    this.reader?.detach();
     this.queue = undefined;
     this.queued = 0;
     this.protocol?.dispose();

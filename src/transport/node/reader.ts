@@ -69,28 +69,45 @@ const noTarget: ReadTarget = { readChunk() {} };
 /** The one region quiet sockets read into (allocated on first use). */
 let shared: Buffer | undefined;
 
+/** Reports an error thrown by a target after the read returned (as an uncaught exception, like a throwing 'data' listener). */
+function rethrowLater(error: unknown): void {
+  process.nextTick(() => {
+    throw error;
+  });
+}
+
 export class SocketReader {
   /** Tests set this: a slab is filled with 0xee before it is read into again, so a view kept by mistake shows. */
   static poison = false;
+  /** How many reads went into a reused slab (process-wide; tests assert reuse happens). */
+  static reuses = 0;
+  /** Where an exception thrown by the target goes (tests replace it). */
+  static report: (error: unknown) => void = rethrowLater;
   target: ReadTarget = noTarget;
   /** Hand the target Buffers (true) or plain Uint8Array views (cheaper to subarray). */
   buffers = false;
   /** The slab for the next read; undefined: the shared region. */
   private region: Buffer | undefined = undefined;
-  /** The private slab the last read landed in, and whether a view of it was handed out for good. */
+  /** The private slab the current or last read landed in, and whether a view of it was handed out for good. */
   private cur: Buffer | undefined = undefined;
   private kept = false;
   /** A slab nothing refers to any more, ready for the next read. */
   private spare: Buffer | undefined = undefined;
 
-  /** Stop delivering: whatever the socket still reads is dropped. */
+  /** Stop delivering and let go of the slabs: whatever the socket still reads is dropped. */
   detach(): void {
     this.target = noTarget;
+    this.region = this.cur = this.spare = undefined;
   }
 
   /** The target handed out a view of the current read for good (e.g. a binary message): never reuse its slab. */
   keep(): void {
     this.kept = true;
+  }
+
+  /** True while the target handles a read that landed in a private slab (not a copy out of the shared region). */
+  get inSlab(): boolean {
+    return this.cur !== undefined;
   }
 
   /** net's `onread.buffer`: where the next read lands (Node calls it after every read). */
@@ -104,26 +121,35 @@ export class SocketReader {
     this.kept = false;
     if (region === shared) {
       // Copy out now: the next socket to read overwrites the shared region.
-      chunk = this.buffers ? Buffer.allocUnsafe(n) : new Uint8Array(n);
-      chunk.set(region.subarray(0, n));
+      // (allocUnsafe: a TLS socket reads every 16 KiB record here; no zero-fill.)
+      const copy = Buffer.allocUnsafe(n);
+      copy.set(region.subarray(0, n));
+      chunk = this.buffers ? copy : new Uint8Array(copy.buffer, copy.byteOffset, n);
       this.cur = undefined;
     } else {
       chunk = this.buffers ? Buffer.from(region.buffer, region.byteOffset, n) : new Uint8Array(region.buffer, region.byteOffset, n);
       this.cur = region as Buffer;
     }
     const target = this.target;
-    target.readChunk(chunk);
+    try {
+      target.readChunk(chunk);
+    } catch (error) {
+      // Node only asks for the next buffer when this callback returns: a throw
+      // would make the next read land on bytes the target still holds.
+      SocketReader.report(error);
+    }
     // Now that the target has taken this read, the slab before it is free
     // unless a view of it went out or the target still holds its unparsed tail.
     if (prev !== undefined && prev !== region && !prevKept && target.releases?.(prev.buffer) === true) this.spare = prev;
     if (n < region.length) {
-      // Drained: the next read waits in the shared region; spare slabs go to the GC.
-      this.region = undefined;
-      this.spare = undefined;
+      // Drained: the next read waits in the shared region, and a quiet
+      // connection keeps no slab (the GC frees them once their views die).
+      this.region = this.cur = this.spare = undefined;
     } else if (this.spare !== undefined) {
       // Filled: more is waiting. Read into the free slab (still warm in cache) ...
       this.region = this.spare;
       this.spare = undefined;
+      SocketReader.reuses++;
       if (SocketReader.poison) this.region.fill(0xee);
     } else {
       // ... or a fresh one.
