@@ -202,6 +202,21 @@ describe('SocketReader: where reads land', () => {
     assert.equal(Buffer.isBuffer(t.chunks[3]), true);
   });
 
+  it('a target that detaches during a full read (terminate() in a handler): the dead socket gets the shared region, no fresh slab', () => {
+    const r = new SocketReader();
+    r.target = { readChunk: () => r.detach() };
+    const shared = r.next();
+    land(r, fill(SHARED_READ, 1)); // filled: a live socket would move to a slab
+    assert.equal(r.next(), shared);
+    r.target = collector();
+    land(r, fill(SHARED_READ, 2));
+    const slab = r.next();
+    assert.notEqual(slab, shared);
+    r.target = { readChunk: () => r.detach() };
+    land(r, fill(SLAB, 3));
+    assert.equal(r.next(), shared, 'the slab is let go');
+  });
+
   it('after detach() reads are dropped', () => {
     const r = new SocketReader();
     const t = collector();
@@ -225,10 +240,12 @@ async function keepAll(url: string, binaryType: 'nodebuffer' | 'arraybuffer'): P
   const got: unknown[] = [];
   let want = Infinity;
   let wake: (() => void) | undefined;
+  let fail: ((e: Error) => void) | undefined;
   ws.onmessage = (e) => {
     got.push(e.data);
     if (got.length >= want) wake?.();
   };
+  ws.addEventListener('close', (e) => fail?.(new Error(`closed ${e.code} after ${got.length} messages`)));
   await new Promise<void>((resolve, reject) => {
     ws.onopen = () => resolve();
     ws.onerror = (e) => reject(e.error);
@@ -239,9 +256,10 @@ async function keepAll(url: string, binaryType: 'nodebuffer' | 'arraybuffer'): P
     until: (n) =>
       got.length >= n
         ? Promise.resolve()
-        : new Promise<void>((resolve) => {
+        : new Promise<void>((resolve, reject) => {
             want = n;
             wake = resolve;
+            fail = reject;
           }),
   };
 }
@@ -317,11 +335,12 @@ describe('SocketReader on real sockets: kept messages stay intact', () => {
       });
       ws.binaryType = 'arraybuffer';
       const got: Buffer[] = [];
-      await new Promise<void>((resolve) => {
+      await new Promise<void>((resolve, reject) => {
         ws.onmessage = (e) => {
           got.push(Buffer.from(e.data as ArrayBuffer));
           if (got.length === msgs.length) resolve();
         };
+        ws.onclose = (e) => reject(new Error(`closed ${e.code} after ${got.length} messages`));
       });
       ws.terminate();
       assert.equal(errors.length, 1);

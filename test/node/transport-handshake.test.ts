@@ -217,4 +217,21 @@ describe('handshake: request and success paths', () => {
     const frames = records.slice(2).map((r) => `${r.direction}:${r.opcode}:${r.length}`);
     assert.deepEqual(frames.slice(0, 3), ['in:1:2', 'out:1:2', 'out:8:2']);
   });
+
+  it('a trace hook that throws on the response fails the attempt with that error (no wait for the handshake timeout)', async () => {
+    const s = await serve((c) => c.socket.write(c.accept()));
+    const ws = new WebSocket(s.url('/t'), [], {
+      perMessageDeflate: false,
+      handshakeTimeout: 60_000,
+      trace: (r) => {
+        if ('handshake' in r && r.handshake === 'response') throw new Error('trace hook');
+      },
+    });
+    let opened = false;
+    ws.onopen = () => (opened = true);
+    const [error, close] = await Promise.all([next<any>(ws, 'error'), next<any>(ws, 'close')]);
+    assert.match(String(error.error), /trace hook/);
+    assert.equal(close.code, 1006);
+    assert.equal(opened, false);
+  });
 });

@@ -160,7 +160,10 @@ export class Connection implements ProtocolSink, ReadTarget {
    * message whose bytes live there is a view of the socket read: stable if
    * it came through 'data' (Node never reuses that memory), or once the
    * reader is told it was kept (its slab is then never read into again).
-   * Anything else may be the core's reused assembly buffer.
+   * Anything else may be the core's reused assembly buffer. (A small copy
+   * out of the shared region comes from Node's allocation pool, so another
+   * pooled buffer may share its memory: still safe, as pooled memory is
+   * never rewritten and the core's own buffers are never pooled.)
    */
   rx: ArrayBufferLike | undefined = undefined;
   /**
@@ -270,8 +273,11 @@ export class Connection implements ProtocolSink, ReadTarget {
   /** ReadTarget: a read from a direct socket (the 'data' path is onSocketData). */
   readChunk(chunk: Uint8Array): void {
     this.rx = chunk.buffer;
-    this.protocol!.receive(chunk);
-    this.rx = undefined;
+    try {
+      this.protocol!.receive(chunk);
+    } finally {
+      this.rx = undefined;
+    }
   }
 
   // ---- API used by the WebSocket class and the transport ----
@@ -318,6 +324,7 @@ export class Connection implements ProtocolSink, ReadTarget {
     }
     this.state = CLOSING;
     this.socket?.destroy();
+    this.reader?.detach();
   }
 
   pause(): void {
@@ -493,6 +500,8 @@ export class Connection implements ProtocolSink, ReadTarget {
       if (!s.destroyed) s.destroy();
     }
     this.reader?.detach();
+    // Node keeps the socket's last read buffer (possibly a slab) with the socket: let both go.
+    this.socket = undefined;
     this.queue = undefined;
     this.queued = 0;
     this.protocol?.dispose();

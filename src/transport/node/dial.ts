@@ -232,7 +232,12 @@ export class Dial implements ReadTarget {
 
   /** A complete response: 101 (verify), a redirect to follow, or a refusal with its bounded body. */
   private answered(res: HttpResponse): void {
-    this.options.trace?.(traceResponse(this.url, res));
+    try {
+      this.options.trace?.(traceResponse(this.url, res));
+    } catch (error) {
+      // A throwing trace hook fails this attempt (it would otherwise hang until the handshake timeout).
+      return this.fail(error as Error);
+    }
     const location = res.headers['location'];
     if (this.options.followRedirects === true && res.status >= 300 && res.status < 400 && location !== undefined) {
       return this.redirect(location);

@@ -77,11 +77,11 @@ function rethrowLater(error: unknown): void {
 }
 
 export class SocketReader {
-  /** Tests set this: a slab is filled with 0xee before it is read into again, so a view kept by mistake shows. */
+  /** @internal Tests set this: a slab is filled with 0xee before it is read into again, so a view kept by mistake shows. */
   static poison = false;
-  /** How many reads went into a reused slab (process-wide; tests assert reuse happens). */
+  /** @internal How many reads went into a reused slab (process-wide; tests assert reuse happens). */
   static reuses = 0;
-  /** Where an exception thrown by the target goes (tests replace it). */
+  /** @internal Where an exception thrown by the target goes (tests replace it). */
   static report: (error: unknown) => void = rethrowLater;
   target: ReadTarget = noTarget;
   /** Hand the target Buffers (true) or plain Uint8Array views (cheaper to subarray). */
@@ -137,6 +137,12 @@ export class SocketReader {
       // Node only asks for the next buffer when this callback returns: a throw
       // would make the next read land on bytes the target still holds.
       SocketReader.report(error);
+    }
+    if (this.target === noTarget) {
+      // Detached while handling this read (terminate() in a handler): a dead
+      // socket gets the shared region back, not a fresh slab to keep alive.
+      this.region = this.cur = this.spare = undefined;
+      return true;
     }
     // Now that the target has taken this read, the slab before it is free
     // unless a view of it went out or the target still holds its unparsed tail.
