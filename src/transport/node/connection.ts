@@ -86,6 +86,18 @@ const NATIVE_UTF8_MIN = 128;
 function fastIsUtf8(bytes: Uint8Array): boolean {
   return bytes.length >= NATIVE_UTF8_MIN && isUtf8(bytes);
 }
+/**
+ * A copy of a received message in uninitialized memory (Buffer.from(view)
+ * and ArrayBuffer#slice zero-fill first, then copy). `whole`: its own
+ * exact-size ArrayBuffer (for binaryType 'arraybuffer'); else small copies
+ * come from Node's pool, as Buffer.from's do.
+ */
+export function copyMessage(data: Uint8Array, whole = false): Buffer {
+  const b = whole ? Buffer.allocUnsafeSlow(data.length) : Buffer.allocUnsafe(data.length);
+  b.set(data);
+  return b;
+}
+
 /** The core fills every byte of what it allocates: no zero-fill needed. */
 function allocUnsafe(n: number): Uint8Array {
   return Buffer.allocUnsafe(n);

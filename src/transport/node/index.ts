@@ -19,7 +19,7 @@ import type {
   TransportFactory,
   TransportHandlers,
 } from '../types.js';
-import { Connection, CONNECTING, OPEN, type ConnectionOwner } from './connection.js';
+import { Connection, CONNECTING, OPEN, copyMessage, type ConnectionOwner } from './connection.js';
 import { parseRetryAfter, type WebSocketOptions } from './options.js';
 
 export type { WebSocketOptions } from './options.js';
@@ -102,7 +102,7 @@ class NodeTransport implements Transport, ConnectionOwner {
     // else a copy out of the core's reused assembly buffer. Text is decoded here.
     if (!binary) this.h.message(utf8Slice.call(data, 0, data.length));
     else if (stable) this.h.message(data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, data.length));
-    else this.h.message(Buffer.from(data));
+    else this.h.message(copyMessage(data));
     return binary && stable;
   }
   _ping(): void {

@@ -14,7 +14,7 @@
 import { Buffer } from 'node:buffer';
 import { parseUrl } from '../../protocol/url.js';
 import { HandshakeError } from '../../protocol/errors.js';
-import { Connection, CONNECTING, OPEN, CLOSING, CLOSED, type ConnectionOwner } from './connection.js';
+import { Connection, CONNECTING, OPEN, CLOSING, CLOSED, copyMessage, type ConnectionOwner } from './connection.js';
 import { CloseEvent, ErrorEvent, Event, LightEventTarget, MessageEvent } from './events.js';
 import { parseRetryAfter, type WebSocketOptions } from './options.js';
 
@@ -280,11 +280,11 @@ export class WebSocket extends LightEventTarget implements ConnectionOwner {
     } else if (this._bt === BT_ARRAYBUFFER) {
       // A stable buffer that is a whole ArrayBuffer (not a pool slice) is handed out as is.
       kept = stable && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-      value = kept ? data.buffer : data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
+      value = kept ? data.buffer : copyMessage(data, true).buffer;
     } else if (this._bt === BT_NODEBUFFER) {
       // Zero-copy when the memory is stable (see ConnectionOwner); else a copy out of the core's reused buffer.
       kept = stable;
-      value = !stable ? Buffer.from(data) : data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
+      value = !stable ? copyMessage(data) : data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
     } else {
       value = new Blob([data as Uint8Array<ArrayBuffer>]);
     }
