@@ -12,13 +12,13 @@
  */
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from '../../src/transport/node/websocket.js';
 import { acceptKey, closeFrame, decodeFrames, frame, startRawServer, type RawConnection, type RawServer } from '../support/raw-server.js';
 import { makeCerts, type TestCerts } from '../support/certs.js';
 import { next } from '../support/node-ws.js';
+import { startConnectProxy } from '../support/connect-proxy.js';
 
 const servers: RawServer[] = [];
 after(async () => {
@@ -172,51 +172,9 @@ describe('TLS: SNI and ALPN', () => {
 });
 
 describe('proxy: CONNECT answers seen in the wild', () => {
-  /** A proxy that answers CONNECT with `answer` (in two writes) and then splices. */
-  async function quirkyProxy(answer: string): Promise<{ port: number; auth: string[]; close(): Promise<void> }> {
-    const auth: string[] = [];
-    const socks = new Set<net.Socket>();
-    const srv = net.createServer((client) => {
-      socks.add(client);
-      client.on('error', () => {});
-      let buf = Buffer.alloc(0);
-      const onData = (chunk: Buffer) => {
-        buf = Buffer.concat([buf, chunk]);
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        client.removeListener('data', onData);
-        const head = buf.toString('latin1', 0, end).split('\r\n');
-        const a = head.find((l) => /^proxy-authorization:/i.test(l));
-        auth.push(a ? a.slice(a.indexOf(':') + 1).trim() : '');
-        const target = head[0]!.split(' ')[1]!;
-        const i = target.lastIndexOf(':');
-        const up = net.connect(Number(target.slice(i + 1)), target.slice(0, i).replace(/^\[|\]$/g, ''), () => {
-          client.write(answer.slice(0, 10));
-          setTimeout(() => {
-            client.write(answer.slice(10));
-            up.pipe(client);
-            client.pipe(up);
-          }, 20);
-        });
-        socks.add(up);
-        up.on('error', () => client.destroy());
-      };
-      client.on('data', onData);
-    });
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    return {
-      port: (srv.address() as AddressInfo).port,
-      auth,
-      close: () =>
-        new Promise<void>((r) => {
-          for (const s of socks) s.destroy();
-          srv.close(() => r());
-        }),
-    };
-  }
-
   it('HTTP/1.0 200 Connection established with extra headers, split across reads; Basic credentials percent-decoded', async () => {
-    const proxy = await quirkyProxy('HTTP/1.0 200 Connection established\r\nProxy-Agent: squid/5\r\nVia: 1.1 proxy\r\n\r\n');
+    const proxy = await startConnectProxy();
+    proxy.answer = 'HTTP/1.0 200 Connection established\r\nProxy-Agent: squid/5\r\nVia: 1.1 proxy\r\n\r\n';
     const s = await answering((k) => lines('HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptKey(k)}`));
     try {
       assert.equal(await opens(s, { proxy: `http://us%40er:p%3Ass@127.0.0.1:${proxy.port}` }), '');

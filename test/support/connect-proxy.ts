@@ -14,6 +14,8 @@ export interface ConnectProxy {
   auth: string[];
   /** Answer CONNECT with this status instead of 200. */
   refuseWith: number | undefined;
+  /** Answer a successful CONNECT with this text instead of the plain 200, in two writes 20 ms apart (split reads). */
+  answer: string | undefined;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startConnectProxy(): Promise<ConnectProxy> {
     targets: [],
     auth: [],
     refuseWith: undefined,
+    answer: undefined,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -59,12 +62,23 @@ export async function startConnectProxy(): Promise<ConnectProxy> {
       }
       const i = target.lastIndexOf(':');
       const host = target.slice(0, i).replace(/^\[|\]$/g, '');
-      const upstream = net.connect(Number(target.slice(i + 1)), host, () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      const splice = () => {
         const rest = buf.subarray(end + 4);
         if (rest.length > 0) upstream.write(rest);
         client.pipe(upstream);
         upstream.pipe(client);
+      };
+      const answer = state.answer;
+      const upstream = net.connect(Number(target.slice(i + 1)), host, () => {
+        if (answer === undefined) {
+          client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+          return splice();
+        }
+        client.write(answer.slice(0, 10));
+        setTimeout(() => {
+          client.write(answer.slice(10));
+          splice();
+        }, 20);
       });
       track(upstream);
       upstream.on('error', () => client.destroy());
