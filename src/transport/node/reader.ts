@@ -138,12 +138,9 @@ export class SocketReader {
       // would make the next read land on bytes the target still holds.
       SocketReader.report(error);
     }
-    if (this.target === noTarget) {
-      // Detached while handling this read (terminate() in a handler): a dead
-      // socket gets the shared region back, not a fresh slab to keep alive.
-      this.region = this.cur = this.spare = undefined;
-      return true;
-    }
+    // Detached while handling this read (terminate() in a handler): detach()
+    // cleared the slabs, so a dead socket gets the shared region, not a fresh slab.
+    if (this.target === noTarget) return true;
     // Now that the target has taken this read, the slab before it is free
     // unless a view of it went out or the target still holds its unparsed tail.
     if (prev !== undefined && prev !== region && !prevKept && target.releases?.(prev.buffer) === true) this.spare = prev;
