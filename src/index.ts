@@ -1,5 +1,5 @@
 /**
- * Browser entry (`import 'lifeline'` in a bundle, the `<script>` global
+ * Browser entry (`import 'lifeline-ws'` in a bundle, the `<script>` global
  * `lifeline`). Wires the resilient client to the native WebSocket. Must not
  * import node:*, the frame layer or fflate.
  */

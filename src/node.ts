@@ -1,5 +1,5 @@
 /**
- * Node entry (`import`/`require('lifeline')` in Node): the resilient client on
+ * Node entry (`import`/`require('lifeline-ws')` in Node): the resilient client on
  * lifeline's own RFC 6455 transport over node:net / node:tls.
  */
 export const version = '__LIFELINE_VERSION__';

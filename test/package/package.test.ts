@@ -35,14 +35,14 @@ describe('package (npm pack → install → use)', { timeout: 240_000 }, () => {
   });
 
   it('ships only dist, README and LICENSE', () => {
-    const files = readdirSync(join(dir, 'node_modules/lifeline')).sort();
+    const files = readdirSync(join(dir, 'node_modules/lifeline-ws')).sort();
     assert.deepEqual(files, ['LICENSE', 'README.md', 'dist', 'package.json']);
   });
 
   it('works via require() in Node: echo through a ws server', async () => {
     const script = `
-      const { connect, WebSocket } = require('lifeline');
-      const proto = require('lifeline/protocol');
+      const { connect, WebSocket } = require('lifeline-ws');
+      const proto = require('lifeline-ws/protocol');
       if (typeof connect !== 'function' || typeof WebSocket !== 'function') throw new Error('missing exports');
       if (typeof proto.Protocol !== 'function') throw new Error('missing protocol export');
       const ws = new WebSocket(${JSON.stringify(server.url('/echo'))});
@@ -57,8 +57,8 @@ describe('package (npm pack → install → use)', { timeout: 240_000 }, () => {
 
   it('works via import in Node: the resilient client echoes', async () => {
     const script = `
-      import { connect } from 'lifeline';
-      import { parseUrl } from 'lifeline/protocol';
+      import { connect } from 'lifeline-ws';
+      import { parseUrl } from 'lifeline-ws/protocol';
       if (parseUrl('ws://h:80/x').resource !== '/x') throw new Error('protocol subpath broken');
       const conn = connect(${JSON.stringify(server.url('/echo'))});
       conn.on('message', (m) => { console.log(String(m.data ?? m)); conn.close(); });
@@ -70,7 +70,7 @@ describe('package (npm pack → install → use)', { timeout: 240_000 }, () => {
   });
 
   it('bundles for the browser without node:*, fflate or the frame layer', async () => {
-    writeFileSync(join(dir, 'entry.js'), `import { connect, WebSocket } from 'lifeline'; window.out = [connect, WebSocket];`);
+    writeFileSync(join(dir, 'entry.js'), `import { connect, WebSocket } from 'lifeline-ws'; window.out = [connect, WebSocket];`);
     const { rollup } = await import('rollup');
     const { nodeResolve } = await import('@rollup/plugin-node-resolve');
     const bundle = await rollup({
@@ -95,7 +95,7 @@ describe('package (npm pack → install → use)', { timeout: 240_000 }, () => {
   it('works via a <script> tag of the IIFE in Chromium', async () => {
     const { chromium } = await import('playwright');
     const { findChromium, chromiumArgs } = await import(join(root, 'test/support/chromium.mjs'));
-    const iife = readFileSync(join(dir, 'node_modules/lifeline/dist/lifeline.min.js'));
+    const iife = readFileSync(join(dir, 'node_modules/lifeline-ws/dist/lifeline.min.js'));
     const page = `<!doctype html><script src="/lifeline.min.js"></script><script>
       window.result = new Promise((resolve, reject) => {
         const conn = lifeline.connect(${JSON.stringify(server.url('/echo'))});
