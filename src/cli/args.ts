@@ -10,6 +10,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { UsageError } from './exit.js';
+import { checkHeaders, checkProtocols } from '../protocol/input.js';
 
 /** Flags shared by `connect` and `probe`: how to open the connection. */
 export interface ConnectionArgs {
@@ -189,17 +190,23 @@ function integer(command: string, flag: string, value: string | undefined, fallb
   return n;
 }
 
-/** HTTP token (RFC 7230 §3.2.6): what a header name may contain. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Runs a caller-input rule of src/protocol/input.ts; what it refuses becomes a usage error (exit 2) naming the flag. */
+function rule<T>(command: string, flag: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    throw new UsageError(`--${flag}: ${(err as Error).message}`, command);
+  }
+}
 
 function parseHeaders(command: string, list: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of list ?? []) {
     const i = item.indexOf(':');
-    const name = i < 0 ? '' : item.slice(0, i).trim();
-    const value = i < 0 ? '' : item.slice(i + 1).trim();
-    if (!TOKEN.test(name)) throw new UsageError(`--header expects 'name: value', got '${item}'`, command);
-    if (/[\r\n\0]/.test(value)) throw new UsageError(`--header '${name}': the value cannot contain CR, LF or NUL`, command);
+    if (i < 0) throw new UsageError(`--header expects 'name: value', got '${item}'`, command);
+    const name = item.slice(0, i).trim();
+    const value = item.slice(i + 1).trim();
+    rule(command, 'header', () => checkHeaders([[name, value]]));
     const lower = name.toLowerCase();
     // A repeated header is joined with ", " as HTTP allows (RFC 7230 §3.2.2).
     const prev = Object.keys(out).find((k) => k.toLowerCase() === lower);
@@ -234,12 +241,7 @@ function readCa(command: string, files: string[] | undefined): string[] | undefi
 function connection(command: 'connect' | 'probe', parsed: Parsed): ConnectionArgs {
   const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
   const url = oneUrl(command, parsed.positionals);
-  const protocols = (v['protocol'] as string[] | undefined) ?? [];
-  for (const p of protocols) {
-    // Sec-WebSocket-Protocol elements are tokens (RFC 6455 §4.1, item 10).
-    if (!TOKEN.test(p)) throw new UsageError(`--protocol '${p}' is not a valid subprotocol token`, command);
-  }
-  if (new Set(protocols).size !== protocols.length) throw new UsageError(`--protocol given twice with the same value`, command);
+  const protocols = rule(command, 'protocol', () => checkProtocols((v['protocol'] as string[] | undefined) ?? []));
   const proxy = v['proxy'] as string | undefined;
   if (proxy !== undefined) {
     try {

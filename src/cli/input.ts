@@ -7,6 +7,7 @@
  * Owns: line syntax and the readline wiring. Imports node:readline only.
  */
 import { createInterface, type Interface } from 'node:readline';
+import { checkClose } from '../protocol/input.js';
 
 export type InputAction =
   | { kind: 'send'; data: string | Uint8Array }
@@ -65,10 +66,12 @@ export function parseLine(line: string, binary = false): InputAction {
       const cm = /^\s*(\d+)?\s*(.*)$/s.exec(arg)!;
       const code = cm[1] === undefined ? 1000 : Number(cm[1]);
       const reason = cm[2] ?? '';
-      // What a client may send (WHATWG close(), RFC 6455 §7.4.2): 1000 or 3000-4999.
-      if (code !== 1000 && (code < 3000 || code > 4999)) return { kind: 'error', message: `close code must be 1000 or 3000-4999 (got ${code})` };
-      // The close payload is ≤125 bytes: 2 for the code, ≤123 for the reason (RFC 6455 §5.5.1).
-      if (utf8.encode(reason).length > 123) return { kind: 'error', message: `a close reason is at most 123 bytes` };
+      // What a client may send (WHATWG close(), RFC 6455 §7.4.2): the same rule as WebSocket#close().
+      try {
+        checkClose(code, reason);
+      } catch (err) {
+        return { kind: 'error', message: (err as Error).message };
+      }
       return { kind: 'close', code, reason };
     }
     case 'help':

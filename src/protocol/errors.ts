@@ -37,6 +37,10 @@ export const ErrorCodes = {
   SEND_EXPIRED: 'WS_ERR_SEND_EXPIRED',
   CLIENT_CLOSED: 'WS_ERR_CLIENT_CLOSED',
   CONNECT_TIMEOUT: 'WS_ERR_CONNECT_TIMEOUT',
+  /** Browsers: an attempt failed before it opened; the browser does not say why (refused, DNS, TLS or an HTTP status). */
+  CONNECT_FAILED: 'WS_ERR_CONNECT_FAILED',
+  /** A Blob given to send() could not be read. */
+  BLOB_UNREADABLE: 'WS_ERR_BLOB_UNREADABLE',
   HEARTBEAT_TIMEOUT: 'WS_ERR_HEARTBEAT_TIMEOUT',
   // Opening handshake, RFC 6455 §4.1 / §4.2.2.
   HANDSHAKE_STATUS: 'WS_ERR_HANDSHAKE_STATUS',
@@ -54,6 +58,9 @@ export const ErrorCodes = {
   TOO_MANY_REDIRECTS: 'WS_ERR_HANDSHAKE_REDIRECTS',
   // Caller errors that are not plain TypeErrors.
   INVALID_URL: 'WS_ERR_INVALID_URL',
+  INVALID_OPTION: 'WS_ERR_INVALID_OPTION',
+  /** send() was given something a WebSocket cannot send (or a codec refused it). */
+  INVALID_DATA: 'WS_ERR_INVALID_DATA',
   INVALID_HEADER: 'WS_ERR_INVALID_HEADER',
   INVALID_STATE: 'WS_ERR_INVALID_STATE',
   INVALID_SUBPROTOCOL: 'WS_ERR_INVALID_SUBPROTOCOL',

@@ -10,13 +10,12 @@
  * parameter repeated within one element is refused (RFC 7692 §7 makes that
  * a failure for permessage-deflate; no registered extension allows it).
  *
- * Owns: `parseExtensionHeader`, `formatExtensionOffer`. Imports only errors and types.
+ * Owns: `parseExtensionHeader`, `formatExtensionOffer`. Imports only errors, input (the token rule) and types.
  */
 import { ErrorCodes, HandshakeError } from './errors.js';
+import { TOKEN } from './input.js';
 import type { ExtensionParams } from './types.js';
 
-const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function fail(value: string, why: string): HandshakeError {
   return new HandshakeError(ErrorCodes.HANDSHAKE_EXTENSION, `Invalid Sec-WebSocket-Extensions ${JSON.stringify(value.slice(0, 200))}: ${why}`);
@@ -32,7 +31,7 @@ export function parseExtensionHeader(value: string): ExtensionParams[] {
   };
   const token = (what: string): string => {
     const start = i;
-    while (i < n && TCHAR.test(value[i]!)) i++;
+    while (i < n && TOKEN.test(value[i]!)) i++;
     if (i === start) throw fail(value, `expected ${what} at offset ${start}`);
     return value.slice(start, i);
   };

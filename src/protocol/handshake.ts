@@ -12,6 +12,7 @@
  */
 import { base64Encode } from './base64.js';
 import { ErrorCodes, HandshakeError } from './errors.js';
+import { checkHeaders, checkHeaderValue, checkProtocols } from './input.js';
 import { parseExtensionHeader } from './extension-header.js';
 import type { HttpResponse } from './http.js';
 import { sha1 } from './sha1.js';
@@ -22,30 +23,6 @@ export { parseExtensionHeader, formatExtensionOffer } from './extension-header.j
 
 /** RFC 6455 §1.3: appended to the key before hashing. */
 export const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-
-// RFC 7230 §3.2.6 token.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Header values we put on the wire: HTAB, SP, VCHAR, obs-text; never CR, LF, NUL or other CTLs.
-const SAFE_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
-/**
- * Headers the handshake owns; a user header with one of these names throws
- * (RFC 6455 §4.1 items 4-10: a duplicate would make the request ambiguous
- * or let the caller break the upgrade). Origin is refused only when the
- * `origin` option is also given.
- */
-const RESERVED_HEADERS = new Set([
-  'host',
-  'upgrade',
-  'connection',
-  'sec-websocket-key',
-  'sec-websocket-version',
-  'sec-websocket-extensions',
-  'sec-websocket-protocol',
-  'sec-websocket-accept',
-  'content-length',
-  'transfer-encoding',
-]);
 
 function typed<E extends Error>(err: E, code: string): E & { code: string } {
   return Object.assign(err, { code });
@@ -64,28 +41,6 @@ export function acceptFor(key: string): string {
   const bytes = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i) & 0xff;
   return base64Encode(sha1(bytes));
-}
-
-/**
- * Validates a subprotocol list the way the WHATWG WebSocket constructor
- * does: each an RFC 7230 token, no duplicates. Throws `SyntaxError` with
- * `code = 'WS_ERR_INVALID_SUBPROTOCOL'`.
- */
-export function validateProtocols(protocols: readonly string[]): void {
-  const seen = new Set<string>();
-  for (const p of protocols) {
-    if (typeof p !== 'string' || !TOKEN.test(p)) {
-      throw typed(new SyntaxError(`Invalid subprotocol ${JSON.stringify(p)}: must be an RFC 7230 token`), ErrorCodes.INVALID_SUBPROTOCOL);
-    }
-    if (seen.has(p)) throw typed(new SyntaxError(`Duplicate subprotocol ${JSON.stringify(p)}`), ErrorCodes.INVALID_SUBPROTOCOL);
-    seen.add(p);
-  }
-}
-
-function checkValue(name: string, value: string): void {
-  if (typeof value !== 'string' || !SAFE_VALUE.test(value)) {
-    throw typed(new TypeError(`Invalid value for header ${name}: CR, LF, NUL and other control characters are not allowed`), ErrorCodes.INVALID_HEADER);
-  }
 }
 
 /** Options for `buildRequest`. */
@@ -109,18 +64,17 @@ export function offerExtensions(factories: readonly ExtensionFactory[]): string 
 }
 
 /**
- * The upgrade request (RFC 6455 §4.1), ending in CRLF CRLF. Throws
- * `SyntaxError` (WS_ERR_INVALID_SUBPROTOCOL) for bad subprotocols and
- * `TypeError` (WS_ERR_INVALID_HEADER) for bad or reserved headers.
+ * The upgrade request (RFC 6455 §4.1), ending in CRLF CRLF. Caller input is
+ * checked by the rules of ./input.ts: a `SyntaxError` DOMException
+ * (WS_ERR_INVALID_SUBPROTOCOL) for bad subprotocols, a `TypeError`
+ * (WS_ERR_INVALID_HEADER) for bad or reserved headers.
  */
 export function buildRequest(opts: RequestOptions): string {
   const { url, key } = opts;
-  const protocols = opts.protocols ?? [];
-  validateProtocols(protocols);
-  checkValue('Sec-WebSocket-Key', key);
-  if (!/^[^\s#]+$/.test(url.resource) || !SAFE_VALUE.test(url.host)) {
-    throw typed(new TypeError('Invalid URL resource or host'), ErrorCodes.INVALID_HEADER);
-  }
+  const protocols = checkProtocols(opts.protocols ?? []);
+  checkHeaderValue('Sec-WebSocket-Key', key);
+  checkHeaderValue('Host', url.host);
+  if (!/^[^\s#]+$/.test(url.resource)) throw typed(new TypeError(`Invalid URL resource ${JSON.stringify(url.resource)}`), ErrorCodes.INVALID_HEADER);
   let req =
     `GET ${url.resource} HTTP/1.1\r\n` +
     `Host: ${url.host}\r\n` +
@@ -129,28 +83,20 @@ export function buildRequest(opts: RequestOptions): string {
     `Sec-WebSocket-Key: ${key}\r\n` +
     'Sec-WebSocket-Version: 13\r\n';
   if (opts.origin !== undefined) {
-    checkValue('Origin', opts.origin);
+    checkHeaderValue('Origin', opts.origin);
     req += `Origin: ${opts.origin}\r\n`;
   }
   if (protocols.length > 0) req += `Sec-WebSocket-Protocol: ${protocols.join(', ')}\r\n`;
   if (opts.extensions !== undefined && opts.extensions !== '') {
-    checkValue('Sec-WebSocket-Extensions', opts.extensions);
+    checkHeaderValue('Sec-WebSocket-Extensions', opts.extensions);
     req += `Sec-WebSocket-Extensions: ${opts.extensions}\r\n`;
   }
-  if (opts.headers) {
-    const entries: Iterable<readonly [string, string]> =
-      Symbol.iterator in opts.headers ? (opts.headers as Iterable<readonly [string, string]>) : Object.entries(opts.headers);
-    for (const [name, value] of entries) {
-      if (typeof name !== 'string' || !TOKEN.test(name)) {
-        throw typed(new TypeError(`Invalid header name ${JSON.stringify(name)}`), ErrorCodes.INVALID_HEADER);
-      }
-      const lower = name.toLowerCase();
-      if (RESERVED_HEADERS.has(lower) || (lower === 'origin' && opts.origin !== undefined)) {
-        throw typed(new TypeError(`Header ${name} is set by the handshake and cannot be overridden`), ErrorCodes.INVALID_HEADER);
-      }
-      checkValue(name, value);
-      req += `${name}: ${value}\r\n`;
+  for (const [name, value] of checkHeaders(opts.headers)) {
+    // Origin has its own option; given both ways the request would carry it twice.
+    if (opts.origin !== undefined && name.toLowerCase() === 'origin') {
+      throw typed(new TypeError(`Header ${name} is given twice: as a header and as the origin option`), ErrorCodes.INVALID_HEADER);
     }
+    req += `${name}: ${value}\r\n`;
   }
   return req + '\r\n';
 }

@@ -14,6 +14,7 @@
  * Owns: `ResponseParser`, `HttpResponse`. Imports only errors.
  */
 import { ErrorCodes, HandshakeError, LifelineError } from './errors.js';
+import { TOKEN } from './input.js';
 
 /** A parsed HTTP response to the upgrade request. */
 export interface HttpResponse {
@@ -40,8 +41,6 @@ export interface ResponseLimits {
 }
 
 const EMPTY = new Uint8Array(0);
-// RFC 7230 §3.2.6 tchar.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // field-value: VCHAR / obs-text / SP / HTAB (no CTLs).
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const STATUS_LINE = /^HTTP\/1\.(\d) (\d{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;

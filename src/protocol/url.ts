@@ -4,9 +4,11 @@
  * refuse any other scheme and any fragment, default ports 80/443, IPv6
  * literals, resource name = path + query.
  *
- * Owns: `parseUrl`, `WsUrl`. Imports only errors.
+ * Owns: `parseUrl`, `WsUrl`: the URL rule of every caller (connect(), the
+ * Node WebSocket, the CLI). Imports only errors and input (browser-safe).
  */
 import { ErrorCodes } from './errors.js';
+import { describe, inputError } from './input.js';
 
 /** A parsed WebSocket URL. */
 export interface WsUrl {
@@ -24,21 +26,23 @@ export interface WsUrl {
   resource: string;
 }
 
-function invalid(message: string): SyntaxError {
-  return Object.assign(new SyntaxError(message), { code: ErrorCodes.INVALID_URL });
+function invalid(message: string): Error {
+  return inputError('SyntaxError', ErrorCodes.INVALID_URL, message);
 }
 
 /**
- * Parses a WebSocket URL. Throws a `SyntaxError` with
- * `code = 'WS_ERR_INVALID_URL'` (browsers throw a SyntaxError too) for an
+ * Parses a WebSocket URL. Throws a `SyntaxError` DOMException (as the WHATWG
+ * WebSocket constructor does) with `code = 'WS_ERR_INVALID_URL'` for an
  * unparsable URL, a scheme other than ws/wss/http/https, or a fragment.
+ * Anything but a string or URL is stringified first, as browsers do (so 42,
+ * null and {} are refused as URLs, not as types).
  */
 export function parseUrl(input: string | URL): WsUrl {
   let url: URL;
   try {
-    url = new URL(typeof input === 'string' ? input : input.href);
+    url = new URL(input instanceof URL ? input.href : String(input));
   } catch {
-    throw invalid(`Invalid URL: ${String(input)}`);
+    throw invalid(`a WebSocket URL must be absolute (ws://, wss://, http:// or https://), got ${describe(String(input))}`);
   }
   let secure: boolean;
   switch (url.protocol) {
@@ -51,11 +55,11 @@ export function parseUrl(input: string | URL): WsUrl {
       secure = true;
       break;
     default:
-      throw invalid(`The URL's scheme must be ws: or wss: (http: and https: are mapped), got ${url.protocol}`);
+      throw invalid(`a WebSocket URL's scheme must be ws: or wss: (http: and https: are mapped), got ${describe(url.protocol)}`);
   }
   // The fragment is non-null whenever the serialization has '#', even an empty one.
-  if (url.href.includes('#')) throw invalid('The URL must not contain a fragment');
-  if (url.hostname === '') throw invalid('The URL has no host');
+  if (url.href.includes('#')) throw invalid(`a WebSocket URL must not contain a fragment (RFC 6455 §3), got ${describe(url.href)}`);
+  if (url.hostname === '') throw invalid(`a WebSocket URL must have a host, got ${describe(url.href)}`);
   url.protocol = secure ? 'wss:' : 'ws:';
   const defaultPort = secure ? 443 : 80;
   const port = url.port === '' ? defaultPort : Number(url.port);

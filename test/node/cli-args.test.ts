@@ -48,6 +48,8 @@ describe('cli: help, version, usage errors (spawned)', () => {
       [['connect', 'ws://a', '--bogus'], /Unknown option '--bogus'/],
       [['probe', 'ws://a', '--count', '0'], /--count expects an integer from 1/],
       [['connect', 'ws://a', '--ca', '/nonexistent/ca.pem'], /cannot read --ca file/],
+      // A reserved header used to print "internal error" with a stack trace and exit 1.
+      [['connect', 'ws://a', '-H', 'Host: x'], /--header: header Host is set by the WebSocket handshake/],
     ];
     const results = await Promise.all(cases.map(([args]) => runCli(args)));
     for (const [i, [args, re]] of cases.entries()) {
@@ -56,6 +58,7 @@ describe('cli: help, version, usage errors (spawned)', () => {
       assert.match(r.stderr, re, args.join(' '));
       assert.match(r.stderr, /--help/, args.join(' '));
       assert.equal(r.stdout, '', args.join(' '));
+      assert.doesNotMatch(r.stderr, /internal error|\n\s+at /, `${args.join(' ')}: no stack trace`);
     }
   });
 });
@@ -72,7 +75,10 @@ describe('cli: usage errors (in process)', () => {
       [['connect', 'ws://a', '--ping', '0'], /--ping expects a positive number/],
       [['connect', 'ws://a', '--wait', 'soon'], /--wait expects a non-negative number/],
       [['connect', 'ws://a', '-H', 'no-colon'], /--header expects 'name: value'/],
-      [['connect', 'ws://a', '--protocol', 'bad proto'], /not a valid subprotocol/],
+      [['connect', 'ws://a', '--protocol', 'bad proto'], /--protocol: subprotocol must be a token/],
+      [['connect', 'ws://a', '-H', 'Host: x'], /--header: header Host is set by the WebSocket handshake/],
+      [['connect', 'ws://a', '-H', 'Sec-WebSocket-Key: x'], /--header: header Sec-WebSocket-Key is set by/],
+      [['connect', 'ws://a', '-H', 'X-Ünicode: x'], /--header: header name must be a token/],
       [['connect', 'ws://a', '-p', 'x', '-p', 'x'], /twice/],
       [['connect', 'ws://a', '--proxy', 'socks5://p:1'], /--proxy expects/],
       [['probe', 'ws://a', '--count', '0'], /--count expects an integer from 1/],

@@ -1,7 +1,7 @@
 // The opening handshake (RFC 6455 §4.1, §4.2.2): key and accept, the
 // request text and its validation (no header injection), the incremental
 // response parser with its limits, and every class of failed response.
-import { describe, it, equal, deepEqual, throws, ok, hex } from '../support/harness.js';
+import { describe, it, equal, deepEqual, throws, throwsInput, ok, hex } from '../support/harness.js';
 import { ErrorCodes, HandshakeError } from '../../src/protocol/errors.js';
 import { createKey, acceptFor, buildRequest, verifyResponse, parseExtensionHeader, offerExtensions } from '../../src/protocol/handshake.js';
 import { ResponseParser, type HttpResponse } from '../../src/protocol/http.js';
@@ -91,7 +91,7 @@ describe('handshake: buildRequest', () => {
   ];
   for (const [name, protocols] of badProtocols) {
     it(`refuses subprotocols (${name}) with SyntaxError WS_ERR_INVALID_SUBPROTOCOL`, () => {
-      throws(() => buildRequest({ url, key: 'k', protocols }), SyntaxError);
+      throwsInput(() => buildRequest({ url, key: 'k', protocols }), 'SyntaxError', 'WS_ERR_INVALID_SUBPROTOCOL');
       throws(() => buildRequest({ url, key: 'k', protocols }), ErrorCodes.INVALID_SUBPROTOCOL);
     });
   }
@@ -117,7 +117,7 @@ describe('handshake: buildRequest', () => {
   ];
   for (const [name, headers] of badHeaders) {
     it(`refuses header ${name} with TypeError WS_ERR_INVALID_HEADER`, () => {
-      throws(() => buildRequest({ url, key: 'k', headers }), TypeError);
+      throwsInput(() => buildRequest({ url, key: 'k', headers }), 'TypeError', 'WS_ERR_INVALID_HEADER');
       throws(() => buildRequest({ url, key: 'k', headers }), ErrorCodes.INVALID_HEADER);
     });
   }

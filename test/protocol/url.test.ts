@@ -1,5 +1,5 @@
 // URL handling as browsers do it (WHATWG WebSocket constructor, RFC 6455 §3).
-import { describe, it, deepEqual, throws } from '../support/harness.js';
+import { describe, it, deepEqual, throws, throwsInput } from '../support/harness.js';
 import { parseUrl } from '../../src/protocol/url.js';
 import { ErrorCodes } from '../../src/protocol/errors.js';
 
@@ -44,7 +44,7 @@ describe('url: parseUrl', () => {
   }
   for (const [name, input] of BAD) {
     it(`refuses ${name} with SyntaxError WS_ERR_INVALID_URL`, () => {
-      throws(() => parseUrl(input), SyntaxError);
+      throwsInput(() => parseUrl(input), 'SyntaxError', 'WS_ERR_INVALID_URL');
       throws(() => parseUrl(input), ErrorCodes.INVALID_URL);
     });
   }

@@ -107,6 +107,20 @@ export function throws(fn: () => unknown, match?: string | RegExp | (new (...a: 
   throw new AssertionError(message ?? 'expected function to throw');
 }
 
+/**
+ * Asserts that `fn` throws a caller-input error (src/protocol/input.ts): an
+ * error named `name` (a DOMException for the WHATWG names, else the built-in
+ * class of that name) with the stable `code`. Returns it.
+ */
+export function throwsInput(fn: () => unknown, name: 'SyntaxError' | 'InvalidAccessError' | 'InvalidStateError' | 'TypeError' | 'RangeError', code: string, message?: string): Error {
+  const e = throws(fn, code, message);
+  const dom = name === 'SyntaxError' || name === 'InvalidAccessError' || name === 'InvalidStateError';
+  if (e.name !== name || (dom && !(e instanceof DOMException))) {
+    throw new AssertionError(`${message ? message + ': ' : ''}expected ${dom ? 'a DOMException' : 'a'} ${name}, got ${e.constructor.name} ${e.name}: ${e.message}`);
+  }
+  return e;
+}
+
 export async function rejects(p: Promise<unknown> | (() => Promise<unknown>), match?: string | RegExp | (new (...a: never[]) => Error), message?: string): Promise<Error> {
   try {
     await (typeof p === 'function' ? p() : p);

@@ -13,7 +13,8 @@
  */
 import { Buffer } from 'node:buffer';
 import { parseUrl } from '../../protocol/url.js';
-import { HandshakeError } from '../../protocol/errors.js';
+import { ErrorCodes, HandshakeError } from '../../protocol/errors.js';
+import { checkClose, checkProtocols, inputError } from '../../protocol/input.js';
 import { Connection, CONNECTING, OPEN, CLOSING, CLOSED, copyMessage, type ConnectionOwner } from './connection.js';
 import { CloseEvent, ErrorEvent, Event, LightEventTarget, MessageEvent } from './events.js';
 import { parseRetryAfter, type WebSocketOptions } from './options.js';
@@ -22,18 +23,12 @@ export type BinaryType = 'arraybuffer' | 'blob' | 'nodebuffer';
 export type { WebSocketOptions, TraceRecord, HandshakeTrace } from './options.js';
 export { Event, MessageEvent, CloseEvent, ErrorEvent } from './events.js';
 
-/** RFC 6455 §4.1 / RFC 7230 §3.2.6 token characters for subprotocol names. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 const utf8Slice = (Buffer.prototype as unknown as { utf8Slice(this: Uint8Array, start: number, end: number): string }).utf8Slice;
 
 const BT_ARRAYBUFFER = 0;
 const BT_BLOB = 1;
 const BT_NODEBUFFER = 2;
 
-function domError(message: string, name: string): Error {
-  return new DOMException(message, name);
-}
 
 type Handler<E> = ((this: WebSocket, event: E) => unknown) | null;
 
@@ -74,12 +69,7 @@ export class WebSocket extends LightEventTarget implements ConnectionOwner {
       protocols = undefined;
     }
     // Steps 4-5: protocols are tokens without duplicates (SyntaxError).
-    const list: readonly string[] = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : (protocols as readonly string[]);
-    for (let i = 0; i < list.length; i++) {
-      const p = list[i]!;
-      if (typeof p !== 'string' || !TOKEN.test(p)) throw domError(`Invalid subprotocol: ${String(p)}`, 'SyntaxError');
-      if (list.indexOf(p) !== i) throw domError(`Duplicate subprotocol: ${p}`, 'SyntaxError');
-    }
+    const list = checkProtocols(protocols);
     this._url = parsed.href;
     this._c = new Connection(parsed, list, options ?? {}, this);
   }
@@ -148,7 +138,7 @@ export class WebSocket extends LightEventTarget implements ConnectionOwner {
    */
   send(data: string | ArrayBufferLike | ArrayBufferView | Blob, options?: { compress?: boolean }): void {
     const state = this._c.state;
-    if (state === CONNECTING) throw domError('WebSocket is still in the CONNECTING state', 'InvalidStateError');
+    if (state === CONNECTING) throw inputError('InvalidStateError', ErrorCodes.INVALID_STATE, 'send() before the WebSocket opened (readyState CONNECTING)');
     const compress = options?.compress;
     let bytes: Uint8Array | undefined;
     let binary = true;
@@ -217,17 +207,8 @@ export class WebSocket extends LightEventTarget implements ConnectionOwner {
    * after `closeTimeout`.
    */
   close(code?: number, reason?: string): void {
-    if (code !== undefined) {
-      // WebIDL [Clamp] unsigned short, then the range check (step 1).
-      const c = Number(code);
-      if (!Number.isFinite(c) || Math.trunc(c) !== c || (c !== 1000 && (c < 3000 || c > 4999))) {
-        throw domError(`The close code must be 1000 or in 3000-4999, got ${String(code)}`, 'InvalidAccessError');
-      }
-    }
-    if (reason !== undefined) {
-      reason = String(reason);
-      if (Buffer.byteLength(reason) > 123) throw domError('The close reason must be at most 123 bytes of UTF-8', 'SyntaxError');
-    }
+    // WebIDL converts the arguments (a number, a string), then steps 1-3 check them.
+    ({ code, reason } = checkClose(code, reason));
     const state = this._c.state;
     if (state === CLOSING || state === CLOSED) return;
     this._c.startClose(code, code === undefined ? undefined : (reason ?? ''));
@@ -240,7 +221,7 @@ export class WebSocket extends LightEventTarget implements ConnectionOwner {
    */
   ping(data?: Uint8Array | ArrayBuffer | string): Promise<number> {
     if (this._c.state !== OPEN) {
-      return Promise.reject(domError('WebSocket is not open', 'InvalidStateError'));
+      return Promise.reject(inputError('InvalidStateError', ErrorCodes.INVALID_STATE, `ping() needs an open WebSocket, readyState is ${this._c.state}`));
     }
     const payload = data === undefined ? undefined : typeof data === 'string' ? Buffer.from(data) : data instanceof Uint8Array ? data : new Uint8Array(data);
     return this._c.sendPing(payload);

@@ -1,0 +1,237 @@
+/**
+ * Caller-input rules: one home for every check of what an application hands
+ * lifeline (subprotocol tokens, request headers, close code and reason,
+ * option types and ranges), used alike by `connect()`, the Node `WebSocket`,
+ * the protocol core and the CLI. The URL rule lives beside it in ./url.ts.
+ *
+ * One rule, one error class, one code, whoever asks:
+ * - where the WHATWG WebSocket API names an exception, that one (a
+ *   `DOMException` named `SyntaxError` for a bad URL, subprotocol or close
+ *   reason, `InvalidAccessError` for a close code, `InvalidStateError` for
+ *   a send before open), so code written for browsers keeps working;
+ * - otherwise the built-in class a JavaScript API would throw: `TypeError`
+ *   for a wrong type, an unknown option or a bad header, `RangeError` for a
+ *   number out of range.
+ * Every one carries a stable `code` (`WS_ERR_*`, README "Error codes") and a
+ * message that says what was expected and what came.
+ *
+ * Owns: the token pattern, the header rules, the close rules an application
+ * must follow, option specs and their checker, `utf8Length`, `TIMER_MAX`.
+ * Imports only ./errors.ts: the browser bundle carries this module.
+ */
+import { ErrorCodes, type ErrorCode } from './errors.js';
+
+/** The largest delay a timer honours (2^31 - 1 ms, about 24.8 days); `setTimeout` fires at once for anything larger. */
+export const TIMER_MAX = 2 ** 31 - 1;
+
+/** An RFC 7230 §3.2.6 token: the syntax of subprotocol names (RFC 6455 §4.1), header names and extension names. */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** What a caller error is thrown as; see the module header. */
+export type InputErrorKind = 'SyntaxError' | 'InvalidAccessError' | 'InvalidStateError' | 'TypeError' | 'RangeError';
+
+/** A caller error with a stable `code` (see the module header for which class each rule throws). */
+export type InputError = Error & { readonly code: ErrorCode };
+
+/** Builds the error a rule throws: a DOMException for the WHATWG names, else the built-in class; `code` is an own property either way. */
+export function inputError(kind: InputErrorKind, code: ErrorCode, message: string): InputError {
+  const error =
+    kind === 'TypeError' ? new TypeError(message) : kind === 'RangeError' ? new RangeError(message) : new DOMException(message, kind);
+  // DOMException has a legacy numeric `code` getter on its prototype; an own property shadows it.
+  Object.defineProperty(error, 'code', { value: code, enumerable: true });
+  return error as InputError;
+}
+
+/** A value as it appears in an error message: strings quoted, long ones cut. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? value.slice(0, 64) + '…' : value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : String(value);
+}
+
+/**
+ * UTF-8 byte length of a string (RFC 3629), counted without encoding it. A
+ * lone surrogate counts 3 bytes: encoders send it as U+FFFD.
+ */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) continue;
+    if (unit < 0x800) bytes += 1;
+    else if ((unit & 0xfc00) === 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a surrogate pair: two UTF-16 units, four bytes
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+// --- subprotocols (RFC 6455 §4.1 item 10; WHATWG WebSocket constructor steps 4-5) ---
+
+/**
+ * The subprotocols to offer, as a list: each a token, none twice. Accepts a
+ * single name or a list (undefined: none). Throws a `SyntaxError`
+ * DOMException with `WS_ERR_INVALID_SUBPROTOCOL`.
+ */
+export function checkProtocols(protocols: unknown): string[] {
+  if (protocols === undefined) return [];
+  const list: unknown[] = typeof protocols === 'string' ? [protocols] : Array.isArray(protocols) ? [...protocols] : [protocols];
+  list.forEach((name, index) => {
+    if (typeof name !== 'string' || !TOKEN.test(name)) {
+      throw inputError('SyntaxError', ErrorCodes.INVALID_SUBPROTOCOL, `subprotocol must be a token (RFC 7230 §3.2.6: letters, digits and !#$%&'*+-.^_\`|~), got ${describe(name)}`);
+    }
+    if (list.indexOf(name) !== index) throw inputError('SyntaxError', ErrorCodes.INVALID_SUBPROTOCOL, `subprotocol ${describe(name)} is offered twice`);
+  });
+  return list as string[];
+}
+
+// --- close (RFC 6455 §5.5.1, §7.4; WHATWG WebSocket close() steps 1-3) ---
+
+/**
+ * What an application may put in its close frame, after the WebIDL
+ * conversions of WebSocket#close() (the code to a number, the reason to a
+ * string): code 1000 or 3000-4999 (else an `InvalidAccessError`
+ * DOMException, `WS_ERR_INVALID_CLOSE_CODE`), a reason of at most 123 UTF-8
+ * bytes so that code and reason fit a control frame's 125 (else a
+ * `SyntaxError` DOMException, `WS_ERR_CLOSE_REASON_TOO_LONG`). Either may
+ * be undefined. Returns the converted pair.
+ */
+export function checkClose(code: unknown, reason: unknown): { code: number | undefined; reason: string | undefined } {
+  const number = code === undefined ? undefined : Number(code);
+  if (number !== undefined && number !== 1000 && !(Number.isInteger(number) && number >= 3000 && number <= 4999)) {
+    throw inputError('InvalidAccessError', ErrorCodes.INVALID_CLOSE_CODE, `close code must be 1000 or an integer in 3000-4999, got ${describe(code)}`);
+  }
+  const text = reason === undefined ? undefined : String(reason);
+  const bytes = text === undefined ? 0 : utf8Length(text);
+  if (bytes > 123) throw inputError('SyntaxError', ErrorCodes.CLOSE_REASON_TOO_LONG, `close reason must be at most 123 bytes of UTF-8, got ${bytes}`);
+  return { code: number, reason: text };
+}
+
+// --- request headers (RFC 7230 §3.2; WHATWG Fetch: header values are ByteStrings) ---
+
+/**
+ * Headers the opening handshake owns (RFC 6455 §4.1 items 4-10) or that
+ * would change how the request is framed: a caller header with one of these
+ * names would make the upgrade ambiguous, so it is refused.
+ */
+export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
+  'host',
+  'upgrade',
+  'connection',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-extensions',
+  'sec-websocket-protocol',
+  'sec-websocket-accept',
+  'content-length',
+  'transfer-encoding',
+]);
+
+// HTAB, SP, VCHAR and obs-text: a Latin-1 ByteString without CR, LF, NUL or other controls.
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Throws a `TypeError` (`WS_ERR_INVALID_HEADER`) unless `value` may go on the wire as the value of header `name`. */
+export function checkHeaderValue(name: string, value: unknown): void {
+  if (typeof value !== 'string') throw inputError('TypeError', ErrorCodes.INVALID_HEADER, `header ${name} must have a string value, got ${describe(value)}`);
+  if (!HEADER_VALUE.test(value)) {
+    throw inputError(
+      'TypeError',
+      ErrorCodes.INVALID_HEADER,
+      `header ${name} must be Latin-1 text without CR, LF, NUL or other control characters (a ByteString), got ${describe(value)}`,
+    );
+  }
+}
+
+/**
+ * Request headers as name/value pairs, checked: names are tokens and not
+ * reserved (see RESERVED_HEADERS; `allow` lifts the ban for names the caller
+ * set through a dedicated option), values are ByteStrings. Accepts a plain
+ * object or an iterable of pairs; undefined is none. Throws a `TypeError`
+ * with `WS_ERR_INVALID_HEADER`.
+ */
+export function checkHeaders(
+  headers: unknown,
+  allow: (lowerName: string) => boolean = () => false,
+): [name: string, value: string][] {
+  if (headers === undefined || headers === null) return [];
+  if (typeof headers !== 'object') throw inputError('TypeError', ErrorCodes.INVALID_HEADER, `headers must be an object of name: value, got ${describe(headers)}`);
+  const pairs = Symbol.iterator in headers ? [...(headers as Iterable<[unknown, unknown]>)] : Object.entries(headers);
+  return pairs.map(([name, value]) => {
+    if (typeof name !== 'string' || !TOKEN.test(name)) {
+      throw inputError('TypeError', ErrorCodes.INVALID_HEADER, `header name must be a token (RFC 7230 §3.2.6), got ${describe(name)}`);
+    }
+    const lower = name.toLowerCase();
+    if (RESERVED_HEADERS.has(lower) && !allow(lower)) {
+      throw inputError('TypeError', ErrorCodes.INVALID_HEADER, `header ${name} is set by the WebSocket handshake and cannot be given`);
+    }
+    checkHeaderValue(name, value);
+    return [name, value as string];
+  });
+}
+
+// --- options ---
+
+/** How one option is checked. Numbers are finite unless `infinite` allows Infinity. */
+export type OptionRule =
+  | { readonly type: 'number'; readonly min: number; readonly max: number; readonly integer?: boolean; readonly infinite?: boolean; readonly unit?: string }
+  | { readonly type: 'boolean' | 'string' | 'function' | 'object' | 'any' }
+  | { readonly type: 'enum'; readonly values: readonly string[] };
+
+/** The rules of an options object, by option name. */
+export type OptionSpec = Readonly<Record<string, OptionRule>>;
+
+/** A duration in ms that a timer can honour: 0..TIMER_MAX. */
+export const DURATION: OptionRule = { type: 'number', min: 0, max: TIMER_MAX, unit: ' ms' };
+
+/**
+ * Checks `options` against `spec`: an unknown key (a typo such as
+ * `maxRetries`) or a value of the wrong type throws a `TypeError`, a number
+ * out of range a `RangeError`, all with `WS_ERR_INVALID_OPTION` and a
+ * message naming `where`, the option, what was expected and what came.
+ * Undefined values count as absent (the default applies).
+ */
+export function checkOptions(options: unknown, spec: OptionSpec, where: string): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw inputError('TypeError', ErrorCodes.INVALID_OPTION, `${where} options must be an object, got ${describe(options)}`);
+  }
+  for (const name of Object.keys(options)) {
+    const rule = spec[name];
+    const value = (options as Record<string, unknown>)[name];
+    if (!rule) {
+      throw inputError('TypeError', ErrorCodes.INVALID_OPTION, `${where}: unknown option ${describe(name)}; known options: ${Object.keys(spec).join(', ')}`);
+    }
+    if (value === undefined || rule.type === 'any') continue;
+    const expected = rule.type === 'enum' ? 'string' : rule.type;
+    const actual = value === null ? 'null' : typeof value;
+    if (actual !== expected) {
+      throw inputError('TypeError', ErrorCodes.INVALID_OPTION, `${where}: option ${name} must be ${article(expected)}, got ${describe(value)}`);
+    }
+    if (rule.type === 'enum' && !rule.values.includes(value as string)) {
+      throw inputError('RangeError', ErrorCodes.INVALID_OPTION, `${where}: option ${name} must be one of ${rule.values.map(describe).join(', ')}, got ${describe(value)}`);
+    }
+    if (rule.type === 'number') checkNumber(value as number, rule, `${where}: option ${name}`);
+  }
+}
+
+function article(type: string): string {
+  return (/^[aeiou]/.test(type) ? 'an ' : 'a ') + type;
+}
+
+/** Throws a `RangeError` (`WS_ERR_INVALID_OPTION`) unless `value` is within `rule`. `what` leads the message. */
+export function checkNumber(value: number, rule: Extract<OptionRule, { type: 'number' }>, what: string): void {
+  const unit = rule.unit ?? '';
+  const finiteOk = Number.isFinite(value) || (rule.infinite === true && value === Infinity);
+  if (!finiteOk || value < rule.min || (value > rule.max && value !== Infinity) || (rule.integer === true && value !== Infinity && !Number.isInteger(value))) {
+    const range = `${rule.integer ? 'an integer' : 'a number'} from ${rule.min} to ${rule.max}${unit}${rule.infinite ? ' or Infinity' : ''}`;
+    throw inputError('RangeError', ErrorCodes.INVALID_OPTION, `${what} must be ${range}, got ${describe(value)}`);
+  }
+}
+
+/** Throws a `RangeError` (`WS_ERR_INVALID_OPTION`) when option `low` is above option `high`, e.g. "minDelay (50000) must not exceed maxDelay (30000)". */
+export function checkOrder(where: string, lowName: string, low: number, highName: string, high: number): void {
+  if (low > high) throw inputError('RangeError', ErrorCodes.INVALID_OPTION, `${where}: ${lowName} (${low}) must not exceed ${highName} (${high})`);
+}
