@@ -45,11 +45,10 @@
     drains: 0,
   };
 
-  const json = lifeline.json;
   const conn = lifeline.connect(wsUrl, {
     protocols: ['ticker.v2', 'ticker.v1'],
-    // Both subprotocols carry JSON; '' is the codec when the server selects none.
-    codecs: { 'ticker.v2': json, 'ticker.v1': json, '': json },
+    // Both subprotocols carry JSON, and so does a connection where the server selects none.
+    codec: lifeline.json,
     heartbeat: HEARTBEAT,
     ...BACKOFF,
     // Room for the burst button's 16 MB while the server is a slow reader.

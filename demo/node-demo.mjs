@@ -74,7 +74,7 @@ async function main() {
   const HEARTBEAT = { interval: 1000, timeout: 1500 }; // protocol pings (RFC 6455 §5.5.2): the Node transport can send them
   const conn = lifeline.connect(url, {
     protocols: ['ticker.v2', 'ticker.v1'],
-    codecs: { 'ticker.v2': lifeline.json, 'ticker.v1': lifeline.json, '': lifeline.json },
+    codec: lifeline.json, // both subprotocols carry JSON
     heartbeat: HEARTBEAT,
     minDelay: 500,
     maxDelay: 5000,

@@ -1,10 +1,13 @@
 /**
  * Browser entry (`import 'lifeline-ws'` in a bundle, the `<script>` global
- * `lifeline`). Wires the resilient client to the native WebSocket. Must not
- * import node:*, the frame layer or fflate.
+ * `lifeline`). Wires the resilient client to the native WebSocket with the
+ * browser's features (./client/features.ts). Must not import node:*, the
+ * frame layer, fflate, or the Node features.
  */
 import { connectWith, type Connection } from './client/client.js';
 import { realClock } from './client/clock.js';
+import type { Codec } from './client/codecs.js';
+import { browserFeatures } from './client/features.js';
 import { browserLifecycle } from './client/lifecycle.js';
 import type { ConnectOptions, Provider } from './client/options.js';
 import { browserTransport } from './transport/browser.js';
@@ -14,19 +17,30 @@ export const version = '__LIFELINE_VERSION__';
 /** The platform's WebSocket (same name as the Node build's class, for isomorphic code). */
 export const WebSocket: typeof globalThis.WebSocket = globalThis.WebSocket;
 
+/** The message type a codec decodes to, or raw data without one. */
+export type MessageOf<O> = O extends { codec: Codec<infer In, any> } ? In : O extends { codecs: Record<string, Codec<infer In, any>> } ? In | IncomingData : IncomingData;
+
 /**
  * Open a connection that reconnects, over the browser's native WebSocket.
- * `url` may be a function (sync or async) evaluated before every attempt,
- * e.g. to put a fresh token in it. See `ConnectOptions` for the options and
- * their defaults.
+ * `url` may be a function (sync or async) called before every attempt, e.g.
+ * to put a fresh token in it. See `ConnectOptions` for the options and their
+ * defaults.
  */
-export const connect = <In = IncomingData>(url: Provider<string | URL>, options?: ConnectOptions): Connection<In> =>
-  connectWith<In>(browserTransport, url, options, { clock: realClock, random: Math.random, lifecycle: browserLifecycle() });
+export function connect<O extends ConnectOptions = ConnectOptions>(url: Provider<string | URL>, options?: O): Connection<MessageOf<O>> {
+  return connectWith<MessageOf<O>>(browserTransport, url, options, {
+    clock: realClock,
+    random: Math.random,
+    lifecycle: browserLifecycle(),
+    features: browserFeatures,
+  });
+}
 
 export { json, type Codec } from './client/codecs.js';
-export { defaultShouldReconnect } from './client/options.js';
+export { defaultShouldReconnect, type RetryInfo } from './client/retry.js';
 export { LifelineError } from './protocol/errors.js';
-export type { Connection, ClientEvents, CloseEvent, EndEvent, SendOptions, Stats } from './client/client.js';
-export type { ConnectOptions, HeartbeatOptions, Provider, RetryInfo } from './client/options.js';
+export type { Connection, ClientEvents, CloseEvent, EndEvent } from './client/client.js';
+export type { Stats } from './client/stats.js';
+export type { SendOptions } from './client/send-queue.js';
+export type { ConnectOptions, HeartbeatOptions, Provider } from './client/options.js';
 export type { State } from './client/state.js';
 export type { CloseInfo, IncomingData, OutgoingData } from './transport/types.js';

@@ -1,37 +1,51 @@
 /**
- * Node entry (`import`/`require('lifeline-ws')` in Node): the resilient client on
- * lifeline's own RFC 6455 transport over node:net / node:tls.
+ * Node entry (`import`/`require('lifeline-ws')` in Node): the resilient
+ * client on lifeline's own RFC 6455 transport over node:net / node:tls, with
+ * the Node features (protocol-ping heartbeat, receive pause, drain events,
+ * Retry-After), and the WHATWG-shaped `WebSocket` class.
  */
+import { connectWith, type Connection } from './client/client.js';
+import { realClock } from './client/clock.js';
+import type { Codec } from './client/codecs.js';
+import { nodeFeatures } from './client/node-features.js';
+import type { ConnectOptions, Provider } from './client/options.js';
+import { createNodeTransport, nodeTransport } from './transport/node/index.js';
+import type { WebSocketOptions } from './transport/node/options.js';
+import type { IncomingData } from './transport/types.js';
+
 export const version = '__LIFELINE_VERSION__';
 export * from './protocol/errors.js';
 export { WebSocket } from './transport/node/websocket.js';
 export type { BinaryType, WebSocketOptions, TraceRecord, HandshakeTrace } from './transport/node/websocket.js';
 export { nodeTransport, createNodeTransport } from './transport/node/index.js';
 
-// --- resilient client (src/client), wired to the Node transport ---
-import { connectWith as _connectWith, type Connection as _Connection } from './client/client.js';
-import { realClock as _realClock } from './client/clock.js';
-import type { ConnectOptions as _ConnectOptions, Provider as _Provider } from './client/options.js';
-import { createNodeTransport as _createNodeTransport, nodeTransport as _nodeTransport } from './transport/node/index.js';
-import type { WebSocketOptions as _WebSocketOptions } from './transport/node/options.js';
-import type { IncomingData as _IncomingData } from './transport/types.js';
-
-/** `connect()` options in Node: the shared ones, plus `socket` for the Node transport (TLS, proxy, permessage-deflate, limits). */
-export interface NodeConnectOptions extends _ConnectOptions {
-  /** Options of every socket (see WebSocketOptions); `headers` here are merged under the per-attempt `headers`. */
-  socket?: _WebSocketOptions;
+/** `connect()` options in Node: the common ones, plus what only Node can do. */
+export interface NodeConnectOptions extends ConnectOptions {
+  /** Request headers, or a provider called before every attempt (fresh tokens). Merged over `socket.headers`. */
+  headers?: Provider<Readonly<Record<string, string>>>;
+  /** Options of every socket (see WebSocketOptions: TLS, proxy, permessage-deflate, limits). */
+  socket?: WebSocketOptions;
+  /** The longest delay a server's Retry-After may impose before the next attempt, ms. Default 600,000 (10 minutes). */
+  maxRetryAfter?: number;
 }
+
+/** The message type a codec decodes to, or raw data without one. */
+export type MessageOf<O> = O extends { codec: Codec<infer In, any> } ? In : O extends { codecs: Record<string, Codec<infer In, any>> } ? In | IncomingData : IncomingData;
 
 /**
  * Open a connection that reconnects, over lifeline's own Node transport
  * (protocol pings for the heartbeat, handshake status and Retry-After for
  * the retry rules, receive backpressure for the async iterator).
  */
-export const connect = <In = _IncomingData>(url: _Provider<string | URL>, options: NodeConnectOptions = {}): _Connection<In> =>
-  _connectWith<In>(options.socket ? _createNodeTransport(options.socket) : _nodeTransport, url, options, { clock: _realClock, random: Math.random });
+export function connect<O extends NodeConnectOptions = NodeConnectOptions>(url: Provider<string | URL>, options?: O): Connection<MessageOf<O>> {
+  const factory = options?.socket ? createNodeTransport(options.socket) : nodeTransport;
+  return connectWith<MessageOf<O>>(factory, url, options, { clock: realClock, random: Math.random, features: nodeFeatures });
+}
 
 export { json, type Codec } from './client/codecs.js';
-export { defaultShouldReconnect } from './client/options.js';
-export type { Connection, ClientEvents, CloseEvent, EndEvent, SendOptions, Stats } from './client/client.js';
-export type { ConnectOptions, HeartbeatOptions, Provider, RetryInfo } from './client/options.js';
+export { defaultShouldReconnect, type RetryInfo } from './client/retry.js';
+export type { Connection, ClientEvents, CloseEvent, EndEvent } from './client/client.js';
+export type { Stats } from './client/stats.js';
+export type { SendOptions } from './client/send-queue.js';
+export type { ConnectOptions, HeartbeatOptions, Provider } from './client/options.js';
 export type { State } from './client/state.js';

@@ -9,6 +9,7 @@
  */
 import { connectWith } from '../client/client.js';
 import { realClock } from '../client/clock.js';
+import { nodeFeatures } from '../client/node-features.js';
 import type { ConnectOptions } from '../client/options.js';
 import { createNodeTransport } from '../transport/node/index.js';
 import type { LinkFactory } from './connect.js';
@@ -35,12 +36,11 @@ export const reconnectLink: LinkFactory = (args, ev, out) => {
     connectTimeout: args.timeoutMs,
     // --ping <s> becomes the client's heartbeat interval (protocol pings, dead-peer detection).
     heartbeat: args.pingIntervalMs !== undefined ? { interval: args.pingIntervalMs, timeout: Math.max(args.pingIntervalMs, 5000) } : {},
+    // Subscribe first, then open: the first transition (closed → connecting) is shown too.
+    startClosed: true,
   };
-  const conn = connectWith(factory, args.url, options, { clock: realClock, random: Math.random });
+  const conn = connectWith(factory, args.url, options, { clock: realClock, random: Math.random, features: nodeFeatures });
   let everOpened = false;
-  // The first transition (closed → connecting) happens inside connectWith, before we can subscribe.
-  out.event('state', { from: 'closed', to: conn.state });
-  out.info(`state closed → ${conn.state}`);
 
   conn.on('state', ({ from, to }) => {
     out.event('state', { from, to });
@@ -78,6 +78,7 @@ export const reconnectLink: LinkFactory = (args, ev, out) => {
     if (e.reason !== 'closed') out.info(`giving up: ${e.reason === 'maxAttempts' ? 'too many failed attempts' : 'the close is not retryable'}`);
     ev.closed(c?.code ?? 1000, c?.reason ?? '', e.reason === 'closed' ? true : (c?.wasClean ?? false));
   });
+  conn.open();
 
   return {
     queues: true,

@@ -22,5 +22,7 @@ export interface BackoffOptions {
  * Delay in ms before retry number `attempt + 1` (`attempt` = failed attempts
  * so far, 0 for the first retry). `random` returns a number in [0, 1).
  */
-export const backoff = (attempt: number, o: BackoffOptions, random: () => number): number =>
-  random() * Math.min(o.maxDelay, o.minDelay * o.factor ** attempt);
+export function backoff(attempt: number, options: BackoffOptions, random: () => number): number {
+  const bound = Math.min(options.maxDelay, options.minDelay * options.factor ** attempt);
+  return random() * bound;
+}

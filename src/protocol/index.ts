@@ -21,7 +21,7 @@ export {
 } from './handshake.js';
 export { Protocol, DEFAULT_MAX_PAYLOAD, type ProtocolCoreOptions } from './protocol.js';
 export { isValidWireCloseCode, CLOSE_NO_STATUS, CLOSE_ABNORMAL } from './close.js';
-export { checkProtocols, checkClose, checkHeaders, checkOptions, utf8Length, TOKEN, TIMER_MAX, type InputError, type OptionRule, type OptionSpec } from './input.js';
+export { checkProtocols, checkClose, checkHeaders, checkOptions, utf8Length, TOKEN, TIMER_MAX, type InputError, type OptionSpec } from './input.js';
 export { UTF8_ACCEPT, UTF8_REJECT, utf8Step, isValidUtf8 } from './utf8.js';
 export { maskInPlace, MaskKeyPool } from './mask.js';
 export { encodeFrame, encodeTextFrame } from './frame.js';

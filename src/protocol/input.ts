@@ -174,64 +174,59 @@ export function checkHeaders(
 
 // --- options ---
 
-/** How one option is checked. Numbers are finite unless `infinite` allows Infinity. */
-export type OptionRule =
-  | { readonly type: 'number'; readonly min: number; readonly max: number; readonly integer?: boolean; readonly infinite?: boolean; readonly unit?: string }
-  | { readonly type: 'boolean' | 'string' | 'function' | 'object' | 'any' }
-  | { readonly type: 'enum'; readonly values: readonly string[] };
-
-/** The rules of an options object, by option name. */
-export type OptionSpec = Readonly<Record<string, OptionRule>>;
-
-/** A duration in ms that a timer can honour: 0..TIMER_MAX. */
-export const DURATION: OptionRule = { type: 'number', min: 0, max: TIMER_MAX, unit: ' ms' };
+/**
+ * The options an API takes, described by their defaults: an option's type
+ * is its default's type (`types` gives it for options without a default:
+ * a `typeof` name, or 'any' when another rule checks it). Every number is
+ * from 0 (or its `least`) to TIMER_MAX (or its `most`); Infinity only where
+ * `unbounded` says; `choices` lists the allowed strings.
+ */
+export interface OptionSpec {
+  readonly defaults: Readonly<Record<string, unknown>>;
+  readonly types?: Readonly<Record<string, string>>;
+  readonly least?: Readonly<Record<string, number>>;
+  readonly most?: Readonly<Record<string, number>>;
+  readonly unbounded?: readonly string[];
+  readonly choices?: Readonly<Record<string, readonly string[]>>;
+}
 
 /**
- * Checks `options` against `spec`: an unknown key (a typo such as
- * `maxRetries`) or a value of the wrong type throws a `TypeError`, a number
- * out of range a `RangeError`, all with `WS_ERR_INVALID_OPTION` and a
- * message naming `where`, the option, what was expected and what came.
- * Undefined values count as absent (the default applies).
+ * Checks `given` against `spec` and returns it over the defaults (undefined
+ * counts as absent). An unknown key (a typo such as `maxRetries`) or a
+ * value of the wrong type throws a `TypeError`, a value out of range a
+ * `RangeError`, both with `WS_ERR_INVALID_OPTION` and a message naming
+ * `where`, the option, what it must be and what came.
  */
-export function checkOptions(options: unknown, spec: OptionSpec, where: string): void {
-  if (options === undefined) return;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw inputError('TypeError', ErrorCodes.INVALID_OPTION, `${where} options must be an object, got ${describe(options)}`);
-  }
-  for (const name of Object.keys(options)) {
-    const rule = spec[name];
-    const value = (options as Record<string, unknown>)[name];
-    if (!rule) {
-      throw inputError('TypeError', ErrorCodes.INVALID_OPTION, `${where}: unknown option ${describe(name)}; known options: ${Object.keys(spec).join(', ')}`);
+export function checkOptions<T>(given: unknown, spec: OptionSpec, where: string): T {
+  const fail = (kind: 'TypeError' | 'RangeError', message: string) => inputError(kind, ErrorCodes.INVALID_OPTION, `${where}: ${message}`);
+  if (given === undefined) given = {};
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw fail('TypeError', `options must be an object, got ${describe(given)}`);
+  const { defaults, types = {} } = spec;
+  const result: Record<string, unknown> = { ...defaults };
+  for (const [name, value] of Object.entries(given)) {
+    const type = name in defaults ? typeof defaults[name] : types[name];
+    if (type === undefined) throw fail('TypeError', `unknown option ${describe(name)} (known: ${[...Object.keys(defaults), ...Object.keys(types)].join(', ')})`);
+    if (value === undefined) continue;
+    if (type !== 'any' && typeof value !== type) throw fail('TypeError', `option ${name} must be a ${type}, got ${describe(value)}`);
+    const choices = spec.choices?.[name];
+    if (choices && !choices.includes(value as string)) throw fail('RangeError', `option ${name} must be one of ${choices.map(describe).join(', ')}, got ${describe(value)}`);
+    if (typeof value === 'number') {
+      const least = spec.least?.[name] ?? 0;
+      const most = spec.most?.[name] ?? TIMER_MAX;
+      const unbounded = spec.unbounded?.includes(name) === true;
+      if (!(value >= least && (value <= most || (unbounded && value === Infinity)))) {
+        throw fail('RangeError', `option ${name} must be from ${least} to ${most}${unbounded ? ' or Infinity' : ''}, got ${describe(value)}`);
+      }
     }
-    if (value === undefined || rule.type === 'any') continue;
-    const expected = rule.type === 'enum' ? 'string' : rule.type;
-    const actual = value === null ? 'null' : typeof value;
-    if (actual !== expected) {
-      throw inputError('TypeError', ErrorCodes.INVALID_OPTION, `${where}: option ${name} must be ${article(expected)}, got ${describe(value)}`);
-    }
-    if (rule.type === 'enum' && !rule.values.includes(value as string)) {
-      throw inputError('RangeError', ErrorCodes.INVALID_OPTION, `${where}: option ${name} must be one of ${rule.values.map(describe).join(', ')}, got ${describe(value)}`);
-    }
-    if (rule.type === 'number') checkNumber(value as number, rule, `${where}: option ${name}`);
+    result[name] = value;
   }
-}
-
-function article(type: string): string {
-  return (/^[aeiou]/.test(type) ? 'an ' : 'a ') + type;
-}
-
-/** Throws a `RangeError` (`WS_ERR_INVALID_OPTION`) unless `value` is within `rule`. `what` leads the message. */
-export function checkNumber(value: number, rule: Extract<OptionRule, { type: 'number' }>, what: string): void {
-  const unit = rule.unit ?? '';
-  const finiteOk = Number.isFinite(value) || (rule.infinite === true && value === Infinity);
-  if (!finiteOk || value < rule.min || (value > rule.max && value !== Infinity) || (rule.integer === true && value !== Infinity && !Number.isInteger(value))) {
-    const range = `${rule.integer ? 'an integer' : 'a number'} from ${rule.min} to ${rule.max}${unit}${rule.infinite ? ' or Infinity' : ''}`;
-    throw inputError('RangeError', ErrorCodes.INVALID_OPTION, `${what} must be ${range}, got ${describe(value)}`);
-  }
+  return result as T;
 }
 
 /** Throws a `RangeError` (`WS_ERR_INVALID_OPTION`) when option `low` is above option `high`, e.g. "minDelay (50000) must not exceed maxDelay (30000)". */
-export function checkOrder(where: string, lowName: string, low: number, highName: string, high: number): void {
-  if (low > high) throw inputError('RangeError', ErrorCodes.INVALID_OPTION, `${where}: ${lowName} (${low}) must not exceed ${highName} (${high})`);
+export function checkOrder(where: string, options: object, low: string, high: string): void {
+  const values = options as Readonly<Record<string, number>>;
+  if (values[low]! > values[high]!) {
+    throw inputError('RangeError', ErrorCodes.INVALID_OPTION, `${where}: ${low} (${values[low]}) must not exceed ${high} (${values[high]})`);
+  }
 }

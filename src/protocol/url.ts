@@ -26,41 +26,38 @@ export interface WsUrl {
   resource: string;
 }
 
-function invalid(message: string): Error {
-  return inputError('SyntaxError', ErrorCodes.INVALID_URL, message);
-}
-
 /**
- * Parses a WebSocket URL. Throws a `SyntaxError` DOMException (as the WHATWG
- * WebSocket constructor does) with `code = 'WS_ERR_INVALID_URL'` for an
- * unparsable URL, a scheme other than ws/wss/http/https, or a fragment.
+ * The URL rule: an absolute ws:, wss:, http: or https: URL (the last two
+ * mapped to ws: and wss:, as browsers do) with a host and without a
+ * fragment (RFC 6455 §3). Returns the parsed URL with its ws/wss scheme.
  * Anything but a string or URL is stringified first, as browsers do (so 42,
- * null and {} are refused as URLs, not as types).
+ * null and {} are refused as URLs, not as types). Throws a `SyntaxError`
+ * DOMException (as the WHATWG WebSocket constructor does) with
+ * `code = 'WS_ERR_INVALID_URL'`.
  */
-export function parseUrl(input: string | URL): WsUrl {
-  let url: URL;
+function checkedUrl(input: unknown): URL {
+  let url: URL | undefined;
   try {
     url = new URL(input instanceof URL ? input.href : String(input));
-  } catch {
-    throw invalid(`a WebSocket URL must be absolute (ws://, wss://, http:// or https://), got ${describe(String(input))}`);
-  }
-  let secure: boolean;
-  switch (url.protocol) {
-    case 'ws:':
-    case 'http:':
-      secure = false;
-      break;
-    case 'wss:':
-    case 'https:':
-      secure = true;
-      break;
-    default:
-      throw invalid(`a WebSocket URL's scheme must be ws: or wss: (http: and https: are mapped), got ${describe(url.protocol)}`);
-  }
+  } catch {}
+  const scheme = /^(ws|http)(s?):$/.exec(url?.protocol ?? '');
   // The fragment is non-null whenever the serialization has '#', even an empty one.
-  if (url.href.includes('#')) throw invalid(`a WebSocket URL must not contain a fragment (RFC 6455 §3), got ${describe(url.href)}`);
-  if (url.hostname === '') throw invalid(`a WebSocket URL must have a host, got ${describe(url.href)}`);
-  url.protocol = secure ? 'wss:' : 'ws:';
+  if (!url || !scheme || url.href.includes('#') || !url.hostname) {
+    throw inputError('SyntaxError', ErrorCodes.INVALID_URL, `a WebSocket URL must be absolute, ws: or wss: (or http: or https:), with a host and no fragment, got ${describe(String(input))}`);
+  }
+  url.protocol = scheme[2] ? 'wss:' : 'ws:';
+  return url;
+}
+
+/** The URL rule (see `checkedUrl`), returning the normalized href with a ws: or wss: scheme. */
+export function checkUrl(input: unknown): string {
+  return checkedUrl(input).href;
+}
+
+/** Parses a WebSocket URL for a transport that dials it itself; the same rule and errors as `checkUrl`. */
+export function parseUrl(input: string | URL): WsUrl {
+  const url = checkedUrl(input);
+  const secure = url.protocol === 'wss:';
   const defaultPort = secure ? 443 : 80;
   const port = url.port === '' ? defaultPort : Number(url.port);
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;

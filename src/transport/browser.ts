@@ -2,45 +2,58 @@
  * The browser transport: one native WebSocket per connection attempt, mapped
  * onto the seam in ./types.ts. Binary arrives as Uint8Array (binaryType
  * 'arraybuffer', viewed without copying); `bufferedAmount` is the native
- * one (the client samples it for backpressure: browsers have no drain
- * event). Browsers expose no protocol ping, no handshake status, no request
- * headers and no receive backpressure, hence the capabilities.
+ * one. Browsers expose no protocol ping, no handshake status, no request
+ * headers and no receive backpressure, so this transport has none of the
+ * seam's optional methods.
  *
  * Owns: native WebSocket event mapping. Must not import node:*, the protocol
  * frame layer or fflate (it ships in the browser bundle).
  */
+import { ErrorCodes, LifelineError } from '../protocol/errors.js';
 import type { CloseInfo, Transport, TransportFactory } from './types.js';
 
-/** Opens a native WebSocket (the global one unless `WS` is given, e.g. in tests). */
-export const browserTransport: TransportFactory = Object.assign(
-  (url: string, o: { protocols: readonly string[] }, h: Parameters<TransportFactory>[2]): Transport => {
-    const ws = new WebSocket(url, o.protocols as string[]);
-    // The error event carries no detail (by design, WHATWG HTML §9.3); the close event that follows says enough.
-    const end = (e: CloseInfo) => {
-      ws.onmessage = ws.onclose = null; // exactly one close, nothing after it
-      h.close({ code: e.code, reason: e.reason, wasClean: e.wasClean });
-    };
-    ws.binaryType = 'arraybuffer';
-    ws.onopen = () => h.open(ws); // the client reads protocol and extensions from it at once
-    ws.onmessage = (e) => h.message(typeof e.data == 'string' ? e.data : new Uint8Array(e.data));
-    ws.onclose = end;
-    return {
-      get bufferedAmount() {
-        return ws.bufferedAmount;
-      },
-      send(d) {
-        // A CLOSING socket would swallow the data silently (WHATWG: it only grows bufferedAmount): refuse, so it stays queued.
-        if (ws.readyState != 1) throw Error();
-        ws.send(d as string | Blob | BufferSource);
-      },
-      close: (code, reason) => ws.close(code, reason),
-      terminate() {
-        ws.onopen = null;
-        ws.close();
-        end({ code: 1006, reason: '', wasClean: false });
-      },
-    };
-  },
-  // None of the extras: no protocol ping, handshake status, receive pause or request headers.
-  { capabilities: {} },
-);
+const OPEN = 1;
+
+/** Opens a native WebSocket (the global one). */
+export const browserTransport: TransportFactory = (url, options, handlers): Transport => {
+  const socket = new WebSocket(url, options.protocols as string[]);
+  let opened = false;
+  /** Reports the close exactly once; nothing is reported after it. */
+  const end = (close: CloseInfo): void => {
+    socket.onopen = socket.onmessage = socket.onclose = null;
+    handlers.close(close);
+  };
+  socket.binaryType = 'arraybuffer';
+  socket.onopen = () => {
+    opened = true;
+    handlers.open({ protocol: socket.protocol, extensions: socket.extensions });
+  };
+  socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) =>
+    handlers.message(typeof event.data === 'string' ? event.data : new Uint8Array(event.data));
+  socket.onclose = (event) => {
+    const close: CloseInfo = { code: event.code, reason: event.reason, wasClean: event.wasClean };
+    // The error event of a failed attempt carries no detail (by design, WHATWG HTML §9.3); say what we know.
+    if (!opened) {
+      close.error = new LifelineError(
+        ErrorCodes.CONNECT_FAILED,
+        `lifeline: the connection to ${url} failed before it opened (close code ${event.code}; browsers do not say why: refused, DNS, TLS or an HTTP status)`,
+      );
+    }
+    end(close);
+  };
+  return {
+    get bufferedAmount() {
+      return socket.bufferedAmount;
+    },
+    send(data) {
+      // A CLOSING socket would swallow the data silently (WHATWG: it only grows bufferedAmount): refuse, so it stays queued.
+      if (socket.readyState !== OPEN) throw new LifelineError(ErrorCodes.INVALID_STATE, 'lifeline: the socket is not open');
+      socket.send(data as string);
+    },
+    close: (code, reason) => socket.close(code, reason),
+    terminate() {
+      socket.close();
+      end({ code: 1006, reason: '', wasClean: false });
+    },
+  };
+};

@@ -1,28 +1,19 @@
 /**
  * The seam between the resilient client and a transport. The client never
  * imports a concrete transport; the entry points (src/index.ts, src/node.ts)
- * hand it a `TransportFactory`. A transport is one connection attempt: it
- * opens once, delivers messages, and closes once. It never reconnects.
+ * hand it a `TransportFactory` and the platform's features
+ * (src/client/features.ts). A transport is one connection attempt: it opens
+ * once, delivers messages, and closes once. It never reconnects.
  *
  * Imports: nothing but types.
  */
 
-/** What a transport can do beyond the WHATWG WebSocket surface; an absent capability is one it lacks. */
-export interface TransportCapabilities {
-  /** Can send protocol pings and report the round trip (Node yes, browsers no). */
-  readonly ping?: boolean;
-  /** Sees HTTP status and headers of a refused handshake (Node yes, browsers no). */
-  readonly handshakeStatus?: boolean;
-  /** Can stop reading from the network for receive backpressure. */
-  readonly pause?: boolean;
-  /** Accepts request headers. */
-  readonly headers?: boolean;
-}
-
 /** Binary messages are delivered as Uint8Array (a Buffer in Node); text as string. */
 export type IncomingData = string | Uint8Array;
-/** What a transport can send. */
+/** What `send()` accepts. */
 export type OutgoingData = string | Uint8Array | ArrayBuffer | ArrayBufferView | Blob;
+/** What a transport is handed: the client reads Blobs to bytes first, so that they keep their place in the order. */
+export type TransportData = string | ArrayBuffer | ArrayBufferView;
 
 export interface CloseInfo {
   /** 1000-4999 from the peer; 1005 no status; 1006 abnormal (no close frame). */
@@ -42,38 +33,37 @@ export interface TransportHandlers {
   message(data: IncomingData): void;
   /** Exactly once per transport, after which it emits nothing. */
   close(info: CloseInfo): void;
-  /** Any inbound traffic (frames, pongs) — feeds idle timers. Optional. */
+  /** Inbound traffic that is not a message (control frames): a sign of life for the heartbeat. Optional. */
   activity?(): void;
-  /** A pong (protocol or app-level) arrived, with the round trip if known. */
-  pong?(rttMs: number | undefined): void;
 }
 
 export interface TransportConnectOptions {
   protocols: readonly string[];
-  /** Request headers (ignored by transports without the `headers` capability). */
-  headers?: Readonly<Record<string, string>>;
+  /** Request headers, where the platform can send them (Node); unchecked (the transport applies the header rules). */
+  headers?: unknown;
 }
 
-/** One connection attempt. Its capabilities are those of the factory that made it. */
+/** One connection attempt. */
 export interface Transport {
   /** Bytes queued in the transport and not yet written to the network. */
   readonly bufferedAmount: number;
   /** Hand `data` to the socket; throws if the socket can no longer send (closing), so the caller keeps it. */
-  send(data: OutgoingData, options?: { compress?: boolean }): void;
+  send(data: TransportData, options?: { compress?: boolean }): void;
   /** Start the close handshake; `handlers.close` follows. */
   close(code?: number, reason?: string): void;
   /** Drop now, no handshake; `handlers.close` follows with 1006. */
   terminate(): void;
-  /** Protocol ping; present only with the `ping` capability. Resolves with the RTT in ms. */
+  /** Protocol ping, where the platform can send one (Node). Resolves with the round trip in ms. */
   ping?(data?: Uint8Array): Promise<number>;
-  /** Receive backpressure; present only with the `pause` capability. */
+  /** Receive backpressure, where the platform has it (Node). */
   pause?(): void;
   resume?(): void;
-  /** Called by the client when the socket's buffer drains (Node); optional. */
+  /** Set by the client to learn when the socket's buffer drains, where the platform reports it (Node). */
   onDrain?: (() => void) | undefined;
 }
 
-export type TransportFactory = {
-  (url: string, options: TransportConnectOptions, handlers: TransportHandlers): Transport;
-  readonly capabilities: TransportCapabilities;
-};
+/**
+ * Opens one transport. Throws synchronously only for input it refuses
+ * (bad headers, options): the client ends with that error rather than retry.
+ */
+export type TransportFactory = (url: string, options: TransportConnectOptions, handlers: TransportHandlers) => Transport;

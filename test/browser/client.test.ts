@@ -23,7 +23,7 @@ const ctl = async (path: string): Promise<any> => {
 const url = (p = '/echo') => `ws://127.0.0.1:${port}${p}`;
 const live: Connection<any>[] = [];
 const client = <T = string | Uint8Array>(...a: Parameters<typeof connect>) => {
-  const c = connect<T>(...a);
+  const c = connect(...a) as unknown as Connection<T>;
   live.push(c);
   return c;
 };

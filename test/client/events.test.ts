@@ -1,6 +1,6 @@
 import { describe, it, equal, ok, deepEqual } from '../support/harness.js';
-import { rig, names, NODE_CAPS, settle } from './fakes.js';
-import type { TransportConnectOptions, TransportHandlers } from '../../src/transport/types.js';
+import { rig, names, NODE, settle } from './fakes.js';
+import type { TransportFactory } from '../../src/transport/types.js';
 
 describe('events', () => {
   it('on() returns an unsubscribe function', async () => {
@@ -34,10 +34,10 @@ describe('events', () => {
 
   it('with no error listener, a handler error is rethrown asynchronously (not swallowed)', async () => {
     const { connectWith } = await import('../../src/client/client.js');
-    const { FakeClock, FakeSocket, BROWSER_CAPS } = await import('./fakes.js');
+    const { FakeClock, FakeSocket, BROWSER } = await import('./fakes.js');
     let sock: InstanceType<typeof FakeSocket> | undefined;
-    const factory = Object.assign((u: string, o: TransportConnectOptions, h: TransportHandlers) => (sock = new FakeSocket(BROWSER_CAPS, u, o, h)), { capabilities: BROWSER_CAPS });
-    const c = connectWith(factory, 'ws://x.invalid', {}, { clock: new FakeClock(), random: Math.random });
+    const factory: TransportFactory = (u, o, h) => (sock = new FakeSocket(false, u, o, h));
+    const c = connectWith(factory, 'ws://x.invalid', {}, { clock: new FakeClock(), random: Math.random, features: BROWSER.features });
     const order: string[] = [];
     c.on('open', () => {
       throw new Error('unheard');
@@ -70,7 +70,8 @@ describe('events', () => {
     const r = rig({ minDelay: 1 });
     const s = await r.openNow();
     s.end({ code: 1011, reason: 'oops' });
-    deepEqual(names(r.events, ['open', 'close', 'state', 'reconnecting']), ['state', 'open', 'close', 'state', 'reconnecting']);
+    // Each step's state event comes first, then its own events.
+    deepEqual(names(r.events, ['open', 'close', 'state', 'reconnecting']), ['state', 'state', 'open', 'state', 'close', 'reconnecting']);
     const close = r.events.find((e) => e[0] === 'close')![1] as { code: number; willReconnect: boolean };
     equal(close.code, 1011);
     equal(close.willReconnect, true);
@@ -108,52 +109,40 @@ describe('events', () => {
   });
 });
 
-describe('async iterator', () => {
-  it('yields messages in order and ends when the client ends', async () => {
+describe('events: order under re-entry (regression)', () => {
+  it('a handler that calls terminate() on open: every other handler still gets open before close and end', async () => {
     const r = rig();
-    const s = await r.openNow();
-    const out: unknown[] = [];
-    const done = (async () => {
-      for await (const m of r.conn) out.push(m);
-    })();
-    await settle();
-    s.message('a');
-    s.message('b');
-    await settle();
-    s.message('c');
-    r.conn.close();
-    s.end({ code: 1000, wasClean: true });
-    await done;
-    deepEqual(out, ['a', 'b', 'c']);
+    const seen: string[] = [];
+    r.conn.on('open', () => r.conn.terminate());
+    r.conn.on('open', () => seen.push('open'));
+    r.conn.on('close', () => seen.push('close'));
+    r.conn.on('end', () => seen.push('end'));
+    await r.openNow();
+    deepEqual(seen, ['open', 'close', 'end']);
+    equal(r.conn.state, 'closed');
+    // The recorder subscribed first (before the terminating handler), so it saw the same order.
+    deepEqual(names(r.events, ['open', 'close', 'end']), ['open', 'close', 'end']);
   });
 
-  it('pauses the transport when the consumer lags, resumes when it catches up (Node)', async () => {
-    const r = rig({ receiveHighWaterMark: 8 }, { caps: NODE_CAPS });
+  it('a handler that sends on open: the message goes after the queued ones, and events keep their order', async () => {
+    const r = rig();
+    void r.conn.send('queued');
+    r.conn.on('open', () => void r.conn.send('from handler'));
     const s = await r.openNow();
-    const it = r.conn[Symbol.asyncIterator]();
-    const first = it.next(); // subscribe
-    for (let i = 0; i < 10; i++) s.message(String(i));
-    equal((await first).value, '0');
-    equal(s.paused, true, 'paused above the mark');
-    for (let i = 1; i < 8; i++) equal((await it.next()).value, String(i));
-    equal(s.paused, false, 'resumed at a quarter of the mark');
-    await it.return!();
-    equal(s.paused, false);
-    s.message('after');
-    equal(r.conn.stats.messagesIn, 11);
+    deepEqual(s.sent, ['queued', 'from handler']);
   });
 
-  it('breaking out of the loop unsubscribes', async () => {
-    const r = rig();
-    const s = await r.openNow();
-    const p = (async () => {
-      for await (const m of r.conn) if (m === 'stop') break;
-    })();
-    await settle();
-    s.message('x');
-    s.message('stop');
-    await p;
-    for (let i = 0; i < 100; i++) s.message('more'); // nothing buffers them now
-    ok(true);
+  it('once() fires for the next event only; off() unsubscribes', async () => {
+    const r = rig({ minDelay: 1 });
+    const got: string[] = [];
+    r.conn.once('open', () => got.push('once'));
+    const handler = () => got.push('on');
+    r.conn.on('open', handler);
+    await r.openNow();
+    r.conn.off('open', handler);
+    r.sock.end();
+    r.clock.advance(1);
+    await r.openNow();
+    deepEqual(got, ['once', 'on']);
   });
 });

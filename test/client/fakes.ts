@@ -5,18 +5,11 @@
  */
 import { connectWith, type Connection } from '../../src/client/client.js';
 import type { Clock } from '../../src/client/clock.js';
+import { browserFeatures, type ClientFeatures } from '../../src/client/features.js';
 import { browserLifecycle } from '../../src/client/lifecycle.js';
+import { nodeFeatures } from '../../src/client/node-features.js';
 import type { ConnectOptions } from '../../src/client/options.js';
-import type {
-  CloseInfo,
-  IncomingData,
-  OutgoingData,
-  Transport,
-  TransportCapabilities,
-  TransportConnectOptions,
-  TransportFactory,
-  TransportHandlers,
-} from '../../src/transport/types.js';
+import type { CloseInfo, IncomingData, Transport, TransportConnectOptions, TransportData, TransportFactory, TransportHandlers } from '../../src/transport/types.js';
 import { prng } from '../support/harness.js';
 
 export class FakeClock implements Clock {
@@ -60,8 +53,17 @@ export class FakeClock implements Clock {
   }
 }
 
+/** A platform as the client sees it: the features the entry injects, and what its transports can do. */
+export interface Platform {
+  features: ClientFeatures;
+  /** Transports have ping(), pause()/resume() and report drains (Node). */
+  rich: boolean;
+}
+export const BROWSER: Platform = { features: browserFeatures, rich: false };
+export const NODE: Platform = { features: nodeFeatures, rich: true };
+
 export class FakeSocket implements Transport {
-  sent: OutgoingData[] = [];
+  sent: TransportData[] = [];
   sendOptions: unknown[] = [];
   bufferedAmount = 0;
   closedWith: [number | undefined, string | undefined] | undefined;
@@ -74,19 +76,18 @@ export class FakeSocket implements Transport {
   pause?: () => void;
   resume?: () => void;
   constructor(
-    readonly capabilities: TransportCapabilities,
+    readonly rich: boolean,
     readonly url: string,
     readonly options: TransportConnectOptions,
     readonly h: TransportHandlers,
   ) {
-    if (capabilities.ping) this.ping = () => new Promise((resolve, reject) => this.pings.push({ resolve, reject }));
-    if (capabilities.pause) {
+    if (rich) {
+      this.ping = () => new Promise((resolve, reject) => this.pings.push({ resolve, reject }));
       this.pause = () => void (this.paused = true);
       this.resume = () => void (this.paused = false);
-    }
-    if (!capabilities.pause) delete (this as { onDrain?: unknown }).onDrain; // browser-like: no drain callback
+    } else delete (this as { onDrain?: unknown }).onDrain; // browser-like: no drain callback
   }
-  send(data: OutgoingData, options?: { compress?: boolean }): void {
+  send(data: TransportData, options?: { compress?: boolean }): void {
     if (this.refuseSend) throw new Error('not open');
     this.sent.push(data);
     this.sendOptions.push(options);
@@ -109,9 +110,6 @@ export class FakeSocket implements Transport {
   }
 }
 
-export const BROWSER_CAPS: TransportCapabilities = { ping: false, handshakeStatus: false, pause: false, headers: false };
-export const NODE_CAPS: TransportCapabilities = { ping: true, handshakeStatus: true, pause: true, headers: true };
-
 export interface Rig<In = IncomingData> {
   conn: Connection<In>;
   clock: FakeClock;
@@ -123,6 +121,8 @@ export interface Rig<In = IncomingData> {
   settle(): Promise<void>;
   /** settle, then open the newest socket. */
   openNow(protocol?: string): Promise<FakeSocket>;
+  /** When set, the transport factory throws it (a transport refusing its input). */
+  factoryThrows: Error | undefined;
 }
 
 export const settle = async () => {
@@ -132,24 +132,24 @@ export const settle = async () => {
 /** A client on fake transport and clock, recording every event in order. */
 export function rig<In = IncomingData>(
   options: ConnectOptions = {},
-  { caps = BROWSER_CAPS, url = 'ws://test.invalid/x' as string | (() => string | Promise<string>), random = prng(7), lifecycle = undefined as ReturnType<typeof browserLifecycle> } = {},
+  { platform = BROWSER, url = 'ws://test.invalid/x' as string | (() => string | Promise<string>), random = prng(7), lifecycle = undefined as ReturnType<typeof browserLifecycle> } = {},
 ): Rig<In> {
   const clock = new FakeClock();
   const sockets: FakeSocket[] = [];
-  const factory = Object.assign(
-    (u: string, o: TransportConnectOptions, h: TransportHandlers) => {
-      const s = new FakeSocket(caps, u, o, h);
-      sockets.push(s);
-      return s;
-    },
-    { capabilities: caps },
-  ) as TransportFactory;
-  const conn = connectWith<In>(factory, url, options, { clock, random, lifecycle });
+  let result: Rig<In>;
+  const factory: TransportFactory = (u, o, h) => {
+    if (result.factoryThrows) throw result.factoryThrows;
+    const s = new FakeSocket(platform.rich, u, o, h);
+    sockets.push(s);
+    return s;
+  };
+  // Subscribe before the first attempt, so that even its `state` event is recorded.
+  const conn = connectWith<In>(factory, url, { ...options, startClosed: true }, { clock, random, lifecycle, features: platform.features });
   const events: [string, unknown][] = [];
   for (const k of ['open', 'message', 'close', 'reconnecting', 'state', 'drain', 'heartbeat', 'drop', 'error', 'end'] as const) {
     conn.on(k, (e: unknown) => void events.push([k, e]));
   }
-  return {
+  result = {
     conn,
     clock,
     sockets,
@@ -164,7 +164,10 @@ export function rig<In = IncomingData>(
       s.open(protocol);
       return s;
     },
+    factoryThrows: undefined,
   };
+  if (!options.startClosed) conn.open();
+  return result;
 }
 
 /** Names of recorded events, optionally only some kinds. */

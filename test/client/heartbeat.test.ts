@@ -1,11 +1,11 @@
 import { describe, it, equal, ok, deepEqual } from '../support/harness.js';
-import { rig, names, NODE_CAPS, BROWSER_CAPS } from './fakes.js';
+import { rig, names, NODE, BROWSER } from './fakes.js';
 
 const closeErr = (events: [string, unknown][]) => ((events.find((e) => e[0] === 'close')?.[1] as { error?: { code: string } }) ?? {}).error?.code;
 
 describe('heartbeat: protocol pings (transport can ping)', () => {
   it('pings after interval of silence; no pong within timeout → terminate at once and reconnect', async () => {
-    const r = rig({ heartbeat: { interval: 1000, timeout: 500 }, minDelay: 1 }, { caps: NODE_CAPS });
+    const r = rig({ heartbeat: { interval: 1000, timeout: 500 }, minDelay: 1 }, { platform: NODE });
     const s = await r.openNow();
     r.clock.advance(999);
     equal(s.pings.length, 0);
@@ -21,7 +21,7 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
   });
 
   it('a peer that falls silent right after answering is dropped within interval + timeout, even when timeout > interval', async () => {
-    const r = rig({ heartbeat: { interval: 1000, timeout: 2000 }, minDelay: 1 }, { caps: NODE_CAPS });
+    const r = rig({ heartbeat: { interval: 1000, timeout: 2000 }, minDelay: 1 }, { platform: NODE });
     const s = await r.openNow();
     r.clock.advance(1000); // probe at +1000
     equal(s.pings.length, 1);
@@ -40,7 +40,7 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
   });
 
   it('is on by default where the transport can ping (30 s + 10 s)', async () => {
-    const r = rig({}, { caps: NODE_CAPS });
+    const r = rig({}, { platform: NODE });
     const s = await r.openNow();
     r.clock.advance(30_000);
     equal(s.pings.length, 1);
@@ -49,7 +49,7 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
   });
 
   it('a pong reports the RTT (heartbeat event, stats) and keeps the connection', async () => {
-    const r = rig({ heartbeat: { interval: 1000, timeout: 500 } }, { caps: NODE_CAPS });
+    const r = rig({ heartbeat: { interval: 1000, timeout: 500 } }, { platform: NODE });
     const s = await r.openNow();
     r.clock.advance(1000);
     s.pings[0]!.resolve(12);
@@ -65,7 +65,7 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
   });
 
   it('timers are armed from inbound traffic: a busy connection is never probed', async () => {
-    const r = rig({ heartbeat: { interval: 1000, timeout: 500 } }, { caps: NODE_CAPS });
+    const r = rig({ heartbeat: { interval: 1000, timeout: 500 } }, { platform: NODE });
     const s = await r.openNow();
     for (let i = 0; i < 50; i++) {
       r.clock.advance(900);
@@ -77,7 +77,7 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
   });
 
   it('activity from the transport (e.g. a pong or ping frame) counts as life', async () => {
-    const r = rig({ heartbeat: { interval: 1000, timeout: 500 } }, { caps: NODE_CAPS });
+    const r = rig({ heartbeat: { interval: 1000, timeout: 500 } }, { platform: NODE });
     const s = await r.openNow();
     r.clock.advance(1000);
     equal(s.pings.length, 1);
@@ -88,7 +88,7 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
   });
 
   it('after a wall-clock jump (sleep) it probes at once instead of judging a stale deadline', async () => {
-    const r = rig({ heartbeat: { interval: 10_000, timeout: 2_000 } }, { caps: NODE_CAPS });
+    const r = rig({ heartbeat: { interval: 10_000, timeout: 2_000 } }, { platform: NODE });
     const s = await r.openNow();
     r.clock.advance(9_000);
     equal(s.pings.length, 0);
@@ -103,7 +103,7 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
   });
 
   it('heartbeat: false disables it', async () => {
-    const r = rig({ heartbeat: false }, { caps: NODE_CAPS });
+    const r = rig({ heartbeat: false }, { platform: NODE });
     const s = await r.openNow();
     r.clock.advance(1e6);
     equal(s.pings.length, 0);
@@ -162,7 +162,7 @@ describe('heartbeat: app-level and idle timeout (browsers)', () => {
     const doc = Object.assign(new EventTarget(), { visibilityState: 'hidden' });
     const { browserLifecycle } = await import('../../src/client/lifecycle.js');
     const lc = browserLifecycle(win, doc);
-    const r = rig({ heartbeat: { interval: 1000, timeout: 500, message: 'ping' } }, { lifecycle: lc, caps: BROWSER_CAPS });
+    const r = rig({ heartbeat: { interval: 1000, timeout: 500, message: 'ping' } }, { lifecycle: lc, platform: BROWSER });
     const s = await r.openNow();
     r.clock.advance(60_000);
     equal(r.conn.state, 'open', 'hidden: no verdict');

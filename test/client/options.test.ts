@@ -1,17 +1,25 @@
-import { describe, it, equal, throws, ok } from '../support/harness.js';
-import { rig, NODE_CAPS } from './fakes.js';
-import { checkUrl, checkProtocols } from '../../src/client/options.js';
+import { describe, it, equal, throws, ok, deepEqual } from '../support/harness.js';
+import { rig, NODE } from './fakes.js';
 
-describe('bad input fails at the call', () => {
-  it('invalid URLs → TypeError', () => {
+/** Asserts the error is a DOMException (or built-in) of `name` with stable `code`, and returns its message. */
+function check(fn: () => unknown, name: string, code: string): string {
+  const e = throws(fn, code) as Error & { code: string };
+  equal(e.name, name, e.message);
+  return e.message;
+}
+
+describe('bad input fails at the call, with a class, a code and a message that says what was expected', () => {
+  it('invalid URLs → SyntaxError DOMException, WS_ERR_INVALID_URL (as new WebSocket() throws)', () => {
     for (const u of ['', 'nope', 'ftp://x', 'ws://x/#frag', 'ws://', 42, null, {}]) {
-      throws(() => rig({}, { url: u as string }), TypeError, String(u));
+      const e = throws(() => rig({}, { url: u as string }), 'WS_ERR_INVALID_URL');
+      ok(e instanceof DOMException, String(u));
+      equal(e.name, 'SyntaxError');
     }
-    equal(checkUrl('wss://example.com/a?b=1'), 'wss://example.com/a?b=1');
-    equal(checkUrl('http://example.com'), 'http://example.com/');
+    const m = check(() => rig({}, { url: 'ftp://x' }), 'SyntaxError', 'WS_ERR_INVALID_URL');
+    ok(m.includes('"ftp:"') && m.includes('ws:'), m);
   });
 
-  it('options of the wrong type → TypeError naming the option', () => {
+  it('options of the wrong type → TypeError naming the option, what it must be and what came', () => {
     const cases: [string, unknown][] = [
       ['minDelay', '1000'],
       ['maxAttempts', 'many'],
@@ -19,61 +27,106 @@ describe('bad input fails at the call', () => {
       ['shouldReconnect', true],
       ['codecs', 'json'],
       ['lifecycle', 'yes'],
-      ['heartbeat', 5],
     ];
     for (const [k, v] of cases) {
-      const e = throws(() => rig({ [k]: v }), TypeError, k);
-      ok(e.message.includes(k), e.message);
+      const m = check(() => rig({ [k]: v }), 'TypeError', 'WS_ERR_INVALID_OPTION');
+      ok(m.includes(k) && m.includes('must be'), m);
     }
-    throws(() => rig('x' as never), TypeError);
-    throws(() => rig({ heartbeat: { interval: '1' as never } }), TypeError);
-    throws(() => rig({ heartbeat: { isPong: 'pong' as never } }), TypeError);
+    equal(check(() => rig({ minDelay: '1000' as never }), 'TypeError', 'WS_ERR_INVALID_OPTION'), 'connect(): option minDelay must be a number, got "1000"');
+    check(() => rig('x' as never), 'TypeError', 'WS_ERR_INVALID_OPTION');
+    check(() => rig({ heartbeat: 5 as never }), 'TypeError', 'WS_ERR_INVALID_OPTION');
+    check(() => rig({ heartbeat: { interval: '1' as never } }), 'TypeError', 'WS_ERR_INVALID_OPTION');
+    check(() => rig({ heartbeat: { isPong: 'pong' as never } }), 'TypeError', 'WS_ERR_INVALID_OPTION');
+    check(() => rig({ codec: { encode: JSON.stringify } as never }), 'TypeError', 'WS_ERR_INVALID_OPTION');
   });
 
-  it('options out of range → RangeError', () => {
+  it('unknown or misspelled option keys → TypeError naming the key (reconnect, maxRetries, protocol)', () => {
+    for (const key of ['reconnect', 'maxRetries', 'protocol', 'minDelayMs']) {
+      const m = check(() => rig({ [key]: 1 } as never), 'TypeError', 'WS_ERR_INVALID_OPTION');
+      ok(m.includes(`unknown option "${key}"`) && m.includes('maxAttempts'), m);
+    }
+    const m = check(() => rig({ heartbeat: { intervall: 5 } as never }), 'TypeError', 'WS_ERR_INVALID_OPTION');
+    ok(m.includes('"intervall"'), m);
+  });
+
+  it('options out of range → RangeError with the range and the value', () => {
     const cases: [string, unknown][] = [
       ['minDelay', -1],
       ['connectTimeout', NaN],
+      ['connectTimeout', 2 ** 31],
       ['factor', 0.5],
       ['maxQueued', -5],
+      ['maxQueued', 1.5],
       ['receiveHighWaterMark', 0],
       ['overflow', 'drop-random'],
+      ['stableAfter', Infinity],
     ];
-    for (const [k, v] of cases) throws(() => rig({ [k]: v }), RangeError, k);
-    throws(() => rig({ lowWaterMark: 10, highWaterMark: 5 }), RangeError);
-    throws(() => rig({ minDelay: 10, maxDelay: 5 }), RangeError);
-    throws(() => rig({ heartbeat: { timeout: 0 } }), RangeError);
+    for (const [k, v] of cases) check(() => rig({ [k]: v }), 'RangeError', 'WS_ERR_INVALID_OPTION');
+    equal(
+      check(() => rig({ connectTimeout: 30 * 86_400_000 }), 'RangeError', 'WS_ERR_INVALID_OPTION'),
+      'connect(): option connectTimeout must be a number from 0 to 2147483647 ms, got 2592000000',
+    );
+    equal(check(() => rig({ minDelay: 50_000, maxDelay: 30_000 }), 'RangeError', 'WS_ERR_INVALID_OPTION'), 'connect(): minDelay (50000) must not exceed maxDelay (30000)');
+    check(() => rig({ lowWaterMark: 10, highWaterMark: 5 }), 'RangeError', 'WS_ERR_INVALID_OPTION');
+    check(() => rig({ heartbeat: { timeout: 0 } }), 'RangeError', 'WS_ERR_INVALID_OPTION');
+    ok(rig({ maxAttempts: Infinity }).conn, 'Infinity is a valid maxAttempts');
   });
 
-  it('headers where the transport cannot send them → TypeError; accepted in Node', () => {
-    throws(() => rig({ headers: { a: 'b' } }), TypeError);
-    ok(rig({ headers: { a: 'b' } }, { caps: NODE_CAPS }).conn);
+  it('headers: a Node option; an unknown option in browsers', () => {
+    const m = check(() => rig({ headers: { a: 'b' } } as never), 'TypeError', 'WS_ERR_INVALID_OPTION');
+    ok(m.includes('"headers"'), m);
+    ok(rig({ headers: { a: 'b' } } as never, { platform: NODE }).conn);
   });
 
-  it('invalid or duplicate subprotocols → TypeError', () => {
-    throws(() => rig({ protocols: ['a b'] }), TypeError);
-    throws(() => rig({ protocols: ['chat', 'chat'] }), TypeError);
-    throws(() => rig({ protocols: [''] }), TypeError);
-    throws(() => checkProtocols(['ok', 7 as never]), TypeError);
-    equal(checkProtocols('json').length, 1);
+  it('invalid or duplicate subprotocols → SyntaxError DOMException, WS_ERR_INVALID_SUBPROTOCOL', () => {
+    ok(check(() => rig({ protocols: ['a b'] }), 'SyntaxError', 'WS_ERR_INVALID_SUBPROTOCOL').includes('"a b"'));
+    ok(check(() => rig({ protocols: ['chat', 'chat'] }), 'SyntaxError', 'WS_ERR_INVALID_SUBPROTOCOL').includes('twice'));
+    check(() => rig({ protocols: [''] }), 'SyntaxError', 'WS_ERR_INVALID_SUBPROTOCOL');
+    check(() => rig({ protocols: ['ok', 7 as never] }), 'SyntaxError', 'WS_ERR_INVALID_SUBPROTOCOL');
   });
 
-  it('send: unsupported data → TypeError at the call; bad send options → TypeError/RangeError', () => {
+  it('codecs keyed by a subprotocol that is not offered → TypeError pointing at the codec option', () => {
+    const json = { encode: JSON.stringify, decode: JSON.parse };
+    const m = check(() => rig({ codecs: { json } }), 'TypeError', 'WS_ERR_INVALID_OPTION');
+    ok(m.includes('"json"') && m.includes('codec option'), m);
+    check(() => rig({ protocols: ['chat'], codecs: { '': json } }), 'TypeError', 'WS_ERR_INVALID_OPTION');
+    ok(rig({ protocols: ['json'], codecs: { json } }).conn);
+    ok(rig({ protocols: () => ['json'], codecs: { json } }).conn, 'with a provider the offer is checked per attempt');
+  });
+
+  it('send: unsupported data → TypeError WS_ERR_INVALID_DATA at the call; bad send options → WS_ERR_INVALID_OPTION', () => {
     const r = rig();
-    for (const d of [42, {}, null, undefined, Symbol('x'), true]) throws(() => r.conn.send(d), TypeError);
-    throws(() => r.conn.send('x', { ttl: -1 }), RangeError);
-    throws(() => r.conn.send('x', { ttl: '5' as never }), TypeError);
-    throws(() => r.conn.send('x', { dropOnReconnect: 1 as never }), TypeError);
-    throws(() => r.conn.send('x', { compress: 'yes' as never }), TypeError);
+    for (const d of [42, {}, null, undefined, Symbol('x'), true]) check(() => r.conn.send(d), 'TypeError', 'WS_ERR_INVALID_DATA');
+    check(() => r.conn.send('x', { ttl: -1 }), 'RangeError', 'WS_ERR_INVALID_OPTION');
+    check(() => r.conn.send('x', { ttl: 30 * 86_400_000 }), 'RangeError', 'WS_ERR_INVALID_OPTION');
+    check(() => r.conn.send('x', { ttl: '5' as never }), 'TypeError', 'WS_ERR_INVALID_OPTION');
+    check(() => r.conn.send('x', { dropOnReconnect: 1 as never }), 'TypeError', 'WS_ERR_INVALID_OPTION');
+    check(() => r.conn.send('x', { compress: 'yes' as never }), 'TypeError', 'WS_ERR_INVALID_OPTION');
+    check(() => r.conn.send('x', { priority: 1 } as never), 'TypeError', 'WS_ERR_INVALID_OPTION');
     equal(r.conn.stats.queued, 0, 'nothing queued by a bad call');
   });
 
-  it('close: code outside 1000/3000-4999 or reason over 123 bytes → RangeError', () => {
+  it('close: code outside 1000/3000-4999 → InvalidAccessError; reason over 123 bytes → SyntaxError (the WebSocket rules)', () => {
     const r = rig();
-    for (const c of [999, 1001, 1005, 2999, 5000, 3000.5]) throws(() => r.conn.close(c), RangeError, String(c));
-    throws(() => r.conn.close(1000, 'é'.repeat(62)), RangeError);
-    throws(() => r.conn.close(1000, 5 as never), RangeError);
-    r.conn.close(1000, 'é'.repeat(61));
+    for (const c of [999, 1001, 1005, 2999, 5000, 3000.5]) {
+      const e = throws(() => r.conn.close(c), 'WS_ERR_INVALID_CLOSE_CODE');
+      ok(e instanceof DOMException && e.name === 'InvalidAccessError', String(c));
+    }
+    equal(check(() => r.conn.close(1001), 'InvalidAccessError', 'WS_ERR_INVALID_CLOSE_CODE'), 'close code must be 1000 or an integer in 3000-4999, got 1001');
+    check(() => r.conn.close(1000, 'é'.repeat(62)), 'SyntaxError', 'WS_ERR_CLOSE_REASON_TOO_LONG');
+    check(() => r.conn.close('1001' as never), 'InvalidAccessError', 'WS_ERR_INVALID_CLOSE_CODE');
+    equal(r.conn.state, 'connecting', 'a refused close changes nothing');
+    r.conn.close('3000' as never, 5 as never); // converted as WebSocket#close() converts (WebIDL)
     equal(r.conn.state, 'closed');
+  });
+
+  it('the same rule gives the same class and code from connect() and the protocol rules', async () => {
+    const { checkProtocols, checkClose } = await import('../../src/protocol/input.js');
+    const a = throws(() => rig({ protocols: ['a b'] }), 'WS_ERR_INVALID_SUBPROTOCOL');
+    const b = throws(() => checkProtocols(['a b']), 'WS_ERR_INVALID_SUBPROTOCOL');
+    deepEqual([a.name, a.message], [b.name, b.message]);
+    const c = throws(() => rig().conn.close(1001), 'WS_ERR_INVALID_CLOSE_CODE');
+    const d = throws(() => checkClose(1001, undefined), 'WS_ERR_INVALID_CLOSE_CODE');
+    deepEqual([c.name, c.message], [d.name, d.message]);
   });
 });

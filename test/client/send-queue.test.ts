@@ -1,20 +1,159 @@
 import { describe, it, equal, ok, deepEqual, rejects, throws } from '../support/harness.js';
-import { utf8Length, sizeOf, json } from '../../src/client/codecs.js';
-import { rig, names, NODE_CAPS, settle } from './fakes.js';
+import { sizeOf, json } from '../../src/client/codecs.js';
+import { createSendQueue, type QueuedMessage } from '../../src/client/send-queue.js';
+import { rig, names, NODE, settle, FakeClock } from './fakes.js';
 
 const codeOf = (e: unknown) => (e as { code?: string }).code;
 
-describe('utf8Length', () => {
-  it('counts UTF-8 bytes, not UTF-16 units', () => {
-    const cases = ['', 'a', 'é', '€', '😀', 'a😀é€', '\ud800', '\udc00x', 'x'.repeat(1000) + '😀'];
-    for (const s of cases) equal(utf8Length(s), new TextEncoder().encode(s).length, JSON.stringify(s));
+/** A Blob whose bytes cannot be read (a file removed under it, say). */
+class UnreadableBlob extends Blob {
+  override arrayBuffer(): Promise<ArrayBuffer> {
+    return Promise.reject(new Error('the file is gone'));
+  }
+}
+
+describe('sizeOf', () => {
+  it('counts payload bytes (UTF-8 for text) and refuses what a WebSocket cannot send', () => {
+    equal(sizeOf('a😀é€'), 10);
     equal(sizeOf(new Uint8Array(7)), 7);
     equal(sizeOf(new ArrayBuffer(9)), 9);
     equal(sizeOf(new Uint16Array(3)), 6);
     equal(sizeOf(new Blob(['abc'])), 3);
-    throws(() => sizeOf(42), TypeError);
-    throws(() => sizeOf({}), TypeError);
-    throws(() => sizeOf(null), TypeError);
+    for (const bad of [42, {}, null]) {
+      const e = throws(() => sizeOf(bad), 'WS_ERR_INVALID_DATA');
+      ok(e instanceof TypeError && e.message.includes('send() takes'), e.message);
+    }
+  });
+});
+
+describe('SendQueue (the module, on a fake clock)', () => {
+  const make = (limits: Partial<{ maxQueued: number; maxQueuedBytes: number; overflow: 'reject' | 'drop-oldest' | 'drop-newest' }> = {}) => {
+    const clock = new FakeClock();
+    const dropped: [unknown, string][] = [];
+    let readable = 0;
+    const queue = createSendQueue({ maxQueued: 10, maxQueuedBytes: 1000, overflow: 'reject', ...limits }, clock, {
+      dropped: (value, error) => void dropped.push([value, codeOf(error)!]),
+      readable: () => void readable++,
+    });
+    const sent: unknown[] = [];
+    const deliverAll = (message: QueuedMessage) => (sent.push(message.data), true);
+    return { clock, queue, dropped, sent, deliverAll, readable: () => readable };
+  };
+
+  it('delivers in order; a refused delivery keeps the message first in line', async () => {
+    const q = make();
+    const promises = ['a', 'b', 'c'].map((m) => q.queue.add(m, {}, undefined, true));
+    let budget = 2;
+    q.queue.flush(undefined, (m) => budget-- > 0 && (q.sent.push(m.data), true));
+    deepEqual(q.sent, ['a', 'b']);
+    equal(q.queue.length, 1);
+    q.queue.flush(undefined, q.deliverAll);
+    deepEqual(q.sent, ['a', 'b', 'c']);
+    await Promise.all(promises);
+    equal(q.queue.bytes, 0);
+  });
+
+  it('drop-oldest makes room; drop-newest and reject refuse the newcomer; each rejection reported once', async () => {
+    const oldest = make({ maxQueued: 2, overflow: 'drop-oldest' });
+    const first = oldest.queue.add('1', {}, undefined, true);
+    oldest.queue.add('2', {}, undefined, true);
+    oldest.queue.add('3', {}, undefined, true);
+    await rejects(first, 'WS_ERR_SEND_DROPPED');
+    deepEqual(oldest.dropped, [['1', 'WS_ERR_SEND_DROPPED']]);
+    const newest = make({ maxQueued: 1, overflow: 'drop-newest' });
+    newest.queue.add('1', {}, undefined, true);
+    await rejects(newest.queue.add('2', {}, undefined, true), 'WS_ERR_SEND_DROPPED');
+    const reject = make({ maxQueuedBytes: 3 });
+    const e = await rejects(reject.queue.add('four', {}, undefined, true), 'WS_ERR_QUEUE_FULL');
+    ok(e.message.includes('maxQueuedBytes 3'), e.message);
+  });
+
+  it('a message that need not wait is not counted against the bounds', async () => {
+    const q = make({ maxQueued: 0 });
+    const p = q.queue.add('straight through', {}, undefined, false);
+    q.queue.flush(undefined, q.deliverAll);
+    await p;
+    deepEqual(q.sent, ['straight through']);
+  });
+
+  it('ttl expires a waiting message on the clock', async () => {
+    const q = make();
+    const p = q.queue.add('late', { ttl: 100 }, undefined, true);
+    q.clock.advance(99);
+    equal(q.queue.length, 1);
+    q.clock.advance(1);
+    const e = await rejects(p, 'WS_ERR_SEND_EXPIRED');
+    ok(e.message.includes('100 ms'), e.message);
+    equal(q.queue.length, 0);
+    equal(q.clock.pending, 0);
+  });
+
+  it('a Blob is read first and keeps its place: nothing behind it is delivered before it', async () => {
+    const q = make();
+    const blob = q.queue.add(new Blob(['blob']), {}, undefined, true);
+    const text = q.queue.add('second', {}, undefined, true);
+    q.queue.flush(undefined, q.deliverAll);
+    deepEqual(q.sent, [], 'waits for the read');
+    await settle();
+    await new Promise((r) => setTimeout(r, 0));
+    equal(q.readable(), 1);
+    q.queue.flush(undefined, q.deliverAll);
+    equal(q.sent.length, 2);
+    equal(new TextDecoder().decode(q.sent[0] as Uint8Array), 'blob');
+    equal(q.sent[1], 'second');
+    const order: string[] = [];
+    await Promise.all([blob.then(() => order.push('blob')), text.then(() => order.push('second'))]);
+    deepEqual(order, ['blob', 'second']);
+  });
+
+  it('an unreadable Blob rejects its own send (WS_ERR_BLOB_UNREADABLE) and the rest go on', async () => {
+    const q = make();
+    const bad = q.queue.add(new UnreadableBlob(['x']), {}, undefined, true);
+    const next = q.queue.add('next', {}, undefined, true);
+    const e = await rejects(bad, 'WS_ERR_BLOB_UNREADABLE');
+    ok(e.message.includes('the file is gone'), e.message);
+    q.queue.flush(undefined, q.deliverAll);
+    await next;
+    deepEqual(q.sent, ['next']);
+    deepEqual(q.dropped.map((d) => d[1]), ['WS_ERR_BLOB_UNREADABLE']);
+  });
+
+  it('rejectAll and dropOnReconnect settle each message exactly once', async () => {
+    const q = make();
+    const keep = q.queue.add('keep', {}, undefined, true);
+    const drop = q.queue.add('drop', { dropOnReconnect: true }, undefined, true);
+    q.queue.dropOnReconnect();
+    await rejects(drop, 'WS_ERR_SEND_DROPPED');
+    q.queue.rejectAll('closing down');
+    q.queue.rejectAll('again');
+    await rejects(keep, 'WS_ERR_CLIENT_CLOSED');
+    equal(q.dropped.length, 2);
+  });
+});
+
+describe('Blob order in the client (regression: a Blob sent before a string arrives first)', () => {
+  it('send(blob) then send(text): the socket gets the blob first, and its promise resolves first', async () => {
+    const r = rig({}, { platform: NODE });
+    const s = await r.openNow();
+    const order: string[] = [];
+    const a = r.conn.send(new Blob(['blob bytes'])).then(() => order.push('blob'));
+    const b = r.conn.send('second').then(() => order.push('second'));
+    equal(s.sent.length, 0, 'the string waits behind the Blob being read');
+    await Promise.all([a, b]);
+    equal(new TextDecoder().decode(s.sent[0] as Uint8Array), 'blob bytes');
+    equal(s.sent[1], 'second');
+    deepEqual(order, ['blob', 'second']);
+  });
+
+  it('a Blob whose read fails rejects its own send (no unhandled rejection) and the next one is sent', async () => {
+    const r = rig();
+    const s = await r.openNow();
+    const bad = r.conn.send(new UnreadableBlob(['x']));
+    const good = r.conn.send('after');
+    await rejects(bad, 'WS_ERR_BLOB_UNREADABLE');
+    await good;
+    deepEqual(s.sent, ['after']);
+    equal(codeOf((r.events.find((e) => e[0] === 'drop')![1] as { error: unknown }).error), 'WS_ERR_BLOB_UNREADABLE');
   });
 });
 
@@ -142,7 +281,7 @@ describe('send queue', () => {
   });
 
   it('per-send compress is passed to the transport', async () => {
-    const r = rig({}, { caps: NODE_CAPS });
+    const r = rig({}, { platform: NODE });
     await r.openNow();
     await r.conn.send('z', { compress: false });
     equal((r.sock.sendOptions[0] as { compress: boolean }).compress, false);
@@ -170,7 +309,7 @@ describe('backpressure', () => {
   });
 
   it('uses transport.onDrain where present (no sampling timer)', async () => {
-    const r = rig({ highWaterMark: 100, lowWaterMark: 20 }, { caps: NODE_CAPS });
+    const r = rig({ highWaterMark: 100, lowWaterMark: 20 }, { platform: NODE });
     const s = await r.openNow();
     s.bufferedAmount = 500;
     await r.conn.send('a');
@@ -186,6 +325,26 @@ describe('backpressure', () => {
 });
 
 describe('codecs and subprotocols', () => {
+  it('a default codec (codec option) is used when no subprotocol is negotiated; messages follow it', async () => {
+    const r = rig<unknown>({ codec: json });
+    const p = r.conn.send({ hello: 1 });
+    const s = await r.openNow();
+    await p;
+    deepEqual(s.sent, ['{"hello":1}']);
+    s.message('{"n":2}');
+    deepEqual(r.events.filter((e) => e[0] === 'message').map((e) => e[1]), [{ n: 2 }]);
+  });
+
+  it('a subprotocol without its own codec falls back to the default codec', async () => {
+    const upper = { encode: (v: unknown) => String(v).toUpperCase(), decode: (d: unknown) => `<${String(d)}>` };
+    const r = rig({ protocols: ['v1', 'v2'], codecs: { v2: upper }, codec: json });
+    const s = await r.openNow('v1');
+    await r.conn.send('x');
+    s.message('"y"');
+    deepEqual(s.sent, ['"x"']);
+    deepEqual(r.events.filter((e) => e[0] === 'message').map((e) => e[1]), ['y']);
+  });
+
   it('encodes and decodes with the negotiated subprotocol codec', async () => {
     const r = rig<{ n: number }>({ protocols: ['json', 'raw'], codecs: { json } });
     const p = r.conn.send({ n: 1 });

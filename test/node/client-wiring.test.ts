@@ -13,7 +13,7 @@ import { connect, json, type Connection } from '../../src/node.js';
 let server: TestServer;
 const open: Connection<any>[] = [];
 const client = <T = string | Uint8Array>(...a: Parameters<typeof connect>) => {
-  const c = connect<T>(...a);
+  const c = connect(...a) as unknown as Connection<T>;
   open.push(c);
   return c;
 };

@@ -46,7 +46,7 @@ describe('layers', () => {
   it('client imports no concrete transport, no node:*, no fflate, no frame layer', () => {
     check(
       (f) => f.startsWith('client/'),
-      (d) => d.startsWith('client/') || d === 'transport/types.ts' || d === 'protocol/errors.ts' || d === 'mitt',
+      (d) => d.startsWith('client/') || d === 'transport/types.ts' || d === 'protocol/errors.ts' || d === 'protocol/input.ts' || d === 'protocol/url.ts' || d === 'mitt',
       'client reaches transports only through transport/types.ts',
     );
   });

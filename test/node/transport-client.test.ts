@@ -25,13 +25,12 @@ interface Recorder {
   messages: unknown[];
   opened: Promise<{ protocol: string; extensions: string }>;
   closed: Promise<CloseInfo>;
-  pongs: (number | undefined)[];
   activity: number;
   handlers: TransportHandlers;
 }
 
 function recorder(): Recorder {
-  const r = { events: [] as string[], messages: [] as unknown[], pongs: [] as (number | undefined)[], activity: 0 } as Recorder;
+  const r = { events: [] as string[], messages: [] as unknown[], activity: 0 } as Recorder;
   let opened!: (v: { protocol: string; extensions: string }) => void;
   let closed!: (v: CloseInfo) => void;
   r.opened = new Promise((res) => (opened = res));
@@ -50,7 +49,6 @@ function recorder(): Recorder {
       closed(info);
     },
     activity: () => r.activity++,
-    pong: (rtt) => r.pongs.push(rtt),
   };
   return r;
 }
@@ -64,15 +62,11 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
 }
 
 describe('nodeTransport', () => {
-  it('declares its capabilities', () => {
-    assert.deepEqual({ ...nodeTransport.capabilities }, { ping: true, handshakeStatus: true, pause: true, headers: true });
-  });
-
   it('opens, echoes text and binary, pings with RTT, and closes once', async () => {
     const r = recorder();
     const t: Transport = nodeTransport(server.url('/echo'), { protocols: ['json'], headers: { 'X-A': '1' } }, r.handlers);
-    assert.equal(typeof t.ping, 'function', 'the ping capability comes with ping()');
-    assert.equal(typeof t.pause, 'function', 'the pause capability comes with pause()');
+    assert.equal(typeof t.ping, 'function', 'Node transports can ping');
+    assert.equal(typeof t.pause, 'function', 'and pause reading');
     const info = await r.opened;
     assert.equal(info.protocol, 'json');
     t.send('hi');
@@ -83,10 +77,10 @@ describe('nodeTransport', () => {
     assert.ok(Buffer.isBuffer(r.messages[1]));
     assert.deepEqual([...(r.messages[1] as Buffer)], [1, 2, 3]);
     assert.deepEqual([...(r.messages[2] as Buffer)], [1, 2]);
+    const before = r.activity;
     const rtt = await t.ping!();
     assert.ok(rtt >= 0);
-    assert.equal(r.pongs.length, 1);
-    assert.ok(r.activity >= 4, 'messages and pongs count as activity');
+    assert.equal(r.activity, before + 1, 'the pong counts as activity');
     assert.equal(t.bufferedAmount, 0);
     t.close(1000, 'done');
     assert.throws(() => t.send('late'), (e: Error & { code?: string }) => e.code === 'WS_ERR_INVALID_STATE', 'refuses once closing so the client keeps it');
@@ -133,7 +127,6 @@ describe('nodeTransport', () => {
       c.socket.write(c.accept());
     });
     const factory = createNodeTransport({ headers: { 'X-Default': 'd', 'X-Over': 'old' }, perMessageDeflate: false });
-    assert.equal(factory.capabilities.pause, true);
     const r = recorder();
     const t = factory(s.url('/'), { protocols: [], headers: { 'X-Over': 'new' } }, r.handlers);
     await r.opened;

@@ -10,21 +10,11 @@
 import { Buffer } from 'node:buffer';
 import { parseUrl } from '../../protocol/url.js';
 import { ErrorCodes, HandshakeError, LifelineError } from '../../protocol/errors.js';
-import type {
-  CloseInfo,
-  OutgoingData,
-  Transport,
-  TransportCapabilities,
-  TransportConnectOptions,
-  TransportFactory,
-  TransportHandlers,
-} from '../types.js';
+import type { CloseInfo, Transport, TransportConnectOptions, TransportData, TransportFactory, TransportHandlers } from '../types.js';
 import { Connection, CONNECTING, OPEN, copyMessage, type ConnectionOwner } from './connection.js';
 import { parseRetryAfter, type WebSocketOptions } from './options.js';
 
 export type { WebSocketOptions } from './options.js';
-
-const CAPABILITIES: TransportCapabilities = Object.freeze({ ping: true, handshakeStatus: true, pause: true, headers: true });
 
 const utf8Slice = (Buffer.prototype as unknown as { utf8Slice(this: Uint8Array, start: number, end: number): string }).utf8Slice;
 
@@ -55,20 +45,14 @@ class NodeTransport implements Transport, ConnectionOwner {
     return this.c.bufferedAmount;
   }
 
-  send(data: OutgoingData, options?: { compress?: boolean }): void {
+  send(data: TransportData, options?: { compress?: boolean }): void {
     // Refuse rather than drop silently once closing: the resilient client keeps the message queued for the next connection.
     if (this.c.state !== OPEN) throw new LifelineError(ErrorCodes.INVALID_STATE, 'The transport is not open');
     const compress = options?.compress;
     if (typeof data === 'string') this.c.send(data, false, compress);
     else if (data instanceof Uint8Array) this.c.send(data, true, compress);
     else if (ArrayBuffer.isView(data)) this.c.send(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), true, compress);
-    else if (data instanceof ArrayBuffer) this.c.send(new Uint8Array(data), true, compress);
-    else {
-      // A Blob: read it, then send in place (the client keeps its own order for Blobs).
-      void (data as Blob).arrayBuffer().then((ab) => {
-        if (this.c.state === OPEN) this.c.send(new Uint8Array(ab), true, compress);
-      });
-    }
+    else this.c.send(new Uint8Array(data), true, compress);
   }
 
   close(code?: number, reason?: string): void {
@@ -108,9 +92,8 @@ class NodeTransport implements Transport, ConnectionOwner {
   _ping(): void {
     this.h.activity?.();
   }
-  _pong(_payload: Uint8Array, rttMs: number | undefined): void {
+  _pong(): void {
     this.h.activity?.();
-    this.h.pong?.(rttMs);
   }
   _error(error: Error): void {
     this.failure ??= error;
@@ -135,10 +118,10 @@ class NodeTransport implements Transport, ConnectionOwner {
 export function createNodeTransport(defaults: WebSocketOptions = {}): TransportFactory {
   const factory = (url: string, options: TransportConnectOptions, handlers: TransportHandlers): Transport => {
     const o: WebSocketOptions =
-      options.headers === undefined ? defaults : { ...defaults, headers: { ...defaults.headers, ...options.headers } };
+      options.headers === undefined ? defaults : { ...defaults, headers: { ...defaults.headers, ...(options.headers as Record<string, string>) } };
     return new NodeTransport(url, o, options.protocols, handlers);
   };
-  return Object.assign(factory, { capabilities: CAPABILITIES });
+  return factory;
 }
 
 /** The Node transport with default options. */

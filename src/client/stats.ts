@@ -1,0 +1,82 @@
+/**
+ * A connection's counters: messages and bytes each way, reconnects, the
+ * heartbeat's round trips, how long the current connection has been open.
+ *
+ * Owns: the Stats shape and its counters. Imports: the clock type.
+ */
+import type { Clock } from './clock.js';
+
+/** Counters since `connect()`. Bytes are payload bytes (UTF-8 for text). */
+export interface Stats {
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Successful reconnects (opens after the first). */
+  reconnects: number;
+  /** Last heartbeat round trip, ms. */
+  rtt: number | undefined;
+  /** Mean heartbeat round trip, ms. */
+  rttAvg: number | undefined;
+  /** Time the current connection has been open, ms (0 when not open). */
+  uptime: number;
+  /** Messages and bytes waiting in the send queue. */
+  queued: number;
+  queuedBytes: number;
+}
+
+export interface StatsCounter {
+  /** A connection opened. */
+  opened(): void;
+  received(bytes: number): void;
+  sent(bytes: number): void;
+  roundTrip(ms: number): void;
+  /** Time since the last open, ms. */
+  uptime(): number;
+  /** The counters now; `open` says whether a connection is open, `queue` what waits to be sent. */
+  snapshot(open: boolean, queue: { readonly length: number; readonly bytes: number }): Stats;
+}
+
+export function createStats(clock: Clock): StatsCounter {
+  let messagesIn = 0;
+  let messagesOut = 0;
+  let bytesIn = 0;
+  let bytesOut = 0;
+  let opens = 0;
+  let openedAt = 0;
+  let rtt: number | undefined;
+  let rttSum = 0;
+  let rttCount = 0;
+  return {
+    opened() {
+      opens++;
+      openedAt = clock.now();
+    },
+    received(bytes) {
+      messagesIn++;
+      bytesIn += bytes;
+    },
+    sent(bytes) {
+      messagesOut++;
+      bytesOut += bytes;
+    },
+    roundTrip(ms) {
+      rtt = ms;
+      rttSum += ms;
+      rttCount++;
+    },
+    uptime: () => clock.now() - openedAt,
+    snapshot: (open, queue) => ({
+      messagesIn,
+      messagesOut,
+      bytesIn,
+      bytesOut,
+      reconnects: Math.max(0, opens - 1),
+      rtt,
+      rttAvg: rttCount ? rttSum / rttCount : undefined,
+      uptime: open ? clock.now() - openedAt : 0,
+      queued: queue.length,
+      queuedBytes: queue.bytes,
+    }),
+  };
+}
