@@ -49,7 +49,7 @@
     protocols: ['ticker.v2', 'ticker.v1'],
     // Both subprotocols carry JSON, and so does a connection where the server selects none.
     codec: lifeline.json,
-    heartbeat: HEARTBEAT,
+    heartbeat: lifeline.heartbeat(HEARTBEAT),
     ...BACKOFF,
     // Room for the burst button's 16 MB while the server is a slow reader.
     maxQueued: 10_000,

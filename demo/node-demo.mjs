@@ -75,7 +75,7 @@ async function main() {
   const conn = lifeline.connect(url, {
     protocols: ['ticker.v2', 'ticker.v1'],
     codec: lifeline.json, // both subprotocols carry JSON
-    heartbeat: HEARTBEAT,
+    heartbeat: lifeline.heartbeat(HEARTBEAT),
     minDelay: 500,
     maxDelay: 5000,
     socket: { perMessageDeflate: true },

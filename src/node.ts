@@ -7,6 +7,7 @@
 import { connectWith, type Connection } from './client/client.js';
 import { realClock } from './client/clock.js';
 import type { Codec } from './client/codecs.js';
+import { heartbeat } from './client/heartbeat.js';
 import { nodeFeatures } from './client/node-features.js';
 import type { ConnectOptions, Provider } from './client/options.js';
 import { createNodeTransport, nodeTransport } from './transport/node/index.js';
@@ -39,7 +40,9 @@ export type MessageOf<O> = O extends { codec: Codec<infer In, any> } ? In : O ex
  */
 export function connect<O extends NodeConnectOptions = NodeConnectOptions>(url: Provider<string | URL>, options?: O): Connection<MessageOf<O>> {
   const factory = options?.socket ? createNodeTransport(options.socket) : nodeTransport;
-  return connectWith<MessageOf<O>>(factory, url, options, { clock: realClock, random: Math.random, features: nodeFeatures });
+  // Node can send protocol pings: the heartbeat is on unless the caller chose one or `false`.
+  const withDefaults = options?.heartbeat === undefined ? { ...options, heartbeat: heartbeat() } : options;
+  return connectWith<MessageOf<O>>(factory, url, withDefaults, { clock: realClock, random: Math.random, features: nodeFeatures });
 }
 
 export { json, type Codec } from './client/codecs.js';
@@ -47,5 +50,8 @@ export { defaultShouldReconnect, type RetryInfo } from './client/retry.js';
 export type { Connection, ClientEvents, CloseEvent, EndEvent } from './client/client.js';
 export type { Stats } from './client/stats.js';
 export type { SendOptions } from './client/send-queue.js';
-export type { ConnectOptions, HeartbeatOptions, Provider } from './client/options.js';
+export type { ConnectOptions, Provider } from './client/options.js';
+export { heartbeat, type HeartbeatOptions } from './client/heartbeat.js';
+export { messages, type MessagesOptions } from './client/iterator.js';
+export type { Part, PartHost, PartHooks } from './client/part.js';
 export type { State } from './client/state.js';

@@ -9,6 +9,7 @@
  */
 import { connectWith } from '../client/client.js';
 import { realClock } from '../client/clock.js';
+import { heartbeat } from '../client/heartbeat.js';
 import { nodeFeatures } from '../client/node-features.js';
 import type { ConnectOptions } from '../client/options.js';
 import { createNodeTransport } from '../transport/node/index.js';
@@ -35,7 +36,7 @@ export const reconnectLink: LinkFactory = (args, ev, out) => {
     protocols: args.protocols,
     connectTimeout: args.timeoutMs,
     // --ping <s> becomes the client's heartbeat interval (protocol pings, dead-peer detection).
-    heartbeat: args.pingIntervalMs !== undefined ? { interval: args.pingIntervalMs, timeout: Math.max(args.pingIntervalMs, 5000) } : {},
+    heartbeat: args.pingIntervalMs !== undefined ? heartbeat({ interval: args.pingIntervalMs, timeout: Math.max(args.pingIntervalMs, 5000) }) : heartbeat(),
     // Subscribe first, then open: the first transition (closed → connecting) is shown too.
     startClosed: true,
   };

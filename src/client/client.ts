@@ -27,8 +27,7 @@ import type { Stats } from './stats.js';
 import { sizeOf, type Codec } from './codecs.js';
 import { createEmitter, type Handler } from './emitter.js';
 import type { ClientFeatures } from './features.js';
-import { createHeartbeat } from './heartbeat.js';
-import { iterate } from './iterator.js';
+import type { PartHooks } from './part.js';
 import type { Lifecycle } from './lifecycle.js';
 import { CONNECT_OPTIONS, checkSendOptions, resolveOptions, type ConnectOptions, type Provider } from './options.js';
 import { retryDelay } from './retry.js';
@@ -77,7 +76,7 @@ export type ClientEvents<In = IncomingData> = {
 };
 
 /** A connection that reconnects. Create with `connect()`. */
-export interface Connection<In = IncomingData, Out = unknown> extends AsyncIterable<In> {
+export interface Connection<In = IncomingData, Out = unknown> {
   readonly state: State;
   /** The negotiated subprotocol ('' when none, or not open). */
   readonly protocol: string;
@@ -106,6 +105,10 @@ export interface Connection<In = IncomingData, Out = unknown> extends AsyncItera
   terminate(): void;
   /** Reconnect now (closing a current connection), resetting the attempt counter; also revives a closed client. */
   reconnect(): void;
+  /** Stop reading from the network, for receive backpressure, where the platform can (Node); in browsers it does nothing (they cannot). Messages already received may still arrive. */
+  pause(): void;
+  /** Read from the network again after `pause()`. */
+  resume(): void;
 }
 
 /** What the entry points inject. */
@@ -148,7 +151,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
   const spec: OptionSpec = extra
     ? { ...CONNECT_OPTIONS, defaults: { ...CONNECT_OPTIONS.defaults, ...extra.defaults }, types: { ...CONNECT_OPTIONS.types, ...extra.types } }
     : CONNECT_OPTIONS;
-  const resolved = resolveOptions(options, spec, features.ping !== undefined);
+  const resolved = resolveOptions(options, spec);
   /** The options with defaults, for the platform features that read their own (`headers`, `maxRetryAfter`). */
   const given = resolved as unknown as Readonly<Record<string, unknown>>;
   // Checked now unless it is a provider (then before each attempt).
@@ -164,15 +167,8 @@ export function connectWith<In = IncomingData, Out = unknown>(
     dropped: (data, error) => events.emit('drop', { data, error }),
     readable: () => events.run(flush),
   });
-  const heartbeatOptions = resolved.heartbeat;
-  const heartbeat =
-    heartbeatOptions &&
-    createHeartbeat(heartbeatOptions, clock, {
-      probe: sendProbe,
-      dead: () => lost(abnormal(clientError(ErrorCodes.HEARTBEAT_TIMEOUT, `no answer from the server within ${heartbeatOptions.timeout} ms of a heartbeat probe`))),
-      hidden: () => env.lifecycle?.hidden() ?? false,
-    });
   const stats = createStats(clock);
+  const parts: PartHooks[] = [];
 
   let state: State = 'closed';
   let transport: Transport | undefined;
@@ -184,8 +180,8 @@ export function connectWith<In = IncomingData, Out = unknown>(
   let stopWatchingPage: (() => void) | undefined;
   /** Above the high-water mark: new sends wait until the socket drains. */
   let backpressure = false;
-  /** Async iterators over their receive mark; reading pauses while any is. */
-  let laggingIterators = 0;
+  /** The application paused reading (receive backpressure). */
+  let paused = false;
   /** Failed attempts in a row. */
   let attempt = 0;
   let protocol = '';
@@ -214,7 +210,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
       case 'activate':
         return activate(detail.opened!);
       case 'probe':
-        return heartbeat?.probe();
+        return parts.forEach((part) => part.wake?.());
       case 'wait':
         return wait(detail.close!, detail.delay!);
       case 'startClosing':
@@ -237,7 +233,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
     const { connectTimeout } = resolved;
     if (connectTimeout) {
       timer = clock.set(
-        () => lost(abnormal(clientError(ErrorCodes.CONNECT_TIMEOUT, `the connection did not open within connectTimeout (${connectTimeout} ms)`))),
+        () => lost(abnormal(clientError(ErrorCodes.CONNECT_TIMEOUT, `not open after connectTimeout ${connectTimeout} ms`))),
         connectTimeout,
       );
     }
@@ -260,14 +256,14 @@ export function connectWith<In = IncomingData, Out = unknown>(
       take('giveUp', { reason: 'error', close: abnormal(error as Error) });
       return;
     }
-    if (laggingIterators > 0) features.pauseReading?.(transport, true);
+    if (paused) features.pauseReading?.(transport, true);
   }
 
   function activate(opened: { protocol: string; extensions: string }): void {
     env.clock.clear(timer);
     protocol = expectedProtocol = opened.protocol;
     stats.opened();
-    heartbeat?.start();
+    parts.forEach((part) => part.opened?.());
     // Queued messages go first, before anything sent from an open handler.
     flush();
     events.emit('open', { protocol: opened.protocol, extensions: opened.extensions });
@@ -281,10 +277,10 @@ export function connectWith<In = IncomingData, Out = unknown>(
   }
 
   function startClosing(code: number | undefined, reason: string | undefined): void {
-    heartbeat?.stop();
+    parts.forEach((part) => part.closed?.());
     const { connectTimeout } = resolved;
     if (connectTimeout) {
-      const timeout = abnormal(clientError(ErrorCodes.CLOSE_TIMEOUT, `the server did not finish the closing handshake within connectTimeout (${connectTimeout} ms)`));
+      const timeout = abnormal(clientError(ErrorCodes.CLOSE_TIMEOUT, `not closed after connectTimeout ${connectTimeout} ms`));
       timer = clock.set(() => take('closed', { reason: 'closed', close: timeout }), connectTimeout);
     }
     // Queued messages are rejected when the close completes (`finish`).
@@ -295,7 +291,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
     letGo(false);
     stopWatchingPage?.();
     stopWatchingPage = undefined;
-    queue.rejectAll(reason === 'closed' ? 'the client closed before the message was sent' : `the client ended (${reason}) before the message was sent`);
+    queue.rejectAll(`client ended (${reason}) before sending`);
     if (close) events.emit('close', { ...close, willReconnect: false });
     events.emit('end', { reason, close });
   }
@@ -305,7 +301,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
   /** Lets go of the current transport (if any): stale callbacks are ignored from here on. */
   function letGo(polite: boolean): void {
     generation++;
-    heartbeat?.stop();
+    parts.forEach((part) => part.closed?.());
     env.clock.clear(timer);
     stopWatchingDrain?.();
     stopWatchingDrain = undefined;
@@ -347,7 +343,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
     return {
       open: live((opened) => {
         if (resolved.requireProtocol && !opened.protocol) {
-          lost(abnormal(clientError(ErrorCodes.HANDSHAKE_PROTOCOL, 'the server selected no subprotocol, and requireProtocol is set'), 1002));
+          lost(abnormal(clientError(ErrorCodes.HANDSHAKE_PROTOCOL, 'no subprotocol selected (requireProtocol)'), 1002));
         } else take('opened', { opened });
       }),
       message: live(receive),
@@ -356,18 +352,16 @@ export function connectWith<In = IncomingData, Out = unknown>(
         if (state === 'closing') take('closed', { reason: 'closed', close });
         else lost(close);
       }),
-      activity: live<void>(() => heartbeat?.seen()),
+      activity: live<void>(() => parts.forEach((part) => part.activity?.())),
     };
   }
 
   function receive(data: IncomingData): void {
     stats.received(sizeOf(data));
-    if (heartbeatOptions?.message !== undefined && heartbeatOptions.isPong(data)) {
-      const roundTrip = heartbeat!.seen(true);
-      if (roundTrip !== undefined) answered(roundTrip);
-      return;
-    }
-    heartbeat?.seen();
+    // A part's own message (a heartbeat's pong) does not reach the application.
+    let own = false;
+    for (const part of parts) own = part.received?.(data) === true || own;
+    if (own) return;
     const codec = codecFor(protocol);
     let message: In;
     try {
@@ -377,31 +371,6 @@ export function connectWith<In = IncomingData, Out = unknown>(
       return;
     }
     events.emit('message', message);
-  }
-
-  function sendProbe(): void {
-    const current = transport;
-    if (!current) return;
-    const message = heartbeatOptions!.message;
-    if (message !== undefined) {
-      try {
-        current.send((typeof message === 'function' ? message() : message) as string);
-      } catch {
-        // The socket is going away; its close follows.
-      }
-      return;
-    }
-    // Without a message and without protocol pings, the heartbeat is an idle timeout: nothing to send.
-    const probeGeneration = generation;
-    features.ping?.(current).then(
-      (roundTrip) =>
-        events.run(() => {
-          if (probeGeneration !== generation) return;
-          heartbeat!.seen(true);
-          answered(roundTrip);
-        }),
-      () => {}, // the connection closed first; its close is handled
-    );
   }
 
   function answered(roundTrip: number): void {
@@ -443,15 +412,6 @@ export function connectWith<In = IncomingData, Out = unknown>(
     return true;
   }
 
-  /** An async iterator went over (true) or back under (false) its receive mark: pause reading while any is over. */
-  function setLagging(over: boolean): void {
-    const before = laggingIterators;
-    laggingIterators += over ? 1 : -1;
-    if (!transport) return;
-    if (before === 0 && over) features.pauseReading?.(transport, true);
-    else if (laggingIterators === 0 && !over) features.pauseReading?.(transport, false);
-  }
-
   // --- the public API ---
 
   const connection: Connection<In, Out> = {
@@ -472,7 +432,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
         const checked = checkSendOptions(sendOptions);
         const mustWait = state !== 'open' || backpressure || queue.length > 0;
         const closed = state === 'closed' || state === 'closing';
-        const sent = queue.add(data, checked, codecFor(expectedProtocol), mustWait, closed ? 'send() after the client closed (call open() first)' : undefined);
+        const sent = queue.add(data, checked, codecFor(expectedProtocol), mustWait, closed ? 'client closed (open() first)' : undefined);
         flush();
         return sent;
       }),
@@ -495,15 +455,30 @@ export function connectWith<In = IncomingData, Out = unknown>(
         if (state === 'open') events.emit('close', { code: 1000, reason: '', wasClean: true, willReconnect: true });
         take('connect');
       }),
-    [Symbol.asyncIterator]: () =>
-      iterate<In>({
-        onMessage: (handler) => events.on('message', handler),
-        onEnd: (handler) => events.on('end', handler),
-        closed: () => state === 'closed',
-        lagging: setLagging,
-        highWaterMark: resolved.receiveHighWaterMark,
-      }),
+    pause: () => setPaused(true),
+    resume: () => setPaused(false),
   };
+
+  function setPaused(pause: boolean): void {
+    if (paused === pause) return;
+    paused = pause;
+    if (transport) features.pauseReading?.(transport, pause);
+  }
+
+  if (resolved.heartbeat) {
+    parts.push(
+      resolved.heartbeat({
+        get transport() {
+          return state === 'open' ? transport : undefined;
+        },
+        clock,
+        features,
+        hidden: () => env.lifecycle?.hidden() ?? false,
+        lost: (error) => events.run(() => (state === 'open' ? lost(abnormal(error)) : undefined)),
+        answered: (roundTrip) => events.run(() => answered(roundTrip)),
+      }),
+    );
+  }
   if (!resolved.startClosed) connection.open();
   return connection;
 }

@@ -10,7 +10,7 @@
  * Imports: transport types and the input rules (for `utf8Length`).
  */
 import { ErrorCodes } from '../protocol/errors.js';
-import { describe, inputError, utf8Length } from '../protocol/input.js';
+import { invalid, utf8Length } from '../protocol/input.js';
 import type { IncomingData, OutgoingData } from '../transport/types.js';
 
 /** Encodes application values (`Out`) to messages and decodes messages to values (`In`). */
@@ -37,9 +37,4 @@ export function sizeOf(data: unknown): number {
   if (typeof data === 'string') return utf8Length(data);
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
   if (typeof Blob !== 'undefined' && data instanceof Blob) return data.size;
-  throw inputError(
-    'TypeError',
-    ErrorCodes.INVALID_DATA,
-    `send() takes a string, an ArrayBuffer, a typed array, a DataView or a Blob (or a value for the codec), got ${describe(data)}`,
-  );
-}
+  throw invalid('TypeError', ErrorCodes.INVALID_DATA, 'send() data', 'a string, an ArrayBuffer or view, or a Blob (or a value for the codec)', data);}

@@ -1,5 +1,6 @@
 /**
- * Liveness of one open connection: probe after `interval` of inbound
+ * The heartbeat: liveness of one open connection, as a part
+ * (./part.ts) created by `heartbeat()`. Probe after `interval` of inbound
  * silence, declare the peer dead when nothing arrives within `timeout` of a
  * probe. One timer, re-armed lazily from the time of the last inbound
  * traffic (a busy connection costs no timer churn per message), at most
@@ -7,11 +8,40 @@
  * stop, Date.now() does not) is seen within STEP and answered with a fresh
  * probe rather than a verdict on a deadline that slept through.
  *
- * Owns: probe timing, the deadline, the round trip of answered probes. Does
- * not know how a probe is sent (`probe`), nor what "dead" does (`dead`).
- * Imports: the Clock type only.
+ * A probe is a protocol ping (RFC 6455 §5.5.2) where the platform can send
+ * one (Node) and no `message` is given; with `message`, an app-level
+ * heartbeat (the only kind browsers can send); with neither, nothing is
+ * sent and it is an idle timeout.
+ *
+ * Owns: `heartbeat()` and its options, probe timing (`createHeartbeat`, the
+ * timer logic on its own), the deadline, the round trip of answered probes.
+ * Imports: the input rules, the part seam, clock and transport types.
  */
+import { checkOptions, type OptionSpec } from '../protocol/input.js';
+import type { IncomingData, OutgoingData } from '../transport/types.js';
 import type { Clock, TimerHandle } from './clock.js';
+import { ErrorCodes, LifelineError } from '../protocol/errors.js';
+import type { Part } from './part.js';
+
+/** Options of `heartbeat()`. */
+export interface HeartbeatOptions {
+  /** Probe after this much inbound silence, ms. Default 30,000. */
+  interval?: number;
+  /** Drop the connection (at once, no close handshake) and reconnect when nothing arrives this long after a probe, ms. Default 10,000. */
+  timeout?: number;
+  /** App-level heartbeat message (or a function making one). Default: none (protocol pings where the platform can send them, else an idle timeout). */
+  message?: OutgoingData | (() => OutgoingData);
+  /** Recognises the reply to `message`; matches are not delivered as messages. Default: `data === 'pong'`. */
+  isPong?: (data: IncomingData) => boolean;
+  /** Enforce the timeout while the page is hidden (browsers throttle timers there). Default false. */
+  whileHidden?: boolean;
+}
+
+const HEARTBEAT_OPTIONS: OptionSpec = {
+  defaults: { interval: 30_000, timeout: 10_000, isPong: (data: IncomingData) => data === 'pong', whileHidden: false },
+  types: { message: 'any' },
+  least: { interval: 1, timeout: 1 },
+};
 
 /** Timer granularity and the wall-clock jump that counts as a sleep, ms. */
 const STEP = 5_000;
@@ -105,5 +135,55 @@ export function createHeartbeat(timing: HeartbeatTiming, clock: Clock, hooks: He
       return roundTrip;
     },
     probe,
+  };
+}
+
+/**
+ * A heartbeat for `connect()`'s `heartbeat` option. Options are checked
+ * here, at the call (TypeError / RangeError, `WS_ERR_INVALID_OPTION`).
+ */
+export function heartbeat(options?: HeartbeatOptions): Part {
+  const { interval, timeout, message, isPong, whileHidden } = checkOptions<Required<Omit<HeartbeatOptions, 'message'>> & HeartbeatOptions>(options, HEARTBEAT_OPTIONS, 'heartbeat():');
+  return (host) => {
+    const timer = createHeartbeat({ interval, timeout, whileHidden }, host.clock, {
+      probe() {
+        const transport = host.transport;
+        if (!transport) return;
+        if (message !== undefined) {
+          try {
+            transport.send((typeof message === 'function' ? message() : message) as string);
+          } catch {
+            // The socket is going away; its close follows.
+          }
+          return;
+        }
+        // Without a message and without protocol pings, this is an idle timeout: nothing to send.
+        host.features.ping?.(transport).then(
+          (roundTrip) => {
+            if (host.transport !== transport) return;
+            timer.seen(true);
+            host.answered(roundTrip);
+          },
+          () => {}, // the connection closed first; its close is handled
+        );
+      },
+      dead: () => host.lost(new LifelineError(ErrorCodes.HEARTBEAT_TIMEOUT, `lifeline: no answer ${timeout} ms after a heartbeat probe`)),
+      hidden: host.hidden,
+    });
+    return {
+      opened: timer.start,
+      closed: timer.stop,
+      received(data) {
+        if (message === undefined || !isPong(data)) {
+          timer.seen();
+          return false;
+        }
+        const roundTrip = timer.seen(true);
+        if (roundTrip !== undefined) host.answered(roundTrip);
+        return true;
+      },
+      activity: () => void timer.seen(),
+      wake: timer.probe,
+    };
   };
 }

@@ -1,52 +1,52 @@
 /**
- * `for await (const message of connection)`: an async iterator over the
- * messages that arrive while it runs, ending when the client ends. Each
- * iterator buffers what its loop has not taken yet; above
- * `receiveHighWaterMark` messages it reports that it lags (`lagging(true)`),
- * and below a quarter of that again that it caught up, so the client can
- * pause reading from the network where the platform can (Node) instead of
- * buffering without bound.
+ * `for await (const message of messages(connection))`: the messages that
+ * arrive while the loop runs, ending when the client ends. The iterator
+ * buffers what its loop has not taken yet; above `highWaterMark` messages
+ * it pauses the connection's reading (where the platform can: Node), and
+ * resumes it when the loop has caught up to a quarter of the mark, so a
+ * slow consumer is not buffered without bound.
  *
- * Owns: one iterator's buffer and its lag signal.
- * Imports: the emitter's handler type only.
+ * Owns: `messages()`, one iterator's buffer and its pause/resume.
+ * Imports: the Connection type, the input rules.
  */
-import type { Handler } from './emitter.js';
+import { checkOptions } from '../protocol/input.js';
+import type { Connection } from './client.js';
 
-/** What an iterator needs from the client. */
-export interface IteratorSource<In> {
-  onMessage(handler: Handler<In>): () => void;
-  onEnd(handler: Handler<unknown>): () => void;
-  /** True when the client is closed now (an iterator started then ends at once). */
-  closed(): boolean;
-  /** The iterator went over its mark (true) or back under it (false). */
-  lagging(over: boolean): void;
-  readonly highWaterMark: number;
+/** Options of `messages()`. */
+export interface MessagesOptions {
+  /** Messages the iterator may hold before the connection stops reading from the network (Node). Default 64. */
+  highWaterMark?: number;
 }
 
-export async function* iterate<In>(source: IteratorSource<In>): AsyncGenerator<In, void, undefined> {
+/** The messages of `connection` as an async iterable; options are checked at the call (RangeError / TypeError, `WS_ERR_INVALID_OPTION`). */
+export function messages<In>(connection: Connection<In, any>, options?: MessagesOptions): AsyncGenerator<In, void, undefined> {
+  const { highWaterMark } = checkOptions<Required<MessagesOptions>>(options, { defaults: { highWaterMark: 64 }, least: { highWaterMark: 1 } }, 'messages():');
+  return iterate(connection, highWaterMark);
+}
+
+async function* iterate<In>(connection: Connection<In, any>, highWaterMark: number): AsyncGenerator<In, void, undefined> {
   const buffer: In[] = [];
-  let ended = source.closed();
-  let over = false;
+  let ended = connection.state === 'closed';
+  let paused = false;
   let wake: (() => void) | undefined;
-  const resumeBelow = Math.floor(source.highWaterMark / 4) + 1;
-  const offMessage = source.onMessage((message) => {
+  const offMessage = connection.on('message', (message) => {
     buffer.push(message);
-    if (!over && buffer.length >= source.highWaterMark) {
-      over = true;
-      source.lagging(true);
+    if (!paused && buffer.length >= highWaterMark) {
+      paused = true;
+      connection.pause();
     }
     wake?.();
   });
-  const offEnd = source.onEnd(() => {
+  const offEnd = connection.on('end', () => {
     ended = true;
     wake?.();
   });
   try {
     for (;;) {
       if (buffer.length > 0) {
-        if (over && buffer.length <= resumeBelow) {
-          over = false;
-          source.lagging(false);
+        if (paused && buffer.length <= highWaterMark / 4 + 1) {
+          paused = false;
+          connection.resume();
         }
         yield buffer.shift()!;
       } else if (ended) return;
@@ -55,6 +55,6 @@ export async function* iterate<In>(source: IteratorSource<In>): AsyncGenerator<I
   } finally {
     offMessage();
     offEnd();
-    if (over) source.lagging(false);
+    if (paused) connection.resume();
   }
 }

@@ -9,36 +9,15 @@
  * defaults, `resolveOptions`.
  * Imports: types from the transport seam and sibling modules, the input rules.
  */
-import { checkOptions, checkOrder, checkProtocols, describe, inputError, type OptionSpec } from '../protocol/input.js';
+import { checkOptions, checkOrder, checkProtocols, invalid, type OptionSpec } from '../protocol/input.js';
 import { ErrorCodes } from '../protocol/errors.js';
-import type { IncomingData, OutgoingData } from '../transport/types.js';
 import type { Codec } from './codecs.js';
+import type { Part } from './part.js';
 import { defaultShouldReconnect, type RetryInfo } from './retry.js';
 import type { SendOptions } from './send-queue.js';
 
 /** A value, or a function returning it (sync or async), called before every connection attempt. */
 export type Provider<T> = T | (() => T | Promise<T>);
-
-/**
- * Liveness checking. Where the platform can send protocol pings (Node) and
- * no `message` is given, protocol pings (RFC 6455 §5.5.2) are sent. With
- * `message`, an app-level heartbeat is sent instead (the only kind browsers
- * can send). With neither it is an idle timeout: no inbound traffic for
- * `interval + timeout` ms drops the connection. Any inbound traffic counts
- * as a sign of life, and the next probe is timed from the last one.
- */
-export interface HeartbeatOptions {
-  /** Probe after this much inbound silence, ms. Default 30,000. */
-  interval?: number;
-  /** Drop the connection (at once, no close handshake) and reconnect when nothing arrives this long after a probe, ms. Default 10,000. */
-  timeout?: number;
-  /** App-level heartbeat message (or a function making one). Default: none. */
-  message?: OutgoingData | (() => OutgoingData);
-  /** Recognises the reply to `message`; matches are not delivered as messages. Default: `data === 'pong'`. */
-  isPong?: (data: IncomingData) => boolean;
-  /** Enforce the timeout while the page is hidden (browsers throttle timers there). Default false. */
-  whileHidden?: boolean;
-}
 
 /** Options of `connect()`, on every platform. Every one is optional. */
 export interface ConnectOptions {
@@ -66,8 +45,8 @@ export interface ConnectOptions {
   maxAttempts?: number;
   /** Whether to retry after an attempt or connection ended without our asking. Default: `defaultShouldReconnect`. */
   shouldReconnect?: (info: RetryInfo) => boolean;
-  /** Liveness checking; `false` disables it. Default: protocol pings where the platform can send them (Node), otherwise off. */
-  heartbeat?: HeartbeatOptions | false;
+  /** Liveness checking: a `heartbeat({...})`, or `false` for none. Default: `heartbeat()` (protocol pings) in Node, none in browsers. */
+  heartbeat?: Part | false;
   /** Most messages waiting in the send queue. Default 1,000. */
   maxQueued?: number;
   /** Most bytes (UTF-8 for text) waiting in the send queue. Default 1 MiB. */
@@ -78,19 +57,8 @@ export interface ConnectOptions {
   highWaterMark?: number;
   /** `drain` fires when the socket buffer falls to this many bytes. Default 256 KiB. */
   lowWaterMark?: number;
-  /** Messages an async iterator may hold before reading from the network pauses (where the platform can pause: Node). Default 64. */
-  receiveHighWaterMark?: number;
   /** React to the page's lifecycle (online, page visible, bfcache restore) in browsers. Default true. */
   lifecycle?: boolean;
-}
-
-/** A heartbeat as the client runs it. `message` undefined: protocol pings or an idle timeout. */
-export interface ResolvedHeartbeat {
-  interval: number;
-  timeout: number;
-  message: HeartbeatOptions['message'];
-  isPong: (data: IncomingData) => boolean;
-  whileHidden: boolean;
 }
 
 /** Options after checking, with defaults applied. */
@@ -108,13 +76,12 @@ export interface Resolved {
   stableAfter: number;
   maxAttempts: number;
   shouldReconnect: (info: RetryInfo) => boolean;
-  heartbeat: ResolvedHeartbeat | undefined;
+  heartbeat: Part | false | undefined;
   maxQueued: number;
   maxQueuedBytes: number;
   overflow: 'reject' | 'drop-oldest' | 'drop-newest';
   highWaterMark: number;
   lowWaterMark: number;
-  receiveHighWaterMark: number;
   lifecycle: boolean;
 }
 
@@ -136,28 +103,21 @@ export const CONNECT_OPTIONS = {
     overflow: 'reject',
     highWaterMark: 1 << 20,
     lowWaterMark: 1 << 18,
-    receiveHighWaterMark: 64,
     lifecycle: true,
   },
   // protocols and heartbeat take several shapes; resolveOptions checks them.
   types: { protocols: 'any', codec: 'object', heartbeat: 'any' },
-  least: { factor: 1, receiveHighWaterMark: 1 },
+  least: { factor: 1 },
   unbounded: ['maxAttempts'],
   choices: { overflow: ['reject', 'drop-oldest', 'drop-newest'] },
 } satisfies OptionSpec;
-
-const HEARTBEAT_OPTIONS: OptionSpec = {
-  defaults: { interval: 30_000, timeout: 10_000, isPong: (data: IncomingData) => data === 'pong', whileHidden: false },
-  types: { message: 'any' },
-  least: { interval: 1, timeout: 1 },
-};
 
 const SEND_OPTIONS: OptionSpec = {
   defaults: { ttl: 0, dropOnReconnect: false },
   types: { compress: 'boolean' },
 };
 
-const WHERE = 'connect()';
+const WHERE = 'connect():';
 
 function isCodec(value: unknown): value is Codec {
   return typeof (value as Codec)?.encode === 'function' && typeof (value as Codec).decode === 'function';
@@ -167,34 +127,31 @@ function isCodec(value: unknown): value is Codec {
  * Checks `options` against `spec` (the common rules plus the platform's)
  * and resolves them with the defaults. Throws at the call: TypeError or
  * RangeError with `WS_ERR_INVALID_OPTION`, or the subprotocol rule's error.
- * `pingHeartbeat`: the platform sends protocol pings, so the heartbeat
- * defaults to on.
  */
-export function resolveOptions(options: ConnectOptions | undefined, spec: OptionSpec, pingHeartbeat: boolean): Resolved {
-  const resolved = checkOptions<Omit<Resolved, 'heartbeat'> & { heartbeat: HeartbeatOptions | false | undefined | ResolvedHeartbeat }>(options, spec, WHERE);
+export function resolveOptions(options: ConnectOptions | undefined, spec: OptionSpec): Resolved {
+  const resolved = checkOptions<Resolved>(options, spec, WHERE);
   checkOrder(WHERE, resolved, 'minDelay', 'maxDelay');
   checkOrder(WHERE, resolved, 'lowWaterMark', 'highWaterMark');
-  const invalid = (message: string): Error => inputError('TypeError', ErrorCodes.INVALID_OPTION, `${WHERE}: ${message}`);
+  const refuse = (subject: string, expected: string, got: unknown): Error => invalid('TypeError', ErrorCodes.INVALID_OPTION, `${WHERE} ${subject}`, expected, got);
 
   const protocols = resolved.protocols;
   resolved.protocols = typeof protocols === 'function' ? protocols : checkProtocols(protocols);
-  if (resolved.codec !== undefined && !isCodec(resolved.codec)) throw invalid('option codec must have encode() and decode() methods');
+  const codecShape = 'an object with encode() and decode()';
+  if (resolved.codec !== undefined && !isCodec(resolved.codec)) throw refuse('option codec', codecShape, resolved.codec);
   for (const [name, codec] of Object.entries(resolved.codecs)) {
-    if (!isCodec(codec)) throw invalid(`codecs[${describe(name)}] must have encode() and decode() methods`);
+    if (!isCodec(codec)) throw refuse(`codecs.${name}`, codecShape, codec);
     // A codec is picked by the subprotocol the server selects: one for a subprotocol never offered is never used.
     if (Array.isArray(resolved.protocols) && !resolved.protocols.includes(name)) {
-      throw invalid(`codecs has ${describe(name)}, which is not an offered subprotocol; use the codec option for a codec without one`);
+      throw refuse('codecs keys', 'offered subprotocols (the codec option is for no subprotocol)', name);
     }
   }
 
   const heartbeat = resolved.heartbeat;
-  if (heartbeat !== undefined && heartbeat !== false && typeof heartbeat !== 'object') throw invalid(`option heartbeat must be an object or false, got ${describe(heartbeat)}`);
-  // Without protocol pings and without a message, a heartbeat is an idle timeout.
-  resolved.heartbeat = heartbeat || (heartbeat === undefined && pingHeartbeat) ? checkOptions<ResolvedHeartbeat>(heartbeat || {}, HEARTBEAT_OPTIONS, `${WHERE} heartbeat`) : undefined;
-  return resolved as Resolved;
+  if (heartbeat !== undefined && heartbeat !== false && typeof heartbeat !== 'function') throw refuse('option heartbeat', 'heartbeat({...}) or false', heartbeat);
+  return resolved;
 }
 
 /** Checks `send()`'s options. */
 export function checkSendOptions(options: SendOptions | undefined): SendOptions {
-  return checkOptions<SendOptions>(options, SEND_OPTIONS, 'send()');
+  return checkOptions<SendOptions>(options, SEND_OPTIONS, 'send():');
 }

@@ -135,7 +135,7 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
           hooks.readable();
         },
         (cause: unknown) => {
-          reject(message, ErrorCodes.BLOB_UNREADABLE, `the Blob given to send() could not be read (${cause})`);
+          reject(message, ErrorCodes.BLOB_UNREADABLE, `unreadable Blob (${cause})`);
           hooks.readable();
         },
       );
@@ -151,9 +151,8 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
       reject(messages[0]!, ErrorCodes.SEND_DROPPED, 'dropped for a newer message (overflow drop-oldest)');
     }
     if (fits()) return true;
-    const why = `the send queue is full (maxQueued ${maxQueued}, maxQueuedBytes ${maxQueuedBytes})`;
     messages.push(message); // so that reject() finds it
-    reject(message, overflow === 'reject' ? ErrorCodes.QUEUE_FULL : ErrorCodes.SEND_DROPPED, overflow === 'reject' ? why : `${why}: dropped (overflow ${overflow})`);
+    reject(message, overflow === 'reject' ? ErrorCodes.QUEUE_FULL : ErrorCodes.SEND_DROPPED, `send queue full (maxQueued ${maxQueued}, maxQueuedBytes ${maxQueuedBytes}; overflow ${overflow})`);
     return false;
   };
 
@@ -176,7 +175,7 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
       else if (!mustWait || makeRoom(message)) {
         messages.push(message);
         const ttl = options.ttl;
-        if (ttl) message.expiry = clock.set(() => reject(message, ErrorCodes.SEND_EXPIRED, `still queued after its ttl of ${ttl} ms`), ttl);
+        if (ttl) message.expiry = clock.set(() => reject(message, ErrorCodes.SEND_EXPIRED, `still queued after ttl ${ttl} ms`), ttl);
       }
       return promise;
     },
@@ -197,7 +196,7 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
     },
     dropOnReconnect() {
       for (const message of messages.filter((waiting) => waiting.options.dropOnReconnect)) {
-        reject(message, ErrorCodes.SEND_DROPPED, 'dropped: the connection was lost while it was queued (dropOnReconnect)');
+        reject(message, ErrorCodes.SEND_DROPPED, 'connection lost while queued (dropOnReconnect)');
       }
     },
     rejectAll(why) {

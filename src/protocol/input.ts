@@ -42,13 +42,18 @@ export function inputError(kind: InputErrorKind, code: ErrorCode, message: strin
   return error as InputError;
 }
 
-/** A value as it appears in an error message: strings quoted, long ones cut. */
+/** A value as it appears in an error message: strings quoted (long ones cut), objects by their type. */
 export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 64 ? value.slice(0, 64) + '…' : value);
-  if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  return typeof value === 'object' ? 'an object' : String(value);
+  return value === null || typeof value !== 'object' ? String(value) : Array.isArray(value) ? 'an array' : 'an object';
+}
+
+/**
+ * The error a rule throws, with the one message shape every rule uses:
+ * "<subject> must be <expected>, got <what came>".
+ */
+export function invalid(kind: InputErrorKind, code: ErrorCode, subject: string, expected: string, got: unknown): InputError {
+  return inputError(kind, code, `${subject} must be ${expected}, got ${describe(got)}`);
 }
 
 /**
@@ -80,10 +85,9 @@ export function checkProtocols(protocols: unknown): string[] {
   if (protocols === undefined) return [];
   const list: unknown[] = typeof protocols === 'string' ? [protocols] : Array.isArray(protocols) ? [...protocols] : [protocols];
   list.forEach((name, index) => {
-    if (typeof name !== 'string' || !TOKEN.test(name)) {
-      throw inputError('SyntaxError', ErrorCodes.INVALID_SUBPROTOCOL, `subprotocol must be a token (RFC 7230 §3.2.6: letters, digits and !#$%&'*+-.^_\`|~), got ${describe(name)}`);
+    if (typeof name !== 'string' || !TOKEN.test(name) || list.indexOf(name) !== index) {
+      throw invalid('SyntaxError', ErrorCodes.INVALID_SUBPROTOCOL, 'a subprotocol', 'a token (RFC 7230), offered once', name);
     }
-    if (list.indexOf(name) !== index) throw inputError('SyntaxError', ErrorCodes.INVALID_SUBPROTOCOL, `subprotocol ${describe(name)} is offered twice`);
   });
   return list as string[];
 }
@@ -102,11 +106,11 @@ export function checkProtocols(protocols: unknown): string[] {
 export function checkClose(code: unknown, reason: unknown): { code: number | undefined; reason: string | undefined } {
   const number = code === undefined ? undefined : Number(code);
   if (number !== undefined && number !== 1000 && !(Number.isInteger(number) && number >= 3000 && number <= 4999)) {
-    throw inputError('InvalidAccessError', ErrorCodes.INVALID_CLOSE_CODE, `close code must be 1000 or an integer in 3000-4999, got ${describe(code)}`);
+    throw invalid('InvalidAccessError', ErrorCodes.INVALID_CLOSE_CODE, 'a close code', '1000 or 3000-4999', code);
   }
   const text = reason === undefined ? undefined : String(reason);
   const bytes = text === undefined ? 0 : utf8Length(text);
-  if (bytes > 123) throw inputError('SyntaxError', ErrorCodes.CLOSE_REASON_TOO_LONG, `close reason must be at most 123 bytes of UTF-8, got ${bytes}`);
+  if (bytes > 123) throw invalid('SyntaxError', ErrorCodes.CLOSE_REASON_TOO_LONG, 'a close reason', 'at most 123 UTF-8 bytes', `${bytes} bytes`);
   return { code: number, reason: text };
 }
 
@@ -198,24 +202,25 @@ export interface OptionSpec {
  * `where`, the option, what it must be and what came.
  */
 export function checkOptions<T>(given: unknown, spec: OptionSpec, where: string): T {
-  const fail = (kind: 'TypeError' | 'RangeError', message: string) => inputError(kind, ErrorCodes.INVALID_OPTION, `${where}: ${message}`);
+  const fail = (kind: 'TypeError' | 'RangeError', subject: string, expected: string, got: unknown) =>
+    invalid(kind, ErrorCodes.INVALID_OPTION, `${where} ${subject}`, expected, got);
   if (given === undefined) given = {};
-  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw fail('TypeError', `options must be an object, got ${describe(given)}`);
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw fail('TypeError', 'options', 'an object', given);
   const { defaults, types = {} } = spec;
   const result: Record<string, unknown> = { ...defaults };
   for (const [name, value] of Object.entries(given)) {
     const type = name in defaults ? typeof defaults[name] : types[name];
-    if (type === undefined) throw fail('TypeError', `unknown option ${describe(name)} (known: ${[...Object.keys(defaults), ...Object.keys(types)].join(', ')})`);
+    if (type === undefined) throw fail('TypeError', 'option names', `among ${[...Object.keys(defaults), ...Object.keys(types)].join(', ')}`, name);
     if (value === undefined) continue;
-    if (type !== 'any' && typeof value !== type) throw fail('TypeError', `option ${name} must be a ${type}, got ${describe(value)}`);
+    if (type !== 'any' && typeof value !== type) throw fail('TypeError', `option ${name}`, `a ${type}`, value);
     const choices = spec.choices?.[name];
-    if (choices && !choices.includes(value as string)) throw fail('RangeError', `option ${name} must be one of ${choices.map(describe).join(', ')}, got ${describe(value)}`);
+    if (choices && !choices.includes(value as string)) throw fail('RangeError', `option ${name}`, `one of ${choices.map(describe).join(', ')}`, value);
     if (typeof value === 'number') {
       const least = spec.least?.[name] ?? 0;
       const most = spec.most?.[name] ?? TIMER_MAX;
       const unbounded = spec.unbounded?.includes(name) === true;
       if (!(value >= least && (value <= most || (unbounded && value === Infinity)))) {
-        throw fail('RangeError', `option ${name} must be from ${least} to ${most}${unbounded ? ' or Infinity' : ''}, got ${describe(value)}`);
+        throw fail('RangeError', `option ${name}`, `from ${least} to ${most}${unbounded ? ' or Infinity' : ''}`, value);
       }
     }
     result[name] = value;
@@ -227,6 +232,6 @@ export function checkOptions<T>(given: unknown, spec: OptionSpec, where: string)
 export function checkOrder(where: string, options: object, low: string, high: string): void {
   const values = options as Readonly<Record<string, number>>;
   if (values[low]! > values[high]!) {
-    throw inputError('RangeError', ErrorCodes.INVALID_OPTION, `${where}: ${low} (${values[low]}) must not exceed ${high} (${values[high]})`);
+    throw inputError('RangeError', ErrorCodes.INVALID_OPTION, `${where} ${low} (${values[low]}) must not exceed ${high} (${values[high]})`);
   }
 }

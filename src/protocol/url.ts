@@ -8,7 +8,7 @@
  * Node WebSocket, the CLI). Imports only errors and input (browser-safe).
  */
 import { ErrorCodes } from './errors.js';
-import { describe, inputError } from './input.js';
+import { invalid } from './input.js';
 
 /** A parsed WebSocket URL. */
 export interface WsUrl {
@@ -43,7 +43,7 @@ function checkedUrl(input: unknown): URL {
   const scheme = /^(ws|http)(s?):$/.exec(url?.protocol ?? '');
   // The fragment is non-null whenever the serialization has '#', even an empty one.
   if (!url || !scheme || url.href.includes('#') || !url.hostname) {
-    throw inputError('SyntaxError', ErrorCodes.INVALID_URL, `a WebSocket URL must be absolute, ws: or wss: (or http: or https:), with a host and no fragment, got ${describe(String(input))}`);
+    throw invalid('SyntaxError', ErrorCodes.INVALID_URL, 'a WebSocket URL', 'absolute ws:, wss:, http: or https:, with a host, without a fragment', String(input));
   }
   url.protocol = scheme[2] ? 'wss:' : 'ws:';
   return url;

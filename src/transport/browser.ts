@@ -34,10 +34,7 @@ export const browserTransport: TransportFactory = (url, options, handlers): Tran
     const close: CloseInfo = { code: event.code, reason: event.reason, wasClean: event.wasClean };
     // The error event of a failed attempt carries no detail (by design, WHATWG HTML §9.3); say what we know.
     if (!opened) {
-      close.error = new LifelineError(
-        ErrorCodes.CONNECT_FAILED,
-        `lifeline: the connection to ${url} failed before it opened (close code ${event.code}; browsers do not say why: refused, DNS, TLS or an HTTP status)`,
-      );
+      close.error = new LifelineError(ErrorCodes.CONNECT_FAILED, `lifeline: ${url} failed before opening (browsers do not say why)`);
     }
     end(close);
   };
@@ -47,7 +44,7 @@ export const browserTransport: TransportFactory = (url, options, handlers): Tran
     },
     send(data) {
       // A CLOSING socket would swallow the data silently (WHATWG: it only grows bufferedAmount): refuse, so it stays queued.
-      if (socket.readyState !== OPEN) throw new LifelineError(ErrorCodes.INVALID_STATE, 'lifeline: the socket is not open');
+      if (socket.readyState !== OPEN) throw new LifelineError(ErrorCodes.INVALID_STATE, 'lifeline: socket not open');
       socket.send(data as string);
     },
     close: (code, reason) => socket.close(code, reason),

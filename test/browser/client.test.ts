@@ -5,7 +5,7 @@
  * heartbeat or the idle timeout, order of queued messages across restarts.
  */
 import { describe, it, before, beforeEach, afterEach, equal, ok, deepEqual, sleep } from '../support/harness.js';
-import { connect, json, type Connection } from '../../src/index.js';
+import { connect, heartbeat, json, type Connection } from '../../src/index.js';
 
 let port = 0;
 let base = '';
@@ -95,7 +95,7 @@ describe('client in Chromium (native WebSocket, loopback server)', () => {
     const interval = 300;
     const timeout = 300;
     // The test server echoes, so the echo of the heartbeat message is its pong.
-    const c = client(url(), { heartbeat: { interval, timeout, message: '__hb', isPong: (d) => d === '__hb' }, minDelay: 20, maxDelay: 50 });
+    const c = client(url(), { heartbeat: heartbeat({ interval, timeout, message: '__hb', isPong: (d) => d === '__hb' }), minDelay: 20, maxDelay: 50 });
     await once(c, 'open');
     const hb = await once<{ rtt: number }>(c, 'heartbeat');
     ok(hb.rtt >= 0);
@@ -111,7 +111,7 @@ describe('client in Chromium (native WebSocket, loopback server)', () => {
   });
 
   it('silent peer: idle timeout (no heartbeat message) drops the connection', async () => {
-    const c = client(url(), { heartbeat: { interval: 200, timeout: 200 }, minDelay: 20, maxDelay: 50 });
+    const c = client(url(), { heartbeat: heartbeat({ interval: 200, timeout: 200 }), minDelay: 20, maxDelay: 50 });
     await once(c, 'open');
     await ctl('silent?on=1');
     const t0 = performance.now();

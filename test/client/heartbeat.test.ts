@@ -1,11 +1,12 @@
 import { describe, it, equal, ok, deepEqual } from '../support/harness.js';
 import { rig, names, NODE, BROWSER } from './fakes.js';
+import { heartbeat } from '../../src/client/heartbeat.js';
 
 const closeErr = (events: [string, unknown][]) => ((events.find((e) => e[0] === 'close')?.[1] as { error?: { code: string } }) ?? {}).error?.code;
 
 describe('heartbeat: protocol pings (transport can ping)', () => {
   it('pings after interval of silence; no pong within timeout → terminate at once and reconnect', async () => {
-    const r = rig({ heartbeat: { interval: 1000, timeout: 500 }, minDelay: 1 }, { platform: NODE });
+    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500 }), minDelay: 1 }, { platform: NODE });
     const s = await r.openNow();
     r.clock.advance(999);
     equal(s.pings.length, 0);
@@ -21,7 +22,7 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
   });
 
   it('a peer that falls silent right after answering is dropped within interval + timeout, even when timeout > interval', async () => {
-    const r = rig({ heartbeat: { interval: 1000, timeout: 2000 }, minDelay: 1 }, { platform: NODE });
+    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 2000 }), minDelay: 1 }, { platform: NODE });
     const s = await r.openNow();
     r.clock.advance(1000); // probe at +1000
     equal(s.pings.length, 1);
@@ -39,8 +40,8 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
     equal(closeErr(r.events), 'WS_ERR_HEARTBEAT_TIMEOUT');
   });
 
-  it('is on by default where the transport can ping (30 s + 10 s)', async () => {
-    const r = rig({}, { platform: NODE });
+  it('heartbeat() defaults: 30 s interval, 10 s timeout, protocol pings where the platform can ping', async () => {
+    const r = rig({ heartbeat: heartbeat() }, { platform: NODE });
     const s = await r.openNow();
     r.clock.advance(30_000);
     equal(s.pings.length, 1);
@@ -49,7 +50,7 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
   });
 
   it('a pong reports the RTT (heartbeat event, stats) and keeps the connection', async () => {
-    const r = rig({ heartbeat: { interval: 1000, timeout: 500 } }, { platform: NODE });
+    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500 }) }, { platform: NODE });
     const s = await r.openNow();
     r.clock.advance(1000);
     s.pings[0]!.resolve(12);
@@ -65,7 +66,7 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
   });
 
   it('timers are armed from inbound traffic: a busy connection is never probed', async () => {
-    const r = rig({ heartbeat: { interval: 1000, timeout: 500 } }, { platform: NODE });
+    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500 }) }, { platform: NODE });
     const s = await r.openNow();
     for (let i = 0; i < 50; i++) {
       r.clock.advance(900);
@@ -77,7 +78,7 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
   });
 
   it('activity from the transport (e.g. a pong or ping frame) counts as life', async () => {
-    const r = rig({ heartbeat: { interval: 1000, timeout: 500 } }, { platform: NODE });
+    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500 }) }, { platform: NODE });
     const s = await r.openNow();
     r.clock.advance(1000);
     equal(s.pings.length, 1);
@@ -88,7 +89,7 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
   });
 
   it('after a wall-clock jump (sleep) it probes at once instead of judging a stale deadline', async () => {
-    const r = rig({ heartbeat: { interval: 10_000, timeout: 2_000 } }, { platform: NODE });
+    const r = rig({ heartbeat: heartbeat({ interval: 10_000, timeout: 2_000 }) }, { platform: NODE });
     const s = await r.openNow();
     r.clock.advance(9_000);
     equal(s.pings.length, 0);
@@ -121,7 +122,7 @@ describe('heartbeat: app-level and idle timeout (browsers)', () => {
   });
 
   it('sends the message, swallows the matched pong, reports RTT', async () => {
-    const r = rig({ heartbeat: { interval: 1000, timeout: 500, message: () => '{"t":"ping"}', isPong: (d) => d === '{"t":"pong"}' } });
+    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500, message: () => '{"t":"ping"}', isPong: (d) => d === '{"t":"pong"}' }) });
     const s = await r.openNow();
     r.clock.advance(1000);
     deepEqual(s.sent, ['{"t":"ping"}']);
@@ -136,7 +137,7 @@ describe('heartbeat: app-level and idle timeout (browsers)', () => {
   });
 
   it('unanswered app-level heartbeat: dead within interval + timeout', async () => {
-    const r = rig({ heartbeat: { interval: 1000, timeout: 500, message: 'ping' }, minDelay: 1 });
+    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500, message: 'ping' }), minDelay: 1 });
     const s = await r.openNow();
     r.clock.advance(1499);
     equal(r.conn.state, 'open');
@@ -146,7 +147,7 @@ describe('heartbeat: app-level and idle timeout (browsers)', () => {
   });
 
   it('idle timeout: no message configured, any inbound traffic keeps it alive', async () => {
-    const r = rig({ heartbeat: { interval: 1000, timeout: 500 } });
+    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500 }) });
     const s = await r.openNow();
     r.clock.advance(1400);
     s.message('data');
@@ -162,7 +163,7 @@ describe('heartbeat: app-level and idle timeout (browsers)', () => {
     const doc = Object.assign(new EventTarget(), { visibilityState: 'hidden' });
     const { browserLifecycle } = await import('../../src/client/lifecycle.js');
     const lc = browserLifecycle(win, doc);
-    const r = rig({ heartbeat: { interval: 1000, timeout: 500, message: 'ping' } }, { lifecycle: lc, platform: BROWSER });
+    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500, message: 'ping' }) }, { lifecycle: lc, platform: BROWSER });
     const s = await r.openNow();
     r.clock.advance(60_000);
     equal(r.conn.state, 'open', 'hidden: no verdict');
@@ -172,7 +173,7 @@ describe('heartbeat: app-level and idle timeout (browsers)', () => {
     ok(probes >= 2, 'probed on becoming visible');
     r.clock.advance(500);
     equal(r.conn.state, 'waiting', 'visible: the fresh probe deadline is enforced');
-    const r2 = rig({ heartbeat: { interval: 1000, timeout: 500, message: 'ping', whileHidden: true } }, { lifecycle: browserLifecycle(win, Object.assign(new EventTarget(), { visibilityState: 'hidden' })) });
+    const r2 = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500, message: 'ping', whileHidden: true }) }, { lifecycle: browserLifecycle(win, Object.assign(new EventTarget(), { visibilityState: 'hidden' })) });
     await r2.openNow();
     r2.clock.advance(1500);
     equal(r2.conn.state, 'waiting', 'whileHidden: enforced');

@@ -1,13 +1,14 @@
-import { describe, it, equal, ok, deepEqual } from '../support/harness.js';
+import { describe, it, equal, ok, deepEqual, throws } from '../support/harness.js';
 import { rig, NODE, settle } from './fakes.js';
+import { messages } from '../../src/client/iterator.js';
 
-describe('async iterator', () => {
+describe('messages(): async iteration', () => {
   it('yields messages in order and ends when the client ends', async () => {
     const r = rig();
     const s = await r.openNow();
     const out: unknown[] = [];
     const done = (async () => {
-      for await (const m of r.conn) out.push(m);
+      for await (const m of messages(r.conn)) out.push(m);
     })();
     await settle();
     s.message('a');
@@ -21,9 +22,9 @@ describe('async iterator', () => {
   });
 
   it('pauses the transport when the consumer lags, resumes when it catches up (Node)', async () => {
-    const r = rig({ receiveHighWaterMark: 8 }, { platform: NODE });
+    const r = rig({}, { platform: NODE });
     const s = await r.openNow();
-    const it = r.conn[Symbol.asyncIterator]();
+    const it = messages(r.conn, { highWaterMark: 8 });
     const first = it.next(); // subscribe
     for (let i = 0; i < 10; i++) s.message(String(i));
     equal((await first).value, '0');
@@ -40,7 +41,7 @@ describe('async iterator', () => {
     const r = rig();
     const s = await r.openNow();
     const p = (async () => {
-      for await (const m of r.conn) if (m === 'stop') break;
+      for await (const m of messages(r.conn)) if (m === 'stop') break;
     })();
     await settle();
     s.message('x');
@@ -51,9 +52,9 @@ describe('async iterator', () => {
   });
 
   it('pauses a transport that opens while an iterator lags (Node)', async () => {
-    const r = rig({ receiveHighWaterMark: 2, minDelay: 1 }, { platform: NODE });
+    const r = rig({ minDelay: 1 }, { platform: NODE });
     const s1 = await r.openNow();
-    const it = r.conn[Symbol.asyncIterator]();
+    const it = messages(r.conn, { highWaterMark: 2 });
     const first = it.next();
     for (let i = 0; i < 3; i++) s1.message(String(i));
     await first;
@@ -71,7 +72,18 @@ describe('async iterator', () => {
   it('ends at once when started on a closed client', async () => {
     const r = rig({ startClosed: true });
     const out: unknown[] = [];
-    for await (const m of r.conn) out.push(m);
+    for await (const m of messages(r.conn)) out.push(m);
     deepEqual(out, []);
+  });
+
+  it('pause()/resume() on the connection stop and restart reading (Node); a bad highWaterMark throws at the call', async () => {
+    const r = rig({}, { platform: NODE });
+    const s = await r.openNow();
+    r.conn.pause();
+    equal(s.paused, true);
+    r.conn.resume();
+    equal(s.paused, false);
+    const e = throws(() => messages(r.conn, { highWaterMark: 0 }), 'WS_ERR_INVALID_OPTION');
+    equal(e.name, 'RangeError');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, it, equal, ok, inNode } from '../support/harness.js';
 import { browserLifecycle } from '../../src/client/lifecycle.js';
 import { rig } from './fakes.js';
+import { heartbeat } from '../../src/client/heartbeat.js';
 
 /** EventTargets that count their listeners. */
 function page() {
@@ -53,7 +54,7 @@ describe('browser lifecycle', () => {
 
   it('an open client is probed on wake-up', async () => {
     const p = page();
-    const r = rig({ heartbeat: { interval: 30_000, timeout: 1000, message: 'ping' } }, { lifecycle: p.lc });
+    const r = rig({ heartbeat: heartbeat({ interval: 30_000, timeout: 1000, message: 'ping' }) }, { lifecycle: p.lc });
     const s = await r.openNow();
     p.win.dispatchEvent(new Event('online'));
     equal(s.sent.length, 1, 'probe sent at once');

@@ -1,5 +1,6 @@
 import { describe, it, equal, throws, ok, deepEqual } from '../support/harness.js';
 import { rig, NODE } from './fakes.js';
+import { heartbeat } from '../../src/client/heartbeat.js';
 
 /** Asserts the error is a DOMException (or built-in) of `name` with stable `code`, and returns its message. */
 function check(fn: () => unknown, name: string, code: string): string {
@@ -16,7 +17,7 @@ describe('bad input fails at the call, with a class, a code and a message that s
       equal(e.name, 'SyntaxError');
     }
     const m = check(() => rig({}, { url: 'ftp://x' }), 'SyntaxError', 'WS_ERR_INVALID_URL');
-    ok(m.includes('"ftp:"') && m.includes('ws:'), m);
+    equal(m, 'a WebSocket URL must be absolute ws:, wss:, http: or https:, with a host, without a fragment, got "ftp://x"');
   });
 
   it('options of the wrong type → TypeError naming the option, what it must be and what came', () => {
@@ -34,19 +35,19 @@ describe('bad input fails at the call, with a class, a code and a message that s
     }
     equal(check(() => rig({ minDelay: '1000' as never }), 'TypeError', 'WS_ERR_INVALID_OPTION'), 'connect(): option minDelay must be a number, got "1000"');
     check(() => rig('x' as never), 'TypeError', 'WS_ERR_INVALID_OPTION');
-    check(() => rig({ heartbeat: 5 as never }), 'TypeError', 'WS_ERR_INVALID_OPTION');
-    check(() => rig({ heartbeat: { interval: '1' as never } }), 'TypeError', 'WS_ERR_INVALID_OPTION');
-    check(() => rig({ heartbeat: { isPong: 'pong' as never } }), 'TypeError', 'WS_ERR_INVALID_OPTION');
+    equal(check(() => rig({ heartbeat: { interval: 5 } as never }), 'TypeError', 'WS_ERR_INVALID_OPTION'), 'connect(): option heartbeat must be heartbeat({...}) or false, got an object');
+    check(() => rig({ heartbeat: heartbeat({ interval: '1' as never }) }), 'TypeError', 'WS_ERR_INVALID_OPTION');
+    check(() => rig({ heartbeat: heartbeat({ isPong: 'pong' as never }) }), 'TypeError', 'WS_ERR_INVALID_OPTION');
     check(() => rig({ codec: { encode: JSON.stringify } as never }), 'TypeError', 'WS_ERR_INVALID_OPTION');
   });
 
   it('unknown or misspelled option keys → TypeError naming the key (reconnect, maxRetries, protocol)', () => {
     for (const key of ['reconnect', 'maxRetries', 'protocol', 'minDelayMs']) {
       const m = check(() => rig({ [key]: 1 } as never), 'TypeError', 'WS_ERR_INVALID_OPTION');
-      ok(m.includes(`unknown option "${key}"`) && m.includes('maxAttempts'), m);
+      ok(m.includes(`got "${key}"`) && m.startsWith('connect(): option names must be among ') && m.includes('maxAttempts'), m);
     }
-    const m = check(() => rig({ heartbeat: { intervall: 5 } as never }), 'TypeError', 'WS_ERR_INVALID_OPTION');
-    ok(m.includes('"intervall"'), m);
+    const m = check(() => rig({ heartbeat: heartbeat({ intervall: 5 } as never) }), 'TypeError', 'WS_ERR_INVALID_OPTION');
+    equal(m, 'heartbeat(): option names must be among interval, timeout, isPong, whileHidden, message, got "intervall"');
   });
 
   it('options out of range → RangeError with the range and the value', () => {
@@ -56,31 +57,29 @@ describe('bad input fails at the call, with a class, a code and a message that s
       ['connectTimeout', 2 ** 31],
       ['factor', 0.5],
       ['maxQueued', -5],
-      ['maxQueued', 1.5],
-      ['receiveHighWaterMark', 0],
       ['overflow', 'drop-random'],
       ['stableAfter', Infinity],
     ];
     for (const [k, v] of cases) check(() => rig({ [k]: v }), 'RangeError', 'WS_ERR_INVALID_OPTION');
     equal(
       check(() => rig({ connectTimeout: 30 * 86_400_000 }), 'RangeError', 'WS_ERR_INVALID_OPTION'),
-      'connect(): option connectTimeout must be a number from 0 to 2147483647 ms, got 2592000000',
+      'connect(): option connectTimeout must be from 0 to 2147483647, got 2592000000',
     );
     equal(check(() => rig({ minDelay: 50_000, maxDelay: 30_000 }), 'RangeError', 'WS_ERR_INVALID_OPTION'), 'connect(): minDelay (50000) must not exceed maxDelay (30000)');
     check(() => rig({ lowWaterMark: 10, highWaterMark: 5 }), 'RangeError', 'WS_ERR_INVALID_OPTION');
-    check(() => rig({ heartbeat: { timeout: 0 } }), 'RangeError', 'WS_ERR_INVALID_OPTION');
+    check(() => rig({ heartbeat: heartbeat({ timeout: 0 }) }), 'RangeError', 'WS_ERR_INVALID_OPTION');
     ok(rig({ maxAttempts: Infinity }).conn, 'Infinity is a valid maxAttempts');
   });
 
   it('headers: a Node option; an unknown option in browsers', () => {
     const m = check(() => rig({ headers: { a: 'b' } } as never), 'TypeError', 'WS_ERR_INVALID_OPTION');
-    ok(m.includes('"headers"'), m);
+    ok(m.endsWith('got "headers"'), m);
     ok(rig({ headers: { a: 'b' } } as never, { platform: NODE }).conn);
   });
 
   it('invalid or duplicate subprotocols → SyntaxError DOMException, WS_ERR_INVALID_SUBPROTOCOL', () => {
-    ok(check(() => rig({ protocols: ['a b'] }), 'SyntaxError', 'WS_ERR_INVALID_SUBPROTOCOL').includes('"a b"'));
-    ok(check(() => rig({ protocols: ['chat', 'chat'] }), 'SyntaxError', 'WS_ERR_INVALID_SUBPROTOCOL').includes('twice'));
+    equal(check(() => rig({ protocols: ['a b'] }), 'SyntaxError', 'WS_ERR_INVALID_SUBPROTOCOL'), 'a subprotocol must be a token (RFC 7230), offered once, got "a b"');
+    ok(check(() => rig({ protocols: ['chat', 'chat'] }), 'SyntaxError', 'WS_ERR_INVALID_SUBPROTOCOL').endsWith('got "chat"'));
     check(() => rig({ protocols: [''] }), 'SyntaxError', 'WS_ERR_INVALID_SUBPROTOCOL');
     check(() => rig({ protocols: ['ok', 7 as never] }), 'SyntaxError', 'WS_ERR_INVALID_SUBPROTOCOL');
   });
@@ -88,7 +87,7 @@ describe('bad input fails at the call, with a class, a code and a message that s
   it('codecs keyed by a subprotocol that is not offered → TypeError pointing at the codec option', () => {
     const json = { encode: JSON.stringify, decode: JSON.parse };
     const m = check(() => rig({ codecs: { json } }), 'TypeError', 'WS_ERR_INVALID_OPTION');
-    ok(m.includes('"json"') && m.includes('codec option'), m);
+    equal(m, 'connect(): codecs keys must be offered subprotocols (the codec option is for no subprotocol), got "json"');
     check(() => rig({ protocols: ['chat'], codecs: { '': json } }), 'TypeError', 'WS_ERR_INVALID_OPTION');
     ok(rig({ protocols: ['json'], codecs: { json } }).conn);
     ok(rig({ protocols: () => ['json'], codecs: { json } }).conn, 'with a provider the offer is checked per attempt');
@@ -112,7 +111,7 @@ describe('bad input fails at the call, with a class, a code and a message that s
       const e = throws(() => r.conn.close(c), 'WS_ERR_INVALID_CLOSE_CODE');
       ok(e instanceof DOMException && e.name === 'InvalidAccessError', String(c));
     }
-    equal(check(() => r.conn.close(1001), 'InvalidAccessError', 'WS_ERR_INVALID_CLOSE_CODE'), 'close code must be 1000 or an integer in 3000-4999, got 1001');
+    equal(check(() => r.conn.close(1001), 'InvalidAccessError', 'WS_ERR_INVALID_CLOSE_CODE'), 'a close code must be 1000 or 3000-4999, got 1001');
     check(() => r.conn.close(1000, 'é'.repeat(62)), 'SyntaxError', 'WS_ERR_CLOSE_REASON_TOO_LONG');
     check(() => r.conn.close('1001' as never), 'InvalidAccessError', 'WS_ERR_INVALID_CLOSE_CODE');
     equal(r.conn.state, 'connecting', 'a refused close changes nothing');

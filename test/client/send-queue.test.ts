@@ -21,7 +21,7 @@ describe('sizeOf', () => {
     equal(sizeOf(new Blob(['abc'])), 3);
     for (const bad of [42, {}, null]) {
       const e = throws(() => sizeOf(bad), 'WS_ERR_INVALID_DATA');
-      ok(e instanceof TypeError && e.message.includes('send() takes'), e.message);
+      ok(e instanceof TypeError && e.message.startsWith('send() data must be a string'), e.message);
     }
   });
 });
@@ -83,7 +83,7 @@ describe('SendQueue (the module, on a fake clock)', () => {
     equal(q.queue.length, 1);
     q.clock.advance(1);
     const e = await rejects(p, 'WS_ERR_SEND_EXPIRED');
-    ok(e.message.includes('100 ms'), e.message);
+    ok(e.message.includes('ttl 100 ms'), e.message);
     equal(q.queue.length, 0);
     equal(q.clock.pending, 0);
   });
@@ -315,7 +315,7 @@ describe('backpressure', () => {
     await r.conn.send('a');
     const pb = r.conn.send('b');
     ok(typeof s.onDrain === 'function');
-    equal(r.clock.pending, 1, 'only the heartbeat timer');
+    equal(r.clock.pending, 0, 'no sampling timer');
     s.bufferedAmount = 0;
     s.onDrain!();
     await pb;

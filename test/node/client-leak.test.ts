@@ -7,7 +7,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import { connect } from '../../src/node.js';
+import { connect, heartbeat } from '../../src/node.js';
 
 let server: TestServer;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -26,7 +26,7 @@ describe('client leak check', () => {
   it('1,000 reconnect cycles leave no timers, sockets or listeners behind', async () => {
     await sleep(50);
     const baseline = resources();
-    const c = connect(server.url('/echo'), { minDelay: 0, maxDelay: 2, heartbeat: { interval: 5000, timeout: 1000 } });
+    const c = connect(server.url('/echo'), { minDelay: 0, maxDelay: 2, heartbeat: heartbeat({ interval: 5000, timeout: 1000 }) });
     let opens = 0;
     let wake: () => void = () => {};
     c.on('open', () => (opens++, wake()));

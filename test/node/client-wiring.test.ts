@@ -8,7 +8,7 @@
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import { connect, json, type Connection } from '../../src/node.js';
+import { connect, heartbeat, json, messages, type Connection } from '../../src/node.js';
 
 let server: TestServer;
 const open: Connection<any>[] = [];
@@ -138,7 +138,7 @@ describe('client on the Node transport (loopback ws server)', () => {
   it('silent (half-open) peer: protocol ping unanswered → detected within interval + timeout, then reconnects', async () => {
     const interval = 300;
     const timeout = 300;
-    const c = client(server.url('/echo'), { heartbeat: { interval, timeout }, minDelay: 10, maxDelay: 50 });
+    const c = client(server.url('/echo'), { heartbeat: heartbeat({ interval, timeout }), minDelay: 10, maxDelay: 50 });
     await once(c, 'open');
     await once(c, 'heartbeat'); // pongs flow
     server.silent(true);
@@ -155,12 +155,12 @@ describe('client on the Node transport (loopback ws server)', () => {
   });
 
   it('async iterator with a slow consumer: reading pauses and resumes, nothing lost or reordered', async () => {
-    const c = client(server.url('/echo'), { receiveHighWaterMark: 8 });
+    const c = client(server.url('/echo'));
     await once(c, 'open');
     const n = 300;
     for (let i = 0; i < n; i++) void c.send(`r${i}`);
     const got: string[] = [];
-    for await (const m of c) {
+    for await (const m of messages(c, { highWaterMark: 8 })) {
       got.push(m as string);
       if (got.length % 50 === 0) await sleep(20); // lag behind the socket
       if (got.length === n) break;
