@@ -83,6 +83,26 @@ describe('client in the browser (native WebSocket, loopback server)', () => {
     equal(c.stats.reconnects, 1);
   });
 
+  it('a server close with 1012 (Service Restart) reaches the app with the code the browser reports, and is retried', async () => {
+    const path = '/close?code=1012&reason=restarting';
+    const native = await new Promise<{ code: number; reason: string }>((resolve) => {
+      const socket = new WebSocket(url(path));
+      socket.onclose = (event) => resolve({ code: event.code, reason: event.reason });
+    });
+    // Chromium and Firefox pass 1012 on; WebKitGTK's network stack (libsoup) fails the connection
+    // on close codes 1012-1014 and reports 1006 (README, Browsers). Either way lifeline must
+    // report what the browser reported, and retry.
+    ok(
+      (native.code === 1012 && native.reason === 'restarting') || (native.code === 1006 && native.reason === ''),
+      `native close: expected 1012 "restarting" (or 1006 from libsoup), got ${native.code} "${native.reason}"`,
+    );
+    const c = client(url(path), { minDelay: 20, maxDelay: 50 });
+    const close = await once<{ code: number; reason: string; willReconnect: boolean }>(c, 'close');
+    deepEqual({ code: close.code, reason: close.reason }, native);
+    equal(close.willReconnect, true);
+    console.log(`server close 1012 reported by the browser as ${native.code}`);
+  });
+
   it('refused handshakes (status hidden by the browser) are retried until accepted', async () => {
     await ctl('refuse?status=503&seconds=0.6');
     const c = client(url(), { minDelay: 50, maxDelay: 150 });

@@ -36,8 +36,6 @@ export interface BrowserPage {
   pressEnter(selector: string): Promise<void>;
   /** Picks the `<option>` with `value` in a `<select>`. */
   select(selector: string, value: string): Promise<void>;
-  /** Sets the size of the layout viewport (window.innerWidth/innerHeight). */
-  setViewport(viewport: Viewport): Promise<void>;
   /** Writes a PNG: the whole page where the engine's protocol can, else the viewport. */
   screenshot(path: string): Promise<void>;
   /** Uncaught errors and unhandled rejections the page had so far. */
@@ -56,23 +54,41 @@ async function poll(check: () => Promise<unknown>, options: { timeout: number; w
   }
 }
 
+/**
+ * Page errors are collected the same way in every engine: listeners for
+ * uncaught errors and unhandled rejections in the page itself. (Puppeteer's
+ * 'pageerror' over BiDi also carries Firefox's own console errors, such as
+ * "can't establish a connection" for a refused WebSocket, which are not page
+ * errors.) Puppeteer installs them before the page's scripts run; classic
+ * WebDriver cannot, so WebKit gets them right after each load: an error
+ * thrown while the page loads is not seen there, but a page whose scripts
+ * failed fails the tests' first checks anyway (no `lifeline` global, never open).
+ */
+const INSTALL_ERROR_LISTENERS = `
+  if (!window.__lifelinePageErrors) {
+    window.__lifelinePageErrors = [];
+    addEventListener('error', (event) => window.__lifelinePageErrors.push(String(event.message)));
+    addEventListener('unhandledrejection', (event) => window.__lifelinePageErrors.push(String(event.reason)));
+  }`;
+const READ_ERRORS = 'return window.__lifelinePageErrors || [];';
+
 /** Chromium over CDP or Firefox over WebDriver BiDi, both through puppeteer-core. */
 export class PuppeteerPage implements BrowserPage {
   readonly #browser: Browser;
   readonly #page: Page;
-  readonly #errors: string[] = [];
 
   private constructor(browser: Browser, page: Page) {
     this.#browser = browser;
     this.#page = page;
-    page.on('pageerror', (error) => this.#errors.push(error instanceof Error ? error.message : String(error)));
   }
 
   static async open(launch: { browser: 'chrome' | 'firefox'; executablePath: string; args: string[] }, viewport: Viewport): Promise<PuppeteerPage> {
     const puppeteer = await import('puppeteer-core');
     const browser = await puppeteer.launch({ ...launch, headless: true, defaultViewport: viewport });
     try {
-      return new PuppeteerPage(browser, await browser.newPage());
+      const page = await browser.newPage();
+      await page.evaluateOnNewDocument(INSTALL_ERROR_LISTENERS);
+      return new PuppeteerPage(browser, page);
     } catch (error) {
       await browser.close();
       throw error;
@@ -109,35 +125,18 @@ export class PuppeteerPage implements BrowserPage {
     if (!picked.includes(value)) throw new Error(`no <option value=${JSON.stringify(value)}> in ${selector}`);
   }
 
-  async setViewport(viewport: Viewport): Promise<void> {
-    await this.#page.setViewport(viewport);
-  }
-
   async screenshot(path: string): Promise<void> {
     await writeFile(path, await this.#page.screenshot({ fullPage: true }));
   }
 
-  async errors(): Promise<string[]> {
-    return [...this.#errors];
+  errors(): Promise<string[]> {
+    return this.#page.evaluate(() => (window as unknown as { __lifelinePageErrors?: string[] }).__lifelinePageErrors ?? []);
   }
 
   async close(): Promise<void> {
     await this.#browser.close();
   }
 }
-
-/**
- * Classic WebDriver has no page events, so uncaught errors are collected by
- * listeners installed right after each load; an error thrown while the page
- * loads is not seen here, but a page whose scripts failed to load fails the
- * tests' first checks anyway (no `lifeline` global, never open).
- */
-const INSTALL_ERROR_LISTENERS = `
-  if (!window.__lifelinePageErrors) {
-    window.__lifelinePageErrors = [];
-    addEventListener('error', (event) => window.__lifelinePageErrors.push(String(event.message)));
-    addEventListener('unhandledrejection', (event) => window.__lifelinePageErrors.push(String(event.reason)));
-  }`;
 
 /** WebKitGTK's MiniBrowser through WebKitWebDriver (W3C WebDriver), on an X display. */
 export class WebDriverPage implements BrowserPage {
@@ -160,7 +159,7 @@ export class WebDriverPage implements BrowserPage {
     }
     const page = new WebDriverPage(session, display);
     try {
-      await page.setViewport(viewport);
+      await page.#sizeViewport(viewport);
     } catch (error) {
       await page.close();
       throw error;
@@ -194,14 +193,14 @@ export class WebDriverPage implements BrowserPage {
     return this.#session.sendKeys(selector, '\uE007');
   }
 
-  async select(selector: string, value: string): Promise<void> {
-    // Element Click on an <option> selects it as a user would (W3C WebDriver §12.4.1, option case).
-    await this.#session.click(`${selector} option[value=${JSON.stringify(value)}]`);
+  select(selector: string, value: string): Promise<void> {
+    return this.#session.selectOption(selector, value);
   }
 
-  async setViewport(viewport: Viewport): Promise<void> {
+  async #sizeViewport(viewport: Viewport): Promise<void> {
     // WebDriver sizes the window; MiniBrowser's window adds its toolbar. Size once, measure
-    // what the page got, and correct by the difference.
+    // what the page got, and correct by the difference. (GTK keeps the window at least about
+    // 450 px wide, so a phone-wide viewport cannot be had this way.)
     await this.#session.setWindowSize(viewport);
     const inner = await this.evaluate(() => ({ width: window.innerWidth, height: window.innerHeight }));
     if (inner.width !== viewport.width || inner.height !== viewport.height) {
@@ -214,7 +213,7 @@ export class WebDriverPage implements BrowserPage {
   }
 
   errors(): Promise<string[]> {
-    return this.#session.execute<string[]>('return window.__lifelinePageErrors || [];');
+    return this.#session.execute<string[]>(READ_ERRORS);
   }
 
   async close(): Promise<void> {

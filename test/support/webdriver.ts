@@ -154,6 +154,23 @@ export class WebDriverSession {
     if (text !== '') await this.command('POST', `/element/${element}/value`, { text });
   }
 
+  /**
+   * Picks the option whose value (the `value` attribute, else its text) is
+   * `value` in a `<select>`, by clicking it: Element Click on an <option>
+   * selects it as a user would (§12.4.1).
+   */
+  async selectOption(selector: string, value: string): Promise<void> {
+    const options = await this.command<Record<string, string>[]>('POST', '/elements', { using: 'css selector', value: `${selector} option` });
+    for (const option of options) {
+      const id = option[ELEMENT_KEY]!;
+      if ((await this.command<string>('GET', `/element/${id}/property/value`)) === value) {
+        await this.command('POST', `/element/${id}/click`, {});
+        return;
+      }
+    }
+    throw new Error(`no <option> with value ${JSON.stringify(value)} in ${selector} (${options.length} options)`);
+  }
+
   /** Sends keys to an element; `\uE007` is Enter (§17.4.2). */
   async sendKeys(selector: string, text: string): Promise<void> {
     await this.command('POST', `/element/${await this.#element(selector)}/value`, { text });
