@@ -5,9 +5,13 @@
  *
  * | engine   | binary (environment override)                  | driven by                              |
  * |----------|------------------------------------------------|----------------------------------------|
- * | chromium | CHROME_PATH, Playwright's, /usr/bin/chromium   | Playwright (WTR), puppeteer-core (CDP) |
+ * | chromium | CHROME_PATH, Playwright's, /usr/bin/chromium   | puppeteer-core over CDP                |
  * | firefox  | FIREFOX_PATH, /usr/bin/firefox-esr             | puppeteer-core over WebDriver BiDi     |
  * | webkit   | WEBKIT_DRIVER_PATH + MINIBROWSER_PATH, Xvfb    | W3C WebDriver (webdriver.ts)           |
+ *
+ * Chromium goes through puppeteer-core rather than Playwright: the same
+ * driver as Firefox, and the browser suite took about 30 s instead of 45-58 s
+ * in side-by-side runs on a loaded 2-core machine.
  *
  * `LIFELINE_BROWSERS` (comma-separated, default all three) picks a subset.
  * "webkit" is WebKitGTK: Apple's engine with the libsoup network stack, not
@@ -96,17 +100,16 @@ export function webkitBinaries(): WebKitBinaries {
 
 /** The @web/test-runner launcher for an engine. */
 export async function testRunnerLauncher(engine: EngineName): Promise<BrowserLauncher> {
+  // @web/test-runner-chrome's launcher drives any browser puppeteer-core can launch when handed
+  // a puppeteer instance: CDP for Chromium, WebDriver BiDi for Firefox (Debian has no geckodriver,
+  // and none is needed).
+  const { chromeLauncher } = await import('@web/test-runner');
+  const puppeteer = await import('puppeteer-core');
   switch (engine) {
-    case 'chromium': {
-      const { playwrightLauncher } = await import('@web/test-runner-playwright');
-      return playwrightLauncher({ product: 'chromium', launchOptions: { ...(await chromium()), headless: true } });
-    }
-    case 'firefox': {
-      // WebDriver BiDi through puppeteer-core; Debian has no geckodriver, and none is needed.
-      const { chromeLauncher } = await import('@web/test-runner');
-      const puppeteer = await import('puppeteer-core');
+    case 'chromium':
+      return chromeLauncher({ puppeteer, launchOptions: { browser: 'chrome', ...(await chromium()), headless: true } });
+    case 'firefox':
       return chromeLauncher({ puppeteer, launchOptions: { browser: 'firefox', executablePath: firefoxPath(), headless: true } });
-    }
     case 'webkit':
       return new WebKitLauncher(webkitBinaries());
   }
