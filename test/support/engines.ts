@@ -164,9 +164,16 @@ export class WebKitLauncher implements BrowserLauncher {
   }
 
   async startSession(sessionId: string, url: string): Promise<void> {
-    const { session } = await this.#start();
-    this.#active.add(sessionId);
-    await session.navigate(url);
+    try {
+      const { session } = await this.#start();
+      this.#active.add(sessionId);
+      await session.navigate(url);
+    } catch (error) {
+      // A browser that cannot start or load a page (crashed, hung) is replaced for the next file.
+      this.#active.delete(sessionId);
+      await this.stop();
+      throw error;
+    }
   }
 
   isActive(sessionId: string): boolean {

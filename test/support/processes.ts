@@ -1,8 +1,9 @@
 /**
  * Child processes the test support starts (Xvfb, WebKitWebDriver and the
  * browser it starts) must not outlive the test process, also when it exits
- * through process.exit() or an uncaught error without stopping them first.
- * Node-only test support.
+ * through process.exit(), an uncaught error, SIGTERM or SIGHUP without
+ * stopping them first. (SIGINT from a terminal reaches them anyway: the
+ * runner stops on it and exits.) Node-only test support.
  */
 import type { ChildProcess } from 'node:child_process';
 
@@ -26,6 +27,10 @@ function killNow(entry: Owned): void {
   }
 }
 
+function killAll(): void {
+  for (const entry of owned) killNow(entry);
+}
+
 /**
  * Kills `child` (with `group`, its process group) when this process exits;
  * returns a function that forgets it (call it once the child was stopped
@@ -35,9 +40,18 @@ export function killOnExit(child: ChildProcess, { group = false } = {}): () => v
   if (!hooked) {
     hooked = true;
     // 'exit' handlers must be synchronous: a signal is all that can be sent.
-    process.on('exit', () => {
-      for (const entry of owned) killNow(entry);
-    });
+    process.on('exit', killAll);
+    for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+      const onSignal = () => {
+        killAll();
+        // Without other listeners, die of the signal as Node would have without ours.
+        if (process.listenerCount(signal) === 1) {
+          process.removeListener(signal, onSignal);
+          process.kill(process.pid, signal);
+        }
+      };
+      process.on(signal, onSignal);
+    }
   }
   const entry: Owned = { child, group };
   owned.add(entry);
