@@ -1,12 +1,20 @@
-// Browser tests in real Chromium (Playwright driving Debian's or Playwright's
-// Chromium). Runs the compiled tests in build/: the protocol tests that also
-// run under Node, and the browser transport/client tests. A loopback `ws`
-// test server is started with the runner and its port handed to the pages.
-import { playwrightLauncher } from '@web/test-runner-playwright';
-import { findChromium, chromiumArgs } from './test/support/chromium.mjs';
+// Browser tests in Chromium, Firefox and WebKit (WebKitGTK), one engine after
+// another. Runs the compiled tests in build/: the protocol tests that also run
+// under Node, and the browser transport/client tests. A loopback `ws` test
+// server with fault controls is started with the runner and its port handed
+// to the pages; the engines share it, so they never run at the same time.
+//
+// LIFELINE_BROWSERS=chromium,firefox picks engines (default: all three).
+// Binaries: CHROME_PATH, FIREFOX_PATH, WEBKIT_DRIVER_PATH, MINIBROWSER_PATH,
+// XVFB_PATH (see test/support/engines.ts). Not on a terminal, the output is
+// plain: failures in full, one summary line per engine, no progress bars.
+import { defaultReporter } from '@web/test-runner';
+import { selectedEngines, testRunnerLauncher } from './build/test/support/engines.js';
+import { engineReporter, PlainLogger } from './build/test/support/wtr-reporter.js';
 import { startTestServer } from './build/test/support/test-server.js';
 
-const executablePath = await findChromium();
+const engines = selectedEngines();
+const interactive = Boolean(process.stdout.isTTY);
 let server;
 
 export default {
@@ -14,13 +22,15 @@ export default {
   files: ['build/test/protocol/**/*.test.js', 'build/test/browser/**/*.test.js', 'build/test/client/**/*.test.js'],
   nodeResolve: true,
   concurrency: 1,
+  // In the listed order, each engine stopped before the next starts (TestScheduler).
+  concurrentBrowsers: 1,
   browserStartTimeout: 60_000,
   testsStartTimeout: 60_000,
   testsFinishTimeout: 180_000,
   testFramework: { config: { timeout: 20_000 } },
-  browsers: [
-    playwrightLauncher({ product: 'chromium', launchOptions: { executablePath, headless: true, args: chromiumArgs } }),
-  ],
+  browsers: await Promise.all(engines.map((engine) => testRunnerLauncher(engine))),
+  reporters: interactive ? [defaultReporter({ reportTestResults: false }), engineReporter()] : [engineReporter()],
+  ...(interactive ? {} : { logger: new PlainLogger() }),
   plugins: [
     {
       name: 'lifeline-test-server',

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: type-check and compile (tsc), bundle (rollup), then the Node
-// tests (node --test), then the browser tests (@web/test-runner in Chromium).
-// Exits non-zero on the first failing stage. `--node` or `--browser` runs one side.
+// tests (node --test), then the browser tests (@web/test-runner in Chromium,
+// Firefox and WebKit, one after another; LIFELINE_BROWSERS=chromium,firefox
+// picks a subset). Exits non-zero on the first failing stage. `--node` or
+// `--browser` runs one side.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,5 +43,9 @@ if (only !== 'browser') {
   const files = testFiles('build/test').filter((f) => !f.includes(join('test', 'browser')));
   run('node tests (node --test)', process.execPath, ['--test', '--test-concurrency=2', ...files]);
 }
-if (only !== 'node') run('browser tests (Chromium via @web/test-runner)', bin('web-test-runner'), []);
+if (only !== 'node') {
+  // The engines are picked and checked by the config (test/support/engines.ts); this only names them.
+  const engines = process.env.LIFELINE_BROWSERS || 'chromium,firefox,webkit';
+  run(`browser tests (@web/test-runner: ${engines.split(',').map((name) => name.trim()).join(', ')})`, bin('web-test-runner'), []);
+}
 console.log('\nall tests passed');
