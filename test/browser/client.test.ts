@@ -4,9 +4,16 @@
  * HTTP /control/...): drops,
  * refusals, restarts, flapping, a silent peer found by the app-level
  * heartbeat or the idle timeout, order of queued messages across restarts.
+ * It runs the built dist/browser.mjs, the file users get.
  */
 import { describe, it, before, beforeEach, afterEach, equal, ok, deepEqual, sleep } from '../support/harness.js';
-import { connect, heartbeat, json, type Connection } from '../../src/index.js';
+import type { Connection } from '../../src/index.js';
+
+// The shipped bundle, as users get it (dist/browser.mjs, built by rollup before the
+// browser stage), not src: what runs here is what a bundler or a CDN hands a page.
+// Typed by the sources it was built from; the path is the test server's URL of dist/.
+const SHIPPED = '/dist/browser.mjs';
+const { connect, heartbeat, json } = (await import(SHIPPED)) as typeof import('../../src/index.js');
 
 let port = 0;
 let base = '';
@@ -54,6 +61,36 @@ describe('client in the browser (native WebSocket, loopback server)', () => {
   afterEach(async () => {
     for (const c of live.splice(0)) c.terminate();
     await ctl('reset');
+  });
+
+  it('runs the shipped bundle (its version was set by the build)', async () => {
+    const shipped = (await import(SHIPPED)) as { version: string };
+    ok(/^\d+\.\d+\.\d+/.test(shipped.version), shipped.version);
+  });
+
+  it('a default codec needs no subprotocol; a Blob sent before a string arrives first', async () => {
+    const c = client<any>(url(), { codec: json });
+    const m = once(c, 'message');
+    await c.send({ n: 1 });
+    deepEqual(await m, { n: 1 });
+    const raw = client<string | Uint8Array>(url());
+    const got: (string | Uint8Array)[] = [];
+    const two = new Promise<void>((resolve) => raw.on('message', (d) => got.push(d) === 2 && resolve()));
+    const order: string[] = [];
+    await Promise.all([raw.send(new Blob(['blob'])).then(() => order.push('blob')), raw.send('text').then(() => order.push('text'))]);
+    await two;
+    deepEqual(order, ['blob', 'text']);
+    equal(new TextDecoder().decode(got[0] as Uint8Array), 'blob');
+    equal(got[1], 'text');
+  });
+
+  it('a failed attempt fires an error event (WS_ERR_CONNECT_FAILED) before the retry', async () => {
+    await ctl('refuse?status=503&seconds=5');
+    const c = client(url(), { minDelay: 20, maxDelay: 20 });
+    const error = await once<{ code: string; message: string }>(c, 'error');
+    equal(error.code, 'WS_ERR_CONNECT_FAILED');
+    ok(error.message.includes('failed before opening'), error.message);
+    c.close();
   });
 
   it('echoes JSON through the negotiated subprotocol; binary arrives as Uint8Array', async () => {

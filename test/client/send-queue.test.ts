@@ -31,13 +31,19 @@ describe('SendQueue (the module, on a fake clock)', () => {
     const clock = new FakeClock();
     const dropped: [unknown, string][] = [];
     let readable = 0;
+    let onReadable = (): void => {};
     const queue = createSendQueue({ maxQueued: 10, maxQueuedBytes: 1000, overflow: 'reject', ...limits }, clock, {
       dropped: (value, error) => void dropped.push([value, codeOf(error)!]),
-      readable: () => void readable++,
+      readable: () => {
+        readable++;
+        onReadable();
+      },
     });
     const sent: unknown[] = [];
     const deliverAll = (message: QueuedMessage) => (sent.push(message.data), true);
-    return { clock, queue, dropped, sent, deliverAll, readable: () => readable };
+    /** Resolves at the next `readable` (a Blob read finishing; browsers take a task or more). */
+    const nextReadable = () => new Promise<void>((resolve) => (onReadable = resolve));
+    return { clock, queue, dropped, sent, deliverAll, readable: () => readable, nextReadable };
   };
 
   it('delivers in order; a refused delivery keeps the message first in line', async () => {
@@ -90,12 +96,12 @@ describe('SendQueue (the module, on a fake clock)', () => {
 
   it('a Blob is read first and keeps its place: nothing behind it is delivered before it', async () => {
     const q = make();
+    const read = q.nextReadable();
     const blob = q.queue.add(new Blob(['blob']), {}, undefined, true);
     const text = q.queue.add('second', {}, undefined, true);
     q.queue.flush(undefined, q.deliverAll);
     deepEqual(q.sent, [], 'waits for the read');
-    await settle();
-    await new Promise((r) => setTimeout(r, 0));
+    await read;
     equal(q.readable(), 1);
     q.queue.flush(undefined, q.deliverAll);
     equal(q.sent.length, 2);
