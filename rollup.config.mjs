@@ -68,29 +68,13 @@ const define = {
   },
 };
 
-/**
- * The browser bundle's only transport is the native WebSocket, so the client's
- * code for capabilities it lacks is dead there: flip src/client/build.ts's
- * switch and let tree-shaking drop it (see that file). Fails the build if the
- * switch moves, rather than silently shipping the dead code.
- */
-const browserOnly = {
-  name: 'browser-only',
-  transform(code, id) {
-    if (!id.endsWith(join('client', 'build.js'))) return null;
-    const out = code.replace('export const RICH = true;', 'export const RICH = false;');
-    if (out === code) this.error('src/client/build.ts: `export const RICH = true;` not found');
-    return { code: out, map: null };
-  },
-};
-
 /** terser options of the IIFE; test/bench/size-lib.mjs minifies every measured package with the same ones. */
 const minify = { ecma: 2020, compress: { passes: 3 }, format: { comments: false } };
 
 export default [
   {
     input: { browser: `${B}/index.js` },
-    plugins: [clean(), tscMaps(), define, browserOnly, nodeResolve({ browser: true })],
+    plugins: [clean(), tscMaps(), define, nodeResolve({ browser: true })],
     output: [
       { dir: 'dist', format: 'es', entryFileNames: '[name].mjs', sourcemap: true },
       {

@@ -12,7 +12,6 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const GZIP_BUDGET = 4096;
 
 /** Byte sizes of `code`: raw (minified), gzip level 9, brotli quality 11. */
 export function measure(code) {
@@ -55,46 +54,41 @@ export async function bundleMinified(input, modules, extraPlugins = []) {
   }
 }
 
-/** lifeline's two browser artifacts, from dist/ (run the build first). */
+/**
+ * What a front-end user pays, per import from the browser build, two ways:
+ * esbuild (--bundle --minify, as Vite and most tools do) and rollup + terser
+ * (the IIFE's options). Each row bundles only what it names, so tree shaking
+ * decides what comes along. Budgets in min+gzip bytes.
+ */
+export const IMPORTS = [
+  { name: "import { connect }", names: ['connect'], budget: 6656 },
+  { name: "import { connect, heartbeat }", names: ['connect', 'heartbeat'], budget: 7168 },
+  { name: "import { connect, messages }", names: ['connect', 'messages'], budget: 6912 },
+  { name: "import { connect, heartbeat, messages, json }", names: ['connect', 'heartbeat', 'messages', 'json'], budget: 7424 },
+];
+
+/** esbuild --bundle --minify of `input` (ESM); returns the code. */
+export async function bundleEsbuild(input) {
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({ entryPoints: [input], bundle: true, minify: true, format: 'esm', write: false, logLevel: 'silent', platform: 'browser' });
+  return result.outputFiles[0].text;
+}
+
+/** Sizes of lifeline's browser build, per import row and for the <script> IIFE, from dist/ (run the build first). */
 export async function lifelineSizes(dist = join(ROOT, 'dist')) {
   const esm = join(dist, 'browser.mjs');
   const iife = join(dist, 'lifeline.min.js');
-  const rows = [];
-  if (existsSync(esm)) rows.push({ name: 'lifeline (browser ESM, dist/browser.mjs)', ...measure(await bundleMinified(esm)) });
-  else rows.push({ name: 'lifeline (browser ESM)', error: 'dist/browser.mjs missing: run npm run build' });
-  if (existsSync(iife)) rows.push({ name: 'lifeline (IIFE, dist/lifeline.min.js)', ...measure(readFileSync(iife, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '')) });
-  else rows.push({ name: 'lifeline (IIFE)', error: 'dist/lifeline.min.js missing: run npm run build' });
-  return rows;
-}
-
-const COMPETITORS = {
-  partysocket: "export * from 'partysocket';\nexport { default } from 'partysocket';\n",
-  'reconnecting-websocket': "export { default } from 'reconnecting-websocket';\n",
-  sockette: "export { default } from 'sockette';\n",
-  'socket.io-client': "export * from 'socket.io-client';\nexport { default } from 'socket.io-client';\n",
-};
-
-/** The comparison packages (dev dependencies), whole public entry each. */
-export async function competitorSizes() {
+  if (!existsSync(esm) || !existsSync(iife)) return [{ name: 'lifeline', error: 'dist/ missing: run npm run build' }];
   const dir = join(ROOT, 'build/bench/size-entries');
   mkdirSync(dir, { recursive: true });
   const rows = [];
-  for (const [name, code] of Object.entries(COMPETITORS)) {
-    const version = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
-    const entry = join(dir, `${name.replace(/[^a-z0-9.-]/gi, '_')}.mjs`);
-    writeFileSync(entry, code);
-    try {
-      rows.push({ name: `${name} ${version}`, ...measure(await bundleMinified(entry)) });
-    } catch (e) {
-      rows.push({ name: `${name} ${version}`, error: String(e.message ?? e).split('\n')[0] });
-    }
+  for (const row of IMPORTS) {
+    const entry = join(dir, `lifeline-${row.names.join('-')}.mjs`);
+    writeFileSync(entry, `export { ${row.names.join(', ')} } from ${JSON.stringify(esm)};\n`);
+    rows.push({ name: `${row.name} (esbuild)`, budget: row.budget, ...measure(await bundleEsbuild(entry)) });
+    rows.push({ name: `${row.name} (rollup + terser)`, budget: row.budget, ...measure(await bundleMinified(entry)) });
   }
+  rows.push({ name: '<script> dist/lifeline.min.js (everything)', budget: 7680, ...measure(readFileSync(iife, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '')) });
   return rows;
 }
 
-export function sizeTable(rows) {
-  const kib = (n) => `${n.toLocaleString('en-US')} B`;
-  const lines = ['| package | min | min+gzip | min+brotli |', '|---|---:|---:|---:|'];
-  for (const r of rows) lines.push(r.error ? `| ${r.name} | ${r.error} | | |` : `| ${r.name} | ${kib(r.min)} | ${kib(r.gzip)} | ${kib(r.brotli)} |`);
-  return lines.join('\n');
-}
