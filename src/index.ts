@@ -6,7 +6,7 @@
  */
 import { connectWith, type Connection } from './client/client.js';
 import { realClock } from './client/clock.js';
-import type { Codec } from './client/codecs.js';
+import type { MessageOf, SendOf } from './client/codecs.js';
 import { browserFeatures } from './client/features.js';
 import { browserLifecycle } from './client/lifecycle.js';
 import type { ConnectOptions, Provider } from './client/options.js';
@@ -17,17 +17,14 @@ export const version = '__LIFELINE_VERSION__';
 /** The platform's WebSocket (same name as the Node build's class, for isomorphic code). */
 export const WebSocket: typeof globalThis.WebSocket = globalThis.WebSocket;
 
-/** The message type a codec decodes to, or raw data without one. */
-export type MessageOf<O> = O extends { codec: Codec<infer In, any> } ? In : O extends { codecs: Record<string, Codec<infer In, any>> } ? In | IncomingData : IncomingData;
-
 /**
  * Open a connection that reconnects, over the browser's native WebSocket.
  * `url` may be a function (sync or async) called before every attempt, e.g.
  * to put a fresh token in it. See `ConnectOptions` for the options and their
  * defaults.
  */
-export function connect<O extends ConnectOptions = ConnectOptions>(url: Provider<string | URL>, options?: O): Connection<MessageOf<O>> {
-  return connectWith<MessageOf<O>>(browserTransport, url, options, {
+export function connect<O extends ConnectOptions = ConnectOptions>(url: Provider<string | URL>, options?: O): Connection<MessageOf<O>, SendOf<O>> {
+  return connectWith<MessageOf<O>, SendOf<O>>(browserTransport, url, options, {
     clock: realClock,
     random: Math.random,
     lifecycle: browserLifecycle(),
@@ -35,7 +32,7 @@ export function connect<O extends ConnectOptions = ConnectOptions>(url: Provider
   });
 }
 
-export { json, type Codec } from './client/codecs.js';
+export { json, type Codec, type MessageOf, type SendOf } from './client/codecs.js';
 export { defaultShouldReconnect, type RetryInfo } from './client/retry.js';
 export { LifelineError } from './protocol/errors.js';
 export type { Connection, ClientEvents, CloseEvent, EndEvent } from './client/client.js';

@@ -6,7 +6,7 @@
  */
 import { connectWith, type Connection } from './client/client.js';
 import { realClock } from './client/clock.js';
-import type { Codec } from './client/codecs.js';
+import type { MessageOf, SendOf } from './client/codecs.js';
 import { heartbeat } from './client/heartbeat.js';
 import { nodeFeatures } from './client/node-features.js';
 import type { ConnectOptions, Provider } from './client/options.js';
@@ -30,22 +30,19 @@ export interface NodeConnectOptions extends ConnectOptions {
   maxRetryAfter?: number;
 }
 
-/** The message type a codec decodes to, or raw data without one. */
-export type MessageOf<O> = O extends { codec: Codec<infer In, any> } ? In : O extends { codecs: Record<string, Codec<infer In, any>> } ? In | IncomingData : IncomingData;
-
 /**
  * Open a connection that reconnects, over lifeline's own Node transport
  * (protocol pings for the heartbeat, handshake status and Retry-After for
  * the retry rules, receive backpressure for the async iterator).
  */
-export function connect<O extends NodeConnectOptions = NodeConnectOptions>(url: Provider<string | URL>, options?: O): Connection<MessageOf<O>> {
+export function connect<O extends NodeConnectOptions = NodeConnectOptions>(url: Provider<string | URL>, options?: O): Connection<MessageOf<O>, SendOf<O>> {
   const factory = options?.socket ? createNodeTransport(options.socket) : nodeTransport;
   // Node can send protocol pings: the heartbeat is on unless the caller chose one or `false`.
   const withDefaults = options?.heartbeat === undefined ? { ...options, heartbeat: heartbeat() } : options;
-  return connectWith<MessageOf<O>>(factory, url, withDefaults, { clock: realClock, random: Math.random, features: nodeFeatures });
+  return connectWith<MessageOf<O>, SendOf<O>>(factory, url, withDefaults, { clock: realClock, random: Math.random, features: nodeFeatures });
 }
 
-export { json, type Codec } from './client/codecs.js';
+export { json, type Codec, type MessageOf, type SendOf } from './client/codecs.js';
 export { defaultShouldReconnect, type RetryInfo } from './client/retry.js';
 export type { Connection, ClientEvents, CloseEvent, EndEvent } from './client/client.js';
 export type { Stats } from './client/stats.js';

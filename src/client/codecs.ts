@@ -21,6 +21,16 @@ export interface Codec<In = unknown, Out = In> {
   decode(data: IncomingData): In;
 }
 
+/** The message type of a connection made with options `O`: what its codec decodes to, else raw data. */
+export type MessageOf<O> = O extends { codec: Codec<infer In, any> }
+  ? In
+  : O extends { codecs: Readonly<Record<string, Codec<infer In, any>>> }
+    ? In | IncomingData
+    : IncomingData;
+
+/** What `send()` takes on a connection made with options `O`: what its codec encodes, else raw data. */
+export type SendOf<O> = O extends { codec: Codec<any, infer Out> } ? Out : O extends { codecs: object } ? unknown : OutgoingData;
+
 let decoder: TextDecoder | undefined;
 
 /** JSON as text messages; decodes text, or binary messages holding UTF-8 JSON. */

@@ -1,6 +1,7 @@
-import { describe, it, equal, ok, deepEqual } from '../support/harness.js';
+import { describe, it, equal, ok, deepEqual, throws } from '../support/harness.js';
 import { rig, names, NODE, BROWSER } from './fakes.js';
-import { heartbeat } from '../../src/client/heartbeat.js';
+import { createHeartbeat, heartbeat } from '../../src/client/heartbeat.js';
+import { FakeClock } from './fakes.js';
 
 const closeErr = (events: [string, unknown][]) => ((events.find((e) => e[0] === 'close')?.[1] as { error?: { code: string } }) ?? {}).error?.code;
 
@@ -177,5 +178,55 @@ describe('heartbeat: app-level and idle timeout (browsers)', () => {
     await r2.openNow();
     r2.clock.advance(1500);
     equal(r2.conn.state, 'waiting', 'whileHidden: enforced');
+  });
+});
+
+describe('createHeartbeat (the timer logic on its own, fake clock)', () => {
+  const make = (timing = { interval: 1000, timeout: 500, whileHidden: false }, hidden = false) => {
+    const clock = new FakeClock();
+    const log: string[] = [];
+    const hb = createHeartbeat(timing, clock, { probe: () => log.push(`probe@${clock.now() - 1_000_000}`), dead: () => log.push(`dead@${clock.now() - 1_000_000}`), hidden: () => hidden });
+    return { clock, log, hb };
+  };
+
+  it('probes after interval of silence and is dead timeout later', () => {
+    const { clock, log, hb } = make();
+    hb.start();
+    clock.advance(2000);
+    deepEqual(log, ['probe@1000', 'dead@1500']);
+  });
+
+  it('an answer returns the round trip and re-arms from now', () => {
+    const { clock, log, hb } = make();
+    hb.start();
+    clock.advance(1000);
+    clock.advance(40);
+    equal(hb.seen(true), 40);
+    equal(hb.seen(true), undefined, 'no probe outstanding any more');
+    clock.advance(999);
+    deepEqual(log, ['probe@1000']);
+    clock.advance(1);
+    deepEqual(log, ['probe@1000', 'probe@2040']);
+  });
+
+  it('stop() leaves no timer; while hidden the deadline waits (unless whileHidden)', () => {
+    const a = make();
+    a.hb.start();
+    a.hb.stop();
+    equal(a.clock.pending, 0);
+    const b = make(undefined, true);
+    b.hb.start();
+    b.clock.advance(60_000);
+    ok(!b.log.some((l) => l.startsWith('dead')), 'hidden: no verdict');
+    const c = make({ interval: 1000, timeout: 500, whileHidden: true }, true);
+    c.hb.start();
+    c.clock.advance(1500);
+    ok(c.log.includes('dead@1500'));
+  });
+
+  it('heartbeat() checks its options at the call', () => {
+    throws(() => heartbeat({ interval: 0 }), 'WS_ERR_INVALID_OPTION');
+    throws(() => heartbeat({ timeout: 2 ** 31 }), 'WS_ERR_INVALID_OPTION');
+    throws(() => heartbeat({ isPong: 'pong' as never }), 'WS_ERR_INVALID_OPTION');
   });
 });

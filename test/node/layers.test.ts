@@ -60,6 +60,18 @@ describe('layers', () => {
     );
   });
 
+  it('the browser entry never imports the Node features (protocol pings, pause, drain events, Retry-After)', () => {
+    const reach = new Set<string>();
+    const visit = (file: string): void => {
+      if (reach.has(file) || !file.endsWith('.ts')) return;
+      reach.add(file);
+      for (const dep of all.find((m) => m.file === file)?.deps ?? []) visit(dep);
+    };
+    visit('index.ts');
+    assert.ok(reach.has('client/client.ts'), 'walks the graph');
+    assert.deepEqual([...reach].filter((f) => f === 'client/node-features.ts' || f.startsWith('transport/node/') || f === 'node.ts'), []);
+  });
+
   it('transports never import the client or entries', () => {
     check((f) => f.startsWith('transport/'), (d) => !d.startsWith('client/') && d !== 'index.ts' && d !== 'node.ts' && !d.startsWith('cli/'), 'transport layer');
   });

@@ -1,0 +1,111 @@
+/**
+ * The emitter (src/client/emitter.ts) on its own: events queued during an
+ * operation reach handlers only when the outermost run() ends, one event to
+ * every handler before the next; a handler's throw goes to `error` handlers
+ * or is rethrown asynchronously.
+ */
+import { describe, it, equal, deepEqual } from '../support/harness.js';
+import { createEmitter } from '../../src/client/emitter.js';
+
+type Events = { a: number; b: string; error: unknown };
+
+describe('emitter', () => {
+  it('hands out nothing until the outermost run() ends, then every event in order', () => {
+    const e = createEmitter<Events>();
+    const seen: string[] = [];
+    e.on('a', (n) => seen.push(`a${n}`));
+    e.on('b', (s) => seen.push(`b${s}`));
+    e.run(() => {
+      e.emit('a', 1);
+      e.run(() => e.emit('b', 'x'));
+      equal(seen.length, 0, 'a nested run() does not drain');
+      e.emit('a', 2);
+    });
+    deepEqual(seen, ['a1', 'bx', 'a2']);
+  });
+
+  it('a handler that emits (through a run) during the drain: its events come after the current one reaches every handler', () => {
+    const e = createEmitter<Events>();
+    const seen: string[] = [];
+    e.on('a', () => e.run(() => e.emit('b', 'from-first-handler')));
+    e.on('a', () => seen.push('second handler got a'));
+    e.on('b', (s) => seen.push(`b:${s}`));
+    e.run(() => e.emit('a', 1));
+    deepEqual(seen, ['second handler got a', 'b:from-first-handler']);
+  });
+
+  it('a throwing handler: the others still run; the error becomes an error event after the current one', () => {
+    const e = createEmitter<Events>();
+    const seen: unknown[] = [];
+    e.on('a', () => {
+      throw new Error('boom');
+    });
+    e.on('a', (n) => seen.push(n));
+    e.on('error', (err) => seen.push((err as Error).message));
+    e.run(() => {
+      e.emit('a', 1);
+      e.emit('a', 2);
+    });
+    deepEqual(seen, [1, 2, 'boom', 'boom']);
+  });
+
+  it('without error handlers, or from an error handler, a throw is rethrown asynchronously, never swallowed', () => {
+    const e = createEmitter<Events>();
+    const g = globalThis as { queueMicrotask: (f: () => void) => void };
+    const real = g.queueMicrotask;
+    const scheduled: (() => void)[] = [];
+    g.queueMicrotask = (f) => void scheduled.push(f);
+    try {
+      e.on('a', () => {
+        throw new Error('unheard');
+      });
+      e.on('error', () => {
+        throw new Error('from the error handler');
+      });
+      e.run(() => e.emit('a', 1));
+    } finally {
+      g.queueMicrotask = real;
+    }
+    const thrown = scheduled.map((f) => {
+      try {
+        f();
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'nothing';
+    });
+    deepEqual(thrown, ['from the error handler']);
+  });
+
+  it('on() returns its unsubscribe; once() fires once; off() removes', () => {
+    const e = createEmitter<Events>();
+    const seen: string[] = [];
+    const off = e.on('a', () => seen.push('on'));
+    e.once('a', () => seen.push('once'));
+    const h = () => seen.push('off');
+    e.on('a', h);
+    e.off('a', h);
+    e.run(() => e.emit('a', 1));
+    off();
+    e.run(() => e.emit('a', 2));
+    deepEqual(seen, ['on', 'once']);
+  });
+
+  it('run() returns what the operation returns and drains even when it throws', () => {
+    const e = createEmitter<Events>();
+    const seen: number[] = [];
+    e.on('a', (n) => seen.push(n));
+    equal(e.run(() => 7), 7);
+    let caught = '';
+    try {
+      e.run(() => {
+        e.emit('a', 1);
+        throw new Error('operation failed');
+      });
+    } catch (err) {
+      caught = (err as Error).message;
+    }
+    equal(caught, 'operation failed');
+    deepEqual(seen, [1]);
+  });
+});
