@@ -68,6 +68,10 @@ export type ClientEvents<In = IncomingData> = {
   drain: undefined;
   /** A heartbeat answer with its round trip. */
   heartbeat: { rtt: number };
+  /** A ping frame arrived (Node; the pong is already on its way): its payload. */
+  ping: Uint8Array;
+  /** A pong frame arrived (Node): its payload. */
+  pong: Uint8Array;
   /** A send was rejected (full queue, TTL, dropOnReconnect, close, unreadable Blob); its promise rejected with `error`. */
   drop: { data: unknown; error: Error };
   /** Non-fatal problems: failed attempts, decode errors, exceptions thrown by handlers. */
@@ -80,6 +84,12 @@ export interface Connection<In = IncomingData, Out = unknown> {
   readonly state: State;
   /** The negotiated subprotocol ('' when none, or not open). */
   readonly protocol: string;
+  /** The negotiated extensions, as the server's Sec-WebSocket-Extensions value ('' when none, or not open). */
+  readonly extensions: string;
+  /** Bytes handed to the socket and not yet written to the network (0 when not open); what waits in the queue is `stats.queuedBytes`. */
+  readonly bufferedAmount: number;
+  /** What this platform can do beyond the WHATWG WebSocket: `ping` (protocol pings) and `pause` (stop reading) are true in Node, false in browsers. */
+  readonly supports: Supports;
   /** A snapshot of the counters. */
   readonly stats: Stats;
   /** Subscribe; returns the unsubscribe function. */
@@ -105,10 +115,24 @@ export interface Connection<In = IncomingData, Out = unknown> {
   terminate(): void;
   /** Reconnect now (closing a current connection), resetting the attempt counter; also revives a closed client. */
   reconnect(): void;
-  /** Stop reading from the network, for receive backpressure, where the platform can (Node); in browsers it does nothing (they cannot). Messages already received may still arrive. */
+  /**
+   * Send a protocol ping (RFC 6455 §5.5.2) and resolve with the round trip in
+   * ms when its pong arrives. Node only: in browsers (`supports.ping` false)
+   * it rejects with WS_ERR_UNSUPPORTED; while not open, with WS_ERR_INVALID_STATE.
+   */
+  ping(data?: Uint8Array | string): Promise<number>;
+  /** Stop reading from the network, for receive backpressure, where the platform can (`supports.pause`: Node); in browsers it does nothing. Messages already received may still arrive. */
   pause(): void;
   /** Read from the network again after `pause()`. */
   resume(): void;
+}
+
+/** What the platform can do beyond the WHATWG WebSocket surface. */
+export interface Supports {
+  /** Protocol pings (`ping()`, `ping`/`pong` events, the heartbeat's pings). */
+  readonly ping: boolean;
+  /** Receive backpressure (`pause()`/`resume()`). */
+  readonly pause: boolean;
 }
 
 /** What the entry points inject. */
@@ -185,6 +209,8 @@ export function connectWith<In = IncomingData, Out = unknown>(
   /** Failed attempts in a row. */
   let attempt = 0;
   let protocol = '';
+  let extensions = '';
+  const supports: Supports = { ping: features.ping !== undefined, pause: features.pauseReading !== undefined };
   /** The subprotocol to encode for while not open: the last one negotiated, or the first offered. */
   let expectedProtocol = typeof resolved.protocols === 'function' ? '' : (resolved.protocols[0] ?? '');
 
@@ -262,6 +288,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
   function activate(opened: { protocol: string; extensions: string }): void {
     env.clock.clear(timer);
     protocol = expectedProtocol = opened.protocol;
+    extensions = opened.extensions;
     stats.opened();
     parts.forEach((part) => part.opened?.());
     // Queued messages go first, before anything sent from an open handler.
@@ -306,7 +333,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
     stopWatchingDrain?.();
     stopWatchingDrain = undefined;
     backpressure = false;
-    protocol = '';
+    protocol = extensions = '';
     const old = transport;
     transport = undefined;
     if (!old) return;
@@ -352,7 +379,13 @@ export function connectWith<In = IncomingData, Out = unknown>(
         if (state === 'closing') take('closed', { reason: 'closed', close });
         else lost(close);
       }),
-      activity: live<void>(() => parts.forEach((part) => part.activity?.())),
+      control: (kind, data) =>
+        events.run(() => {
+          if (current !== generation) return;
+          parts.forEach((part) => part.activity?.());
+          // The payload is only valid during the call: the event gets a copy (at most 125 bytes).
+          events.emit(kind, data.slice());
+        }),
     };
   }
 
@@ -421,6 +454,13 @@ export function connectWith<In = IncomingData, Out = unknown>(
     get protocol() {
       return protocol;
     },
+    get extensions() {
+      return extensions;
+    },
+    get bufferedAmount() {
+      return state === 'open' ? (transport?.bufferedAmount ?? 0) : 0;
+    },
+    supports,
     get stats() {
       return stats.snapshot(state === 'open', queue);
     },
@@ -455,6 +495,12 @@ export function connectWith<In = IncomingData, Out = unknown>(
         if (state === 'open') events.emit('close', { code: 1000, reason: '', wasClean: true, willReconnect: true });
         take('connect');
       }),
+    ping(data) {
+      const ping = features.ping;
+      if (!ping) return Promise.reject(clientError(ErrorCodes.UNSUPPORTED, 'ping() needs protocol pings, which browsers cannot send'));
+      if (state !== 'open' || !transport) return Promise.reject(clientError(ErrorCodes.INVALID_STATE, `ping() needs an open connection, state is ${state}`));
+      return ping(transport, typeof data === 'string' ? new TextEncoder().encode(data) : data);
+    },
     pause: () => setPaused(true),
     resume: () => setPaused(false),
   };

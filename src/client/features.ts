@@ -23,8 +23,8 @@ export interface ClientFeatures {
   readonly options?: Pick<OptionSpec, 'defaults' | 'types'>;
   /** Waits for a socket's buffer to drain. */
   readonly watchDrain: DrainWatcher;
-  /** Sends a protocol ping (RFC 6455 §5.5.2) and resolves with the round trip in ms. With it the heartbeat defaults to on. */
-  readonly ping?: (transport: Transport) => Promise<number>;
+  /** Sends a protocol ping (RFC 6455 §5.5.2) and resolves with the round trip in ms. */
+  readonly ping?: (transport: Transport, data?: Uint8Array) => Promise<number>;
   /** Stops (true) or resumes (false) reading from the network, for the async iterator's receive backpressure. */
   readonly pauseReading?: (transport: Transport, paused: boolean) => void;
   /** The delay the server asked for before the next attempt (Retry-After), in ms, already capped. */

@@ -37,7 +37,7 @@ export const nodeFeatures: ClientFeatures = {
     types: { headers: 'any', socket: 'object' },
   },
   watchDrain,
-  ping: (transport) => transport.ping!(),
+  ping: (transport, data) => transport.ping!(data),
   pauseReading: (transport, paused) => (paused ? transport.pause?.() : transport.resume?.()),
   serverDelay: (info, options) =>
     info.retryAfterMs === undefined ? undefined : Math.min(info.retryAfterMs, options['maxRetryAfter'] as number),

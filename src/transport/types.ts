@@ -33,8 +33,8 @@ export interface TransportHandlers {
   message(data: IncomingData): void;
   /** Exactly once per transport, after which it emits nothing. */
   close(info: CloseInfo): void;
-  /** Inbound traffic that is not a message (control frames): a sign of life for the heartbeat. Optional. */
-  activity?(): void;
+  /** A ping or pong frame arrived, where the platform sees them (Node). `data` is valid only during the call. Optional. */
+  control?(kind: 'ping' | 'pong', data: Uint8Array): void;
 }
 
 export interface TransportConnectOptions {

@@ -84,7 +84,7 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
     r.clock.advance(1000);
     equal(s.pings.length, 1);
     r.clock.advance(400);
-    s.h.activity!();
+    s.h.control!('pong', new Uint8Array(0));
     r.clock.advance(400);
     equal(r.conn.state, 'open');
   });

@@ -172,6 +172,13 @@ describe('cli connect: control frames and trace (raw server)', () => {
     assert.match(human.stderr, /ping {2}← 2 B 68 62/);
     assert.match(human.stdout, /^< .* 5 B {2}reply$/m);
   });
+
+  it('--reconnect --show-control shows the server ping with its payload, through the connection\'s ping event', async () => {
+    const r = await runCli(['connect', raw.url('/'), '--reconnect', '--show-control', '--json', '--no-deflate', '-x', 'go']);
+    const ev = jsonLines(r);
+    const ping = ev.find((e) => e['event'] === 'ping');
+    assert.deepEqual([ping?.['direction'], ping?.['data']], ['in', Buffer.from('hb').toString('hex')], JSON.stringify(ev));
+  });
 });
 
 describe('cli connect --reconnect', () => {

@@ -81,7 +81,6 @@ class NodeTransport implements Transport, ConnectionOwner {
     this.h.open({ protocol, extensions });
   }
   _message(data: Uint8Array, binary: boolean, stable: boolean): boolean {
-    this.h.activity?.();
     // Binary: a zero-copy view when the memory is stable (see ConnectionOwner),
     // else a copy out of the core's reused assembly buffer. Text is decoded here.
     if (!binary) this.h.message(utf8Slice.call(data, 0, data.length));
@@ -89,11 +88,11 @@ class NodeTransport implements Transport, ConnectionOwner {
     else this.h.message(copyMessage(data));
     return binary && stable;
   }
-  _ping(): void {
-    this.h.activity?.();
+  _ping(payload: Uint8Array): void {
+    this.h.control?.('ping', payload);
   }
-  _pong(): void {
-    this.h.activity?.();
+  _pong(payload: Uint8Array): void {
+    this.h.control?.('pong', payload);
   }
   _error(error: Error): void {
     this.failure ??= error;
