@@ -7,7 +7,6 @@
 import { connectWith, type Connection } from './client/client.js';
 import { realClock } from './client/clock.js';
 import type { MessageOf, SendOf } from './client/codecs.js';
-import { heartbeat } from './client/heartbeat.js';
 import { nodeFeatures } from './client/node-features.js';
 import type { ConnectOptions, Provider } from './client/options.js';
 import { createNodeTransport, nodeTransport } from './transport/node/index.js';
@@ -37,9 +36,8 @@ export interface NodeConnectOptions extends ConnectOptions {
  */
 export function connect<O extends NodeConnectOptions = NodeConnectOptions>(url: Provider<string | URL>, options?: O): Connection<MessageOf<O>, SendOf<O>> {
   const factory = options?.socket ? createNodeTransport(options.socket) : nodeTransport;
-  // Node can send protocol pings: the heartbeat is on unless the caller chose one or `false`.
-  const withDefaults = options?.heartbeat === undefined ? { ...options, heartbeat: heartbeat() } : options;
-  return connectWith<MessageOf<O>, SendOf<O>>(factory, url, withDefaults, { clock: realClock, random: Math.random, features: nodeFeatures });
+  // The Node features turn the heartbeat on (protocol pings) unless the options choose one or `false`.
+  return connectWith<MessageOf<O>, SendOf<O>>(factory, url, options, { clock: realClock, random: Math.random, features: nodeFeatures });
 }
 
 export { json, type Codec, type MessageOf, type SendOf } from './client/codecs.js';
