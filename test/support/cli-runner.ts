@@ -6,9 +6,11 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = resolve(import.meta.dirname, '../../..');
+// build/test/<dir>/ → the repo root (import.meta.dirname is Node >= 20.11; this runs on 18 too).
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 let copied: string | undefined;
 
 /** Path of this process's copy of dist/cli.mjs (waits up to 30 s for a concurrent build to finish). */
