@@ -426,6 +426,11 @@ export class Connection implements ProtocolSink, ReadTarget {
   error(error: ProtocolError): void {
     if (this.failure === undefined) this.failure = error;
     if (this.state === OPEN) this.state = CLOSING;
+    // TCP ended without a close frame: the connection "is closed" (1006), it was
+    // not "failed" (RFC 6455 §7.1.5 vs §7.1.7), so the WHATWG steps fire no
+    // `error`, only `close` (as browsers, ws and Node's own WebSocket do).
+    // The cause still reaches `_closed` (the client's CloseInfo.error).
+    if (error.code === ErrorCodes.UNEXPECTED_EOF) return;
     this.owner._error(error);
     // Our close is sent (§7.1.7); the server answers it and closes TCP (§7.1.1), as after a normal close.
     this.armCloseTimer();
