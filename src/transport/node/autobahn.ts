@@ -87,20 +87,22 @@ function fetchText(url: string, options?: WebSocketOptions, timeoutMs = 30_000):
 }
 
 /**
- * The permessage-deflate offer for one case. Cases 13.2-13.7 only accept an
- * offer that carries `client_no_context_takeover` and/or a bare
- * `client_max_window_bits` (the fuzzingserver then answers with
- * `client_no_context_takeover`, `client_max_window_bits=8` or `=15`); without
- * them they end UNIMPLEMENTED. So for 13.x, unless the caller chose its own
- * deflate options, offer both (RFC 7692 §7.1.1.2, §7.1.2.2): the cases then
- * exercise every parameter combination the server can impose. Other cases
- * keep the caller's options (lifeline's defaults: a plain offer).
+ * The permessage-deflate offer for one case. Cases 13.3-13.6 only accept an
+ * offer that carries a bare `client_max_window_bits` (lifeline's default
+ * offer, as browsers' and ws's) and, for 13.2, 13.5 and 13.6, also
+ * `client_no_context_takeover` (which no default offer carries); the
+ * fuzzingserver then answers with `client_no_context_takeover`,
+ * `client_max_window_bits=9` or `=15`. Without them a case ends
+ * UNIMPLEMENTED. So for 13.x, unless the caller chose its own deflate
+ * options, add `client_no_context_takeover` (RFC 7692 §7.1.1.2): the cases
+ * then exercise every parameter combination the server can impose. Other
+ * cases keep the caller's options (lifeline's defaults).
  */
 export function caseOptions(id: string, options: WebSocketOptions | undefined): WebSocketOptions {
   const o = options ?? {};
   const pmd = o.perMessageDeflate;
   if (!id.startsWith('13.') || pmd === false || (typeof pmd === 'object' && pmd !== null)) return o;
-  return { ...o, perMessageDeflate: { clientNoContextTakeover: true, clientMaxWindowBits: true } };
+  return { ...o, perMessageDeflate: { clientNoContextTakeover: true } };
 }
 
 /**
