@@ -63,8 +63,8 @@ async function echoAll(server: TestServer, pmd: boolean | PerMessageDeflateOptio
     ws.onopen = () => {
       for (const p of sent) ws.send(p);
     };
-    ws.onmessage = (e: { data: string | ArrayBuffer }) => {
-      got.push(e.data);
+    ws.onmessage = (e) => {
+      got.push(e.data as string | ArrayBuffer);
       if (got.length === sent.length) resolve();
     };
   });

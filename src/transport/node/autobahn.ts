@@ -115,7 +115,7 @@ export function runCase(url: string, options: WebSocketOptions | undefined, time
     const ws = new WebSocket(url, [], options ?? {});
     ws.binaryType = 'nodebuffer';
     const timer = setTimeout(() => ws.terminate(), timeoutMs);
-    ws.onmessage = (e: { data: string | Buffer }) => {
+    ws.onmessage = (e) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(e.data);
     };
     ws.onclose = (e: { code: number }) => {
