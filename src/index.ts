@@ -25,7 +25,7 @@ export const connect = <In = IncomingData>(url: Provider<string | URL>, options?
 
 export { json, type Codec } from './client/codecs.js';
 export { defaultShouldReconnect } from './client/options.js';
-export { LifelineError } from './protocol/errors.js';
+export { ErrorCodes, LifelineError, ProtocolError, HandshakeError, type ErrorCode } from './protocol/errors.js';
 export type { Connection, ClientEvents, CloseEvent, EndEvent, SendOptions, Stats } from './client/client.js';
 export type { ConnectOptions, HeartbeatOptions, Provider, RetryInfo } from './client/options.js';
 export type { State } from './client/state.js';

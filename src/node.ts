@@ -5,7 +5,7 @@
 export const version = '__LIFELINE_VERSION__';
 export * from './protocol/errors.js';
 export { WebSocket } from './transport/node/websocket.js';
-export type { BinaryType, WebSocketOptions, TraceRecord, HandshakeTrace } from './transport/node/websocket.js';
+export type { BinaryType, MessageData, WebSocketEventMap, WebSocketOptions, TraceRecord, HandshakeTrace } from './transport/node/websocket.js';
 export { nodeTransport, createNodeTransport } from './transport/node/index.js';
 
 // --- resilient client (src/client), wired to the Node transport ---
@@ -35,3 +35,4 @@ export { defaultShouldReconnect } from './client/options.js';
 export type { Connection, ClientEvents, CloseEvent, EndEvent, SendOptions, Stats } from './client/client.js';
 export type { ConnectOptions, HeartbeatOptions, Provider, RetryInfo } from './client/options.js';
 export type { State } from './client/state.js';
+export type { CloseInfo, IncomingData, OutgoingData } from './transport/types.js';
