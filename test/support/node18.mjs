@@ -13,8 +13,8 @@
 // node-undici) are installed normally, with libnode108's shared-library
 // dependencies; none of them conflicts with the nodesource Node.
 //
-// Measured on this 2-core machine: apt-get install of the helpers ~7 s (once
-// per machine), download of the two packages (11 MB) ~4 s, unpacking ~1 s.
+// Measured on this shared 2-core machine: apt-get install of the helpers
+// about 7 s (once per machine); download (11 MB) and unpacking 4 to 13 s.
 //
 //   node test/support/node18.mjs install   provide it (CI calls this; idempotent)
 //   node test/support/node18.mjs           print where it is, or why not
