@@ -16,7 +16,7 @@ import type { IncomingData } from './transport/types.js';
 export const version = '__LIFELINE_VERSION__';
 export * from './protocol/errors.js';
 export { WebSocket } from './transport/node/websocket.js';
-export type { BinaryType, WebSocketOptions, TraceRecord, HandshakeTrace } from './transport/node/websocket.js';
+export type { BinaryType, MessageData, WebSocketEventMap, WebSocketOptions, TraceRecord, HandshakeTrace } from './transport/node/websocket.js';
 export { nodeTransport, createNodeTransport } from './transport/node/index.js';
 
 /** `connect()` options in Node: the common ones, plus what only Node can do. */
@@ -50,3 +50,4 @@ export { heartbeat, type HeartbeatOptions } from './client/heartbeat.js';
 export { messages, type MessagesOptions } from './client/iterator.js';
 export type { Part, PartHost, PartHooks } from './client/part.js';
 export type { State } from './client/state.js';
+export type { CloseInfo, IncomingData, OutgoingData } from './transport/types.js';

@@ -70,9 +70,10 @@ export const plainLink: LinkFactory = (args, ev) => {
   });
   const ws = s.ws;
   s.opened.catch((err: unknown) => ev.failed(err));
-  ws.addEventListener('message', (e: { data: string | Uint8Array }) => ev.message(e.data));
-  ws.addEventListener('ping', (e: { data: Uint8Array }) => ev.ping(e.data));
-  ws.addEventListener('pong', (e: { data: Uint8Array }) => ev.pong(e.data));
+  // openSocket set binaryType 'nodebuffer': binary data is a Buffer.
+  ws.addEventListener('message', (e) => ev.message(e.data as string | Buffer));
+  ws.addEventListener('ping', (e) => ev.ping(e.data));
+  ws.addEventListener('pong', (e) => ev.pong(e.data));
   return {
     queues: false,
     get open() {

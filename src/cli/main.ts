@@ -1,6 +1,6 @@
 /**
- * The `lifeline` command (bundled to dist/cli.mjs with a shebang; `bin` in
- * package.json). Parses the command line, dispatches to connect / probe /
+ * The `lifeline` command (bundled to dist/cli.cjs, which dist/cli.mjs runs;
+ * `bin` in package.json). Parses the command line, dispatches to connect / probe /
  * autobahn, and exits with the documented code (see ./exit.ts).
  *
  * Owns: dispatch and top-level error handling. Imports the command modules.

@@ -52,6 +52,14 @@ export interface ProtocolCoreOptions extends ProtocolOptions {
    * Node's `Buffer.allocUnsafe`). Default: `new Uint8Array(n)`.
    */
   alloc?: (n: number) => Uint8Array;
+  /**
+   * Where mask keys come from, when a transport shares one pool over its own
+   * random source between connections (e.g. Node's `crypto.randomFillSync`,
+   * since Node 18 has no `globalThis.crypto` in modules). Takes precedence
+   * over `random`. Default: a pool over `random`, or the process-wide one over
+   * `globalThis.crypto.getRandomValues`.
+   */
+  maskKeys?: MaskKeyPool;
 }
 
 /** Default `maxPayload`: 100 MiB. */
@@ -192,7 +200,7 @@ export class Protocol {
     for (const e of this.extensions) rsv |= e.rsvMask & 0x70;
     this.extRsv = rsv;
     // Injected sources get their own pool (deterministic tests); the default one is shared.
-    this.pool = options.random ? new MaskKeyPool(options.random) : sharedMaskKeyPool();
+    this.pool = options.maskKeys ?? (options.random ? new MaskKeyPool(options.random) : sharedMaskKeyPool());
     this.trace = sink.trace ? sink.trace.bind(sink) : undefined;
     this.isUtf8 = options.isUtf8;
     this.alloc = options.alloc ?? allocZeroed;

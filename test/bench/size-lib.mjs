@@ -61,10 +61,10 @@ export async function bundleMinified(input, modules, extraPlugins = []) {
  * decides what comes along. Budgets in min+gzip bytes.
  */
 export const IMPORTS = [
-  { name: "import { connect }", names: ['connect'], budget: 7424 },
-  { name: "import { connect, heartbeat }", names: ['connect', 'heartbeat'], budget: 7936 },
-  { name: "import { connect, messages }", names: ['connect', 'messages'], budget: 7680 },
-  { name: "import { connect, heartbeat, messages, json }", names: ['connect', 'heartbeat', 'messages', 'json'], budget: 8192 },
+  { name: "import { connect }", names: ['connect'], budget: 7680 },
+  { name: "import { connect, heartbeat }", names: ['connect', 'heartbeat'], budget: 8192 },
+  { name: "import { connect, messages }", names: ['connect', 'messages'], budget: 7936 },
+  { name: "import { connect, heartbeat, messages, json }", names: ['connect', 'heartbeat', 'messages', 'json'], budget: 8448 },
 ];
 
 /** esbuild --bundle --minify of `input` (ESM); returns the code. */
@@ -88,7 +88,7 @@ export async function lifelineSizes(dist = join(ROOT, 'dist')) {
     rows.push({ name: `${row.name} (esbuild)`, budget: row.budget, ...measure(await bundleEsbuild(entry)) });
     rows.push({ name: `${row.name} (rollup + terser)`, budget: row.budget, ...measure(await bundleMinified(entry)) });
   }
-  rows.push({ name: '<script> dist/lifeline.min.js (everything)', budget: 8448, ...measure(readFileSync(iife, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '')) });
+  rows.push({ name: '<script> dist/lifeline.min.js (everything)', budget: 8704, ...measure(readFileSync(iife, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '')) });
   return rows;
 }
 

@@ -25,7 +25,8 @@ import { perMessageDeflate } from '../../protocol/permessage-deflate.js';
 import { ErrorCodes, LifelineError, ProtocolError } from '../../protocol/errors.js';
 import type { WsUrl } from '../../protocol/url.js';
 import type { ExtensionFactory, ProtocolSink } from '../../protocol/types.js';
-import { Dial, type DialResult } from './dial.js';
+import { MaskKeyPool } from '../../protocol/mask.js';
+import { Dial, nodeRandom, type DialResult } from './dial.js';
 import { zlibDeflateRaw, zlibInflateRaw } from './zlib-inflate.js';
 import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, type WebSocketOptions } from './options.js';
 
@@ -97,6 +98,13 @@ export function copyMessage(data: Uint8Array, whole = false): Buffer {
   b.set(data);
   return b;
 }
+
+/**
+ * Mask keys for every connection of the process (as ws shares one pool), from
+ * node:crypto: the core's default source is `globalThis.crypto`, which Node 18
+ * does not define in modules.
+ */
+const MASK_KEYS = new MaskKeyPool(nodeRandom);
 
 /** The core fills every byte of what it allocates: no zero-fill needed. */
 function allocUnsafe(n: number): Uint8Array {
@@ -252,8 +260,8 @@ export class Connection implements ProtocolSink, ReadTarget {
     this.agreedExtensions = r.extensionsHeader;
     const o = this.options;
     // Node's isUtf8 is SIMD-accelerated; the core trusts it only for whole, boundary-aligned payloads.
-    // No `random`: the core's default (Web Crypto) shares one mask-key pool across connections.
-    const popts: ProtocolCoreOptions = { maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD, isUtf8: fastIsUtf8, alloc: allocUnsafe };
+    // One mask-key pool for every connection, filled from node:crypto (Node 18 has no globalThis.crypto in modules).
+    const popts: ProtocolCoreOptions = { maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD, isUtf8: fastIsUtf8, alloc: allocUnsafe, maskKeys: MASK_KEYS };
     if (r.extensions.length > 0) popts.extensions = r.extensions;
     this.protocol = new Protocol(this, popts);
     socket[kConn] = this;
@@ -418,6 +426,11 @@ export class Connection implements ProtocolSink, ReadTarget {
   error(error: ProtocolError): void {
     if (this.failure === undefined) this.failure = error;
     if (this.state === OPEN) this.state = CLOSING;
+    // TCP ended without a close frame: the connection "is closed" (1006), it was
+    // not "failed" (RFC 6455 §7.1.5 vs §7.1.7), so the WHATWG steps fire no
+    // `error`, only `close` (as browsers, ws and Node's own WebSocket do).
+    // The cause still reaches `_closed` (the client's CloseInfo.error).
+    if (error.code === ErrorCodes.UNEXPECTED_EOF) return;
     this.owner._error(error);
     // Our close is sent (§7.1.7); the server answers it and closes TCP (§7.1.1), as after a normal close.
     this.armCloseTimer();
