@@ -27,7 +27,7 @@ import type { WsUrl } from '../../protocol/url.js';
 import type { ExtensionFactory, ProtocolSink } from '../../protocol/types.js';
 import { Dial, type DialResult } from './dial.js';
 import { zlibDeflateRaw, zlibInflateRaw } from './zlib-inflate.js';
-import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, type WebSocketOptions } from './options.js';
+import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, timerDelay, type WebSocketOptions } from './options.js';
 
 /** WHATWG readyState values. */
 export const CONNECTING = 0;
@@ -533,7 +533,7 @@ export class Connection implements ProtocolSink, ReadTarget {
   private armCloseTimer(): void {
     if (this.timer !== undefined || this.state === CLOSED) return;
     const ms = this.options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
-    this.timer = setTimeout(onCloseTimeout, ms, this);
+    this.timer = setTimeout(onCloseTimeout, timerDelay(ms), this);
   }
 
   /** Once no more close frame is awaited: half-close if the server has not closed TCP by CLOSE_GRACE_MS. */

@@ -22,6 +22,7 @@ import { connectTunnel, proxyEndpoint, resolveProxy } from './proxy.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_MAX_REDIRECTS,
+  timerDelay,
   type HandshakeTrace,
   type WebSocketOptions,
 } from './options.js';
@@ -100,7 +101,7 @@ export class Dial implements ReadTarget {
     if (ms > 0 && ms !== Infinity) {
       this.timer = setTimeout(() => {
         this.fail(new HandshakeError(ErrorCodes.HANDSHAKE_TIMEOUT, `Opening handshake timed out after ${ms} ms`));
-      }, ms);
+      }, timerDelay(ms));
     }
     this.start();
   }

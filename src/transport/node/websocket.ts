@@ -17,7 +17,7 @@ import { ErrorCodes, HandshakeError } from '../../protocol/errors.js';
 import { checkClose, checkProtocols, inputError } from '../../protocol/input.js';
 import { Connection, CONNECTING, OPEN, CLOSING, CLOSED, copyMessage, type ConnectionOwner } from './connection.js';
 import { CloseEvent, ErrorEvent, Event, LightEventTarget, MessageEvent } from './events.js';
-import { parseRetryAfter, type WebSocketOptions } from './options.js';
+import { checkWebSocketOptions, parseRetryAfter, type WebSocketOptions } from './options.js';
 
 export type BinaryType = 'arraybuffer' | 'blob' | 'nodebuffer';
 export type { WebSocketOptions, TraceRecord, HandshakeTrace } from './options.js';
@@ -71,7 +71,8 @@ export class WebSocket extends LightEventTarget implements ConnectionOwner {
     // Steps 4-5: protocols are tokens without duplicates (SyntaxError).
     const list = checkProtocols(protocols);
     this._url = parsed.href;
-    this._c = new Connection(parsed, list, options ?? {}, this);
+    // Node extra: the options are checked at the call, as every lifeline API does (TypeError / RangeError).
+    this._c = new Connection(parsed, list, checkWebSocketOptions(options, 'new WebSocket():'), this);
   }
 
   get url(): string {
