@@ -29,6 +29,13 @@ import {
 
 /** Most body bytes of a refused handshake kept for diagnostics. */
 export const MAX_ERROR_BODY = 4096;
+/**
+ * How long a refusal's body is waited for once its status line and headers
+ * are in, ms. The status and Retry-After decide the retry; the body is only
+ * a diagnostic, so a slow or endless one must not hold the answer back
+ * until the handshake timeout.
+ */
+export const ERROR_BODY_WAIT = 1000;
 
 export const nodeRandom = (buf: Uint8Array): void => {
   randomFillSync(buf);
@@ -78,6 +85,8 @@ function traceResponse(url: WsUrl, res: HttpResponse): HandshakeTrace {
 export class Dial implements ReadTarget {
   private socket: net.Socket | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
+  /** Armed once a refusal's head is in: stop waiting for its body then (ERROR_BODY_WAIT). */
+  private bodyTimer: NodeJS.Timeout | undefined = undefined;
   private parser: ResponseParser | undefined = undefined;
   private key = '';
   private hops = 0;
@@ -216,34 +225,55 @@ export class Dial implements ReadTarget {
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
     this.options.trace?.(traceRequest(this.url, text));
-    socket.write(text);
+    // Header values are ByteStrings (checked in buildRequest): one byte per character, as browsers send them.
+    socket.write(text, 'latin1');
   }
 
   /** Bytes of the response (ReadTarget; also the 'data' listener of a tunnelled socket). */
   readChunk(chunk: Uint8Array): void {
     if (this.finished) return;
+    const parser = this.parser!;
     let res: HttpResponse | undefined;
     try {
-      res = this.parser!.push(chunk);
+      res = parser.push(chunk);
     } catch (error) {
       return this.fail(error as Error);
     }
-    if (res !== undefined) this.answered(res);
+    if (res !== undefined) return this.answered(res);
+    const head = parser.responseHead;
+    if (head === undefined || this.bodyTimer !== undefined) return;
+    // A refusal whose body is still coming: its status and headers are what count.
+    // A redirect to follow needs no body at all; anything else gets ERROR_BODY_WAIT for it.
+    if (this.redirectTarget(head) !== undefined) return this.answered(parser.cut()!);
+    this.bodyTimer = setTimeout(() => {
+      this.bodyTimer = undefined;
+      if (!this.finished && this.parser === parser) this.answered(parser.cut()!);
+    }, ERROR_BODY_WAIT);
+  }
+
+  /** The Location to follow for this response, or undefined when it is not a redirect we follow. */
+  private redirectTarget(res: Pick<HttpResponse, 'status' | 'headers'>): string | undefined {
+    if (this.options.followRedirects !== true || res.status < 300 || res.status >= 400) return undefined;
+    return res.headers['location'];
   }
 
   /** A complete response: 101 (verify), a redirect to follow, or a refusal with its bounded body. */
   private answered(res: HttpResponse): void {
+    this.stopBodyTimer();
     try {
       this.options.trace?.(traceResponse(this.url, res));
     } catch (error) {
       // A throwing trace hook fails this attempt (it would otherwise hang until the handshake timeout).
       return this.fail(error as Error);
     }
-    const location = res.headers['location'];
-    if (this.options.followRedirects === true && res.status >= 300 && res.status < 400 && location !== undefined) {
-      return this.redirect(location);
-    }
+    const location = this.redirectTarget(res);
+    if (location !== undefined) return this.redirect(location);
     this.upgraded(res);
+  }
+
+  private stopBodyTimer(): void {
+    if (this.bodyTimer !== undefined) clearTimeout(this.bodyTimer);
+    this.bodyTimer = undefined;
   }
 
   private upgraded(res: HttpResponse): void {
@@ -315,6 +345,7 @@ export class Dial implements ReadTarget {
     this.finished = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    this.stopBodyTimer();
   }
 
   private fail(error: Error): void {

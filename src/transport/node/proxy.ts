@@ -139,5 +139,5 @@ export function connectTunnel(
   };
   socket.on('data', onData);
   socket.on('end', onEnd);
-  socket.write(request);
+  socket.write(request, 'latin1');
 }

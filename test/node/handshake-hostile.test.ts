@@ -1,0 +1,112 @@
+/**
+ * The opening handshake against hostile raw servers (issue #15 items 3, 4
+ * and 7): refusals are reported when their status line and headers are in,
+ * even if the body is slow or never ends; interim 1xx responses are skipped;
+ * bare-LF responses fail fast; header values go out as Latin-1 bytes; a
+ * wss: to ws: redirect is refused unless allowed, and `url` reports where
+ * the socket ended up.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { WebSocket } from '../../src/transport/node/websocket.js';
+import { ERROR_BODY_WAIT } from '../../src/transport/node/dial.js';
+import { serveRaw, type RawConnection } from '../support/raw-server.js';
+import { closeWs, next } from '../support/node-ws.js';
+
+const serve = serveRaw();
+
+/** Connects, expects error then close 1006; returns the error event and how long it took. */
+async function refusal(url: string, options = {}): Promise<{ event: any; ms: number }> {
+  const t0 = Date.now();
+  const ws = new WebSocket(url, [], { perMessageDeflate: false, handshakeTimeout: 5000, ...options });
+  let opened = false;
+  ws.onopen = () => (opened = true);
+  const error = next(ws, 'error', 8000);
+  const close = await next(ws, 'close', 8000);
+  assert.equal(opened, false, 'must not open');
+  assert.equal(close.code, 1006);
+  return { event: await error, ms: Date.now() - t0 };
+}
+
+describe('refusals are reported at the status line, not at the handshake timeout', () => {
+  const slowBodies: [string, (c: RawConnection) => void][] = [
+    ['a Content-Length body that stops halfway', (c) => c.socket.write('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\nContent-Length: 1000\r\n\r\nmaintenance')],
+    ['a body without length on a connection that stays open', (c) => c.socket.write('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\n\r\nmaintenance')],
+    ['a chunked body that never ends', (c) => c.socket.write('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\nTransfer-Encoding: chunked\r\n\r\nb\r\nmaintenance\r\n')],
+    [
+      'a body that trickles a byte every 50 ms',
+      (c) => {
+        c.socket.write('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\nContent-Length: 100000\r\n\r\n');
+        const drip = setInterval(() => (c.socket.destroyed ? clearInterval(drip) : c.socket.write('m')), 50);
+      },
+    ],
+  ];
+  for (const [name, reply] of slowBodies) {
+    it(`503 with ${name}: status and Retry-After within ERROR_BODY_WAIT, not HANDSHAKE_TIMEOUT`, async () => {
+      const s = await serve(reply);
+      const { event, ms } = await refusal(s.url('/'));
+      assert.equal(event.error.code, 'WS_ERR_HANDSHAKE_STATUS');
+      assert.equal(event.status, 503);
+      assert.equal(event.retryAfterMs, 7000);
+      assert.ok(ms < 5000, `reported after ${ms} ms`);
+      assert.ok(ms >= ERROR_BODY_WAIT - 50, `the body is waited for briefly (${ms} ms)`);
+      if (!name.includes('trickles')) assert.equal(event.error.bodyText, 'maintenance');
+    });
+  }
+
+  it('a redirect to follow is followed as soon as its head is in (its body is never read)', async () => {
+    const target = await serve((c) => c.socket.write(c.accept()));
+    const s = await serve((c) => c.socket.write(`HTTP/1.1 302 Found\r\nLocation: ${target.url('/there')}\r\nContent-Length: 1000\r\n\r\nmoved`));
+    const t0 = Date.now();
+    const ws = new WebSocket(s.url('/'), [], { perMessageDeflate: false, followRedirects: true, handshakeTimeout: 5000 });
+    await next(ws, 'open');
+    assert.ok(Date.now() - t0 < ERROR_BODY_WAIT, `opened after ${Date.now() - t0} ms`);
+    assert.equal(target.connections[0]!.requestLine, 'GET /there HTTP/1.1');
+    await closeWs(ws);
+  });
+});
+
+describe('HTTP edge cases of the upgrade response', () => {
+  it('skips interim 1xx responses before the 101 (RFC 9110 §15.2), in one write or several', async () => {
+    for (const split of [false, true]) {
+      const s = await serve((c) => {
+        const interim = 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n';
+        if (!split) return void c.socket.write(Buffer.concat([Buffer.from(interim), c.accept()]));
+        c.socket.write(interim.slice(0, 30));
+        setTimeout(() => c.socket.write(interim.slice(30)), 20);
+        setTimeout(() => c.socket.write(c.accept()), 40);
+      });
+      const ws = new WebSocket(s.url('/'), [], { perMessageDeflate: false, handshakeTimeout: 5000 });
+      await next(ws, 'open');
+      await closeWs(ws);
+    }
+  });
+
+  it('a response with bare LF line endings fails at once as WS_ERR_HANDSHAKE_MALFORMED', async () => {
+    const s = await serve((c) => c.socket.write(c.accept().toString('latin1').replaceAll('\r\n', '\n'))); // and stays open
+    const { event, ms } = await refusal(s.url('/'));
+    assert.equal(event.error.code, 'WS_ERR_HANDSHAKE_MALFORMED');
+    assert.ok(ms < 2000, `failed after ${ms} ms`);
+  });
+
+  it('sends header values as Latin-1 bytes (one byte per character, as browsers do)', async () => {
+    let request: Buffer | undefined;
+    const s = await serve((c) => {
+      request = Buffer.from(c.request, 'latin1');
+      c.socket.write(c.accept());
+    });
+    const ws = new WebSocket(s.url('/'), [], { perMessageDeflate: false, headers: { 'X-Name': 'café ÿ' }, origin: 'http://exämple.test' });
+    await next(ws, 'open');
+    await closeWs(ws);
+    assert.ok(request!.includes(Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0xff])), 'é and ÿ as single bytes');
+    assert.ok(request!.includes(Buffer.from('Origin: http://ex\xe4mple.test\r\n', 'latin1')));
+    assert.equal(request!.includes(Buffer.from('café', 'utf8')), false, 'not UTF-8');
+  });
+
+  it('refuses a header value above U+00FF (not a ByteString) at the call', () => {
+    assert.throws(
+      () => new WebSocket('ws://127.0.0.1:1/', [], { headers: { 'X-Name': '€uro' } }),
+      (e: Error & { code?: string }) => e instanceof TypeError && e.code === 'WS_ERR_INVALID_HEADER',
+    );
+  });
+});
