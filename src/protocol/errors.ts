@@ -53,9 +53,10 @@ export const ErrorCodes = {
   HANDSHAKE_TOO_LARGE: 'WS_ERR_HANDSHAKE_TOO_LARGE',
   HANDSHAKE_TIMEOUT: 'WS_ERR_HANDSHAKE_TIMEOUT',
   HANDSHAKE_EOF: 'WS_ERR_HANDSHAKE_EOF',
-  // Node transport: the CONNECT proxy refused or failed; too many 3xx hops.
+  // Node transport: the CONNECT proxy refused or failed; too many 3xx hops; a wss: to ws: redirect refused.
   PROXY_FAILED: 'WS_ERR_PROXY',
   TOO_MANY_REDIRECTS: 'WS_ERR_HANDSHAKE_REDIRECTS',
+  REDIRECT_DOWNGRADE: 'WS_ERR_HANDSHAKE_DOWNGRADE',
   // Caller errors that are not plain TypeErrors.
   INVALID_URL: 'WS_ERR_INVALID_URL',
   INVALID_OPTION: 'WS_ERR_INVALID_OPTION',

@@ -6,11 +6,13 @@
  * wss: to ws: redirect is refused unless allowed, and `url` reports where
  * the socket ended up.
  */
-import { describe, it } from 'node:test';
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from '../../src/transport/node/websocket.js';
 import { ERROR_BODY_WAIT } from '../../src/transport/node/dial.js';
-import { serveRaw, type RawConnection } from '../support/raw-server.js';
+import { connect, type Connection, type EndEvent } from '../../src/node.js';
+import { makeCerts, type TestCerts } from '../support/certs.js';
+import { serveRaw, type RawConnection, type RawServer } from '../support/raw-server.js';
 import { closeWs, next } from '../support/node-ws.js';
 
 const serve = serveRaw();
@@ -108,5 +110,69 @@ describe('HTTP edge cases of the upgrade response', () => {
       () => new WebSocket('ws://127.0.0.1:1/', [], { headers: { 'X-Name': '€uro' } }),
       (e: Error & { code?: string }) => e instanceof TypeError && e.code === 'WS_ERR_INVALID_HEADER',
     );
+  });
+});
+
+describe('redirects: no downgrade from wss: to ws:, and url says where the socket went', () => {
+  let certs: TestCerts;
+  before(() => {
+    certs = makeCerts();
+  });
+  const clients: Connection<any>[] = [];
+  after(() => clients.forEach((c) => c.terminate()));
+
+  /** A wss: server that redirects every request to a plaintext ws: server, and that server. */
+  async function downgrading(): Promise<{ secure: RawServer; plain: RawServer }> {
+    const plain = await serve((c) => c.socket.write(c.accept()));
+    const secure = await serve((c) => c.socket.end(`HTTP/1.1 301 Moved Permanently\r\nLocation: ${plain.url('/plain')}\r\nContent-Length: 0\r\n\r\n`), {
+      tls: { key: certs.key, cert: certs.cert },
+    });
+    return { secure, plain };
+  }
+
+  it('refuses a wss: to ws: redirect with WS_ERR_HANDSHAKE_DOWNGRADE; the plaintext server is never contacted', async () => {
+    const { secure, plain } = await downgrading();
+    const { event } = await refusal(secure.url('/'), { followRedirects: true, ca: certs.ca });
+    assert.equal(event.error.code, 'WS_ERR_HANDSHAKE_DOWNGRADE');
+    assert.equal(event.error.status, 301);
+    assert.match(event.error.message, /allowInsecureRedirects/);
+    assert.equal(plain.connections.length, 0);
+  });
+
+  it('follows it with allowInsecureRedirects: true, and url reports the final ws: URL', async () => {
+    const { secure, plain } = await downgrading();
+    const ws = new WebSocket(secure.url('/'), [], { followRedirects: true, allowInsecureRedirects: true, ca: certs.ca, perMessageDeflate: false });
+    assert.equal(ws.url, secure.url('/'), 'the given URL while connecting');
+    await next(ws, 'open');
+    assert.equal(ws.url, plain.url('/plain'));
+    assert.equal(plain.connections.length, 1);
+    await closeWs(ws);
+  });
+
+  it('url reports the final URL after a ws: to ws: redirect too', async () => {
+    const target = await serve((c) => c.socket.write(c.accept()));
+    const s = await serve((c) => c.socket.end(`HTTP/1.1 307 Temporary Redirect\r\nLocation: ${target.url('/elsewhere?x=1')}\r\nContent-Length: 0\r\n\r\n`));
+    const ws = new WebSocket(s.url('/start'), [], { followRedirects: true, perMessageDeflate: false });
+    await next(ws, 'open');
+    assert.equal(ws.url, target.url('/elsewhere?x=1'));
+    await closeWs(ws);
+  });
+
+  it('connect(): the default retry rules end the client at a refused downgrade instead of retrying it', async () => {
+    const { secure, plain } = await downgrading();
+    const c = connect(secure.url('/'), { socket: { followRedirects: true, ca: certs.ca }, minDelay: 1, maxDelay: 1 });
+    clients.push(c);
+    c.on('error', () => {});
+    const end = await new Promise<EndEvent>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`still retrying after 3 s (${secure.connections.length} attempts)`)), 3000);
+      c.on('end', (e) => {
+        clearTimeout(timer);
+        resolve(e);
+      });
+    });
+    assert.equal(end.reason, 'noRetry');
+    assert.equal((end.close?.error as { code?: string }).code, 'WS_ERR_HANDSHAKE_DOWNGRADE');
+    assert.equal(secure.connections.length, 1);
+    assert.equal(plain.connections.length, 0);
   });
 });

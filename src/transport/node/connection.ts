@@ -161,6 +161,8 @@ const NO_EXTENSIONS: ExtensionFactory[] = [];
  */
 export class Connection implements ProtocolSink, ReadTarget {
   state: number = CONNECTING;
+  /** The URL given, then the one the handshake succeeded at (after redirects). */
+  url: WsUrl;
   socket: OwnedSocket | undefined = undefined;
   protocol: Protocol | undefined = undefined;
   /** Negotiated subprotocol and Sec-WebSocket-Extensions value. */
@@ -213,6 +215,7 @@ export class Connection implements ProtocolSink, ReadTarget {
     readonly options: WebSocketOptions,
     readonly owner: ConnectionOwner,
   ) {
+    this.url = url;
     const signal = options.signal;
     if (signal?.aborted === true) {
       this.state = CLOSING;
@@ -248,6 +251,7 @@ export class Connection implements ProtocolSink, ReadTarget {
   private opened(r: DialResult): void {
     const socket = r.socket as OwnedSocket;
     this.socket = socket;
+    this.url = r.url;
     this.agreedProtocol = r.protocol;
     this.agreedExtensions = r.extensionsHeader;
     const o = this.options;

@@ -267,7 +267,7 @@ export class Dial implements ReadTarget {
       return this.fail(error as Error);
     }
     const location = this.redirectTarget(res);
-    if (location !== undefined) return this.redirect(location);
+    if (location !== undefined) return this.redirect(location, res);
     this.upgraded(res);
   }
 
@@ -298,7 +298,7 @@ export class Dial implements ReadTarget {
     });
   }
 
-  private redirect(location: string): void {
+  private redirect(location: string, res: HttpResponse): void {
     if (this.hops >= (this.options.maxRedirects ?? DEFAULT_MAX_REDIRECTS)) {
       return this.fail(new HandshakeError(ErrorCodes.TOO_MANY_REDIRECTS, `Maximum redirects (${this.hops}) exceeded`));
     }
@@ -308,6 +308,11 @@ export class Dial implements ReadTarget {
       next = parseUrl(new URL(location, base).href);
     } catch (error) {
       return this.fail(error as Error);
+    }
+    // A wss: connection that a redirect would move to plaintext loses what the caller asked TLS for.
+    if (this.url.secure && !next.secure && this.options.allowInsecureRedirects !== true) {
+      const message = `Refused a redirect from wss: to ${next.href} (plaintext); set allowInsecureRedirects to follow it`;
+      return this.fail(new HandshakeError(ErrorCodes.REDIRECT_DOWNGRADE, message, { status: res.status, headers: res.headers }));
     }
     this.hops++;
     // Credentials stay with the origin that was given them (as ws and fetch do).

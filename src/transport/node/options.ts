@@ -58,6 +58,12 @@ export interface WebSocketOptions {
   proxy?: string | URL | false;
   /** Follow 3xx redirects of the upgrade request. Default false. */
   followRedirects?: boolean;
+  /**
+   * With `followRedirects`, also follow a redirect from wss: to ws:
+   * (plaintext). Default false: such a redirect fails the attempt with
+   * `WS_ERR_HANDSHAKE_DOWNGRADE`, which the default retry rules do not retry.
+   */
+  allowInsecureRedirects?: boolean;
   /** Redirect hops allowed when following. Default 10. */
   maxRedirects?: number;
   /** IP family for DNS (4 or 6; 0 = either). Default: either. */
@@ -87,6 +93,7 @@ const WEBSOCKET_OPTIONS: OptionSpec = {
     maxPayload: DEFAULT_MAX_PAYLOAD,
     rejectUnauthorized: true,
     followRedirects: false,
+    allowInsecureRedirects: false,
     maxRedirects: DEFAULT_MAX_REDIRECTS,
   },
   types: {

@@ -49,8 +49,6 @@ export class WebSocket extends LightEventTarget implements ConnectionOwner {
 
   /** @internal */
   readonly _c: Connection;
-  /** @internal */
-  readonly _url: string;
   /** @internal binaryType as a small int */
   _bt = BT_ARRAYBUFFER;
   /** @internal bytes of sends after closing started (WHATWG: discarded but counted) */
@@ -70,13 +68,13 @@ export class WebSocket extends LightEventTarget implements ConnectionOwner {
     }
     // Steps 4-5: protocols are tokens without duplicates (SyntaxError).
     const list = checkProtocols(protocols);
-    this._url = parsed.href;
     // Node extra: the options are checked at the call, as every lifeline API does (TypeError / RangeError).
     this._c = new Connection(parsed, list, checkWebSocketOptions(options, 'new WebSocket():'), this);
   }
 
+  /** The URL connected to: the one given until a followed redirect leads elsewhere, then the final one. */
   get url(): string {
-    return this._url;
+    return this._c.url.href;
   }
   get readyState(): number {
     return this._c.state;
