@@ -197,9 +197,16 @@ export class Dial implements ReadTarget {
     return o;
   }
 
+  /**
+   * TLS options for the target of `url`. `host` is what node:tls checks the
+   * certificate against when there is no `servername` (an IP literal): on a
+   * tunnelled socket it would otherwise take the proxy's host name (or
+   * `localhost`), so a certificate valid for the proxy would pass for the
+   * target. With it, every route checks the target's identity alike.
+   */
   private tlsOptions(): tls.ConnectionOptions {
     const { options, url } = this;
-    const o: tls.ConnectionOptions = { ALPNProtocols: ['http/1.1'] };
+    const o: tls.ConnectionOptions = { ALPNProtocols: ['http/1.1'], host: url.hostname };
     const servername = options.servername ?? (net.isIP(url.hostname) === 0 ? url.hostname : undefined);
     if (servername !== undefined) o.servername = servername;
     if (options.ca !== undefined) o.ca = options.ca;
