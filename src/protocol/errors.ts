@@ -59,6 +59,8 @@ export const ErrorCodes = {
   REDIRECT_DOWNGRADE: 'WS_ERR_HANDSHAKE_DOWNGRADE',
   // Caller errors that are not plain TypeErrors.
   INVALID_URL: 'WS_ERR_INVALID_URL',
+  /** A proxy URL (the `proxy` option, HTTPS_PROXY or HTTP_PROXY) that is not an http:// URL lifeline can use. */
+  INVALID_PROXY: 'WS_ERR_INVALID_PROXY',
   INVALID_OPTION: 'WS_ERR_INVALID_OPTION',
   /** send() was given something a WebSocket cannot send (or a codec refused it). */
   INVALID_DATA: 'WS_ERR_INVALID_DATA',

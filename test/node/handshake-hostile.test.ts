@@ -2,9 +2,11 @@
  * The opening handshake against hostile raw servers (issue #15 items 3, 4
  * and 7): refusals are reported when their status line and headers are in,
  * even if the body is slow or never ends; interim 1xx responses are skipped;
- * bare-LF responses fail fast; header values go out as Latin-1 bytes; a
- * wss: to ws: redirect is refused unless allowed, and `url` reports where
- * the socket ended up.
+ * bare-LF responses fail fast; header values go out as Latin-1 bytes;
+ * `user:pass@` in the URL is sent as Basic authorization (never to a proxy,
+ * not across origins) and never shows in messages or traces; a wss: to ws:
+ * redirect is refused unless allowed, and `url` reports where the socket
+ * ended up.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +15,7 @@ import { ERROR_BODY_WAIT } from '../../src/transport/node/dial.js';
 import { connect, type Connection, type EndEvent } from '../../src/node.js';
 import { makeCerts, type TestCerts } from '../support/certs.js';
 import { serveRaw, type RawConnection, type RawServer } from '../support/raw-server.js';
+import { startConnectProxy } from '../support/connect-proxy.js';
 import { closeWs, next } from '../support/node-ws.js';
 
 const serve = serveRaw();
@@ -174,5 +177,82 @@ describe('redirects: no downgrade from wss: to ws:, and url says where the socke
     assert.equal((end.close?.error as { code?: string }).code, 'WS_ERR_HANDSHAKE_DOWNGRADE');
     assert.equal(secure.connections.length, 1);
     assert.equal(plain.connections.length, 0);
+  });
+});
+
+describe('credentials in the URL (user:pass@) become Basic authorization, and stay secret', () => {
+  const basic = (text: string) => `Basic ${Buffer.from(text, 'utf8').toString('base64')}`;
+
+  it('sends them as Basic authorization (percent-decoded, UTF-8); url leaves them out', async () => {
+    const s = await serve((c) => c.socket.write(c.accept()));
+    const ws = new WebSocket(`ws://us%40er:p%3Ass%C3%A9@127.0.0.1:${s.port}/x`, [], { perMessageDeflate: false });
+    assert.equal(ws.url, s.url('/x'));
+    await next(ws, 'open');
+    assert.equal(s.connections[0]!.headers['authorization'], basic('us@er:p:ssé'));
+    await closeWs(ws);
+  });
+
+  it("a caller's Authorization header wins over the URL's credentials", async () => {
+    const s = await serve((c) => c.socket.write(c.accept()));
+    const ws = new WebSocket(`ws://user:secret@127.0.0.1:${s.port}/`, [], { perMessageDeflate: false, headers: { authorization: 'Bearer t0ken' } });
+    await next(ws, 'open');
+    assert.equal(s.connections[0]!.headers['authorization'], 'Bearer t0ken');
+    assert.equal(s.connections[0]!.request.match(/authorization/gi)?.length, 1);
+    await closeWs(ws);
+  });
+
+  it('never sends them to a proxy: CONNECT carries only the proxy URL credentials', async () => {
+    const proxy = await startConnectProxy();
+    try {
+      const s = await serve((c) => c.socket.write(c.accept()));
+      const ws = new WebSocket(`ws://user:secret@127.0.0.1:${s.port}/`, [], { perMessageDeflate: false, proxy: `http://pu:pp@127.0.0.1:${proxy.port}` });
+      await next(ws, 'open');
+      assert.equal(proxy.heads.length, 1);
+      assert.doesNotMatch(proxy.heads[0]!, /^authorization:/im);
+      assert.equal(proxy.auth[0], basic('pu:pp'));
+      assert.equal(s.connections[0]!.headers['authorization'], basic('user:secret'));
+      await closeWs(ws);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("keeps them on a same-origin redirect, drops them on a cross-origin one, uses a redirect target's own", async () => {
+    const other = await serve((c) => c.socket.write(c.accept())); // reached as localhost: another origin
+    const s = await serve((c) => {
+      const path = c.requestLine.split(' ')[1];
+      if (path === '/same') return void c.socket.end('HTTP/1.1 302 Found\r\nLocation: /landed\r\nContent-Length: 0\r\n\r\n');
+      if (path === '/cross') return void c.socket.end(`HTTP/1.1 302 Found\r\nLocation: ws://localhost:${other.port}/landed\r\nContent-Length: 0\r\n\r\n`);
+      if (path === '/own') return void c.socket.end(`HTTP/1.1 302 Found\r\nLocation: ws://them:theirs@localhost:${other.port}/landed\r\nContent-Length: 0\r\n\r\n`);
+      c.socket.write(c.accept());
+    });
+    for (const [path, server, expected] of [
+      ['/same', s, basic('user:secret')],
+      ['/cross', other, undefined],
+      ['/own', other, basic('them:theirs')],
+    ] as const) {
+      const ws = new WebSocket(`ws://user:secret@127.0.0.1:${s.port}${path}`, [], { perMessageDeflate: false, followRedirects: true });
+      await next(ws, 'open');
+      assert.equal(server.connections.at(-1)!.headers['authorization'], expected, path);
+      assert.equal(ws.url.includes('secret') || ws.url.includes('theirs'), false, ws.url);
+      await closeWs(ws);
+    }
+  });
+
+  it('keeps the password out of error messages and traces', async () => {
+    for (const bad of ['ws://user:secret@127.0.0.1/#fragment', 'ftp://user:secret@127.0.0.1/', new URL('ftp://user:secret@127.0.0.1/')]) {
+      assert.throws(
+        () => new WebSocket(bad),
+        (e: Error & { code?: string }) => e.code === 'WS_ERR_INVALID_URL' && !e.message.includes('secret') && e.message.includes('user:***@'),
+      );
+    }
+    assert.throws(() => new WebSocket('ws://user:secret%zz@127.0.0.1/'), (e: Error & { code?: string }) => e.code === 'WS_ERR_INVALID_URL' && !e.message.includes('secret'));
+    const s = await serve((c) => c.socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n'));
+    const traces: unknown[] = [];
+    const { event } = await refusal(`ws://user:secret@127.0.0.1:${s.port}/`, { trace: (r: unknown) => traces.push(r) });
+    const seen = JSON.stringify(traces) + event.error.message + event.message + String(event.error.stack);
+    assert.equal(seen.includes('secret'), false, seen);
+    assert.equal(seen.includes(Buffer.from('user:secret').toString('base64')), false, 'nor its base64');
+    assert.ok(JSON.stringify(traces).includes('"Authorization","Basic ***"'), 'the trace shows Basic credentials were sent');
   });
 });

@@ -59,6 +59,11 @@ export type DialDone = (error: Error | undefined, result: DialResult | undefined
 /** Headers that must not follow a redirect to another host (credentials). */
 const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
+/** Basic credentials are a password (RFC 7617): a trace shows that they were sent, not what they are. */
+function traceValue(name: string, value: string): string {
+  return name.toLowerCase() === 'authorization' && /^basic /i.test(value) ? `${value.slice(0, 6)}***` : value;
+}
+
 function traceRequest(url: WsUrl, text: string): HandshakeTrace {
   const lines = text.split('\r\n').filter((l) => l !== '');
   return {
@@ -68,7 +73,8 @@ function traceRequest(url: WsUrl, text: string): HandshakeTrace {
     startLine: lines[0] ?? '',
     headers: lines.slice(1).map((l) => {
       const i = l.indexOf(':');
-      return [l.slice(0, i), l.slice(i + 1).trim()] as [string, string];
+      const name = l.slice(0, i);
+      return [name, traceValue(name, l.slice(i + 1).trim())] as [string, string];
     }),
   };
 }
@@ -91,8 +97,11 @@ export class Dial implements ReadTarget {
   private key = '';
   private hops = 0;
   private finished = false;
+  /** Set at the first cross-origin hop: credentials stay with the origin they were given for. */
   private stripCredentials = false;
   private url: WsUrl;
+  /** Basic credentials from the first URL's `user:pass@`. */
+  private readonly urlAuthorization: string | undefined;
   private readonly onData = (chunk: Uint8Array) => this.readChunk(chunk);
   private reader: SocketReader | undefined = undefined;
   private readonly onError = (error: Error) => this.fail(error);
@@ -106,6 +115,7 @@ export class Dial implements ReadTarget {
     private readonly done: DialDone,
   ) {
     this.url = url;
+    this.urlAuthorization = url.authorization;
     const ms = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     if (ms > 0 && ms !== Infinity) {
       this.timer = setTimeout(() => {
@@ -217,12 +227,25 @@ export class Dial implements ReadTarget {
     return o;
   }
 
+  /**
+   * The caller's headers for this hop (credentials dropped after a
+   * cross-origin redirect), plus Basic authorization for credentials in the
+   * URL (`user:pass@`, as ws sends them): this hop's own, else the first
+   * URL's while on its origin. A caller's Authorization header wins. The
+   * proxy never sees them: CONNECT carries only the proxy's own credentials.
+   */
   private requestHeaders(): Record<string, string> | undefined {
-    const h = this.options.headers;
-    if (h === undefined || !this.stripCredentials) return h;
-    const out: Record<string, string> = {};
-    for (const k of Object.keys(h)) if (!CREDENTIAL_HEADERS.has(k.toLowerCase())) out[k] = h[k]!;
-    return out;
+    const given = this.options.headers;
+    let headers = given;
+    if (given !== undefined && this.stripCredentials) {
+      const kept: Record<string, string> = {};
+      for (const k of Object.keys(given)) if (!CREDENTIAL_HEADERS.has(k.toLowerCase())) kept[k] = given[k]!;
+      headers = kept;
+    }
+    const authorization = this.url.authorization ?? (this.stripCredentials ? undefined : this.urlAuthorization);
+    if (authorization === undefined) return headers;
+    if (headers !== undefined && Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) return headers;
+    return { ...headers, Authorization: authorization };
   }
 
   /** Writes the upgrade request on a connected (or connecting: Node buffers) socket. */
