@@ -42,6 +42,8 @@ export const ErrorCodes = {
   /** A Blob given to send() could not be read. */
   BLOB_UNREADABLE: 'WS_ERR_BLOB_UNREADABLE',
   HEARTBEAT_TIMEOUT: 'WS_ERR_HEARTBEAT_TIMEOUT',
+  /** Node: more pings waited for their pong than the transport keeps; the oldest was given up. */
+  PING_UNANSWERED: 'WS_ERR_PING_UNANSWERED',
   // Opening handshake, RFC 6455 §4.1 / §4.2.2.
   HANDSHAKE_STATUS: 'WS_ERR_HANDSHAKE_STATUS',
   HANDSHAKE_UPGRADE: 'WS_ERR_HANDSHAKE_UPGRADE',

@@ -66,6 +66,14 @@ type OwnedSocket = Socket & { [kConn]?: Connection | undefined };
 
 let pingCounter = 0;
 /**
+ * Most pings waiting for their pong. A peer that never answers (while data
+ * keeps the connection up) must not make them pile up: past this, the
+ * oldest is given up (WS_ERR_PING_UNANSWERED).
+ */
+export const MAX_PENDING_PINGS = 32;
+/** First byte of an unfragmented pong frame (FIN, opcode 0xA): how a queued frame is known to be a pong. */
+const PONG_B0 = 0x8a;
+/**
  * Binary messages below this size in a private read slab are handed out as
  * views of it (no copy; the slab is then not reused); larger ones are copied.
  * Measured on a firehose: views win at 1 KiB (about 0.3 us per message), a
@@ -202,6 +210,8 @@ export class Connection implements ProtocolSink, ReadTarget {
   /** Frames held back while the socket is over its high-water mark. */
   private queue: Uint8Array[] | undefined = undefined;
   private queued = 0;
+  /** Where in `queue` a pong waits, if one does (only the latest ping is answered while backed up). */
+  private queuedPong: number | undefined = undefined;
   private paused = false;
   /** Half-close once `queue` has been handed to the socket (an end() before would drop it). */
   private endAfterFlush = false;
@@ -312,7 +322,11 @@ export class Connection implements ProtocolSink, ReadTarget {
     }
     if (data.length > 125) throw new RangeError('A ping payload must be at most 125 bytes (RFC 6455 §5.5)');
     return new Promise<number>((resolve, reject) => {
-      (this.pings ??= []).push({ payload: data.slice(), t0: performance.now(), resolve, reject });
+      const pings = (this.pings ??= []);
+      if (pings.length >= MAX_PENDING_PINGS) {
+        pings.shift()!.reject(new LifelineError(ErrorCodes.PING_UNANSWERED, `More than ${MAX_PENDING_PINGS} pings wait for their pong: the oldest is given up`));
+      }
+      pings.push({ payload: data.slice(), t0: performance.now(), resolve, reject });
       this.protocol!.ping(data);
     });
   }
@@ -358,8 +372,20 @@ export class Connection implements ProtocolSink, ReadTarget {
   write(bytes: Uint8Array): void {
     const s = this.socket;
     if (s === undefined || s.destroyed) return;
-    if (this.queue !== undefined) {
-      this.queue.push(bytes);
+    const queue = this.queue;
+    if (queue !== undefined) {
+      if (bytes[0] === PONG_B0) {
+        // RFC 6455 §5.5.3: a pong for only the most recent ping is enough. While the peer does
+        // not read, a ping flood then keeps one pong waiting here, not one per ping.
+        const at = this.queuedPong;
+        if (at !== undefined) {
+          this.queued += bytes.length - queue[at]!.length;
+          queue[at] = bytes;
+          return;
+        }
+        this.queuedPong = queue.length;
+      }
+      queue.push(bytes);
       this.queued += bytes.length;
       return;
     }
@@ -397,14 +423,14 @@ export class Connection implements ProtocolSink, ReadTarget {
     let rtt: number | undefined;
     const pings = this.pings;
     if (pings !== undefined) {
-      for (let i = 0; i < pings.length; i++) {
-        const p = pings[i]!;
-        if (equalBytes(p.payload, payload)) {
-          rtt = performance.now() - p.t0;
-          pings.splice(i, 1);
-          p.resolve(rtt);
-          break;
-        }
+      const at = pings.findIndex((p) => equalBytes(p.payload, payload));
+      if (at >= 0) {
+        // RFC 6455 §5.5.3: a peer may answer only the latest of several pings; the ones before
+        // it were received too (TCP keeps order), so they are answered now as well.
+        const now = performance.now();
+        const answered = pings.splice(0, at + 1);
+        for (const p of answered) p.resolve(now - p.t0);
+        rtt = now - answered[at]!.t0;
       }
     }
     this.owner._pong(payload, rtt);
@@ -469,6 +495,8 @@ export class Connection implements ProtocolSink, ReadTarget {
       const all = i === q.length;
       if (all) this.queue = ok ? undefined : [];
       else q.splice(0, i);
+      const pong = this.queuedPong;
+      this.queuedPong = pong === undefined || pong < i ? undefined : pong - i;
       if (all && this.endAfterFlush) {
         // Everything, our close frame included, is with the socket now: half-close after it.
         this.endAfterFlush = false;
@@ -520,6 +548,7 @@ export class Connection implements ProtocolSink, ReadTarget {
     this.socket = undefined;
     this.queue = undefined;
     this.queued = 0;
+    this.queuedPong = undefined;
     this.protocol?.dispose();
     if (this.abortListener !== undefined) {
       this.options.signal?.removeEventListener('abort', this.abortListener);
