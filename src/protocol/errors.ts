@@ -30,6 +30,8 @@ export const ErrorCodes = {
   INFLATE_FAILED: 'WS_ERR_INFLATE_FAILED',
   // Connection-level.
   UNEXPECTED_EOF: 'WS_ERR_UNEXPECTED_EOF',
+  /** An unexpected exception while handling received bytes; close 1011 (the exception is the `cause`). */
+  INTERNAL: 'WS_ERR_INTERNAL',
   CLOSE_TIMEOUT: 'WS_ERR_CLOSE_TIMEOUT',
   // Resilient client (src/client): why a send() was rejected or a connection dropped.
   QUEUE_FULL: 'WS_ERR_QUEUE_FULL',
@@ -91,8 +93,8 @@ export class LifelineError extends Error {
 export class ProtocolError extends LifelineError {
   override name = 'ProtocolError';
   declare readonly closeCode: number;
-  constructor(code: ErrorCode, message: string, closeCode: number) {
-    super(code, message, closeCode);
+  constructor(code: ErrorCode, message: string, closeCode: number, options?: { cause?: unknown }) {
+    super(code, message, closeCode, options);
   }
 }
 

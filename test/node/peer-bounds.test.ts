@@ -5,10 +5,13 @@
  * enough), and an unexpected exception in the receive path becomes a 1011
  * close with WS_ERR_INTERNAL instead of escaping into the socket callback.
  */
-import { describe, it } from 'node:test';
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from '../../src/transport/node/websocket.js';
 import { MAX_PENDING_PINGS } from '../../src/transport/node/connection.js';
+import { SocketReader } from '../../src/transport/node/reader.js';
+import type { TraceRecord } from '../../src/transport/node/options.js';
+import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js';
 import { decodeFrames, frame, serveRaw } from '../support/raw-server.js';
 import { next } from '../support/node-ws.js';
 
@@ -85,4 +88,64 @@ describe('pongs owed to a ping flood while the peer does not read', () => {
     assert.ok(size < PINGS * 131, `${size / 131} pongs sent for ${PINGS} pings`);
     ws.terminate();
   });
+});
+
+describe('an unexpected exception in the receive path', () => {
+  // What would escape into the socket callback: the reader's report (direct sockets) and uncaught exceptions ('data' events).
+  const escaped: unknown[] = [];
+  const report = SocketReader.report;
+  const onUncaught = (error: unknown) => escaped.push(error);
+  let proxy: ConnectProxy;
+  before(async () => {
+    SocketReader.report = (error) => escaped.push(error);
+    process.on('uncaughtException', onUncaught);
+    proxy = await startConnectProxy();
+  });
+  after(async () => {
+    SocketReader.report = report;
+    process.off('uncaughtException', onUncaught);
+    await proxy.close();
+  });
+
+  /** A trace hook that throws at the second incoming text frame: the stand-in for a fault inside the core. */
+  const faulty = () => {
+    let texts = 0;
+    return (record: TraceRecord) => {
+      if ('opcode' in record && record.direction === 'in' && record.opcode === 1 && ++texts === 2) throw new TypeError('boom');
+    };
+  };
+
+  for (const [route, withHead] of [
+    ['a direct socket (reader)', false],
+    ['the bytes that came with the 101', true],
+    ['a tunnelled socket (data events)', false],
+  ] as const) {
+    it(`on ${route}: closes with 1011 and WS_ERR_INTERNAL (cause kept), nothing escapes`, async () => {
+      escaped.length = 0;
+      const frames = Buffer.concat([frame(0x1, 'one'), frame(0x1, 'two'), frame(0x1, 'three')]);
+      const s = await serve((c) => {
+        if (withHead) c.socket.write(Buffer.concat([c.accept(), frames]));
+        else {
+          c.socket.write(c.accept());
+          setTimeout(() => c.socket.write(frames), 20);
+        }
+      });
+      const tunnelled = route.includes('tunnelled');
+      const ws = new WebSocket(s.url('/'), [], { perMessageDeflate: false, trace: faulty(), proxy: tunnelled ? proxy.url : false });
+      const got: unknown[] = [];
+      ws.onmessage = (e) => got.push(e.data);
+      const error = next(ws, 'error');
+      const close = await next(ws, 'close', 15_000);
+      const e = (await error).error as Error & { code?: string; closeCode?: number; cause?: unknown };
+      assert.equal(e.code, 'WS_ERR_INTERNAL');
+      assert.equal(e.closeCode, 1011);
+      assert.match(String(e.cause), /TypeError: boom/);
+      assert.equal(close.code, 1011);
+      assert.deepEqual(got, ['one'], 'nothing after the fault is delivered');
+      const sent = decodeFrames(s.connections[0]!.received());
+      assert.deepEqual(sent.map((f) => [f.opcode, f.payload.readUInt16BE(0)]), [[0x8, 1011]], 'our close frame says 1011');
+      await sleep(20);
+      assert.deepEqual(escaped, []);
+    });
+  }
 });

@@ -85,9 +85,7 @@ function onSocketData(this: OwnedSocket, chunk: Buffer): void {
   // A plain Uint8Array view: the core slices it per frame, and Buffer#subarray
   // (species constructor, FastBuffer) costs several times TypedArray#subarray.
   const c = this[kConn]!;
-  c.rx = chunk.buffer;
-  c.protocol!.receive(c.buffers ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-  c.rx = undefined;
+  c.readChunk(c.buffers ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
 }
 /** Node's SIMD isUtf8 pays a native call; below this size the core's JS DFA is cheaper. */
 const NATIVE_UTF8_MIN = 128;
@@ -287,20 +285,24 @@ export class Connection implements ProtocolSink, ReadTarget {
     if (this.paused) socket.pause();
     this.owner._open(r.protocol, r.extensionsHeader);
     // The first frames may have shared the TCP read with the 101 (RFC 6455 §4.1: do not drop them).
-    if (r.head.length > 0 && this.state !== CLOSED) {
-      this.rx = r.head.buffer;
-      this.protocol.receive(r.head);
-      this.rx = undefined;
-    }
+    if (r.head.length > 0 && this.state !== CLOSED) this.readChunk(r.head);
     // A socket that closed while the handshake result was in flight.
     if (socket.destroyed && this.state !== CLOSED) this.finish();
   }
 
-  /** ReadTarget: a read from a direct socket (the 'data' path is onSocketData). */
+  /**
+   * ReadTarget: bytes from the socket (a direct socket's reads, the 'data'
+   * events of a tunnelled one, the bytes that came with the 101). An
+   * exception out of the core (a bug, a trace hook that threw) fails the
+   * connection with 1011 (`Protocol.fault`) instead of escaping into the
+   * socket's callback, where it would be an uncaught exception.
+   */
   readChunk(chunk: Uint8Array): void {
     this.rx = chunk.buffer;
     try {
       this.protocol!.receive(chunk);
+    } catch (error) {
+      this.protocol!.fault(error);
     } finally {
       this.rx = undefined;
     }
