@@ -10,7 +10,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { UsageError } from './exit.js';
-import { checkHeaders, checkProtocols } from '../protocol/input.js';
+import { checkHeaders, checkProtocols, TIMER_MAX } from '../protocol/input.js';
 import { parseUrl, withoutPassword } from '../protocol/url.js';
 
 /** Flags shared by `connect` and `probe`: how to open the connection. */
@@ -175,12 +175,13 @@ export function normaliseUrl(input: string, command?: string): string {
   return u.href;
 }
 
-/** A non-negative number of seconds, returned in ms. */
+/** A non-negative number of seconds, returned in ms; at most what a timer can wait (TIMER_MAX ms, about 24.8 days). */
 function seconds(command: string, flag: string, value: string | undefined, fallback: number | undefined, { positive = false } = {}): number | undefined {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || (positive && n === 0)) {
-    throw new UsageError(`--${flag} expects ${positive ? 'a positive' : 'a non-negative'} number of seconds, got '${value}'`, command);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || (positive && n === 0) || Math.round(n * 1000) > TIMER_MAX) {
+    const most = Math.floor(TIMER_MAX / 1000);
+    throw new UsageError(`--${flag} expects ${positive ? 'a positive' : 'a non-negative'} number of seconds up to ${most}, got '${value}'`, command);
   }
   return Math.round(n * 1000);
 }
