@@ -34,7 +34,8 @@ export const browserTransport: TransportFactory = (url, options, handlers): Tran
     const close: CloseInfo = { code: event.code, reason: event.reason, wasClean: event.wasClean };
     // The error event of a failed attempt carries no detail (by design, WHATWG HTML §9.3); say what we know.
     if (!opened) {
-      close.error = new LifelineError(ErrorCodes.CONNECT_FAILED, `lifeline: ${url} failed before opening (browsers do not say why)`);
+      // The URL is a WHATWG serialization (checkUrl): credentials, if any, sit between '//' and '@' and stay out of the message.
+      close.error = new LifelineError(ErrorCodes.CONNECT_FAILED, `lifeline: ${url.replace(/^(wss?:\/\/)[^/]*@/, '$1')} failed before opening (browsers do not say why)`);
     }
     end(close);
   };
