@@ -16,7 +16,7 @@ import { connect, type Connection, type EndEvent } from '../../src/node.js';
 import { makeCerts, type TestCerts } from '../support/certs.js';
 import { serveRaw, type RawConnection, type RawServer } from '../support/raw-server.js';
 import { startConnectProxy } from '../support/connect-proxy.js';
-import { closeWs, next } from '../support/node-ws.js';
+import { next } from '../support/node-ws.js';
 
 const serve = serveRaw();
 
@@ -59,6 +59,15 @@ describe('refusals are reported at the status line, not at the handshake timeout
     });
   }
 
+  it('a handshakeTimeout shorter than ERROR_BODY_WAIT still reports the refusal, not a timeout', async () => {
+    const s = await serve((c) => c.socket.write('HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nContent-Length: 1000\r\n\r\nslow'));
+    const { event, ms } = await refusal(s.url('/'), { handshakeTimeout: 200 });
+    assert.equal(event.error.code, 'WS_ERR_HANDSHAKE_STATUS');
+    assert.equal(event.status, 429);
+    assert.equal(event.retryAfterMs, 3000);
+    assert.ok(ms < ERROR_BODY_WAIT, `reported after ${ms} ms`);
+  });
+
   it('a redirect to follow is followed as soon as its head is in (its body is never read)', async () => {
     const target = await serve((c) => c.socket.write(c.accept()));
     const s = await serve((c) => c.socket.write(`HTTP/1.1 302 Found\r\nLocation: ${target.url('/there')}\r\nContent-Length: 1000\r\n\r\nmoved`));
@@ -67,7 +76,7 @@ describe('refusals are reported at the status line, not at the handshake timeout
     await next(ws, 'open');
     assert.ok(Date.now() - t0 < ERROR_BODY_WAIT, `opened after ${Date.now() - t0} ms`);
     assert.equal(target.connections[0]!.requestLine, 'GET /there HTTP/1.1');
-    await closeWs(ws);
+    ws.terminate();
   });
 });
 
@@ -83,7 +92,7 @@ describe('HTTP edge cases of the upgrade response', () => {
       });
       const ws = new WebSocket(s.url('/'), [], { perMessageDeflate: false, handshakeTimeout: 5000 });
       await next(ws, 'open');
-      await closeWs(ws);
+      ws.terminate();
     }
   });
 
@@ -102,7 +111,7 @@ describe('HTTP edge cases of the upgrade response', () => {
     });
     const ws = new WebSocket(s.url('/'), [], { perMessageDeflate: false, headers: { 'X-Name': 'café ÿ' }, origin: 'http://exämple.test' });
     await next(ws, 'open');
-    await closeWs(ws);
+    ws.terminate();
     assert.ok(request!.includes(Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0xff])), 'é and ÿ as single bytes');
     assert.ok(request!.includes(Buffer.from('Origin: http://ex\xe4mple.test\r\n', 'latin1')));
     assert.equal(request!.includes(Buffer.from('café', 'utf8')), false, 'not UTF-8');
@@ -149,7 +158,7 @@ describe('redirects: no downgrade from wss: to ws:, and url says where the socke
     await next(ws, 'open');
     assert.equal(ws.url, plain.url('/plain'));
     assert.equal(plain.connections.length, 1);
-    await closeWs(ws);
+    ws.terminate();
   });
 
   it('url reports the final URL after a ws: to ws: redirect too', async () => {
@@ -158,7 +167,7 @@ describe('redirects: no downgrade from wss: to ws:, and url says where the socke
     const ws = new WebSocket(s.url('/start'), [], { followRedirects: true, perMessageDeflate: false });
     await next(ws, 'open');
     assert.equal(ws.url, target.url('/elsewhere?x=1'));
-    await closeWs(ws);
+    ws.terminate();
   });
 
   it('connect(): the default retry rules end the client at a refused downgrade instead of retrying it', async () => {
@@ -189,7 +198,7 @@ describe('credentials in the URL (user:pass@) become Basic authorization, and st
     assert.equal(ws.url, s.url('/x'));
     await next(ws, 'open');
     assert.equal(s.connections[0]!.headers['authorization'], basic('us@er:p:ssé'));
-    await closeWs(ws);
+    ws.terminate();
   });
 
   it("a caller's Authorization header wins over the URL's credentials", async () => {
@@ -198,7 +207,7 @@ describe('credentials in the URL (user:pass@) become Basic authorization, and st
     await next(ws, 'open');
     assert.equal(s.connections[0]!.headers['authorization'], 'Bearer t0ken');
     assert.equal(s.connections[0]!.request.match(/authorization/gi)?.length, 1);
-    await closeWs(ws);
+    ws.terminate();
   });
 
   it('never sends them to a proxy: CONNECT carries only the proxy URL credentials', async () => {
@@ -211,7 +220,7 @@ describe('credentials in the URL (user:pass@) become Basic authorization, and st
       assert.doesNotMatch(proxy.heads[0]!, /^authorization:/im);
       assert.equal(proxy.auth[0], basic('pu:pp'));
       assert.equal(s.connections[0]!.headers['authorization'], basic('user:secret'));
-      await closeWs(ws);
+      ws.terminate();
     } finally {
       await proxy.close();
     }
@@ -235,7 +244,7 @@ describe('credentials in the URL (user:pass@) become Basic authorization, and st
       await next(ws, 'open');
       assert.equal(server.connections.at(-1)!.headers['authorization'], expected, path);
       assert.equal(ws.url.includes('secret') || ws.url.includes('theirs'), false, ws.url);
-      await closeWs(ws);
+      ws.terminate();
     }
   });
 

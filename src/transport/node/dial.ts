@@ -119,6 +119,10 @@ export class Dial implements ReadTarget {
     const ms = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     if (ms > 0 && ms !== Infinity) {
       this.timer = setTimeout(() => {
+        this.timer = undefined;
+        // A refusal whose head is in is reported as such, even if its body is still coming.
+        const refusal = this.parser?.responseHead === undefined ? undefined : this.parser.cut();
+        if (refusal !== undefined) return this.answered(refusal);
         this.fail(new HandshakeError(ErrorCodes.HANDSHAKE_TIMEOUT, `Opening handshake timed out after ${ms} ms`));
       }, timerDelay(ms));
     }
