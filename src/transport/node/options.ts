@@ -18,7 +18,7 @@ export interface HandshakeTrace {
   url: string;
   /** The request line / status line. */
   startLine: string;
-  /** Header name/value pairs in wire order (names as sent). */
+  /** Header name/value pairs in wire order (names as sent); Basic credentials show as `Basic ***`. */
   headers: [string, string][];
 }
 
