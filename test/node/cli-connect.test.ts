@@ -88,6 +88,16 @@ describe('cli connect', () => {
     assert.equal((refused.stdout + refused.stderr).includes('s3cr3t'), false, refused.stderr);
   });
 
+  it('an invalid HTTPS_PROXY / HTTP_PROXY is a usage error: exit 2, one line, no password', async () => {
+    for (const [name, url] of [['HTTP_PROXY', server.url('/echo')], ['HTTPS_PROXY', 'wss://127.0.0.1:1/']]) {
+      const r = await runCli(['connect', url!, '-x', 'hi'], { env: { [name!]: 'http://user:s3cr3t@[::1' } });
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`^lifeline: ${name} must be an http:// URL`));
+      assert.equal(r.stderr.includes('s3cr3t'), false, r.stderr);
+    }
+  });
+
   it('--execute without a reply times out after --wait: exit 3 and a no-reply error', async () => {
     server.reset();
     server.silent(true);
