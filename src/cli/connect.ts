@@ -13,7 +13,7 @@ import type { ConnectArgs } from './args.js';
 import { ExitCode } from './exit.js';
 import { explain, type Failure } from './explain.js';
 import { Output, jsonBody, messageLine, formatMs, toHex, terminalSafe, formatSize } from './format.js';
-import { INPUT_HELP, openLineReader, parseLine, type InputAction, type LineReader } from './input.js';
+import { INPUT_HELP, openLineReader, parseLine, sendText, type InputAction, type LineReader } from './input.js';
 import { Progress } from './progress.js';
 import { openSocket, type HandshakeInfo } from './socket.js';
 import { closeName, traceJson, traceLines } from './trace-format.js';
@@ -266,7 +266,7 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
           }, args.pingIntervalMs);
         }
         if (args.execute.length > 0) {
-          for (const m of args.execute) perform({ kind: 'send', data: m });
+          for (const m of args.execute) perform(sendText(m, args.binary));
           inputEnded = true;
         }
         const pending = queue.splice(0);

@@ -193,7 +193,7 @@ export function checkHeaders(
  * is its default's type (`types` gives it for options without a default:
  * a `typeof` name, or 'any' when another rule checks it). Every number is
  * from 0 (or its `least`) to TIMER_MAX (or its `most`); Infinity only where
- * `unbounded` says; `choices` lists the allowed strings.
+ * `unbounded` says; `choices` lists the allowed values.
  */
 export interface OptionSpec {
   readonly defaults: Readonly<Record<string, unknown>>;
@@ -201,7 +201,7 @@ export interface OptionSpec {
   readonly least?: Readonly<Record<string, number>>;
   readonly most?: Readonly<Record<string, number>>;
   readonly unbounded?: readonly string[];
-  readonly choices?: Readonly<Record<string, readonly string[]>>;
+  readonly choices?: Readonly<Record<string, readonly (string | number)[]>>;
 }
 
 /**
@@ -227,7 +227,7 @@ export function checkOptions<T>(given: unknown, spec: OptionSpec, where: string)
       throw fail('TypeError', `option ${name}`, `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`, value);
     }
     const choices = spec.choices?.[name];
-    if (choices && !choices.includes(value as string)) throw fail('RangeError', `option ${name}`, `one of ${choices.map(describe).join(', ')}`, value);
+    if (choices && !choices.includes(value as string | number)) throw fail('RangeError', `option ${name}`, `one of ${choices.map(describe).join(', ')}`, value);
     if (typeof value === 'number') {
       const least = spec.least?.[name] ?? 0;
       const most = spec.most?.[name] ?? TIMER_MAX;

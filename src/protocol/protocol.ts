@@ -185,7 +185,8 @@ export class Protocol {
    * @param sink where events and outgoing bytes go. Its callbacks should
    *   not throw (a transport should catch its users' handler errors); if one
    *   does, the error propagates out of `receive()` and the bytes not yet
-   *   parsed are kept for the next `receive()`. `trace` is read once here.
+   *   parsed are kept for the next `receive()`, unless the transport ends
+   *   the connection with `fault()`. `trace` is read once here.
    * @param options limits (`maxPayload` default 100 MiB, `maxFrameSize`
    *   default `maxPayload`), mask-key `random` source (default
    *   `globalThis.crypto.getRandomValues`, looked up on first send), agreed
@@ -293,6 +294,21 @@ export class Protocol {
     this.enqueue(chunk);
     this.buffered += chunk.length;
     this.drain();
+  }
+
+  /**
+   * An unexpected exception escaped `receive()` (a bug in the core, or a
+   * sink callback or trace hook that threw): fails the connection as a
+   * violation does, with close code 1011 (RFC 6455 §7.4.1, "an unexpected
+   * condition that prevented it from fulfilling the request") and a
+   * `ProtocolError` WS_ERR_INTERNAL whose `cause` is the exception, reported
+   * through `sink.error`. A transport calls this rather than let the
+   * exception reach its socket callback. No-op once the connection failed or
+   * the peer's close arrived.
+   */
+  fault(cause: unknown): void {
+    const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    this.failWith(new ProtocolError(ErrorCodes.INTERNAL, `Internal error while handling received bytes (${what})`, 1011, { cause }));
   }
 
   /**

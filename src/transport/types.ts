@@ -22,7 +22,7 @@ export interface CloseInfo {
   wasClean: boolean;
   /** Set when the connection failed before opening (handshake or network). */
   error?: Error;
-  /** HTTP status of a refused handshake, where the transport can see it. */
+  /** HTTP status of a refused handshake (or of a CONNECT proxy's refusal), where the transport can see it. */
   status?: number;
   /** Delay the server asked for (Retry-After), in ms, where visible. */
   retryAfterMs?: number;

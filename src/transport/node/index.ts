@@ -12,7 +12,7 @@ import { parseUrl } from '../../protocol/url.js';
 import { ErrorCodes, HandshakeError, LifelineError } from '../../protocol/errors.js';
 import type { CloseInfo, Transport, TransportConnectOptions, TransportData, TransportFactory, TransportHandlers } from '../types.js';
 import { Connection, CONNECTING, OPEN, copyMessage, type ConnectionOwner } from './connection.js';
-import { parseRetryAfter, type WebSocketOptions } from './options.js';
+import { checkWebSocketOptions, parseRetryAfter, type WebSocketOptions } from './options.js';
 
 export type { WebSocketOptions } from './options.js';
 
@@ -112,9 +112,12 @@ class NodeTransport implements Transport, ConnectionOwner {
 /**
  * A TransportFactory with Node options applied to every connection
  * (handshakeTimeout, TLS, proxy, perMessageDeflate, ...); the client's
- * per-attempt `headers` are merged over `defaults.headers`.
+ * per-attempt `headers` are merged over `options.headers`. The options are
+ * checked here (TypeError / RangeError, `WS_ERR_INVALID_OPTION`).
  */
-export function createNodeTransport(defaults: WebSocketOptions = {}): TransportFactory {
+export function createNodeTransport(options?: WebSocketOptions): TransportFactory {
+  // Checked once, at the call (connect() passes its `socket` option here): TypeError / RangeError.
+  const defaults = checkWebSocketOptions(options, 'createNodeTransport():');
   const factory = (url: string, options: TransportConnectOptions, handlers: TransportHandlers): Transport => {
     const o: WebSocketOptions =
       options.headers === undefined ? defaults : { ...defaults, headers: { ...defaults.headers, ...(options.headers as Record<string, string>) } };

@@ -17,7 +17,7 @@ import { ErrorCodes, HandshakeError } from '../../protocol/errors.js';
 import { checkClose, checkProtocols, inputError } from '../../protocol/input.js';
 import { Connection, CONNECTING, OPEN, CLOSING, CLOSED, copyMessage } from './connection.js';
 import { CloseEvent, ErrorEvent, Event, LightEventTarget, MessageEvent } from './events.js';
-import { parseRetryAfter, type WebSocketOptions } from './options.js';
+import { checkWebSocketOptions, parseRetryAfter, type WebSocketOptions } from './options.js';
 
 export type BinaryType = 'arraybuffer' | 'blob' | 'nodebuffer';
 export type { WebSocketOptions, TraceRecord, HandshakeTrace } from './options.js';
@@ -71,8 +71,6 @@ export class WebSocket extends LightEventTarget<WebSocketEventMap> {
 
   /** @internal */
   readonly _c: Connection;
-  /** @internal */
-  readonly _url: string;
   /** @internal binaryType as a small int */
   _bt = BT_ARRAYBUFFER;
   /** @internal bytes of sends after closing started (WHATWG: discarded but counted) */
@@ -92,12 +90,13 @@ export class WebSocket extends LightEventTarget<WebSocketEventMap> {
     }
     // Steps 4-5: protocols are tokens without duplicates (SyntaxError).
     const list = checkProtocols(protocols);
-    this._url = parsed.href;
-    this._c = new Connection(parsed, list, options ?? {}, this);
+    // Node extra: the options are checked at the call, as every lifeline API does (TypeError / RangeError).
+    this._c = new Connection(parsed, list, checkWebSocketOptions(options, 'new WebSocket():'), this);
   }
 
+  /** The URL connected to: the one given until a followed redirect leads elsewhere, then the final one. */
   get url(): string {
-    return this._url;
+    return this._c.url.href;
   }
   get readyState(): number {
     return this._c.state;
