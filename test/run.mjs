@@ -185,6 +185,6 @@ if (only !== 'browser') {
 if (only !== 'node') {
   // The engines are picked and checked by the config (test/support/engines.ts); this only names them.
   const engines = process.env.LIFELINE_BROWSERS || 'chromium,firefox,webkit';
-  await run(`browser tests (@web/test-runner: ${engines.split(',').map((name) => name.trim()).join(', ')})`, bin('web-test-runner'), [], { counts: true });
+  await run(`browser tests (@web/test-runner: ${engines.split(',').map((name) => name.trim()).join(', ')})`, bin('web-test-runner'), []);
 }
 finish();
