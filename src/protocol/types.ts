@@ -67,12 +67,22 @@ export interface ProtocolSink {
   trace?(frame: FrameTrace): void;
 }
 
+/**
+ * Which end of the connection the core plays (RFC 6455 §5.1, §5.3): a
+ * `'client'` masks every frame it sends and fails on a masked frame from the
+ * server; a `'server'` sends unmasked frames and fails (1002) on an unmasked
+ * frame from the client, unmasking the rest as they arrive.
+ */
+export type ProtocolRole = 'client' | 'server';
+
 export interface ProtocolOptions {
+  /** Which end this core plays. Default `'client'`. */
+  role?: ProtocolRole;
   /** Largest message accepted, after decompression (bytes). Default 100 MiB. Over it: close 1009. */
   maxPayload?: number;
   /** Largest single frame accepted (bytes). Default: `maxPayload`. Over it: close 1009. */
   maxFrameSize?: number;
-  /** Mask keys come from here (pooled). Default: `globalThis.crypto.getRandomValues`. */
+  /** Mask keys come from here (pooled; the client role only). Default: `globalThis.crypto.getRandomValues`. */
   random?: RandomSource;
   /** Extensions agreed in the handshake, in the order of the response header. */
   extensions?: readonly Extension[];
