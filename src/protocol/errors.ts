@@ -55,6 +55,10 @@ export const ErrorCodes = {
   HANDSHAKE_TOO_LARGE: 'WS_ERR_HANDSHAKE_TOO_LARGE',
   HANDSHAKE_TIMEOUT: 'WS_ERR_HANDSHAKE_TIMEOUT',
   HANDSHAKE_EOF: 'WS_ERR_HANDSHAKE_EOF',
+  // Server role, RFC 6455 §4.2.1: what a client's upgrade request got wrong (refused with the status on the error).
+  HANDSHAKE_METHOD: 'WS_ERR_HANDSHAKE_METHOD',
+  HANDSHAKE_KEY: 'WS_ERR_HANDSHAKE_KEY',
+  HANDSHAKE_VERSION: 'WS_ERR_HANDSHAKE_VERSION',
   // Node transport: the CONNECT proxy refused or failed; too many 3xx hops.
   PROXY_FAILED: 'WS_ERR_PROXY',
   TOO_MANY_REDIRECTS: 'WS_ERR_HANDSHAKE_REDIRECTS',
