@@ -28,6 +28,7 @@ export {
   negotiateServerExtensions,
   acceptResponse,
   refusalResponse,
+  responseHead,
   STATUS_TEXT,
   type HttpRequest,
   type RequestLimits,

@@ -12,7 +12,7 @@
  *
  * Owns: `RequestParser`, `HttpRequest`, `isUpgradeRequest`, `checkUpgrade`,
  * `selectSubprotocol`, `negotiateServerExtensions`, `ServerExtensionFactory`,
- * `acceptResponse`, `refusalResponse`, `STATUS_TEXT`.
+ * `acceptResponse`, `responseHead`, `refusalResponse`, `STATUS_TEXT`.
  * Imports sibling protocol modules only; no I/O.
  */
 import { ErrorCodes, HandshakeError, LifelineError, type ErrorCode } from './errors.js';
@@ -328,7 +328,7 @@ export interface AcceptOptions {
   /** The Sec-WebSocket-Extensions value; '' or absent for none. */
   extensions?: string;
   /** Extra response headers (names must be tokens, values free of CR/LF/NUL). */
-  headers?: Readonly<Record<string, string>> | Iterable<readonly [string, string]>;
+  headers?: Readonly<Record<string, string>> | Iterable<readonly [string, string]> | undefined;
 }
 
 /** The `101 Switching Protocols` answer (§4.2.2 item 5), ending in CRLF CRLF. */
@@ -353,30 +353,32 @@ export function acceptResponse(opts: AcceptOptions): string {
 /** What `refusalResponse` writes besides the status. */
 export interface RefusalOptions {
   /** Extra headers (e.g. Retry-After, Sec-WebSocket-Version, Allow). */
-  headers?: Readonly<Record<string, string>>;
+  headers?: Readonly<Record<string, string>> | undefined;
   /** A short text body (default: the status line's reason and a newline). */
-  body?: string;
+  body?: string | undefined;
 }
 
 /**
- * Any non-101 answer, for a refused handshake or a plain HTTP request: a
- * status line, the headers, `Content-Type: text/plain` (unless given),
- * `Content-Length` and `Connection: close` (the connection ends after it).
+ * The head of any non-101 answer: status line, the given headers,
+ * `Content-Type: text/plain` unless one is given, `Content-Length` and
+ * `Connection: close` (the connection ends after the answer), CRLF CRLF.
  */
-export function refusalResponse(status: number, opts: RefusalOptions = {}): string {
+export function responseHead(status: number, headers: Readonly<Record<string, string>> | undefined, contentLength: number): string {
   if (!Number.isInteger(status) || status < 200 || status > 599) throw new RangeError(`status must be an integer from 200 to 599, got ${String(status)}`);
-  const reason = STATUS_TEXT[status] ?? 'Refused';
-  const body = opts.body ?? `${status} ${reason}\n`;
-  const bytes = new TextEncoder().encode(body);
-  let res = `HTTP/1.1 ${status} ${reason}\r\n`;
+  let res = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Refused'}\r\n`;
   const given = new Set<string>();
-  // Handshake names are fine on a refusal (Sec-WebSocket-Version on a 426); the framing ones are ours.
+  // Handshake names are fine here (Sec-WebSocket-Version on a 426); the framing ones are ours.
   const framing = (lower: string) => lower !== 'content-length' && lower !== 'transfer-encoding' && lower !== 'connection';
-  for (const [name, value] of checkHeaders(opts.headers, framing)) {
+  for (const [name, value] of checkHeaders(headers, framing)) {
     given.add(name.toLowerCase());
     res += `${name}: ${value}\r\n`;
   }
   if (!given.has('content-type')) res += 'Content-Type: text/plain; charset=utf-8\r\n';
-  res += `Content-Length: ${bytes.length}\r\nConnection: close\r\n\r\n`;
-  return res + body;
+  return res + `Content-Length: ${contentLength}\r\nConnection: close\r\n\r\n`;
+}
+
+/** A whole non-101 answer with a text body (see `responseHead`), for a refused handshake or a plain HTTP request. */
+export function refusalResponse(status: number, opts: RefusalOptions = {}): string {
+  const body = opts.body ?? `${status} ${STATUS_TEXT[status] ?? 'Refused'}\n`;
+  return responseHead(status, opts.headers, new TextEncoder().encode(body).length) + body;
 }
