@@ -5,6 +5,7 @@
 //   dist/node.mjs|.cjs    Node entry (own transport over net/tls)
 //   dist/protocol.mjs|.cjs  `lifeline/protocol`, the sans-I/O core
 //   dist/cli.mjs          the `lifeline` command
+//   dist/server.mjs       the test server behind `lifeline serve` (the demo runs on it)
 //   dist/types/           .d.ts for every entry (emitted by tsc)
 // `npm run build` runs tsc first; this file only bundles. Source maps chain
 // back to src/*.ts through tsc's maps.
@@ -88,7 +89,7 @@ export default [
     ],
   },
   {
-    input: { node: `${B}/node.js`, protocol: `${B}/protocol/index.js`, cli: `${B}/cli/main.js` },
+    input: { node: `${B}/node.js`, protocol: `${B}/protocol/index.js`, cli: `${B}/cli/main.js`, server: `${B}/server/index.js` },
     external,
     plugins: [tscMaps(), define],
     output: {

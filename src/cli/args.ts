@@ -11,6 +11,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { UsageError } from './exit.js';
 import { checkHeaders, checkProtocols } from '../protocol/input.js';
+import { parseServe, type ServeArgs } from './serve-args.js';
+
+export type { ServeArgs } from './serve-args.js';
 
 /** Flags shared by `connect` and `probe`: how to open the connection. */
 export interface ConnectionArgs {
@@ -64,10 +67,11 @@ export type Command =
   | ConnectArgs
   | ProbeArgs
   | AutobahnArgs
+  | ServeArgs
   | { command: 'help'; topic: string | undefined }
   | { command: 'version' };
 
-export const COMMANDS = ['connect', 'probe', 'autobahn'] as const;
+export const COMMANDS = ['connect', 'serve', 'probe', 'autobahn'] as const;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -122,7 +126,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     return { command: 'help', topic };
   }
   if (first === '--version' || first === '-V' || first === 'version') return { command: 'version' };
-  if (first.startsWith('-')) throw new UsageError(`expected a command before '${first}' (connect, probe or autobahn)`);
+  if (first.startsWith('-')) throw new UsageError(`expected a command before '${first}' (connect, serve, probe or autobahn)`);
   const rest = argv.slice(1);
   switch (first) {
     case 'connect':
@@ -131,8 +135,10 @@ export function parseCommandLine(argv: readonly string[]): Command {
       return parseProbe(rest);
     case 'autobahn':
       return parseAutobahn(rest);
+    case 'serve':
+      return parseServe(rest);
     default:
-      throw new UsageError(`unknown command '${first}' (expected connect, probe or autobahn)`);
+      throw new UsageError(`unknown command '${first}' (expected connect, serve, probe or autobahn)`);
   }
 }
 

@@ -670,8 +670,9 @@ export class Protocol {
     this._peerCloseCode = code;
     this._peerCloseReason = reason;
     this.discard();
-    // Echo the status code (customary, §5.5.1); an empty close for an empty one.
-    if (!this.closeSent) this.sendClose(code === CLOSE_NO_STATUS ? EMPTY : closePayload(code));
+    // Echo the status code (customary, §5.5.1); an empty close for an empty one. A server
+    // echoes the reason too (as ws does), so a client sees its own reason come back.
+    if (!this.closeSent) this.sendClose(code === CLOSE_NO_STATUS ? EMPTY : this.server ? data : closePayload(code));
     this.sink.close(code, reason);
   }
 

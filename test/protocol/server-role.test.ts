@@ -251,11 +251,15 @@ describe('server role: what the server writes is unmasked', () => {
     throwsInput(() => new Protocol(new Recorder()).close(1012), 'InvalidAccessError', ErrorCodes.INVALID_CLOSE_CODE);
   });
 
-  it('a received close is echoed unmasked with its code (§5.5.1)', () => {
+  it('a received close is echoed unmasked with its code and reason (§5.5.1)', () => {
     const { events, rec } = run(masked(8, closePayload(1001, 'away')), SERVER);
     deepEqual(events, [['close', 1001, 'away']]);
     equal(rec.closeWritten(), 1001);
     equal(rec.written[0]!.masked, false);
+    deepEqual(Array.from(rec.written[0]!.payload), Array.from(closePayload(1001, 'away')));
+    // The client role echoes the code alone.
+    const client = run(frame(8, closePayload(1001, 'away')));
+    deepEqual(Array.from(client.rec.written[0]!.payload), [0x03, 0xe9]);
   });
 
   it('an unknown role is a TypeError', () => {
