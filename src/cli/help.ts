@@ -7,13 +7,19 @@
 import { EXIT_CODE_HELP } from './exit.js';
 
 const CONNECTION = `Connection options (connect, probe):
-  -p, --protocol <name>   offer a subprotocol (repeatable, in order of preference)
+  -p, --protocol <name>   offer a subprotocol (repeatable, in order of preference); a number
+                          is wscat's protocol version: 13 is accepted, others refused
+      --subprotocol <name>  the same (connect: -s)
   -H, --header <k: v>     add a request header (repeatable)
+      --auth <user:pass>  HTTP Basic authentication on the upgrade request
   -o, --origin <origin>   send an Origin header
       --deflate           offer permessage-deflate (default)
       --no-deflate        do not offer compression
       --ca <file>         trust this PEM CA certificate (repeatable) for wss://
-  -k, --insecure          do not verify the server certificate
+      --cert <file>       a TLS client certificate (PEM), with --key
+      --key <file>        its private key (PEM); --passphrase <text> if encrypted
+  -k, --insecure          do not verify the server certificate (also --no-check; connect: -n)
+  -L, --location          follow redirects of the upgrade request (--max-redirects <n>, default 10)
       --proxy <url>       connect through an HTTP CONNECT proxy (default: HTTPS_PROXY / HTTP_PROXY)
   -t, --timeout <s>       opening handshake timeout in seconds (default 10)
       --json              machine-readable stdout, no progress (connect: one event per
@@ -55,13 +61,21 @@ Lines starting with a backslash are commands:
 Empty lines are skipped (\\x alone sends an empty binary message).
 
 Session options:
+  -c, --connect <url>     the URL (instead of the positional argument, as wscat takes it)
   -x, --execute <msg>     send <msg> (repeatable) and exit once as many replies
                           arrived, or after --wait seconds (exit code 3)
   -w, --wait <s>          after the input ends, wait this long for replies (default 2)
+  -1, --one-message       send at most one message and exit after the first one received
+                          (exit code 3 if none came within --wait after the input ended)
   -b, --binary            send every input line as a binary message (its UTF-8 bytes)
-  -c, --show-control      show ping, pong and close frames
+  -P, --show-ping-pong    show ping, pong and close frames (also --show-control)
       --ping <s>          send a ping every <s> seconds and print the round trip
+                          (also --ping-interval)
+      --ping-timeout <s>  drop the connection (exit 1) when a ping has had no pong for <s>
+      --slash             also take wscat's /ping, /close, /x, /help for the \\ commands
   -r, --reconnect         use the resilient client: reconnect with backoff and show state changes
+  -s, --subprotocol <name>  offer a subprotocol (as -p)
+  -n, --no-check          do not verify the server certificate (as -k)
 
 ${CONNECTION}
 
@@ -77,11 +91,18 @@ hex with "encoding":"hex"), ping, pong (rttMs), close (code, reason, wasClean,
 initiatedBy), error (code, kind, explanation), trace, and with --reconnect
 state and reconnecting.
 
+Coming from wscat or websocat: their flags above work as they do there;
+-c is wscat's --connect (show control frames with -P), -p 13 is wscat's
+protocol version, --host (wscat: set the Host header) is refused because the
+Node transport cannot override Host yet, -l points to 'lifeline serve'.
+
 Examples:
-  lifeline connect ws://localhost:8080/chat -p chat -H "Authorization: Bearer $TOKEN"
+  lifeline connect ws://localhost:8080/chat -s chat -H "Authorization: Bearer $TOKEN"
   lifeline connect wss://example.com/ws -x '{"type":"subscribe"}' --json
   printf 'one\\ntwo\\n' | lifeline connect ws://localhost:8080 --wait 5
-  lifeline connect wss://localhost:8443 --ca ./ca.pem --trace --show-control`;
+  echo ping | lifeline connect ws://localhost:8080 -1
+  lifeline connect wss://localhost:8443 --ca ./ca.pem --trace -P
+  lifeline serve --port 8080 & lifeline connect -c ws://127.0.0.1:8080 -x hello`;
 
 export const PROBE_HELP = `Usage: lifeline probe <url> [options]
 
