@@ -112,6 +112,8 @@ export class WebSocketServer implements ConnectionHost {
     } else {
       this.listener = net.createServer(accept);
     }
+    // listen() reports its own errors; one after listening (EMFILE on accept ...) must not crash the process.
+    this.listener.on('error', () => {});
   }
 
   /** `ws:` or `wss:`. */
