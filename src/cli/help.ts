@@ -81,8 +81,8 @@ ${CONNECTION}
 
 With a pipe, the session ends when stdin ends and the replies have arrived
 (as many messages as were sent), or --wait seconds passed without a message
-(then it closes with 1000 and exits 0; only --execute treats missing replies
-as a timeout). Ctrl-C closes the connection with 1000 (a second Ctrl-C drops it).
+(then it closes with 1000 and exits 0; only --execute and --one-message
+treat missing replies as a timeout). Ctrl-C closes the connection with 1000 (a second Ctrl-C drops it).
 
 Output: received messages go to stdout (\`< time size text\`, binary as hex);
 status, --trace and --show-control lines go to stderr. With --json every event

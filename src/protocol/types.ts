@@ -54,8 +54,9 @@ export interface ProtocolSink {
   pong?(payload: Uint8Array): void;
   /**
    * The peer's close frame arrived (code 1005 when it carried none). If we had
-   * not sent a close yet, the core has queued the echo. The transport should
-   * now wait for the server to close TCP (RFC 6455 §7.1.1), bounded by its timer.
+   * not sent a close yet, the core has queued the echo. A client should now
+   * wait for the server to close TCP (RFC 6455 §7.1.1), bounded by its timer;
+   * a server closes TCP itself.
    */
   close(code: number, reason: string): void;
   /**
