@@ -16,7 +16,8 @@
  * message that says what was expected and what came.
  *
  * Owns: the token pattern, the header rules, the close rules an application
- * must follow, option specs and their checker, `utf8Length`, `TIMER_MAX`.
+ * must follow, the control payload limit, option specs and their checker,
+ * `utf8Length`, `TIMER_MAX`.
  * Imports only ./errors.ts: the browser bundle carries this module.
  */
 import { ErrorCodes, type ErrorCode } from './errors.js';
@@ -114,13 +115,21 @@ export function checkClose(code: unknown, reason: unknown): { code: number | und
   return { code: number, reason: text };
 }
 
+// --- control frames (RFC 6455 §5.5) ---
+
 /**
- * A ping's payload (RFC 6455 §5.5: control frames carry at most 125 bytes),
- * text as UTF-8. Throws a `RangeError` with `WS_ERR_CONTROL_PAYLOAD_TOO_LONG`.
+ * A control frame's payload (ping, pong) as an application gives it: at
+ * most 125 bytes (RFC 6455 §5.5). `subject` names it in the message. Throws
+ * a `RangeError` with `WS_ERR_CONTROL_PAYLOAD_TOO_LONG`.
  */
+export function checkControlPayload(subject: string, payload: Uint8Array): void {
+  if (payload.length > 125) throw invalid('RangeError', ErrorCodes.CONTROL_TOO_LONG, subject, 'at most 125 bytes', `${payload.length} bytes`);
+}
+
+/** A ping's payload (see `checkControlPayload`), text as UTF-8. */
 export function checkPingPayload(data: Uint8Array | string | undefined): Uint8Array | undefined {
   const payload = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-  if (payload && payload.length > 125) throw invalid('RangeError', ErrorCodes.CONTROL_TOO_LONG, 'a ping payload', 'at most 125 bytes', `${payload.length} bytes`);
+  if (payload !== undefined) checkControlPayload('a ping payload', payload);
   return payload;
 }
 
