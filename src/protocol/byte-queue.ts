@@ -74,18 +74,28 @@ export class ByteQueue {
    */
   take(n: number, fresh = false): Uint8Array {
     if (n === 0) return EMPTY;
-    const chunks = this.chunks;
-    const head = chunks[0]!;
+    const head = this.chunks[0]!;
     const start = this.pos;
     this.length -= n;
     if (head.length - start >= n) {
       this.pos = start + n;
       if (this.pos === head.length) {
-        chunks.shift();
+        this.chunks.shift();
         this.pos = 0;
       }
       return head.subarray(start, start + n);
     }
+    return this.gather(n, fresh);
+  }
+
+  /**
+   * `take` for bytes that span chunks: copies them out. Kept apart so that
+   * `take`'s common case (a view) stays small enough to be inlined into the
+   * core's read loop.
+   */
+  private gather(n: number, fresh: boolean): Uint8Array {
+    const chunks = this.chunks;
+    const start = this.pos;
     let out: Uint8Array;
     if (fresh) {
       out = this.alloc(n);
