@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from './exit.js';
 import { TOKEN } from '../protocol/input.js';
 import type { PerMessageDeflateServerOptions } from '../protocol/permessage-deflate-server.js';
+import { DEFAULT_MAX_PAYLOAD } from '../protocol/protocol.js';
 import { parseChaos, type ChaosSpec } from '../server/chaos.js';
 
 export interface ServeArgs {
@@ -151,6 +152,6 @@ export function parseServe(args: readonly string[]): ServeArgs | { command: 'hel
     control: v['no-control'] !== true,
     json: v.json === true,
     quiet: v.quiet === true,
-    maxPayload: int('max-payload', v['max-payload'], 100 * 1024 * 1024, 1, 2 ** 31 - 1),
+    maxPayload: int('max-payload', v['max-payload'], DEFAULT_MAX_PAYLOAD, 1, 2 ** 31 - 1),
   };
 }

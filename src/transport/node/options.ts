@@ -10,6 +10,7 @@
 import type { FrameTrace } from '../../protocol/types.js';
 import type { PerMessageDeflateOptions } from '../../protocol/permessage-deflate.js';
 import { checkOptions, TIMER_MAX, type OptionSpec } from '../../protocol/input.js';
+import { DEFAULT_MAX_PAYLOAD } from '../../protocol/protocol.js';
 
 /** The handshake as seen by the `trace` hook: our request, then the server's response head. */
 export interface HandshakeTrace {
@@ -78,7 +79,8 @@ export interface WebSocketOptions {
 
 export const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
 export const DEFAULT_CLOSE_TIMEOUT = 10_000;
-export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
+/** The core's default (100 MiB), so every lifeline API that takes a maxPayload has the same one. */
+export { DEFAULT_MAX_PAYLOAD };
 export const DEFAULT_MAX_REDIRECTS = 10;
 
 /**
