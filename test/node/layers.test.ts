@@ -4,8 +4,9 @@
  * (client, browser transport, browser entry) never reaches node:*, fflate or
  * the frame layer, so bundlers cannot pull them into a page. The server
  * (src/server) sits beside the transports: protocol <- server <- cli; it
- * borrows only node:zlib's codecs from the Node transport, and neither the
- * transports, the client nor the package entries import it.
+ * borrows only node:zlib's codecs and the text decoding from the Node
+ * transport, and neither the transports, the client nor the package
+ * entries import it.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,10 +86,10 @@ describe('layers', () => {
     );
   });
 
-  it('the server imports only itself, the protocol, node:* and the Node transport\'s zlib codecs', () => {
+  it('the server imports only itself, the protocol, node:* and the Node transport\'s zlib codecs and text decoding', () => {
     check(
       (f) => f.startsWith('server/'),
-      (d) => d.startsWith('server/') || d.startsWith('protocol/') || d.startsWith('node:') || d === 'transport/node/zlib-inflate.ts',
+      (d) => d.startsWith('server/') || d.startsWith('protocol/') || d.startsWith('node:') || d === 'transport/node/zlib-inflate.ts' || d === 'transport/node/utf8-slice.ts',
       'server layer',
     );
     assert.ok(all.some((m) => m.file.startsWith('server/')), 'the server layer exists');
