@@ -16,7 +16,8 @@
  *
  * Owns: the data message in progress (opcode, RSV bits, length, buffer),
  * its text check, extension decoding, and `sink.message`. Imports errors,
- * frame, utf8, types, and the queue's retention limit.
+ * frame, utf8, types, the queue's retention limit and the header's view of
+ * a message in progress (a type).
  */
 import { RETAIN_MAX } from './byte-queue.js';
 import { ErrorCodes, ProtocolError } from './errors.js';
