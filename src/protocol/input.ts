@@ -110,9 +110,20 @@ export function checkClose(code: unknown, reason: unknown): { code: number | und
     throw invalid('InvalidAccessError', ErrorCodes.INVALID_CLOSE_CODE, 'a close code', '1000 or 3000-4999', code);
   }
   const text = reason === undefined ? undefined : String(reason);
-  const bytes = text === undefined ? 0 : utf8Length(text);
-  if (bytes > 123) throw invalid('SyntaxError', ErrorCodes.CLOSE_REASON_TOO_LONG, 'a close reason', 'at most 123 UTF-8 bytes', `${bytes} bytes`);
+  if (text !== undefined) checkCloseReason('SyntaxError', text);
   return { code: number, reason: text };
+}
+
+/**
+ * The close reason rule for either role: at most 123 UTF-8 bytes, so that
+ * the 2-byte code and the reason fit a control frame's 125 (RFC 6455
+ * §5.5). Throws a `kind` error with `WS_ERR_CLOSE_REASON_TOO_LONG` (a
+ * `SyntaxError` DOMException for the browser rules, a `RangeError` for a
+ * server).
+ */
+export function checkCloseReason(kind: InputErrorKind, reason: string): void {
+  const bytes = utf8Length(reason);
+  if (bytes > 123) throw invalid(kind, ErrorCodes.CLOSE_REASON_TOO_LONG, 'a close reason', 'at most 123 UTF-8 bytes', `${bytes} bytes`);
 }
 
 // --- control frames (RFC 6455 §5.5) ---
