@@ -18,7 +18,7 @@
 import { ErrorCodes, HandshakeError, LifelineError, type ErrorCode } from './errors.js';
 import { acceptFor } from './handshake.js';
 import { parseExtensionHeader } from './extension-header.js';
-import { checkHeaders, checkHeaderValue, TOKEN } from './input.js';
+import { checkHeaders, checkHeaderValue, checkProtocols, TOKEN } from './input.js';
 import type { Extension, ExtensionParams } from './types.js';
 
 /** A parsed HTTP/1.1 request head. */
@@ -233,17 +233,15 @@ export function checkUpgrade(req: HttpRequest): UpgradeRequest {
   if (key === undefined || countHeader(req, 'sec-websocket-key') !== 1 || !KEY.test(key)) {
     throw refused(ErrorCodes.HANDSHAKE_KEY, 400, `Invalid Sec-WebSocket-Key: ${JSON.stringify(key ?? null)}`);
   }
-  // Item 8: subprotocols, a list of tokens, none twice (RFC 6455 §4.1 item 10).
-  const protocols: string[] = [];
+  // Item 8: subprotocols, a list of tokens, none twice (RFC 6455 §4.1 item 10): the rule a client applies to its own offer.
+  let protocols: string[] = [];
   const offered = h['sec-websocket-protocol'];
   if (offered !== undefined) {
-    for (const raw of offered.split(',')) {
-      const name = raw.trim();
-      if (name === '') continue;
-      if (!TOKEN.test(name) || protocols.includes(name)) {
-        throw refused(ErrorCodes.HANDSHAKE_PROTOCOL, 400, `Invalid Sec-WebSocket-Protocol: ${JSON.stringify(offered.slice(0, 200))}`);
-      }
-      protocols.push(name);
+    const names = offered.split(',').map((raw) => raw.trim()).filter((name) => name !== '');
+    try {
+      protocols = checkProtocols(names);
+    } catch {
+      throw refused(ErrorCodes.HANDSHAKE_PROTOCOL, 400, `Invalid Sec-WebSocket-Protocol: ${JSON.stringify(offered.slice(0, 200))}`);
     }
   }
   // Item 9: extension offers (RFC 6455 §9.1 syntax; their parameters are each extension's business).
