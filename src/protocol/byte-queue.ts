@@ -155,9 +155,10 @@ export class ByteQueue {
   }
 
   /**
-   * The next span after `cursor`, at most `max` bytes and within one chunk:
-   * returns that chunk with the span in `cursor.start`..`cursor.end`, and
-   * moves the cursor past it; undefined when nothing more is queued.
+   * The next span after `cursor`, at most `max` bytes (`max` > 0: the
+   * caller stops once it has what it wanted) and within one chunk: returns
+   * that chunk with the span in `cursor.start`..`cursor.end`, and moves the
+   * cursor past it; undefined when nothing more is queued.
    */
   nextSpan(cursor: QueueCursor, max: number): Uint8Array | undefined {
     const chunks = this.chunks;
