@@ -136,15 +136,25 @@ export function timerDelay(ms: number): number {
   return Math.min(ms, TIMER_MAX);
 }
 
+// The three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7), all in GMT.
+const IMF_FIXDATE = /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const RFC850_DATE = /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+
 /**
- * Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. Returns ms
- * from `now` (never negative), or undefined when absent or unparsable.
+ * Retry-After (RFC 9110 §10.2.3): delay-seconds (digits only) or an
+ * HTTP-date in one of its three forms (§5.6.7; asctime's, which names no
+ * zone, read as GMT). Returns ms from `now` (never negative), or undefined
+ * when absent or anything else (`-1`, `1.5` and ISO dates are not
+ * Retry-After values, though `Date.parse` reads them as dates).
  */
 export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
   if (value === undefined) return undefined;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
+  let at = Number.NaN;
+  if (IMF_FIXDATE.test(v) || RFC850_DATE.test(v)) at = Date.parse(v);
+  else if (ASCTIME_DATE.test(v)) at = Date.parse(`${v} GMT`);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
 }
