@@ -2,11 +2,11 @@
  * The resilient client: one `Connection` that outlives its sockets. It
  * dials through a `TransportFactory` (the seam in src/transport/types.ts),
  * moves through the transition table of ./state.ts (one method here per
- * action the table names), retries by ./retry.ts, watches liveness with
- * ./heartbeat.ts and the page with ./lifecycle.ts, and sends through
- * ./send-queue.ts. What only some platforms have (protocol pings, receive
- * pause, drain events, Retry-After) arrives as injected features
- * (./features.ts).
+ * action the table names), retries by ./retry.ts, watches the page with
+ * ./lifecycle.ts, and sends through ./send-queue.ts. Optional parts (the
+ * heartbeat, the reliable session) plug in through the seam of ./part.ts.
+ * What only some platforms have (protocol pings, receive pause, drain
+ * events, Retry-After) arrives as injected features (./features.ts).
  *
  * Consistency: every entry point (a public method, a transport callback, a
  * timer) runs inside the emitter's `run()`, so events are handed out only
@@ -21,17 +21,18 @@
 import { ErrorCodes, LifelineError, type ErrorCode } from '../protocol/errors.js';
 import { checkClose, checkProtocols, type OptionSpec } from '../protocol/input.js';
 import { checkUrl } from '../protocol/url.js';
-import type { CloseInfo, IncomingData, Transport, TransportFactory, TransportHandlers } from '../transport/types.js';
+import type { CloseInfo, IncomingData, Transport, TransportData, TransportFactory, TransportHandlers } from '../transport/types.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { Stats } from './stats.js';
 import { sizeOf, type Codec } from './codecs.js';
 import { createEmitter, type Handler } from './emitter.js';
 import type { ClientFeatures } from './features.js';
-import type { PartHooks } from './part.js';
+import type { PartHooks, PartHost } from './part.js';
 import type { Lifecycle } from './lifecycle.js';
 import { CONNECT_OPTIONS, checkSendOptions, resolveOptions, type ConnectOptions, type Provider } from './options.js';
 import { retryDelay } from './retry.js';
-import { createSendQueue, type QueuedMessage, type SendOptions } from './send-queue.js';
+import { createSendQueue, type Delivery, type QueuedMessage, type SendOptions } from './send-queue.js';
+import type { SessionEvent } from './session.js';
 import { createStats } from './stats.js';
 import { step, type Action, type State, type Transition } from './state.js';
 
@@ -68,6 +69,8 @@ export type ClientEvents<In = IncomingData> = {
   drain: undefined;
   /** A heartbeat answer with its round trip. */
   heartbeat: { rtt: number };
+  /** What became of the reliable session on a connection that opened (only with the `session` option). */
+  session: SessionEvent;
   /** A send was rejected (full queue, TTL, dropOnReconnect, close, unreadable Blob); its promise rejected with `error`. */
   drop: { data: unknown; error: Error };
   /** Non-fatal problems: failed attempts, decode errors, exceptions thrown by handlers. */
@@ -92,9 +95,10 @@ export interface Connection<In = IncomingData, Out = unknown> {
    * Send `data`, encoded by the codec in use. While not open, above
    * `highWaterMark`, or behind earlier messages, it waits in the queue;
    * queued messages go out in order before newer ones. Resolves when handed
-   * to the socket; rejects (LifelineError) if dropped, expired or the client
-   * closes first. Throws at once for data that cannot be sent (TypeError,
-   * `WS_ERR_INVALID_DATA`) or bad options.
+   * to the socket (within a session: when the peer acknowledged it, unless
+   * `resolveOn: 'send'`); rejects (LifelineError) if dropped, expired, the
+   * session is lost or the client closes first. Throws at once for data
+   * that cannot be sent (TypeError, `WS_ERR_INVALID_DATA`) or bad options.
    */
   send(data: Out, options?: SendOptions): Promise<void>;
   /** Connect now if closed (or waiting out a backoff delay); no-op while connecting or open. */
@@ -185,6 +189,8 @@ export function connectWith<In = IncomingData, Out = unknown>(
   /** Failed attempts in a row. */
   let attempt = 0;
   let protocol = '';
+  /** A completed handshake whose open a part holds until `host.ready()`. */
+  let held: { protocol: string; extensions: string } | undefined;
   /** The subprotocol to encode for while not open: the last one negotiated, or the first offered. */
   let expectedProtocol = typeof resolved.protocols === 'function' ? '' : (resolved.protocols[0] ?? '');
 
@@ -249,7 +255,8 @@ export function connectWith<In = IncomingData, Out = unknown>(
     try {
       // Input no retry can fix (an invalid URL, subprotocol or header from a provider) ends the client.
       const checkedUrl = checkUrl(href);
-      const offered = checkProtocols(protocols);
+      let offered: readonly string[] = checkProtocols(protocols);
+      for (const part of parts) offered = part.offer?.(offered) ?? offered;
       transport = factory(checkedUrl, headers === undefined ? { protocols: offered } : { protocols: offered, headers }, handlers(generation));
     } catch (error) {
       events.emit('error', error);
@@ -277,7 +284,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
   }
 
   function startClosing(code: number | undefined, reason: string | undefined): void {
-    parts.forEach((part) => part.closed?.());
+    parts.forEach((part) => part.closing?.());
     const { connectTimeout } = resolved;
     if (connectTimeout) {
       const timeout = abnormal(clientError(ErrorCodes.CLOSE_TIMEOUT, `not closed after connectTimeout ${connectTimeout} ms`));
@@ -292,6 +299,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
     stopWatchingPage?.();
     stopWatchingPage = undefined;
     queue.rejectAll(`client ended (${reason}) before sending`);
+    parts.forEach((part) => part.ended?.());
     if (close) events.emit('close', { ...close, willReconnect: false });
     events.emit('end', { reason, close });
   }
@@ -307,6 +315,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
     stopWatchingDrain = undefined;
     backpressure = false;
     protocol = '';
+    held = undefined;
     const old = transport;
     transport = undefined;
     if (!old) return;
@@ -341,10 +350,23 @@ export function connectWith<In = IncomingData, Out = unknown>(
   function handlers(current: number): TransportHandlers {
     const live = <A>(callback: (arg: A) => void) => (arg: A) => events.run(() => current === generation && callback(arg));
     return {
-      open: live((opened) => {
+      open: live((info) => {
+        let opened = info;
+        let hold = false;
+        // A part that added its own subprotocol to the offer says what the application sees.
+        for (const part of parts) {
+          const seen = part.handshake?.(opened.protocol);
+          if (seen) {
+            opened = { ...opened, protocol: seen.protocol };
+            hold ||= seen.hold;
+          }
+        }
+        // A part may have found the connection unfit (host.lost): it is let go already.
+        if (current !== generation) return;
         if (resolved.requireProtocol && !opened.protocol) {
           lost(abnormal(clientError(ErrorCodes.HANDSHAKE_PROTOCOL, 'no subprotocol selected (requireProtocol)'), 1002));
-        } else take('opened', { opened });
+        } else if (hold) held = opened;
+        else take('opened', { opened });
       }),
       message: live(receive),
       close: live((close) => {
@@ -357,15 +379,18 @@ export function connectWith<In = IncomingData, Out = unknown>(
   }
 
   function receive(data: IncomingData): void {
-    stats.received(sizeOf(data));
-    // A part's own message (a heartbeat's pong) does not reach the application.
-    let own = false;
-    for (const part of parts) own = part.received?.(data) === true || own;
-    if (own) return;
+    // Each part passes on what is not its own (a session unwraps data, a heartbeat keeps its pong); the parts after one that kept it see activity.
+    let passed: IncomingData | undefined = data;
+    for (const part of parts) {
+      if (passed === undefined) part.activity?.();
+      else passed = part.received ? part.received(passed) : passed;
+    }
+    if (passed === undefined) return;
+    stats.received(sizeOf(passed));
     const codec = codecFor(protocol);
     let message: In;
     try {
-      message = (codec ? codec.decode(data) : data) as In;
+      message = (codec ? codec.decode(passed) : passed) as In;
     } catch (error) {
       events.emit('error', error);
       return;
@@ -389,16 +414,26 @@ export function connectWith<In = IncomingData, Out = unknown>(
     queue.flush(codecFor(protocol), (message) => deliver(current, message));
   }
 
-  function deliver(current: Transport, message: QueuedMessage): boolean {
-    if (backpressure) return false;
-    try {
+  function deliver(current: Transport, message: QueuedMessage): Delivery {
+    if (backpressure) return 'wait';
+    // A part that carries messages itself (a session) may take it over.
+    let delivery = carrier?.deliver?.(message);
+    if (!delivery) {
       const { compress } = message.options;
-      current.send(message.data as string, compress === undefined ? undefined : { compress });
+      delivery = write(current, message.data as TransportData, compress === undefined ? undefined : { compress }) ? 'sent' : 'wait';
+    }
+    if (delivery !== 'wait') stats.sent(message.bytes);
+    return delivery;
+  }
+
+  /** Hands `data` to the socket and watches its buffer; false when the socket refused it (it is going away). */
+  function write(current: Transport, data: TransportData, options?: { compress: boolean }): boolean {
+    try {
+      current.send(data, options);
     } catch {
       return false; // the socket is going away; the message waits for the next one
     }
-    stats.sent(message.bytes);
-    if (current.bufferedAmount > resolved.highWaterMark) {
+    if (!backpressure && current.bufferedAmount > resolved.highWaterMark) {
       backpressure = true;
       stopWatchingDrain = features.watchDrain(current, resolved.lowWaterMark, clock, () =>
         events.run(() => {
@@ -465,20 +500,39 @@ export function connectWith<In = IncomingData, Out = unknown>(
     if (transport) features.pauseReading?.(transport, pause);
   }
 
-  if (resolved.heartbeat) {
-    parts.push(
-      resolved.heartbeat({
-        get transport() {
-          return state === 'open' ? transport : undefined;
-        },
-        clock,
-        features,
-        hidden: () => env.lifecycle?.hidden() ?? false,
-        lost: (error) => events.run(() => (state === 'open' ? lost(abnormal(error)) : undefined)),
-        answered: (roundTrip) => events.run(() => answered(roundTrip)),
+  // --- the parts (./part.ts), nearest the wire first ---
+
+  const host: PartHost = {
+    get transport() {
+      return state === 'open' ? transport : undefined;
+    },
+    clock,
+    features,
+    hidden: () => env.lifecycle?.hidden() ?? false,
+    // A part may find the connection unusable during a held handshake too.
+    // Also during the opening handshake (a part that finds the server unfit); not while closing.
+    lost: (error, code) => events.run(() => (transport && (state === 'open' || state === 'connecting') ? lost(abnormal(error, code)) : undefined)),
+    answered: (roundTrip) => events.run(() => answered(roundTrip)),
+    send: (data) => (transport ? write(transport, data) : false),
+    ready: () =>
+      events.run(() => {
+        const opened = held;
+        held = undefined;
+        if (opened) take('opened', { opened });
       }),
-    );
-  }
+    flush: () => events.run(flush),
+    ping() {
+      for (const part of parts) {
+        const probe = part.ping?.();
+        if (probe) return probe;
+      }
+      return undefined;
+    },
+    emit: (type, payload) => events.emit(type, payload as ClientEvents<In>[typeof type]),
+  };
+  for (const part of [resolved.session, resolved.heartbeat]) if (part) parts.push(part(host));
+  /** The part that carries messages itself, if any (a session). */
+  const carrier = parts.find((part) => part.deliver);
   if (!resolved.startClosed) connection.open();
   return connection;
 }
