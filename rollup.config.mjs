@@ -4,6 +4,7 @@
 //   dist/lifeline.min.js  minified IIFE for <script>, global `lifeline`
 //   dist/node.mjs|.cjs    Node entry (own transport over net/tls)
 //   dist/protocol.mjs|.cjs  `lifeline/protocol`, the sans-I/O core
+//   dist/server.mjs|.cjs  `lifeline-ws/server`, reliable sessions for servers
 //   dist/cli.mjs          the `lifeline` command
 //   dist/types/           .d.ts for every entry (emitted by tsc)
 // `npm run build` runs tsc first; this file only bundles. Source maps chain
@@ -88,7 +89,7 @@ export default [
     ],
   },
   {
-    input: { node: `${B}/node.js`, protocol: `${B}/protocol/index.js`, cli: `${B}/cli/main.js` },
+    input: { node: `${B}/node.js`, protocol: `${B}/protocol/index.js`, server: `${B}/server.js`, cli: `${B}/cli/main.js` },
     external,
     plugins: [tscMaps(), define],
     output: {
@@ -101,7 +102,7 @@ export default [
     },
   },
   {
-    input: { node: `${B}/node.js`, protocol: `${B}/protocol/index.js` },
+    input: { node: `${B}/node.js`, protocol: `${B}/protocol/index.js`, server: `${B}/server.js` },
     external,
     plugins: [tscMaps(), define, copyTypes()],
     output: {

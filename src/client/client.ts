@@ -172,7 +172,12 @@ export function connectWith<In = IncomingData, Out = unknown>(
     readable: () => events.run(flush),
   });
   const stats = createStats(clock);
+  /** The parts (./part.ts), nearest the wire first. */
   const parts: PartHooks[] = [];
+  /** Calls hook `name` of every part that has it. */
+  const notify = (name: 'opened' | 'closed' | 'activity' | 'wake' | 'closing' | 'ended'): void => {
+    for (const part of parts) part[name]?.();
+  };
 
   let state: State = 'closed';
   let transport: Transport | undefined;
@@ -216,7 +221,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
       case 'activate':
         return activate(detail.opened!);
       case 'probe':
-        return parts.forEach((part) => part.wake?.());
+        return notify('wake');
       case 'wait':
         return wait(detail.close!, detail.delay!);
       case 'startClosing':
@@ -270,7 +275,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
     env.clock.clear(timer);
     protocol = expectedProtocol = opened.protocol;
     stats.opened();
-    parts.forEach((part) => part.opened?.());
+    notify('opened');
     // Queued messages go first, before anything sent from an open handler.
     flush();
     events.emit('open', { protocol: opened.protocol, extensions: opened.extensions });
@@ -284,7 +289,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
   }
 
   function startClosing(code: number | undefined, reason: string | undefined): void {
-    parts.forEach((part) => part.closing?.());
+    notify('closing');
     const { connectTimeout } = resolved;
     if (connectTimeout) {
       const timeout = abnormal(clientError(ErrorCodes.CLOSE_TIMEOUT, `not closed after connectTimeout ${connectTimeout} ms`));
@@ -299,7 +304,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
     stopWatchingPage?.();
     stopWatchingPage = undefined;
     queue.rejectAll(`client ended (${reason}) before sending`);
-    parts.forEach((part) => part.ended?.());
+    notify('ended');
     if (close) events.emit('close', { ...close, willReconnect: false });
     events.emit('end', { reason, close });
   }
@@ -309,7 +314,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
   /** Lets go of the current transport (if any): stale callbacks are ignored from here on. */
   function letGo(polite: boolean): void {
     generation++;
-    parts.forEach((part) => part.closed?.());
+    notify('closed');
     env.clock.clear(timer);
     stopWatchingDrain?.();
     stopWatchingDrain = undefined;
@@ -374,7 +379,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
         if (state === 'closing') take('closed', { reason: 'closed', close });
         else lost(close);
       }),
-      activity: live<void>(() => parts.forEach((part) => part.activity?.())),
+      activity: live<void>(() => notify('activity')),
     };
   }
 
@@ -511,7 +516,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
     hidden: () => env.lifecycle?.hidden() ?? false,
     // A part may find the connection unusable during a held handshake too.
     // Also during the opening handshake (a part that finds the server unfit); not while closing.
-    lost: (error, code) => events.run(() => (transport && (state === 'open' || state === 'connecting') ? lost(abnormal(error, code)) : undefined)),
+    lost: (error, code) => events.run(() => (state === 'open' || state === 'connecting' ? lost(abnormal(error, code)) : undefined)),
     answered: (roundTrip) => events.run(() => answered(roundTrip)),
     send: (data) => (transport ? write(transport, data) : false),
     ready: () =>
@@ -521,18 +526,13 @@ export function connectWith<In = IncomingData, Out = unknown>(
         if (opened) take('opened', { opened });
       }),
     flush: () => events.run(flush),
-    ping() {
-      for (const part of parts) {
-        const probe = part.ping?.();
-        if (probe) return probe;
-      }
-      return undefined;
-    },
+    ping: () => prober?.ping?.(),
     emit: (type, payload) => events.emit(type, payload as ClientEvents<In>[typeof type]),
   };
   for (const part of [resolved.session, resolved.heartbeat]) if (part) parts.push(part(host));
-  /** The part that carries messages itself, if any (a session). */
+  /** The parts asked to carry messages (a session) and to probe the peer (a session too), if any. */
   const carrier = parts.find((part) => part.deliver);
+  const prober = parts.find((part) => part.ping);
   if (!resolved.startClosed) connection.open();
   return connection;
 }

@@ -38,7 +38,7 @@ export interface PartHost {
   ready(): void;
   /** A part that answered `wait` to `deliver` can take messages again: the queue is flushed. */
   flush(): void;
-  /** A liveness probe of a part's own (the first part whose `ping` offers one now), or undefined. */
+  /** A liveness probe of a part's own (asked of the first part with a `ping` hook), or undefined when it has none now. */
   ping(): Promise<number> | undefined;
   /** Emits one of the connection's events (handed out when the current operation is complete, in order). */
   emit<K extends keyof ClientEvents>(type: K, payload: ClientEvents[K]): void;

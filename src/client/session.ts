@@ -31,7 +31,7 @@
  * Owns: `session()`, its options, the SessionEvent, the client's phases.
  * Imports: the session core (../session/), the input rules, errors, the part seam.
  */
-import { ErrorCodes, LifelineError, type ErrorCode } from '../protocol/errors.js';
+import { ErrorCodes, LifelineError, SessionErrorCodes, type ErrorCode } from '../protocol/errors.js';
 import { checkOptions, type OptionSpec } from '../protocol/input.js';
 import { Endpoint } from '../session/endpoint.js';
 import { isControl, offerProtocols, readControl, splitProtocol, unwrapData, wrapData, writeControl, type ControlFrame } from '../session/wire.js';
@@ -81,7 +81,7 @@ export interface SessionEvent {
 }
 
 const SESSION_OPTIONS: OptionSpec = {
-  defaults: { required: false, resolveOn: 'ack', maxBuffered: 1_000, maxBufferedBytes: 1 << 20, ackEvery: 32, ackDelay: 10, handshakeTimeout: 5_000 },
+  defaults: { required: false, resolveOn: 'ack', maxBuffered: 1_000, maxBufferedBytes: 1_048_576, ackEvery: 32, ackDelay: 10, handshakeTimeout: 5_000 },
   least: { maxBuffered: 1, maxBufferedBytes: 1, ackEvery: 1, handshakeTimeout: 1 },
   choices: { resolveOn: ['ack', 'send'] },
 };
@@ -149,7 +149,7 @@ function createSession(host: PartHost, options: Required<SessionOptions>): PartH
   const lose = (): void => {
     const lostId = identity!.id;
     identity = undefined;
-    const rejected = rejectHeld(ErrorCodes.SESSION_LOST, `session ${lostId} was lost before the server acknowledged this message`);
+    const rejected = rejectHeld(SessionErrorCodes.SESSION_LOST, `session ${lostId} was lost before the server acknowledged this message`);
     host.emit('session', { type: 'lost', id: lostId, replayed: 0, rejected });
   };
 
@@ -158,7 +158,7 @@ function createSession(host: PartHost, options: Required<SessionOptions>): PartH
     clock.clear(helloTimer);
     if (options.required) {
       phase = 'idle';
-      host.lost(error(ErrorCodes.SESSION_UNSUPPORTED, `the server does not speak the session protocol (${why}) and the session is required`), 1002);
+      host.lost(error(SessionErrorCodes.SESSION_UNSUPPORTED, `the server does not speak the session protocol (${why}) and the session is required`), 1002);
       return false;
     }
     phase = 'plain';
@@ -169,7 +169,7 @@ function createSession(host: PartHost, options: Required<SessionOptions>): PartH
   };
 
   const violation = (why: string): void => {
-    host.lost(error(ErrorCodes.SESSION_PROTOCOL, `the server broke the session protocol: ${why}`), 1002);
+    host.lost(error(SessionErrorCodes.SESSION_PROTOCOL, `the server broke the session protocol: ${why}`), 1002);
   };
 
   /** The server's answer to our hello (phase `hello`). */

@@ -34,7 +34,7 @@ export interface EndpointLimits {
 }
 
 /** Also acknowledge once this many received bytes are unacknowledged (§6), so a large-message sender is not held up by the count. */
-export const ACK_BYTES = 64 * 1024;
+export const ACK_BYTES = 65_536; // 64 KiB (a literal: esbuild keeps unused constants computed with an operator)
 
 /** A message held until the peer acknowledges it. */
 export interface Held<T> {

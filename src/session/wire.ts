@@ -22,7 +22,8 @@ export const SESSION_PROTOCOL = 'lifeline.s1';
 /** The first character of every control frame (U+0010 DATA LINK ESCAPE). */
 export const MARK = '\u0010';
 const MARK_CODE = 0x10;
-const PREFIX = SESSION_PROTOCOL + '+';
+/** `lifeline.s1+`, written out: esbuild keeps an unused constant computed with an operator, and this module is in browser bundles. */
+const PREFIX = 'lifeline.s1+';
 
 /**
  * A control frame (§4). `received` counts data messages: the peer's

@@ -2,7 +2,10 @@
  * Enforces the import direction: protocol <- transports <- client <- entries.
  * The protocol core imports nothing but itself and fflate; the browser side
  * (client, browser transport, browser entry) never reaches node:*, fflate or
- * the frame layer, so bundlers cannot pull them into a page.
+ * the frame layer, so bundlers cannot pull them into a page. The session
+ * core (session/) is shared by the client and the servers, so it imports
+ * neither; the server side (server/, server.ts) never reaches a transport
+ * or the client's connection, and the client entries never reach it.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -46,7 +49,7 @@ describe('layers', () => {
   it('client imports no concrete transport, no node:*, no fflate, no frame layer', () => {
     check(
       (f) => f.startsWith('client/'),
-      (d) => d.startsWith('client/') || d === 'transport/types.ts' || d === 'protocol/errors.ts' || d === 'protocol/input.ts' || d === 'protocol/url.ts' || d === 'mitt',
+      (d) => d.startsWith('client/') || d.startsWith('session/') || d === 'transport/types.ts' || d === 'protocol/errors.ts' || d === 'protocol/input.ts' || d === 'protocol/url.ts' || d === 'mitt',
       'client reaches transports only through transport/types.ts',
     );
   });
@@ -70,6 +73,29 @@ describe('layers', () => {
     visit('index.ts');
     assert.ok(reach.has('client/client.ts'), 'walks the graph');
     assert.deepEqual([...reach].filter((f) => f === 'client/node-features.ts' || f.startsWith('transport/node/') || f === 'node.ts'), []);
+  });
+
+  it('the session core imports only itself and types of the transport seam', () => {
+    check((f) => f.startsWith('session/'), (d) => d.startsWith('session/') || d === 'transport/types.ts', 'session core must stay sans-I/O and shared');
+  });
+
+  it('the server side reaches the session core and small client helpers, never a transport, the connection or an entry', () => {
+    const helpers = ['client/emitter.ts', 'client/clock.ts', 'client/codecs.ts'];
+    check(
+      (f) => f.startsWith('server/') || f === 'server.ts',
+      (d) =>
+        d.startsWith('server/') || d.startsWith('session/') || helpers.includes(d) || d === 'transport/types.ts' || ['protocol/errors.ts', 'protocol/input.ts', 'protocol/base64.ts'].includes(d) || d === 'node:crypto' || d === 'mitt',
+      'server side',
+    );
+    const reach = new Set<string>();
+    const visit = (file: string): void => {
+      if (reach.has(file) || !file.endsWith('.ts')) return;
+      reach.add(file);
+      for (const dep of all.find((m) => m.file === file)?.deps ?? []) visit(dep);
+    };
+    visit('index.ts');
+    visit('node.ts');
+    assert.deepEqual([...reach].filter((f) => f.startsWith('server/') || f === 'server.ts'), [], 'the client entries never carry the server side');
   });
 
   it('transports never import the client or entries', () => {
