@@ -183,6 +183,8 @@ export function connectWith<In = IncomingData, Out = unknown>(
   let transport: Transport | undefined;
   /** Bumped whenever the current transport is let go of; stale callbacks compare it. */
   let generation = 0;
+  /** A transport was made since the parts were last told `closed`. */
+  let dialled = false;
   /** The backoff timer, or the deadline of an attempt or of our closing handshake (one at a time). */
   let timer: TimerHandle;
   let stopWatchingDrain: (() => void) | undefined;
@@ -262,6 +264,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
       const checkedUrl = checkUrl(href);
       let offered: readonly string[] = checkProtocols(protocols);
       for (const part of parts) offered = part.offer?.(offered) ?? offered;
+      dialled = true;
       transport = factory(checkedUrl, headers === undefined ? { protocols: offered } : { protocols: offered, headers }, handlers(generation));
     } catch (error) {
       events.emit('error', error);
@@ -314,7 +317,8 @@ export function connectWith<In = IncomingData, Out = unknown>(
   /** Lets go of the current transport (if any): stale callbacks are ignored from here on. */
   function letGo(polite: boolean): void {
     generation++;
-    notify('closed');
+    if (dialled) notify('closed');
+    dialled = false;
     env.clock.clear(timer);
     stopWatchingDrain?.();
     stopWatchingDrain = undefined;
