@@ -113,16 +113,19 @@ export function createHub<Request = unknown>(options?: SessionServerOptions, whe
     if (store.get(session.id) === session) store.delete(session.id);
   };
 
-  /** A new session on `link`: announced to the application before any of its messages can arrive. */
+  /**
+   * A new session on `link`. The application hears of it first (and can
+   * subscribe to its events, or send: that waits in the buffer); then the
+   * link is attached, which sends the `session` frame and what was sent.
+   */
   const start = (link: Link, protocol: string, reliable: boolean, request: Request): ServerSession => {
     // 96-bit ids, 144-bit tokens.
     const session = new ServerSession({ id: randomName(12), token: randomName(18), reliable, protocol, limits, clock, ended });
     live.add(session);
     if (reliable) store.set(session.id, session);
-    events.run(() => {
-      session.attach(link, 0);
-      events.emit('session', { session, request });
-    });
+    events.run(() => events.emit('session', { session, request }));
+    // A session the application closed at once has nothing to attach to.
+    if (!session.attach(link, 0)) link.close(1000, '');
     return session;
   };
 

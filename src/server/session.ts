@@ -163,8 +163,8 @@ export class ServerSession {
     const message = typeof data === 'string' || data instanceof Uint8Array ? data : toBytes(data);
     return this.events.run(() => {
       if (this.closed) return Promise.reject(lostError(`session ${this.id} is closed`));
-      if (!this.reliable) {
-        this.link?.send(message);
+      if (!this.reliable && this.link) {
+        this.link.send(message);
         return Promise.resolve();
       }
       if (!this.endpoint.hasRoom(bytes)) {
@@ -175,7 +175,8 @@ export class ServerSession {
       let pending!: Pending;
       const promise = new Promise<void>((resolve, reject) => (pending = { resolve, reject }));
       promise.catch(noop); // the caller may ignore it; a lost session is also reported by `close`
-      const held = this.endpoint.hold(wrapData(message), bytes, pending);
+      // Held until acknowledged (a plain session: until its connection is attached).
+      const held = this.endpoint.hold(this.reliable ? wrapData(message) : message, bytes, pending);
       this.link?.send(held.wire as string | Uint8Array);
       return promise;
     });
@@ -210,11 +211,11 @@ export class ServerSession {
       this.setup.clock.clear(this.expiry);
       const resumed = this.attachments > 0;
       this.attachments++;
-      if (this.reliable) {
-        link.send(writeControl({ type: 'session', id: this.id, token: this.token, received: this.endpoint.announce() }));
-        for (const held of this.endpoint.pending()) link.send(held.wire as string | Uint8Array);
-      }
-      this.events.emit('attach', { resumed, replayed: this.endpoint.pending().length });
+      if (this.reliable) link.send(writeControl({ type: 'session', id: this.id, token: this.token, received: this.endpoint.announce() }));
+      for (const held of this.endpoint.pending()) link.send(held.wire as string | Uint8Array);
+      // A plain session only held what was sent before its connection came: it is handed over now.
+      if (!this.reliable) for (const pending of this.endpoint.reset()) pending.resolve();
+      this.events.emit('attach', { resumed, replayed: resumed ? this.endpoint.pending().length : 0 });
       this.checkDrain(released.length);
       return true;
     });
