@@ -47,7 +47,7 @@ export type ServerSessionEvents = {
   attach: { resumed: boolean; replayed: number };
   /** Its connection closed; the session waits `expireAfter` for the client to resume. */
   detach: undefined;
-  /** There is room in the buffer again after a `send()` was refused for lack of it. */
+  /** There is room in the buffer again after it was full (`writable` was false). */
   drain: undefined;
   /** The session is over; unacknowledged sends were rejected (`WS_ERR_SESSION_LOST`). */
   close: { reason: SessionEndReason };
@@ -94,8 +94,8 @@ export class ServerSession {
   private readonly setup: SessionSetup;
   private link: Link | undefined;
   private closed = false;
-  /** A send was refused for lack of room: `drain` follows when acks make room. */
-  private refused = false;
+  /** The buffer filled up (or a send was refused for lack of room): `drain` follows when acks make room. */
+  private full = false;
   /** Connections that have carried the session. */
   private attachments = 0;
   private ackTimer: TimerHandle;
@@ -168,7 +168,7 @@ export class ServerSession {
         return Promise.resolve();
       }
       if (!this.endpoint.hasRoom(bytes)) {
-        this.refused = true;
+        this.full = true;
         const { maxBuffered, maxBufferedBytes } = this.setup.limits;
         return Promise.reject(new LifelineError(ErrorCodes.QUEUE_FULL, `lifeline: session ${this.id} holds ${this.buffered} unacknowledged messages (maxBuffered ${maxBuffered}, maxBufferedBytes ${maxBufferedBytes}); wait for 'drain'`));
       }
@@ -177,6 +177,7 @@ export class ServerSession {
       promise.catch(noop); // the caller may ignore it; a lost session is also reported by `close`
       // Held until acknowledged (a plain session: until its connection is attached).
       const held = this.endpoint.hold(this.reliable ? wrapData(message) : message, bytes, pending);
+      if (!this.endpoint.hasRoom(0)) this.full = true;
       this.link?.send(held.wire as string | Uint8Array);
       return promise;
     });
@@ -283,8 +284,8 @@ export class ServerSession {
   }
 
   private checkDrain(released: number): void {
-    if (this.refused && released > 0 && this.endpoint.hasRoom(0)) {
-      this.refused = false;
+    if (this.full && released > 0 && this.endpoint.hasRoom(0)) {
+      this.full = false;
       this.events.emit('drain', undefined);
     }
   }
