@@ -112,14 +112,24 @@ const isBlob = (data: unknown): data is Blob => typeof Blob !== 'undefined' && d
 export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueHooks): SendQueue {
   const messages: QueuedMessage[] = [];
 
-  const totalBytes = (): number => messages.reduce((sum, message) => sum + message.bytes, 0);
+  /** Bytes of the messages waiting, kept as they come and go (a long queue is not summed at every send). */
+  let totalBytes = 0;
+
+  const push = (message: QueuedMessage): void => {
+    messages.push(message);
+    totalBytes += message.bytes;
+  };
 
   /** Takes `message` out of the queue; false when it had already left (it is settled then). */
   const remove = (message: QueuedMessage): boolean => {
     clock.clear(message.expiry);
-    const index = messages.indexOf(message);
-    if (index >= 0) messages.splice(index, 1);
-    return index >= 0;
+    // Mostly the first in line (flushed): shift() does not move the rest.
+    const index = messages[0] === message ? 0 : messages.indexOf(message);
+    if (index < 0) return false;
+    if (index === 0) messages.shift();
+    else messages.splice(index, 1);
+    totalBytes -= message.bytes;
+    return true;
   };
 
   const drop = (message: QueuedMessage, error: Error): void => {
@@ -154,13 +164,13 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
   /** Applies the bounds to `message`, which has to wait; false when the overflow policy rejected it. */
   const makeRoom = (message: QueuedMessage): boolean => {
     const { maxQueued, maxQueuedBytes, overflow } = limits;
-    const fits = (): boolean => messages.length < maxQueued && totalBytes() + message.bytes <= maxQueuedBytes;
+    const fits = (): boolean => messages.length < maxQueued && totalBytes + message.bytes <= maxQueuedBytes;
     // drop-oldest makes room only for a message that could fit an empty queue.
     while (overflow === 'drop-oldest' && message.bytes <= maxQueuedBytes && messages.length && !fits()) {
       reject(messages[0]!, ErrorCodes.SEND_DROPPED, 'dropped for a newer message (overflow drop-oldest)');
     }
     if (fits()) return true;
-    messages.push(message); // so that reject() finds it
+    push(message); // so that reject() finds it
     reject(message, overflow === 'reject' ? ErrorCodes.QUEUE_FULL : ErrorCodes.SEND_DROPPED, `send queue full (maxQueued ${maxQueued}, maxQueuedBytes ${maxQueuedBytes}; overflow ${overflow})`);
     return false;
   };
@@ -170,7 +180,7 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
       return messages.length;
     },
     get bytes() {
-      return totalBytes();
+      return totalBytes;
     },
     add(value, options, codec, mustWait, closedWhy) {
       let message!: QueuedMessage;
@@ -182,7 +192,7 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
       encode(message, codec);
       if (closedWhy) drop(message, new LifelineError(ErrorCodes.CLIENT_CLOSED, `lifeline: ${closedWhy}`));
       else if (!mustWait || makeRoom(message)) {
-        messages.push(message);
+        push(message);
         const ttl = options.ttl;
         if (ttl) message.expiry = clock.set(() => reject(message, ErrorCodes.SEND_EXPIRED, `still queued after ttl ${ttl} ms`), ttl);
       }
@@ -191,8 +201,10 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
     flush(codec, deliver) {
       for (let message = messages[0]; message; message = messages[0]) {
         if (message.codec !== codec) {
+          const before = message.bytes;
           try {
             encode(message, codec);
+            totalBytes += message.bytes - before;
           } catch (error) {
             if (remove(message)) drop(message, error as Error);
             continue;

@@ -26,45 +26,14 @@ import { nodeFeatures } from '../../src/client/node-features.js';
 import { session, type SessionEvent } from '../../src/client/session.js';
 import type { ServerSession } from '../../src/server/session.js';
 import { nodeTransport } from '../../src/transport/node/index.js';
-import type { IncomingData, Transport, TransportFactory } from '../../src/transport/types.js';
+import type { Transport, TransportFactory } from '../../src/transport/types.js';
 import { startBlackholeProxy, type BlackholeProxy } from '../support/blackhole-proxy.js';
 import { prng } from '../support/harness.js';
 import { startSessionServer, type SessionTestServer } from '../support/session-server.js';
+import { StreamReader, streamMessage } from '../support/session-stream.js';
 
 const COUNT = 10_000;
 const MIN_CUTS = 100;
-
-/** Message `index` of a stream: every third binary (the index in 4 bytes, then 0-60 bytes), the rest text (some starting with U+0010, the session's mark). */
-function message(prefix: string, index: number): string | Uint8Array {
-  if (index % 3 === 2) {
-    const bytes = new Uint8Array(4 + (index % 61));
-    new DataView(bytes.buffer).setUint32(0, index);
-    bytes.fill(index & 0xff, 4);
-    return bytes;
-  }
-  return index % 7 === 0 ? `\u0010${prefix}${index}` : `${prefix}${index}`;
-}
-
-/** Checks that `data` is message `expected` of its stream; returns a problem or undefined. */
-function check(prefix: string, expected: number, data: IncomingData): string | undefined {
-  const want = message(prefix, expected);
-  if (typeof want === 'string') return data === want ? undefined : `expected ${JSON.stringify(want)}, got ${typeof data === 'string' ? JSON.stringify(data.slice(0, 30)) : `${data.byteLength} bytes`}`;
-  if (typeof data === 'string') return `expected binary message ${expected}, got text ${JSON.stringify(data.slice(0, 30))}`;
-  const index = data.byteLength >= 4 ? new DataView(data.buffer, data.byteOffset).getUint32(0) : -1;
-  return index === expected && data.byteLength === want.byteLength && data[data.byteLength - 1] === want[want.byteLength - 1] ? undefined : `expected binary message ${expected}, got ${index} (${data.byteLength} bytes)`;
-}
-
-/** One side's view of its incoming stream. */
-class Stream {
-  next = 0;
-  problems: string[] = [];
-  constructor(readonly prefix: string) {}
-  take(data: IncomingData): void {
-    const problem = check(this.prefix, this.next, data);
-    if (problem === undefined) this.next++;
-    else if (this.problems.length < 5) this.problems.push(`message ${this.next}: ${problem}`);
-  }
-}
 
 let server: SessionTestServer | undefined;
 let proxy: BlackholeProxy | undefined;
@@ -79,8 +48,8 @@ describe('session under faults (Node client, ws server, proxy)', () => {
   it(`${COUNT.toLocaleString('en-US')} messages each way, at least ${MIN_CUTS} cuts of three kinds: none lost, none duplicated, in order`, { timeout: 180_000 }, async () => {
     const started = Date.now();
     const random = prng(1717);
-    const toServer = new Stream('c');
-    const toClient = new Stream('s');
+    const toServer = new StreamReader('c');
+    const toClient = new StreamReader('s');
     const cuts = { server: 0, client: 0, blackhole: 0 };
     let nextCutAt = 0;
     /** A connection carries the session (the client heard `session`) and has not been cut yet: only such a cut counts. */
@@ -123,7 +92,7 @@ describe('session under faults (Node client, ws server, proxy)', () => {
           await new Promise((resolve) => current.once('drain', resolve));
           continue;
         }
-        serverSends.push(current.send(message('s', index)));
+        serverSends.push(current.send(streamMessage('s', index)));
         index++;
         // Give the event loop a turn now and then, so the stream interleaves with everything else.
         if (index % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
@@ -155,7 +124,8 @@ describe('session under faults (Node client, ws server, proxy)', () => {
         minDelay: 1,
         maxDelay: 10,
         stableAfter: 0,
-        connectTimeout: 3000,
+        // A blackhole can also swallow a connection still in its handshake: give up on such an attempt soon.
+        connectTimeout: 1000,
         maxQueued: COUNT,
         maxQueuedBytes: 1 << 24,
       },
@@ -170,7 +140,7 @@ describe('session under faults (Node client, ws server, proxy)', () => {
       toClient.take(data);
       maybeCut();
     });
-    const clientSends = Array.from({ length: COUNT }, (_, index) => conn!.send(message('c', index)));
+    const clientSends = Array.from({ length: COUNT }, (_, index) => conn!.send(streamMessage('c', index)));
     schedule();
 
     const settled = (promises: Promise<void>[]) => Promise.all(promises.map((promise) => promise.then(() => 'acknowledged', (error: { code?: string }) => error.code ?? String(error))));
