@@ -24,6 +24,14 @@
  *   Protocol pings (opcode 0x9) are answered by hand (`autoPong: false`), so
  *   a "silent" connection can stop answering them.
  *
+ * Reliable sessions (path `/session`): the same application over lifeline's
+ * session adapter (dist/server.mjs, docs/session-protocol.md), for clients
+ * connecting with `session: lifeline.session()`. Every message is then
+ * delivered exactly once and in order across drops; ticks also carry `n`,
+ * this session's tick count, so a client can see that none is missing.
+ * A restart forgets the sessions (as a new process would): clients are told
+ * their session was lost.
+ *
  * Faults (HTTP GET or POST; JSON answer; also typed on stdin when run):
  *   /fault/drop                         destroy every connection, no close frame (client sees 1006)
  *   /fault/close?code=1012              close every connection with a close frame
@@ -39,7 +47,8 @@
  *   /fault/reset                        clear all faults
  *   /fault/stats                        connections, faults, chat log
  *
- * Imports: node:* and `ws` only (never lifeline: the server is the peer).
+ * Imports: node:*, `ws`, and for the session endpoint lifeline's server
+ * adapter (dist/server.mjs); the plain endpoints never use lifeline.
  */
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -88,6 +97,9 @@ const clampInt = (v, lo, hi, dflt) => {
  * @param {(line: string) => void} [options.log] server log lines (default: none)
  */
 export async function startDemoServer(options = {}) {
+  const { sessionServer } = await import('../dist/server.mjs').catch((e) => {
+    throw new Error(`dist/server.mjs is missing: run \`npm run build\` (or \`npm run demo\`) (${e.message})`);
+  });
   const host = options.host ?? '127.0.0.1';
   const tickMs = options.tickMs ?? 1500;
   const log = options.log ?? (() => {});
@@ -104,6 +116,12 @@ export async function startDemoServer(options = {}) {
   let restarting = false;
   let closed = false;
 
+  const handleProtocols = (offered) => {
+    if (preferred === 'none') return false;
+    if (offered.has(preferred)) return preferred;
+    for (const p of PROTOCOLS) if (offered.has(p)) return p;
+    return false;
+  };
   const wss = new WebSocketServer({
     noServer: true,
     // We answer protocol pings ourselves so a silent (half-open) peer can ignore them.
@@ -112,12 +130,7 @@ export async function startDemoServer(options = {}) {
     // compresses even the small ticks.
     perMessageDeflate: { threshold: 0 },
     clientTracking: false,
-    handleProtocols: (offered) => {
-      if (preferred === 'none') return false;
-      if (offered.has(preferred)) return preferred;
-      for (const p of PROTOCOLS) if (offered.has(p)) return p;
-      return false;
-    },
+    handleProtocols,
   });
 
   const send = (ws, msg) => {
@@ -162,6 +175,7 @@ export async function startDemoServer(options = {}) {
         if (chats.length > 1000) chats.shift();
         send(ws, { type: 'ack', id: entry.id, n });
         for (const [other, o] of conns) if (other !== ws && !o.silent) send(other, { type: 'chat', ...entry });
+        for (const [other, o] of sessions) if (!o.silent) sendSession(other, { type: 'chat', ...entry });
         return;
       }
       if (msg.type === 'bulk') {
@@ -173,6 +187,65 @@ export async function startDemoServer(options = {}) {
     });
     send(ws, { type: 'welcome', id: info.id, protocol: ws.protocol, extensions: ws.extensions, clients: [...conns.values()].filter((o) => !o.silent).length });
   });
+
+  // ---- reliable sessions (path /session) ----
+  // A second ws server for the session endpoint, with lifeline's adapter on it. Each session
+  // outlives its connections; `sessions` maps it to what the demo keeps about its client.
+  const sessions = new Map();
+  const sessionSockets = new Set();
+  const sessionWss = new WebSocketServer({ noServer: true, perMessageDeflate: { threshold: 0 }, clientTracking: false, handleProtocols });
+  sessionWss.on('connection', (ws) => {
+    sessionSockets.add(ws);
+    ws.on('close', () => sessionSockets.delete(ws));
+    if (Date.now() < faults.slowUntil || Date.now() < faults.silentUntil) ws.pause();
+  });
+  /** Sends a JSON message into a session (held until acknowledged; skipped while its buffer is full). */
+  const sendSession = (session, msg) => {
+    if (session.writable) session.send(JSON.stringify(msg)).catch(() => {});
+  };
+  let sessionAdapter;
+  const startSessions = () => {
+    sessionAdapter = sessionServer(sessionWss);
+    sessionAdapter.on('session', ({ session, request }) => {
+      total++;
+      const u = new URL(request.url ?? '/', 'http://x');
+      const info = { id: total, name: u.searchParams.get('client') ?? `s${total}`, silent: false, ticks: 0, received: 0 };
+      sessions.set(session, info);
+      log(`+ session ${session.id} (${info.name}) protocol=${session.protocol || '(none)'}${session.reliable ? '' : ' [the client does not speak sessions: plain]'}`);
+      session.on('attach', ({ resumed, replayed }) => {
+        info.silent = false;
+        if (resumed) log(`  session ${session.id} (${info.name}) resumed; ${replayed} message(s) sent again`);
+      });
+      session.on('detach', () => log(`  session ${session.id} (${info.name}) lost its connection; waiting for a resume`));
+      session.on('close', ({ reason }) => {
+        sessions.delete(session);
+        log(`- session ${session.id} (${info.name}) ${reason}`);
+      });
+      session.on('message', (data) => {
+        if (info.silent) return;
+        info.received++;
+        let msg;
+        try {
+          msg = typeof data === 'string' && data.startsWith('{') ? JSON.parse(data) : { type: 'chat', text: typeof data === 'string' ? data : `<${data.length} bytes>` };
+        } catch {
+          msg = { type: 'chat', text: data };
+        }
+        if (msg.type === 'chat') {
+          const n = ++chatN;
+          const entry = { n, id: msg.id ?? null, from: info.name, conn: info.id, session: session.id, text: String(msg.text ?? '').slice(0, 500) };
+          chats.push(entry);
+          if (chats.length > 1000) chats.shift();
+          sendSession(session, { type: 'ack', id: entry.id, n });
+          for (const [other, o] of conns) if (!o.silent) send(other, { type: 'chat', ...entry });
+          for (const [other, o] of sessions) if (other !== session && !o.silent) sendSession(other, { type: 'chat', ...entry });
+        } else if (msg.type === 'bulk') {
+          if (msg.last) sendSession(session, { type: 'ack', id: msg.id ?? null, n: chatN, bulk: msg.seq });
+        } else if (msg.type !== 'ping') sendSession(session, { type: 'error', message: `unknown message type ${JSON.stringify(msg.type)}` });
+      });
+      sendSession(session, { type: 'welcome', id: info.id, session: session.id, protocol: session.protocol, clients: conns.size + sessions.size });
+    });
+  };
+  startSessions();
 
   // The ticker: a random walk per symbol, one message per tick to every healthy connection.
   const prices = { LIFE: 100, WSS: 42, TCP: 6455 / 100 };
@@ -188,6 +261,12 @@ export async function startDemoServer(options = {}) {
     const v1 = JSON.stringify({ type: 'tick', seq, t: Date.now(), prices });
     const v2 = JSON.stringify({ type: 'tick', seq, t: Date.now(), prices, changes });
     for (const [ws, o] of conns) if (!o.silent && ws.readyState === 1) ws.send(ws.protocol === 'ticker.v2' ? v2 : v1);
+    // A session's ticks also carry `n`, its own count: a client sees that none is missing or repeated.
+    for (const [session, o] of sessions) {
+      if (o.silent || !session.writable) continue;
+      const tick = { type: 'tick', seq, n: ++o.ticks, t: Date.now(), prices, ...(session.protocol === 'ticker.v2' ? { changes } : {}) };
+      session.send(JSON.stringify(tick)).catch(() => {});
+    }
   }, tickMs);
   ticker.unref?.();
 
@@ -207,7 +286,8 @@ export async function startDemoServer(options = {}) {
       log(`  refused a handshake with ${faults.refuseStatus}`);
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    const target = new URL(req.url ?? '/', 'http://x').pathname === '/session' ? sessionWss : wss;
+    target.handleUpgrade(req, socket, head, (ws) => target.emit('connection', ws, req));
   };
 
   let server;
@@ -306,14 +386,14 @@ export async function startDemoServer(options = {}) {
     },
     /** Destroy every connection without a close frame. */
     drop() {
-      const n = conns.size;
-      for (const ws of conns.keys()) ws.terminate();
+      const n = conns.size + sessionSockets.size;
+      for (const ws of [...conns.keys(), ...sessionSockets]) ws.terminate();
       return `dropped ${n} connection(s)`;
     },
     /** Close every connection with a close frame. */
     closeAll(code = 1012, reason = '') {
-      const n = conns.size;
-      for (const ws of conns.keys()) ws.close(code, reason);
+      const n = conns.size + sessionSockets.size;
+      for (const ws of [...conns.keys(), ...sessionSockets]) ws.close(code, reason);
       return `closed ${n} connection(s) with ${code}`;
     },
     /** Refuse new handshakes with `status` for `seconds`. */
@@ -334,15 +414,24 @@ export async function startDemoServer(options = {}) {
         // A vanished peer's connection is reaped by the server's own timeout eventually.
         setTimeout(() => ws.terminate(), 120_000).unref?.();
       }
+      // Sessions go quiet until they resume on a new connection (their client's heartbeat finds the silence).
+      for (const o of sessions.values()) o.silent = true;
+      for (const ws of sessionSockets) {
+        ws.pause();
+        n++;
+        setTimeout(() => ws.terminate(), 120_000).unref?.();
+      }
       return `${n} connection(s) went silent (half-open)` + (seconds ? `, new ones too for ${seconds} s` : '');
     },
     /** Stop reading from every connection for `seconds` (TCP backpressure). */
     slow(seconds = 10) {
       faults.slowUntil = Date.now() + seconds * 1000;
       for (const [ws, o] of conns) if (!o.silent) ws.pause();
+      for (const ws of sessionSockets) ws.pause();
       clearTimeout(slowTimer);
       slowTimer = setTimeout(() => {
         for (const [ws, o] of conns) if (!o.silent && ws.isPaused) ws.resume();
+        for (const ws of sessionSockets) if (ws.isPaused) ws.resume();
         log('  slow reader over: reading again');
       }, seconds * 1000);
       slowTimer.unref?.();
@@ -352,8 +441,8 @@ export async function startDemoServer(options = {}) {
     setProtocol(name) {
       if (name !== 'none' && !PROTOCOLS.includes(name)) throw new Error(`unknown subprotocol '${name}' (one of ${PROTOCOLS.join(', ')}, none)`);
       preferred = name;
-      const n = conns.size;
-      for (const ws of conns.keys()) ws.close(1012, 'renegotiate');
+      const n = conns.size + sessionSockets.size;
+      for (const ws of [...conns.keys(), ...sessionSockets]) ws.close(1012, 'renegotiate');
       return `preferring ${name}; asked ${n} connection(s) to reconnect`;
     },
     /** Drop everything, stop listening for `seconds`, listen on the same port again. */
@@ -363,10 +452,13 @@ export async function startDemoServer(options = {}) {
       faults.restartUntil = Date.now() + seconds * 1000;
       log(`  restarting: down for ${seconds} s`);
       try {
-        for (const ws of conns.keys()) ws.terminate();
+        for (const ws of [...conns.keys(), ...sessionSockets]) ws.terminate();
+        // A restarted process has lost its sessions: their clients will be told so when they resume.
+        sessionAdapter.close(1001);
         await stopListening();
         await new Promise((r) => setTimeout(r, seconds * 1000));
         if (closed) return 'closed';
+        startSessions();
         // Same port again; if something took it meanwhile, keep trying rather than crash.
         for (;;) {
           try {
@@ -398,6 +490,7 @@ export async function startDemoServer(options = {}) {
         total,
         protocol: preferred,
         faults: { refuse: left(faults.refuseUntil) ? { status: faults.refuseStatus, seconds: left(faults.refuseUntil) } : null, silent: left(faults.silentUntil), slow: left(faults.slowUntil), restart: left(faults.restartUntil) },
+        sessions: [...sessions].map(([session, o]) => ({ id: session.id, name: o.name, state: session.state, reliable: session.reliable, received: session.received, ticks: o.ticks, silent: o.silent })),
         chats,
       };
     },
@@ -412,9 +505,11 @@ export async function startDemoServer(options = {}) {
       }
       // Give close frames a moment to leave, then cut whatever remains.
       await new Promise((r) => setTimeout(r, 50));
-      for (const ws of conns.keys()) ws.terminate();
+      for (const ws of [...conns.keys(), ...sessionSockets]) ws.terminate();
+      sessionAdapter.close(1001);
       await stopListening();
       wss.close();
+      sessionWss.close();
     },
   };
   return api;
