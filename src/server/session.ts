@@ -162,7 +162,7 @@ export class ServerSession {
     const bytes = sizeOf(data);
     const message = typeof data === 'string' || data instanceof Uint8Array ? data : toBytes(data);
     return this.events.run(() => {
-      if (this.closed) return Promise.reject(lostError(`session ${this.id} is closed`));
+      if (this.closed) return refused(lostError(`session ${this.id} is closed`));
       if (!this.reliable && this.link) {
         this.link.send(message);
         return Promise.resolve();
@@ -170,7 +170,7 @@ export class ServerSession {
       if (!this.endpoint.hasRoom(bytes)) {
         this.full = true;
         const { maxBuffered, maxBufferedBytes } = this.setup.limits;
-        return Promise.reject(new LifelineError(ErrorCodes.QUEUE_FULL, `lifeline: session ${this.id} holds ${this.buffered} unacknowledged messages (maxBuffered ${maxBuffered}, maxBufferedBytes ${maxBufferedBytes}); wait for 'drain'`));
+        return refused(new LifelineError(ErrorCodes.QUEUE_FULL, `lifeline: session ${this.id} holds ${this.buffered} unacknowledged messages (maxBuffered ${maxBuffered}, maxBufferedBytes ${maxBufferedBytes}); wait for 'drain'`));
       }
       let pending!: Pending;
       const promise = new Promise<void>((resolve, reject) => (pending = { resolve, reject }));
@@ -301,6 +301,13 @@ export class ServerSession {
     this.setup.ended(this);
     this.events.emit('close', { reason });
   }
+}
+
+/** A rejected promise the caller may ignore (the state it reports is also in `writable`, `state` and the events). */
+function refused(error: Error): Promise<void> {
+  const promise = Promise.reject(error);
+  promise.catch(noop);
+  return promise;
 }
 
 function lostError(why: string): LifelineError {
