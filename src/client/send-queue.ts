@@ -109,57 +109,8 @@ type AnyCodec = Codec<unknown, unknown>;
 const noop = (): void => {};
 const isBlob = (data: unknown): data is Blob => typeof Blob !== 'undefined' && data instanceof Blob;
 
-/**
- * The messages in line, oldest first. Taking the first one only moves a
- * start index (the array is compacted now and then), so a long queue (a
- * session waiting for acks holds thousands) is not shifted at every send.
- */
-class Line {
-  private items: (QueuedMessage | undefined)[] = [];
-  private start = 0;
-
-  get length(): number {
-    return this.items.length - this.start;
-  }
-
-  first(): QueuedMessage | undefined {
-    return this.items[this.start];
-  }
-
-  push(message: QueuedMessage): void {
-    this.items.push(message);
-  }
-
-  has(message: QueuedMessage): boolean {
-    return this.items.indexOf(message, this.start) >= 0;
-  }
-
-  /** Takes `message` out; false when it is not in line. */
-  remove(message: QueuedMessage): boolean {
-    if (this.items[this.start] === message) {
-      this.items[this.start++] = undefined;
-      if (this.start === this.items.length) {
-        this.items = [];
-        this.start = 0;
-      } else if (this.start >= 1024 && this.start * 2 >= this.items.length) {
-        this.items.splice(0, this.start);
-        this.start = 0;
-      }
-      return true;
-    }
-    const index = this.items.indexOf(message, this.start);
-    if (index >= 0) this.items.splice(index, 1);
-    return index >= 0;
-  }
-
-  /** A copy of the line, to walk while removing. */
-  list(): QueuedMessage[] {
-    return this.items.slice(this.start) as QueuedMessage[];
-  }
-}
-
 export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueHooks): SendQueue {
-  const messages = new Line();
+  const messages: QueuedMessage[] = [];
 
   /** Bytes of the messages waiting, kept as they come and go (a long queue is not summed at every send). */
   let totalBytes = 0;
@@ -172,7 +123,11 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
   /** Takes `message` out of the queue; false when it had already left (it is settled then). */
   const remove = (message: QueuedMessage): boolean => {
     clock.clear(message.expiry);
-    if (!messages.remove(message)) return false;
+    // Mostly the first in line (flushed): shift() on an array below some 16k entries moves nothing (V8 trims it in place).
+    const index = messages[0] === message ? 0 : messages.indexOf(message);
+    if (index < 0) return false;
+    if (index === 0) messages.shift();
+    else messages.splice(index, 1);
     totalBytes -= message.bytes;
     return true;
   };
@@ -194,7 +149,7 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
     if (isBlob(data)) {
       data.arrayBuffer().then(
         (buffer) => {
-          if (message.data !== data || !messages.has(message)) return;
+          if (message.data !== data || !messages.includes(message)) return;
           message.data = new Uint8Array(buffer);
           hooks.readable();
         },
@@ -212,7 +167,7 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
     const fits = (): boolean => messages.length < maxQueued && totalBytes + message.bytes <= maxQueuedBytes;
     // drop-oldest makes room only for a message that could fit an empty queue.
     while (overflow === 'drop-oldest' && message.bytes <= maxQueuedBytes && messages.length && !fits()) {
-      reject(messages.first()!, ErrorCodes.SEND_DROPPED, 'dropped for a newer message (overflow drop-oldest)');
+      reject(messages[0]!, ErrorCodes.SEND_DROPPED, 'dropped for a newer message (overflow drop-oldest)');
     }
     if (fits()) return true;
     push(message); // so that reject() finds it
@@ -244,7 +199,7 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
       return promise;
     },
     flush(codec, deliver) {
-      for (let message = messages.first(); message; message = messages.first()) {
+      for (let message = messages[0]; message; message = messages[0]) {
         if (message.codec !== codec) {
           const before = message.bytes;
           try {
@@ -263,12 +218,12 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
       }
     },
     dropOnReconnect() {
-      for (const message of messages.list().filter((waiting) => waiting.options.dropOnReconnect)) {
+      for (const message of messages.filter((waiting) => waiting.options.dropOnReconnect)) {
         reject(message, ErrorCodes.SEND_DROPPED, 'connection lost while queued (dropOnReconnect)');
       }
     },
     rejectAll(why) {
-      for (const message of messages.list()) reject(message, ErrorCodes.CLIENT_CLOSED, why);
+      for (const message of messages.slice()) reject(message, ErrorCodes.CLIENT_CLOSED, why);
     },
   };
 }

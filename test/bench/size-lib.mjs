@@ -60,11 +60,15 @@ export async function bundleMinified(input, modules, extraPlugins = []) {
  * (the IIFE's options). Each row bundles only what it names, so tree shaking
  * decides what comes along. Budgets in min+gzip bytes.
  */
+// The part seam that the session (and later parts) plug into added about 320 B
+// gzip to `import { connect }`; each row's budget grew by 256 B with it.
 export const IMPORTS = [
-  { name: "import { connect }", names: ['connect'], budget: 6656 },
-  { name: "import { connect, heartbeat }", names: ['connect', 'heartbeat'], budget: 7168 },
-  { name: "import { connect, messages }", names: ['connect', 'messages'], budget: 6912 },
-  { name: "import { connect, heartbeat, messages, json }", names: ['connect', 'heartbeat', 'messages', 'json'], budget: 7424 },
+  { name: "import { connect }", names: ['connect'], budget: 6912 },
+  { name: "import { connect, heartbeat }", names: ['connect', 'heartbeat'], budget: 7424 },
+  { name: "import { connect, messages }", names: ['connect', 'messages'], budget: 7168 },
+  { name: "import { connect, heartbeat, messages, json }", names: ['connect', 'heartbeat', 'messages', 'json'], budget: 7680 },
+  { name: "import { connect, session }", names: ['connect', 'session'], budget: 9216 },
+  { name: "import { connect, session, heartbeat }", names: ['connect', 'session', 'heartbeat'], budget: 9728 },
 ];
 
 /** esbuild --bundle --minify of `input` (ESM); returns the code. */
@@ -88,7 +92,8 @@ export async function lifelineSizes(dist = join(ROOT, 'dist')) {
     rows.push({ name: `${row.name} (esbuild)`, budget: row.budget, ...measure(await bundleEsbuild(entry)) });
     rows.push({ name: `${row.name} (rollup + terser)`, budget: row.budget, ...measure(await bundleMinified(entry)) });
   }
-  rows.push({ name: '<script> dist/lifeline.min.js (everything)', budget: 7680, ...measure(readFileSync(iife, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '')) });
+  // Everything includes the reliable session (about 2.2 KB gzip of it).
+  rows.push({ name: '<script> dist/lifeline.min.js (everything)', budget: 9728, ...measure(readFileSync(iife, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '')) });
   return rows;
 }
 
