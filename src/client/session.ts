@@ -126,7 +126,7 @@ function createSession(host: PartHost, options: Required<SessionOptions>): PartH
   };
 
   const sendAck = (): void => {
-    host.clock.clear(ackTimer);
+    clock.clear(ackTimer);
     ackTimer = undefined;
     const frame = endpoint.ack();
     if (frame) send(frame);
@@ -190,7 +190,7 @@ function createSession(host: PartHost, options: Required<SessionOptions>): PartH
     if (!released) return violation(`it has received ${frame.received} of our ${endpoint.sent} messages`);
     identity = { id: frame.id, token: frame.token };
     for (const message of released) message.resolve();
-    host.clock.clear(helloTimer);
+    clock.clear(helloTimer);
     phase = 'open';
     // What the server has not received goes again, oldest first, before anything new (host.ready() flushes the queue).
     const replay = endpoint.pending();

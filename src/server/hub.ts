@@ -179,9 +179,10 @@ export function createHub<Request = unknown>(options?: SessionServerOptions, whe
   };
 }
 
-/** Compares two tokens in time independent of where they differ. */
+/** Compares two tokens in time independent of where they differ (their length is no secret: every token has 24 characters). */
 function sameToken(expected: string, given: string): boolean {
-  let difference = expected.length ^ given.length;
-  for (let index = 0; index < expected.length; index++) difference |= expected.charCodeAt(index) ^ given.charCodeAt(index % Math.max(1, given.length));
+  if (expected.length !== given.length) return false;
+  let difference = 0;
+  for (let index = 0; index < expected.length; index++) difference |= expected.charCodeAt(index) ^ given.charCodeAt(index);
   return difference === 0;
 }

@@ -203,8 +203,9 @@ export class ServerSession {
    */
   attach(link: Link, peerReceived: number): boolean {
     return this.events.run(() => {
+      if (this.closed) return false;
       const released = this.endpoint.release(peerReceived);
-      if (!released || this.closed) return false;
+      if (!released) return false;
       for (const pending of released) pending.resolve();
       const stale = this.link;
       this.link = link;
@@ -266,13 +267,14 @@ export class ServerSession {
         this.end('ended');
         return;
       default:
-        return this.violation(link, frame ? `unexpected '${frame.type}' in an open session` : `malformed control frame ${JSON.stringify(text.slice(0, 40))}`);
+        return this.violation(link, frame ? `unexpected '${frame.type}' in an open session` : `malformed control frame (letter ${JSON.stringify(text.charAt(1))})`);
     }
   }
 
   /** The client broke the protocol: its connection closes with 1002; the session waits for a resume like after any loss. */
   private violation(link: Link, why: string): void {
-    link.close(1002, `session protocol: ${why}`.slice(0, 123));
+    // A close reason is at most 123 bytes (RFC 6455 §5.5): ASCII only, cut to fit.
+    link.close(1002, `session protocol: ${why}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 123));
     this.detach(link);
   }
 
