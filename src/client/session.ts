@@ -206,7 +206,7 @@ function createSession(host: PartHost, options: Required<SessionOptions>): PartH
         const released = endpoint.release(frame.received);
         if (!released) return violation(`acknowledged ${frame.received} of our ${endpoint.sent} messages, after ${endpoint.acked}`);
         for (const message of released) message.resolve();
-        if (waiting && released.length > 0) {
+        if (waiting && endpoint.drained) {
           waiting = false;
           host.flush();
         }

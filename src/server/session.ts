@@ -47,7 +47,7 @@ export type ServerSessionEvents = {
   attach: { resumed: boolean; replayed: number };
   /** Its connection closed; the session waits `expireAfter` for the client to resume. */
   detach: undefined;
-  /** There is room in the buffer again after it was full (`writable` was false). */
+  /** The buffer, full before (`writable` was false), is down to half: send on. */
   drain: undefined;
   /** The session is over; unacknowledged sends were rejected (`WS_ERR_SESSION_LOST`). */
   close: { reason: SessionEndReason };
@@ -218,7 +218,7 @@ export class ServerSession {
       // A plain session only held what was sent before its connection came: it is handed over now.
       if (!this.reliable) for (const pending of this.endpoint.reset()) pending.resolve();
       this.events.emit('attach', { resumed, replayed: resumed ? this.endpoint.pending().length : 0 });
-      this.checkDrain(released.length);
+      this.checkDrain();
       return true;
     });
   }
@@ -255,7 +255,7 @@ export class ServerSession {
         const released = this.endpoint.release(frame.received);
         if (!released) return this.violation(link, `acknowledged ${frame.received} of ${this.endpoint.sent} messages, after ${this.endpoint.acked}`);
         for (const pending of released) pending.resolve();
-        return this.checkDrain(released.length);
+        return this.checkDrain();
       }
       case 'ping':
         return link.send(writeControl({ type: 'pong' }));
@@ -285,8 +285,8 @@ export class ServerSession {
     if (frame) this.link!.send(frame);
   }
 
-  private checkDrain(released: number): void {
-    if (this.full && released > 0 && this.endpoint.hasRoom(0)) {
+  private checkDrain(): void {
+    if (this.full && this.endpoint.drained) {
       this.full = false;
       this.events.emit('drain', undefined);
     }

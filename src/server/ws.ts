@@ -67,6 +67,8 @@ export interface SessionServer<Request> {
 }
 
 const decoder = new TextDecoder();
+const TEXT = { binary: false };
+const BINARY = { binary: true };
 
 /** A ws message as one byte array. */
 function bytesOf(data: WsData): Uint8Array {
@@ -106,7 +108,7 @@ export function sessionServer<Request = unknown>(wss: WsServerLike<Request>, opt
   const onConnection = (socket: WsSocketLike, request: Request): void => {
     alive.set(socket, true);
     const link: Link = {
-      send: (data) => socket.send(data, { binary: typeof data !== 'string' }),
+      send: (data) => socket.send(data, typeof data === 'string' ? TEXT : BINARY),
       close: (code, reason) => socket.close(code, reason),
       terminate: () => socket.terminate(),
     };

@@ -79,6 +79,16 @@ export class Endpoint<T> {
     return this.held.length < maxBuffered && this.heldBytes + bytes <= maxBufferedBytes;
   }
 
+  /**
+   * Whether the held messages are down to half of both bounds: a sender
+   * that found the buffer full goes on from here (in batches, rather than a
+   * message or two per ack, which costs a write each).
+   */
+  get drained(): boolean {
+    const { maxBuffered, maxBufferedBytes } = this.limits;
+    return this.held.length <= maxBuffered / 2 && this.heldBytes <= maxBufferedBytes / 2;
+  }
+
   /** Numbers an outgoing message and holds it until acknowledged; the caller checked `hasRoom`. */
   hold(wire: TransportData, bytes: number, item: T): Held<T> {
     const held: Held<T> = { seq: ++this.sent, wire, bytes, item };

@@ -46,11 +46,17 @@ async function serve(withSessions) {
   http.on('connection', (socket) => sockets.add(socket));
   /** The current peer: stream(n, data) and a received counter, plain or session alike. */
   let peer;
+  /** Resolves when the peer has received `count` messages in all (no polling: a waiting server must not burn CPU). */
+  let awaited = { count: Infinity, resolve: () => {} };
+  const counted = (current) => {
+    current.received++;
+    if (current.received === awaited.count) awaited.resolve();
+  };
   if (withSessions) {
     const { sessionServer } = await load('server.mjs');
     sessionServer(wss, { pingInterval: 0 }).on('session', ({ session }) => {
       const current = (peer = { received: 0 });
-      session.on('message', () => current.received++);
+      session.on('message', () => counted(current));
       // As fast as the session's buffer allows; done when every message is acknowledged.
       current.stream = async (count, data) => {
         const sends = [];
@@ -67,7 +73,11 @@ async function serve(withSessions) {
   } else {
     wss.on('connection', (ws) => {
       const current = (peer = { received: 0 });
-      ws.on('message', () => current.received++);
+      // Text as a string, as the session adapter hands it over (and an application needs it).
+      ws.on('message', (data, isBinary) => {
+        if (!isBinary) data.toString();
+        counted(current);
+      });
       current.stream = async (count, data) => {
         for (let index = 0; index < count; index++) ws.send(data);
       };
@@ -77,8 +87,9 @@ async function serve(withSessions) {
   process.on('message', async (command) => {
     if (command.type === 'stream') {
       // Streams its messages and answers when they are all sent (acknowledged) and it has the client's `expect` messages.
+      const arrived = peer.received >= command.expect ? Promise.resolve() : new Promise((resolve) => (awaited = { count: command.expect, resolve }));
       await peer.stream(command.count, 'x'.repeat(command.size));
-      while (peer.received < command.expect) await new Promise((resolve) => setImmediate(resolve));
+      await arrived;
       process.send({ type: 'streamed' });
     } else if (command.type === 'stats') {
       let bytes = 0;
