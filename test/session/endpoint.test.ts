@@ -53,6 +53,19 @@ describe('session endpoint: sending side', () => {
     equal(end.bufferedBytes, 40);
   });
 
+  it('drained: down to half of both bounds (where a sender that found the buffer full goes on)', () => {
+    const end = new Endpoint<number>(limits);
+    for (let index = 1; index <= 4; index++) end.hold('x', 10, index);
+    equal(end.drained, false, '4 of 4 held');
+    end.release(1);
+    equal(end.drained, false, '3 of 4 held');
+    end.release(2);
+    equal(end.drained, true, '2 of 4 held, 20 of 100 bytes');
+    const heavy = new Endpoint<number>(limits);
+    heavy.hold('x', 60, 1);
+    equal(heavy.drained, false, '1 of 4 held, but 60 of 100 bytes');
+  });
+
   it('reset() hands back every held item and starts the counts over', () => {
     const end = new Endpoint<string>(limits);
     end.hold('a', 1, 'a');
