@@ -10,11 +10,12 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { UsageError } from './exit.js';
-import { checkHeaders, checkProtocols } from '../protocol/input.js';
+import { checkHeaders, checkProtocols, TIMER_MAX } from '../protocol/input.js';
+import { parseUrl, withoutPassword } from '../protocol/url.js';
 
 /** Flags shared by `connect` and `probe`: how to open the connection. */
 export interface ConnectionArgs {
-  /** Normalised target (`ws:` or `wss:`). */
+  /** Normalised target (`ws:` or `wss:`), without credentials: `user:pass@` went to an Authorization header. */
   url: string;
   protocols: string[];
   headers: Record<string, string>;
@@ -160,25 +161,27 @@ function oneUrl(command: string, positionals: string[]): string {
  */
 export function normaliseUrl(input: string, command?: string): string {
   const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? input : `ws://${input}`;
+  const shown = withoutPassword(input);
   let u: URL;
   try {
     u = new URL(text);
   } catch {
-    throw new UsageError(`'${input}' is not a valid URL`, command);
+    throw new UsageError(`'${shown}' is not a valid URL`, command);
   }
   if (u.protocol === 'http:') u.protocol = 'ws:';
   else if (u.protocol === 'https:') u.protocol = 'wss:';
-  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new UsageError(`'${input}': the scheme must be ws:// or wss:// (or http(s)://)`, command);
-  if (u.hash) throw new UsageError(`'${input}': a WebSocket URL cannot have a #fragment (RFC 6455 §3)`, command);
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new UsageError(`'${shown}': the scheme must be ws:// or wss:// (or http(s)://)`, command);
+  if (u.hash) throw new UsageError(`'${shown}': a WebSocket URL cannot have a #fragment (RFC 6455 §3)`, command);
   return u.href;
 }
 
-/** A non-negative number of seconds, returned in ms. */
+/** A non-negative number of seconds, returned in ms; at most what a timer can wait (TIMER_MAX ms, about 24.8 days). */
 function seconds(command: string, flag: string, value: string | undefined, fallback: number | undefined, { positive = false } = {}): number | undefined {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || (positive && n === 0)) {
-    throw new UsageError(`--${flag} expects ${positive ? 'a positive' : 'a non-negative'} number of seconds, got '${value}'`, command);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || (positive && n === 0) || Math.round(n * 1000) > TIMER_MAX) {
+    const most = Math.floor(TIMER_MAX / 1000);
+    throw new UsageError(`--${flag} expects ${positive ? 'a positive' : 'a non-negative'} number of seconds up to ${most}, got '${value}'`, command);
   }
   return Math.round(n * 1000);
 }
@@ -240,7 +243,17 @@ function readCa(command: string, files: string[] | undefined): string[] | undefi
 
 function connection(command: 'connect' | 'probe', parsed: Parsed): ConnectionArgs {
   const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
-  const url = oneUrl(command, parsed.positionals);
+  // Credentials in the URL become an Authorization header (a -H Authorization wins), so no output shows the password.
+  const given = oneUrl(command, parsed.positionals);
+  let target: ReturnType<typeof parseUrl>;
+  try {
+    target = parseUrl(given);
+  } catch (err) {
+    throw new UsageError((err as Error).message, command);
+  }
+  const headers = parseHeaders(command, v['header'] as string[] | undefined);
+  if (target.authorization !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) headers['Authorization'] = target.authorization;
+  const url = target.href;
   const protocols = rule(command, 'protocol', () => checkProtocols((v['protocol'] as string[] | undefined) ?? []));
   const proxy = v['proxy'] as string | undefined;
   if (proxy !== undefined) {
@@ -248,14 +261,14 @@ function connection(command: 'connect' | 'probe', parsed: Parsed): ConnectionArg
       const p = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`);
       if (p.protocol !== 'http:' && p.protocol !== 'https:') throw new Error();
     } catch {
-      throw new UsageError(`--proxy expects an http://host:port URL, got '${proxy}'`, command);
+      throw new UsageError(`--proxy expects an http://host:port URL, got '${withoutPassword(proxy)}'`, command);
     }
   }
   const caFiles = (v['ca'] as string[] | undefined) ?? [];
   return {
     url,
     protocols,
-    headers: parseHeaders(command, v['header'] as string[] | undefined),
+    headers,
     origin: v['origin'] as string | undefined,
     deflate: deflateFlag(parsed),
     ca: readCa(command, caFiles),

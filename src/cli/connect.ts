@@ -13,7 +13,7 @@ import type { ConnectArgs } from './args.js';
 import { ExitCode } from './exit.js';
 import { explain, type Failure } from './explain.js';
 import { Output, jsonBody, messageLine, formatMs, toHex, terminalSafe, formatSize } from './format.js';
-import { INPUT_HELP, openLineReader, parseLine, type InputAction, type LineReader } from './input.js';
+import { INPUT_HELP, openLineReader, parseLine, sendText, type InputAction, type LineReader } from './input.js';
 import { Progress } from './progress.js';
 import { openSocket, type HandshakeInfo } from './socket.js';
 import { closeName, traceJson, traceLines } from './trace-format.js';
@@ -70,9 +70,10 @@ export const plainLink: LinkFactory = (args, ev) => {
   });
   const ws = s.ws;
   s.opened.catch((err: unknown) => ev.failed(err));
-  ws.addEventListener('message', (e: { data: string | Uint8Array }) => ev.message(e.data));
-  ws.addEventListener('ping', (e: { data: Uint8Array }) => ev.ping(e.data));
-  ws.addEventListener('pong', (e: { data: Uint8Array }) => ev.pong(e.data));
+  // openSocket set binaryType 'nodebuffer': binary data is a Buffer.
+  ws.addEventListener('message', (e) => ev.message(e.data as string | Buffer));
+  ws.addEventListener('ping', (e) => ev.ping(e.data));
+  ws.addEventListener('pong', (e) => ev.pong(e.data));
   return {
     queues: false,
     get open() {
@@ -265,7 +266,7 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
           }, args.pingIntervalMs);
         }
         if (args.execute.length > 0) {
-          for (const m of args.execute) perform({ kind: 'send', data: m });
+          for (const m of args.execute) perform(sendText(m, args.binary));
           inputEnded = true;
         }
         const pending = queue.splice(0);

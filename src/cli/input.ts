@@ -35,6 +35,11 @@ export function parseHex(text: string): Uint8Array | null {
 
 const utf8 = new TextEncoder();
 
+/** A text to send: with `binary` (`--binary`), its UTF-8 bytes as a binary message. */
+export function sendText(text: string, binary: boolean): InputAction {
+  return { kind: 'send', data: binary ? utf8.encode(text) : text };
+}
+
 /**
  * One input line → what to do. `binary` (`--binary`) sends plain lines as
  * binary messages of their UTF-8 bytes. Empty lines are skipped (send an
@@ -43,10 +48,9 @@ const utf8 = new TextEncoder();
 export function parseLine(line: string, binary = false): InputAction {
   if (line === '') return { kind: 'skip' };
   if (line.startsWith('\\\\')) {
-    const rest = line.slice(1);
-    return { kind: 'send', data: binary ? utf8.encode(rest) : rest };
+    return sendText(line.slice(1), binary);
   }
-  if (!line.startsWith('\\')) return { kind: 'send', data: binary ? utf8.encode(line) : line };
+  if (!line.startsWith('\\')) return sendText(line, binary);
   const m = /^\\(\S*)\s?(.*)$/s.exec(line)!;
   const cmd = m[1]!;
   const arg = m[2]!;

@@ -1,6 +1,6 @@
 /**
- * The `lifeline` command (bundled to dist/cli.mjs with a shebang; `bin` in
- * package.json). Parses the command line, dispatches to connect / probe /
+ * The `lifeline` command (bundled to dist/cli.cjs, which dist/cli.mjs runs;
+ * `bin` in package.json). Parses the command line, dispatches to connect / probe /
  * autobahn, and exits with the documented code (see ./exit.ts).
  *
  * Owns: dispatch and top-level error handling. Imports the command modules.
@@ -57,6 +57,12 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 main(process.argv.slice(2)).then(exit, (err: unknown) => {
+  // Input the library refused at the call that no flag check saw (an invalid HTTPS_PROXY in the environment): a usage error, one line.
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (err instanceof Error && typeof code === 'string' && code.startsWith('WS_ERR_INVALID_')) {
+    process.stderr.write(`lifeline: ${err.message}\n`);
+    return exit(ExitCode.USAGE);
+  }
   process.stderr.write(`lifeline: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   exit(ExitCode.FAILURE);
 });

@@ -18,10 +18,10 @@
  *
  * Owns: `heartbeat()` and its options, probe timing (`createHeartbeat`, the
  * timer logic on its own), the deadline, the round trip of answered probes.
- * Imports: the input rules, the part seam, clock and transport types.
+ * Imports: the input rules, errors, the part seam, clock and transport types.
  */
-import { checkOptions, type OptionSpec } from '../protocol/input.js';
-import type { IncomingData, OutgoingData, TransportData } from '../transport/types.js';
+import { checkOptions, invalid, type OptionSpec } from '../protocol/input.js';
+import type { IncomingData, TransportData } from '../transport/types.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { ErrorCodes, LifelineError } from '../protocol/errors.js';
 import type { Part } from './part.js';
@@ -33,7 +33,7 @@ export interface HeartbeatOptions {
   /** Drop the connection (at once, no close handshake) and reconnect when nothing arrives this long after a probe, ms. Default 10,000. */
   timeout?: number;
   /** App-level heartbeat message (or a function making one). Default: none (protocol pings where the platform can send them, else an idle timeout). */
-  message?: OutgoingData | (() => OutgoingData);
+  message?: TransportData | (() => TransportData);
   /** Recognises the reply to `message`; matches are not delivered as messages. Default: `data === 'pong'`. */
   isPong?: (data: IncomingData) => boolean;
   /** Enforce the timeout while the page is hidden (browsers throttle timers there). Default false. */
@@ -89,6 +89,8 @@ export function createHeartbeat(timing: HeartbeatTiming, clock: Clock, hooks: He
   let lastSeen = 0;
   /** When the outstanding probe was sent; 0 when none is outstanding (any traffic clears it). */
   let probeSentAt = 0;
+  /** Between start() and stop(): traffic or a probe request outside that time arms nothing. */
+  let running = false;
 
   /** Callers pass a positive remainder or an option (>= 1), never a negative delay. */
   const arm = (ms: number): void => {
@@ -99,6 +101,7 @@ export function createHeartbeat(timing: HeartbeatTiming, clock: Clock, hooks: He
   };
 
   const probe = (): void => {
+    if (!running) return;
     probeSentAt = clock.now();
     arm(timing.timeout);
     hooks.probe();
@@ -119,16 +122,20 @@ export function createHeartbeat(timing: HeartbeatTiming, clock: Clock, hooks: He
 
   return {
     start() {
+      running = true;
       lastSeen = clock.now();
       probeSentAt = 0;
       arm(timing.interval);
     },
     stop() {
+      running = false;
+      probeSentAt = 0;
       clock.clear(timer);
     },
     seen(answer = false) {
-      const now = (lastSeen = clock.now());
-      if (!probeSentAt) return undefined;
+      const now = clock.now();
+      lastSeen = now;
+      if (!running || !probeSentAt) return undefined;
       const roundTrip = answer ? now - probeSentAt : undefined;
       probeSentAt = 0;
       // The timer still points at the probe's deadline, which can be later than
@@ -147,6 +154,9 @@ export function createHeartbeat(timing: HeartbeatTiming, clock: Clock, hooks: He
  */
 export function heartbeat(options?: HeartbeatOptions): Part {
   const { interval, timeout, message, isPong, whileHidden } = checkOptions<Required<Omit<HeartbeatOptions, 'message'>> & HeartbeatOptions>(options, HEARTBEAT_OPTIONS, 'heartbeat():');
+  if (message !== undefined && typeof message !== 'function' && typeof message !== 'string' && !(message instanceof ArrayBuffer) && !ArrayBuffer.isView(message)) {
+    throw invalid('TypeError', ErrorCodes.INVALID_OPTION, 'heartbeat(): option message', 'a string, an ArrayBuffer or view, or a function making one', message);
+  }
   return (host) => {
     const timer = createHeartbeat({ interval, timeout, whileHidden }, host.clock, {
       probe() {
@@ -154,8 +164,15 @@ export function heartbeat(options?: HeartbeatOptions): Part {
         if (!transport) return;
         const partProbe = host.ping();
         if (!partProbe && message !== undefined) {
+          let probeMessage: TransportData;
+          try {
+            probeMessage = typeof message === 'function' ? message() : message;
+          } catch (error) {
+            host.error(error); // the application's message factory threw: no probe this time
+            return;
+          }
           // If the socket is going away, send() says false and its close follows.
-          host.send((typeof message === 'function' ? message() : message) as TransportData);
+          host.send(probeMessage);
           return;
         }
         // Without a message and without pings, this is an idle timeout: nothing to send.

@@ -5,9 +5,9 @@
  * `WS_ERR_INVALID_OPTION` and a message naming the option), and their
  * resolution into the values the client runs on.
  *
- * Owns: ConnectOptions, HeartbeatOptions, Provider, the option specs and
- * defaults, `resolveOptions`.
- * Imports: types from the transport seam and sibling modules, the input rules.
+ * Owns: ConnectOptions, Provider, the option specs and defaults,
+ * `resolveOptions`, `checkSendOptions`.
+ * Imports: the input rules and errors; types and defaults of sibling modules.
  */
 import { checkOptions, checkOrder, checkProtocols, invalid, type OptionSpec } from '../protocol/input.js';
 import { ErrorCodes } from '../protocol/errors.js';
@@ -131,7 +131,7 @@ function isCodec(value: unknown): value is Codec {
  * and resolves them with the defaults. Throws at the call: TypeError or
  * RangeError with `WS_ERR_INVALID_OPTION`, or the subprotocol rule's error.
  */
-export function resolveOptions(options: ConnectOptions | undefined, spec: OptionSpec): Resolved {
+export function resolveOptions(options: ConnectOptions | undefined, spec: OptionSpec, defaultHeartbeat?: () => Part): Resolved {
   const resolved = checkOptions<Resolved>(options, spec, WHERE);
   checkOrder(WHERE, resolved, 'minDelay', 'maxDelay');
   checkOrder(WHERE, resolved, 'lowWaterMark', 'highWaterMark');
@@ -153,6 +153,7 @@ export function resolveOptions(options: ConnectOptions | undefined, spec: Option
     const part = resolved[name];
     if (part !== undefined && part !== false && typeof part !== 'function') throw refuse(`option ${name}`, `${name}({...}) or false`, part);
   }
+  if (resolved.heartbeat === undefined) resolved.heartbeat = defaultHeartbeat?.();
   return resolved;
 }
 

@@ -22,7 +22,7 @@ import type { Delivery, QueuedMessage } from './send-queue.js';
 export interface PartHost {
   /** The open transport (undefined while not open). */
   readonly transport: Transport | undefined;
-  /** The connection's clock: callbacks run inside the client's event batching. */
+  /** The connection's clock: its callbacks run inside the client's event ordering (./emitter.ts). */
   readonly clock: Clock;
   /** What the platform can do (a protocol ping in Node). */
   readonly features: ClientFeatures;
@@ -32,6 +32,8 @@ export interface PartHost {
   lost(error: Error, code?: number): void;
   /** A heartbeat probe was answered after `ms`: counted in stats and reported as a `heartbeat` event. */
   answered(ms: number): void;
+  /** Reports a problem that does not end the connection (application code the part called threw) as an `error` event. */
+  error(error: unknown): void;
   /** Hands a part's own message to the current socket (open, or between its handshake and `ready()`), beside the send queue; false when no socket takes it. */
   send(data: TransportData): boolean;
   /** The open that `handshake` held may complete now: the queue is flushed and `open` emitted. */

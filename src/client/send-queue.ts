@@ -111,13 +111,12 @@ const isBlob = (data: unknown): data is Blob => typeof Blob !== 'undefined' && d
 
 export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueHooks): SendQueue {
   const messages: QueuedMessage[] = [];
-
-  /** Bytes of the messages waiting, kept as they come and go (a long queue is not summed at every send). */
-  let totalBytes = 0;
+  /** The sum of the waiting messages' `bytes`. */
+  let queuedBytes = 0;
 
   const push = (message: QueuedMessage): void => {
     messages.push(message);
-    totalBytes += message.bytes;
+    queuedBytes += message.bytes;
   };
 
   /** Takes `message` out of the queue; false when it had already left (it is settled then). */
@@ -128,7 +127,7 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
     if (index < 0) return false;
     if (index === 0) messages.shift();
     else messages.splice(index, 1);
-    totalBytes -= message.bytes;
+    queuedBytes -= message.bytes;
     return true;
   };
 
@@ -141,9 +140,16 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
     if (remove(message)) drop(message, new LifelineError(code, `lifeline: ${why}`));
   };
 
-  const encode = (message: QueuedMessage, codec: AnyCodec | undefined): void => {
-    const data = (message.data = codec ? codec.encode(message.value) : (message.value as OutgoingData));
-    message.bytes = sizeOf(data);
+  /**
+   * Encodes `message` with `codec` (again, when it is `waiting` and another
+   * codec was negotiated); throws what the codec or `sizeOf` throws.
+   */
+  const encode = (message: QueuedMessage, codec: AnyCodec | undefined, waiting = false): void => {
+    const data = codec ? codec.encode(message.value) : (message.value as OutgoingData);
+    const bytes = sizeOf(data);
+    if (waiting) queuedBytes += bytes - message.bytes;
+    message.data = data;
+    message.bytes = bytes;
     message.codec = codec;
     // A Blob is read in the background; the message keeps its place and waits until its bytes are in.
     if (isBlob(data)) {
@@ -164,14 +170,14 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
   /** Applies the bounds to `message`, which has to wait; false when the overflow policy rejected it. */
   const makeRoom = (message: QueuedMessage): boolean => {
     const { maxQueued, maxQueuedBytes, overflow } = limits;
-    const fits = (): boolean => messages.length < maxQueued && totalBytes + message.bytes <= maxQueuedBytes;
+    const fits = (): boolean => messages.length < maxQueued && queuedBytes + message.bytes <= maxQueuedBytes;
     // drop-oldest makes room only for a message that could fit an empty queue.
     while (overflow === 'drop-oldest' && message.bytes <= maxQueuedBytes && messages.length && !fits()) {
       reject(messages[0]!, ErrorCodes.SEND_DROPPED, 'dropped for a newer message (overflow drop-oldest)');
     }
     if (fits()) return true;
-    push(message); // so that reject() finds it
-    reject(message, overflow === 'reject' ? ErrorCodes.QUEUE_FULL : ErrorCodes.SEND_DROPPED, `send queue full (maxQueued ${maxQueued}, maxQueuedBytes ${maxQueuedBytes}; overflow ${overflow})`);
+    const why = `send queue full (maxQueued ${maxQueued}, maxQueuedBytes ${maxQueuedBytes}; overflow ${overflow})`;
+    drop(message, new LifelineError(overflow === 'reject' ? ErrorCodes.QUEUE_FULL : ErrorCodes.SEND_DROPPED, `lifeline: ${why}`));
     return false;
   };
 
@@ -180,12 +186,12 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
       return messages.length;
     },
     get bytes() {
-      return totalBytes;
+      return queuedBytes;
     },
     add(value, options, codec, mustWait, closedWhy) {
       let message!: QueuedMessage;
-      const promise = new Promise<void>((resolve, reject) => {
-        message = { value, options, data: '', codec, bytes: 0, expiry: undefined, resolve, reject };
+      const promise = new Promise<void>((resolvePromise, rejectPromise) => {
+        message = { value, options, data: '', codec, bytes: 0, expiry: undefined, resolve: resolvePromise, reject: rejectPromise };
       });
       // The caller may ignore the promise: a rejection is also reported through `dropped`.
       promise.catch(noop);
@@ -201,10 +207,8 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
     flush(codec, deliver) {
       for (let message = messages[0]; message; message = messages[0]) {
         if (message.codec !== codec) {
-          const before = message.bytes;
           try {
-            encode(message, codec);
-            totalBytes += message.bytes - before;
+            encode(message, codec, true);
           } catch (error) {
             if (remove(message)) drop(message, error as Error);
             continue;

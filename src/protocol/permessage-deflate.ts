@@ -63,11 +63,16 @@ export interface PerMessageDeflateOptions {
   serverMaxWindowBits?: number;
   /**
    * Offer `client_max_window_bits`, bare (`true`: the server may pick 8..15)
-   * or with a value 8..15 (our upper bound). We honour any value the server
-   * sets by bounding dictionary + segment to the window, so smaller windows
-   * cost ratio and CPU. Default: not offered (the server must then assume 15).
+   * or with a value 8..15 (our upper bound); `false` leaves it out of the
+   * offer (the server must then assume 15). Default `true`, as browsers and
+   * ws offer it: a server short of memory may then ask for a smaller window.
+   * Any value the server sets is honoured: with a platform compressor (the
+   * Node transport passes node:zlib) each message is compressed at exactly
+   * that window; without one, fflate's input is cut into segments that keep
+   * dictionary + segment within the window, which costs ratio and CPU
+   * (segments of 128 bytes at 8 bits).
    */
-  clientMaxWindowBits?: number | true;
+  clientMaxWindowBits?: number | boolean;
   /** fflate compression level 0..9 for what we send. Default `6` (zlib's default). */
   level?: number;
   /**
@@ -99,7 +104,8 @@ interface Resolved {
   clientNoContextTakeover: boolean;
   serverNoContextTakeover: boolean;
   serverMaxWindowBits: number | undefined;
-  clientMaxWindowBits: number | true | undefined;
+  /** `false`: not offered; `true`: offered bare; a number: offered with that bound. */
+  clientMaxWindowBits: number | boolean;
   level: Level;
   historySize: number;
 }
@@ -136,7 +142,7 @@ function resolve(o: PerMessageDeflateOptions | undefined): Resolved {
     clientNoContextTakeover: flag('clientNoContextTakeover', o.clientNoContextTakeover) || historySize === 0,
     serverNoContextTakeover: flag('serverNoContextTakeover', o.serverNoContextTakeover),
     serverMaxWindowBits: o.serverMaxWindowBits === undefined ? undefined : bits('serverMaxWindowBits', o.serverMaxWindowBits),
-    clientMaxWindowBits: cmwb === undefined || cmwb === true ? cmwb : bits('clientMaxWindowBits', cmwb),
+    clientMaxWindowBits: cmwb === undefined ? true : typeof cmwb === 'boolean' ? cmwb : bits('clientMaxWindowBits', cmwb),
     level: level as Level,
     historySize,
   };
@@ -208,7 +214,7 @@ export function negotiatePerMessageDeflate(
       }
       case 'client_max_window_bits': {
         // §7.1.2.2: only if we offered it, and then with a value.
-        if (o.clientMaxWindowBits === undefined) throw fail('client_max_window_bits was not offered');
+        if (o.clientMaxWindowBits === false) throw fail('client_max_window_bits was not offered');
         const n = windowBitsValue(name, value);
         if (o.clientMaxWindowBits !== true && n > o.clientMaxWindowBits) {
           throw fail(`client_max_window_bits=${n} is above the offered ${o.clientMaxWindowBits}`);
@@ -239,7 +245,7 @@ function buildOffer(o: Resolved): string {
   if (o.serverNoContextTakeover) s += '; server_no_context_takeover';
   if (o.serverMaxWindowBits !== undefined) s += `; server_max_window_bits=${o.serverMaxWindowBits}`;
   if (o.clientMaxWindowBits === true) s += '; client_max_window_bits';
-  else if (o.clientMaxWindowBits !== undefined) s += `; client_max_window_bits=${o.clientMaxWindowBits}`;
+  else if (o.clientMaxWindowBits !== false) s += `; client_max_window_bits=${o.clientMaxWindowBits}`;
   return s;
 }
 
@@ -307,8 +313,9 @@ export class PerMessageDeflate implements Extension {
  * synchronous and order-preserving. Options are validated here: a wrong type
  * throws a TypeError, a value out of range a RangeError.
  *
- * Defaults: offer `permessage-deflate` with no parameters; threshold 1024;
- * level 6; context kept on send with a 4 KiB history.
+ * Defaults: offer `permessage-deflate; client_max_window_bits` (as browsers
+ * and ws do, so the server may bound our window); threshold 1024; level 6;
+ * context kept on send with a 4 KiB history.
  *
  * `platform` is for transports: the Node transport can pass node:zlib's
  * synchronous inflater for large messages (see `PerMessageDeflatePlatform`).

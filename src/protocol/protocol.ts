@@ -52,6 +52,14 @@ export interface ProtocolCoreOptions extends ProtocolOptions {
    * Node's `Buffer.allocUnsafe`). Default: `new Uint8Array(n)`.
    */
   alloc?: (n: number) => Uint8Array;
+  /**
+   * Where mask keys come from, when a transport shares one pool over its own
+   * random source between connections (e.g. Node's `crypto.randomFillSync`,
+   * since Node 18 has no `globalThis.crypto` in modules). Takes precedence
+   * over `random`. Default: a pool over `random`, or the process-wide one over
+   * `globalThis.crypto.getRandomValues`.
+   */
+  maskKeys?: MaskKeyPool;
 }
 
 /** Default `maxPayload`: 100 MiB. */
@@ -177,7 +185,8 @@ export class Protocol {
    * @param sink where events and outgoing bytes go. Its callbacks should
    *   not throw (a transport should catch its users' handler errors); if one
    *   does, the error propagates out of `receive()` and the bytes not yet
-   *   parsed are kept for the next `receive()`. `trace` is read once here.
+   *   parsed are kept for the next `receive()`, unless the transport ends
+   *   the connection with `fault()`. `trace` is read once here.
    * @param options limits (`maxPayload` default 100 MiB, `maxFrameSize`
    *   default `maxPayload`), mask-key `random` source (default
    *   `globalThis.crypto.getRandomValues`, looked up on first send), agreed
@@ -192,7 +201,7 @@ export class Protocol {
     for (const e of this.extensions) rsv |= e.rsvMask & 0x70;
     this.extRsv = rsv;
     // Injected sources get their own pool (deterministic tests); the default one is shared.
-    this.pool = options.random ? new MaskKeyPool(options.random) : sharedMaskKeyPool();
+    this.pool = options.maskKeys ?? (options.random ? new MaskKeyPool(options.random) : sharedMaskKeyPool());
     this.trace = sink.trace ? sink.trace.bind(sink) : undefined;
     this.isUtf8 = options.isUtf8;
     this.alloc = options.alloc ?? allocZeroed;
@@ -285,6 +294,21 @@ export class Protocol {
     this.enqueue(chunk);
     this.buffered += chunk.length;
     this.drain();
+  }
+
+  /**
+   * An unexpected exception escaped `receive()` (a bug in the core, or a
+   * sink callback or trace hook that threw): fails the connection as a
+   * violation does, with close code 1011 (RFC 6455 §7.4.1, "an unexpected
+   * condition that prevented it from fulfilling the request") and a
+   * `ProtocolError` WS_ERR_INTERNAL whose `cause` is the exception, reported
+   * through `sink.error`. A transport calls this rather than let the
+   * exception reach its socket callback. No-op once the connection failed or
+   * the peer's close arrived.
+   */
+  fault(cause: unknown): void {
+    const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    this.failWith(new ProtocolError(ErrorCodes.INTERNAL, `Internal error while handling received bytes (${what})`, 1011, { cause }));
   }
 
   /**

@@ -11,8 +11,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = resolve(import.meta.dirname, '../../..');
+// build/test/<dir>/ → the repo root (import.meta.dirname is Node >= 20.11; this runs on 18 too).
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 const src = join(root, 'src');
 
 function files(dir: string): string[] {
