@@ -112,7 +112,8 @@ export function demoPageSuite(engine: EngineName): void {
       await page.waitFor(() => /\d+ ms/.test(document.querySelector('[data-testid="rtt"]')!.textContent!), null, { timeout: 8000, what: 'an RTT' });
       assert.ok((await count(`${sel('rtt-chart')} circle`)) >= 1);
       assert.equal(await text('reconnects'), '0');
-      assert.ok(Number(await text('msgs-in')) >= 2, 'welcome and a tick counted');
+      // Messages in are the application's (heartbeat pongs are not counted): the welcome, then a tick within 1.5 s.
+      await page.waitFor(() => Number(document.querySelector('[data-testid="msgs-in"]')!.textContent) >= 2, null, { timeout: 5000, what: 'welcome and a tick counted' });
       assert.match(await text('timeline'), /open for/);
       assert.deepEqual(await page.errors(), []);
     });
