@@ -6,10 +6,10 @@
  * (Deno, Bun, uWebSockets.js) is built from. Never imported by the client
  * entries: a browser bundle carries none of it.
  */
-export { sessionServer, type SessionServer, type WsSessionServerOptions, type WsServerLike, type WsSocketLike, type WsData } from './server/ws.js';
-export { createHub, type SessionHub, type SessionServerOptions, type LinkHandlers, type HubEvents } from './server/hub.js';
-export { ServerSession, type Link, type ServerData, type ServerSessionEvents, type SessionEndReason } from './server/session.js';
-export { memoryStore, type SessionStore } from './server/store.js';
+export { sessionServer, type SessionServer, type WsSessionServerOptions, type WsServerLike, type WsSocketLike, type WsData } from './session-server/ws.js';
+export { createHub, type SessionHub, type SessionServerOptions, type LinkHandlers, type HubEvents } from './session-server/hub.js';
+export { ServerSession, type Link, type ServerData, type ServerSessionEvents, type SessionEndReason } from './session-server/session.js';
+export { memoryStore, type SessionStore } from './session-server/store.js';
 export { Endpoint, ACK_BYTES, type EndpointLimits, type Held } from './session/endpoint.js';
 export {
   SESSION_PROTOCOL,

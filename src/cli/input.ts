@@ -42,11 +42,16 @@ export function sendText(text: string, binary: boolean): InputAction {
 
 /**
  * One input line → what to do. `binary` (`--binary`) sends plain lines as
- * binary messages of their UTF-8 bytes. Empty lines are skipped (send an
- * empty message with `\x`).
+ * binary messages of their UTF-8 bytes. `slash` (`--slash`) also takes
+ * `/command` for `\command`. Empty lines are skipped (send an empty
+ * message with `\x`).
  */
-export function parseLine(line: string, binary = false): InputAction {
+export function parseLine(line: string, binary = false, slash = false): InputAction {
   if (line === '') return { kind: 'skip' };
+  if (slash && line.startsWith('/')) {
+    // wscat's slash commands (--slash): /ping, /close ... are the backslash ones; '//' sends a line starting with '/'.
+    return line.startsWith('//') ? parseLine(line.slice(1), binary) : parseLine('\\' + line.slice(1), binary);
+  }
   if (line.startsWith('\\\\')) {
     return sendText(line.slice(1), binary);
   }

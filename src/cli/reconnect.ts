@@ -25,8 +25,12 @@ export const reconnectLink: LinkFactory = (args, ev, out) => {
   const options: ConnectOptions = {
     protocols: args.protocols,
     connectTimeout: args.timeoutMs,
-    // --ping <s> becomes the client's heartbeat interval (protocol pings, dead-peer detection).
-    heartbeat: args.pingIntervalMs !== undefined ? heartbeat({ interval: args.pingIntervalMs, timeout: Math.max(args.pingIntervalMs, 5000) }) : heartbeat(),
+    // --ping <s> becomes the client's heartbeat interval (protocol pings, dead-peer detection);
+    // --ping-timeout <s> how long a ping may go unanswered before the connection is dropped and retried.
+    heartbeat:
+      args.pingIntervalMs !== undefined
+        ? heartbeat({ interval: args.pingIntervalMs, timeout: args.pingTimeoutMs ?? Math.max(args.pingIntervalMs, 5000) })
+        : heartbeat(),
     // Subscribe first, then open: the first transition (closed → connecting) is shown too.
     startClosed: true,
   };

@@ -249,7 +249,13 @@ function buildOffer(o: Resolved): string {
   return s;
 }
 
-/** The agreed extension: inflates RSV1 messages, compresses outgoing ones past the threshold. */
+/**
+ * The agreed extension: inflates RSV1 messages, compresses outgoing ones
+ * past the threshold. `role` says which end we are: a client inflates with
+ * the server's parameters and compresses with the client's; a server the
+ * other way round (RFC 7692 §7.1: each `*_no_context_takeover` and
+ * `*_max_window_bits` names the end that compresses).
+ */
 export class PerMessageDeflate implements Extension {
   readonly name = PERMESSAGE_DEFLATE;
   readonly rsvMask = 0x40;
@@ -263,24 +269,32 @@ export class PerMessageDeflate implements Extension {
 
   private readonly native: NativeInflate | undefined;
   private readonly nativeDeflate: NativeDeflate | undefined;
+  /** The peer's compressor drops its window after every message: inflate each one alone. */
+  private readonly peerNoContextTakeover: boolean;
+  /** Our compressor's window (the receiver's limit on our match distances). */
+  private readonly windowBits: number;
 
-  constructor(params: PerMessageDeflateParams, options?: PerMessageDeflateOptions, platform?: PerMessageDeflatePlatform) {
+  constructor(params: PerMessageDeflateParams, options?: PerMessageDeflateOptions, platform?: PerMessageDeflatePlatform, role: 'client' | 'server' = 'client') {
     const o = resolve(options);
     this.native = platform?.inflateRaw;
     this.nativeDeflate = platform?.deflateRaw;
     this.params = Object.freeze({ ...params });
     this.threshold = o.threshold;
     this.level = o.level;
-    this.historySize = params.clientNoContextTakeover ? 0 : o.historySize;
+    const server = role === 'server';
+    this.peerNoContextTakeover = server ? params.clientNoContextTakeover : params.serverNoContextTakeover;
+    this.windowBits = server ? params.serverMaxWindowBits : params.clientMaxWindowBits;
+    const ownNoContextTakeover = server ? params.serverNoContextTakeover : params.clientNoContextTakeover;
+    this.historySize = ownNoContextTakeover ? 0 : o.historySize;
   }
 
   /**
-   * RFC 7692 §7.2.2: inflate with the server's window (kept unless
-   * server_no_context_takeover). The result may be a read-only view that the
-   * next `decode()` overwrites: copy it to keep it.
+   * RFC 7692 §7.2.2: inflate with the peer's window (kept unless the peer
+   * agreed to no context takeover). The result may be a read-only view that
+   * the next `decode()` overwrites: copy it to keep it.
    */
   decode(payload: Uint8Array, maxLength: number): Uint8Array {
-    const inf = (this.inflater ??= new MessageInflater(this.params.serverNoContextTakeover, this.native));
+    const inf = (this.inflater ??= new MessageInflater(this.peerNoContextTakeover, this.native));
     return inf.decode(payload, maxLength);
   }
 
@@ -294,7 +308,7 @@ export class PerMessageDeflate implements Extension {
     const def = (this.deflater ??= new MessageDeflater({
       level: this.level,
       historySize: this.historySize,
-      windowBits: this.params.clientMaxWindowBits,
+      windowBits: this.windowBits,
       native: this.nativeDeflate,
     }));
     return def.compress(payload);

@@ -18,7 +18,7 @@
  *
  * Owns: Endpoint (held messages, counts, ack timing by count and bytes).
  * Imports: the wire format. The caller owns sockets, timers and the
- * handshake (client: src/client/session.ts; server: src/server/).
+ * handshake (client: src/client/session.ts; server: src/session-server/).
  */
 import type { TransportData } from '../transport/types.js';
 import { writeControl } from './wire.js';

@@ -24,7 +24,7 @@ import { realClock } from '../../src/client/clock.js';
 import { heartbeat } from '../../src/client/heartbeat.js';
 import { nodeFeatures } from '../../src/client/node-features.js';
 import { session, type SessionEvent } from '../../src/client/session.js';
-import type { ServerSession } from '../../src/server/session.js';
+import type { ServerSession } from '../../src/session-server/session.js';
 import { nodeTransport } from '../../src/transport/node/index.js';
 import type { Transport, TransportFactory } from '../../src/transport/types.js';
 import { startBlackholeProxy, type BlackholeProxy } from '../support/blackhole-proxy.js';

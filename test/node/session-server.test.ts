@@ -1,5 +1,5 @@
 /**
- * The session adapter for `ws` servers (src/server/) on loopback, against
+ * The session adapter for `ws` servers (src/session-server/) on loopback, against
  * lifeline's own client with `session()` and against `ws` clients speaking
  * the frames by hand: negotiation beside the application's subprotocols,
  * plain clients, resume and take-over, lost answers, expiry, the client's
@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { WebSocket as WsClient } from 'ws';
 import { startSessionServer, type SessionTestServer } from '../support/session-server.js';
 import { connect, heartbeat, json, session, type Connection, type SessionEvent } from '../../src/node.js';
-import type { ServerSession } from '../../src/server/session.js';
-import { sessionServer } from '../../src/server/ws.js';
+import type { ServerSession } from '../../src/session-server/session.js';
+import { sessionServer } from '../../src/session-server/ws.js';
 import { readControl, writeControl, type ControlFrame } from '../../src/session/wire.js';
 
 const servers: SessionTestServer[] = [];

@@ -22,7 +22,7 @@ import { startBlackholeProxy, type BlackholeProxy } from './blackhole-proxy.js';
 import { prng } from './harness.js';
 import { startSessionServer, type SessionTestServer } from './session-server.js';
 import { StreamReader, streamMessage } from './session-stream.js';
-import type { ServerSession } from '../../src/server/session.js';
+import type { ServerSession } from '../../src/session-server/session.js';
 
 export interface SessionFaultServer {
   readonly proxyPort: number;

@@ -1,6 +1,6 @@
 /**
  * A loopback `ws` server serving sessions through lifeline's adapter
- * (src/server/ws.ts), for the session tests in Node and in browsers. It
+ * (src/session-server/ws.ts), for the session tests in Node and in browsers. It
  * keeps every session it started and every server-side socket, can drop
  * them all (server-side destroy), and can restart as a new process would:
  * everything closed, a new adapter with an empty store, the same port.
@@ -9,8 +9,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
-import { sessionServer, type SessionServer, type WsSessionServerOptions } from '../../src/server/ws.js';
-import type { ServerSession } from '../../src/server/session.js';
+import { sessionServer, type SessionServer, type WsSessionServerOptions } from '../../src/session-server/ws.js';
+import type { ServerSession } from '../../src/session-server/session.js';
 
 export interface SessionTestServer {
   readonly port: number;
