@@ -47,6 +47,8 @@ export interface ConnectOptions {
   shouldReconnect?: (info: RetryInfo) => boolean;
   /** Liveness checking: a `heartbeat({...})`, or `false` for none. Default: `heartbeat()` (protocol pings) in Node, none in browsers. */
   heartbeat?: Part | false;
+  /** A reliable session across reconnects: a `session({...})`, or `false` for none. Default: none. */
+  session?: Part | false;
   /** Most messages waiting in the send queue. Default 1,000. */
   maxQueued?: number;
   /** Most bytes (UTF-8 for text) waiting in the send queue. Default 1 MiB. */
@@ -77,6 +79,7 @@ export interface Resolved {
   maxAttempts: number;
   shouldReconnect: (info: RetryInfo) => boolean;
   heartbeat: Part | false | undefined;
+  session: Part | false | undefined;
   maxQueued: number;
   maxQueuedBytes: number;
   overflow: 'reject' | 'drop-oldest' | 'drop-newest';
@@ -105,8 +108,8 @@ export const CONNECT_OPTIONS = {
     lowWaterMark: 1 << 18,
     lifecycle: true,
   },
-  // protocols and heartbeat take several shapes; resolveOptions checks them.
-  types: { protocols: 'any', codec: 'object', heartbeat: 'any' },
+  // protocols and the parts take several shapes; resolveOptions checks them.
+  types: { protocols: 'any', codec: 'object', heartbeat: 'any', session: 'any' },
   least: { factor: 1 },
   unbounded: ['maxAttempts'],
   choices: { overflow: ['reject', 'drop-oldest', 'drop-newest'] },
@@ -146,9 +149,11 @@ export function resolveOptions(options: ConnectOptions | undefined, spec: Option
     }
   }
 
-  const heartbeat = resolved.heartbeat;
-  if (heartbeat !== undefined && heartbeat !== false && typeof heartbeat !== 'function') throw refuse('option heartbeat', 'heartbeat({...}) or false', heartbeat);
-  if (heartbeat === undefined) resolved.heartbeat = defaultHeartbeat?.();
+  for (const name of ['heartbeat', 'session'] as const) {
+    const part = resolved[name];
+    if (part !== undefined && part !== false && typeof part !== 'function') throw refuse(`option ${name}`, `${name}({...}) or false`, part);
+  }
+  if (resolved.heartbeat === undefined) resolved.heartbeat = defaultHeartbeat?.();
   return resolved;
 }
 
