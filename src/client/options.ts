@@ -15,6 +15,7 @@ import type { Codec } from './codecs.js';
 import type { Part } from './part.js';
 import { defaultShouldReconnect, type RetryInfo } from './retry.js';
 import type { SendOptions } from './send-queue.js';
+import type { Sharing } from './shared/shared.js';
 
 /** A value, or a function returning it (sync or async), called before every connection attempt. */
 export type Provider<T> = T | (() => T | Promise<T>);
@@ -59,6 +60,8 @@ export interface ConnectOptions {
   lowWaterMark?: number;
   /** React to the page's lifecycle (online, page visible, bfcache restore) in browsers. Default true. */
   lifecycle?: boolean;
+  /** One connection for every tab of the origin: a `shared({...})`, or `false`. Browsers only; Node ignores it (a normal connection). Default: not shared. */
+  shared?: Sharing | false;
 }
 
 /** Options after checking, with defaults applied. */
@@ -83,6 +86,7 @@ export interface Resolved {
   highWaterMark: number;
   lowWaterMark: number;
   lifecycle: boolean;
+  shared: Sharing | false | undefined;
 }
 
 /** The options every platform knows, by their defaults; a platform adds its own (see `ClientFeatures.options`). */
@@ -106,7 +110,7 @@ export const CONNECT_OPTIONS = {
     lifecycle: true,
   },
   // protocols and heartbeat take several shapes; resolveOptions checks them.
-  types: { protocols: 'any', codec: 'object', heartbeat: 'any' },
+  types: { protocols: 'any', codec: 'object', heartbeat: 'any', shared: 'any' },
   least: { factor: 1 },
   unbounded: ['maxAttempts'],
   choices: { overflow: ['reject', 'drop-oldest', 'drop-newest'] },
@@ -148,6 +152,8 @@ export function resolveOptions(options: ConnectOptions | undefined, spec: Option
 
   const heartbeat = resolved.heartbeat;
   if (heartbeat !== undefined && heartbeat !== false && typeof heartbeat !== 'function') throw refuse('option heartbeat', 'heartbeat({...}) or false', heartbeat);
+  const sharing = resolved.shared;
+  if (sharing !== undefined && sharing !== false && typeof sharing !== 'function') throw refuse('option shared', 'shared() or shared({ key }) (import { shared }), or false', sharing);
   return resolved;
 }
 
