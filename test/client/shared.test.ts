@@ -191,9 +191,34 @@ describe('shared connection: hand-over', () => {
     await browser.settle();
     equal(second.role, 'leader');
     const next = await browser.openSocket();
+    equal(next.sent.length, 0, 'unanswered messages wait for a bye that may still come');
+    browser.clock.advance(1000); // BYE_GRACE: no bye from a crashed tab
+    await browser.settle();
     await Promise.all(pending);
     deepEqual(next.sent, ['a', 'b']);
-    equal(third.payloads<{ code: number }>('close')[0]!.code, 1006);
+    deepEqual(third.payloads<{ code: number; wasClean: boolean }>('close').map((close) => [close.code, close.wasClean]), [[1001, false]]);
+  });
+
+  it("the lock reaches the next tab before the old leader's acks and bye: messages it had sent are not sent again", async () => {
+    const { browser, tabs, socket } = await threeTabs();
+    const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
+    socket.refuseSend = true;
+    const pending = [third.conn.send('a'), third.conn.send('b'), second.conn.send('c')];
+    await browser.settle();
+    // The leader's socket takes them; its acks and then its bye are slow to arrive (another pipe than the lock's).
+    browser.bus.delayed.add(leader.id);
+    socket.refuseSend = false;
+    void leader.conn.send('own');
+    deepEqual(socket.sent, ['a', 'b', 'c', 'own']);
+    leader.pagehide();
+    await browser.settle();
+    equal(second.role, 'leader', 'granted the lock first');
+    const next = await browser.openSocket();
+    deepEqual(next.sent, [], 'nothing resent while the bye may still come');
+    browser.bus.release(leader.id);
+    await browser.settle();
+    await Promise.all(pending);
+    deepEqual(next.sent, []);
   });
 
   it('acknowledgements go out before the bye: a leader whose socket takes messages and that leaves in the same task sends none twice', async () => {

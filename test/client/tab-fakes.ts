@@ -137,6 +137,9 @@ export class FakeBus {
   private scheduled = false;
   /** Tabs whose channels neither send nor receive (a hung or crashed page). */
   readonly silent = new Set<number>();
+  /** Tabs whose posts are held back until `release()` (a slow pipe: the lock manager's answers overtake them). */
+  readonly delayed = new Set<number>();
+  private held: { from: FakeChannel; message: unknown }[] = [];
   /** Every message posted, with the tab that posted it, for assertions. */
   readonly log: { tab: number; message: { type: string } & Record<string, unknown> }[] = [];
 
@@ -153,10 +156,25 @@ export class FakeBus {
   post(from: FakeChannel, message: unknown): void {
     if (!this.channels.has(from)) throw new DOMException('channel closed', 'InvalidStateError');
     if (this.silent.has(from.tab)) return;
+    if (this.delayed.has(from.tab)) {
+      this.held.push({ from, message });
+      return;
+    }
     this.log.push({ tab: from.tab, message: message as { type: string } });
     const data = structuredClone(message);
     for (const to of this.channels) if (to !== from && to.name === from.name) this.pending.push({ to, data: structuredClone(data) });
     this.schedule();
+  }
+
+  /** Lets the held posts of `tab` go, in order. */
+  release(tab: number): void {
+    this.delayed.delete(tab);
+    const going = this.held.filter((entry) => entry.from.tab === tab);
+    this.held = this.held.filter((entry) => entry.from.tab !== tab);
+    for (const entry of going) {
+      this.channels.add(entry.from); // (a closed channel's earlier posts still go: they were posted while it was open)
+      this.post(entry.from, entry.message);
+    }
   }
 
   /** Deliveries are waiting. */

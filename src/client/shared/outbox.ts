@@ -60,8 +60,8 @@ export interface Outbox {
   remaining(record: OutboxRecord): number | undefined;
   /** The leader settled send `id`: resolved, or rejected with `error`. Unknown ids are ignored. */
   settle(id: number, error?: Error): void;
-  /** The leader went away: what was out with it is held again. With `lost` (an open connection was lost), `dropOnReconnect` messages are rejected. */
-  recall(lost: boolean): void;
+  /** Leader `term` (every leader when undefined) went away: what was out with it is held again. With `lost` (an open connection was lost), `dropOnReconnect` messages are rejected. */
+  recall(lost: boolean, term?: string): void;
   /** Rejects the held records (WS_ERR_CLIENT_CLOSED) and, with `everything`, those out with a leader too. */
   rejectHeld(why: string, everything?: boolean): void;
   /** Takes the held records out without settling them (their tab is going away: another tab sends them). */
@@ -159,9 +159,10 @@ export function createOutbox(limits: QueueLimits, clock: Clock, hooks: OutboxHoo
       settler?.reject(error);
       hooks.dropped(record.value, error);
     },
-    recall(lost) {
-      for (const record of records) record.term = undefined;
-      for (const record of records.slice()) {
+    recall(lost, term) {
+      const back = records.filter((record) => record.term !== undefined && (term === undefined || record.term === term));
+      for (const record of back) record.term = undefined;
+      for (const record of back) {
         if (lost && record.options.dropOnReconnect) reject(record, ErrorCodes.SEND_DROPPED, 'connection lost while queued (dropOnReconnect)');
         // A ttl that ran out while a leader had the message expires now that it is back here.
         else outbox.remaining(record);

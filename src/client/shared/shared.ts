@@ -24,12 +24,17 @@
  *   next tab in line is granted the lock at once, becomes leader and dials.
  *   Every tab then hands its unacknowledged messages, in order, to the new
  *   leader: what the old socket took was acknowledged before the `bye`, so
- *   nothing is lost or sent twice. Only a leader that dies between handing
- *   a message to its socket and posting the acknowledgement (a crash in
- *   the middle of one task) can cause a resend of a message that went out;
- *   the reliable session removes such duplicates. A tab that goes away for
- *   good passes on what it still holds (`orphans`): whoever leads next
- *   sends it.
+ *   nothing is lost or sent twice. The lock and the channel are separate
+ *   pipes, so the grant (or the new leader's `lead`) can arrive before the
+ *   old leader's `bye`: messages that were out with it then wait, with
+ *   everything sent after them, for its `bye`, at most BYE_GRACE ms (a
+ *   crashed leader says nothing), while the new socket opens. Only a leader
+ *   that dies between handing a message to its socket and posting the
+ *   acknowledgement (a crash in the middle of one task), or whose
+ *   acknowledgements take longer than BYE_GRACE, can cause a resend of a
+ *   message that went out; the reliable session removes such duplicates. A
+ *   tab that goes away for good passes on what it still holds (`orphans`):
+ *   whoever leads next sends it.
  * - A leader that stops answering without leaving (a page stopped without
  *   a `freeze` event, a hung main thread) keeps its lock: a follower that
  *   hears nothing from it for a while pings it, and steals the lock when
@@ -180,6 +185,14 @@ type SharedEvents<In> = ClientEvents<In> & { role: RoleInfo };
 /** How a tab stops leading: it goes away (for good, or maybe back), closes its connection, or another tab took the lock. */
 type StepDown = 'unload' | 'leave' | 'close' | 'terminate' | 'deposed';
 
+/**
+ * How long messages that were out with a leader that vanished wait for its
+ * `bye` (which comes after its last acknowledgement) before they go to the
+ * next leader, ms. It only delays those messages after a crash; an orderly
+ * `bye` ends the wait at once.
+ */
+const BYE_GRACE = 1000;
+
 const zeroStats = (): Stats => ({
   messagesIn: 0,
   messagesOut: 0,
@@ -257,6 +270,8 @@ function shareConnection<In, Out>(
   /** The random part of the wait before stealing the lock from a silent leader. */
   let stealAfter = 0;
   let watchdog: TimerHandle;
+  /** A leader that vanished without a `bye` yet: messages out with it wait for its word (see BYE_GRACE). */
+  let leaving: { term: string; lost: boolean; timer: TimerHandle } | undefined;
   /** Leading: the highest send id taken from each tab in this term. A tab posts its ids in increasing order, so a lower one is a message posted again (after the tab heard a stale leader) that this leader already has. */
   let lastIds = new Map<string, number>();
 
@@ -376,7 +391,7 @@ function shareConnection<In, Out>(
       election = undefined;
       outbox.rejectHeld('client closed before sending');
       // Messages out with a leader settle by its answer; the channel stays open until then (see hear()).
-      if (outbox.length === 0) closeChannel();
+      if (outbox.length === 0 && !leaving) closeChannel();
     }
     const close = wasOpen ? { code: kind === 'close' ? (code ?? 1000) : 1006, reason: kind === 'close' ? (reason ?? '') : '', wasClean: kind === 'close' } : undefined;
     setState('closed');
@@ -523,7 +538,7 @@ function shareConnection<In, Out>(
         if (kind === 'unload') outbox.abandon(own);
         else if (kind === 'close' || kind === 'terminate') outbox.rejectHeld('client closed before sending', true);
         else {
-          outbox.recall(wasOpen);
+          outbox.recall(wasOpen, ownTerm);
           route();
         }
         // The channel stays open while the page is away: it may come back to the same leader.
@@ -562,11 +577,17 @@ function shareConnection<In, Out>(
   // --- following ---
 
   function hear(message: WireMessage): void {
+    // A verdict on one of this tab's messages counts whoever sends it (the leader that had the message), in any role.
+    if (message.type === 'ack' && message.to === tabId) outbox.settle(message.id, message.error && fromWire(message.error));
+    if (message.type === 'bye' && message.term === leaving?.term) {
+      // The vanished leader's last word: its acknowledgements are all in.
+      orphans.push(...message.orphans);
+      endLeaving();
+    }
     if (!attached) {
       // Detached: only the answers to messages still out with a leader matter, until there are none.
-      if (message.type === 'ack' && message.to === tabId) outbox.settle(message.id, message.error && fromWire(message.error));
-      else if ((message.type === 'bye' && message.term === term) || (message.type === 'lead' && message.term !== term)) outbox.rejectHeld('client closed before sending', true);
-      if (outbox.length === 0) closeChannel();
+      if ((message.type === 'bye' && message.term === term) || (message.type === 'lead' && message.term !== term)) outbox.rejectHeld('client closed before sending', true);
+      if (outbox.length === 0 && !leaving) closeChannel();
       return;
     }
     if (leading()) return serve(message);
@@ -587,6 +608,9 @@ function shareConnection<In, Out>(
       case 'control':
       case 'ping':
         return; // for the leader
+      case 'message':
+        // The last inbound messages of a leader that vanished still reach this tab.
+        if (message.term === leaving?.term) return deliver(message.data);
     }
     if (message.term !== term) return; // from a leader this tab does not follow (any more)
     heard();
@@ -599,7 +623,6 @@ function shareConnection<In, Out>(
         return deliver(message.data);
       case 'ack':
         snapshot = message.snapshot;
-        if (message.to === tabId) outbox.settle(message.id, message.error && fromWire(message.error));
         return;
       case 'pong':
         return;
@@ -683,23 +706,39 @@ function shareConnection<In, Out>(
   }
 
   /**
-   * The leader this tab followed is gone: in order (`bye`), or it vanished
-   * (its lock was released without one, or taken). What was out with it
-   * comes back to the outbox for the next leader; the tab shows the
-   * connection lost and being re-established.
+   * The leader this tab followed is gone: in order (its `bye` came), or it
+   * vanished (the lock was granted to this tab, or another tab leads). What
+   * was out with it comes back to the outbox for the next leader: at once
+   * after a `bye`, else when its `bye` comes or BYE_GRACE has passed. The
+   * tab shows the connection lost (1001, going away) and being
+   * re-established.
    */
   function handOver(orderly: boolean): void {
     const wasOpen = state === 'open';
+    const old = term!;
     term = undefined;
-    outbox.recall(wasOpen);
-    setState('connecting');
-    if (wasOpen) {
-      const close = orderly ? { code: 1001, reason: 'leader tab left', wasClean: true } : { code: 1006, reason: 'leader tab gone', wasClean: false };
-      events.emit('close', { ...close, willReconnect: true });
+    if (orderly) outbox.recall(wasOpen, old);
+    else {
+      endLeaving(); // one wait at a time: an earlier one ends now
+      leaving = { term: old, lost: wasOpen, timer: clock.set(endLeaving, BYE_GRACE) };
     }
+    setState('connecting');
+    if (wasOpen) events.emit('close', { code: 1001, reason: orderly ? 'leader tab left' : 'leader tab gone', wasClean: orderly, willReconnect: true });
     // Ask again: a leader already elected (whose `lead` this tab may have heard before the `bye`) answers.
     post({ type: 'hello', from: tabId });
     heard();
+  }
+
+  /** The wait for a vanished leader's `bye` ends (it came, or BYE_GRACE passed): what was out with it goes to the next leader. */
+  function endLeaving(): void {
+    const ended = leaving;
+    if (!ended) return;
+    leaving = undefined;
+    clock.clear(ended.timer);
+    outbox.recall(ended.lost, ended.term);
+    if (attached) return route();
+    outbox.rejectHeld('client closed before sending');
+    if (outbox.length === 0) closeChannel();
   }
 
   // --- the leader watchdog ---
@@ -750,11 +789,17 @@ function shareConnection<In, Out>(
     events.emit('message', message);
   }
 
-  /** Hands the held messages, in order, to the leader (this tab's client when it leads). */
+  /**
+   * Hands the held messages, in order, to the leader (this tab's client
+   * when it leads). A message still out with a leader that vanished stops
+   * the walk: it and everything after it wait for that leader's `bye`.
+   */
   function route(): void {
     const destination = term;
     if (destination === undefined) return;
-    for (const record of outbox.held()) {
+    for (const record of outbox.all().slice()) {
+      if (record.term === destination) continue;
+      if (record.term !== undefined) return;
       const ttl = outbox.remaining(record);
       if (ttl === 0) continue; // expired (rejected)
       const sendOptions = wireOptions(record.options, ttl);
@@ -810,7 +855,7 @@ function shareConnection<In, Out>(
         const data = (codec ? codec.encode(value) : value) as OutgoingData;
         const bytes = sizeOf(data);
         const closed = state === 'closed' || state === 'closing';
-        const { promise, record } = outbox.add(value, data, bytes, checked, term === undefined, closed ? 'client closed (open() first)' : undefined);
+        const { promise, record } = outbox.add(value, data, bytes, checked, term === undefined || leaving !== undefined, closed ? 'client closed (open() first)' : undefined);
         if (record) route();
         return promise;
       }),

@@ -1,0 +1,262 @@
+/**
+ * One connection shared by the tabs of a real browser (`shared()`), in
+ * Chromium, Firefox and WebKit: several pages of one browser (tabs in
+ * Chromium and Firefox, windows in MiniBrowser) driven from Node through
+ * test/support/browser-page.ts, each running the shipped dist/browser.mjs
+ * (test/support/shared-tab.page.ts) against a loopback `ws` test server
+ * that counts its connections and logs what it received.
+ *
+ * One suite, run per engine by shared-tabs.<engine>.test.ts (separate files
+ * so `node --test` can run them alongside others); an engine left out of
+ * LIFELINE_BROWSERS runs nothing. The crash and freeze tests exist for
+ * Chromium only: CDP is the one protocol here that can crash or freeze a
+ * single page (in Firefox and WebKit the pages of one origin share a
+ * process, and neither driver can freeze a page).
+ *
+ * Needs dist/ (the test runner builds it first).
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ENGINE_LABELS, openTabs, selectedEngines, type EngineName } from '../support/engines.js';
+import type { BrowserTab, BrowserTabs } from '../support/browser-page.js';
+import { startPageServer, type PageServer } from '../support/page-server.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+import type { StartOptions, TabApi, TabLog } from '../support/shared-tab.page.js';
+
+const TAB_PAGE = '<!doctype html><title>tab</title><script type="module" src="/build/test/support/shared-tab.page.js"></script>';
+const OTHER_PAGE = '<!doctype html><title>elsewhere</title><p>elsewhere</p>';
+/** Takeover bound asserted here, ms: measured takeovers are tens of ms (README); this leaves room for a loaded machine. */
+const TAKEOVER_BOUND = 3000;
+
+type TabWindow = { tab: TabApi };
+const api = (tab: BrowserTab) => ({
+  start: (options: StartOptions) => tab.evaluate((o) => (window as unknown as TabWindow).tab.start(o), options),
+  send: (prefix: string, from: number, to: number) => tab.evaluate((a) => (window as unknown as TabWindow).tab.send(a.prefix, a.from, a.to), { prefix, from, to }),
+  log: () => tab.evaluate(() => (window as unknown as TabWindow).tab.log) as Promise<TabLog>,
+  role: () => tab.evaluate(() => (window as unknown as TabWindow).tab.role),
+  state: () => tab.evaluate(() => (window as unknown as TabWindow).tab.state),
+  visibility: () => tab.evaluate(() => document.visibilityState),
+  started: () => tab.evaluate(() => typeof (window as unknown as Partial<TabWindow>).tab === 'object' && (window as unknown as TabWindow).tab.started),
+  until: (fn: () => unknown, what: string, timeout = 10_000) => tab.waitFor(fn, null, { timeout, what }),
+});
+
+export function sharedTabsSuite(engine: EngineName): void {
+  if (!selectedEngines().includes(engine)) return;
+
+  describe(`shared connection across tabs (${ENGINE_LABELS[engine]})`, { timeout: 120_000 }, () => {
+    let pages: PageServer;
+    let otherOrigin: PageServer;
+    let browser: BrowserTabs;
+    /** Tabs a test opened; closed after it. */
+    let open: BrowserTab[] = [];
+    let server: TestServer;
+
+    before(async () => {
+      const html = { '/tab.html': TAB_PAGE, '/other.html': OTHER_PAGE };
+      pages = await startPageServer(html);
+      otherOrigin = await startPageServer(html);
+      browser = await openTabs(engine, { width: 800, height: 600 });
+    });
+
+    after(async () => {
+      for (const tab of open.splice(0)) await tab.close().catch(() => undefined);
+      await server?.close();
+      await browser?.close();
+      await pages?.close();
+      await otherOrigin?.close();
+    });
+
+    /** A fresh ws server per test, so that its connection counts are the test's own. */
+    const fresh = async () => {
+      for (const tab of open.splice(0)) await tab.close().catch(() => undefined);
+      await server?.close();
+      server = await startTestServer();
+    };
+
+    /** Opens a tab and starts a shared connection in it. */
+    const tabWith = async (options: Partial<StartOptions> = {}, origin: PageServer = pages): Promise<BrowserTab> => {
+      const tab = await browser.open(origin.url('/tab.html'));
+      open.push(tab);
+      await api(tab).until(() => typeof (window as unknown as Partial<TabWindow>).tab === 'object', 'the tab page');
+      await api(tab).start({ url: server.url('/echo'), ...options });
+      return tab;
+    };
+
+    const allOpen = (tabs: BrowserTab[]) => Promise.all(tabs.map((tab) => api(tab).until(() => (window as unknown as TabWindow).tab.state === 'open', 'open')));
+    const roles = (tabs: BrowserTab[]) => Promise.all(tabs.map((tab) => api(tab).role()));
+    /** Waits until every send of `tab` settled; returns the log. */
+    const settled = async (tab: BrowserTab, timeout = 15_000): Promise<TabLog> => {
+      await tab.waitFor(() => Object.values((window as unknown as TabWindow).tab.log.sends).every((outcome) => outcome !== 'pending'), null, { timeout, what: 'every send settled' });
+      return api(tab).log();
+    };
+    const serverGot = (prefix: string) => server.received.filter((message) => message.startsWith(`${prefix}:`));
+    const labels = (prefix: string, from: number, to: number) => Array.from({ length: to - from }, (_, index) => `${prefix}:${from + index}`);
+
+    it('three tabs, one server connection: each send reaches the server once, each tab gets every inbound message (a filter keeps its own)', async () => {
+      await fresh();
+      const tabs = [await tabWith(), await tabWith(), await tabWith({ only: 'C:' })];
+      await allOpen(tabs);
+      assert.deepEqual((await roles(tabs)).sort(), ['follower', 'follower', 'leader']);
+      assert.equal(server.connections, 1);
+      assert.equal(server.totalConnections, 1);
+      for (const [index, prefix] of ['A', 'B', 'C'].entries()) await api(tabs[index]!).send(prefix, 0, 3);
+      for (const tab of tabs) await settled(tab);
+      assert.deepEqual([...server.received].sort(), [...labels('A', 0, 3), ...labels('B', 0, 3), ...labels('C', 0, 3)].sort());
+      // The test server echoes: the one socket receives 9 messages, every tab gets them (C only its own).
+      await api(tabs[0]!).until(() => (window as unknown as TabWindow).tab.log.messages.length === 9, 'nine echoes');
+      await api(tabs[1]!).until(() => (window as unknown as TabWindow).tab.log.messages.length === 9, 'nine echoes');
+      await api(tabs[2]!).until(() => (window as unknown as TabWindow).tab.log.messages.length === 3, 'three echoes');
+      assert.deepEqual((await api(tabs[2]!).log()).messages, labels('C', 0, 3));
+      assert.equal(server.totalConnections, 1);
+      for (const tab of tabs) assert.deepEqual(await tab.errors(), []);
+    });
+
+    it('the leader tab closed mid-stream: another tab takes over within the bound; nothing is lost or sent twice', async () => {
+      await fresh();
+      const tabs = [await tabWith(), await tabWith(), await tabWith()];
+      await allOpen(tabs);
+      const leaderIndex = (await roles(tabs)).indexOf('leader');
+      const leader = tabs[leaderIndex]!;
+      const followers = tabs.filter((tab) => tab !== leader);
+      const prefixes = ['F1', 'F2'];
+      let closedAt = 0;
+      // Rounds of five messages from every tab; the leader's tab closes after round 4, the rounds go on.
+      for (let round = 0; round < 10; round++) {
+        for (const [index, tab] of followers.entries()) await api(tab).send(prefixes[index]!, round * 5, round * 5 + 5);
+        if (round < 4) await api(leader).send('L', round * 5, round * 5 + 5);
+        if (round === 3) {
+          closedAt = Date.now();
+          await leader.close();
+          open = open.filter((tab) => tab !== leader);
+        }
+      }
+      const logs = await Promise.all(followers.map((tab) => settled(tab)));
+      for (const [index, log] of logs.entries()) {
+        const prefix = prefixes[index]!;
+        assert.deepEqual(Object.values(log.sends).filter((outcome) => outcome !== 'ok'), [], `every send of ${prefix} resolved`);
+        assert.deepEqual(serverGot(prefix), labels(prefix, 0, 50), `${prefix}: each message once, in order`);
+      }
+      // The departed leader's own messages: none twice (those it had not sent went to the next leader).
+      const fromLeader = serverGot('L');
+      assert.equal(new Set(fromLeader).size, fromLeader.length, 'no message of the closed tab twice');
+      // Takeover: from the close to the new socket open, as the remaining tabs saw it.
+      const reopened = logs.map((log) => log.events.find((event) => event.type === 'open' && event.t >= closedAt)?.t ?? Infinity);
+      const takeover = Math.min(...reopened) - closedAt;
+      console.log(`# ${ENGINE_LABELS[engine]}: takeover after the leader tab closed: ${takeover} ms`);
+      assert.ok(takeover <= TAKEOVER_BOUND, `takeover ${takeover} ms, bound ${TAKEOVER_BOUND} ms`);
+      assert.deepEqual((await roles(followers)).sort(), ['follower', 'leader']);
+      for (const log of logs) assert.equal(log.events.find((event) => event.type === 'close' && event.t >= closedAt)?.code, 1001, 'seen as the leader tab going away');
+      assert.equal(server.connections, 1);
+      assert.equal(server.totalConnections, 2);
+    });
+
+    it('back/forward: the leader navigates away (a follower takes over) and back (restored or reloaded, it follows); one socket', async () => {
+      await fresh();
+      const tabs = [await tabWith(), await tabWith()];
+      await allOpen(tabs);
+      const [leader, follower] = (await roles(tabs))[0] === 'leader' ? [tabs[0]!, tabs[1]!] : [tabs[1]!, tabs[0]!];
+      await leader.goto(pages.url('/other.html'));
+      await api(follower).until(() => (window as unknown as TabWindow).tab.role === 'leader', 'the other tab leads');
+      await allOpen([follower]);
+      await leader.back();
+      await api(leader).until(() => typeof (window as unknown as Partial<TabWindow>).tab === 'object', 'the tab page again');
+      // Restored from the back/forward cache (WebKit here), the page still has its connection; reloaded (Chromium, Firefox here), it starts one.
+      const restored = await api(leader).started();
+      console.log(`# ${ENGINE_LABELS[engine]}: back/forward cache ${restored ? 'restored the page' : 'reloaded the page'}`);
+      if (!restored) await api(leader).start({ url: server.url('/echo') });
+      await allOpen([leader]);
+      assert.equal(await api(leader).role(), 'follower');
+      await api(leader).send('back', 0, 3);
+      await settled(leader);
+      assert.deepEqual(serverGot('back'), labels('back', 0, 3));
+      assert.equal(server.connections, 1);
+      assert.equal(server.totalConnections, 2);
+    });
+
+    it('visibility: a hidden leader keeps serving; a follower coming into view wakes it out of a long backoff', async () => {
+      await fresh();
+      // A retry delay of 0.99 × 30 s after a drop: only a wake-up makes it dial sooner.
+      const options = { minDelay: 30_000, maxDelay: 30_000, jitter: 0.99 };
+      const tabs = [await tabWith(options), await tabWith(options), await tabWith(options)];
+      await allOpen(tabs);
+      const leaderIndex = (await roles(tabs)).indexOf('leader');
+      const leader = tabs[leaderIndex]!;
+      const waker = tabs.find((tab, index) => index !== leaderIndex && index !== 2) ?? tabs[2]!;
+      // The leader and the waker hidden: in a tabbed browser by showing another tab; MiniBrowser minimizes their windows.
+      const front = tabs.find((tab) => tab !== leader && tab !== waker)!;
+      await front.show();
+      if (leader.hide) await leader.hide();
+      if (waker.hide) await waker.hide();
+      assert.equal(await api(leader).visibility(), 'hidden');
+      assert.equal(await api(waker).visibility(), 'hidden');
+      await api(waker).send('hidden', 0, 3);
+      await settled(waker);
+      assert.deepEqual(serverGot('hidden'), labels('hidden', 0, 3), 'a hidden leader serves a hidden follower');
+      // Drop the socket: the leader waits 29.7 s to retry; a follower coming into view wakes it now.
+      server.drop();
+      await api(waker).until(() => (window as unknown as TabWindow).tab.state === 'waiting', 'waiting to retry');
+      const shown = Date.now();
+      await waker.show();
+      assert.equal(await api(waker).visibility(), 'visible');
+      await allOpen(tabs);
+      const back = Date.now() - shown;
+      assert.ok(back < 10_000, `open again ${back} ms after the follower came into view`);
+      assert.equal(server.connections, 1);
+      const leaderLog = await api(leader).log();
+      assert.deepEqual(leaderLog.roles.map((entry) => entry.role), ['leader'], 'no takeover while hidden');
+    });
+
+    it('tabs of other keys and other origins never share', async () => {
+      await fresh();
+      const tabs = [await tabWith({ key: 'a' }), await tabWith({ key: 'a' }), await tabWith({ key: 'b' }), await tabWith({ key: 'a' }, otherOrigin)];
+      await allOpen(tabs);
+      assert.deepEqual(await roles(tabs), ['leader', 'follower', 'leader', 'leader']);
+      assert.equal(server.connections, 3);
+    });
+
+    if (engine === 'chromium') {
+      it('the leader crashes (CDP Page.crash): the browser releases its lock, another tab takes over, unanswered sends go out once', async () => {
+        await fresh();
+        const tabs = [await tabWith(), await tabWith(), await tabWith()];
+        await allOpen(tabs);
+        const leader = tabs[(await roles(tabs)).indexOf('leader')]!;
+        const followers = tabs.filter((tab) => tab !== leader);
+        await api(followers[0]!).send('before', 0, 10);
+        const crashedAt = Date.now();
+        await leader.lifecycle!.crash();
+        await api(followers[1]!).send('during', 0, 10);
+        const logs = [await settled(followers[0]!), await settled(followers[1]!)];
+        assert.deepEqual(serverGot('before'), labels('before', 0, 10));
+        assert.deepEqual(serverGot('during'), labels('during', 0, 10));
+        const takeover = Math.min(...logs.map((log) => log.events.find((event) => event.type === 'open' && event.t >= crashedAt)?.t ?? Infinity)) - crashedAt;
+        console.log(`# Chromium: takeover after the leader tab crashed: ${takeover} ms`);
+        assert.ok(takeover <= TAKEOVER_BOUND, `takeover ${takeover} ms`);
+        open = open.filter((tab) => tab !== leader);
+        await leader.close().catch(() => undefined);
+      });
+
+      it('the leader is frozen (Page Lifecycle freeze): it steps down, another tab takes over; resumed, it follows', async () => {
+        await fresh();
+        const tabs = [await tabWith(), await tabWith()];
+        await allOpen(tabs);
+        const leader = tabs[(await roles(tabs)).indexOf('leader')]!;
+        const follower = tabs.find((tab) => tab !== leader)!;
+        const frozenAt = Date.now();
+        await leader.lifecycle!.freeze();
+        await api(follower).until(() => (window as unknown as TabWindow).tab.role === 'leader', 'takeover');
+        await allOpen([follower]);
+        const log = await api(follower).log();
+        const takeover = log.events.find((event) => event.type === 'open' && event.t >= frozenAt)!.t - frozenAt;
+        console.log(`# Chromium: takeover after the leader tab was frozen: ${takeover} ms`);
+        assert.ok(takeover <= TAKEOVER_BOUND);
+        await leader.lifecycle!.resume();
+        await allOpen([leader]);
+        assert.equal(await api(leader).role(), 'follower');
+        assert.equal(server.connections, 1);
+        await api(leader).send('resumed', 0, 2);
+        await settled(leader);
+        assert.deepEqual(serverGot('resumed'), labels('resumed', 0, 2));
+      });
+    }
+  });
+}
