@@ -153,7 +153,7 @@ export function resolveOptions(options: ConnectOptions | undefined, spec: Option
   const heartbeat = resolved.heartbeat;
   if (heartbeat !== undefined && heartbeat !== false && typeof heartbeat !== 'function') throw refuse('option heartbeat', 'heartbeat({...}) or false', heartbeat);
   const sharing = resolved.shared;
-  if (sharing !== undefined && sharing !== false && typeof sharing !== 'function') throw refuse('option shared', 'shared() or shared({ key }) (import { shared }), or false', sharing);
+  if (sharing !== undefined && sharing !== false && typeof sharing !== 'function') throw refuse('option shared', 'shared({...}) or false', sharing);
   return resolved;
 }
 

@@ -65,6 +65,8 @@ export const IMPORTS = [
   { name: "import { connect, heartbeat }", names: ['connect', 'heartbeat'], budget: 7168 },
   { name: "import { connect, messages }", names: ['connect', 'messages'], budget: 6912 },
   { name: "import { connect, heartbeat, messages, json }", names: ['connect', 'heartbeat', 'messages', 'json'], budget: 7424 },
+  // Tab sharing (src/client/shared/: election, channel protocol, outbox, mirroring) is about 4.5 KB of its own.
+  { name: "import { connect, shared }", names: ['connect', 'shared'], budget: 11264 },
 ];
 
 /** esbuild --bundle --minify of `input` (ESM); returns the code. */
@@ -88,7 +90,8 @@ export async function lifelineSizes(dist = join(ROOT, 'dist')) {
     rows.push({ name: `${row.name} (esbuild)`, budget: row.budget, ...measure(await bundleEsbuild(entry)) });
     rows.push({ name: `${row.name} (rollup + terser)`, budget: row.budget, ...measure(await bundleMinified(entry)) });
   }
-  rows.push({ name: '<script> dist/lifeline.min.js (everything)', budget: 7680, ...measure(readFileSync(iife, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '')) });
+  // The <script> build carries every export, `shared` included.
+  rows.push({ name: '<script> dist/lifeline.min.js (everything)', budget: 11520, ...measure(readFileSync(iife, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '')) });
   return rows;
 }
 

@@ -360,7 +360,7 @@ describe('shared connection: closing, degrading, options', () => {
       thrown = error as Error & { code?: string };
     }
     equal(thrown?.code, 'WS_ERR_INVALID_OPTION');
-    ok(/option shared must be shared\(\)/.test(thrown!.message), thrown!.message);
+    ok(/option shared must be shared\(\{\.\.\.\}\) or false/.test(thrown!.message), thrown!.message);
     thrown = undefined;
     try {
       shared()(() => undefined as never, () => 'ws://x.invalid', {}, env);

@@ -193,6 +193,9 @@ type StepDown = 'unload' | 'leave' | 'close' | 'terminate' | 'deposed';
  */
 const BYE_GRACE = 1000;
 
+/** The stats that add up across leaders. */
+const COUNTERS = ['messagesIn', 'messagesOut', 'bytesIn', 'bytesOut', 'reconnects'] as const;
+
 const zeroStats = (): Stats => ({
   messagesIn: 0,
   messagesOut: 0,
@@ -815,18 +818,11 @@ function shareConnection<In, Out>(
     if (inner) {
       const now = inner.stats;
       if (!before) return { ...now, ...own };
-      // Counters go on across leaders: what was counted before this tab led, plus its own client's.
-      return {
-        messagesIn: before.messagesIn + now.messagesIn,
-        messagesOut: before.messagesOut + now.messagesOut,
-        bytesIn: before.bytesIn + now.bytesIn,
-        bytesOut: before.bytesOut + now.bytesOut,
-        reconnects: before.reconnects + now.reconnects + (snapshot!.opened && innerOpened ? 1 : 0),
-        rtt: now.rtt ?? before.rtt,
-        rttAvg: now.rttAvg ?? before.rttAvg,
-        uptime: now.uptime,
-        ...own,
-      };
+      // Counters go on across leaders: what was counted before this tab led, plus its own client's; a hand-over counts as a reconnect.
+      const merged: Stats = { ...now, rtt: now.rtt ?? before.rtt, rttAvg: now.rttAvg ?? before.rttAvg, ...own };
+      for (const counter of COUNTERS) merged[counter] = before[counter] + now[counter];
+      if (snapshot!.opened && innerOpened) merged.reconnects++;
+      return merged;
     }
     if (!before) return { ...zeroStats(), ...own };
     const open = state === 'open' && snapshot!.state === 'open';
