@@ -17,6 +17,8 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ENGINE_LABELS, openTabs, selectedEngines, type EngineName } from '../support/engines.js';
 import type { BrowserTab, BrowserTabs } from '../support/browser-page.js';
 import { startPageServer, type PageServer } from '../support/page-server.js';
@@ -212,6 +214,45 @@ export function sharedTabsSuite(engine: EngineName): void {
       await allOpen(tabs);
       assert.deepEqual(await roles(tabs), ['leader', 'follower', 'leader', 'leader']);
       assert.equal(server.connections, 3);
+    });
+
+    it('the demo with ?shared: one socket for its tabs, the leader tab marked, the takeover shown when it closes', async () => {
+      await fresh();
+      const root = resolve(import.meta.dirname, '../../..');
+      const demo = (await import(pathToFileURL(join(root, 'demo/server.mjs')).href)) as {
+        startDemoServer(options: { port: number }): Promise<{ url: string; stats(): { connections: unknown[] }; close(): Promise<void> }>;
+      };
+      const demoServer = await demo.startDemoServer({ port: 0 });
+      try {
+        const tabs: BrowserTab[] = [];
+        for (let index = 0; index < 3; index++) {
+          const tab = await browser.open(`${demoServer.url}?shared`);
+          open.push(tab);
+          tabs.push(tab);
+        }
+        const badge = (tab: BrowserTab) => tab.evaluate(() => document.querySelector('[data-testid="role"]')!.textContent!);
+        for (const tab of tabs) {
+          await tab.waitFor(() => /server sees 1 socket$/.test(document.querySelector('[data-testid="role"]')!.textContent!), null, { timeout: 15_000, what: 'the role badge' });
+        }
+        const badges = await Promise.all(tabs.map(badge));
+        assert.deepEqual(badges.map((text) => text.split(' · ')[0]).sort(), ['follower tab', 'follower tab', '★ leader tab']);
+        assert.equal(demoServer.stats().connections.length, 1);
+        const leader = tabs[badges.findIndex((text) => text.startsWith('★'))]!;
+        const rest = tabs.filter((tab) => tab !== leader);
+        await leader.close();
+        open = open.filter((tab) => tab !== leader);
+        for (const tab of rest) {
+          await tab.waitFor(() => /closed 1001 "leader tab (left|gone)"/.test(document.querySelector('[data-testid="log"]')!.textContent!), null, { timeout: 10_000, what: 'the takeover in the log' });
+          await tab.waitFor(() => (document.querySelector('[data-testid="state"]') as HTMLElement).dataset.state === 'open', null, { timeout: 10_000, what: 'open again' });
+        }
+        const after = await Promise.all(rest.map(badge));
+        assert.equal(after.filter((text) => text.startsWith('★ leader tab')).length, 1, 'one of the others leads now');
+        assert.equal(demoServer.stats().connections.length, 1);
+        for (const tab of rest) assert.deepEqual(await tab.errors(), []);
+      } finally {
+        for (const tab of open.splice(0)) await tab.close().catch(() => undefined);
+        await demoServer.close();
+      }
     });
 
     if (engine === 'chromium') {
