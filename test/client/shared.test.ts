@@ -273,6 +273,29 @@ describe('shared connection: hand-over', () => {
     equal(browser.live.length, 1);
   });
 
+  it('a follower going into the back/forward cache closes its channel unless a leader owes it answers; back, it follows the same leader', async () => {
+    const { browser, tabs, socket } = await threeTabs();
+    const [, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
+    const channels = browser.bus.openCount;
+    second.pagehide(true);
+    equal(browser.bus.openCount, channels - 1, 'nothing out with the leader: the channel is closed (a message would evict the page)');
+    socket.refuseSend = true;
+    void third.conn.send('awaiting an answer');
+    await browser.settle();
+    third.pagehide(true);
+    equal(browser.bus.openCount, channels - 1, 'a message out with the leader: the channel stays open for its answer');
+    second.pageshow();
+    third.pageshow();
+    await browser.settle();
+    equal(browser.bus.openCount, channels);
+    equal(second.role, 'follower');
+    equal(second.conn.state, 'open');
+    socket.refuseSend = false;
+    await second.conn.send('back');
+    deepEqual(socket.sent, ['awaiting an answer', 'back']);
+    equal(browser.sockets.length, 1, 'the same socket all along');
+  });
+
   it('dropOnReconnect and ttl apply across a hand-over', async () => {
     const { browser, tabs, socket } = await threeTabs();
     const [leader, , third] = tabs as [FakeTab, FakeTab, FakeTab];

@@ -315,8 +315,22 @@ class PuppeteerTab extends PuppeteerPage implements BrowserTab {
     await this.page.bringToFront();
   }
 
+  /**
+   * history.back() from the page, then waits until the previous page is
+   * there: page.goBack() waits for a load event, which a page restored from
+   * the back/forward cache does not fire (over BiDi it then never returns).
+   */
   async back(): Promise<void> {
-    await this.page.goBack();
+    const from = this.page.url();
+    await this.page.evaluate(() => void setTimeout(() => history.back(), 0));
+    await poll(async () => {
+      try {
+        const now = await this.page.evaluate(() => ({ href: location.href, ready: document.readyState }));
+        return now.href !== from && now.ready === 'complete';
+      } catch {
+        return false; // the page is being replaced
+      }
+    }, { timeout: 15_000, what: 'the previous page after history.back()' });
   }
 }
 

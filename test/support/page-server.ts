@@ -24,7 +24,8 @@ export interface PageServer {
 export async function startPageServer(pages: Readonly<Record<string, string>>): Promise<PageServer> {
   const server: Server = createServer(async (request, response) => {
     const path = new URL(request.url ?? '/', 'http://x').pathname;
-    response.setHeader('cache-control', 'no-store');
+    // No `no-store`: it would keep pages out of the back/forward cache, which the tests want to see used.
+    response.setHeader('cache-control', 'no-cache');
     const page = pages[path];
     if (page !== undefined) {
       response.setHeader('content-type', TYPES['.html']!);

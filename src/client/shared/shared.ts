@@ -316,17 +316,23 @@ function shareConnection<In, Out>(
       stopWatchingWake = env.lifecycle.watch(() => events.run(() => role === 'follower' && term && post({ type: 'control', from: tabId, term, op: 'wake' })));
     }
     if (unsupported) return lead(unsupported);
+    if (openChannel()) enterRace();
+  }
+
+  /** Opens the channel (if not open) and watches the page; runs alone when the browser refuses the channel. */
+  function openChannel(): boolean {
     try {
       channel ??= tabs.openChannel!(name);
     } catch (error) {
-      return lead(`BroadcastChannel refused (${(error as Error).name})`);
+      lead(`BroadcastChannel refused (${(error as Error).name})`);
+      return false;
     }
     channel.onmessage = (event) => events.run(() => hear(event.data as WireMessage));
     stopWatchingPage ??= tabs.watchPage(
       (unloading) => events.run(() => leave(unloading)),
       () => events.run(back),
     );
-    enterRace();
+    return true;
   }
 
   /** Asks who leads and gets in line to lead. */
@@ -355,7 +361,13 @@ function shareConnection<In, Out>(
     armWatchdog();
   }
 
-  /** The page goes away: for good (`unloading`), or into the back/forward cache or frozen. */
+  /**
+   * The page goes away: for good (`unloading`), or into the back/forward
+   * cache or frozen. A page that may come back lets go of the lock, and of
+   * the channel unless a leader still owes it answers: a message arriving
+   * for a page in the back/forward cache makes Chromium evict it
+   * (notRestoredReasons `broadcastchannel-message`).
+   */
   function leave(unloading: boolean): void {
     if (!attached || away || role === 'alone') return;
     away = !unloading;
@@ -371,14 +383,14 @@ function shareConnection<In, Out>(
       const held = outbox.held();
       if (held.length) post({ type: 'adopt', from: tabId, orphans: held.map(orphan) });
       outbox.abandon(held);
-    }
+    } else if (outbox.all().every((record) => record.term === undefined) && !leaving) closeChannel(true);
   }
 
-  /** The page is back from the back/forward cache, or resumed. */
+  /** The page is back from the back/forward cache, or resumed: it asks who leads, and gets in line. */
   function back(): void {
     if (!attached || !away) return;
     away = false;
-    enterRace();
+    if (openChannel()) enterRace();
   }
 
   /** This tab's connection ends (`close()` / `terminate()`): the shared socket lives on for the other tabs. */
@@ -402,9 +414,12 @@ function shareConnection<In, Out>(
     events.emit('end', { reason: 'closed', close });
   }
 
-  function closeChannel(): void {
-    stopWatchingPage?.();
-    stopWatchingPage = undefined;
+  /** Closes the channel and, unless `away` (the page may come back), stops watching the page. */
+  function closeChannel(away = false): void {
+    if (!away) {
+      stopWatchingPage?.();
+      stopWatchingPage = undefined;
+    }
     channel?.close();
     channel = undefined;
   }
@@ -544,8 +559,9 @@ function shareConnection<In, Out>(
           outbox.recall(wasOpen, ownTerm);
           route();
         }
-        // The channel stays open while the page is away: it may come back to the same leader.
         if (!attached) closeChannel();
+        // A page that may come back closes the channel, as in leave(): its own messages are back in its outbox.
+        else if (kind === 'leave') closeChannel(true);
       }),
     );
     if (kind === 'close') client.close(code, reason);
