@@ -44,6 +44,11 @@
  * - Without Web Locks or BroadcastChannel (or when the lock manager refuses,
  *   as in an opaque origin) the tab runs alone: its own socket, role
  *   `alone`, the reason given to `onRole`.
+ * - Parts given in the options (the heartbeat, a reliable session) run in
+ *   the leader's client only. A tab's message is settled by the promise of
+ *   the leader client's `send()`: a part that makes it resolve later (when
+ *   the peer acknowledged it) keeps the message in its tab's outbox until
+ *   then, so a hand-over resends what the peer had not acknowledged.
  *
  * Owns: `shared()` and its options, the tab's role, mirroring, the leader's
  * duties to the other tabs. Must not import a concrete transport, node:*,
