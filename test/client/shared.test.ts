@@ -210,6 +210,7 @@ describe('shared connection: hand-over', () => {
     socket.refuseSend = false;
     void leader.conn.send('own');
     deepEqual(socket.sent, ['a', 'b', 'c', 'own']);
+    await Promise.resolve(); // pagehide is a task of its own: the microtasks of this one (the acks) run first
     leader.pagehide();
     await browser.settle();
     equal(second.role, 'leader', 'granted the lock first');

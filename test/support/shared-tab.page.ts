@@ -20,6 +20,8 @@ export interface TabLog {
   /** `persisted` of every pageshow. */
   pageshows: boolean[];
   visibility: string[];
+  /** The hand-over messages this tab's channels received (lead, bye, adopt), for diagnosis. */
+  wire: { type: string; term?: string; orphans?: number; t: number }[];
 }
 
 export interface StartOptions {
@@ -32,16 +34,35 @@ export interface StartOptions {
   maxDelay?: number;
   /** Pins the backoff's random draw (Math.random in this page) to this value, for a known delay. */
   jitter?: number;
+  /** The connection's highWaterMark (0: every message waits until the one before left the socket buffer). */
+  highWaterMark?: number;
 }
 
-const log: TabLog = { roles: [], events: [], messages: [], sends: {}, pageshows: [], visibility: [] };
+const log: TabLog = { roles: [], events: [], messages: [], sends: {}, pageshows: [], visibility: [], wire: [] };
+
+// Every channel lifeline opens also reports its hand-over messages to the log.
+const Native = globalThis.BroadcastChannel;
+globalThis.BroadcastChannel = class extends Native {
+  constructor(name: string) {
+    super(name);
+    this.addEventListener('message', (event) => {
+      const data = event.data as { type: string; term?: string; orphans?: unknown[] };
+      if (data.type !== 'lead' && data.type !== 'bye' && data.type !== 'adopt') return;
+      log.wire.push({ type: data.type, ...(data.term ? { term: data.term } : {}), ...(data.orphans ? { orphans: data.orphans.length } : {}), t: Date.now() });
+    });
+  }
+};
 let conn: Connection<string | Uint8Array, string> | undefined;
 
 addEventListener('pageshow', (event) => log.pageshows.push(event.persisted));
+// Each tab tells the others when its page is hidden (for diagnosis: did a closed tab get pagehide?).
+const diagnosis = new Native('lifeline-test-diagnosis');
+diagnosis.onmessage = (event) => log.wire.push({ type: `pagehide of another tab (${JSON.stringify(event.data)})`, t: Date.now() });
+addEventListener('pagehide', (event) => diagnosis.postMessage({ persisted: event.persisted, role: log.roles.at(-1)?.role ?? null }));
 document.addEventListener('visibilitychange', () => log.visibility.push(document.visibilityState));
 
 function start(options: StartOptions): void {
-  const { url, key = '', leaderTimeout, only, minDelay = 200, maxDelay = 2000, jitter } = options;
+  const { url, key = '', leaderTimeout, only, minDelay = 200, maxDelay = 2000, jitter, highWaterMark } = options;
   if (jitter !== undefined) Math.random = () => jitter;
   const sharing = lifeline.shared({
     key,
@@ -49,7 +70,8 @@ function start(options: StartOptions): void {
     ...(only === undefined ? {} : { filter: (message: string) => message.startsWith(only) }),
     onRole: (info) => log.roles.push({ ...info, t: Date.now() }),
   });
-  const connection = lifeline.connect(url, { minDelay, maxDelay, shared: sharing }) as Connection<string | Uint8Array, string>;
+  const marks = highWaterMark === undefined ? {} : { highWaterMark, lowWaterMark: 0 };
+  const connection = lifeline.connect(url, { minDelay, maxDelay, ...marks, shared: sharing }) as Connection<string | Uint8Array, string>;
   for (const type of ['state', 'open', 'close', 'reconnecting', 'error', 'end'] as const) {
     connection.on(type, (payload: unknown) => {
       const detail = payload as { code?: number; to?: string; error?: { code?: string } } | undefined;
@@ -91,6 +113,10 @@ const tab = {
   },
   get started() {
     return conn !== undefined;
+  },
+  /** Sends not settled yet. */
+  get pending() {
+    return Object.values(log.sends).filter((outcome) => outcome === 'pending').length;
   },
   close: () => conn?.close(),
   reconnect: () => conn?.reconnect(),

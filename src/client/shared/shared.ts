@@ -539,10 +539,15 @@ function shareConnection<In, Out>(
   }
 
   /**
-   * Stops leading. The client is retired at once; the `bye` and what
-   * happens to this tab's own messages wait one microtask, behind the
-   * acknowledgements of what the socket already took, so that every tab
-   * knows exactly what went out before it hears that the leader left.
+   * Stops leading. The client is retired at once. The `bye` must come after
+   * the acknowledgements of everything the socket took, so that every tab
+   * knows exactly what went out before it hears that the leader left: when
+   * the page goes away (pagehide, freeze) this runs as a task of its own,
+   * with no acknowledgement pending, and the `bye` goes out at once (Firefox
+   * may tear a closing tab down before a later microtask runs); when the
+   * application closes the connection, it may have just made the socket take
+   * messages in the same task, so the `bye` waits one microtask, behind
+   * their acknowledgements.
    */
   function stepDown(kind: StepDown, code?: number, reason?: string): void {
     const client = inner!;
@@ -554,21 +559,21 @@ function shareConnection<In, Out>(
     term = undefined;
     stopInner?.();
     stopInner = undefined;
-    queueMicrotask(() =>
-      events.run(() => {
-        const own = outbox.all().slice();
-        if (kind !== 'deposed' && !alone && ownTerm) post({ type: 'bye', term: ownTerm, orphans: kind === 'unload' ? own.map(orphan) : [] });
-        if (kind === 'unload') outbox.abandon(own);
-        else if (kind === 'close' || kind === 'terminate') outbox.rejectHeld('client closed before sending', true);
-        else {
-          outbox.recall(wasOpen, ownTerm);
-          route();
-        }
-        if (!attached) closeChannel();
-        // A page that may come back closes the channel, as in leave(): its own messages are back in its outbox.
-        else if (kind === 'leave') closeChannel(true);
-      }),
-    );
+    const finish = (): void => {
+      const own = outbox.all().slice();
+      if (kind !== 'deposed' && !alone && ownTerm) post({ type: 'bye', term: ownTerm, orphans: kind === 'unload' ? own.map(orphan) : [] });
+      if (kind === 'unload') outbox.abandon(own);
+      else if (kind === 'close' || kind === 'terminate') outbox.rejectHeld('client closed before sending', true);
+      else {
+        outbox.recall(wasOpen, ownTerm);
+        route();
+      }
+      if (!attached) closeChannel();
+      // A page that may come back closes the channel, as in leave(): its own messages are back in its outbox.
+      else if (kind === 'leave') closeChannel(true);
+    };
+    if (kind === 'unload' || kind === 'leave') finish();
+    else queueMicrotask(() => events.run(finish));
     if (kind === 'close') client.close(code, reason);
     else client.terminate();
     if (kind === 'close' || kind === 'terminate') {
@@ -603,11 +608,8 @@ function shareConnection<In, Out>(
   function hear(message: WireMessage): void {
     // A verdict on one of this tab's messages counts whoever sends it (the leader that had the message), in any role.
     if (message.type === 'ack' && message.to === tabId) outbox.settle(message.id, message.error && fromWire(message.error));
-    if (message.type === 'bye' && message.term === leaving?.term) {
-      // The vanished leader's last word: its acknowledgements are all in.
-      orphans.push(...message.orphans);
-      endLeaving();
-    }
+    // The vanished leader's last word: its acknowledgements are all in. (Its orphans are taken below, by role.)
+    if (message.type === 'bye' && message.term === leaving?.term) endLeaving();
     if (!attached) {
       // Detached: only the answers to messages still out with a leader matter, until there are none.
       if ((message.type === 'bye' && message.term === term) || (message.type === 'lead' && message.term !== term)) outbox.rejectHeld('client closed before sending', true);
