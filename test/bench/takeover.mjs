@@ -19,10 +19,10 @@ const support = (file) => import(pathToFileURL(join(ROOT, 'build/test/support', 
 const TAB_PAGE = '<!doctype html><title>tab</title><script type="module" src="/build/test/support/shared-tab.page.js"></script>';
 
 const median = (list) => {
-  const sorted = [...list].sort((a, b) => a - b);
+  const sorted = [...list].sort((low, high) => low - high);
   return sorted[Math.floor((sorted.length - 1) / 2)];
 };
-const percentile = (list, p) => [...list].sort((a, b) => a - b)[Math.min(list.length - 1, Math.ceil((p / 100) * list.length) - 1)];
+const percentile = (list, rank) => [...list].sort((low, high) => low - high)[Math.min(list.length - 1, Math.ceil((rank / 100) * list.length) - 1)];
 
 async function measureEngine(engine, rounds, { openTabs, startPageServer, startTestServer }) {
   const server = await startTestServer();
@@ -55,8 +55,8 @@ async function measureEngine(engine, rounds, { openTabs, startPageServer, startT
         const at = Date.now();
         await end(leader);
         tabs.splice(tabs.indexOf(leader), 1);
-        for (const tab of rest) await tab.waitFor((t) => window.tab.log.events.some((e) => e.type === 'open' && e.t >= t), at, { timeout: 15_000, what: 'the new socket open' });
-        const opened = await Promise.all(rest.map((tab) => tab.evaluate((t) => window.tab.log.events.find((e) => e.type === 'open' && e.t >= t).t, at)));
+        for (const tab of rest) await tab.waitFor((since) => window.tab.log.events.some((event) => event.type === 'open' && event.t >= since), at, { timeout: 15_000, what: 'the new socket open' });
+        const opened = await Promise.all(rest.map((tab) => tab.evaluate((since) => window.tab.log.events.find((event) => event.type === 'open' && event.t >= since).t, at)));
         times.push(Math.min(...opened) - at);
         if (server.totalConnections !== before + 1) throw new Error(`expected one new socket, the server saw ${server.totalConnections - before}`);
         await open();

@@ -32,8 +32,8 @@ const TAKEOVER_BOUND = 3000;
 
 type TabWindow = { tab: TabApi };
 const api = (tab: BrowserTab) => ({
-  start: (options: StartOptions) => tab.evaluate((o) => (window as unknown as TabWindow).tab.start(o), options),
-  send: (prefix: string, from: number, to: number) => tab.evaluate((a) => (window as unknown as TabWindow).tab.send(a.prefix, a.from, a.to), { prefix, from, to }),
+  start: (options: StartOptions) => tab.evaluate((given) => (window as unknown as TabWindow).tab.start(given), options),
+  send: (prefix: string, from: number, to: number) => tab.evaluate((batch) => (window as unknown as TabWindow).tab.send(batch.prefix, batch.from, batch.to), { prefix, from, to }),
   log: () => tab.evaluate(() => (window as unknown as TabWindow).tab.log) as Promise<TabLog>,
   role: () => tab.evaluate(() => (window as unknown as TabWindow).tab.role),
   state: () => tab.evaluate(() => (window as unknown as TabWindow).tab.state),
