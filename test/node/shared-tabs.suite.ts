@@ -264,19 +264,28 @@ export function sharedTabsSuite(engine: EngineName): void {
     });
 
     if (engine === 'chromium') {
-      it('the leader crashes (CDP Page.crash): the browser releases its lock, another tab takes over, unanswered sends go out once', async () => {
+      it('the leader crashes (CDP Page.crash): another tab takes over; nothing is lost, what was answered is not sent again', async () => {
         await fresh();
         const tabs = [await tabWith(), await tabWith(), await tabWith()];
         await allOpen(tabs);
         const leader = tabs[(await roles(tabs)).indexOf('leader')]!;
         const followers = tabs.filter((tab) => tab !== leader);
-        await api(followers[0]!).send('before', 0, 10);
+        // Answered before the crash: never sent again.
+        await api(followers[0]!).send('answered', 0, 10);
+        await settled(followers[0]!);
+        // In flight when the leader dies: a crash can take the leader's answers with it (its socket took them, its
+        // acknowledgements never left the dead renderer), so these may go out twice, never not at all.
+        await api(followers[0]!).send('inflight', 0, 10);
         const crashedAt = Date.now();
         await leader.lifecycle!.crash();
+        // Sent while no tab leads: once, to the next leader.
         await api(followers[1]!).send('during', 0, 10);
         const logs = [await settled(followers[0]!), await settled(followers[1]!)];
-        assert.deepEqual(serverGot('before'), labels('before', 0, 10));
+        assert.deepEqual(serverGot('answered'), labels('answered', 0, 10));
         assert.deepEqual(serverGot('during'), labels('during', 0, 10));
+        const inflight = serverGot('inflight');
+        assert.deepEqual([...new Set(inflight)].sort(), labels('inflight', 0, 10).sort(), 'nothing in flight lost');
+        console.log(`# Chromium: ${inflight.length - 10} of 10 messages in flight at the crash went out twice`);
         const takeover = Math.min(...logs.map((log) => log.events.find((event) => event.type === 'open' && event.t >= crashedAt)?.t ?? Infinity)) - crashedAt;
         console.log(`# Chromium: takeover after the leader tab crashed: ${takeover} ms`);
         assert.ok(takeover <= TAKEOVER_BOUND, `takeover ${takeover} ms`);

@@ -29,12 +29,12 @@
  *   old leader's `bye`: messages that were out with it then wait, with
  *   everything sent after them, for its `bye`, at most BYE_GRACE ms (a
  *   crashed leader says nothing), while the new socket opens. Only a leader
- *   that dies between handing a message to its socket and posting the
- *   acknowledgement (a crash in the middle of one task), or whose
- *   acknowledgements take longer than BYE_GRACE, can cause a resend of a
- *   message that went out; the reliable session removes such duplicates. A
- *   tab that goes away for good passes on what it still holds (`orphans`):
- *   whoever leads next sends it.
+ *   that crashes (its socket may have sent what it took while its last
+ *   acknowledgements die with it), or whose acknowledgements take longer
+ *   than BYE_GRACE, can cause a resend of a message that went out: at least
+ *   once, never lost; a reliable session is what can remove such
+ *   duplicates. A tab that goes away for good passes on what it still holds
+ *   (`orphans`): whoever leads next sends it.
  * - A leader that stops answering without leaving (a page stopped without
  *   a `freeze` event, a hung main thread) keeps its lock: a follower that
  *   hears nothing from it for a while pings it, and steals the lock when
