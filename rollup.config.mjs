@@ -2,14 +2,23 @@
 //   dist/browser.mjs      ESM for browsers and bundlers (native WebSocket; no
 //                         node:*, no frame layer, no fflate)
 //   dist/lifeline.min.js  minified IIFE for <script>, global `lifeline`
-//   dist/node.mjs|.cjs    Node entry (own transport over net/tls)
-//   dist/protocol.mjs|.cjs  `lifeline/protocol`, the sans-I/O core
-//   dist/cli.mjs          the `lifeline` command
-//   dist/types/           .d.ts for every entry (emitted by tsc)
+//   dist/node.cjs         Node entry (own transport over net/tls), CommonJS
+//   dist/protocol.cjs     `lifeline-ws/protocol`, the sans-I/O core, CommonJS
+//   dist/cli.cjs          the `lifeline` command
+//   dist/chunks/*.cjs     code shared by those three
+//   dist/node.mjs, dist/protocol.mjs, dist/cli.mjs
+//                         ESM wrappers that re-export (or run) the CommonJS
+//                         files: one copy of every class in the process, so
+//                         `instanceof` holds for a user who mixes require()
+//                         and import (no dual-package hazard)
+//   dist/types/           the .d.ts files the entries' declarations reach
+//                         (emitted by tsc; internals and the CLI left out)
+//   dist/server.mjs       the test server behind `lifeline serve` (the demo runs on it)
 // `npm run build` runs tsc first; this file only bundles. Source maps chain
-// back to src/*.ts through tsc's maps.
-import { readFileSync, existsSync, rmSync, cpSync, readdirSync, statSync, mkdirSync } from 'node:fs';
-import { join, dirname, relative } from 'node:path';
+// back to src/*.ts through tsc's maps, which carry the sources (tsconfig
+// inlineSources), so the published maps are readable without src/.
+import { readFileSync, writeFileSync, existsSync, rmSync, cpSync, mkdirSync } from 'node:fs';
+import { join, dirname, relative, resolve } from 'node:path';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 
@@ -30,22 +39,64 @@ function tscMaps() {
   };
 }
 
+/** The declaration files of the public entries; dist/types gets these and what they import, nothing else. */
+const TYPE_ENTRIES = ['index.d.ts', 'node.d.ts', 'protocol/index.d.ts'];
+
+/** Relative module specifiers of a .d.ts file (`from '...'`, `import('...')`, `import '...'`), as .d.ts paths. */
+function declarationImports(file) {
+  const text = readFileSync(file, 'utf8');
+  const out = [];
+  for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm)) {
+    const target = resolve(dirname(file), m[1]).replace(/\.js$/, '.d.ts');
+    if (!existsSync(target)) throw new Error(`${relative(B, file)} imports ${m[1]}, which has no declaration file`);
+    out.push(target);
+  }
+  return out;
+}
+
+/** Copies the entries' declarations and everything they import (a walk of the import graph) to dist/types. */
 function copyTypes() {
   return {
     name: 'copy-types',
     writeBundle() {
-      const walk = (dir) => {
-        for (const name of readdirSync(dir)) {
-          const p = join(dir, name);
-          if (statSync(p).isDirectory()) walk(p);
-          else if (p.endsWith('.d.ts')) {
-            const to = join('dist/types', relative(B, p));
-            mkdirSync(dirname(to), { recursive: true });
-            cpSync(p, to);
-          }
+      const seen = new Set();
+      const queue = TYPE_ENTRIES.map((f) => resolve(B, f));
+      while (queue.length > 0) {
+        const file = queue.pop();
+        if (seen.has(file)) continue;
+        seen.add(file);
+        queue.push(...declarationImports(file));
+      }
+      for (const file of seen) {
+        const to = join('dist/types', relative(B, file));
+        mkdirSync(dirname(to), { recursive: true });
+        cpSync(file, to);
+      }
+    },
+  };
+}
+
+/**
+ * Writes the ESM faces of the CommonJS build: dist/node.mjs and
+ * dist/protocol.mjs re-export the names rollup reports for each CommonJS
+ * entry (Node finds them in the `exports.name = ...` lines rollup writes),
+ * and dist/cli.mjs runs dist/cli.cjs.
+ */
+function esmWrappers() {
+  return {
+    name: 'esm-wrappers',
+    writeBundle(options, bundle) {
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type !== 'chunk' || !chunk.isEntry) continue;
+        const cjs = chunk.fileName;
+        const mjs = join(options.dir, cjs.replace(/\.cjs$/, '.mjs'));
+        const header = `// ESM entry: re-exports ${cjs} (CommonJS), so require() and import share one copy of every class.\n`;
+        if (chunk.name === 'cli') {
+          writeFileSync(mjs, `#!/usr/bin/env node\n// The \`lifeline\` command: runs ${cjs}, which shares its chunks with the library.\nimport './${cjs}';\n`);
+        } else {
+          writeFileSync(mjs, `${header}export { ${[...chunk.exports].sort().join(', ')} } from './${cjs}';\n`);
         }
-      };
-      walk(B);
+      }
     },
   };
 }
@@ -88,22 +139,9 @@ export default [
     ],
   },
   {
-    input: { node: `${B}/node.js`, protocol: `${B}/protocol/index.js`, cli: `${B}/cli/main.js` },
+    input: { node: `${B}/node.js`, protocol: `${B}/protocol/index.js`, cli: `${B}/cli/main.js`, server: `${B}/server/index.js` },
     external,
-    plugins: [tscMaps(), define],
-    output: {
-      dir: 'dist',
-      format: 'es',
-      entryFileNames: '[name].mjs',
-      chunkFileNames: 'chunks/[name]-[hash].mjs',
-      sourcemap: true,
-      banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : ''),
-    },
-  },
-  {
-    input: { node: `${B}/node.js`, protocol: `${B}/protocol/index.js` },
-    external,
-    plugins: [tscMaps(), define, copyTypes()],
+    plugins: [tscMaps(), define, copyTypes(), esmWrappers()],
     output: {
       dir: 'dist',
       format: 'cjs',
@@ -111,6 +149,7 @@ export default [
       chunkFileNames: 'chunks/[name]-[hash].cjs',
       sourcemap: true,
       exports: 'named',
+      banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : ''),
     },
   },
 ];

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 /**
- * The lifeline demo server: one HTTP server on loopback that serves the demo
- * page (demo/index.html, app.js, style.css and dist/lifeline.min.js) and, on
- * the same port, a `ws` WebSocket server streaming live data, with fault
- * controls so you can watch a lifeline connection survive them.
+ * The lifeline demo server: one port on loopback that serves the demo page
+ * (demo/index.html, app.js, style.css and dist/lifeline.min.js) and, on the
+ * same port, WebSockets streaming live data, with fault controls so you can
+ * watch a lifeline connection survive them. It runs on lifeline's own test
+ * server (dist/server.mjs: the server behind `lifeline serve`), with its
+ * faults, stdin commands and HTTP control endpoint; this file only adds the
+ * ticker and chat application, the static files and the demo's own
+ * `protocol` control.
  *
  * Plain JavaScript (ESM) on purpose: `npm run demo` runs it right after the
  * build, nothing to compile. Importable: `startDemoServer()` is what the
@@ -21,32 +25,22 @@
  *                      {type:'pong', t}           answer to an app-level heartbeat
  *     client → server  {type:'chat', id, text}   (a plain string is taken as chat text)
  *                      {type:'ping', t} or the text `ping`              app-level heartbeat
- *   Protocol pings (opcode 0x9) are answered by hand (`autoPong: false`), so
- *   a "silent" connection can stop answering them.
+ *   A silent (half-open) connection reads nothing, so it answers no
+ *   protocol ping either.
  *
- * Faults (HTTP GET or POST; JSON answer; also typed on stdin when run):
- *   /fault/drop                         destroy every connection, no close frame (client sees 1006)
- *   /fault/close?code=1012              close every connection with a close frame
- *   /fault/refuse?status=503&seconds=5  answer new handshakes with that HTTP status
- *   /fault/silent?seconds=0             half-open: current connections (and new ones for
- *                                       `seconds`) stop reading, answering and sending,
- *                                       while their TCP connections stay open
- *   /fault/restart?seconds=2            drop everything, stop listening, listen again
- *   /fault/slow?seconds=10              slow reader: stop reading from every connection
- *                                       (TCP backpressure reaches the client's buffer)
+ * Faults (HTTP GET or POST; JSON answer; also typed on stdin when run) are
+ * those of `lifeline serve` (see `lifeline serve --help`), plus:
  *   /fault/protocol?name=ticker.v1      prefer this subprotocol (`none` = select none);
  *                                       closes connections with 1012 so clients renegotiate
- *   /fault/reset                        clear all faults
  *   /fault/stats                        connections, faults, chat log
  *
- * Imports: node:* and `ws` only (never lifeline: the server is the peer).
+ * Imports: node:* and lifeline's built server (dist/server.mjs); never the
+ * client (the server is the peer).
  */
-import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join, extname } from 'node:path';
-import { WebSocketServer } from 'ws';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -71,13 +65,19 @@ const TYPES = {
   '.png': 'image/png',
 };
 
-/** HTTP reason phrases for the statuses the refuse fault is likely to use. */
-const REASONS = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
-
 const clampInt = (v, lo, hi, dflt) => {
   const n = Number(v);
   return Number.isFinite(n) ? Math.min(hi, Math.max(lo, Math.round(n))) : dflt;
 };
+
+/** lifeline's test server, from the build (`npm run demo` builds first). */
+async function loadServer() {
+  try {
+    return await import('../dist/server.mjs');
+  } catch (e) {
+    throw new Error(`cannot load dist/server.mjs (${e.message}): run \`npm run build\` first, or \`npm run demo\``);
+  }
+}
 
 /**
  * Starts the demo server.
@@ -88,91 +88,118 @@ const clampInt = (v, lo, hi, dflt) => {
  * @param {(line: string) => void} [options.log] server log lines (default: none)
  */
 export async function startDemoServer(options = {}) {
+  const { WebSocketServer, Faults, controlRequest, runFaultCommand } = await loadServer();
   const host = options.host ?? '127.0.0.1';
   const tickMs = options.tickMs ?? 1500;
   const log = options.log ?? (() => {});
 
-  /** Connection bookkeeping: ws → {id, name, silent}. */
+  /** Connection bookkeeping: connection → {id, name}. */
   const conns = new Map();
-  const raw = new Set();
   let total = 0;
   let chatN = 0;
   const chats = [];
-  const faults = { refuseUntil: 0, refuseStatus: 503, silentUntil: 0, slowUntil: 0, restartUntil: 0 };
   let preferred = PROTOCOLS[0];
-  let slowTimer;
-  let restarting = false;
   let closed = false;
 
-  const wss = new WebSocketServer({
-    noServer: true,
-    // We answer protocol pings ourselves so a silent (half-open) peer can ignore them.
-    autoPong: false,
+  const send = (conn, msg) => {
+    if (conn.phase === 'open' && !faults.isSilent(conn)) conn.send(JSON.stringify(msg));
+  };
+  const healthy = () => [...conns.keys()].filter((c) => !faults.isSilent(c));
+
+  const serveStatic = async (req) => {
+    const u = new URL(req.target, 'http://x');
+    const headers = { 'Cache-Control': 'no-store' };
+    if (u.pathname === '/favicon.ico') return { status: 204, headers, body: '' };
+    const file = STATIC[u.pathname];
+    if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) return { status: 404, headers, body: 'not found\n' };
+    try {
+      return { status: 200, headers: { ...headers, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' }, body: await readFile(file) };
+    } catch {
+      const dist = file.includes('dist');
+      return { status: dist ? 503 : 404, headers, body: dist ? 'dist/ is missing: run `npm run build` (or `npm run demo`)\n' : 'not found\n' };
+    }
+  };
+
+  const chooseProtocol = (offered) => {
+    if (preferred === 'none') return '';
+    if (offered.includes(preferred)) return preferred;
+    return PROTOCOLS.find((p) => offered.includes(p)) ?? '';
+  };
+
+  const server = new WebSocketServer(
     // RFC 7692 permessage-deflate, so the Node demo can show it negotiated; threshold 0
     // compresses even the small ticks.
-    perMessageDeflate: { threshold: 0 },
-    clientTracking: false,
-    handleProtocols: (offered) => {
-      if (preferred === 'none') return false;
-      if (offered.has(preferred)) return preferred;
-      for (const p of PROTOCOLS) if (offered.has(p)) return p;
-      return false;
+    { perMessageDeflate: { threshold: 0 } },
+    {
+      request: (req) => controlRequest(faults, req, extra, () => api.stats()) ?? serveStatic(req),
+      upgrade: (up, conn) => {
+        const answer = faults.gate(conn, () => ({ protocol: chooseProtocol(up.protocols) }));
+        if (answer && 'refuse' in answer) log(`  refused a handshake with ${answer.refuse}`);
+        return answer;
+      },
+      open: (conn) => {
+        total++;
+        const u = new URL(conn.request?.target ?? '/', 'http://x');
+        const info = { id: total, name: u.searchParams.get('client') ?? `c${total}` };
+        conns.set(conn, info);
+        faults.opened(conn);
+        const silent = faults.isSilent(conn);
+        log(`+ connection #${info.id} (${info.name}) protocol=${conn.protocol || '(none)'} extensions=${conn.extensions || '(none)'}${silent ? ' [silent]' : ''}`);
+        send(conn, { type: 'welcome', id: info.id, protocol: conn.protocol, extensions: conn.extensions, clients: healthy().length });
+      },
+      close: (conn, code) => {
+        const info = conns.get(conn);
+        conns.delete(conn);
+        faults.closed(conn);
+        if (info) log(`- connection #${info.id} (${info.name}) closed ${code}`);
+      },
+      message: (conn, data, isBinary) => {
+        if (faults.isSilent(conn)) return;
+        const info = conns.get(conn);
+        const text = isBinary ? null : data;
+        if (text === 'ping') return conn.send('pong');
+        let msg;
+        try {
+          msg = text !== null && text.startsWith('{') ? JSON.parse(text) : { type: 'chat', text: text ?? `<${data.length} bytes>` };
+        } catch {
+          msg = { type: 'chat', text };
+        }
+        if (msg.type === 'ping') return send(conn, { type: 'pong', t: msg.t });
+        if (msg.type === 'chat') {
+          const n = ++chatN;
+          const entry = { n, id: msg.id ?? null, from: info.name, conn: info.id, text: String(msg.text ?? '').slice(0, 500) };
+          chats.push(entry);
+          if (chats.length > 1000) chats.shift();
+          send(conn, { type: 'ack', id: entry.id, n });
+          for (const other of healthy()) if (other !== conn) send(other, { type: 'chat', ...entry });
+          return;
+        }
+        if (msg.type === 'bulk') {
+          // Burst traffic for the slow-reader demo: count it, acknowledge the last one.
+          if (msg.last) send(conn, { type: 'ack', id: msg.id ?? null, n: chatN, bulk: msg.seq });
+          return;
+        }
+        send(conn, { type: 'error', message: `unknown message type ${JSON.stringify(msg.type)}` });
+      },
     },
-  });
+  );
+  const faults = new Faults(server, { closeReason: 'closed by demo fault', log: (l) => log(`  ${l}`) });
 
-  const send = (ws, msg) => {
-    if (ws.readyState === 1) ws.send(JSON.stringify(msg));
+  /** The demo's own control: prefer a subprotocol; clients are asked to reconnect (1012). */
+  const setProtocol = (name) => {
+    if (name !== 'none' && !PROTOCOLS.includes(name)) throw new Error(`unknown subprotocol '${name}' (one of ${PROTOCOLS.join(', ')}, none)`);
+    preferred = name;
+    const n = conns.size;
+    for (const c of conns.keys()) c.startClose(1012, 'renegotiate');
+    return `preferring ${name}; asked ${n} connection(s) to reconnect`;
   };
-  const healthy = (ws) => !conns.get(ws)?.silent;
-
-  wss.on('connection', (ws, req) => {
-    total++;
-    const u = new URL(req.url ?? '/', 'http://x');
-    const info = { id: total, name: u.searchParams.get('client') ?? `c${total}`, silent: Date.now() < faults.silentUntil };
-    conns.set(ws, info);
-    log(`+ connection #${info.id} (${info.name}) protocol=${ws.protocol || '(none)'} extensions=${ws.extensions || '(none)'}${info.silent ? ' [silent]' : ''}`);
-    ws.on('error', () => {});
-    ws.on('close', (code) => {
-      conns.delete(ws);
-      log(`- connection #${info.id} (${info.name}) closed ${code}`);
-    });
-    if (info.silent) {
-      ws.pause();
-      return;
-    }
-    if (Date.now() < faults.slowUntil) ws.pause();
-    ws.on('ping', (data) => {
-      if (healthy(ws)) ws.pong(data);
-    });
-    ws.on('message', (data, isBinary) => {
-      if (!healthy(ws)) return;
-      const text = isBinary ? null : data.toString();
-      if (text === 'ping') return ws.send('pong');
-      let msg;
-      try {
-        msg = text !== null && text.startsWith('{') ? JSON.parse(text) : { type: 'chat', text: text ?? `<${data.length} bytes>` };
-      } catch {
-        msg = { type: 'chat', text };
-      }
-      if (msg.type === 'ping') return send(ws, { type: 'pong', t: msg.t });
-      if (msg.type === 'chat') {
-        const n = ++chatN;
-        const entry = { n, id: msg.id ?? null, from: info.name, conn: info.id, text: String(msg.text ?? '').slice(0, 500) };
-        chats.push(entry);
-        if (chats.length > 1000) chats.shift();
-        send(ws, { type: 'ack', id: entry.id, n });
-        for (const [other, o] of conns) if (other !== ws && !o.silent) send(other, { type: 'chat', ...entry });
-        return;
-      }
-      if (msg.type === 'bulk') {
-        // Burst traffic for the slow-reader demo: count it, acknowledge the last one.
-        if (msg.last) send(ws, { type: 'ack', id: msg.id ?? null, n: chatN, bulk: msg.seq });
-        return;
-      }
-      send(ws, { type: 'error', message: `unknown message type ${JSON.stringify(msg.type)}` });
-    });
-    send(ws, { type: 'welcome', id: info.id, protocol: ws.protocol, extensions: ws.extensions, clients: [...conns.values()].filter((o) => !o.silent).length });
-  });
+  const extra = {
+    protocol: {
+      params: ['name'],
+      help: 'prefer ticker.v2 | ticker.v1 | none (clients renegotiate; with none, browsers that offered a subprotocol fail the handshake)',
+      run: (p) => setProtocol(p.name ?? PROTOCOLS[0]),
+    },
+  };
 
   // The ticker: a random walk per symbol, one message per tick to every healthy connection.
   const prices = { LIFE: 100, WSS: 42, TCP: 6455 / 100 };
@@ -187,112 +214,19 @@ export async function startDemoServer(options = {}) {
     }
     const v1 = JSON.stringify({ type: 'tick', seq, t: Date.now(), prices });
     const v2 = JSON.stringify({ type: 'tick', seq, t: Date.now(), prices, changes });
-    for (const [ws, o] of conns) if (!o.silent && ws.readyState === 1) ws.send(ws.protocol === 'ticker.v2' ? v2 : v1);
+    for (const c of healthy()) if (c.phase === 'open') c.send(c.protocol === 'ticker.v2' ? v2 : v1);
   }, tickMs);
   ticker.unref?.();
 
-  const statusLine = (status) => `HTTP/1.1 ${status} ${REASONS[status] ?? 'Refused'}\r\n`;
-  const handleUpgrade = (req, socket, head) => {
-    raw.add(socket);
-    socket.on('close', () => raw.delete(socket));
-    socket.on('error', () => {});
-    if (Date.now() < faults.refuseUntil) {
-      const secs = Math.max(1, Math.ceil((faults.refuseUntil - Date.now()) / 1000));
-      const body = `refused by the lifeline demo server (fault: refuse ${faults.refuseStatus})\n`;
-      // Retry-After (RFC 9110 §10.2.3) tells clients that can see it how long to wait.
-      socket.end(
-        statusLine(faults.refuseStatus) +
-          `content-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nretry-after: ${secs}\r\nconnection: close\r\n\r\n${body}`,
-      );
-      log(`  refused a handshake with ${faults.refuseStatus}`);
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-  };
-
-  let server;
   let port = options.port ?? 8080;
-  const faultHandlers = {
-    drop: () => api.drop(),
-    close: (q) => api.closeAll(clampInt(q.get('code'), 1000, 4999, 1012), q.get('reason') ?? 'closed by demo fault'),
-    refuse: (q) => api.refuse(clampInt(q.get('status'), 400, 599, 503), clampInt(q.get('seconds'), 1, 600, 5)),
-    silent: (q) => api.silent(clampInt(q.get('seconds'), 0, 600, 0)),
-    restart: (q) => {
-      if (restarting) return 'already restarting';
-      const secs = clampInt(q.get('seconds'), 0, 60, 2);
-      setTimeout(() => void api.restart(secs), 20); // answer the request first
-      return `restarting: down for ${secs} s`;
-    },
-    slow: (q) => api.slow(clampInt(q.get('seconds'), 1, 600, 10)),
-    protocol: (q) => api.setProtocol(q.get('name') ?? PROTOCOLS[0]),
-    reset: () => api.reset(),
-  };
-
-  const handleHttp = async (req, res) => {
-    const u = new URL(req.url ?? '/', 'http://x');
-    res.setHeader('cache-control', 'no-store');
-    if (u.pathname.startsWith('/fault/')) {
-      const name = u.pathname.slice(7);
-      const json = (status, body) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      };
-      if (name === 'stats') return json(200, api.stats());
-      const h = faultHandlers[name];
-      if (!h || (req.method !== 'GET' && req.method !== 'POST')) return json(404, { ok: false, error: `no fault '${name}'` });
-      try {
-        return json(200, { ok: true, fault: name, message: h(u.searchParams) });
-      } catch (e) {
-        return json(400, { ok: false, error: String(e?.message ?? e) });
-      }
-    }
-    if (u.pathname === '/favicon.ico') {
-      res.writeHead(204);
-      return res.end();
-    }
-    const file = STATIC[u.pathname];
-    if (!file || req.method !== 'GET') {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      return res.end('not found\n');
-    }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(file.includes('dist') ? 503 : 404, { 'content-type': 'text/plain' });
-      res.end(file.includes('dist') ? 'dist/ is missing: run `npm run build` (or `npm run demo`)\n' : 'not found\n');
-    }
-  };
-
-  const listenOn = (p) =>
-    new Promise((resolve, reject) => {
-      const s = createServer((req, res) => void handleHttp(req, res));
-      s.on('upgrade', handleUpgrade);
-      s.once('error', reject);
-      s.listen(p, host, () => {
-        s.off('error', reject);
-        resolve(s);
-      });
-    });
-  const listen = async () => {
-    try {
-      server = await listenOn(port);
-    } catch (e) {
-      if (e?.code !== 'EADDRINUSE') throw e;
-      log(`port ${port} is taken; using a free port`);
-      server = await listenOn(0);
-    }
-    port = server.address().port;
-  };
-  const stopListening = () =>
-    new Promise((resolve) => {
-      for (const s of raw) s.destroy();
-      server.close(() => resolve());
-      server.closeAllConnections?.();
-    });
-
-  await listen();
+  try {
+    await server.listen(port, host);
+  } catch (e) {
+    if (e?.code !== 'EADDRINUSE') throw e;
+    log(`port ${port} is taken; using a free port`);
+    await server.listen(0, host);
+  }
+  port = server.port;
 
   const api = {
     get port() {
@@ -305,116 +239,41 @@ export async function startDemoServer(options = {}) {
       return `ws://${host}:${port}/`;
     },
     /** Destroy every connection without a close frame. */
-    drop() {
-      const n = conns.size;
-      for (const ws of conns.keys()) ws.terminate();
-      return `dropped ${n} connection(s)`;
-    },
+    drop: () => faults.drop(),
     /** Close every connection with a close frame. */
-    closeAll(code = 1012, reason = '') {
-      const n = conns.size;
-      for (const ws of conns.keys()) ws.close(code, reason);
-      return `closed ${n} connection(s) with ${code}`;
-    },
-    /** Refuse new handshakes with `status` for `seconds`. */
-    refuse(status = 503, seconds = 5) {
-      faults.refuseStatus = status;
-      faults.refuseUntil = Date.now() + seconds * 1000;
-      return `refusing handshakes with ${status} for ${seconds} s`;
-    },
+    closeAll: (code = 1012, reason = 'closed by demo fault') => faults.closeAll(code, reason),
+    /** Refuse new handshakes with `status` for `seconds` (Retry-After: the seconds left). */
+    refuse: (status = 503, seconds = 5) => faults.refuse(status, seconds),
     /** Half-open: current connections (and new ones for `seconds`) go silent, TCP stays open. */
-    silent(seconds = 0) {
-      faults.silentUntil = Date.now() + seconds * 1000;
-      let n = 0;
-      for (const [ws, o] of conns) {
-        if (o.silent) continue;
-        o.silent = true;
-        ws.pause(); // read nothing: no pongs, no close-frame answers, like a peer that vanished
-        n++;
-        // A vanished peer's connection is reaped by the server's own timeout eventually.
-        setTimeout(() => ws.terminate(), 120_000).unref?.();
-      }
-      return `${n} connection(s) went silent (half-open)` + (seconds ? `, new ones too for ${seconds} s` : '');
-    },
+    silent: (seconds = 0) => faults.silent(seconds),
     /** Stop reading from every connection for `seconds` (TCP backpressure). */
-    slow(seconds = 10) {
-      faults.slowUntil = Date.now() + seconds * 1000;
-      for (const [ws, o] of conns) if (!o.silent) ws.pause();
-      clearTimeout(slowTimer);
-      slowTimer = setTimeout(() => {
-        for (const [ws, o] of conns) if (!o.silent && ws.isPaused) ws.resume();
-        log('  slow reader over: reading again');
-      }, seconds * 1000);
-      slowTimer.unref?.();
-      return `not reading for ${seconds} s`;
-    },
+    slow: (seconds = 10) => faults.slow(seconds),
     /** Prefer `name` ('none' selects no subprotocol); clients are asked to reconnect (1012). */
-    setProtocol(name) {
-      if (name !== 'none' && !PROTOCOLS.includes(name)) throw new Error(`unknown subprotocol '${name}' (one of ${PROTOCOLS.join(', ')}, none)`);
-      preferred = name;
-      const n = conns.size;
-      for (const ws of conns.keys()) ws.close(1012, 'renegotiate');
-      return `preferring ${name}; asked ${n} connection(s) to reconnect`;
-    },
+    setProtocol,
     /** Drop everything, stop listening for `seconds`, listen on the same port again. */
-    async restart(seconds = 2) {
-      if (restarting) return 'already restarting';
-      restarting = true;
-      faults.restartUntil = Date.now() + seconds * 1000;
-      log(`  restarting: down for ${seconds} s`);
-      try {
-        for (const ws of conns.keys()) ws.terminate();
-        await stopListening();
-        await new Promise((r) => setTimeout(r, seconds * 1000));
-        if (closed) return 'closed';
-        // Same port again; if something took it meanwhile, keep trying rather than crash.
-        for (;;) {
-          try {
-            server = await listenOn(port);
-            break;
-          } catch (e) {
-            log(`  cannot listen on ${port} again (${e.code ?? e.message}); retrying`);
-            await new Promise((r) => setTimeout(r, 1000));
-            if (closed) return 'closed';
-          }
-        }
-        log('  restarted');
-        return 'restarted';
-      } finally {
-        restarting = false;
-      }
-    },
-    reset() {
-      faults.refuseUntil = faults.silentUntil = faults.slowUntil = 0;
-      clearTimeout(slowTimer);
-      for (const [ws, o] of conns) if (!o.silent && ws.isPaused) ws.resume();
-      return 'faults cleared';
-    },
+    restart: (seconds = 2) => faults.restart(seconds),
+    reset: () => faults.reset(),
+    /** Runs one stdin command line (a fault of `lifeline serve`, or `protocol <name>`); returns what to print. */
+    command: (line) => runFaultCommand(faults, line, extra),
     stats() {
-      const now = Date.now();
-      const left = (t) => Math.max(0, Math.ceil((t - now) / 1000));
+      const s = faults.stats();
+      const names = new Map([...conns].map(([c, info]) => [c.id, info]));
       return {
-        connections: [...conns.values()].map((o) => ({ id: o.id, name: o.name, silent: o.silent })),
+        connections: s.connections.map((c) => ({ id: names.get(c.id)?.id ?? c.id, name: names.get(c.id)?.name ?? '', silent: c.silent })),
         total,
         protocol: preferred,
-        faults: { refuse: left(faults.refuseUntil) ? { status: faults.refuseStatus, seconds: left(faults.refuseUntil) } : null, silent: left(faults.silentUntil), slow: left(faults.slowUntil), restart: left(faults.restartUntil) },
+        faults: s.faults,
         chats,
       };
     },
     /** Close every connection (1001) and stop listening. */
     async close() {
+      if (closed) return;
       closed = true;
       clearInterval(ticker);
-      clearTimeout(slowTimer);
-      for (const ws of conns.keys()) {
-        if (conns.get(ws)?.silent) ws.terminate();
-        else ws.close(1001, 'server shutting down');
-      }
-      // Give close frames a moment to leave, then cut whatever remains.
-      await new Promise((r) => setTimeout(r, 50));
-      for (const ws of conns.keys()) ws.terminate();
-      await stopListening();
-      wss.close();
+      faults.dispose();
+      for (const c of conns.keys()) if (faults.isSilent(c)) c.terminate();
+      await server.close(1001, 'server shutting down', 200);
     },
   };
   return api;
@@ -422,52 +281,8 @@ export async function startDemoServer(options = {}) {
 
 /** Runs one stdin command line against the server; returns what to print. */
 export function runCommand(api, line) {
-  const [cmd = '', a, b] = line.trim().split(/\s+/);
-  switch (cmd.toLowerCase()) {
-    case '':
-      return '';
-    case 'drop':
-      return api.drop();
-    case 'close':
-      return api.closeAll(clampInt(a, 1000, 4999, 1012), 'closed by demo fault');
-    case 'refuse':
-      return api.refuse(clampInt(a, 400, 599, 503), clampInt(b, 1, 600, 5));
-    case 'silent':
-    case 'halfopen':
-      return api.silent(clampInt(a, 0, 600, 0));
-    case 'restart':
-      void api.restart(clampInt(a, 0, 60, 2));
-      return '';
-    case 'slow':
-      return api.slow(clampInt(a, 1, 600, 10));
-    case 'protocol':
-      return api.setProtocol(a ?? PROTOCOLS[0]);
-    case 'reset':
-      return api.reset();
-    case 'stats': {
-      const s = api.stats();
-      return `${s.connections.length} connection(s), ${s.total} total, protocol ${s.protocol}, ${s.chats.length} chat message(s)`;
-    }
-    case 'help':
-    case '?':
-      return HELP;
-    default:
-      return `unknown command '${cmd}' (type help)`;
-  }
+  return api.command(line);
 }
-
-const HELP = `commands (type + Enter):
-  drop                 drop all connections (no close frame → client sees 1006)
-  close [code]         close all connections with a close frame (default 1012)
-  refuse [status] [s]  refuse new handshakes with HTTP status for s seconds (default 503 5)
-  silent [s]           half-open: current connections stop answering (TCP stays open); new ones too for s seconds
-  restart [s]          stop the server for s seconds (default 2)
-  slow [s]             slow reader: stop reading for s seconds (default 10)
-  protocol <name>      prefer ticker.v2 | ticker.v1 | none (clients renegotiate; with none,
-                       browsers that offered a subprotocol fail the handshake)
-  reset                clear faults
-  stats                show connections
-  quit                 stop (or Ctrl-C)`;
 
 async function main() {
   const api = await startDemoServer({
@@ -478,8 +293,8 @@ async function main() {
   console.log(`\nlifeline demo running: open ${api.url}\n`);
   console.log(`WebSocket: ${api.wsUrl}  (subprotocols ${PROTOCOLS.join(', ')}; permessage-deflate)`);
   console.log(`Node demo against it:  node demo/node-demo.mjs ${api.wsUrl}\n`);
-  console.log(HELP);
-  console.log(`\nor from another terminal:\n  curl -X POST '${base}/fault/drop'\n  curl -X POST '${base}/fault/refuse?status=503&seconds=5'\n  curl -X POST '${base}/fault/silent'\n  curl -X POST '${base}/fault/restart?seconds=2'\n  curl -X POST '${base}/fault/slow?seconds=10'\n  curl '${base}/fault/stats'\n`);
+  console.log(api.command('help'));
+  console.log(`\nor from another terminal:\n  curl -X POST '${base}/fault/drop'\n  curl -X POST '${base}/fault/refuse?status=503&seconds=5'\n  curl -X POST '${base}/fault/silent'\n  curl -X POST '${base}/fault/restart?seconds=2'\n  curl -X POST '${base}/fault/slow?seconds=10'\n  curl -X POST '${base}/fault/malformed?kind=utf8'\n  curl '${base}/fault/stats'\n`);
   console.log(`→ open ${api.url} in a browser (Ctrl-C stops the server)\n`);
 
   let stopping = false;

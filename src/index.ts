@@ -34,8 +34,8 @@ export function connect<O extends ConnectOptions = ConnectOptions>(url: Provider
 
 export { json, type Codec, type MessageOf, type SendOf } from './client/codecs.js';
 export { defaultShouldReconnect, type RetryInfo } from './client/retry.js';
-export { LifelineError } from './protocol/errors.js';
-export type { Connection, ClientEvents, CloseEvent, EndEvent } from './client/client.js';
+export { ErrorCodes, LifelineError, ProtocolError, HandshakeError, type ErrorCode } from './protocol/errors.js';
+export type { Connection, ClientEvents, CloseEvent, EndEvent, Supports } from './client/client.js';
 export type { Stats } from './client/stats.js';
 export type { SendOptions } from './client/send-queue.js';
 export type { ConnectOptions, Provider } from './client/options.js';

@@ -7,7 +7,6 @@
 import { connectWith, type Connection } from './client/client.js';
 import { realClock } from './client/clock.js';
 import type { MessageOf, SendOf } from './client/codecs.js';
-import { heartbeat } from './client/heartbeat.js';
 import { nodeFeatures } from './client/node-features.js';
 import type { ConnectOptions, Provider } from './client/options.js';
 import { createNodeTransport, nodeTransport } from './transport/node/index.js';
@@ -17,7 +16,7 @@ import type { IncomingData } from './transport/types.js';
 export const version = '__LIFELINE_VERSION__';
 export * from './protocol/errors.js';
 export { WebSocket } from './transport/node/websocket.js';
-export type { BinaryType, WebSocketOptions, TraceRecord, HandshakeTrace } from './transport/node/websocket.js';
+export type { BinaryType, MessageData, WebSocketEventMap, WebSocketOptions, TraceRecord, HandshakeTrace } from './transport/node/websocket.js';
 export { nodeTransport, createNodeTransport } from './transport/node/index.js';
 
 /** `connect()` options in Node: the common ones, plus what only Node can do. */
@@ -37,9 +36,8 @@ export interface NodeConnectOptions extends ConnectOptions {
  */
 export function connect<O extends NodeConnectOptions = NodeConnectOptions>(url: Provider<string | URL>, options?: O): Connection<MessageOf<O>, SendOf<O>> {
   const factory = options?.socket ? createNodeTransport(options.socket) : nodeTransport;
-  // Node can send protocol pings: the heartbeat is on unless the caller chose one or `false`.
-  const withDefaults = options?.heartbeat === undefined ? { ...options, heartbeat: heartbeat() } : options;
-  return connectWith<MessageOf<O>, SendOf<O>>(factory, url, withDefaults, { clock: realClock, random: Math.random, features: nodeFeatures });
+  // The Node features turn the heartbeat on (protocol pings) unless the options choose one or `false`.
+  return connectWith<MessageOf<O>, SendOf<O>>(factory, url, options, { clock: realClock, random: Math.random, features: nodeFeatures });
 }
 
 export { json, type Codec, type MessageOf, type SendOf } from './client/codecs.js';
@@ -53,3 +51,4 @@ export { messages, type MessagesOptions } from './client/iterator.js';
 export { shared, type SharedOptions, type Sharing, type Role, type RoleInfo } from './client/shared/shared.js';
 export type { Part, PartHost, PartHooks } from './client/part.js';
 export type { State } from './client/state.js';
+export type { CloseInfo, IncomingData, OutgoingData } from './transport/types.js';

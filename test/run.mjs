@@ -1,27 +1,118 @@
 #!/usr/bin/env node
-// `npm test`: type-check and compile (tsc), bundle (rollup), then the Node
-// tests (node --test), then the browser tests (@web/test-runner in Chromium,
-// Firefox and WebKit, one after another; LIFELINE_BROWSERS=chromium,firefox
-// picks a subset). Exits non-zero on the first failing stage. `--node` or
-// `--browser` runs one side.
-import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+// `npm test`: type-check and compile (tsc), bundle (rollup), check the size
+// budgets, then the test stages:
+//   node tests     `node --test` on build/test/** under the running Node (20)
+//   node 18 tests  the protocol, client and transport tests under Node 18
+//                  (package.json claims engines >=18; test/support/node18.mjs
+//                  provides Debian's Node 18 and says how)
+//   package tests  test/package on the packed tarball, packed and installed
+//                  once here (LIFELINE_PACKED_DIR)
+//   browser tests  @web/test-runner in Chromium, Firefox and WebKit, one after
+//                  another (LIFELINE_BROWSERS=chromium,firefox picks a subset)
+// A build step that fails stops the run; a failing test stage does not stop
+// the next one. `node --test` stages print only failures, in full
+// (test/support/reporter.mjs), and every stage ends with one summary line;
+// the run ends with a plain `N passed, N failed` line over all stages.
+// `--node` or `--browser` runs one side.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, sep } from 'node:path';
 
 const args = new Set(process.argv.slice(2));
 const only = args.has('--node') ? 'node' : args.has('--browser') ? 'browser' : undefined;
 const bin = (name) => join('node_modules', '.bin', name);
+const REPORTER = ['--test-reporter', './test/support/reporter.mjs', '--test-reporter-destination', 'stdout'];
+const t0 = Date.now();
+/** One line per stage, repeated at the end. */
+const summary = [];
+let passed = 0;
+let failed = 0;
+let exitCode = 0;
 
-function run(title, cmd, argv, opts = {}) {
-  const t0 = Date.now();
-  console.log(`\n▶ ${title}`);
-  const r = spawnSync(cmd, argv, { stdio: 'inherit', ...opts });
-  const secs = ((Date.now() - t0) / 1000).toFixed(1);
-  if (r.status !== 0) {
-    console.error(`✖ ${title} failed (${secs}s)`);
-    process.exit(r.status ?? 1);
+const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * The counts a stage reported: the reporter's file for `node --test`
+ * stages, else the last `<label>: ... N passed, N failed` line per label
+ * in its output (web-test-runner prints one per browser).
+ */
+function countsOf(countsFile, output) {
+  if (countsFile) {
+    try {
+      return JSON.parse(readFileSync(countsFile, 'utf8'));
+    } catch {
+      return undefined;
+    }
   }
-  console.log(`✔ ${title} (${secs}s)`);
+  const byLabel = new Map();
+  for (const m of output.matchAll(/^(?:\x1b\[[\d;]*[A-Za-z])*([^\n:|]+):[^\n]*?(\d+) passed, (\d+) failed/gm)) {
+    byLabel.set(m[1].trim(), { passed: Number(m[2]), failed: Number(m[3]) });
+  }
+  if (byLabel.size === 0) return undefined;
+  let p = 0;
+  let f = 0;
+  for (const c of byLabel.values()) {
+    p += c.passed;
+    f += c.failed;
+  }
+  return { passed: p, failed: f };
+}
+
+/**
+ * Runs one stage: its output goes through as it comes (and is kept, to find
+ * its counts). A build stage (`build: true`) that fails ends the run.
+ */
+async function run(title, cmd, argv, opts = {}) {
+  const start = Date.now();
+  console.log(`\n▶ ${title}`);
+  const countsFile = opts.counts ? join(mkdtempSync(join(tmpdir(), 'lifeline-counts-')), 'counts.json') : undefined;
+  const env = { ...process.env, ...opts.env, ...(countsFile ? { LIFELINE_TEST_COUNTS: countsFile } : {}) };
+  let output = '';
+  const status = await new Promise((resolve) => {
+    const child = spawn(cmd, argv, { stdio: ['inherit', 'pipe', 'pipe'], env });
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      process.stdout.write(chunk);
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+      process.stderr.write(chunk);
+    });
+    child.on('error', (error) => {
+      console.error(`${cmd}: ${error.message}`);
+      resolve(1);
+    });
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+  const time = secs(Date.now() - start);
+  const counts = countsOf(countsFile, output);
+  if (countsFile) rmSync(join(countsFile, '..'), { recursive: true, force: true });
+  let line;
+  if (counts) {
+    passed += counts.passed;
+    failed += counts.failed;
+    line = `${title}: ${counts.passed} passed, ${counts.failed} failed (${time})`;
+  } else {
+    line = `${title}: ${status === 0 ? 'ok' : 'failed'} (${time})`;
+  }
+  if (status !== 0 && (counts === undefined || counts.failed === 0)) {
+    // A step or runner that failed without a failing test (a build error, a crash): count it.
+    failed += 1;
+    if (counts) line += ', exited with an error';
+  }
+  summary.push(`${status === 0 ? '✔' : '✖'} ${line}`);
+  console.log(summary.at(-1));
+  if (status !== 0) {
+    exitCode = 1;
+    if (opts.build) finish();
+  }
+}
+
+function finish() {
+  console.log(`\n${summary.join('\n')}\ntotal ${secs(Date.now() - t0)}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(exitCode);
 }
 
 function testFiles(dir) {
@@ -34,18 +125,66 @@ function testFiles(dir) {
   return out.sort();
 }
 
+/**
+ * What runs under Node 18 too: the protocol core, the client, and the Node
+ * transport and WebSocket (with their interop and deflate tests). Not the
+ * CLI, demo, layering or leak tests, and not the slow zlib differential
+ * (node:zlib's behaviour there is the same code in both majors).
+ */
+const NODE18_FILES = /test\/(protocol|client)\/|test\/node\/(transport-|websocket-|client-wiring|handshake-quirks|protocol-interop|reader|deflate-(wire|ws-interop|native-window|bomb)|autobahn-cases)/;
+const posix = (file) => file.split(sep).join('/');
+
 rmSync('build', { recursive: true, force: true });
-run('type-check and compile (tsc)', bin('tsc'), ['-p', 'tsconfig.json']);
-run('bundle (rollup)', bin('rollup'), ['-c', '--silent']);
-run('size budgets (test/bench/size-lib.mjs)', process.execPath, ['test/size.mjs']);
+await run('type-check and compile (tsc)', bin('tsc'), ['-p', 'tsconfig.json'], { build: true });
+await run('bundle (rollup)', bin('rollup'), ['-c', '--silent'], { build: true });
+await run('size budgets (test/bench/size-lib.mjs)', process.execPath, ['test/size.mjs'], { build: true });
 if (only !== 'browser') {
-  // Browser-only tests (test/browser) run in Chromium below; everything else under Node.
-  const files = testFiles('build/test').filter((f) => !f.includes(join('test', 'browser')));
-  run('node tests (node --test)', process.execPath, ['--test', '--test-concurrency=2', ...files]);
+  const all = testFiles(join('build', 'test'));
+  const isBrowser = (f) => f.includes(join('test', 'browser', ''));
+  const isPackage = (f) => f.includes(join('test', 'package', ''));
+  const nodeFiles = all.filter((f) => !isBrowser(f) && !isPackage(f));
+  await run(`node tests (Node ${process.versions.node})`, process.execPath, ['--test', '--test-concurrency=2', ...REPORTER, ...nodeFiles], { counts: true });
+
+  const { provideNode18 } = await import('./support/node18.mjs');
+  let node18;
+  try {
+    node18 = provideNode18((line) => console.log(line));
+  } catch (error) {
+    console.error(`node 18: cannot provide it: ${error.message}\n(see test/support/node18.mjs; it needs Debian's apt as root)`);
+  }
+  if (node18) {
+    await run(`node 18 tests (Node ${node18.version.slice(1)})`, node18.bin, ['--test', ...REPORTER, ...nodeFiles.filter((f) => NODE18_FILES.test(posix(f)))], { counts: true, env: node18.env });
+  } else {
+    summary.push('✖ node 18 tests: Node 18 not available');
+    failed += 1;
+    exitCode = 1;
+  }
+
+  // Pack and install once for every package test file.
+  const packStart = Date.now();
+  const { packAndInstall } = await import('../build/test/support/packed.js');
+  let packed;
+  try {
+    packed = packAndInstall();
+    console.log(`\n(npm pack and install into ${packed.dir}: ${secs(Date.now() - packStart)})`);
+  } catch (error) {
+    console.error(`npm pack / install failed: ${error.message}`);
+  }
+  if (packed) {
+    await run('package tests (npm pack, Node, TypeScript 5.9, Chromium)', process.execPath, ['--test', '--test-concurrency=1', ...REPORTER, ...all.filter(isPackage)], {
+      counts: true,
+      env: { LIFELINE_PACKED_DIR: packed.dir },
+    });
+    rmSync(packed.dir, { recursive: true, force: true });
+  } else {
+    summary.push('✖ package tests: npm pack or install failed');
+    failed += 1;
+    exitCode = 1;
+  }
 }
 if (only !== 'node') {
   // The engines are picked and checked by the config (test/support/engines.ts); this only names them.
   const engines = process.env.LIFELINE_BROWSERS || 'chromium,firefox,webkit';
-  run(`browser tests (@web/test-runner: ${engines.split(',').map((name) => name.trim()).join(', ')})`, bin('web-test-runner'), []);
+  await run(`browser tests (@web/test-runner: ${engines.split(',').map((name) => name.trim()).join(', ')})`, bin('web-test-runner'), []);
 }
-console.log('\nall tests passed');
+finish();

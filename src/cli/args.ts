@@ -3,6 +3,14 @@
  * command object, or throws a `UsageError` (exit 2) naming the bad flag.
  * Uses `node:util` `parseArgs` (strict), no parsing dependency.
  *
+ * `connect` also takes wscat's and websocat's spellings where they do not
+ * clash (README, "Coming from wscat or websocat"): -s/--subprotocol,
+ * -n/--no-check, -P/--show-ping-pong, --auth, -L/--location,
+ * --max-redirects, --cert/--key/--passphrase, -c/--connect <url>,
+ * --ping-interval/--ping-timeout, -1/--one-message, --slash, --no-color.
+ * Where wscat means something else by a flag lifeline had, the value tells
+ * them apart: `-p 13` is wscat's protocol version, `-p chat` a subprotocol.
+ *
  * Owns: flag tables, value validation, defaults. Imports node:util, node:fs
  * (to read `--ca` files up front, so a typo is a usage error, not a TLS one)
  * and ./exit.js. Must not open sockets.
@@ -10,11 +18,15 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { UsageError } from './exit.js';
-import { checkHeaders, checkProtocols } from '../protocol/input.js';
+import { checkHeaders, checkProtocols, TIMER_MAX } from '../protocol/input.js';
+import { parseUrl, withoutPassword } from '../protocol/url.js';
+import { parseServe, type ServeArgs } from './serve-args.js';
+
+export type { ServeArgs } from './serve-args.js';
 
 /** Flags shared by `connect` and `probe`: how to open the connection. */
 export interface ConnectionArgs {
-  /** Normalised target (`ws:` or `wss:`). */
+  /** Normalised target (`ws:` or `wss:`), without credentials: `user:pass@` went to an Authorization header. */
   url: string;
   protocols: string[];
   headers: Record<string, string>;
@@ -24,7 +36,14 @@ export interface ConnectionArgs {
   /** PEM text of the `--ca` files, concatenated. */
   ca: string[] | undefined;
   caFiles: string[];
+  /** A TLS client certificate and key (PEM text), and the key's passphrase. */
+  cert: string | undefined;
+  key: string | undefined;
+  passphrase: string | undefined;
   insecure: boolean;
+  /** Follow 3xx answers to the upgrade (`-L`), at most `maxRedirects` hops. */
+  followRedirects: boolean;
+  maxRedirects: number;
   proxy: string | undefined;
   /** Opening-handshake timeout in ms (`--timeout`, default 10 s). */
   timeoutMs: number;
@@ -37,6 +56,12 @@ export interface ConnectArgs extends ConnectionArgs {
   binary: boolean;
   showControl: boolean;
   pingIntervalMs: number | undefined;
+  /** Drop the connection when a ping has had no pong for this long (websocat's --ping-timeout). */
+  pingTimeoutMs: number | undefined;
+  /** Send at most one message, exit after the first one received (websocat's -1). */
+  oneMessage: boolean;
+  /** Also accept wscat's slash commands: /ping, /close, /x, /help. */
+  slash: boolean;
   reconnect: boolean;
   execute: string[];
   /** How long to wait for replies after the last send once input has ended (ms). */
@@ -64,21 +89,31 @@ export type Command =
   | ConnectArgs
   | ProbeArgs
   | AutobahnArgs
+  | ServeArgs
   | { command: 'help'; topic: string | undefined }
   | { command: 'version' };
 
-export const COMMANDS = ['connect', 'probe', 'autobahn'] as const;
+export const COMMANDS = ['connect', 'serve', 'probe', 'autobahn'] as const;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 const connectionOptions = {
   protocol: { type: 'string', short: 'p', multiple: true },
+  subprotocol: { type: 'string', multiple: true },
   header: { type: 'string', short: 'H', multiple: true },
+  auth: { type: 'string' },
   origin: { type: 'string', short: 'o' },
+  host: { type: 'string' },
   deflate: { type: 'boolean' },
   'no-deflate': { type: 'boolean' },
   ca: { type: 'string', multiple: true },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  passphrase: { type: 'string' },
   insecure: { type: 'boolean', short: 'k' },
+  'no-check': { type: 'boolean' },
+  location: { type: 'boolean', short: 'L' },
+  'max-redirects': { type: 'string' },
   proxy: { type: 'string' },
   timeout: { type: 'string', short: 't' },
   json: { type: 'boolean' },
@@ -88,9 +123,20 @@ const connectionOptions = {
 
 const connectOptions = {
   ...connectionOptions,
+  // wscat's short forms; probe keeps -s for --size and -n for --count.
+  subprotocol: { type: 'string', short: 's', multiple: true },
+  'no-check': { type: 'boolean', short: 'n' },
+  connect: { type: 'string', short: 'c' },
   binary: { type: 'boolean', short: 'b' },
-  'show-control': { type: 'boolean', short: 'c' },
+  'show-control': { type: 'boolean' },
+  'show-ping-pong': { type: 'boolean', short: 'P' },
   ping: { type: 'string' },
+  'ping-interval': { type: 'string' },
+  'ping-timeout': { type: 'string' },
+  'one-message': { type: 'boolean', short: '1' },
+  slash: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
+  listen: { type: 'string', short: 'l' },
   reconnect: { type: 'boolean', short: 'r' },
   execute: { type: 'string', short: 'x', multiple: true },
   wait: { type: 'string', short: 'w' },
@@ -122,7 +168,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     return { command: 'help', topic };
   }
   if (first === '--version' || first === '-V' || first === 'version') return { command: 'version' };
-  if (first.startsWith('-')) throw new UsageError(`expected a command before '${first}' (connect, probe or autobahn)`);
+  if (first.startsWith('-')) throw new UsageError(`expected a command before '${first}' (connect, serve, probe or autobahn)`);
   const rest = argv.slice(1);
   switch (first) {
     case 'connect':
@@ -131,8 +177,10 @@ export function parseCommandLine(argv: readonly string[]): Command {
       return parseProbe(rest);
     case 'autobahn':
       return parseAutobahn(rest);
+    case 'serve':
+      return parseServe(rest);
     default:
-      throw new UsageError(`unknown command '${first}' (expected connect, probe or autobahn)`);
+      throw new UsageError(`unknown command '${first}' (expected connect, serve, probe or autobahn)`);
   }
 }
 
@@ -160,25 +208,27 @@ function oneUrl(command: string, positionals: string[]): string {
  */
 export function normaliseUrl(input: string, command?: string): string {
   const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? input : `ws://${input}`;
+  const shown = withoutPassword(input);
   let u: URL;
   try {
     u = new URL(text);
   } catch {
-    throw new UsageError(`'${input}' is not a valid URL`, command);
+    throw new UsageError(`'${shown}' is not a valid URL`, command);
   }
   if (u.protocol === 'http:') u.protocol = 'ws:';
   else if (u.protocol === 'https:') u.protocol = 'wss:';
-  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new UsageError(`'${input}': the scheme must be ws:// or wss:// (or http(s)://)`, command);
-  if (u.hash) throw new UsageError(`'${input}': a WebSocket URL cannot have a #fragment (RFC 6455 §3)`, command);
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new UsageError(`'${shown}': the scheme must be ws:// or wss:// (or http(s)://)`, command);
+  if (u.hash) throw new UsageError(`'${shown}': a WebSocket URL cannot have a #fragment (RFC 6455 §3)`, command);
   return u.href;
 }
 
-/** A non-negative number of seconds, returned in ms. */
+/** A non-negative number of seconds, returned in ms; at most what a timer can wait (TIMER_MAX ms, about 24.8 days). */
 function seconds(command: string, flag: string, value: string | undefined, fallback: number | undefined, { positive = false } = {}): number | undefined {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || (positive && n === 0)) {
-    throw new UsageError(`--${flag} expects ${positive ? 'a positive' : 'a non-negative'} number of seconds, got '${value}'`, command);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || (positive && n === 0) || Math.round(n * 1000) > TIMER_MAX) {
+    const most = Math.floor(TIMER_MAX / 1000);
+    throw new UsageError(`--${flag} expects ${positive ? 'a positive' : 'a non-negative'} number of seconds up to ${most}, got '${value}'`, command);
   }
   return Math.round(n * 1000);
 }
@@ -238,29 +288,100 @@ function readCa(command: string, files: string[] | undefined): string[] | undefi
   });
 }
 
-function connection(command: 'connect' | 'probe', parsed: Parsed): ConnectionArgs {
+/**
+ * Subprotocols from -p/--protocol and -s/--subprotocol, in the order given.
+ * A -p value that is a number is wscat's protocol version (its `-p`): 13 is
+ * the only one there is (RFC 6455), anything else is refused rather than
+ * offered as a subprotocol named "8".
+ */
+function subprotocols(command: string, parsed: Parsed): string[] {
+  const list: string[] = [];
+  let flag = 'protocol';
+  for (const t of parsed.tokens ?? []) {
+    if (t.kind !== 'option' || t.value === undefined) continue;
+    if (t.name === 'protocol' && /^\d+$/.test(t.value)) {
+      if (t.value !== '13') {
+        throw new UsageError(
+          `--protocol ${t.value}: lifeline speaks WebSocket version 13 (RFC 6455) only. (A number after -p/--protocol is wscat's protocol version; to offer a subprotocol named ${t.value}, use -s/--subprotocol ${t.value}.)`,
+          command,
+        );
+      }
+      continue;
+    }
+    if (t.name === 'protocol' || t.name === 'subprotocol') {
+      list.push(t.value);
+      flag = t.name;
+    }
+  }
+  return rule(command, flag, () => checkProtocols(list));
+}
+
+/** Reads a PEM file named by a flag (up front, so a typo is a usage error). */
+function readPem(command: string, flag: string, file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read --${flag} file '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, command);
+  }
+}
+
+function connection(command: 'connect' | 'probe', parsed: Parsed, positionals: string[] = parsed.positionals): ConnectionArgs {
   const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
-  const url = oneUrl(command, parsed.positionals);
-  const protocols = rule(command, 'protocol', () => checkProtocols((v['protocol'] as string[] | undefined) ?? []));
+  // Credentials in the URL become an Authorization header (a -H Authorization or --auth wins), so no output shows the password.
+  const given = oneUrl(command, positionals);
+  let target: ReturnType<typeof parseUrl>;
+  try {
+    target = parseUrl(given);
+  } catch (err) {
+    throw new UsageError((err as Error).message, command);
+  }
+  const url = target.href;
+  const protocols = subprotocols(command, parsed);
+  if (v['host'] !== undefined) {
+    // wscat's --host sets the Host header; the Node transport derives Host from the URL and has no override yet.
+    throw new UsageError(
+      `--host ${String(v['host'])}: lifeline's Node transport has no Host header override yet (it sends the URL's host). Put the host you want in the URL, or send the request through --proxy.`,
+      command,
+    );
+  }
   const proxy = v['proxy'] as string | undefined;
   if (proxy !== undefined) {
     try {
       const p = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`);
       if (p.protocol !== 'http:' && p.protocol !== 'https:') throw new Error();
     } catch {
-      throw new UsageError(`--proxy expects an http://host:port URL, got '${proxy}'`, command);
+      throw new UsageError(`--proxy expects an http://host:port URL, got '${withoutPassword(proxy)}'`, command);
     }
   }
   const caFiles = (v['ca'] as string[] | undefined) ?? [];
+  const headers = parseHeaders(command, v['header'] as string[] | undefined);
+  const auth = v['auth'] as string | undefined;
+  if (auth !== undefined) {
+    // wscat's --auth user:pass: HTTP Basic authentication (RFC 7617) on the upgrade request.
+    if (!auth.includes(':')) throw new UsageError(`--auth expects user:password, got '${auth}'`, command);
+    if (Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) throw new UsageError('--auth and an Authorization header (-H) are given together; use one', command);
+    headers['Authorization'] = `Basic ${Buffer.from(auth, 'utf8').toString('base64')}`;
+  }
+  if (target.authorization !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) headers['Authorization'] = target.authorization;
+  const certFile = v['cert'] as string | undefined;
+  const keyFile = v['key'] as string | undefined;
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--cert and --key go together (a TLS client certificate and its key, PEM)', command);
+  if (v['passphrase'] !== undefined && keyFile === undefined) throw new UsageError('--passphrase is for the --key file; give --cert and --key', command);
   return {
     url,
     protocols,
-    headers: parseHeaders(command, v['header'] as string[] | undefined),
+    headers,
     origin: v['origin'] as string | undefined,
     deflate: deflateFlag(parsed),
     ca: readCa(command, caFiles),
     caFiles,
-    insecure: v['insecure'] === true,
+    cert: readPem(command, 'cert', certFile),
+    key: readPem(command, 'key', keyFile),
+    passphrase: v['passphrase'] as string | undefined,
+    insecure: v['insecure'] === true || v['no-check'] === true,
+    followRedirects: v['location'] === true,
+    maxRedirects: integer(command, 'max-redirects', v['max-redirects'] as string | undefined, 10, 0, 100),
     proxy,
     timeoutMs: seconds(command, 'timeout', v['timeout'] as string | undefined, 10_000, { positive: true })!,
     json: v['json'] === true,
@@ -272,13 +393,28 @@ function parseConnect(args: readonly string[]): Command {
   const parsed = run('connect', args, connectOptions);
   const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (v['help']) return { command: 'help', topic: 'connect' };
-  const base = connection('connect', parsed);
+  if (v['listen'] !== undefined) {
+    throw new UsageError(`-l/--listen is wscat's server mode: run 'lifeline serve --port ${String(v['listen'])}' instead`, 'connect');
+  }
+  // wscat's -c/--connect <url>, or the positional URL (not both).
+  const given = v['connect'] as string | undefined;
+  if (given !== undefined && parsed.positionals.length > 0) throw new UsageError(`give the URL once (-c ${given} or ${parsed.positionals[0]})`, 'connect');
+  const base = connection('connect', parsed, given !== undefined ? [given] : parsed.positionals);
+  const ping = v['ping'] as string | undefined;
+  const pingInterval = v['ping-interval'] as string | undefined;
+  if (ping !== undefined && pingInterval !== undefined && ping !== pingInterval) throw new UsageError('--ping and --ping-interval are the same option; give one', 'connect');
+  const pingIntervalMs = seconds('connect', pingInterval !== undefined ? 'ping-interval' : 'ping', pingInterval ?? ping, undefined, { positive: true });
+  const pingTimeoutMs = seconds('connect', 'ping-timeout', v['ping-timeout'] as string | undefined, undefined, { positive: true });
+  if (pingTimeoutMs !== undefined && pingIntervalMs === undefined) throw new UsageError('--ping-timeout needs --ping-interval (or --ping): pings to time', 'connect');
   return {
     command: 'connect',
     ...base,
     binary: v['binary'] === true,
-    showControl: v['show-control'] === true,
-    pingIntervalMs: seconds('connect', 'ping', v['ping'] as string | undefined, undefined, { positive: true }),
+    showControl: v['show-control'] === true || v['show-ping-pong'] === true,
+    pingIntervalMs,
+    pingTimeoutMs,
+    oneMessage: v['one-message'] === true,
+    slash: v['slash'] === true,
     reconnect: v['reconnect'] === true,
     execute: (v['execute'] as string[] | undefined) ?? [],
     waitMs: seconds('connect', 'wait', v['wait'] as string | undefined, 2000)!,

@@ -13,7 +13,7 @@ import type { ConnectArgs } from './args.js';
 import { ExitCode } from './exit.js';
 import { explain, type Failure } from './explain.js';
 import { Output, jsonBody, messageLine, formatMs, toHex, terminalSafe, formatSize } from './format.js';
-import { INPUT_HELP, openLineReader, parseLine, type InputAction, type LineReader } from './input.js';
+import { INPUT_HELP, openLineReader, parseLine, sendText, type InputAction, type LineReader } from './input.js';
 import { Progress } from './progress.js';
 import { openSocket, type HandshakeInfo } from './socket.js';
 import { closeName, traceJson, traceLines } from './trace-format.js';
@@ -70,9 +70,10 @@ export const plainLink: LinkFactory = (args, ev) => {
   });
   const ws = s.ws;
   s.opened.catch((err: unknown) => ev.failed(err));
-  ws.addEventListener('message', (e: { data: string | Uint8Array }) => ev.message(e.data));
-  ws.addEventListener('ping', (e: { data: Uint8Array }) => ev.ping(e.data));
-  ws.addEventListener('pong', (e: { data: Uint8Array }) => ev.pong(e.data));
+  // openSocket set binaryType 'nodebuffer': binary data is a Buffer.
+  ws.addEventListener('message', (e) => ev.message(e.data as string | Buffer));
+  ws.addEventListener('ping', (e) => ev.ping(e.data));
+  ws.addEventListener('pong', (e) => ev.pong(e.data));
   return {
     queues: false,
     get open() {
@@ -120,12 +121,15 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
     let reader: LineReader | undefined;
     let waitTimer: NodeJS.Timeout | undefined;
     let pingTimer: NodeJS.Timeout | undefined;
+    /** Armed at a ping while no pong is awaited; fires after --ping-timeout without one. */
+    let pongTimer: NodeJS.Timeout | undefined;
 
     const finish = (code: number) => {
       if (finished) return;
       finished = true;
       clearTimeout(waitTimer);
       clearInterval(pingTimer);
+      clearTimeout(pongTimer);
       progress.stop();
       process.off('SIGINT', onSigint);
       reader?.close();
@@ -161,6 +165,10 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
             out.error('input: the connection is not open, message dropped');
             return;
           }
+          if (args.oneMessage && sent >= 1) {
+            out.error('input: --one-message sends one message; line ignored');
+            return;
+          }
           link.send(a.data);
           sent++;
           out.event('sent', jsonBody(a.data));
@@ -186,6 +194,8 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
 
     const maybeDone = () => {
       if (!opened || !inputEnded || localClose || finished) return;
+      // --one-message: the session is one reply long, however the input ended.
+      if (args.oneMessage) return received >= 1 ? closeNow(1000, '') : armWait();
       if (reader?.interactive) return closeNow(1000, '');
       if (received >= sent) return closeNow(1000, '');
       armWait();
@@ -195,8 +205,8 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
     const armWait = () => {
       clearTimeout(waitTimer);
       waitTimer = setTimeout(() => {
-        const missing = sent - received;
-        if (args.execute.length > 0) {
+        const missing = args.oneMessage ? 1 : sent - received;
+        if (args.execute.length > 0 || args.oneMessage) {
           decided = ExitCode.TIMEOUT;
           const f = explain(Object.assign(new Error(`No reply within ${args.waitMs / 1000} s (${missing} of ${sent} missing).`), { code: 'NO_REPLY' }), args.url);
           reportFailure(f, 'timeout');
@@ -208,7 +218,7 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
     };
 
     const onLine = (line: string) => {
-      const a = parseLine(line, args.binary);
+      const a = parseLine(line, args.binary, args.slash);
       if (opened) perform(a);
       else queue.push(a);
     };
@@ -230,6 +240,15 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
       }
     };
     const onSigint = () => interrupt();
+    /** websocat's --ping-timeout: a ping without a pong for that long drops the connection (exit 1). */
+    const onPingTimeout = () => {
+      pongTimer = undefined;
+      if (finished || localClose) return;
+      decided = ExitCode.FAILURE;
+      const seconds = args.pingTimeoutMs! / 1000;
+      reportFailure(explain(Object.assign(new Error(`No pong within ${seconds} s (--ping-timeout).`), { code: 'WS_ERR_HEARTBEAT_TIMEOUT' }), args.url), 'error');
+      link.terminate();
+    };
     process.on('SIGINT', onSigint);
 
     // ---- the link ----
@@ -255,8 +274,11 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
         if (args.pingIntervalMs !== undefined && pingTimer === undefined && !link.queues) {
           pingTimer = setInterval(() => {
             const p = link.ping();
+            if (p !== undefined && args.pingTimeoutMs !== undefined && pongTimer === undefined) pongTimer = setTimeout(onPingTimeout, args.pingTimeoutMs);
             p?.then(
               (rtt) => {
+                clearTimeout(pongTimer);
+                pongTimer = undefined;
                 out.event('pong', { direction: 'in', rttMs: round(rtt) });
                 out.info(`pong  rtt ${formatMs(rtt)}`);
               },
@@ -265,7 +287,7 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
           }, args.pingIntervalMs);
         }
         if (args.execute.length > 0) {
-          for (const m of args.execute) perform({ kind: 'send', data: m });
+          for (const m of args.execute) perform(sendText(m, args.binary));
           inputEnded = true;
         }
         const pending = queue.splice(0);
@@ -276,6 +298,11 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
         received++;
         out.event('message', jsonBody(data));
         out.data(messageLine('<', data));
+        if (args.oneMessage) {
+          // websocat's -1: one message received ends the session.
+          if (received === 1) closeNow(1000, '');
+          return;
+        }
         if (inputEnded && !localClose) {
           if (received >= sent) closeNow(1000, '');
           else armWait();

@@ -35,18 +35,27 @@ export function parseHex(text: string): Uint8Array | null {
 
 const utf8 = new TextEncoder();
 
+/** A text to send: with `binary` (`--binary`), its UTF-8 bytes as a binary message. */
+export function sendText(text: string, binary: boolean): InputAction {
+  return { kind: 'send', data: binary ? utf8.encode(text) : text };
+}
+
 /**
  * One input line → what to do. `binary` (`--binary`) sends plain lines as
- * binary messages of their UTF-8 bytes. Empty lines are skipped (send an
- * empty message with `\x`).
+ * binary messages of their UTF-8 bytes. `slash` (`--slash`) also takes
+ * `/command` for `\command`. Empty lines are skipped (send an empty
+ * message with `\x`).
  */
-export function parseLine(line: string, binary = false): InputAction {
+export function parseLine(line: string, binary = false, slash = false): InputAction {
   if (line === '') return { kind: 'skip' };
-  if (line.startsWith('\\\\')) {
-    const rest = line.slice(1);
-    return { kind: 'send', data: binary ? utf8.encode(rest) : rest };
+  if (slash && line.startsWith('/')) {
+    // wscat's slash commands (--slash): /ping, /close ... are the backslash ones; '//' sends a line starting with '/'.
+    return line.startsWith('//') ? parseLine(line.slice(1), binary) : parseLine('\\' + line.slice(1), binary);
   }
-  if (!line.startsWith('\\')) return { kind: 'send', data: binary ? utf8.encode(line) : line };
+  if (line.startsWith('\\\\')) {
+    return sendText(line.slice(1), binary);
+  }
+  if (!line.startsWith('\\')) return sendText(line, binary);
   const m = /^\\(\S*)\s?(.*)$/s.exec(line)!;
   const cmd = m[1]!;
   const arg = m[2]!;

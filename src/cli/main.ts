@@ -1,7 +1,7 @@
 /**
- * The `lifeline` command (bundled to dist/cli.mjs with a shebang; `bin` in
- * package.json). Parses the command line, dispatches to connect / probe /
- * autobahn, and exits with the documented code (see ./exit.ts).
+ * The `lifeline` command (bundled to dist/cli.cjs, which dist/cli.mjs runs;
+ * `bin` in package.json). Parses the command line, dispatches to connect / serve /
+ * probe / autobahn, and exits with the documented code (see ./exit.ts).
  *
  * Owns: dispatch and top-level error handling. Imports the command modules.
  */
@@ -12,6 +12,7 @@ import { runConnect } from './connect.js';
 import { reconnectLink } from './reconnect.js';
 import { runProbe } from './probe.js';
 import { runAutobahnCommand } from './autobahn.js';
+import { runServe } from './serve.js';
 
 export const VERSION = '__LIFELINE_VERSION__';
 
@@ -40,6 +41,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runProbe(cmd);
     case 'autobahn':
       return runAutobahnCommand(cmd);
+    case 'serve':
+      return runServe(cmd);
   }
 }
 
@@ -57,6 +60,12 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 main(process.argv.slice(2)).then(exit, (err: unknown) => {
+  // Input the library refused at the call that no flag check saw (an invalid HTTPS_PROXY in the environment): a usage error, one line.
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (err instanceof Error && typeof code === 'string' && code.startsWith('WS_ERR_INVALID_')) {
+    process.stderr.write(`lifeline: ${err.message}\n`);
+    return exit(ExitCode.USAGE);
+  }
   process.stderr.write(`lifeline: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   exit(ExitCode.FAILURE);
 });

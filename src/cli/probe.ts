@@ -129,7 +129,9 @@ export async function runProbe(args: ProbeArgs, out: Output = new Output(args.js
     }
     if (args.echo) {
       let waiting: ((data: string | Uint8Array) => void) | undefined;
-      s.ws.addEventListener('message', (ev: { data: string | Uint8Array }) => {
+      s.ws.addEventListener('message', (message) => {
+        // openSocket set binaryType 'nodebuffer': binary data is a Buffer.
+        const ev = { data: message.data as string | Buffer };
         report.metrics.messagesReceived++;
         s.wire.payloadIn += typeof ev.data === 'string' ? Buffer.byteLength(ev.data) : ev.data.byteLength;
         const w = waiting;

@@ -16,27 +16,21 @@ import { createNodeTransport } from '../transport/node/index.js';
 import type { LinkFactory } from './connect.js';
 import { explain } from './explain.js';
 import { formatMs } from './format.js';
-import { isFrame, socketOptions, type TraceRecord } from './socket.js';
+import { socketOptions, type TraceRecord } from './socket.js';
 import { closeName } from './trace-format.js';
 
 export const reconnectLink: LinkFactory = (args, ev, out) => {
-  const needTrace = args.trace || args.showControl;
-  const trace = needTrace
-    ? (r: TraceRecord) => {
-        if (args.trace) ev.trace?.(r);
-        // The client does not surface control frames; the trace hook does.
-        if (args.showControl && isFrame(r) && r.direction === 'in') {
-          if (r.opcode === 9) ev.ping(new Uint8Array(0));
-          else if (r.opcode === 10) ev.pong(new Uint8Array(0));
-        }
-      }
-    : undefined;
+  const trace = args.trace ? (r: TraceRecord) => ev.trace?.(r) : undefined;
   const factory = createNodeTransport(socketOptions(args, trace));
   const options: ConnectOptions = {
     protocols: args.protocols,
     connectTimeout: args.timeoutMs,
-    // --ping <s> becomes the client's heartbeat interval (protocol pings, dead-peer detection).
-    heartbeat: args.pingIntervalMs !== undefined ? heartbeat({ interval: args.pingIntervalMs, timeout: Math.max(args.pingIntervalMs, 5000) }) : heartbeat(),
+    // --ping <s> becomes the client's heartbeat interval (protocol pings, dead-peer detection);
+    // --ping-timeout <s> how long a ping may go unanswered before the connection is dropped and retried.
+    heartbeat:
+      args.pingIntervalMs !== undefined
+        ? heartbeat({ interval: args.pingIntervalMs, timeout: args.pingTimeoutMs ?? Math.max(args.pingIntervalMs, 5000) })
+        : heartbeat(),
     // Subscribe first, then open: the first transition (closed → connecting) is shown too.
     startClosed: true,
   };
@@ -56,6 +50,11 @@ export const reconnectLink: LinkFactory = (args, ev, out) => {
     ev.open({ protocol: info.protocol, extensionsHeader: info.extensions });
   });
   conn.on('message', (d) => ev.message(d as string | Uint8Array));
+  // Control frames through the public API (the connection's ping and pong events).
+  if (args.showControl) {
+    conn.on('ping', (data) => ev.ping(data));
+    conn.on('pong', (data) => ev.pong(data));
+  }
   conn.on('heartbeat', ({ rtt }) => {
     if (args.pingIntervalMs === undefined) return;
     out.event('pong', { direction: 'in', rttMs: Math.round(rtt * 1000) / 1000 });
@@ -89,7 +88,7 @@ export const reconnectLink: LinkFactory = (args, ev, out) => {
     send(d) {
       conn.send(d).catch((err: unknown) => out.error(`send failed: ${(err as Error).message}`));
     },
-    ping: () => undefined,
+    ping: (data) => (conn.state === 'open' ? conn.ping(data) : undefined),
     close: (code, reason) => {
       conn.close(code, reason);
       return true;

@@ -64,6 +64,15 @@ export function socketOptions(args: ConnectionArgs, trace: ((r: TraceRecord) => 
   if (Object.keys(args.headers).length > 0) o.headers = args.headers;
   if (args.origin !== undefined) o.origin = args.origin;
   if (args.ca !== undefined) o.ca = args.ca;
+  if (args.cert !== undefined && args.key !== undefined) {
+    o.cert = args.cert;
+    o.key = args.key;
+    if (args.passphrase !== undefined) o.passphrase = args.passphrase;
+  }
+  if (args.followRedirects) {
+    o.followRedirects = true;
+    o.maxRedirects = args.maxRedirects;
+  }
   if (args.proxy !== undefined) o.proxy = /^[a-z][a-z0-9+.-]*:\/\//i.test(args.proxy) ? args.proxy : `http://${args.proxy}`;
   if (trace !== undefined) o.trace = trace;
   return o;

@@ -1,12 +1,12 @@
 /**
  * The resilient client: one `Connection` that outlives its sockets. It
  * dials through a `TransportFactory` (the seam in src/transport/types.ts),
- * moves through the transition table of ./state.ts (one method here per
- * action the table names), retries by ./retry.ts, watches liveness with
- * ./heartbeat.ts and the page with ./lifecycle.ts, and sends through
- * ./send-queue.ts. What only some platforms have (protocol pings, receive
- * pause, drain events, Retry-After) arrives as injected features
- * (./features.ts).
+ * moves through the transition table of ./state.ts (one function here per
+ * action the table names), retries by ./retry.ts, wakes on the page's
+ * lifecycle (./lifecycle.ts), queues in ./send-queue.ts and sends through
+ * ./sender.ts. Optional parts (the heartbeat) plug in through ./part.ts;
+ * what only some platforms have (protocol pings, receive pause, drain
+ * events, Retry-After) arrives as injected features (./features.ts).
  *
  * Consistency: every entry point (a public method, a transport callback, a
  * timer) runs inside the emitter's `run()`, so events are handed out only
@@ -15,110 +15,27 @@
  * transport the client has let go of are recognised by their generation
  * and ignored.
  *
- * Owns: the connection's lifecycle, stats, the public Connection API.
+ * Owns: the connection's lifecycle (which transport is current, the
+ * attempt counter, the deadlines), the public Connection API.
  * Must not import: a concrete transport, node:*, the protocol frame layer, fflate.
  */
 import { ErrorCodes, LifelineError, type ErrorCode } from '../protocol/errors.js';
-import { checkClose, checkProtocols, type OptionSpec } from '../protocol/input.js';
+import { checkClose, checkPingPayload, checkProtocols, type OptionSpec } from '../protocol/input.js';
 import { checkUrl } from '../protocol/url.js';
 import type { CloseInfo, IncomingData, Transport, TransportFactory, TransportHandlers } from '../transport/types.js';
+import type { ClientEnv, ClientEvents, Connection, EndEvent, Supports } from './api.js';
 import type { Clock, TimerHandle } from './clock.js';
-import type { Stats } from './stats.js';
 import { sizeOf, type Codec } from './codecs.js';
-import { createEmitter, type Handler } from './emitter.js';
-import type { ClientFeatures } from './features.js';
+import { createEmitter } from './emitter.js';
 import type { PartHooks } from './part.js';
-import type { Lifecycle } from './lifecycle.js';
 import { CONNECT_OPTIONS, checkSendOptions, resolveOptions, type ConnectOptions, type Provider } from './options.js';
 import { retryDelay } from './retry.js';
-import { createSendQueue, type QueuedMessage, type SendOptions } from './send-queue.js';
+import { createSender } from './sender.js';
+import { createSendQueue } from './send-queue.js';
 import { createStats } from './stats.js';
 import { step, type Action, type State, type Transition } from './state.js';
 
-/** A socket (or an attempt) ended. */
-export interface CloseEvent extends CloseInfo {
-  /** A reconnect is scheduled (`reconnecting` follows). */
-  willReconnect: boolean;
-}
-
-/**
- * The client stopped for good (until `open()` or `reconnect()`): `closed` by
- * `close()`/`terminate()`; `maxAttempts` reached; `noRetry` when the retry
- * rules said no; `error` when a provider returned input no retry can fix
- * (an invalid URL, subprotocol or header), which `close.error` holds.
- */
-export interface EndEvent {
-  reason: 'closed' | 'maxAttempts' | 'noRetry' | 'error';
-  /** The close that ended it, if a socket or attempt ended it. */
-  close: CloseInfo | undefined;
-}
-
-/** Events of a Connection and their payloads. */
-export type ClientEvents<In = IncomingData> = {
-  /** A connection opened (queued messages are already flushed). */
-  open: { protocol: string; extensions: string };
-  /** A message, decoded by the codec in use. */
-  message: In;
-  close: CloseEvent;
-  /** A retry is scheduled: attempt number (1-based) and delay in ms. */
-  reconnecting: { attempt: number; delay: number };
-  /** Every state change; it comes before the other events of the same step. */
-  state: { from: State; to: State };
-  /** The socket buffer fell to `lowWaterMark` after exceeding `highWaterMark`. */
-  drain: undefined;
-  /** A heartbeat answer with its round trip. */
-  heartbeat: { rtt: number };
-  /** A send was rejected (full queue, TTL, dropOnReconnect, close, unreadable Blob); its promise rejected with `error`. */
-  drop: { data: unknown; error: Error };
-  /** Non-fatal problems: failed attempts, decode errors, exceptions thrown by handlers. */
-  error: unknown;
-  end: EndEvent;
-};
-
-/** A connection that reconnects. Create with `connect()`. */
-export interface Connection<In = IncomingData, Out = unknown> {
-  readonly state: State;
-  /** The negotiated subprotocol ('' when none, or not open). */
-  readonly protocol: string;
-  /** A snapshot of the counters. */
-  readonly stats: Stats;
-  /** Subscribe; returns the unsubscribe function. */
-  on<K extends keyof ClientEvents<In>>(type: K, handler: Handler<ClientEvents<In>[K]>): () => void;
-  /** Subscribe to the next event of `type` only; returns the unsubscribe function. */
-  once<K extends keyof ClientEvents<In>>(type: K, handler: Handler<ClientEvents<In>[K]>): () => void;
-  /** Unsubscribe `handler` (no-op if it is not subscribed). */
-  off<K extends keyof ClientEvents<In>>(type: K, handler: Handler<ClientEvents<In>[K]>): void;
-  /**
-   * Send `data`, encoded by the codec in use. While not open, above
-   * `highWaterMark`, or behind earlier messages, it waits in the queue;
-   * queued messages go out in order before newer ones. Resolves when handed
-   * to the socket; rejects (LifelineError) if dropped, expired or the client
-   * closes first. Throws at once for data that cannot be sent (TypeError,
-   * `WS_ERR_INVALID_DATA`) or bad options.
-   */
-  send(data: Out, options?: SendOptions): Promise<void>;
-  /** Connect now if closed (or waiting out a backoff delay); no-op while connecting or open. */
-  open(): void;
-  /** Close (code 1000 or 3000-4999, reason ≤ 123 UTF-8 bytes) and stop reconnecting. */
-  close(code?: number, reason?: string): void;
-  /** Drop the socket at once (no close handshake) and stop reconnecting. */
-  terminate(): void;
-  /** Reconnect now (closing a current connection), resetting the attempt counter; also revives a closed client. */
-  reconnect(): void;
-  /** Stop reading from the network, for receive backpressure, where the platform can (Node); in browsers it does nothing (they cannot). Messages already received may still arrive. */
-  pause(): void;
-  /** Read from the network again after `pause()`. */
-  resume(): void;
-}
-
-/** What the entry points inject. */
-export interface ClientEnv {
-  clock: Clock;
-  /** Uniform in [0, 1), for backoff jitter. */
-  random: () => number;
-  lifecycle?: Lifecycle | undefined;
-  features: ClientFeatures;
-}
+export type { ClientEnv, ClientEvents, CloseEvent, Connection, EndEvent, Supports } from './api.js';
 
 /** What a step's action receives. */
 interface StepDetail {
@@ -128,16 +45,19 @@ interface StepDetail {
   reason?: EndEvent['reason'];
   /** `wait`: the delay before the next attempt. */
   delay?: number;
+  /** `wait`, `finish`: the connection that ended was open (messages marked dropOnReconnect go with it). */
+  wasOpen?: boolean;
+  /** `wait`, `finish`: errors to report (the close's cause, a throwing shouldReconnect), after the state change. */
+  errors?: unknown[];
   /** `activate`: what the handshake agreed. */
   opened?: { protocol: string; extensions: string };
   /** `startClosing`: our close frame. */
-  code?: number | undefined;
-  closeReason?: string | undefined;
+  ourClose?: { code: number | undefined; reason: string | undefined };
 }
 
 const abnormal = (error?: Error, code = 1006): CloseInfo => (error ? { code, reason: '', wasClean: false, error } : { code, reason: '', wasClean: false });
 const clientError = (code: ErrorCode, message: string): LifelineError => new LifelineError(code, `lifeline: ${message}`);
-const call = <T>(provider: Provider<T>): T | Promise<T> => (typeof provider === 'function' ? (provider as () => T | Promise<T>)() : provider);
+const resolveProvider = <T>(provider: Provider<T>): T | Promise<T> => (typeof provider === 'function' ? (provider as () => T | Promise<T>)() : provider);
 
 /** Builds a Connection on `factory`. Entry points wrap this as `connect(url, options)`. */
 export function connectWith<In = IncomingData, Out = unknown>(
@@ -151,9 +71,9 @@ export function connectWith<In = IncomingData, Out = unknown>(
   const spec: OptionSpec = extra
     ? { ...CONNECT_OPTIONS, defaults: { ...CONNECT_OPTIONS.defaults, ...extra.defaults }, types: { ...CONNECT_OPTIONS.types, ...extra.types } }
     : CONNECT_OPTIONS;
-  const resolved = resolveOptions(options, spec);
-  /** The options with defaults, for the platform features that read their own (`headers`, `maxRetryAfter`). */
-  const given = resolved as unknown as Readonly<Record<string, unknown>>;
+  const resolved = resolveOptions(options, spec, features.defaultHeartbeat);
+  /** Every option with its default, for the platform features that read their own (`headers`, `maxRetryAfter`). */
+  const optionValues = resolved as unknown as Readonly<Record<string, unknown>>;
   // Checked now unless it is a provider (then before each attempt).
   const target: Provider<string | URL> = typeof url === 'function' ? url : checkUrl(url);
   const events = createEmitter<ClientEvents<In>>();
@@ -168,23 +88,30 @@ export function connectWith<In = IncomingData, Out = unknown>(
     readable: () => events.run(flush),
   });
   const stats = createStats(clock);
+  const sender = createSender(queue, resolved, features, clock, {
+    sent: stats.sent,
+    drained: () =>
+      events.run(() => {
+        flush();
+        if (state === 'open' && !sender.full) events.emit('drain', undefined);
+      }),
+  });
   const parts: PartHooks[] = [];
+  const supports: Supports = { ping: features.ping !== undefined, pause: features.pauseReading !== undefined };
 
   let state: State = 'closed';
   let transport: Transport | undefined;
   /** Bumped whenever the current transport is let go of; stale callbacks compare it. */
   let generation = 0;
   /** The backoff timer, or the deadline of an attempt or of our closing handshake (one at a time). */
-  let timer: TimerHandle;
-  let stopWatchingDrain: (() => void) | undefined;
+  let deadline: TimerHandle;
   let stopWatchingPage: (() => void) | undefined;
-  /** Above the high-water mark: new sends wait until the socket drains. */
-  let backpressure = false;
   /** The application paused reading (receive backpressure). */
   let paused = false;
   /** Failed attempts in a row. */
   let attempt = 0;
   let protocol = '';
+  let extensions = '';
   /** The subprotocol to encode for while not open: the last one negotiated, or the first offered. */
   let expectedProtocol = typeof resolved.protocols === 'function' ? '' : (resolved.protocols[0] ?? '');
 
@@ -204,19 +131,17 @@ export function connectWith<In = IncomingData, Out = unknown>(
       case 'dial':
         return dial();
       case 'redial':
-        // An open connection is closed politely; an attempt or a closing socket is dropped.
-        letGo(from === 'open');
-        return dial();
+        return redial(from);
       case 'activate':
         return activate(detail.opened!);
       case 'probe':
         return parts.forEach((part) => part.wake?.());
       case 'wait':
-        return wait(detail.close!, detail.delay!);
+        return wait(detail);
       case 'startClosing':
-        return startClosing(detail.code, detail.closeReason);
+        return startClosing(detail.ourClose!);
       case 'finish':
-        return finish(detail.reason ?? 'closed', detail.close);
+        return finish(detail);
       case 'none':
         return;
     }
@@ -226,42 +151,52 @@ export function connectWith<In = IncomingData, Out = unknown>(
 
   /** Opens a transport: providers first (async), then the factory. */
   function dial(): void {
-    letGo(false);
+    env.clock.clear(deadline); // the backoff timer, when a wake-up or open() cut the wait short
     const lifecycle = env.lifecycle;
     if (resolved.lifecycle && lifecycle && !stopWatchingPage) stopWatchingPage = lifecycle.watch(() => events.run(() => take('wake')));
     const current = generation;
     const { connectTimeout } = resolved;
     if (connectTimeout) {
-      timer = clock.set(
-        () => lost(abnormal(clientError(ErrorCodes.CONNECT_TIMEOUT, `not open after connectTimeout ${connectTimeout} ms`))),
-        connectTimeout,
-      );
+      const timedOut = abnormal(clientError(ErrorCodes.CONNECT_TIMEOUT, `not open after connectTimeout ${connectTimeout} ms`));
+      deadline = clock.set(() => lost(timedOut), connectTimeout);
     }
     // Providers run async, so one that throws rejects like one that rejects.
-    const providers = [target, resolved.protocols, given['headers']] as Provider<unknown>[];
-    Promise.all(providers.map(async (provider) => call(provider))).then(
+    const providers = [target, resolved.protocols, optionValues['headers']] as Provider<unknown>[];
+    Promise.all(providers.map(async (provider) => resolveProvider(provider))).then(
       ([href, protocols, headers]) => events.run(() => current === generation && openTransport(href, protocols, headers)),
       (error: unknown) => events.run(() => current === generation && lost(abnormal(error as Error))),
     );
   }
 
+  /** `reconnect()`: an open connection is closed politely (reported as a clean close that will reconnect); an attempt or a closing socket is dropped. */
+  function redial(from: State): void {
+    if (from === 'open') {
+      events.emit('close', { code: 1000, reason: '', wasClean: true, willReconnect: true });
+      queue.dropOnReconnect();
+    }
+    letGo(from === 'open');
+    dial();
+  }
+
   function openTransport(href: unknown, protocols: unknown, headers: unknown): void {
+    let opened: Transport;
     try {
       // Input no retry can fix (an invalid URL, subprotocol or header from a provider) ends the client.
       const checkedUrl = checkUrl(href);
       const offered = checkProtocols(protocols);
-      transport = factory(checkedUrl, headers === undefined ? { protocols: offered } : { protocols: offered, headers }, handlers(generation));
+      opened = factory(checkedUrl, headers === undefined ? { protocols: offered } : { protocols: offered, headers }, handlers(generation));
     } catch (error) {
-      events.emit('error', error);
-      take('giveUp', { reason: 'error', close: abnormal(error as Error) });
+      take('giveUp', { reason: 'error', close: abnormal(error as Error), errors: [error] });
       return;
     }
-    if (paused) features.pauseReading?.(transport, true);
+    transport = opened;
+    if (paused) features.pauseReading?.(opened, true);
   }
 
   function activate(opened: { protocol: string; extensions: string }): void {
-    env.clock.clear(timer);
+    env.clock.clear(deadline);
     protocol = expectedProtocol = opened.protocol;
+    extensions = opened.extensions;
     stats.opened();
     parts.forEach((part) => part.opened?.());
     // Queued messages go first, before anything sent from an open handler.
@@ -269,44 +204,61 @@ export function connectWith<In = IncomingData, Out = unknown>(
     events.emit('open', { protocol: opened.protocol, extensions: opened.extensions });
   }
 
-  function wait(close: CloseInfo, delay: number): void {
+  function wait(detail: StepDetail): void {
     letGo(false);
-    timer = clock.set(() => take('connect'), delay);
-    events.emit('close', { ...close, willReconnect: true });
-    events.emit('reconnecting', { attempt, delay });
+    report(detail);
+    deadline = clock.set(() => take('connect'), detail.delay!);
+    events.emit('close', { ...detail.close!, willReconnect: true });
+    events.emit('reconnecting', { attempt, delay: detail.delay! });
   }
 
-  function startClosing(code: number | undefined, reason: string | undefined): void {
+  function startClosing(ourClose: { code: number | undefined; reason: string | undefined }): void {
     parts.forEach((part) => part.closed?.());
+    sender.stop();
+    const closing = transport;
+    // The socket is already gone (close() called from shouldReconnect as it closed): nothing to wait for.
+    if (!closing) {
+      take('closed', { reason: 'closed' });
+      return;
+    }
+    // The server's close frame must be read even if the application paused reading (RFC 6455 §7.1.1).
+    if (paused) features.pauseReading?.(closing, false);
     const { connectTimeout } = resolved;
     if (connectTimeout) {
-      const timeout = abnormal(clientError(ErrorCodes.CLOSE_TIMEOUT, `not closed after connectTimeout ${connectTimeout} ms`));
-      timer = clock.set(() => take('closed', { reason: 'closed', close: timeout }), connectTimeout);
+      const timedOut = abnormal(clientError(ErrorCodes.CLOSE_TIMEOUT, `not closed after connectTimeout ${connectTimeout} ms`));
+      deadline = clock.set(() => take('closed', { reason: 'closed', close: timedOut }), connectTimeout);
     }
     // Queued messages are rejected when the close completes (`finish`).
-    transport!.close(code ?? 1000, reason ?? '');
+    closing.close(ourClose.code ?? 1000, ourClose.reason ?? '');
   }
 
-  function finish(reason: EndEvent['reason'], close: CloseInfo | undefined): void {
+  function finish(detail: StepDetail): void {
+    const reason = detail.reason ?? 'closed';
     letGo(false);
     stopWatchingPage?.();
     stopWatchingPage = undefined;
+    report(detail);
     queue.rejectAll(`client ended (${reason}) before sending`);
-    if (close) events.emit('close', { ...close, willReconnect: false });
-    events.emit('end', { reason, close });
+    if (detail.close) events.emit('close', { ...detail.close, willReconnect: false });
+    events.emit('end', { reason, close: detail.close });
   }
 
   // --- helpers ---
+
+  /** What `wait` and `finish` report first: the errors, and the messages that were meant for the connection that ended. */
+  function report(detail: StepDetail): void {
+    for (const error of detail.errors ?? []) events.emit('error', error);
+    if (detail.wasOpen) queue.dropOnReconnect();
+  }
 
   /** Lets go of the current transport (if any): stale callbacks are ignored from here on. */
   function letGo(polite: boolean): void {
     generation++;
     parts.forEach((part) => part.closed?.());
-    env.clock.clear(timer);
-    stopWatchingDrain?.();
-    stopWatchingDrain = undefined;
-    backpressure = false;
+    env.clock.clear(deadline);
+    sender.stop();
     protocol = '';
+    extensions = '';
     const old = transport;
     transport = undefined;
     if (!old) return;
@@ -316,30 +268,39 @@ export function connectWith<In = IncomingData, Out = unknown>(
 
   /** An attempt or a connection ended without our asking: retry or give up, by the retry rules. */
   function lost(close: CloseInfo): void {
-    if (state === 'open') {
-      // Only a connection that stayed open long enough resets the backoff: a server that accepts and then closes at once is still backed off.
-      if (stats.uptime() >= resolved.stableAfter) attempt = 0;
-      queue.dropOnReconnect();
-    }
-    if (close.error) events.emit('error', close.error);
+    const wasOpen = state === 'open';
+    // Only a connection that stayed open long enough resets the backoff: a server that accepts and then closes at once is still backed off.
+    if (wasOpen && stats.uptime() >= resolved.stableAfter) attempt = 0;
+    const errors: unknown[] = close.error ? [close.error] : [];
+    const current = generation;
     let retry = attempt < resolved.maxAttempts;
     try {
       retry &&= resolved.shouldReconnect({ ...close, attempt });
     } catch (error) {
       retry = false;
-      events.emit('error', error);
+      errors.push(error);
     }
-    if (!retry) {
-      take('giveUp', { reason: attempt < resolved.maxAttempts ? 'noRetry' : 'maxAttempts', close });
+    // shouldReconnect is the application's code: if it closed, terminated or reconnected the client, that decided.
+    if (current !== generation || (state !== 'connecting' && state !== 'open')) {
+      for (const error of errors) events.emit('error', error);
       return;
     }
-    const delay = retryDelay(attempt, resolved, env.random, features.serverDelay?.(close, given));
+    if (!retry) {
+      take('giveUp', { reason: attempt < resolved.maxAttempts ? 'noRetry' : 'maxAttempts', close, errors, wasOpen });
+      return;
+    }
+    const delay = retryDelay(attempt, resolved, env.random, features.serverDelay?.(close, optionValues));
     attempt++;
-    take('retry', { close, delay });
+    take('retry', { close, delay, errors, wasOpen });
   }
 
   function handlers(current: number): TransportHandlers {
-    const live = <A>(callback: (arg: A) => void) => (arg: A) => events.run(() => current === generation && callback(arg));
+    const live =
+      <A>(callback: (arg: A) => void) =>
+      (arg: A): void =>
+        events.run(() => {
+          if (current === generation) callback(arg);
+        });
     return {
       open: live((opened) => {
         if (resolved.requireProtocol && !opened.protocol) {
@@ -352,7 +313,13 @@ export function connectWith<In = IncomingData, Out = unknown>(
         if (state === 'closing') take('closed', { reason: 'closed', close });
         else lost(close);
       }),
-      activity: live<void>(() => parts.forEach((part) => part.activity?.())),
+      control: (kind, data) =>
+        events.run(() => {
+          if (current !== generation) return;
+          parts.forEach((part) => part.activity?.());
+          // The payload is only valid during the call: the event gets a copy (at most 125 bytes).
+          events.emit(kind, data.slice());
+        }),
     };
   }
 
@@ -360,7 +327,13 @@ export function connectWith<In = IncomingData, Out = unknown>(
     stats.received(sizeOf(data));
     // A part's own message (a heartbeat's pong) does not reach the application.
     let own = false;
-    for (const part of parts) own = part.received?.(data) === true || own;
+    for (const part of parts) {
+      try {
+        if (part.received?.(data) === true) own = true;
+      } catch (error) {
+        events.emit('error', error); // a part calling application code (isPong) that throws
+      }
+    }
     if (own) return;
     const codec = codecFor(protocol);
     let message: In;
@@ -384,32 +357,13 @@ export function connectWith<In = IncomingData, Out = unknown>(
 
   /** Hands queued messages to the socket while it is open and below the high-water mark. */
   function flush(): void {
-    const current = transport;
-    if (state !== 'open' || !current || backpressure) return;
-    queue.flush(codecFor(protocol), (message) => deliver(current, message));
+    if (state === 'open' && transport) sender.flush(transport, codecFor(protocol));
   }
 
-  function deliver(current: Transport, message: QueuedMessage): boolean {
-    if (backpressure) return false;
-    try {
-      const { compress } = message.options;
-      current.send(message.data as string, compress === undefined ? undefined : { compress });
-    } catch {
-      return false; // the socket is going away; the message waits for the next one
-    }
-    stats.sent(message.bytes);
-    if (current.bufferedAmount > resolved.highWaterMark) {
-      backpressure = true;
-      stopWatchingDrain = features.watchDrain(current, resolved.lowWaterMark, clock, () =>
-        events.run(() => {
-          stopWatchingDrain = undefined;
-          backpressure = false;
-          flush();
-          if (!backpressure) events.emit('drain', undefined);
-        }),
-      );
-    }
-    return true;
+  function setPaused(pause: boolean): void {
+    if (paused === pause) return;
+    paused = pause;
+    if (transport && state !== 'closing') features.pauseReading?.(transport, pause);
   }
 
   // --- the public API ---
@@ -421,6 +375,13 @@ export function connectWith<In = IncomingData, Out = unknown>(
     get protocol() {
       return protocol;
     },
+    get extensions() {
+      return extensions;
+    },
+    get bufferedAmount() {
+      return state === 'open' ? (transport?.bufferedAmount ?? 0) : 0;
+    },
+    supports,
     get stats() {
       return stats.snapshot(state === 'open', queue);
     },
@@ -430,9 +391,11 @@ export function connectWith<In = IncomingData, Out = unknown>(
     send: (data, sendOptions) =>
       events.run(() => {
         const checked = checkSendOptions(sendOptions);
-        const mustWait = state !== 'open' || backpressure || queue.length > 0;
+        const mustWait = state !== 'open' || sender.full || queue.length > 0;
         const closed = state === 'closed' || state === 'closing';
         const sent = queue.add(data, checked, codecFor(expectedProtocol), mustWait, closed ? 'client closed (open() first)' : undefined);
+        // The codec is application code: if it closed the client while encoding, a closed client keeps no messages.
+        if (state === 'closed') queue.rejectAll('client closed while encoding');
         flush();
         return sent;
       }),
@@ -441,8 +404,8 @@ export function connectWith<In = IncomingData, Out = unknown>(
         if (state === 'closed' || state === 'waiting' || state === 'closing') take('connect');
       }),
     close(code, reason) {
-      const checked = checkClose(code, reason);
-      events.run(() => take('close', { code: checked.code, closeReason: checked.reason }));
+      const ourClose = checkClose(code, reason);
+      events.run(() => take('close', { ourClose }));
     },
     terminate: () =>
       events.run(() => {
@@ -452,18 +415,23 @@ export function connectWith<In = IncomingData, Out = unknown>(
     reconnect: () =>
       events.run(() => {
         attempt = 0;
-        if (state === 'open') events.emit('close', { code: 1000, reason: '', wasClean: true, willReconnect: true });
         take('connect');
       }),
+    ping(data) {
+      const ping = features.ping;
+      if (!ping) return Promise.reject(clientError(ErrorCodes.UNSUPPORTED, 'ping() needs protocol pings, which browsers cannot send'));
+      let payload: Uint8Array | undefined;
+      try {
+        payload = checkPingPayload(data);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (state !== 'open' || !transport) return Promise.reject(clientError(ErrorCodes.INVALID_STATE, `ping() needs an open connection, state is ${state}`));
+      return ping(transport, payload);
+    },
     pause: () => setPaused(true),
     resume: () => setPaused(false),
   };
-
-  function setPaused(pause: boolean): void {
-    if (paused === pause) return;
-    paused = pause;
-    if (transport) features.pauseReading?.(transport, pause);
-  }
 
   if (resolved.heartbeat) {
     parts.push(
@@ -474,8 +442,12 @@ export function connectWith<In = IncomingData, Out = unknown>(
         clock,
         features,
         hidden: () => env.lifecycle?.hidden() ?? false,
-        lost: (error) => events.run(() => (state === 'open' ? lost(abnormal(error)) : undefined)),
+        lost: (error) =>
+          events.run(() => {
+            if (state === 'open') lost(abnormal(error));
+          }),
         answered: (roundTrip) => events.run(() => answered(roundTrip)),
+        error: (error) => events.run(() => events.emit('error', error)),
       }),
     );
   }

@@ -4,8 +4,9 @@
  * callbacks larger than the timer asked for is how the heartbeat notices a
  * suspended laptop. The entry points inject `realClock`.
  *
- * Owns: the Clock seam. Imports: nothing.
+ * Owns: the Clock seam. Imports: TIMER_MAX from the input rules.
  */
+import { TIMER_MAX } from '../protocol/input.js';
 
 /** Opaque timer handle. */
 export type TimerHandle = unknown;
@@ -20,9 +21,14 @@ export interface Clock {
   clear(handle: TimerHandle): void;
 }
 
-/** The platform's clock (setTimeout / clearTimeout / Date.now), called unbound so browsers accept it. */
+/**
+ * The platform's clock (setTimeout / clearTimeout / Date.now), called
+ * unbound so browsers accept it. Delays are clamped to TIMER_MAX: options
+ * are range-checked at the call, but a timer fed a longer delay would fire
+ * at once instead (defence in depth).
+ */
 export const realClock: Clock = {
   now: () => Date.now(),
-  set: (fn, ms) => setTimeout(fn, ms),
+  set: (fn, ms) => setTimeout(fn, Math.min(ms, TIMER_MAX)),
   clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };

@@ -7,7 +7,7 @@
  *
  * Owns: the Codec type, the built-in JSON codec, `sizeOf` (the check of what
  * `send()` accepts, and its size on the wire).
- * Imports: transport types and the input rules (for `utf8Length`).
+ * Imports: transport types, errors and the input rules (`utf8Length`, `invalid`).
  */
 import { ErrorCodes } from '../protocol/errors.js';
 import { invalid, utf8Length } from '../protocol/input.js';

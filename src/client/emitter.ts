@@ -44,6 +44,8 @@ export function createEmitter<Events extends { error: unknown }>(): Emitter<Even
   // mitt keeps the handlers; the emitter hands out events itself, one handler at a time.
   const bus = mitt<Record<string, unknown>>();
   const queue: { type: string; payload: unknown }[] = [];
+  /** How to unsubscribe what `once()` subscribed for a handler (a wrapper), by type and handler, so that `off(type, handler)` works too. */
+  const onceUnsubscribers = new Map<string, Map<Handler<unknown>, () => void>>();
   /** `run()` calls in progress. */
   let depth = 0;
   let draining = false;
@@ -69,14 +71,27 @@ export function createEmitter<Events extends { error: unknown }>(): Emitter<Even
       return () => emitter.off(type, handler);
     },
     once(type, handler) {
-      const off = emitter.on(type, (payload) => {
-        off();
+      let byHandler = onceUnsubscribers.get(type);
+      if (!byHandler) {
+        byHandler = new Map();
+        onceUnsubscribers.set(type, byHandler);
+      }
+      const unsubscribers = byHandler;
+      const unsubscribe = emitter.on(type, (payload) => {
+        unsubscribe();
+        unsubscribers.delete(handler as Handler<unknown>);
         handler(payload);
       });
-      return off;
+      unsubscribers.set(handler as Handler<unknown>, unsubscribe);
+      return unsubscribe;
     },
     off(type, handler) {
       bus.off(type, handler as Handler<unknown>);
+      const unsubscribeOnce = onceUnsubscribers.get(type)?.get(handler as Handler<unknown>);
+      if (unsubscribeOnce) {
+        onceUnsubscribers.get(type)!.delete(handler as Handler<unknown>);
+        unsubscribeOnce();
+      }
     },
     emit(type, payload) {
       queue.push({ type, payload });

@@ -14,6 +14,7 @@
 import type { OptionSpec } from '../protocol/input.js';
 import type { CloseInfo, Transport } from '../transport/types.js';
 import type { Clock } from './clock.js';
+import type { Part } from './part.js';
 
 /** How the client learns that a socket's buffer fell back to the low-water mark. Returns the function that stops watching. */
 export type DrainWatcher = (transport: Transport, lowWaterMark: number, clock: Clock, drained: () => void) => () => void;
@@ -23,9 +24,11 @@ export interface ClientFeatures {
   readonly options?: Pick<OptionSpec, 'defaults' | 'types'>;
   /** Waits for a socket's buffer to drain. */
   readonly watchDrain: DrainWatcher;
-  /** Sends a protocol ping (RFC 6455 §5.5.2) and resolves with the round trip in ms. With it the heartbeat defaults to on. */
-  readonly ping?: (transport: Transport) => Promise<number>;
-  /** Stops (true) or resumes (false) reading from the network, for the async iterator's receive backpressure. */
+  /** The heartbeat when the options give none (Node: protocol pings, `heartbeat()`). */
+  readonly defaultHeartbeat?: () => Part;
+  /** Sends a protocol ping (RFC 6455 §5.5.2) and resolves with the round trip in ms. */
+  readonly ping?: (transport: Transport, data?: Uint8Array) => Promise<number>;
+  /** Stops (true) or resumes (false) reading from the network (receive backpressure: `pause()`/`resume()`). */
   readonly pauseReading?: (transport: Transport, paused: boolean) => void;
   /** The delay the server asked for before the next attempt (Retry-After), in ms, already capped. */
   readonly serverDelay?: (info: CloseInfo, options: Readonly<Record<string, unknown>>) => number | undefined;

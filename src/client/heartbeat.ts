@@ -15,10 +15,10 @@
  *
  * Owns: `heartbeat()` and its options, probe timing (`createHeartbeat`, the
  * timer logic on its own), the deadline, the round trip of answered probes.
- * Imports: the input rules, the part seam, clock and transport types.
+ * Imports: the input rules, errors, the part seam, clock and transport types.
  */
-import { checkOptions, type OptionSpec } from '../protocol/input.js';
-import type { IncomingData, OutgoingData } from '../transport/types.js';
+import { checkOptions, invalid, type OptionSpec } from '../protocol/input.js';
+import type { IncomingData, TransportData } from '../transport/types.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { ErrorCodes, LifelineError } from '../protocol/errors.js';
 import type { Part } from './part.js';
@@ -30,7 +30,7 @@ export interface HeartbeatOptions {
   /** Drop the connection (at once, no close handshake) and reconnect when nothing arrives this long after a probe, ms. Default 10,000. */
   timeout?: number;
   /** App-level heartbeat message (or a function making one). Default: none (protocol pings where the platform can send them, else an idle timeout). */
-  message?: OutgoingData | (() => OutgoingData);
+  message?: TransportData | (() => TransportData);
   /** Recognises the reply to `message`; matches are not delivered as messages. Default: `data === 'pong'`. */
   isPong?: (data: IncomingData) => boolean;
   /** Enforce the timeout while the page is hidden (browsers throttle timers there). Default false. */
@@ -86,6 +86,8 @@ export function createHeartbeat(timing: HeartbeatTiming, clock: Clock, hooks: He
   let lastSeen = 0;
   /** When the outstanding probe was sent; 0 when none is outstanding (any traffic clears it). */
   let probeSentAt = 0;
+  /** Between start() and stop(): traffic or a probe request outside that time arms nothing. */
+  let running = false;
 
   /** Callers pass a positive remainder or an option (>= 1), never a negative delay. */
   const arm = (ms: number): void => {
@@ -96,6 +98,7 @@ export function createHeartbeat(timing: HeartbeatTiming, clock: Clock, hooks: He
   };
 
   const probe = (): void => {
+    if (!running) return;
     probeSentAt = clock.now();
     arm(timing.timeout);
     hooks.probe();
@@ -116,16 +119,20 @@ export function createHeartbeat(timing: HeartbeatTiming, clock: Clock, hooks: He
 
   return {
     start() {
+      running = true;
       lastSeen = clock.now();
       probeSentAt = 0;
       arm(timing.interval);
     },
     stop() {
+      running = false;
+      probeSentAt = 0;
       clock.clear(timer);
     },
     seen(answer = false) {
-      const now = (lastSeen = clock.now());
-      if (!probeSentAt) return undefined;
+      const now = clock.now();
+      lastSeen = now;
+      if (!running || !probeSentAt) return undefined;
       const roundTrip = answer ? now - probeSentAt : undefined;
       probeSentAt = 0;
       // The timer still points at the probe's deadline, which can be later than
@@ -144,14 +151,24 @@ export function createHeartbeat(timing: HeartbeatTiming, clock: Clock, hooks: He
  */
 export function heartbeat(options?: HeartbeatOptions): Part {
   const { interval, timeout, message, isPong, whileHidden } = checkOptions<Required<Omit<HeartbeatOptions, 'message'>> & HeartbeatOptions>(options, HEARTBEAT_OPTIONS, 'heartbeat():');
+  if (message !== undefined && typeof message !== 'function' && typeof message !== 'string' && !(message instanceof ArrayBuffer) && !ArrayBuffer.isView(message)) {
+    throw invalid('TypeError', ErrorCodes.INVALID_OPTION, 'heartbeat(): option message', 'a string, an ArrayBuffer or view, or a function making one', message);
+  }
   return (host) => {
     const timer = createHeartbeat({ interval, timeout, whileHidden }, host.clock, {
       probe() {
         const transport = host.transport;
         if (!transport) return;
         if (message !== undefined) {
+          let probeMessage: TransportData;
           try {
-            transport.send((typeof message === 'function' ? message() : message) as string);
+            probeMessage = typeof message === 'function' ? message() : message;
+          } catch (error) {
+            host.error(error); // the application's message factory threw: no probe this time
+            return;
+          }
+          try {
+            transport.send(probeMessage);
           } catch {
             // The socket is going away; its close follows.
           }

@@ -22,19 +22,24 @@ export function browserLifecycle(
   doc: Doc | undefined = globalThis.document,
 ): Lifecycle | undefined {
   if (!win?.addEventListener || !doc) return;
-  const hidden = () => doc.visibilityState == 'hidden';
+  const hidden = (): boolean => doc.visibilityState === 'hidden';
   return {
     hidden,
     watch(wake) {
-      const show = (e: Event) => (e as PageTransitionEvent).persisted && wake();
-      const vis = () => hidden() || wake();
-      const each = (m: 'addEventListener' | 'removeEventListener') => {
-        win[m]('online', wake);
-        win[m]('pageshow', show);
-        doc[m]('visibilitychange', vis);
+      const onPageShow = (event: Event): void => {
+        if ((event as PageTransitionEvent).persisted) wake(); // restored from the back/forward cache
       };
-      each('addEventListener');
-      return () => each('removeEventListener');
+      const onVisibilityChange = (): void => {
+        if (!hidden()) wake();
+      };
+      win.addEventListener('online', wake);
+      win.addEventListener('pageshow', onPageShow);
+      doc.addEventListener('visibilitychange', onVisibilityChange);
+      return () => {
+        win.removeEventListener('online', wake);
+        win.removeEventListener('pageshow', onPageShow);
+        doc.removeEventListener('visibilitychange', onVisibilityChange);
+      };
     },
   };
 }

@@ -15,6 +15,7 @@
  */
 import type { Transport } from '../transport/types.js';
 import type { ClientFeatures } from './features.js';
+import { heartbeat } from './heartbeat.js';
 
 /** The longest delay a server's Retry-After can impose by default (10 minutes); `maxRetryAfter` changes it. */
 export const DEFAULT_MAX_RETRY_AFTER = 600_000;
@@ -36,8 +37,9 @@ export const nodeFeatures: ClientFeatures = {
     defaults: { maxRetryAfter: DEFAULT_MAX_RETRY_AFTER },
     types: { headers: 'any', socket: 'object' },
   },
+  defaultHeartbeat: () => heartbeat(),
   watchDrain,
-  ping: (transport) => transport.ping!(),
+  ping: (transport, data) => transport.ping!(data),
   pauseReading: (transport, paused) => (paused ? transport.pause?.() : transport.resume?.()),
   serverDelay: (info, options) =>
     info.retryAfterMs === undefined ? undefined : Math.min(info.retryAfterMs, options['maxRetryAfter'] as number),

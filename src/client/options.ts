@@ -5,9 +5,9 @@
  * `WS_ERR_INVALID_OPTION` and a message naming the option), and their
  * resolution into the values the client runs on.
  *
- * Owns: ConnectOptions, HeartbeatOptions, Provider, the option specs and
- * defaults, `resolveOptions`.
- * Imports: types from the transport seam and sibling modules, the input rules.
+ * Owns: ConnectOptions, Provider, the option specs and defaults,
+ * `resolveOptions`, `checkSendOptions`.
+ * Imports: the input rules and errors; types and defaults of sibling modules.
  */
 import { checkOptions, checkOrder, checkProtocols, invalid, type OptionSpec } from '../protocol/input.js';
 import { ErrorCodes } from '../protocol/errors.js';
@@ -132,7 +132,7 @@ function isCodec(value: unknown): value is Codec {
  * and resolves them with the defaults. Throws at the call: TypeError or
  * RangeError with `WS_ERR_INVALID_OPTION`, or the subprotocol rule's error.
  */
-export function resolveOptions(options: ConnectOptions | undefined, spec: OptionSpec): Resolved {
+export function resolveOptions(options: ConnectOptions | undefined, spec: OptionSpec, defaultHeartbeat?: () => Part): Resolved {
   const resolved = checkOptions<Resolved>(options, spec, WHERE);
   checkOrder(WHERE, resolved, 'minDelay', 'maxDelay');
   checkOrder(WHERE, resolved, 'lowWaterMark', 'highWaterMark');
@@ -150,10 +150,12 @@ export function resolveOptions(options: ConnectOptions | undefined, spec: Option
     }
   }
 
-  const heartbeat = resolved.heartbeat;
-  if (heartbeat !== undefined && heartbeat !== false && typeof heartbeat !== 'function') throw refuse('option heartbeat', 'heartbeat({...}) or false', heartbeat);
-  const sharing = resolved.shared;
-  if (sharing !== undefined && sharing !== false && typeof sharing !== 'function') throw refuse('option shared', 'shared({...}) or false', sharing);
+  // The optional parts are functions made by their import (`heartbeat({...})`), or false.
+  for (const name of ['heartbeat', 'shared'] as const) {
+    const part = resolved[name];
+    if (part !== undefined && part !== false && typeof part !== 'function') throw refuse(`option ${name}`, `${name}({...}) or false`, part);
+  }
+  if (resolved.heartbeat === undefined) resolved.heartbeat = defaultHeartbeat?.();
   return resolved;
 }
 

@@ -16,7 +16,7 @@ import type { ClientFeatures } from './features.js';
 export interface PartHost {
   /** The open transport (undefined while not open). */
   readonly transport: Transport | undefined;
-  /** The connection's clock: callbacks run inside the client's event batching. */
+  /** The connection's clock: its callbacks run inside the client's event ordering (./emitter.ts). */
   readonly clock: Clock;
   /** What the platform can do (a protocol ping in Node). */
   readonly features: ClientFeatures;
@@ -26,6 +26,8 @@ export interface PartHost {
   lost(error: Error): void;
   /** A heartbeat probe was answered after `ms`: counted in stats and reported as a `heartbeat` event. */
   answered(ms: number): void;
+  /** Reports a problem that does not end the connection (application code the part called threw) as an `error` event. */
+  error(error: unknown): void;
 }
 
 /** When the client calls a part. Every hook is optional. */

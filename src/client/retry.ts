@@ -9,6 +9,7 @@
  * Imports: transport types and ./backoff.ts.
  */
 import type { CloseInfo } from '../transport/types.js';
+import { ErrorCodes } from '../protocol/errors.js';
 import { backoff, type BackoffOptions } from './backoff.js';
 
 /** What `shouldReconnect` is asked about: the close of an attempt or connection. */
@@ -24,6 +25,9 @@ export interface RetryInfo extends CloseInfo {
  */
 const PERMANENT_CLOSE_CODES: readonly number[] = [1002, 1003, 1007, 1008, 1009, 1010];
 
+/** Failures the same request meets again: the server redirects wss: to ws:, which the transport refuses. */
+const PERMANENT_ERRORS: readonly string[] = [ErrorCodes.REDIRECT_DOWNGRADE];
+
 /**
  * The default retry rules. Not retried:
  * - close codes 1002, 1003, 1007, 1008, 1009, 1010 (see above);
@@ -31,13 +35,15 @@ const PERMANENT_CLOSE_CODES: readonly number[] = [1002, 1003, 1007, 1008, 1009, 
  *   request is wrong" (graphql-ws and others mirror HTTP 4xx there);
  * - a refused handshake with a 4xx status other than 408 (timeout) and 429
  *   (too many requests), where the platform can see the status (Node; a
- *   browser reports 1006 with no status), a proxy's 407 included.
+ *   browser reports 1006 with no status), a proxy's 407 included;
+ * - a wss: to ws: redirect the transport refused (WS_ERR_HANDSHAKE_DOWNGRADE).
  * Everything else is retried: network errors, 1001, 1006, 1011-1014, other
  * 4xxx codes, 5xx, timeouts. A close the application asked for never
  * reaches this function.
  */
 export function defaultShouldReconnect(info: RetryInfo): boolean {
   if (PERMANENT_CLOSE_CODES.includes(info.code)) return false;
+  if (PERMANENT_ERRORS.includes((info.error as { code?: string } | undefined)?.code as string)) return false;
   if (info.code >= 4400 && info.code <= 4499) return false;
   const status = info.status;
   return status === undefined || status < 400 || status > 499 || status === 408 || status === 429;

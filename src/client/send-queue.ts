@@ -102,15 +102,22 @@ const isBlob = (data: unknown): data is Blob => typeof Blob !== 'undefined' && d
 
 export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueHooks): SendQueue {
   const messages: QueuedMessage[] = [];
+  /** The sum of the waiting messages' `bytes`. */
+  let queuedBytes = 0;
 
-  const totalBytes = (): number => messages.reduce((sum, message) => sum + message.bytes, 0);
+  const push = (message: QueuedMessage): void => {
+    messages.push(message);
+    queuedBytes += message.bytes;
+  };
 
   /** Takes `message` out of the queue; false when it had already left (it is settled then). */
   const remove = (message: QueuedMessage): boolean => {
     clock.clear(message.expiry);
     const index = messages.indexOf(message);
-    if (index >= 0) messages.splice(index, 1);
-    return index >= 0;
+    if (index < 0) return false;
+    messages.splice(index, 1);
+    queuedBytes -= message.bytes;
+    return true;
   };
 
   const drop = (message: QueuedMessage, error: Error): void => {
@@ -122,9 +129,13 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
     if (remove(message)) drop(message, new LifelineError(code, `lifeline: ${why}`));
   };
 
+  /** Encodes `message` with `codec` (again, when it waits and another codec was negotiated); throws what the codec or `sizeOf` throws. */
   const encode = (message: QueuedMessage, codec: AnyCodec | undefined): void => {
-    const data = (message.data = codec ? codec.encode(message.value) : (message.value as OutgoingData));
-    message.bytes = sizeOf(data);
+    const data = codec ? codec.encode(message.value) : (message.value as OutgoingData);
+    const bytes = sizeOf(data);
+    if (messages.includes(message)) queuedBytes += bytes - message.bytes;
+    message.data = data;
+    message.bytes = bytes;
     message.codec = codec;
     // A Blob is read in the background; the message keeps its place and waits until its bytes are in.
     if (isBlob(data)) {
@@ -145,14 +156,14 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
   /** Applies the bounds to `message`, which has to wait; false when the overflow policy rejected it. */
   const makeRoom = (message: QueuedMessage): boolean => {
     const { maxQueued, maxQueuedBytes, overflow } = limits;
-    const fits = (): boolean => messages.length < maxQueued && totalBytes() + message.bytes <= maxQueuedBytes;
+    const fits = (): boolean => messages.length < maxQueued && queuedBytes + message.bytes <= maxQueuedBytes;
     // drop-oldest makes room only for a message that could fit an empty queue.
     while (overflow === 'drop-oldest' && message.bytes <= maxQueuedBytes && messages.length && !fits()) {
       reject(messages[0]!, ErrorCodes.SEND_DROPPED, 'dropped for a newer message (overflow drop-oldest)');
     }
     if (fits()) return true;
-    messages.push(message); // so that reject() finds it
-    reject(message, overflow === 'reject' ? ErrorCodes.QUEUE_FULL : ErrorCodes.SEND_DROPPED, `send queue full (maxQueued ${maxQueued}, maxQueuedBytes ${maxQueuedBytes}; overflow ${overflow})`);
+    const why = `send queue full (maxQueued ${maxQueued}, maxQueuedBytes ${maxQueuedBytes}; overflow ${overflow})`;
+    drop(message, new LifelineError(overflow === 'reject' ? ErrorCodes.QUEUE_FULL : ErrorCodes.SEND_DROPPED, `lifeline: ${why}`));
     return false;
   };
 
@@ -161,19 +172,19 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
       return messages.length;
     },
     get bytes() {
-      return totalBytes();
+      return queuedBytes;
     },
     add(value, options, codec, mustWait, closedWhy) {
       let message!: QueuedMessage;
-      const promise = new Promise<void>((resolve, reject) => {
-        message = { value, options, data: '', codec, bytes: 0, expiry: undefined, resolve, reject };
+      const promise = new Promise<void>((resolvePromise, rejectPromise) => {
+        message = { value, options, data: '', codec, bytes: 0, expiry: undefined, resolve: resolvePromise, reject: rejectPromise };
       });
       // The caller may ignore the promise: a rejection is also reported through `dropped`.
       promise.catch(noop);
       encode(message, codec);
       if (closedWhy) drop(message, new LifelineError(ErrorCodes.CLIENT_CLOSED, `lifeline: ${closedWhy}`));
       else if (!mustWait || makeRoom(message)) {
-        messages.push(message);
+        push(message);
         const ttl = options.ttl;
         if (ttl) message.expiry = clock.set(() => reject(message, ErrorCodes.SEND_EXPIRED, `still queued after ttl ${ttl} ms`), ttl);
       }

@@ -1,7 +1,7 @@
 /**
  * The resilient client's states and the one table that moves between them.
  * Each cell names the next state and the action the client performs on the
- * way (src/client/client.ts has one method per action). Every state change
+ * way (src/client/client.ts has one function per action). Every state change
  * goes through `step()`; an event that has no cell in the current state is a
  * bug in the client, and `step()` throws an Error naming both.
  *
@@ -10,10 +10,11 @@
  *
  *   closed ──connect──▶ connecting ──opened──▶ open ──close──▶ closing ──closed──▶ closed
  *                        │   ▲                  │                 │
- *                  retry │   │ connect    retry │         connect │ (reconnect())
- *                        ▼   │                  ▼                 ▼
+ *                  retry │   │ connect,   retry │         connect │ (reconnect(), open())
+ *                        ▼   │ wake             ▼                 ▼
  *                       waiting ◀───────────────┘             connecting
- *   giveUp, close or terminate in connecting / open / waiting ──▶ closed
+ *   giveUp (connecting, open), close (connecting, waiting) and terminate
+ *   (every state but closed) ──▶ closed; the table below is the whole truth.
  */
 
 /** Where a connection is. `waiting` = waiting out the backoff delay before the next attempt. */
@@ -34,8 +35,8 @@ export type Transition = 'connect' | 'wake' | 'opened' | 'retry' | 'giveUp' | 'c
  * What the client does on a step:
  * - `dial`: open a transport (no transport is current);
  * - `redial`: abandon the current transport (a polite close when open), then dial;
- * - `activate`: the connection is open: start the heartbeat, flush the queue, emit `open`;
- * - `probe`: check an open connection's liveness now;
+ * - `activate`: the connection is open: tell the parts (the heartbeat starts), flush the queue, emit `open`;
+ * - `probe`: tell the parts the page came back (the heartbeat probes at once);
  * - `wait`: schedule the next attempt;
  * - `startClosing`: send our close frame and arm the close deadline;
  * - `finish`: drop any transport, reject what is queued, emit `end`;

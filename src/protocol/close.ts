@@ -2,10 +2,13 @@
  * Close frame rules (RFC 6455 §5.5.1, §7.1.5, §7.4): which codes may appear
  * on the wire, which the application may send (WHATWG: 1000 or 3000-4999),
  * and payload encoding. The rule for what an application may send lives in
- * ./input.ts (`checkClose`), shared with connect() and the WebSocket.
- * Imports input only.
+ * ./input.ts (`checkClose`), shared with connect() and the WebSocket. A
+ * server may send any code valid on the wire (`serverClosePayload`: 1001
+ * going away, 1011, 1012 service restart, 1013 try again later ...).
+ * Imports errors and input only.
  */
-import { checkClose } from './input.js';
+import { ErrorCodes } from './errors.js';
+import { checkClose, invalid, utf8Length } from './input.js';
 
 /** No status code was present in the peer's close frame (§7.1.5); never sent. */
 export const CLOSE_NO_STATUS = 1005;
@@ -42,4 +45,22 @@ export function closePayload(code: number, reason: Uint8Array = new Uint8Array(0
   out[1] = code & 0xff;
   out.set(reason, 2);
   return out;
+}
+
+/**
+ * The close payload a server sends (the server role of the core): any code
+ * valid on the wire (`isValidWireCloseCode`; a `RangeError` with
+ * WS_ERR_INVALID_CLOSE_CODE otherwise), a reason of at most 123 UTF-8 bytes
+ * (WS_ERR_CLOSE_REASON_TOO_LONG). With a reason but no code, the code is 1000.
+ */
+export function serverClosePayload(code?: number, reason?: string): Uint8Array {
+  if (code !== undefined && !(Number.isInteger(code) && isValidWireCloseCode(code))) {
+    throw invalid('RangeError', ErrorCodes.INVALID_CLOSE_CODE, 'a close code', '1000-1003, 1007-1014 or 3000-4999', code);
+  }
+  if (reason !== undefined && utf8Length(reason) > 123) {
+    throw invalid('RangeError', ErrorCodes.CLOSE_REASON_TOO_LONG, 'a close reason', 'at most 123 UTF-8 bytes', `${utf8Length(reason)} bytes`);
+  }
+  const reasonBytes = reason === undefined || reason === '' ? new Uint8Array(0) : encoder.encode(reason);
+  if (code === undefined && reasonBytes.length === 0) return new Uint8Array(0);
+  return closePayload(code ?? 1000, reasonBytes);
 }

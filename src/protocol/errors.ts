@@ -13,6 +13,8 @@ export const ErrorCodes = {
   RSV_NOT_NEGOTIATED: 'WS_ERR_UNEXPECTED_RSV',
   INVALID_OPCODE: 'WS_ERR_INVALID_OPCODE',
   MASKED_FRAME: 'WS_ERR_UNEXPECTED_MASK',
+  /** Server role: a client frame without a mask (§5.1). */
+  UNMASKED_FRAME: 'WS_ERR_EXPECTED_MASK',
   CONTROL_TOO_LONG: 'WS_ERR_CONTROL_PAYLOAD_TOO_LONG',
   CONTROL_FRAGMENTED: 'WS_ERR_FRAGMENTED_CONTROL',
   UNEXPECTED_CONTINUATION: 'WS_ERR_UNEXPECTED_CONTINUATION',
@@ -30,6 +32,8 @@ export const ErrorCodes = {
   INFLATE_FAILED: 'WS_ERR_INFLATE_FAILED',
   // Connection-level.
   UNEXPECTED_EOF: 'WS_ERR_UNEXPECTED_EOF',
+  /** An unexpected exception while handling received bytes; close 1011 (the exception is the `cause`). */
+  INTERNAL: 'WS_ERR_INTERNAL',
   CLOSE_TIMEOUT: 'WS_ERR_CLOSE_TIMEOUT',
   // Resilient client (src/client): why a send() was rejected or a connection dropped.
   QUEUE_FULL: 'WS_ERR_QUEUE_FULL',
@@ -42,6 +46,8 @@ export const ErrorCodes = {
   /** A Blob given to send() could not be read. */
   BLOB_UNREADABLE: 'WS_ERR_BLOB_UNREADABLE',
   HEARTBEAT_TIMEOUT: 'WS_ERR_HEARTBEAT_TIMEOUT',
+  /** Node: more pings waited for their pong than the transport keeps; the oldest was given up. */
+  PING_UNANSWERED: 'WS_ERR_PING_UNANSWERED',
   // Opening handshake, RFC 6455 §4.1 / §4.2.2.
   HANDSHAKE_STATUS: 'WS_ERR_HANDSHAKE_STATUS',
   HANDSHAKE_UPGRADE: 'WS_ERR_HANDSHAKE_UPGRADE',
@@ -53,16 +59,25 @@ export const ErrorCodes = {
   HANDSHAKE_TOO_LARGE: 'WS_ERR_HANDSHAKE_TOO_LARGE',
   HANDSHAKE_TIMEOUT: 'WS_ERR_HANDSHAKE_TIMEOUT',
   HANDSHAKE_EOF: 'WS_ERR_HANDSHAKE_EOF',
-  // Node transport: the CONNECT proxy refused or failed; too many 3xx hops.
+  // Server role, RFC 6455 §4.2.1: what a client's upgrade request got wrong (refused with the status on the error).
+  HANDSHAKE_METHOD: 'WS_ERR_HANDSHAKE_METHOD',
+  HANDSHAKE_KEY: 'WS_ERR_HANDSHAKE_KEY',
+  HANDSHAKE_VERSION: 'WS_ERR_HANDSHAKE_VERSION',
+  // Node transport: the CONNECT proxy refused or failed; too many 3xx hops; a wss: to ws: redirect refused.
   PROXY_FAILED: 'WS_ERR_PROXY',
   TOO_MANY_REDIRECTS: 'WS_ERR_HANDSHAKE_REDIRECTS',
+  REDIRECT_DOWNGRADE: 'WS_ERR_HANDSHAKE_DOWNGRADE',
   // Caller errors that are not plain TypeErrors.
   INVALID_URL: 'WS_ERR_INVALID_URL',
+  /** A proxy URL (the `proxy` option, HTTPS_PROXY or HTTP_PROXY) that is not an http:// URL lifeline can use. */
+  INVALID_PROXY: 'WS_ERR_INVALID_PROXY',
   INVALID_OPTION: 'WS_ERR_INVALID_OPTION',
   /** send() was given something a WebSocket cannot send (or a codec refused it). */
   INVALID_DATA: 'WS_ERR_INVALID_DATA',
   INVALID_HEADER: 'WS_ERR_INVALID_HEADER',
   INVALID_STATE: 'WS_ERR_INVALID_STATE',
+  /** The platform cannot do what was asked (a protocol ping in a browser). */
+  UNSUPPORTED: 'WS_ERR_UNSUPPORTED',
   INVALID_SUBPROTOCOL: 'WS_ERR_INVALID_SUBPROTOCOL',
   CLOSE_REASON_TOO_LONG: 'WS_ERR_CLOSE_REASON_TOO_LONG',
   NO_RANDOM_SOURCE: 'WS_ERR_NO_RANDOM_SOURCE',
@@ -86,8 +101,8 @@ export class LifelineError extends Error {
 export class ProtocolError extends LifelineError {
   override name = 'ProtocolError';
   declare readonly closeCode: number;
-  constructor(code: ErrorCode, message: string, closeCode: number) {
-    super(code, message, closeCode);
+  constructor(code: ErrorCode, message: string, closeCode: number, options?: { cause?: unknown }) {
+    super(code, message, closeCode, options);
   }
 }
 

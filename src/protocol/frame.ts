@@ -1,11 +1,12 @@
 /**
- * Frame serialization for the client side (RFC 6455 §5.2, §5.3): every
- * frame masked with a fresh key from the pool; one allocation per frame
- * (header, key and masked payload copy in one buffer), payload masked in
- * place word-at-a-time since the core owns that buffer.
+ * Frame serialization (RFC 6455 §5.2, §5.3). Client side: every frame
+ * masked with a fresh key from the pool; one allocation per frame (header,
+ * key and masked payload copy in one buffer), payload masked in place
+ * word-at-a-time since the core owns that buffer. Server side: the same
+ * layout without mask bit and key (§5.1: a server must not mask).
  *
- * Owns: `encodeFrame`, `encodeTextFrame`, header size arithmetic, close
- * payloads. Imports mask.ts and types only.
+ * Owns: `encodeFrame`, `encodeTextFrame`, their unmasked (server) forms,
+ * header size arithmetic. Imports mask.ts and types only.
  */
 import { maskInPlace, type MaskKeyPool } from './mask.js';
 
@@ -17,20 +18,23 @@ export function headerSize(n: number): number {
   return n < 126 ? 2 : n < 65536 ? 4 : 10;
 }
 
-/** Writes the header ending at `end` - 4 (key follows) and returns its start. */
-function writeHeader(buf: Uint8Array, start: number, b0: number, n: number): number {
+/**
+ * Writes a header at `start` for a payload of `n` bytes, with `maskBit`
+ * (0x80: a mask key follows; 0: none), and returns where it ends.
+ */
+function writeHeader(buf: Uint8Array, start: number, b0: number, n: number, maskBit: number): number {
   buf[start] = b0;
   if (n < 126) {
-    buf[start + 1] = 0x80 | n;
+    buf[start + 1] = maskBit | n;
     return start + 2;
   }
   if (n < 65536) {
-    buf[start + 1] = 0x80 | 126;
+    buf[start + 1] = maskBit | 126;
     buf[start + 2] = n >>> 8;
     buf[start + 3] = n & 0xff;
     return start + 4;
   }
-  buf[start + 1] = 0x80 | 127;
+  buf[start + 1] = maskBit | 127;
   const hi = Math.floor(n / 0x100000000);
   buf[start + 2] = 0;
   buf[start + 3] = 0;
@@ -51,7 +55,7 @@ export function encodeFrame(b0: number, payload: Uint8Array, pool: MaskKeyPool):
   const n = payload.length;
   const h = headerSize(n);
   const out = new Uint8Array(h + 4 + n);
-  const k = writeHeader(out, 0, b0, n);
+  const k = writeHeader(out, 0, b0, n, 0x80);
   pool.next(out, k);
   const p = k + 4;
   if (n < SMALL) {
@@ -101,8 +105,46 @@ export function encodeTextFrame(b0: number, text: string, pool: MaskKeyPool): Ui
 
 function finishText(out: Uint8Array, b0: number, n: number, pool: MaskKeyPool): Uint8Array {
   const start = 14 - 4 - headerSize(n);
-  const k = writeHeader(out, start, b0, n);
+  const k = writeHeader(out, start, b0, n, 0x80);
   pool.next(out, k);
   maskInPlace(out, 14, 14 + n, out, k);
   return out.subarray(start, 14 + n);
+}
+
+/**
+ * One unmasked frame (the server role, RFC 6455 §5.1): `b0` = FIN | RSV |
+ * opcode, then a copy of `payload` (never modified).
+ */
+export function encodeUnmaskedFrame(b0: number, payload: Uint8Array): Uint8Array {
+  const n = payload.length;
+  const h = headerSize(n);
+  const out = new Uint8Array(h + n);
+  writeHeader(out, 0, b0, n, 0);
+  out.set(payload, h);
+  return out;
+}
+
+/**
+ * One unmasked frame carrying `text` as UTF-8, encoded straight into the
+ * frame buffer as `encodeTextFrame` does (one allocation for short strings).
+ */
+export function encodeUnmaskedTextFrame(b0: number, text: string): Uint8Array {
+  const units = text.length;
+  if (units > DIRECT_TEXT_MAX) {
+    // Guess ASCII (exact for most large payloads); fall back to encode() if not.
+    const out = new Uint8Array(10 + units);
+    const r = encoder.encodeInto(text, out.subarray(10));
+    if (r.read === units) return finishUnmaskedText(out, b0, r.written);
+    return encodeUnmaskedFrame(b0, encoder.encode(text));
+  }
+  // Worst case 3 bytes per UTF-16 unit; header room of 10 bytes in front.
+  const out = new Uint8Array(10 + units * 3);
+  const { written } = encoder.encodeInto(text, out.subarray(10));
+  return finishUnmaskedText(out, b0, written);
+}
+
+function finishUnmaskedText(out: Uint8Array, b0: number, n: number): Uint8Array {
+  const start = 10 - headerSize(n);
+  writeHeader(out, start, b0, n, 0);
+  return out.subarray(start, 10 + n);
 }

@@ -1,15 +1,23 @@
 /**
  * Incremental parser for the server's answer to the opening handshake
  * (RFC 7230 §3 message syntax, RFC 6455 §4.1 "the client MUST validate the
- * server's response"). Bytes go in as they arrive; a response comes out once
- * it is complete:
- *  - status 101: at the end of the header block, with `rest` = the bytes
- *    after it in the same read (the first WebSocket frame bytes, which must
- *    not be dropped);
+ * server's response"), and for a proxy's answer to CONNECT. Bytes go in as
+ * they arrive; a response comes out once it is complete:
+ *  - status 101 (or any status with `headOnly`): at the end of the header
+ *    block, with `rest` = the bytes after it in the same read (the first
+ *    WebSocket frame bytes, which must not be dropped);
  *  - any other status: once `min(Content-Length, maxBodyBytes)` body bytes
  *    are in (chunked bodies are de-chunked up to the same bound), or at
  *    `end()` — so a failed handshake can report a bounded slice of the body.
- * Header bytes and count are bounded before anything is buffered past them.
+ *    `responseHead` gives the status and headers meanwhile, and
+ *    `cut()` takes the response with the body received so far (the caller
+ *    bounds how long it waits for a body).
+ * Interim 1xx responses before the final one (100 Continue, 103 Early
+ * Hints) are skipped (RFC 9110 §15.2: a client MUST be able to parse them
+ * even when it does not expect one). Lines end in CRLF (RFC 9112 §2.2); a
+ * bare LF fails at once as malformed rather than leaving the parser waiting
+ * for a CRLFCRLF that never comes. Header bytes (interim heads included)
+ * and count are bounded before anything is buffered past them.
  *
  * Owns: `ResponseParser`, `HttpResponse`. Imports only errors.
  */
@@ -38,6 +46,8 @@ export interface ResponseLimits {
   maxHeaders?: number;
   /** Largest body slice kept for a non-101 answer. Default 4 KiB. */
   maxBodyBytes?: number;
+  /** Complete every response at the end of its header block, with `rest` (a CONNECT answer: the tunnel follows it). Default false. */
+  headOnly?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -72,9 +82,12 @@ export class ResponseParser {
   private readonly maxHeaderBytes: number;
   private readonly maxHeaders: number;
   private readonly maxBodyBytes: number;
+  private readonly headOnly: boolean;
   private buf: Uint8Array = EMPTY;
   /** Where to resume the search for CRLFCRLF. */
   private scanFrom = 0;
+  /** Header bytes of interim (1xx) responses already skipped: they count against maxHeaderBytes. */
+  private interimBytes = 0;
   private head: Omit<HttpResponse, 'body' | 'rest'> | undefined;
   private bodyMode: BodyMode = 'none';
   private bodyWant = 0;
@@ -84,6 +97,7 @@ export class ResponseParser {
     this.maxHeaderBytes = limits.maxHeaderBytes ?? 16 * 1024;
     this.maxHeaders = limits.maxHeaders ?? 100;
     this.maxBodyBytes = limits.maxBodyBytes ?? 4 * 1024;
+    this.headOnly = limits.headOnly === true;
   }
 
   /** The complete response once parsed, else undefined. */
@@ -91,24 +105,41 @@ export class ResponseParser {
     return this.result;
   }
 
+  /** The final response's status line and headers once they are in (its body may still be arriving), else undefined. */
+  get responseHead(): Readonly<Omit<HttpResponse, 'body' | 'rest'>> | undefined {
+    return this.head;
+  }
+
+  /**
+   * The response with the body received so far, once the head is complete
+   * (the caller stopped waiting for the rest of a body); else undefined.
+   */
+  cut(): HttpResponse | undefined {
+    if (this.result) return this.result;
+    if (!this.head) return undefined;
+    return this.tryBody(true);
+  }
+
   /** Feeds bytes; returns the response when complete. */
   push(chunk: Uint8Array): HttpResponse | undefined {
     if (this.result) throw new LifelineError(ErrorCodes.INVALID_STATE, 'The response is already complete');
     this.buf = concat(this.buf, chunk);
-    if (!this.head) {
+    while (!this.head) {
       const end = this.findHeaderEnd();
-      if (end < 0) {
-        if (this.buf.length > this.maxHeaderBytes) {
-          throw new HandshakeError(ErrorCodes.HANDSHAKE_TOO_LARGE, `Response headers exceed ${this.maxHeaderBytes} bytes`);
-        }
-        return undefined;
-      }
-      if (end > this.maxHeaderBytes) {
+      if (this.interimBytes + (end < 0 ? this.buf.length : end) > this.maxHeaderBytes) {
         throw new HandshakeError(ErrorCodes.HANDSHAKE_TOO_LARGE, `Response headers exceed ${this.maxHeaderBytes} bytes`);
       }
-      this.head = this.parseHead(latin1(this.buf, 0, end - 4));
+      if (end < 0) return undefined;
+      const head = this.parseHead(latin1(this.buf, 0, end - 4));
       this.buf = this.buf.subarray(end);
-      if (this.head.status === 101) return this.finish(EMPTY, this.buf);
+      this.scanFrom = 0;
+      if (head.status >= 100 && head.status < 200 && head.status !== 101) {
+        // RFC 9110 §15.2: an interim response; the final one follows.
+        this.interimBytes += end;
+        continue;
+      }
+      this.head = head;
+      if (head.status === 101 || this.headOnly) return this.finish(EMPTY, this.buf);
       this.chooseBodyMode();
     }
     return this.tryBody(false);
@@ -126,10 +157,17 @@ export class ResponseParser {
     return this.tryBody(true)!;
   }
 
+  /**
+   * The end of the header block (just past CRLFCRLF), or -1 while it is
+   * incomplete. Looks only at line feeds and behind them, so it resumes
+   * where the last call stopped. Throws HANDSHAKE_MALFORMED at a bare LF.
+   */
   private findHeaderEnd(): number {
     const b = this.buf;
-    for (let i = Math.max(0, this.scanFrom - 3); i + 3 < b.length; i++) {
-      if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i + 4;
+    for (let i = this.scanFrom; i < b.length; i++) {
+      if (b[i] !== 10) continue;
+      if (i === 0 || b[i - 1] !== 13) throw malformed('Response line ends in a bare LF (RFC 9112 §2.2: lines end in CRLF)');
+      if (i >= 3 && b[i - 2] === 10 && b[i - 3] === 13) return i + 1;
     }
     this.scanFrom = b.length;
     return -1;

@@ -114,6 +114,16 @@ export function checkClose(code: unknown, reason: unknown): { code: number | und
   return { code: number, reason: text };
 }
 
+/**
+ * A ping's payload (RFC 6455 §5.5: control frames carry at most 125 bytes),
+ * text as UTF-8. Throws a `RangeError` with `WS_ERR_CONTROL_PAYLOAD_TOO_LONG`.
+ */
+export function checkPingPayload(data: Uint8Array | string | undefined): Uint8Array | undefined {
+  const payload = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  if (payload && payload.length > 125) throw invalid('RangeError', ErrorCodes.CONTROL_TOO_LONG, 'a ping payload', 'at most 125 bytes', `${payload.length} bytes`);
+  return payload;
+}
+
 // --- request headers (RFC 7230 §3.2; WHATWG Fetch: header values are ByteStrings) ---
 
 /**
@@ -183,7 +193,7 @@ export function checkHeaders(
  * is its default's type (`types` gives it for options without a default:
  * a `typeof` name, or 'any' when another rule checks it). Every number is
  * from 0 (or its `least`) to TIMER_MAX (or its `most`); Infinity only where
- * `unbounded` says; `choices` lists the allowed strings.
+ * `unbounded` says; `choices` lists the allowed values.
  */
 export interface OptionSpec {
   readonly defaults: Readonly<Record<string, unknown>>;
@@ -191,7 +201,7 @@ export interface OptionSpec {
   readonly least?: Readonly<Record<string, number>>;
   readonly most?: Readonly<Record<string, number>>;
   readonly unbounded?: readonly string[];
-  readonly choices?: Readonly<Record<string, readonly string[]>>;
+  readonly choices?: Readonly<Record<string, readonly (string | number)[]>>;
 }
 
 /**
@@ -212,9 +222,12 @@ export function checkOptions<T>(given: unknown, spec: OptionSpec, where: string)
     const type = name in defaults ? typeof defaults[name] : types[name];
     if (type === undefined) throw fail('TypeError', 'option names', `among ${[...Object.keys(defaults), ...Object.keys(types)].join(', ')}`, name);
     if (value === undefined) continue;
-    if (type !== 'any' && typeof value !== type) throw fail('TypeError', `option ${name}`, `a ${type}`, value);
+    // typeof null and of an array is 'object' too; neither is an options object.
+    if (type !== 'any' && (typeof value !== type || (type === 'object' && (value === null || Array.isArray(value))))) {
+      throw fail('TypeError', `option ${name}`, `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`, value);
+    }
     const choices = spec.choices?.[name];
-    if (choices && !choices.includes(value as string)) throw fail('RangeError', `option ${name}`, `one of ${choices.map(describe).join(', ')}`, value);
+    if (choices && !choices.includes(value as string | number)) throw fail('RangeError', `option ${name}`, `one of ${choices.map(describe).join(', ')}`, value);
     if (typeof value === 'number') {
       const least = spec.least?.[name] ?? 0;
       const most = spec.most?.[name] ?? TIMER_MAX;

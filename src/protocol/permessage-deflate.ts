@@ -63,11 +63,16 @@ export interface PerMessageDeflateOptions {
   serverMaxWindowBits?: number;
   /**
    * Offer `client_max_window_bits`, bare (`true`: the server may pick 8..15)
-   * or with a value 8..15 (our upper bound). We honour any value the server
-   * sets by bounding dictionary + segment to the window, so smaller windows
-   * cost ratio and CPU. Default: not offered (the server must then assume 15).
+   * or with a value 8..15 (our upper bound); `false` leaves it out of the
+   * offer (the server must then assume 15). Default `true`, as browsers and
+   * ws offer it: a server short of memory may then ask for a smaller window.
+   * Any value the server sets is honoured: with a platform compressor (the
+   * Node transport passes node:zlib) each message is compressed at exactly
+   * that window; without one, fflate's input is cut into segments that keep
+   * dictionary + segment within the window, which costs ratio and CPU
+   * (segments of 128 bytes at 8 bits).
    */
-  clientMaxWindowBits?: number | true;
+  clientMaxWindowBits?: number | boolean;
   /** fflate compression level 0..9 for what we send. Default `6` (zlib's default). */
   level?: number;
   /**
@@ -99,7 +104,8 @@ interface Resolved {
   clientNoContextTakeover: boolean;
   serverNoContextTakeover: boolean;
   serverMaxWindowBits: number | undefined;
-  clientMaxWindowBits: number | true | undefined;
+  /** `false`: not offered; `true`: offered bare; a number: offered with that bound. */
+  clientMaxWindowBits: number | boolean;
   level: Level;
   historySize: number;
 }
@@ -136,7 +142,7 @@ function resolve(o: PerMessageDeflateOptions | undefined): Resolved {
     clientNoContextTakeover: flag('clientNoContextTakeover', o.clientNoContextTakeover) || historySize === 0,
     serverNoContextTakeover: flag('serverNoContextTakeover', o.serverNoContextTakeover),
     serverMaxWindowBits: o.serverMaxWindowBits === undefined ? undefined : bits('serverMaxWindowBits', o.serverMaxWindowBits),
-    clientMaxWindowBits: cmwb === undefined || cmwb === true ? cmwb : bits('clientMaxWindowBits', cmwb),
+    clientMaxWindowBits: cmwb === undefined ? true : typeof cmwb === 'boolean' ? cmwb : bits('clientMaxWindowBits', cmwb),
     level: level as Level,
     historySize,
   };
@@ -208,7 +214,7 @@ export function negotiatePerMessageDeflate(
       }
       case 'client_max_window_bits': {
         // §7.1.2.2: only if we offered it, and then with a value.
-        if (o.clientMaxWindowBits === undefined) throw fail('client_max_window_bits was not offered');
+        if (o.clientMaxWindowBits === false) throw fail('client_max_window_bits was not offered');
         const n = windowBitsValue(name, value);
         if (o.clientMaxWindowBits !== true && n > o.clientMaxWindowBits) {
           throw fail(`client_max_window_bits=${n} is above the offered ${o.clientMaxWindowBits}`);
@@ -239,11 +245,17 @@ function buildOffer(o: Resolved): string {
   if (o.serverNoContextTakeover) s += '; server_no_context_takeover';
   if (o.serverMaxWindowBits !== undefined) s += `; server_max_window_bits=${o.serverMaxWindowBits}`;
   if (o.clientMaxWindowBits === true) s += '; client_max_window_bits';
-  else if (o.clientMaxWindowBits !== undefined) s += `; client_max_window_bits=${o.clientMaxWindowBits}`;
+  else if (o.clientMaxWindowBits !== false) s += `; client_max_window_bits=${o.clientMaxWindowBits}`;
   return s;
 }
 
-/** The agreed extension: inflates RSV1 messages, compresses outgoing ones past the threshold. */
+/**
+ * The agreed extension: inflates RSV1 messages, compresses outgoing ones
+ * past the threshold. `role` says which end we are: a client inflates with
+ * the server's parameters and compresses with the client's; a server the
+ * other way round (RFC 7692 §7.1: each `*_no_context_takeover` and
+ * `*_max_window_bits` names the end that compresses).
+ */
 export class PerMessageDeflate implements Extension {
   readonly name = PERMESSAGE_DEFLATE;
   readonly rsvMask = 0x40;
@@ -257,24 +269,32 @@ export class PerMessageDeflate implements Extension {
 
   private readonly native: NativeInflate | undefined;
   private readonly nativeDeflate: NativeDeflate | undefined;
+  /** The peer's compressor drops its window after every message: inflate each one alone. */
+  private readonly peerNoContextTakeover: boolean;
+  /** Our compressor's window (the receiver's limit on our match distances). */
+  private readonly windowBits: number;
 
-  constructor(params: PerMessageDeflateParams, options?: PerMessageDeflateOptions, platform?: PerMessageDeflatePlatform) {
+  constructor(params: PerMessageDeflateParams, options?: PerMessageDeflateOptions, platform?: PerMessageDeflatePlatform, role: 'client' | 'server' = 'client') {
     const o = resolve(options);
     this.native = platform?.inflateRaw;
     this.nativeDeflate = platform?.deflateRaw;
     this.params = Object.freeze({ ...params });
     this.threshold = o.threshold;
     this.level = o.level;
-    this.historySize = params.clientNoContextTakeover ? 0 : o.historySize;
+    const server = role === 'server';
+    this.peerNoContextTakeover = server ? params.clientNoContextTakeover : params.serverNoContextTakeover;
+    this.windowBits = server ? params.serverMaxWindowBits : params.clientMaxWindowBits;
+    const ownNoContextTakeover = server ? params.serverNoContextTakeover : params.clientNoContextTakeover;
+    this.historySize = ownNoContextTakeover ? 0 : o.historySize;
   }
 
   /**
-   * RFC 7692 §7.2.2: inflate with the server's window (kept unless
-   * server_no_context_takeover). The result may be a read-only view that the
-   * next `decode()` overwrites: copy it to keep it.
+   * RFC 7692 §7.2.2: inflate with the peer's window (kept unless the peer
+   * agreed to no context takeover). The result may be a read-only view that
+   * the next `decode()` overwrites: copy it to keep it.
    */
   decode(payload: Uint8Array, maxLength: number): Uint8Array {
-    const inf = (this.inflater ??= new MessageInflater(this.params.serverNoContextTakeover, this.native));
+    const inf = (this.inflater ??= new MessageInflater(this.peerNoContextTakeover, this.native));
     return inf.decode(payload, maxLength);
   }
 
@@ -288,7 +308,7 @@ export class PerMessageDeflate implements Extension {
     const def = (this.deflater ??= new MessageDeflater({
       level: this.level,
       historySize: this.historySize,
-      windowBits: this.params.clientMaxWindowBits,
+      windowBits: this.windowBits,
       native: this.nativeDeflate,
     }));
     return def.compress(payload);
@@ -307,8 +327,9 @@ export class PerMessageDeflate implements Extension {
  * synchronous and order-preserving. Options are validated here: a wrong type
  * throws a TypeError, a value out of range a RangeError.
  *
- * Defaults: offer `permessage-deflate` with no parameters; threshold 1024;
- * level 6; context kept on send with a 4 KiB history.
+ * Defaults: offer `permessage-deflate; client_max_window_bits` (as browsers
+ * and ws do, so the server may bound our window); threshold 1024; level 6;
+ * context kept on send with a 4 KiB history.
  *
  * `platform` is for transports: the Node transport can pass node:zlib's
  * synchronous inflater for large messages (see `PerMessageDeflatePlatform`).

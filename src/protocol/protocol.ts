@@ -1,5 +1,6 @@
 /**
- * The sans-I/O RFC 6455 client core. Bytes from the server go in through
+ * The sans-I/O RFC 6455 core, for either end of a connection (the client by
+ * default; `role: 'server'` for a server). Bytes from the peer go in through
  * `receive()`; decoded messages and control events come out through the
  * `ProtocolSink`, and every byte the core wants on the wire goes out through
  * `sink.write()` — including the replies it owes by itself: a pong for each
@@ -20,14 +21,19 @@
  *   throws at once.
  * - Closing facts are three booleans changed only in `sendClose`,
  *   `handleClose`, `fail` and `receiveEof`; `state` is derived from them.
+ * - Roles (§5.1, §5.3): a client masks what it sends and refuses masked
+ *   frames; a server sends unmasked frames and refuses unmasked ones. The
+ *   header step compares the mask bit with the one the role expects (no
+ *   branch), and the server role unmasks payload bytes in place as they
+ *   arrive (`unmaskAhead`), before the UTF-8 check or assembly sees them.
  *
  * Owns: parsing, message assembly, limits, close rules, serialization calls.
  * Must not import transports, platform modules or timers.
  */
-import { appClosePayload, closePayload, isValidWireCloseCode, CLOSE_ABNORMAL, CLOSE_NO_STATUS } from './close.js';
+import { appClosePayload, closePayload, serverClosePayload, isValidWireCloseCode, CLOSE_ABNORMAL, CLOSE_NO_STATUS } from './close.js';
 import { ErrorCodes, LifelineError, ProtocolError, type ErrorCode } from './errors.js';
-import { encodeFrame, encodeTextFrame } from './frame.js';
-import { MaskKeyPool, sharedMaskKeyPool } from './mask.js';
+import { encodeFrame, encodeTextFrame, encodeUnmaskedFrame, encodeUnmaskedTextFrame } from './frame.js';
+import { MaskKeyPool, maskInPlace, sharedMaskKeyPool } from './mask.js';
 import type { Extension, FrameTrace, ProtocolOptions, ProtocolSink, ProtocolState } from './types.js';
 import { UTF8_ACCEPT, UTF8_REJECT, utf8Step } from './utf8.js';
 
@@ -52,6 +58,14 @@ export interface ProtocolCoreOptions extends ProtocolOptions {
    * Node's `Buffer.allocUnsafe`). Default: `new Uint8Array(n)`.
    */
   alloc?: (n: number) => Uint8Array;
+  /**
+   * Where mask keys come from, when a transport shares one pool over its own
+   * random source between connections (e.g. Node's `crypto.randomFillSync`,
+   * since Node 18 has no `globalThis.crypto` in modules). Takes precedence
+   * over `random`. Default: a pool over `random`, or the process-wide one over
+   * `globalThis.crypto.getRandomValues`.
+   */
+  maskKeys?: MaskKeyPool;
 }
 
 /** Default `maxPayload`: 100 MiB. */
@@ -120,12 +134,20 @@ function checkLimit(name: string, v: number | undefined, dflt: number): number {
 }
 
 /**
- * A client-side WebSocket connection after the opening handshake, without
- * I/O. Feed it the server's bytes with `receive()` (start with
- * `HttpResponse.rest`), and write whatever it passes to `sink.write()`.
+ * One end of a WebSocket connection after the opening handshake, without
+ * I/O. Feed it the peer's bytes with `receive()` (a client starts with
+ * `HttpResponse.rest`, a server with the bytes that followed the request),
+ * and write whatever it passes to `sink.write()`.
  */
 export class Protocol {
   private readonly sink: ProtocolSink;
+  /** The server role (§5.1): send unmasked, require and remove the peer's mask. */
+  private readonly server: boolean;
+  /** The mask bit every frame from the peer must carry: 0x80 from a client, 0 from a server. */
+  private readonly peerMaskBit: number;
+  /** Server role: the current frame's mask key, and a rotated copy for unmasking from mid-key. */
+  private readonly key: Uint8Array;
+  private readonly rotatedKey: Uint8Array;
   private readonly maxPayload: number;
   private readonly maxFrameSize: number;
   private readonly extensions: readonly Extension[];
@@ -153,6 +175,10 @@ export class Protocol {
   private validated = 0;
   private vIdx = 0;
   private vOff = 0;
+  /** Server role: payload bytes of this frame already unmasked in place, and where in `q` to resume. */
+  private unmasked = 0;
+  private uIdx = 0;
+  private uOff = 0;
 
   // The data message being assembled (msgOpcode 0: none).
   private msgOpcode = 0;
@@ -177,7 +203,8 @@ export class Protocol {
    * @param sink where events and outgoing bytes go. Its callbacks should
    *   not throw (a transport should catch its users' handler errors); if one
    *   does, the error propagates out of `receive()` and the bytes not yet
-   *   parsed are kept for the next `receive()`. `trace` is read once here.
+   *   parsed are kept for the next `receive()`, unless the transport ends
+   *   the connection with `fault()`. `trace` is read once here.
    * @param options limits (`maxPayload` default 100 MiB, `maxFrameSize`
    *   default `maxPayload`), mask-key `random` source (default
    *   `globalThis.crypto.getRandomValues`, looked up on first send), agreed
@@ -185,6 +212,12 @@ export class Protocol {
    */
   constructor(sink: ProtocolSink, options: ProtocolCoreOptions = {}) {
     this.sink = sink;
+    const role = options.role ?? 'client';
+    if (role !== 'client' && role !== 'server') throw new TypeError(`role must be 'client' or 'server', got ${String(role)}`);
+    this.server = role === 'server';
+    this.peerMaskBit = this.server ? 0x80 : 0;
+    this.key = this.server ? new Uint8Array(4) : EMPTY;
+    this.rotatedKey = this.server ? new Uint8Array(4) : EMPTY;
     this.maxPayload = checkLimit('maxPayload', options.maxPayload, DEFAULT_MAX_PAYLOAD);
     this.maxFrameSize = checkLimit('maxFrameSize', options.maxFrameSize, this.maxPayload);
     this.extensions = options.extensions ?? NO_EXTENSIONS;
@@ -192,7 +225,7 @@ export class Protocol {
     for (const e of this.extensions) rsv |= e.rsvMask & 0x70;
     this.extRsv = rsv;
     // Injected sources get their own pool (deterministic tests); the default one is shared.
-    this.pool = options.random ? new MaskKeyPool(options.random) : sharedMaskKeyPool();
+    this.pool = options.maskKeys ?? (options.random ? new MaskKeyPool(options.random) : sharedMaskKeyPool());
     this.trace = sink.trace ? sink.trace.bind(sink) : undefined;
     this.isUtf8 = options.isUtf8;
     this.alloc = options.alloc ?? allocZeroed;
@@ -206,8 +239,9 @@ export class Protocol {
 
   /**
    * True once the core has sent a close frame (ours, an echo, or a failure
-   * close): the transport should now expect the server to close TCP
-   * (RFC 6455 §7.1.1) and arm its own timer to close it otherwise.
+   * close). A client should now expect the server to close TCP (RFC 6455
+   * §7.1.1) and arm its own timer to close it otherwise; a server closes TCP
+   * once the peer's close has arrived too (or its own timer runs out).
    */
   closeExpected(): boolean {
     return this.closeSent;
@@ -243,10 +277,11 @@ export class Protocol {
   // ---------------------------------------------------------------- input
 
   /**
-   * Feeds bytes read from the server. Never throws on peer input: a
+   * Feeds bytes read from the peer. Never throws on peer input: a
    * violation queues the close frame, calls `sink.error` once, and
    * everything after is discarded. The core keeps views of `chunk` until
    * the frames in it are complete; the caller must not reuse its memory.
+   * The server role unmasks payload bytes in place in `chunk` (§5.3).
    */
   receive(chunk: Uint8Array): void {
     if (this.step === S_DISCARD || chunk.length === 0) return;
@@ -268,6 +303,8 @@ export class Protocol {
             break;
           }
           p = end;
+          // §5.3: a client's payload is unmasked in place (the server role owns its read buffers).
+          if (this.server && end > start) maskInPlace(chunk, start, end, this.key, 0);
           this.onFrame(chunk.subarray(start, end));
           if ((this.step as number) === S_DISCARD) return;
         }
@@ -288,7 +325,22 @@ export class Protocol {
   }
 
   /**
-   * The server closed its side of TCP (or the transport lost it). If no
+   * An unexpected exception escaped `receive()` (a bug in the core, or a
+   * sink callback or trace hook that threw): fails the connection as a
+   * violation does, with close code 1011 (RFC 6455 §7.4.1, "an unexpected
+   * condition that prevented it from fulfilling the request") and a
+   * `ProtocolError` WS_ERR_INTERNAL whose `cause` is the exception, reported
+   * through `sink.error`. A transport calls this rather than let the
+   * exception reach its socket callback. No-op once the connection failed or
+   * the peer's close arrived.
+   */
+  fault(cause: unknown): void {
+    const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    this.failWith(new ProtocolError(ErrorCodes.INTERNAL, `Internal error while handling received bytes (${what})`, 1011, { cause }));
+  }
+
+  /**
+   * The peer closed its side of TCP (or the transport lost it). If no
    * close frame had arrived, reports `WS_ERR_UNEXPECTED_EOF` (close code
    * 1006, abnormal closure, §7.1.5) through `sink.error`; nothing is written.
    */
@@ -323,6 +375,7 @@ export class Protocol {
         this.skip(h);
         this.enterPayload();
       } else if (this.step === S_PAYLOAD) {
+        if (this.server) this.unmaskAhead();
         if (this.buffered < this.len) {
           if (this.checkText) this.validateAhead();
           return;
@@ -344,6 +397,37 @@ export class Protocol {
     this.step = S_PAYLOAD;
     this.vIdx = 0;
     this.vOff = this.q.length > 0 ? this.qpos : 0;
+    this.unmasked = 0;
+    this.uIdx = 0;
+    this.uOff = this.vOff;
+  }
+
+  /**
+   * Server role: unmasks, in place, the payload bytes of the current frame
+   * that have arrived since the last call (§5.3: byte i uses key byte
+   * i mod 4), so validateAhead and take() see plain bytes.
+   */
+  private unmaskAhead(): void {
+    let remaining = this.len - this.unmasked;
+    const q = this.q;
+    while (remaining > 0 && this.uIdx < q.length) {
+      const c = q[this.uIdx]!;
+      const end = Math.min(c.length, this.uOff + remaining);
+      if (end > this.uOff) {
+        const phase = this.unmasked & 3;
+        const key = this.rotatedKey;
+        for (let i = 0; i < 4; i++) key[i] = this.key[(phase + i) & 3]!;
+        maskInPlace(c, this.uOff, end, key, 0);
+        this.unmasked += end - this.uOff;
+        remaining -= end - this.uOff;
+      }
+      if (end === c.length) {
+        this.uIdx++;
+        this.uOff = 0;
+      } else {
+        this.uOff = end;
+      }
+    }
   }
 
   /**
@@ -396,8 +480,21 @@ export class Protocol {
       }
       if (len > this.maxFrameSize) return this.fail(ErrorCodes.FRAME_TOO_BIG, `Frame of ${len} bytes exceeds maxFrameSize ${this.maxFrameSize}`, 1009);
     }
-    // §5.1: a server must not mask.
-    if ((b1 & 0x80) !== 0) return this.fail(ErrorCodes.MASKED_FRAME, 'The server sent a masked frame', 1002);
+    // §5.1: a server must not mask; a client must mask every frame.
+    if ((b1 & 0x80) !== this.peerMaskBit) {
+      if (this.server) return this.fail(ErrorCodes.UNMASKED_FRAME, 'The client sent an unmasked frame', 1002);
+      return this.fail(ErrorCodes.MASKED_FRAME, 'The server sent a masked frame', 1002);
+    }
+    if (this.server) {
+      // The 4-byte masking key follows the length (§5.2). Kept before the
+      // trace hook runs: if it throws, this header is parsed again anyway.
+      if (avail < h + 4) return 0;
+      this.key[0] = buf[p + h]!;
+      this.key[1] = buf[p + h + 1]!;
+      this.key[2] = buf[p + h + 2]!;
+      this.key[3] = buf[p + h + 3]!;
+      h += 4;
+    }
     // The trace hook runs before any state changes: if it throws, receive()
     // keeps these bytes and parses this header again next time.
     if (this.trace !== undefined) {
@@ -408,7 +505,7 @@ export class Protocol {
         rsv1: (rsv & 0x40) !== 0,
         rsv2: (rsv & 0x20) !== 0,
         rsv3: (rsv & 0x10) !== 0,
-        masked: false,
+        masked: this.server,
         length: len,
         compressed: opcode < 0x8 && (opcode === OP_CONT ? this.msgRsv : rsv) !== 0,
       });
@@ -597,8 +694,9 @@ export class Protocol {
     this._peerCloseCode = code;
     this._peerCloseReason = reason;
     this.discard();
-    // Echo the status code (customary, §5.5.1); an empty close for an empty one.
-    if (!this.closeSent) this.sendClose(code === CLOSE_NO_STATUS ? EMPTY : closePayload(code));
+    // Echo the status code (customary, §5.5.1); an empty close for an empty one. A server
+    // echoes the reason too (as ws does), so a client sees its own reason come back.
+    if (!this.closeSent) this.sendClose(code === CLOSE_NO_STATUS ? EMPTY : this.server ? data : closePayload(code));
     this.sink.close(code, reason);
   }
 
@@ -715,7 +813,9 @@ export class Protocol {
     this.assertCanSend('send');
     const op = binary ? OP_BINARY : OP_TEXT;
     if (this.extensions.length === 0) {
-      const frame = typeof data === 'string' ? encodeTextFrame(0x80 | op, data, this.pool) : encodeFrame(0x80 | op, data, this.pool);
+      let frame: Uint8Array;
+      if (this.server) frame = typeof data === 'string' ? encodeUnmaskedTextFrame(0x80 | op, data) : encodeUnmaskedFrame(0x80 | op, data);
+      else frame = typeof data === 'string' ? encodeTextFrame(0x80 | op, data, this.pool) : encodeFrame(0x80 | op, data, this.pool);
       if (this.trace !== undefined) this.traceOut(0x80 | op, frame, false);
       this.sink.write(frame);
       return;
@@ -747,14 +847,16 @@ export class Protocol {
   }
 
   /**
-   * Starts the closing handshake (§7.1.2) with browser rules: `code` 1000
-   * or 3000-4999 (`RangeError`), `reason` at most 123 UTF-8 bytes
-   * (`SyntaxError`); no code and no reason sends an empty close. Throws
-   * `WS_ERR_INVALID_STATE` if a close was already sent (check `closeExpected()`).
+   * Starts the closing handshake (§7.1.2). A client follows browser rules:
+   * `code` 1000 or 3000-4999 (`InvalidAccessError`), `reason` at most 123
+   * UTF-8 bytes (`SyntaxError`); a server may send any code valid on the
+   * wire (1001, 1011, 1012 ...; `RangeError` otherwise). No code and no
+   * reason sends an empty close. Throws `WS_ERR_INVALID_STATE` if a close
+   * was already sent (check `closeExpected()`).
    */
   close(code?: number, reason?: string): void {
     this.assertCanSend('close');
-    this.sendClose(appClosePayload(code, reason));
+    this.sendClose(this.server ? serverClosePayload(code, reason) : appClosePayload(code, reason));
   }
 
   /** Releases the extensions' resources; call when the connection is gone. */
@@ -781,14 +883,15 @@ export class Protocol {
   }
 
   private writeFrame(b0: number, payload: Uint8Array, compressed: boolean): void {
-    const frame = encodeFrame(b0, payload, this.pool);
+    const frame = this.server ? encodeUnmaskedFrame(b0, payload) : encodeFrame(b0, payload, this.pool);
     if (this.trace !== undefined) this.traceOut(b0, frame, compressed);
     this.sink.write(frame);
   }
 
   private traceOut(b0: number, frame: Uint8Array, compressed: boolean): void {
     const l7 = frame[1]! & 0x7f;
-    const length = l7 < 126 ? l7 : frame.length - (l7 === 126 ? 8 : 14);
+    const keyBytes = this.server ? 0 : 4;
+    const length = l7 < 126 ? l7 : frame.length - (l7 === 126 ? 4 : 10) - keyBytes;
     this.trace!({
       direction: 'out',
       opcode: b0 & 0x0f,
@@ -796,7 +899,7 @@ export class Protocol {
       rsv1: (b0 & 0x40) !== 0,
       rsv2: (b0 & 0x20) !== 0,
       rsv3: (b0 & 0x10) !== 0,
-      masked: true,
+      masked: !this.server,
       length,
       compressed,
     });

@@ -54,8 +54,9 @@ export interface ProtocolSink {
   pong?(payload: Uint8Array): void;
   /**
    * The peer's close frame arrived (code 1005 when it carried none). If we had
-   * not sent a close yet, the core has queued the echo. The transport should
-   * now wait for the server to close TCP (RFC 6455 §7.1.1), bounded by its timer.
+   * not sent a close yet, the core has queued the echo. A client should now
+   * wait for the server to close TCP (RFC 6455 §7.1.1), bounded by its timer;
+   * a server closes TCP itself.
    */
   close(code: number, reason: string): void;
   /**
@@ -67,12 +68,22 @@ export interface ProtocolSink {
   trace?(frame: FrameTrace): void;
 }
 
+/**
+ * Which end of the connection the core plays (RFC 6455 §5.1, §5.3): a
+ * `'client'` masks every frame it sends and fails on a masked frame from the
+ * server; a `'server'` sends unmasked frames and fails (1002) on an unmasked
+ * frame from the client, unmasking the rest as they arrive.
+ */
+export type ProtocolRole = 'client' | 'server';
+
 export interface ProtocolOptions {
+  /** Which end this core plays. Default `'client'`. */
+  role?: ProtocolRole;
   /** Largest message accepted, after decompression (bytes). Default 100 MiB. Over it: close 1009. */
   maxPayload?: number;
   /** Largest single frame accepted (bytes). Default: `maxPayload`. Over it: close 1009. */
   maxFrameSize?: number;
-  /** Mask keys come from here (pooled). Default: `globalThis.crypto.getRandomValues`. */
+  /** Mask keys come from here (pooled; the client role only). Default: `globalThis.crypto.getRandomValues`. */
   random?: RandomSource;
   /** Extensions agreed in the handshake, in the order of the response header. */
   extensions?: readonly Extension[];

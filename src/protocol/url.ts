@@ -2,11 +2,15 @@
  * WebSocket URL handling as browsers do it (WHATWG WebSocket constructor,
  * RFC 6455 §3): parse with the WHATWG URL parser, map http/https to ws/wss,
  * refuse any other scheme and any fragment, default ports 80/443, IPv6
- * literals, resource name = path + query.
+ * literals, resource name = path + query. Credentials in the URL
+ * (`user:pass@`) become Basic authorization (RFC 7617) for a transport that
+ * dials itself, and never appear in `href` or in an error message.
  *
  * Owns: `parseUrl`, `WsUrl`: the URL rule of every caller (connect(), the
- * Node WebSocket, the CLI). Imports only errors and input (browser-safe).
+ * Node WebSocket, the CLI); `basicAuthorization`, `withoutPassword`.
+ * Imports only errors, input and base64 (browser-safe).
  */
+import { base64Encode } from './base64.js';
 import { ErrorCodes } from './errors.js';
 import { invalid } from './input.js';
 
@@ -24,6 +28,26 @@ export interface WsUrl {
   host: string;
   /** Path and query for the request line (RFC 6455 §3 "resource name"), `/` when empty. */
   resource: string;
+  /** The `Authorization` value for credentials in the URL (`user:pass@`), which `href` leaves out; absent without them. */
+  authorization?: string;
+}
+
+/**
+ * A text that may be a URL with its password (`scheme://user:password@`, or
+ * `user:password@host` without a scheme) replaced by `***`, for messages
+ * and output.
+ */
+export function withoutPassword(text: string): string {
+  return text.replace(/^((?:[a-z][a-z\d+.-]*:\/\/)?[^/?#@:]*:)[^/?#]*@/i, '$1***@');
+}
+
+/**
+ * The Basic `Authorization` value (RFC 7617) for a URL's percent-encoded
+ * username and password, decoded and sent as UTF-8 (as browsers and the
+ * proxy code do). Throws a URIError for an invalid percent-escape.
+ */
+export function basicAuthorization(username: string, password: string): string {
+  return 'Basic ' + base64Encode(new TextEncoder().encode(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`));
 }
 
 /**
@@ -43,7 +67,8 @@ function checkedUrl(input: unknown): URL {
   const scheme = /^(ws|http)(s?):$/.exec(url?.protocol ?? '');
   // The fragment is non-null whenever the serialization has '#', even an empty one.
   if (!url || !scheme || url.href.includes('#') || !url.hostname) {
-    throw invalid('SyntaxError', ErrorCodes.INVALID_URL, 'a WebSocket URL', 'absolute ws:, wss:, http: or https:, with a host, without a fragment', String(input));
+    const given = withoutPassword(input instanceof URL ? input.href : String(input));
+    throw invalid('SyntaxError', ErrorCodes.INVALID_URL, 'a WebSocket URL', 'absolute ws:, wss:, http: or https:, with a host, without a fragment', given);
   }
   url.protocol = scheme[2] ? 'wss:' : 'ws:';
   return url;
@@ -54,16 +79,30 @@ export function checkUrl(input: unknown): string {
   return checkedUrl(input).href;
 }
 
-/** Parses a WebSocket URL for a transport that dials it itself; the same rule and errors as `checkUrl`. */
+/**
+ * Parses a WebSocket URL for a transport that dials it itself; the same
+ * rule and errors as `checkUrl`. Credentials move from `href` to
+ * `authorization` (an invalid percent-escape in them is an invalid URL).
+ */
 export function parseUrl(input: string | URL): WsUrl {
   const url = checkedUrl(input);
+  let authorization: string | undefined;
+  if (url.username !== '' || url.password !== '') {
+    try {
+      authorization = basicAuthorization(url.username, url.password);
+    } catch {
+      throw invalid('SyntaxError', ErrorCodes.INVALID_URL, 'the credentials of a WebSocket URL', 'valid percent-encoding', withoutPassword(url.href));
+    }
+    url.username = '';
+    url.password = '';
+  }
   const secure = url.protocol === 'wss:';
   const defaultPort = secure ? 443 : 80;
   const port = url.port === '' ? defaultPort : Number(url.port);
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const hostLiteral = hostname.includes(':') ? `[${hostname}]` : hostname;
   const resource = (url.pathname || '/') + url.search;
-  return {
+  const parsed: WsUrl = {
     href: url.href,
     secure,
     hostname,
@@ -71,4 +110,6 @@ export function parseUrl(input: string | URL): WsUrl {
     host: port === defaultPort ? hostLiteral : `${hostLiteral}:${port}`,
     resource,
   };
+  if (authorization !== undefined) parsed.authorization = authorization;
+  return parsed;
 }

@@ -34,7 +34,9 @@ export const browserTransport: TransportFactory = (url, options, handlers): Tran
     const close: CloseInfo = { code: event.code, reason: event.reason, wasClean: event.wasClean };
     // The error event of a failed attempt carries no detail (by design, WHATWG HTML §9.3); say what we know.
     if (!opened) {
-      close.error = new LifelineError(ErrorCodes.CONNECT_FAILED, `lifeline: ${url} failed before opening (browsers do not say why)`);
+      // Origin and path only: a query string may carry a token and the userinfo a password, neither belongs in logs.
+      const where = new URL(url);
+      close.error = new LifelineError(ErrorCodes.CONNECT_FAILED, `lifeline: ${where.origin}${where.pathname} failed before opening (browsers do not say why)`);
     }
     end(close);
   };

@@ -22,7 +22,7 @@ export interface CloseInfo {
   wasClean: boolean;
   /** Set when the connection failed before opening (handshake or network). */
   error?: Error;
-  /** HTTP status of a refused handshake, where the transport can see it. */
+  /** HTTP status of a refused handshake (or of a CONNECT proxy's refusal), where the transport can see it. */
   status?: number;
   /** Delay the server asked for (Retry-After), in ms, where visible. */
   retryAfterMs?: number;
@@ -33,8 +33,8 @@ export interface TransportHandlers {
   message(data: IncomingData): void;
   /** Exactly once per transport, after which it emits nothing. */
   close(info: CloseInfo): void;
-  /** Inbound traffic that is not a message (control frames): a sign of life for the heartbeat. Optional. */
-  activity?(): void;
+  /** A ping or pong frame arrived, where the platform sees them (Node). `data` is valid only during the call. Optional. */
+  control?(kind: 'ping' | 'pong', data: Uint8Array): void;
 }
 
 export interface TransportConnectOptions {

@@ -13,6 +13,9 @@
 //    messages per second. Text rows validate UTF-8: ws with Node's native
 //    buffer.isUtf8 (>= 24 B), lifeline with its pure-TS DFA, and lifeline with
 //    the same native check injected (`isUtf8` option) as the Node transport does.
+//  - parse masked ... (server role): the same streams as a client sends them
+//    (masked, RFC 6455 §5.3), fed to lifeline's Protocol with role 'server'
+//    and to ws's Receiver with isServer; both unmask in place.
 //  - mask 64 KiB: XOR masking of a 64 KiB payload: lifeline's word-at-a-time
 //    maskInPlace against ws's buffer-util mask.
 //  - frame 16 B / 64 KiB: building one masked client frame (header + key +
@@ -57,20 +60,28 @@ function frameHeader(opcode, n) {
   return h;
 }
 
-/** `count` frames of `size` bytes, cut into READ-byte chunks. */
-function stream(opcode, size, count) {
+/** `count` frames of `size` bytes, cut into READ-byte chunks; `masked`: as a client sends them. */
+function stream(opcode, size, count, masked = false) {
   const payload = Buffer.alloc(size);
   for (let i = 0; i < size; i++) payload[i] = opcode === 1 ? 0x61 + (i % 26) : (i * 31) & 255;
-  const frame = Buffer.concat([frameHeader(opcode, size), payload]);
+  let frame = Buffer.concat([frameHeader(opcode, size), payload]);
+  if (masked) {
+    const key = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+    const head = frameHeader(opcode, size);
+    head[1] |= 0x80;
+    const body = Buffer.from(payload);
+    for (let i = 0; i < size; i++) body[i] ^= key[i & 3];
+    frame = Buffer.concat([head, key, body]);
+  }
   const all = Buffer.concat(Array.from({ length: count }, () => frame));
   const chunks = [];
   for (let o = 0; o < all.length; o += READ) chunks.push(all.subarray(o, Math.min(all.length, o + READ)));
   return chunks;
 }
 
-function wsParser() {
+function wsParser(isServer = false) {
   let n = 0;
-  const r = new Receiver({ isServer: false, maxPayload: 0, binaryType: 'nodebuffer' });
+  const r = new Receiver({ isServer, maxPayload: 0, binaryType: 'nodebuffer' });
   r.on('message', () => n++);
   r.on('error', (e) => {
     throw e;
@@ -153,6 +164,32 @@ export async function runMicro({ quick = false } = {}) {
         const lln = lifelineParser({ isUtf8 });
         rows.push(compare(`parse text ${label} (isUtf8 injected)`, () => lln.feed(chunks), () => ws.feed(chunks), count, cfg));
       }
+      if (ws.count() === 0 || ll.count() === 0) throw new Error('parser delivered nothing');
+    }
+  }
+  // The server role: masked client frames (both parsers unmask in place, so each pass
+  // flips the payload between masked and plain: the work per pass is the same).
+  for (const [opcode, kind] of [
+    [2, 'binary'],
+    [1, 'text'],
+  ]) {
+    for (const size of opcode === 2 ? sizes : [1024]) {
+      const count = Math.max(4, Math.floor((2 * 1024 * 1024) / (size + 14)));
+      const ws = wsParser(true);
+      const wsChunks = stream(opcode, size, count, true);
+      const llChunks = stream(opcode, size, count, true);
+      // Text is not re-validated here after the first pass flips it (ws: skipUTF8Validation is off, so it would
+      // fail on masked bytes): text rows validate once, binary rows are the steady state.
+      if (opcode === 1) {
+        const llText = lifelineParser({ role: 'server', isUtf8 });
+        const wsText = wsParser(true);
+        const once = (parser, chunks) => () => parser.feed(chunks.map((c) => Buffer.from(c)));
+        rows.push(compare(`parse masked text 1 KiB (server role, isUtf8 injected)`, once(llText, llChunks), once(wsText, wsChunks), count, cfg));
+        continue;
+      }
+      const ll = lifelineParser({ role: 'server' });
+      const label = size >= 1024 ? `${size / 1024} KiB` : `${size} B`;
+      rows.push(compare(`parse masked ${kind} ${label} (server role)`, () => ll.feed(llChunks), () => ws.feed(wsChunks), count, cfg));
       if (ws.count() === 0 || ll.count() === 0) throw new Error('parser delivered nothing');
     }
   }

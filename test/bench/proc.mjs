@@ -123,7 +123,7 @@ export async function runModule(file, exportName, opts, { timeoutMs = 5 * 60_000
  */
 export async function snapshotDist(root, name = 'lifeline-dist') {
   const to = join(root, 'build/bench', name);
-  // rollup writes browser, then Node ESM, then CJS: a copy holding node.cjs is a whole build.
+  // rollup writes the browser build, then the CommonJS build, then its ESM wrappers (node.mjs, protocol.mjs): a copy holding all is whole.
   const whole = (d) => ['browser.mjs', 'lifeline.min.js', 'node.mjs', 'protocol.mjs', 'node.cjs', 'protocol.cjs'].every((f) => existsSync(join(d, f)));
   for (let i = 0; i < 90; i++) {
     rmSync(to, { recursive: true, force: true });

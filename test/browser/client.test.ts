@@ -68,6 +68,16 @@ describe('client in the browser (native WebSocket, loopback server)', () => {
     ok(/^\d+\.\d+\.\d+/.test(shipped.version), shipped.version);
   });
 
+  it('the WebSocket members: extensions, bufferedAmount; supports and ping() say what browsers cannot do', async () => {
+    const c = client(url());
+    await once(c, 'open');
+    equal(c.extensions, '', 'the test server accepts no extension');
+    deepEqual({ ...c.supports }, { ping: false, pause: false });
+    const error = await c.ping().then(() => undefined, (e: { code: string }) => e);
+    equal(error?.code, 'WS_ERR_UNSUPPORTED');
+    equal(c.bufferedAmount, 0);
+  });
+
   it('a default codec needs no subprotocol; a Blob sent before a string arrives first', async () => {
     const c = client<any>(url(), { codec: json });
     const m = once(c, 'message');
@@ -86,10 +96,11 @@ describe('client in the browser (native WebSocket, loopback server)', () => {
 
   it('a failed attempt fires an error event (WS_ERR_CONNECT_FAILED) before the retry', async () => {
     await ctl('refuse?status=503&seconds=5');
-    const c = client(url(), { minDelay: 20, maxDelay: 20 });
+    const c = client(`${url()}?token=secret`, { minDelay: 20, maxDelay: 20 });
     const error = await once<{ code: string; message: string }>(c, 'error');
     equal(error.code, 'WS_ERR_CONNECT_FAILED');
     ok(error.message.includes('failed before opening'), error.message);
+    ok(!error.message.includes('secret'), `no query string (it may carry a token): ${error.message}`);
     c.close();
   });
 

@@ -84,7 +84,7 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
     r.clock.advance(1000);
     equal(s.pings.length, 1);
     r.clock.advance(400);
-    s.h.activity!();
+    s.h.control!('pong', new Uint8Array(0));
     r.clock.advance(400);
     equal(r.conn.state, 'open');
   });
@@ -178,6 +178,49 @@ describe('heartbeat: app-level and idle timeout (browsers)', () => {
     await r2.openNow();
     r2.clock.advance(1500);
     equal(r2.conn.state, 'waiting', 'whileHidden: enforced');
+  });
+});
+
+describe("heartbeat: the application's code and the connection's end", () => {
+  it('an isPong that throws: reported as an error event, and the message still reaches the application', async () => {
+    const r = rig({ heartbeat: heartbeat({ message: 'ping', isPong: () => { throw new SyntaxError('bad pong check'); } }) });
+    const s = await r.openNow();
+    s.message('hello');
+    deepEqual(names(r.events, ['error', 'message']), ['error', 'message']);
+    equal((r.events.find((e) => e[0] === 'error')![1] as Error).message, 'bad pong check');
+  });
+
+  it('a message factory that throws: reported as an error event, no probe sent, the connection lives', async () => {
+    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500, message: () => { throw new Error('no token'); } }) });
+    const s = await r.openNow();
+    r.clock.advance(1000);
+    deepEqual(s.sent, []);
+    ok(r.events.some((e) => e[0] === 'error' && (e[1] as Error).message === 'no token'));
+  });
+
+  it('after close(): no heartbeat timer, even with a probe outstanding and a message arriving while closing', async () => {
+    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500, message: 'ping' }), connectTimeout: 0 });
+    const s = await r.openNow();
+    r.clock.advance(1000); // probe outstanding
+    r.conn.close();
+    s.message('late');
+    equal(r.clock.pending, 0);
+  });
+
+  it('a protocol-ping answer that arrives after a reconnect is not reported for the new connection', async () => {
+    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 5000 }), minDelay: 1 }, { platform: NODE });
+    const s1 = await r.openNow();
+    r.clock.advance(1000);
+    equal(s1.pings.length, 1);
+    r.conn.reconnect();
+    await r.openNow();
+    s1.pings[0]!.resolve(5);
+    await r.settle();
+    deepEqual(names(r.events, ['heartbeat']), []);
+  });
+
+  it('heartbeat() refuses a message that is not text or bytes (or a function): WS_ERR_INVALID_OPTION', () => {
+    for (const message of [42, {}, new Blob(['x'])]) throws(() => heartbeat({ message: message as never }), 'WS_ERR_INVALID_OPTION');
   });
 });
 

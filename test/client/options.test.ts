@@ -1,6 +1,7 @@
 import { describe, it, equal, throws, ok, deepEqual } from '../support/harness.js';
 import { rig, NODE } from './fakes.js';
 import { heartbeat } from '../../src/client/heartbeat.js';
+import { connect } from '../../src/index.js';
 
 /** Asserts the error is a DOMException (or built-in) of `name` with stable `code`, and returns its message. */
 function check(fn: () => unknown, name: string, code: string): string {
@@ -39,6 +40,10 @@ describe('bad input fails at the call, with a class, a code and a message that s
     check(() => rig({ heartbeat: heartbeat({ interval: '1' as never }) }), 'TypeError', 'WS_ERR_INVALID_OPTION');
     check(() => rig({ heartbeat: heartbeat({ isPong: 'pong' as never }) }), 'TypeError', 'WS_ERR_INVALID_OPTION');
     check(() => rig({ codec: { encode: JSON.stringify } as never }), 'TypeError', 'WS_ERR_INVALID_OPTION');
+    equal(check(() => rig({ codecs: null as never }), 'TypeError', 'WS_ERR_INVALID_OPTION'), 'connect(): option codecs must be an object, got null');
+    check(() => rig({ codecs: [] as never }), 'TypeError', 'WS_ERR_INVALID_OPTION');
+    // Options that are not an object at all (the entry point's connect(), before any transport exists).
+    for (const options of [42, [], 'x']) check(() => connect('ws://x.invalid/', options as never), 'TypeError', 'WS_ERR_INVALID_OPTION');
   });
 
   it('unknown or misspelled option keys → TypeError naming the key (reconnect, maxRetries, protocol)', () => {

@@ -315,7 +315,7 @@ describe('backpressure', () => {
   });
 
   it('uses transport.onDrain where present (no sampling timer)', async () => {
-    const r = rig({ highWaterMark: 100, lowWaterMark: 20 }, { platform: NODE });
+    const r = rig({ highWaterMark: 100, lowWaterMark: 20, heartbeat: false }, { platform: NODE });
     const s = await r.openNow();
     s.bufferedAmount = 500;
     await r.conn.send('a');

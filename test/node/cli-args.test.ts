@@ -74,6 +74,10 @@ describe('cli: usage errors (in process)', () => {
       [['connect', 'ftp://a'], /scheme must be ws/],
       [['connect', 'ws://a', '--ping', '0'], /--ping expects a positive number/],
       [['connect', 'ws://a', '--wait', 'soon'], /--wait expects a non-negative number/],
+      [['connect', 'ws://a', '--timeout', '3000000'], /--timeout expects a positive number of seconds up to 2147483, got '3000000'/],
+      [['connect', 'ws://a', '--ping', '1e9'], /--ping expects a positive number of seconds up to 2147483/],
+      [['connect', 'ws://user:s3cr3t@a/#frag'], /'ws:\/\/user:\*\*\*@a\/#frag': a WebSocket URL cannot have a #fragment/],
+      [['connect', 'ws://a', '--proxy', 'socks5://u:s3cr3t@p:1'], /--proxy expects an http:\/\/host:port URL, got 'socks5:\/\/u:\*\*\*@p:1'/],
       [['connect', 'ws://a', '-H', 'no-colon'], /--header expects 'name: value'/],
       [['connect', 'ws://a', '--protocol', 'bad proto'], /--protocol: a subprotocol must be a token/],
       [['connect', 'ws://a', '-H', 'Host: x'], /--header: header Host is set by the WebSocket handshake/],
@@ -92,6 +96,15 @@ describe('cli: usage errors (in process)', () => {
     for (const [args, re] of cases) {
       assert.throws(() => parseCommandLine(args), (e: unknown) => e instanceof UsageError && re.test(e.message), args.join(' '));
     }
+  });
+
+  it('credentials in the URL move to an Authorization header (a -H Authorization wins); the URL keeps none', () => {
+    const c = parseCommandLine(['connect', 'ws://us%40er:p%3Ass@a:1/x']) as { url: string; headers: Record<string, string> };
+    assert.equal(c.url, 'ws://a:1/x');
+    assert.deepEqual(c.headers, { Authorization: `Basic ${Buffer.from('us@er:p:ss').toString('base64')}` });
+    const own = parseCommandLine(['probe', 'ws://u:p@a/', '-H', 'authorization: Bearer t']) as { url: string; headers: Record<string, string> };
+    assert.equal(own.url, 'ws://a/');
+    assert.deepEqual(own.headers, { authorization: 'Bearer t' });
   });
 
   it('autobahn takes the URL positionally or as --url, and case ranges', () => {

@@ -64,6 +64,40 @@ describe('cli connect', () => {
     assert.deepEqual(msgs.map((m) => m['data']), ['{"op":"sub"}']);
   });
 
+  it('--binary with --execute sends binary messages and reports them so', async () => {
+    server.reset();
+    const r = await runCli(['connect', server.url('/echo'), '-b', '-x', 'hé', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(server.received, ['0x68c3a9']);
+    const sent = jsonLines(r).filter((e) => e['event'] === 'sent');
+    assert.deepEqual(sent.map((m) => [m['type'], m['data']]), [['binary', '68c3a9']]);
+  });
+
+  it('credentials in the URL go as Basic authorization and never show in the output', async () => {
+    server.reset();
+    const secretUrl = server.url('/echo').replace('ws://', 'ws://user:s3cr3t@');
+    for (const extra of [['--json'], ['--trace'], ['--json', '--trace']]) {
+      const r = await runCli(['connect', secretUrl, '-x', 'hi', ...extra]);
+      assert.equal(r.code, 0, r.stderr);
+      const output = r.stdout + r.stderr;
+      assert.equal(output.includes('s3cr3t') || output.includes(Buffer.from('user:s3cr3t').toString('base64')), false, output);
+      if (extra.includes('--trace')) assert.match(output, /Authorization"?[:,] ?"?Basic \*\*\*/, 'the trace shows Basic credentials were sent');
+    }
+    const refused = await runCli(['connect', 'ws://user:s3cr3t@127.0.0.1:1/#frag']);
+    assert.equal(refused.code, 2);
+    assert.equal((refused.stdout + refused.stderr).includes('s3cr3t'), false, refused.stderr);
+  });
+
+  it('an invalid HTTPS_PROXY / HTTP_PROXY is a usage error: exit 2, one line, no password', async () => {
+    for (const [name, url] of [['HTTP_PROXY', server.url('/echo')], ['HTTPS_PROXY', 'wss://127.0.0.1:1/']]) {
+      const r = await runCli(['connect', url!, '-x', 'hi'], { env: { [name!]: 'http://user:s3cr3t@[::1' } });
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`^lifeline: ${name} must be an http:// URL`));
+      assert.equal(r.stderr.includes('s3cr3t'), false, r.stderr);
+    }
+  });
+
   it('--execute without a reply times out after --wait: exit 3 and a no-reply error', async () => {
     server.reset();
     server.silent(true);
@@ -171,6 +205,13 @@ describe('cli connect: control frames and trace (raw server)', () => {
     assert.match(human.stderr, /← frame PING +fin len=2/);
     assert.match(human.stderr, /ping {2}← 2 B 68 62/);
     assert.match(human.stdout, /^< .* 5 B {2}reply$/m);
+  });
+
+  it('--reconnect --show-control shows the server ping with its payload, through the connection\'s ping event', async () => {
+    const r = await runCli(['connect', raw.url('/'), '--reconnect', '--show-control', '--json', '--no-deflate', '-x', 'go']);
+    const ev = jsonLines(r);
+    const ping = ev.find((e) => e['event'] === 'ping');
+    assert.deepEqual([ping?.['direction'], ping?.['data']], ['in', Buffer.from('hb').toString('hex')], JSON.stringify(ev));
   });
 });
 

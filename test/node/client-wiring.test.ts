@@ -55,6 +55,34 @@ describe('client on the Node transport (loopback ws server)', () => {
     await waitFor(() => c.state === 'closed');
   });
 
+  it('the same members as the WebSocket: extensions, bufferedAmount, ping() with its round trip, ping and pong events', async () => {
+    const { WebSocketServer } = await import('ws');
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: true });
+    await new Promise((r) => wss.once('listening', r));
+    try {
+      const peer = new Promise<import('ws').WebSocket>((r) => wss.once('connection', r));
+      const c = client(`ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, { heartbeat: false });
+      await once(c, 'open');
+      assert.deepEqual({ ...c.supports }, { ping: true, pause: true });
+      assert.match(c.extensions, /^permessage-deflate/);
+      assert.equal(c.bufferedAmount, 0);
+      const rtt = await c.ping('hello');
+      assert.ok(rtt >= 0 && rtt < 5000, `rtt ${rtt}`);
+      const server = await peer;
+      const pinged = once<Uint8Array>(c, 'ping');
+      server.ping(Buffer.from('from the server'));
+      assert.equal(Buffer.from(await pinged).toString(), 'from the server');
+      const ponged = once<Uint8Array>(c, 'pong');
+      server.pong(Buffer.from('unsolicited'));
+      assert.equal(Buffer.from(await ponged).toString(), 'unsolicited');
+      c.close();
+      await waitFor(() => c.state === 'closed');
+      assert.equal(c.extensions, '');
+    } finally {
+      await new Promise((r) => wss.close(r));
+    }
+  });
+
   it('server drops the connection → reconnects and keeps working', async () => {
     const c = client(server.url('/echo'), { minDelay: 20, maxDelay: 50 });
     await once(c, 'open');

@@ -41,10 +41,10 @@ async function closeCodeSent(conn: RawConnection): Promise<number> {
 }
 
 describe('permessage-deflate on the wire (raw server)', () => {
-  it('offers permessage-deflate by default', async () => {
+  it('offers permessage-deflate with a bare client_max_window_bits by default (as browsers and ws do)', async () => {
     const { ws, conn } = await scenario([]);
     await next(ws, 'open');
-    assert.equal(conn().headers['sec-websocket-extensions'], 'permessage-deflate');
+    assert.equal(conn().headers['sec-websocket-extensions'], 'permessage-deflate; client_max_window_bits');
     assert.equal(ws.extensions, 'permessage-deflate');
     ws.close();
   });
@@ -116,14 +116,15 @@ describe('permessage-deflate on the wire (raw server)', () => {
     assert.equal(await closeCodeSent(conn()), 1009);
   });
 
-  for (const [name, ext] of [
-    ['a second permessage-deflate in the response', `${PMD}, permessage-deflate`],
-    ['client_max_window_bits we did not offer', `${PMD}; client_max_window_bits=10`],
-    ['an unknown parameter', `${PMD}; foo`],
-    ['server_max_window_bits out of range', `${PMD}; server_max_window_bits=16`],
+  for (const [name, ext, options] of [
+    ['a second permessage-deflate in the response', `${PMD}, permessage-deflate`, {}],
+    ['client_max_window_bits we did not offer', `${PMD}; client_max_window_bits=10`, { perMessageDeflate: { clientMaxWindowBits: false } }],
+    ['client_max_window_bits above what we offered', `${PMD}; client_max_window_bits=12`, { perMessageDeflate: { clientMaxWindowBits: 11 } }],
+    ['an unknown parameter', `${PMD}; foo`, {}],
+    ['server_max_window_bits out of range', `${PMD}; server_max_window_bits=16`, {}],
   ] as const) {
     it(`fails the handshake with WS_ERR_HANDSHAKE_EXTENSION: ${name}`, async () => {
-      const { ws } = await scenario([], {}, [ext]);
+      const { ws } = await scenario([], options, [ext]);
       const err = next(ws, 'error');
       const closed = next(ws, 'close');
       assert.equal((await err).error.code, 'WS_ERR_HANDSHAKE_EXTENSION');

@@ -32,6 +32,8 @@ function payloads(seed: number, big: boolean): Array<string | Uint8Array> {
 }
 
 interface Outcome {
+  /** Our Sec-WebSocket-Extensions request header. */
+  offer: string;
   extensions: string;
   compressedOut: number;
   compressedIn: number;
@@ -42,7 +44,11 @@ async function echoAll(server: TestServer, pmd: boolean | PerMessageDeflateOptio
   const sent = payloads(seed, big);
   let compressedOut = 0;
   let compressedIn = 0;
+  let offer = '';
   const trace = (r: TraceRecord) => {
+    if ('handshake' in r && r.handshake === 'request') {
+      offer = r.headers.find(([name]) => name.toLowerCase() === 'sec-websocket-extensions')?.[1] ?? '';
+    }
     if ('opcode' in r && r.rsv1) {
       if (r.direction === 'out') compressedOut++;
       else compressedIn++;
@@ -57,8 +63,8 @@ async function echoAll(server: TestServer, pmd: boolean | PerMessageDeflateOptio
     ws.onopen = () => {
       for (const p of sent) ws.send(p);
     };
-    ws.onmessage = (e: { data: string | ArrayBuffer }) => {
-      got.push(e.data);
+    ws.onmessage = (e) => {
+      got.push(e.data as string | ArrayBuffer);
       if (got.length === sent.length) resolve();
     };
   });
@@ -76,7 +82,7 @@ async function echoAll(server: TestServer, pmd: boolean | PerMessageDeflateOptio
       assert.ok(Buffer.from(g).equals(Buffer.from(s)), `binary #${i} (${s.length} bytes)`);
     }
   }
-  return { extensions, compressedOut, compressedIn };
+  return { offer, extensions, compressedOut, compressedIn };
 }
 
 type Case = {
@@ -84,11 +90,14 @@ type Case = {
   server: Record<string, unknown>;
   client: boolean | PerMessageDeflateOptions;
   ext: RegExp;
+  /** Our offer, when the case checks it. */
+  offer?: string;
   big?: boolean;
 };
 
 const cases: Case[] = [
-  { name: 'ws defaults (context takeover both ways, threshold 1024)', server: {}, client: true, ext: /^permessage-deflate$/, big: true },
+  // Our default offer carries a bare client_max_window_bits; a ws server that does not limit our window leaves it out (15).
+  { name: 'ws defaults (context takeover both ways, threshold 1024)', server: {}, client: true, ext: /^permessage-deflate$/, offer: 'permessage-deflate; client_max_window_bits', big: true },
   { name: 'threshold 0 both sides', server: { threshold: 0 }, client: { threshold: 0 }, ext: /^permessage-deflate$/, big: true },
   { name: 'serverNoContextTakeover', server: { serverNoContextTakeover: true, threshold: 0 }, client: { threshold: 0 }, ext: /server_no_context_takeover/ },
   { name: 'clientNoContextTakeover imposed by the server', server: { clientNoContextTakeover: true, threshold: 0 }, client: { threshold: 0 }, ext: /client_no_context_takeover/ },
@@ -102,12 +111,15 @@ const cases: Case[] = [
     client: { threshold: 0 },
     ext: new RegExp(`server_max_window_bits=${bits}`),
   })),
-  ...[9, 12].map((bits) => ({
-    name: `clientMaxWindowBits ${bits} set by the server (we offered it bare)`,
+  // A server that limits our window, answering our default (bare) offer: we compress at that window (node:zlib), and ws inflates with it.
+  ...[8, 9, 12].map((bits) => ({
+    name: `clientMaxWindowBits ${bits} set by the server (default offer)`,
     server: { clientMaxWindowBits: bits, threshold: 0 },
-    client: { threshold: 0, clientMaxWindowBits: true as const },
+    client: { threshold: 0 },
     ext: new RegExp(`client_max_window_bits=${bits}`),
+    offer: 'permessage-deflate; client_max_window_bits',
   })),
+  { name: 'clientMaxWindowBits: false (no window bound offered), ws defaults', server: {}, client: { clientMaxWindowBits: false }, ext: /^permessage-deflate$/, offer: 'permessage-deflate' },
 ];
 
 describe('permessage-deflate interop with a ws server', () => {
@@ -122,12 +134,35 @@ describe('permessage-deflate interop with a ws server', () => {
       });
       it('echoes text and binary of every size both ways, compressed frames each way', async () => {
         const r = await echoAll(server, c.client, 100 + i, c.big);
+        if (c.offer !== undefined) assert.equal(r.offer, c.offer);
         assert.match(r.extensions, c.ext);
         assert.ok(r.compressedOut > 0, 'we sent compressed frames');
         assert.ok(r.compressedIn > 0, 'we received compressed frames');
       });
     });
   }
+
+  describe('a ws server that requires a client window (clientMaxWindowBits 10)', () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer({ perMessageDeflate: { clientMaxWindowBits: 10 } });
+    });
+    after(async () => {
+      await server.close();
+    });
+    it('refuses an offer without client_max_window_bits (HTTP 400): why lifeline offers it by default', async () => {
+      const ws = new WebSocket(server.url('/echo'), { perMessageDeflate: { clientMaxWindowBits: false } });
+      const error = await new Promise<{ status?: number | undefined }>((resolve) => (ws.onerror = resolve));
+      assert.equal(error.status, 400);
+      const ok = new WebSocket(server.url('/echo'));
+      await new Promise((resolve, reject) => {
+        ok.onopen = resolve;
+        ok.onerror = reject;
+      });
+      assert.equal(ok.extensions, 'permessage-deflate; client_max_window_bits=10');
+      ok.close();
+    });
+  });
 
   describe('perMessageDeflate: false', () => {
     let server: TestServer;

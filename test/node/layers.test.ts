@@ -2,14 +2,19 @@
  * Enforces the import direction: protocol <- transports <- client <- entries.
  * The protocol core imports nothing but itself and fflate; the browser side
  * (client, browser transport, browser entry) never reaches node:*, fflate or
- * the frame layer, so bundlers cannot pull them into a page.
+ * the frame layer, so bundlers cannot pull them into a page. The server
+ * (src/server) sits beside the transports: protocol <- server <- cli; it
+ * borrows only node:zlib's codecs from the Node transport, and neither the
+ * transports, the client nor the package entries import it.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = resolve(import.meta.dirname, '../../..');
+// build/test/<dir>/ → the repo root (import.meta.dirname is Node >= 20.11; this runs on 18 too).
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 const src = join(root, 'src');
 
 function files(dir: string): string[] {
@@ -72,7 +77,24 @@ describe('layers', () => {
     assert.deepEqual([...reach].filter((f) => f === 'client/node-features.ts' || f.startsWith('transport/node/') || f === 'node.ts'), []);
   });
 
-  it('transports never import the client or entries', () => {
-    check((f) => f.startsWith('transport/'), (d) => !d.startsWith('client/') && d !== 'index.ts' && d !== 'node.ts' && !d.startsWith('cli/'), 'transport layer');
+  it('transports never import the client, the server or entries', () => {
+    check(
+      (f) => f.startsWith('transport/'),
+      (d) => !d.startsWith('client/') && !d.startsWith('server/') && d !== 'index.ts' && d !== 'node.ts' && !d.startsWith('cli/'),
+      'transport layer',
+    );
+  });
+
+  it('the server imports only itself, the protocol, node:* and the Node transport\'s zlib codecs', () => {
+    check(
+      (f) => f.startsWith('server/'),
+      (d) => d.startsWith('server/') || d.startsWith('protocol/') || d.startsWith('node:') || d === 'transport/node/zlib-inflate.ts',
+      'server layer',
+    );
+    assert.ok(all.some((m) => m.file.startsWith('server/')), 'the server layer exists');
+  });
+
+  it('the package entries do not pull the server in', () => {
+    check((f) => f === 'index.ts' || f === 'node.ts', (d) => !d.startsWith('server/') && !d.startsWith('cli/'), 'entries');
   });
 });

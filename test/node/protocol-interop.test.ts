@@ -178,6 +178,38 @@ describe('protocol core with permessage-deflate against a ws server', () => {
   });
 });
 
+// The core on its own (no platform compressor, as in a browser worker or Deno) also
+// offers client_max_window_bits by default, so it must honour any window a server sets:
+// fflate's segments stay within the window, and ws's zlib inflates them at that window.
+describe('protocol core alone (fflate only) against ws servers that limit the client window', () => {
+  for (const bits of [8, 11]) {
+    it(`default offer, server sets client_max_window_bits=${bits}: compressed messages echo intact`, async () => {
+      const server = await startTestServer({ perMessageDeflate: { threshold: 0, clientMaxWindowBits: bits } });
+      try {
+        const deflate = perMessageDeflate({ threshold: 0 });
+        assert.equal(deflate.offer(), 'permessage-deflate; client_max_window_bits');
+        const s = await open(server.url('/echo'), [], [deflate]);
+        assert.equal(s.extensionsHeader, `permessage-deflate; client_max_window_bits=${bits}`);
+        for (let i = 0; i < 12; i++) {
+          const text = JSON.stringify({ seq: i, body: 'lorem ipsum dolor '.repeat(i * 30) });
+          s.protocol.send(text, false);
+          assert.deepEqual(await s.next(), ['message', text, false]);
+        }
+        const bin = Buffer.alloc(70_000);
+        for (let i = 0; i < bin.length; i++) bin[i] = (i >> 5) & 0xff;
+        s.protocol.send(bin, true);
+        assert.deepEqual(await s.next(), ['message', bin, true]);
+        // Compressed, not sent plain after a failed verification: far fewer bytes than the ~110 KB of payloads.
+        assert.ok(s.socket.bytesWritten < 40_000, `wrote ${s.socket.bytesWritten} bytes`);
+        s.protocol.close(1000);
+        assert.deepEqual(await s.next(), ['close', 1000, '']);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+});
+
 describe('protocol core against a raw server writing hand-built bytes', () => {
   let raw: Server;
   let port = 0;

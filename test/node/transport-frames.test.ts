@@ -166,6 +166,66 @@ describe('frames: permessage-deflate on the wire', () => {
   });
 });
 
+/** Every event of `ws` in order, as short strings, until `close`. */
+function eventLog(ws: WebSocket): Promise<string[]> {
+  const log: string[] = [];
+  return new Promise((resolve) => {
+    ws.addEventListener('open', () => log.push('open'));
+    ws.addEventListener('message', (e) => log.push(`message ${String(e.data)}`));
+    ws.addEventListener('error', (e) => log.push(`error ${(e.error as { code?: string }).code ?? e.message}`));
+    ws.addEventListener('close', (e) => {
+      log.push(`close ${e.code} ${e.wasClean}`);
+      resolve(log);
+    });
+  });
+}
+
+describe('frames: a dropped connection fires close(1006) only, as browsers and ws do', () => {
+  it('the server destroys the socket after a message (FIN, no close frame): open, message, close 1006; no error', async () => {
+    const s = await serve((c) => {
+      c.socket.write(Buffer.concat([c.accept(), frame(0x1, 'bye')]));
+      setTimeout(() => c.socket.destroy(), 20);
+    });
+    const ws = connect(s);
+    ws.binaryType = 'arraybuffer';
+    assert.deepEqual(await eventLog(ws), ['open', 'message bye', 'close 1006 false']);
+  });
+
+  it('the server resets the connection (RST): open, close 1006; no error', async () => {
+    const s = await serve((c) => {
+      c.socket.write(c.accept());
+      setTimeout(() => c.socket.resetAndDestroy(), 20);
+    });
+    assert.deepEqual(await eventLog(connect(s)), ['open', 'close 1006 false']);
+  });
+
+  it('a failed handshake still fires error, then close 1006 (WHATWG "fail the WebSocket connection")', async () => {
+    const s = await serve((c) => c.socket.destroy());
+    assert.deepEqual(await eventLog(connect(s)), ['error WS_ERR_HANDSHAKE_EOF', 'close 1006 false']);
+  });
+
+  it('a protocol violation after open still fires error, then close (the client failed the connection)', async () => {
+    const s = await serve((c) => {
+      c.socket.write(Buffer.concat([c.accept(), frame(0x3, 'reserved opcode')]));
+      c.socket.on('data', () => c.socket.end());
+    });
+    assert.deepEqual(await eventLog(connect(s, { closeTimeout: 500 })), ['open', 'error WS_ERR_INVALID_OPCODE', 'close 1002 false']);
+  });
+
+  it('the Node transport still reports the cause to the resilient client (CloseInfo.error WS_ERR_UNEXPECTED_EOF)', async () => {
+    const { nodeTransport } = await import('../../src/transport/node/index.js');
+    const s = await serve((c) => {
+      c.socket.write(c.accept());
+      setTimeout(() => c.socket.destroy(), 20);
+    });
+    const info = await new Promise<{ code: number; error?: Error }>((resolve) => {
+      nodeTransport(s.url('/'), { protocols: [] }, { open: () => {}, message: () => {}, close: resolve });
+    });
+    assert.equal(info.code, 1006);
+    assert.equal((info.error as { code?: string } | undefined)?.code, 'WS_ERR_UNEXPECTED_EOF');
+  });
+});
+
 describe('frames: abnormal ends', () => {
   it('server closing mid-frame gives 1006, wasClean false, and no message', async () => {
     const s = await serve((c) => {

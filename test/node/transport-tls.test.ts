@@ -177,6 +177,6 @@ describe('HTTP CONNECT proxy', () => {
     process.env.HTTP_PROXY = 'http://upper:2';
     assert.equal(resolveProxy(undefined, false, 'h', 80)?.host, 'lower:1', 'lower-case wins');
     assert.equal(resolveProxy(undefined, true, 'h', 443), undefined, 'wss: reads HTTPS_PROXY only');
-    assert.throws(() => resolveProxy('socks5://x:1', false, 'h', 80), (e: Error & { code?: string }) => e.code === 'WS_ERR_PROXY');
+    assert.throws(() => resolveProxy('socks5://x:1', false, 'h', 80), (e: Error & { code?: string }) => e.code === 'WS_ERR_INVALID_PROXY');
   });
 });

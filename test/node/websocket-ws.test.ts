@@ -222,7 +222,7 @@ describe('WebSocket vs ws: closing', () => {
     const ws = await openWs(server.url('/echo'));
     const got: string[] = [];
     ws.onmessage = (e) => {
-      got.push(e.data);
+      got.push(e.data as string);
       ws.close(1000);
     };
     ws.send('a');

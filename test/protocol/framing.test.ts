@@ -221,3 +221,43 @@ describe('framing: a sink callback that throws', () => {
     );
   });
 });
+
+describe('framing: fault() after an unexpected exception', () => {
+  it('fails with 1011 and WS_ERR_INTERNAL (the exception as cause), discarding the bytes it kept', () => {
+    const rec = new Recorder();
+    let throwOnce = true;
+    const sink = Object.assign(Object.create(rec) as Recorder, {
+      message(data: Uint8Array, binary: boolean) {
+        rec.message(data, binary);
+        if (throwOnce) {
+          throwOnce = false;
+          throw new TypeError('bug');
+        }
+      },
+    });
+    const p = new Protocol(sink, { random: fixedRandom });
+    let caught: unknown;
+    try {
+      p.receive(concat(frame(1, 'one'), frame(1, 'two')));
+    } catch (error) {
+      caught = error;
+    }
+    p.fault(caught);
+    p.receive(frame(1, 'three'));
+    deepEqual(rec.events, [
+      ['message', 'one', false],
+      ['error', ErrorCodes.INTERNAL, 1011],
+    ]);
+    equal(rec.closeWritten(), 1011);
+    equal(rec.errors[0]!.cause, caught);
+    equal(p.state, 'closed');
+  });
+  it('is a no-op once the connection failed or the peer closed', () => {
+    const failed = run([frame(3, '')]);
+    failed.p.fault(new Error('late'));
+    deepEqual(failed.events, [['error', ErrorCodes.INVALID_OPCODE, 1002]]);
+    const closed = run([frame(8, closePayload(1000))]);
+    closed.p.fault(new Error('late'));
+    equal(closed.rec.errors.length, 0);
+  });
+});

@@ -211,8 +211,56 @@ describe('handshake: ResponseParser', () => {
     const q = new ResponseParser({ maxBodyBytes: 8 });
     equal(td.decode(q.push(latin('HTTP/1.1 502 Bad Gateway\r\n\r\n0123456789'))!.body), '01234567');
   });
-  it('204/304/1xx have no body', () => {
-    for (const st of [204, 304, 100]) equal(parse(`HTTP/1.1 ${st} X\r\nContent-Length: 9\r\n\r\n`).body.length, 0);
+  it('204/304 have no body', () => {
+    for (const st of [204, 304]) equal(parse(`HTTP/1.1 ${st} X\r\nContent-Length: 9\r\n\r\n`).body.length, 0);
+  });
+  it('interim 1xx responses before the final one are skipped (RFC 9110 §15.2), split at every byte', () => {
+    const first = frame(1, 'hi');
+    const all = concat(latin('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n' + GOOD), first);
+    for (let cut = 0; cut <= all.length; cut++) {
+      const p = new ResponseParser();
+      const a = p.push(all.subarray(0, cut));
+      const res = a ?? p.push(all.subarray(cut));
+      ok(res, `cut ${cut}`);
+      equal(res.status, 101);
+      equal(res.headers['link'], undefined, 'the interim headers are not the final ones');
+      equal(hex(a ? concat(a.rest, all.subarray(cut)) : res.rest), hex(first));
+    }
+    const refused = parse('HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno');
+    equal(refused.status, 403);
+    equal(td.decode(refused.body), 'no');
+  });
+  it('interim heads count against maxHeaderBytes: an endless stream of 100 Continue fails', () => {
+    const p = new ResponseParser({ maxHeaderBytes: 1000 });
+    throws(() => {
+      for (let i = 0; i < 100; i++) p.push(latin('HTTP/1.1 100 Continue\r\n\r\n'));
+    }, ErrorCodes.HANDSHAKE_TOO_LARGE);
+  });
+  it('a bare LF fails at once as malformed, before the header block could end', () => {
+    const p = new ResponseParser();
+    throws(() => p.push(latin('HTTP/1.1 101 Switching Protocols\nUpgrade: websocket\n')), ErrorCodes.HANDSHAKE_MALFORMED);
+    const q = new ResponseParser();
+    equal(q.push(latin('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r')), undefined, 'a CR whose LF comes in the next read is fine');
+    throws(() => q.push(latin('\nConnection: Upgrade\n')), ErrorCodes.HANDSHAKE_MALFORMED);
+    throws(() => parse('\n'), ErrorCodes.HANDSHAKE_MALFORMED);
+  });
+  it('headOnly: any status completes at the end of its head, with the bytes after it as rest (a CONNECT answer)', () => {
+    const ok200 = new ResponseParser({ headOnly: true }).push(latin('HTTP/1.1 200 Connection Established\r\n\r\nxy'));
+    equal(ok200?.status, 200);
+    equal(td.decode(ok200!.rest), 'xy');
+    const refused = new ResponseParser({ headOnly: true }).push(latin('HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 100\r\n\r\n'));
+    equal(refused?.status, 407);
+    equal(refused?.body.length, 0);
+  });
+  it('responseHead is there once the head is in; cut() takes the body received so far', () => {
+    const p = new ResponseParser();
+    equal(p.push(latin('HTTP/1.1 503 Busy\r\nRetry-After: 5\r\nContent-Length: 100\r\n\r\nmaint')), undefined);
+    equal(p.responseHead?.status, 503);
+    equal(p.responseHead?.headers['retry-after'], '5');
+    const res = p.cut();
+    equal(res?.status, 503);
+    equal(td.decode(res!.body), 'maint');
+    equal(new ResponseParser().cut(), undefined);
   });
   it('EOF before the header block ends: WS_ERR_HANDSHAKE_EOF', () => {
     for (const partial of ['', 'HTTP/1.1 101', GOOD.slice(0, -2)]) {

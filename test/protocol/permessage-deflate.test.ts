@@ -55,12 +55,14 @@ describe('permessage-deflate options (validated at the call)', () => {
 
 describe('permessage-deflate offer (RFC 7692 §5, §7.1)', () => {
   const table: Array<[PerMessageDeflateOptions | undefined, string]> = [
-    [undefined, 'permessage-deflate'],
-    [{}, 'permessage-deflate'],
-    [{ clientNoContextTakeover: true }, 'permessage-deflate; client_no_context_takeover'],
-    [{ historySize: 0 }, 'permessage-deflate; client_no_context_takeover'],
-    [{ serverNoContextTakeover: true }, 'permessage-deflate; server_no_context_takeover'],
-    [{ serverMaxWindowBits: 10 }, 'permessage-deflate; server_max_window_bits=10'],
+    // client_max_window_bits is offered bare by default, as browsers and ws do.
+    [undefined, 'permessage-deflate; client_max_window_bits'],
+    [{}, 'permessage-deflate; client_max_window_bits'],
+    [{ clientMaxWindowBits: false }, 'permessage-deflate'],
+    [{ clientNoContextTakeover: true }, 'permessage-deflate; client_no_context_takeover; client_max_window_bits'],
+    [{ historySize: 0, clientMaxWindowBits: false }, 'permessage-deflate; client_no_context_takeover'],
+    [{ serverNoContextTakeover: true, clientMaxWindowBits: false }, 'permessage-deflate; server_no_context_takeover'],
+    [{ serverMaxWindowBits: 10 }, 'permessage-deflate; server_max_window_bits=10; client_max_window_bits'],
     [{ clientMaxWindowBits: true }, 'permessage-deflate; client_max_window_bits'],
     [{ clientMaxWindowBits: 9 }, 'permessage-deflate; client_max_window_bits=9'],
     [
@@ -133,8 +135,9 @@ describe('permessage-deflate response validation (RFC 7692 §7.1)', () => {
     ['server_max_window_bits above the offer', { serverMaxWindowBits: 10 }, [['server_max_window_bits', '11']]],
     ['server_no_context_takeover offered, missing from the response (§7.1.1.1)', { serverNoContextTakeover: true }, []],
     ['server_max_window_bits offered, missing from the response (§7.1.2.1)', { serverMaxWindowBits: 12 }, [['server_no_context_takeover', true]]],
-    ['client_max_window_bits not offered', undefined, [['client_max_window_bits', '10']]],
-    ['client_max_window_bits not offered, bare', undefined, [['client_max_window_bits', true]]],
+    ['client_max_window_bits not offered', { clientMaxWindowBits: false }, [['client_max_window_bits', '10']]],
+    ['client_max_window_bits not offered, bare', { clientMaxWindowBits: false }, [['client_max_window_bits', true]]],
+    ['client_max_window_bits offered by default, answered without a value', undefined, [['client_max_window_bits', true]]],
     ['client_max_window_bits without a value (response needs one)', { clientMaxWindowBits: true }, [['client_max_window_bits', true]]],
     ['client_max_window_bits=7', { clientMaxWindowBits: true }, [['client_max_window_bits', '7']]],
     ['client_max_window_bits=16', { clientMaxWindowBits: true }, [['client_max_window_bits', '16']]],
@@ -182,9 +185,12 @@ describe('permessage-deflate factory', () => {
   });
 
   it('refuses bad parameters through accept() too', () => {
-    const f = perMessageDeflate();
+    const f = perMessageDeflate({ clientMaxWindowBits: false });
     f.offer();
     throws(() => f.accept({ name: 'permessage-deflate', params: { client_max_window_bits: '10' } }), EXT);
+    const g = perMessageDeflate();
+    g.offer();
+    throws(() => g.accept({ name: 'permessage-deflate', params: { client_max_window_bits: '16' } }), EXT);
   });
 });
 

@@ -1,6 +1,6 @@
 // URL handling as browsers do it (WHATWG WebSocket constructor, RFC 6455 §3).
-import { describe, it, deepEqual, throws, throwsInput } from '../support/harness.js';
-import { parseUrl } from '../../src/protocol/url.js';
+import { describe, it, deepEqual, equal, throws, throwsInput } from '../support/harness.js';
+import { parseUrl, withoutPassword } from '../../src/protocol/url.js';
 import { ErrorCodes } from '../../src/protocol/errors.js';
 
 const OK: [string, { href: string; secure: boolean; hostname: string; port: number; host: string; resource: string }][] = [
@@ -48,4 +48,36 @@ describe('url: parseUrl', () => {
       throws(() => parseUrl(input), ErrorCodes.INVALID_URL);
     });
   }
+});
+
+describe('url: credentials', () => {
+  it('user:pass@ moves from href to a Basic authorization value (percent-decoded, UTF-8)', () => {
+    deepEqual(parseUrl('wss://us%40er:p%3Ass%C3%A9@example.com/x'), {
+      href: 'wss://example.com/x',
+      secure: true,
+      hostname: 'example.com',
+      port: 443,
+      host: 'example.com',
+      resource: '/x',
+      authorization: 'Basic dXNAZXI6cDpzc8Op',
+    });
+    equal(parseUrl('ws://user@example.com/').authorization, 'Basic dXNlcjo=');
+    equal(parseUrl('ws://example.com/').authorization, undefined);
+  });
+  it('an invalid percent-escape in the credentials is an invalid URL, named without the password', () => {
+    throwsInput(() => parseUrl('ws://user:secret%zz@example.com/'), 'SyntaxError', 'WS_ERR_INVALID_URL');
+    try {
+      parseUrl('ws://user:secret%zz@example.com/');
+    } catch (error) {
+      equal((error as Error).message.includes('secret'), false);
+    }
+  });
+  it('withoutPassword replaces the password of a URL-like text', () => {
+    equal(withoutPassword('ws://user:secret@host/p'), 'ws://user:***@host/p');
+    equal(withoutPassword('http://user:se@cr:et@host:1'), 'http://user:***@host:1');
+    equal(withoutPassword('user:secret@proxy:8080'), 'user:***@proxy:8080');
+    equal(withoutPassword('ws://user@host/'), 'ws://user@host/');
+    equal(withoutPassword('ws://host:80/a@b'), 'ws://host:80/a@b');
+    equal(withoutPassword('not a url'), 'not a url');
+  });
 });

@@ -1,14 +1,16 @@
 /**
- * Runs the built `lifeline` command (dist/cli.mjs) as a child process for
- * the CLI tests. The bundle is copied once per test process into
+ * Runs the built `lifeline` command (dist/cli.mjs, which runs dist/cli.cjs
+ * and its chunks) as a child process for the CLI tests. The files are copied once per test process into
  * build/.cli-under-test-<pid>/ so another build wiping dist/ mid-run cannot
  * pull it away; node_modules still resolves from the repo root. Node-only.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = resolve(import.meta.dirname, '../../..');
+// build/test/<dir>/ → the repo root (import.meta.dirname is Node >= 20.11; this runs on 18 too).
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 let copied: string | undefined;
 
 /** Path of this process's copy of dist/cli.mjs (waits up to 30 s for a concurrent build to finish). */
@@ -21,7 +23,7 @@ export async function cliPath(): Promise<string> {
       if (!existsSync(join(dist, 'cli.mjs'))) throw new Error('dist/cli.mjs missing');
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
-      cpSync(join(dist, 'cli.mjs'), join(dir, 'cli.mjs'));
+      for (const file of ['cli.mjs', 'cli.cjs']) cpSync(join(dist, file), join(dir, file));
       if (existsSync(join(dist, 'chunks'))) cpSync(join(dist, 'chunks'), join(dir, 'chunks'), { recursive: true });
       break;
     } catch (err) {

@@ -1,7 +1,7 @@
 /**
  * A tiny HTTP CONNECT proxy (RFC 9110 §9.3.6) for proxy tests: answers
  * `CONNECT host:port` with 200 and splices the sockets; records every
- * CONNECT target and Proxy-Authorization seen. Node-only.
+ * CONNECT request head, target and Proxy-Authorization seen. Node-only.
  */
 import * as net from 'node:net';
 
@@ -12,8 +12,12 @@ export interface ConnectProxy {
   targets: string[];
   /** Proxy-Authorization values seen ('' when absent). */
   auth: string[];
-  /** Answer CONNECT with this status instead of 200. */
+  /** Every request head as received (request line and header lines). */
+  heads: string[];
+  /** Answer CONNECT with this status instead of 200 ... */
   refuseWith: number | undefined;
+  /** ... and these header lines. */
+  refuseHeaders: string[];
   /** Answer a successful CONNECT with this text instead of the plain 200, in two writes 20 ms apart (split reads). */
   answer: string | undefined;
   close(): Promise<void>;
@@ -31,7 +35,9 @@ export async function startConnectProxy(): Promise<ConnectProxy> {
     url: '',
     targets: [],
     auth: [],
+    heads: [],
     refuseWith: undefined,
+    refuseHeaders: [],
     answer: undefined,
     close: () =>
       new Promise<void>((resolve) => {
@@ -47,6 +53,7 @@ export async function startConnectProxy(): Promise<ConnectProxy> {
       const end = buf.indexOf('\r\n\r\n');
       if (end < 0) return;
       client.removeListener('data', onData);
+      state.heads.push(buf.toString('latin1', 0, end));
       const head = buf.toString('latin1', 0, end).split('\r\n');
       const [method, target] = head[0]!.split(' ');
       const auth = head.find((l) => /^proxy-authorization:/i.test(l));
@@ -57,7 +64,7 @@ export async function startConnectProxy(): Promise<ConnectProxy> {
       }
       state.targets.push(target);
       if (state.refuseWith !== undefined) {
-        client.end(`HTTP/1.1 ${state.refuseWith} Refused\r\nContent-Length: 0\r\n\r\n`);
+        client.end(`HTTP/1.1 ${state.refuseWith} Refused\r\n${state.refuseHeaders.map((h) => h + '\r\n').join('')}Content-Length: 0\r\n\r\n`);
         return;
       }
       const i = target.lastIndexOf(':');

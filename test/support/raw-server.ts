@@ -1,11 +1,12 @@
 /**
- * Raw `node:net` WebSocket "servers" for hostile-peer tests: they read the
+ * Raw `node:net` (or `node:tls`) WebSocket "servers" for hostile-peer tests: they read the
  * upgrade request, then the test writes whatever bytes it wants (a correct
  * 101, a refusal, frames built by hand, partial writes, FIN without close).
  * Also a tiny decoder for the client's masked frames so tests can assert on
  * what the client put on the wire. Node-only.
  */
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { after } from 'node:test';
 import { createHash } from 'node:crypto';
 
@@ -109,11 +110,16 @@ export function decodeFrames(buf: Buffer): DecodedFrame[] {
   return out;
 }
 
+/** Options of a raw server: `tls` makes it a wss: server with that key and certificate. */
+export interface RawServerOptions {
+  tls?: { key: string; cert: string };
+}
+
 /** Starts a raw server; `onConnection` runs once the request head has been read. */
-export async function startRawServer(onConnection: (c: RawConnection) => void): Promise<RawServer> {
+export async function startRawServer(onConnection: (c: RawConnection) => void, options: RawServerOptions = {}): Promise<RawServer> {
   const connections: RawConnection[] = [];
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const handle = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
@@ -165,12 +171,14 @@ export async function startRawServer(onConnection: (c: RawConnection) => void): 
       connections.push(conn);
       onConnection(conn);
     });
-  });
+  };
+  const server = options.tls ? tls.createServer(options.tls, handle) : net.createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
+  const scheme = options.tls ? 'wss' : 'ws';
   return {
     port,
-    url: (path = '/') => `ws://127.0.0.1:${port}${path}`,
+    url: (path = '/') => `${scheme}://127.0.0.1:${port}${path}`,
     connections,
     close: () =>
       new Promise<void>((resolve) => {
@@ -184,13 +192,13 @@ export async function startRawServer(onConnection: (c: RawConnection) => void): 
  * For one test file: a `serve(fn)` that starts raw servers and closes every
  * one of them after the file's tests (call it at the top level of the file).
  */
-export function serveRaw(): (fn: (c: RawConnection) => void) => Promise<RawServer> {
+export function serveRaw(): (fn: (c: RawConnection) => void, options?: RawServerOptions) => Promise<RawServer> {
   const servers: RawServer[] = [];
   after(async () => {
     for (const s of servers) await s.close();
   });
-  return async (fn) => {
-    const s = await startRawServer(fn);
+  return async (fn, options) => {
+    const s = await startRawServer(fn, options);
     servers.push(s);
     return s;
   };

@@ -54,11 +54,11 @@
  * duties to the other tabs. Must not import a concrete transport, node:*,
  * the frame layer or fflate.
  */
-import { ErrorCodes } from '../../protocol/errors.js';
+import { ErrorCodes, LifelineError } from '../../protocol/errors.js';
 import { checkClose, checkOptions, invalid, type OptionSpec } from '../../protocol/input.js';
 import { checkUrl } from '../../protocol/url.js';
 import type { IncomingData, OutgoingData, TransportFactory } from '../../transport/types.js';
-import { connectWith, type ClientEnv, type ClientEvents, type Connection } from '../client.js';
+import { connectWith, type ClientEnv, type ClientEvents, type Connection, type Supports } from '../client.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { sizeOf, type Codec } from '../codecs.js';
 import { createEmitter } from '../emitter.js';
@@ -243,6 +243,7 @@ function shareConnection<In, Out>(
   };
   const outbox = createOutbox(resolved, clock, { dropped: (data, error) => events.emit('drop', { data, error }) });
   const tabId = tabs.newId();
+  const supports: Supports = { ping: env.features.ping !== undefined, pause: env.features.pauseReading !== undefined };
   const unsupported = !tabs.locks ? 'Web Locks (navigator.locks) missing' : !tabs.openChannel ? 'BroadcastChannel missing' : undefined;
 
   /** This tab takes part: open() was called and close()/terminate() not since. */
@@ -861,6 +862,14 @@ function shareConnection<In, Out>(
     get protocol() {
       return state === 'open' ? protocol : '';
     },
+    get extensions() {
+      return state === 'open' ? extensions : '';
+    },
+    /** The leader's socket buffer; 0 in a follower (the socket is in another tab; what this tab waits on is `stats.queuedBytes`). */
+    get bufferedAmount() {
+      return inner?.bufferedAmount ?? 0;
+    },
+    supports,
     get stats() {
       return currentStats();
     },
@@ -895,6 +904,11 @@ function shareConnection<In, Out>(
         else if (inner) inner.reconnect();
         else if (term) post({ type: 'control', from: tabId, term, op: 'reconnect' });
       }),
+    // Protocol pings go from the tab that holds the socket (and browsers have none: its client says so).
+    ping: (data) =>
+      inner
+        ? inner.ping(data)
+        : Promise.reject(new LifelineError(supports.ping ? ErrorCodes.INVALID_STATE : ErrorCodes.UNSUPPORTED, 'lifeline: ping() needs the socket, which another tab holds')),
     // Browsers cannot stop reading a socket; a leader passes it on to its client, which does what the platform can.
     pause: () => inner?.pause(),
     resume: () => inner?.resume(),

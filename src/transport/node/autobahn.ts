@@ -87,23 +87,6 @@ function fetchText(url: string, options?: WebSocketOptions, timeoutMs = 30_000):
 }
 
 /**
- * The permessage-deflate offer for one case. Cases 13.2-13.7 only accept an
- * offer that carries `client_no_context_takeover` and/or a bare
- * `client_max_window_bits` (the fuzzingserver then answers with
- * `client_no_context_takeover`, `client_max_window_bits=8` or `=15`); without
- * them they end UNIMPLEMENTED. So for 13.x, unless the caller chose its own
- * deflate options, offer both (RFC 7692 §7.1.1.2, §7.1.2.2): the cases then
- * exercise every parameter combination the server can impose. Other cases
- * keep the caller's options (lifeline's defaults: a plain offer).
- */
-export function caseOptions(id: string, options: WebSocketOptions | undefined): WebSocketOptions {
-  const o = options ?? {};
-  const pmd = o.perMessageDeflate;
-  if (!id.startsWith('13.') || pmd === false || (typeof pmd === 'object' && pmd !== null)) return o;
-  return { ...o, perMessageDeflate: { clientNoContextTakeover: true, clientMaxWindowBits: true } };
-}
-
-/**
  * Runs one case: echo every message with the same type (text as text,
  * binary as binary, fragmented messages reassembled) until the server
  * closes; resolves with the close code. Exported for the case replay tests.
@@ -113,7 +96,7 @@ export function runCase(url: string, options: WebSocketOptions | undefined, time
     const ws = new WebSocket(url, [], options ?? {});
     ws.binaryType = 'nodebuffer';
     const timer = setTimeout(() => ws.terminate(), timeoutMs);
-    ws.onmessage = (e: { data: string | Buffer }) => {
+    ws.onmessage = (e) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(e.data);
     };
     ws.onclose = (e: { code: number }) => {
@@ -138,7 +121,8 @@ export async function runAutobahn(opts: AutobahnOptions): Promise<AutobahnSummar
   for (const n of numbers) {
     let id = '';
     let behavior = 'FAILED';
-    // The case id first: it picks the deflate offer (caseOptions).
+    // The case id, for the report (every case runs with the caller's options: 13.x needs no
+    // special offer since lifeline offers client_max_window_bits by default).
     try {
       const info = await fetchText(endpoint(opts.url, `/getCaseInfo?case=${n}`));
       if (info !== undefined) id = String((JSON.parse(info) as { id?: unknown }).id ?? '');
@@ -146,7 +130,7 @@ export async function runAutobahn(opts: AutobahnOptions): Promise<AutobahnSummar
       // getCaseInfo is informative only.
     }
     const t0 = performance.now();
-    const closeCode = await runCase(endpoint(opts.url, `/runCase?case=${n}&agent=${a}`), caseOptions(id, opts.options), opts.caseTimeout ?? DEFAULT_CASE_TIMEOUT);
+    const closeCode = await runCase(endpoint(opts.url, `/runCase?case=${n}&agent=${a}`), opts.options, opts.caseTimeout ?? DEFAULT_CASE_TIMEOUT);
     const durationMs = performance.now() - t0;
     try {
       const status = await fetchText(endpoint(opts.url, `/getCaseStatus?case=${n}&agent=${a}`));

@@ -25,9 +25,10 @@ import { perMessageDeflate } from '../../protocol/permessage-deflate.js';
 import { ErrorCodes, LifelineError, ProtocolError } from '../../protocol/errors.js';
 import type { WsUrl } from '../../protocol/url.js';
 import type { ExtensionFactory, ProtocolSink } from '../../protocol/types.js';
-import { Dial, type DialResult } from './dial.js';
+import { MaskKeyPool } from '../../protocol/mask.js';
+import { Dial, nodeRandom, type DialResult } from './dial.js';
 import { zlibDeflateRaw, zlibInflateRaw } from './zlib-inflate.js';
-import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, type WebSocketOptions } from './options.js';
+import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, timerDelay, type WebSocketOptions } from './options.js';
 
 /** WHATWG readyState values. */
 export const CONNECTING = 0;
@@ -66,6 +67,14 @@ type OwnedSocket = Socket & { [kConn]?: Connection | undefined };
 
 let pingCounter = 0;
 /**
+ * Most pings waiting for their pong. A peer that never answers (while data
+ * keeps the connection up) must not make them pile up: past this, the
+ * oldest is given up (WS_ERR_PING_UNANSWERED).
+ */
+export const MAX_PENDING_PINGS = 32;
+/** First byte of an unfragmented pong frame (FIN, opcode 0xA): how a queued frame is known to be a pong. */
+const PONG_B0 = 0x8a;
+/**
  * Binary messages below this size in a private read slab are handed out as
  * views of it (no copy; the slab is then not reused); larger ones are copied.
  * Measured on a firehose: views win at 1 KiB (about 0.3 us per message), a
@@ -77,9 +86,7 @@ function onSocketData(this: OwnedSocket, chunk: Buffer): void {
   // A plain Uint8Array view: the core slices it per frame, and Buffer#subarray
   // (species constructor, FastBuffer) costs several times TypedArray#subarray.
   const c = this[kConn]!;
-  c.rx = chunk.buffer;
-  c.protocol!.receive(c.buffers ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-  c.rx = undefined;
+  c.readChunk(c.buffers ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
 }
 /** Node's SIMD isUtf8 pays a native call; below this size the core's JS DFA is cheaper. */
 const NATIVE_UTF8_MIN = 128;
@@ -97,6 +104,13 @@ export function copyMessage(data: Uint8Array, whole = false): Buffer {
   b.set(data);
   return b;
 }
+
+/**
+ * Mask keys for every connection of the process (as ws shares one pool), from
+ * node:crypto: the core's default source is `globalThis.crypto`, which Node 18
+ * does not define in modules.
+ */
+const MASK_KEYS = new MaskKeyPool(nodeRandom);
 
 /** The core fills every byte of what it allocates: no zero-fill needed. */
 function allocUnsafe(n: number): Uint8Array {
@@ -161,6 +175,8 @@ const NO_EXTENSIONS: ExtensionFactory[] = [];
  */
 export class Connection implements ProtocolSink, ReadTarget {
   state: number = CONNECTING;
+  /** The URL given, then the one the handshake succeeded at (after redirects). */
+  url: WsUrl;
   socket: OwnedSocket | undefined = undefined;
   protocol: Protocol | undefined = undefined;
   /** Negotiated subprotocol and Sec-WebSocket-Extensions value. */
@@ -200,6 +216,8 @@ export class Connection implements ProtocolSink, ReadTarget {
   /** Frames held back while the socket is over its high-water mark. */
   private queue: Uint8Array[] | undefined = undefined;
   private queued = 0;
+  /** Where in `queue` a pong waits, if one does (only the latest ping is answered while backed up). */
+  private queuedPong: number | undefined = undefined;
   private paused = false;
   /** Half-close once `queue` has been handed to the socket (an end() before would drop it). */
   private endAfterFlush = false;
@@ -213,6 +231,7 @@ export class Connection implements ProtocolSink, ReadTarget {
     readonly options: WebSocketOptions,
     readonly owner: ConnectionOwner,
   ) {
+    this.url = url;
     const signal = options.signal;
     if (signal?.aborted === true) {
       this.state = CLOSING;
@@ -248,12 +267,13 @@ export class Connection implements ProtocolSink, ReadTarget {
   private opened(r: DialResult): void {
     const socket = r.socket as OwnedSocket;
     this.socket = socket;
+    this.url = r.url;
     this.agreedProtocol = r.protocol;
     this.agreedExtensions = r.extensionsHeader;
     const o = this.options;
     // Node's isUtf8 is SIMD-accelerated; the core trusts it only for whole, boundary-aligned payloads.
-    // No `random`: the core's default (Web Crypto) shares one mask-key pool across connections.
-    const popts: ProtocolCoreOptions = { maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD, isUtf8: fastIsUtf8, alloc: allocUnsafe };
+    // One mask-key pool for every connection, filled from node:crypto (Node 18 has no globalThis.crypto in modules).
+    const popts: ProtocolCoreOptions = { maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD, isUtf8: fastIsUtf8, alloc: allocUnsafe, maskKeys: MASK_KEYS };
     if (r.extensions.length > 0) popts.extensions = r.extensions;
     this.protocol = new Protocol(this, popts);
     socket[kConn] = this;
@@ -273,20 +293,24 @@ export class Connection implements ProtocolSink, ReadTarget {
     if (this.paused) socket.pause();
     this.owner._open(r.protocol, r.extensionsHeader);
     // The first frames may have shared the TCP read with the 101 (RFC 6455 §4.1: do not drop them).
-    if (r.head.length > 0 && this.state !== CLOSED) {
-      this.rx = r.head.buffer;
-      this.protocol.receive(r.head);
-      this.rx = undefined;
-    }
+    if (r.head.length > 0 && this.state !== CLOSED) this.readChunk(r.head);
     // A socket that closed while the handshake result was in flight.
     if (socket.destroyed && this.state !== CLOSED) this.finish();
   }
 
-  /** ReadTarget: a read from a direct socket (the 'data' path is onSocketData). */
+  /**
+   * ReadTarget: bytes from the socket (a direct socket's reads, the 'data'
+   * events of a tunnelled one, the bytes that came with the 101). An
+   * exception out of the core (a bug, a trace hook that threw) fails the
+   * connection with 1011 (`Protocol.fault`) instead of escaping into the
+   * socket's callback, where it would be an uncaught exception.
+   */
   readChunk(chunk: Uint8Array): void {
     this.rx = chunk.buffer;
     try {
       this.protocol!.receive(chunk);
+    } catch (error) {
+      this.protocol!.fault(error);
     } finally {
       this.rx = undefined;
     }
@@ -308,7 +332,11 @@ export class Connection implements ProtocolSink, ReadTarget {
     }
     if (data.length > 125) throw new RangeError('A ping payload must be at most 125 bytes (RFC 6455 §5.5)');
     return new Promise<number>((resolve, reject) => {
-      (this.pings ??= []).push({ payload: data.slice(), t0: performance.now(), resolve, reject });
+      const pings = (this.pings ??= []);
+      if (pings.length >= MAX_PENDING_PINGS) {
+        pings.shift()!.reject(new LifelineError(ErrorCodes.PING_UNANSWERED, `More than ${MAX_PENDING_PINGS} pings wait for their pong: the oldest is given up`));
+      }
+      pings.push({ payload: data.slice(), t0: performance.now(), resolve, reject });
       this.protocol!.ping(data);
     });
   }
@@ -354,8 +382,20 @@ export class Connection implements ProtocolSink, ReadTarget {
   write(bytes: Uint8Array): void {
     const s = this.socket;
     if (s === undefined || s.destroyed) return;
-    if (this.queue !== undefined) {
-      this.queue.push(bytes);
+    const queue = this.queue;
+    if (queue !== undefined) {
+      if (bytes[0] === PONG_B0) {
+        // RFC 6455 §5.5.3: a pong for only the most recent ping is enough. While the peer does
+        // not read, a ping flood then keeps one pong waiting here, not one per ping.
+        const at = this.queuedPong;
+        if (at !== undefined) {
+          this.queued += bytes.length - queue[at]!.length;
+          queue[at] = bytes;
+          return;
+        }
+        this.queuedPong = queue.length;
+      }
+      queue.push(bytes);
       this.queued += bytes.length;
       return;
     }
@@ -393,14 +433,14 @@ export class Connection implements ProtocolSink, ReadTarget {
     let rtt: number | undefined;
     const pings = this.pings;
     if (pings !== undefined) {
-      for (let i = 0; i < pings.length; i++) {
-        const p = pings[i]!;
-        if (equalBytes(p.payload, payload)) {
-          rtt = performance.now() - p.t0;
-          pings.splice(i, 1);
-          p.resolve(rtt);
-          break;
-        }
+      const at = pings.findIndex((p) => equalBytes(p.payload, payload));
+      if (at >= 0) {
+        // RFC 6455 §5.5.3: a peer may answer only the latest of several pings; the ones before
+        // it were received too (TCP keeps order), so they are answered now as well.
+        const now = performance.now();
+        const answered = pings.splice(0, at + 1);
+        for (const p of answered) p.resolve(now - p.t0);
+        rtt = now - answered[at]!.t0;
       }
     }
     this.owner._pong(payload, rtt);
@@ -418,6 +458,11 @@ export class Connection implements ProtocolSink, ReadTarget {
   error(error: ProtocolError): void {
     if (this.failure === undefined) this.failure = error;
     if (this.state === OPEN) this.state = CLOSING;
+    // TCP ended without a close frame: the connection "is closed" (1006), it was
+    // not "failed" (RFC 6455 §7.1.5 vs §7.1.7), so the WHATWG steps fire no
+    // `error`, only `close` (as browsers, ws and Node's own WebSocket do).
+    // The cause still reaches `_closed` (the client's CloseInfo.error).
+    if (error.code === ErrorCodes.UNEXPECTED_EOF) return;
     this.owner._error(error);
     // Our close is sent (§7.1.7); the server answers it and closes TCP (§7.1.1), as after a normal close.
     this.armCloseTimer();
@@ -465,6 +510,8 @@ export class Connection implements ProtocolSink, ReadTarget {
       const all = i === q.length;
       if (all) this.queue = ok ? undefined : [];
       else q.splice(0, i);
+      const pong = this.queuedPong;
+      this.queuedPong = pong === undefined || pong < i ? undefined : pong - i;
       if (all && this.endAfterFlush) {
         // Everything, our close frame included, is with the socket now: half-close after it.
         this.endAfterFlush = false;
@@ -516,6 +563,7 @@ export class Connection implements ProtocolSink, ReadTarget {
     this.socket = undefined;
     this.queue = undefined;
     this.queued = 0;
+    this.queuedPong = undefined;
     this.protocol?.dispose();
     if (this.abortListener !== undefined) {
       this.options.signal?.removeEventListener('abort', this.abortListener);
@@ -533,7 +581,7 @@ export class Connection implements ProtocolSink, ReadTarget {
   private armCloseTimer(): void {
     if (this.timer !== undefined || this.state === CLOSED) return;
     const ms = this.options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
-    this.timer = setTimeout(onCloseTimeout, ms, this);
+    this.timer = setTimeout(onCloseTimeout, timerDelay(ms), this);
   }
 
   /** Once no more close frame is awaited: half-close if the server has not closed TCP by CLOSE_GRACE_MS. */

@@ -22,12 +22,20 @@ import { connectTunnel, proxyEndpoint, resolveProxy } from './proxy.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_MAX_REDIRECTS,
+  timerDelay,
   type HandshakeTrace,
   type WebSocketOptions,
 } from './options.js';
 
 /** Most body bytes of a refused handshake kept for diagnostics. */
 export const MAX_ERROR_BODY = 4096;
+/**
+ * How long a refusal's body is waited for once its status line and headers
+ * are in, ms. The status and Retry-After decide the retry; the body is only
+ * a diagnostic, so a slow or endless one must not hold the answer back
+ * until the handshake timeout.
+ */
+export const ERROR_BODY_WAIT = 1000;
 
 export const nodeRandom = (buf: Uint8Array): void => {
   randomFillSync(buf);
@@ -51,6 +59,11 @@ export type DialDone = (error: Error | undefined, result: DialResult | undefined
 /** Headers that must not follow a redirect to another host (credentials). */
 const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
+/** Basic credentials are a password (RFC 7617): a trace shows that they were sent, not what they are. */
+function traceValue(name: string, value: string): string {
+  return name.toLowerCase() === 'authorization' && /^basic /i.test(value) ? `${value.slice(0, 6)}***` : value;
+}
+
 function traceRequest(url: WsUrl, text: string): HandshakeTrace {
   const lines = text.split('\r\n').filter((l) => l !== '');
   return {
@@ -60,7 +73,8 @@ function traceRequest(url: WsUrl, text: string): HandshakeTrace {
     startLine: lines[0] ?? '',
     headers: lines.slice(1).map((l) => {
       const i = l.indexOf(':');
-      return [l.slice(0, i), l.slice(i + 1).trim()] as [string, string];
+      const name = l.slice(0, i);
+      return [name, traceValue(name, l.slice(i + 1).trim())] as [string, string];
     }),
   };
 }
@@ -77,12 +91,17 @@ function traceResponse(url: WsUrl, res: HttpResponse): HandshakeTrace {
 export class Dial implements ReadTarget {
   private socket: net.Socket | undefined = undefined;
   private timer: NodeJS.Timeout | undefined = undefined;
+  /** Armed once a refusal's head is in: stop waiting for its body then (ERROR_BODY_WAIT). */
+  private bodyTimer: NodeJS.Timeout | undefined = undefined;
   private parser: ResponseParser | undefined = undefined;
   private key = '';
   private hops = 0;
   private finished = false;
+  /** Set at the first cross-origin hop: credentials stay with the origin they were given for. */
   private stripCredentials = false;
   private url: WsUrl;
+  /** Basic credentials from the first URL's `user:pass@`. */
+  private readonly urlAuthorization: string | undefined;
   private readonly onData = (chunk: Uint8Array) => this.readChunk(chunk);
   private reader: SocketReader | undefined = undefined;
   private readonly onError = (error: Error) => this.fail(error);
@@ -96,11 +115,16 @@ export class Dial implements ReadTarget {
     private readonly done: DialDone,
   ) {
     this.url = url;
+    this.urlAuthorization = url.authorization;
     const ms = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     if (ms > 0 && ms !== Infinity) {
       this.timer = setTimeout(() => {
+        this.timer = undefined;
+        // A refusal whose head is in is reported as such, even if its body is still coming.
+        const refusal = this.parser?.responseHead === undefined ? undefined : this.parser.cut();
+        if (refusal !== undefined) return this.answered(refusal);
         this.fail(new HandshakeError(ErrorCodes.HANDSHAKE_TIMEOUT, `Opening handshake timed out after ${ms} ms`));
-      }, ms);
+      }, timerDelay(ms));
     }
     this.start();
   }
@@ -187,9 +211,16 @@ export class Dial implements ReadTarget {
     return o;
   }
 
+  /**
+   * TLS options for the target of `url`. `host` is what node:tls checks the
+   * certificate against when there is no `servername` (an IP literal): on a
+   * tunnelled socket it would otherwise take the proxy's host name (or
+   * `localhost`), so a certificate valid for the proxy would pass for the
+   * target. With it, every route checks the target's identity alike.
+   */
   private tlsOptions(): tls.ConnectionOptions {
     const { options, url } = this;
-    const o: tls.ConnectionOptions = { ALPNProtocols: ['http/1.1'] };
+    const o: tls.ConnectionOptions = { ALPNProtocols: ['http/1.1'], host: url.hostname };
     const servername = options.servername ?? (net.isIP(url.hostname) === 0 ? url.hostname : undefined);
     if (servername !== undefined) o.servername = servername;
     if (options.ca !== undefined) o.ca = options.ca;
@@ -200,12 +231,25 @@ export class Dial implements ReadTarget {
     return o;
   }
 
+  /**
+   * The caller's headers for this hop (credentials dropped after a
+   * cross-origin redirect), plus Basic authorization for credentials in the
+   * URL (`user:pass@`, as ws sends them): this hop's own, else the first
+   * URL's while on its origin. A caller's Authorization header wins. The
+   * proxy never sees them: CONNECT carries only the proxy's own credentials.
+   */
   private requestHeaders(): Record<string, string> | undefined {
-    const h = this.options.headers;
-    if (h === undefined || !this.stripCredentials) return h;
-    const out: Record<string, string> = {};
-    for (const k of Object.keys(h)) if (!CREDENTIAL_HEADERS.has(k.toLowerCase())) out[k] = h[k]!;
-    return out;
+    const given = this.options.headers;
+    let headers = given;
+    if (given !== undefined && this.stripCredentials) {
+      const kept: Record<string, string> = {};
+      for (const k of Object.keys(given)) if (!CREDENTIAL_HEADERS.has(k.toLowerCase())) kept[k] = given[k]!;
+      headers = kept;
+    }
+    const authorization = this.url.authorization ?? (this.stripCredentials ? undefined : this.urlAuthorization);
+    if (authorization === undefined) return headers;
+    if (headers !== undefined && Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) return headers;
+    return { ...headers, Authorization: authorization };
   }
 
   /** Writes the upgrade request on a connected (or connecting: Node buffers) socket. */
@@ -215,34 +259,55 @@ export class Dial implements ReadTarget {
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
     this.options.trace?.(traceRequest(this.url, text));
-    socket.write(text);
+    // Header values are ByteStrings (checked in buildRequest): one byte per character, as browsers send them.
+    socket.write(text, 'latin1');
   }
 
   /** Bytes of the response (ReadTarget; also the 'data' listener of a tunnelled socket). */
   readChunk(chunk: Uint8Array): void {
     if (this.finished) return;
+    const parser = this.parser!;
     let res: HttpResponse | undefined;
     try {
-      res = this.parser!.push(chunk);
+      res = parser.push(chunk);
     } catch (error) {
       return this.fail(error as Error);
     }
-    if (res !== undefined) this.answered(res);
+    if (res !== undefined) return this.answered(res);
+    const head = parser.responseHead;
+    if (head === undefined || this.bodyTimer !== undefined) return;
+    // A refusal whose body is still coming: its status and headers are what count.
+    // A redirect to follow needs no body at all; anything else gets ERROR_BODY_WAIT for it.
+    if (this.redirectTarget(head) !== undefined) return this.answered(parser.cut()!);
+    this.bodyTimer = setTimeout(() => {
+      this.bodyTimer = undefined;
+      if (!this.finished && this.parser === parser) this.answered(parser.cut()!);
+    }, ERROR_BODY_WAIT);
+  }
+
+  /** The Location to follow for this response, or undefined when it is not a redirect we follow. */
+  private redirectTarget(res: Pick<HttpResponse, 'status' | 'headers'>): string | undefined {
+    if (this.options.followRedirects !== true || res.status < 300 || res.status >= 400) return undefined;
+    return res.headers['location'];
   }
 
   /** A complete response: 101 (verify), a redirect to follow, or a refusal with its bounded body. */
   private answered(res: HttpResponse): void {
+    this.stopBodyTimer();
     try {
       this.options.trace?.(traceResponse(this.url, res));
     } catch (error) {
       // A throwing trace hook fails this attempt (it would otherwise hang until the handshake timeout).
       return this.fail(error as Error);
     }
-    const location = res.headers['location'];
-    if (this.options.followRedirects === true && res.status >= 300 && res.status < 400 && location !== undefined) {
-      return this.redirect(location);
-    }
+    const location = this.redirectTarget(res);
+    if (location !== undefined) return this.redirect(location, res);
     this.upgraded(res);
+  }
+
+  private stopBodyTimer(): void {
+    if (this.bodyTimer !== undefined) clearTimeout(this.bodyTimer);
+    this.bodyTimer = undefined;
   }
 
   private upgraded(res: HttpResponse): void {
@@ -267,7 +332,7 @@ export class Dial implements ReadTarget {
     });
   }
 
-  private redirect(location: string): void {
+  private redirect(location: string, res: HttpResponse): void {
     if (this.hops >= (this.options.maxRedirects ?? DEFAULT_MAX_REDIRECTS)) {
       return this.fail(new HandshakeError(ErrorCodes.TOO_MANY_REDIRECTS, `Maximum redirects (${this.hops}) exceeded`));
     }
@@ -277,6 +342,11 @@ export class Dial implements ReadTarget {
       next = parseUrl(new URL(location, base).href);
     } catch (error) {
       return this.fail(error as Error);
+    }
+    // A wss: connection that a redirect would move to plaintext loses what the caller asked TLS for.
+    if (this.url.secure && !next.secure && this.options.allowInsecureRedirects !== true) {
+      const message = `Refused a redirect from wss: to ${next.href} (plaintext); set allowInsecureRedirects to follow it`;
+      return this.fail(new HandshakeError(ErrorCodes.REDIRECT_DOWNGRADE, message, { status: res.status, headers: res.headers }));
     }
     this.hops++;
     // Credentials stay with the origin that was given them (as ws and fetch do).
@@ -314,6 +384,7 @@ export class Dial implements ReadTarget {
     this.finished = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    this.stopBodyTimer();
   }
 
   private fail(error: Error): void {

@@ -12,7 +12,7 @@ import { parseUrl } from '../../protocol/url.js';
 import { ErrorCodes, HandshakeError, LifelineError } from '../../protocol/errors.js';
 import type { CloseInfo, Transport, TransportConnectOptions, TransportData, TransportFactory, TransportHandlers } from '../types.js';
 import { Connection, CONNECTING, OPEN, copyMessage, type ConnectionOwner } from './connection.js';
-import { parseRetryAfter, type WebSocketOptions } from './options.js';
+import { checkWebSocketOptions, parseRetryAfter, type WebSocketOptions } from './options.js';
 
 export type { WebSocketOptions } from './options.js';
 
@@ -81,7 +81,6 @@ class NodeTransport implements Transport, ConnectionOwner {
     this.h.open({ protocol, extensions });
   }
   _message(data: Uint8Array, binary: boolean, stable: boolean): boolean {
-    this.h.activity?.();
     // Binary: a zero-copy view when the memory is stable (see ConnectionOwner),
     // else a copy out of the core's reused assembly buffer. Text is decoded here.
     if (!binary) this.h.message(utf8Slice.call(data, 0, data.length));
@@ -89,11 +88,11 @@ class NodeTransport implements Transport, ConnectionOwner {
     else this.h.message(copyMessage(data));
     return binary && stable;
   }
-  _ping(): void {
-    this.h.activity?.();
+  _ping(payload: Uint8Array): void {
+    this.h.control?.('ping', payload);
   }
-  _pong(): void {
-    this.h.activity?.();
+  _pong(payload: Uint8Array): void {
+    this.h.control?.('pong', payload);
   }
   _error(error: Error): void {
     this.failure ??= error;
@@ -113,9 +112,12 @@ class NodeTransport implements Transport, ConnectionOwner {
 /**
  * A TransportFactory with Node options applied to every connection
  * (handshakeTimeout, TLS, proxy, perMessageDeflate, ...); the client's
- * per-attempt `headers` are merged over `defaults.headers`.
+ * per-attempt `headers` are merged over `options.headers`. The options are
+ * checked here (TypeError / RangeError, `WS_ERR_INVALID_OPTION`).
  */
-export function createNodeTransport(defaults: WebSocketOptions = {}): TransportFactory {
+export function createNodeTransport(options?: WebSocketOptions): TransportFactory {
+  // Checked once, at the call (connect() passes its `socket` option here): TypeError / RangeError.
+  const defaults = checkWebSocketOptions(options, 'createNodeTransport():');
   const factory = (url: string, options: TransportConnectOptions, handlers: TransportHandlers): Transport => {
     const o: WebSocketOptions =
       options.headers === undefined ? defaults : { ...defaults, headers: { ...defaults.headers, ...(options.headers as Record<string, string>) } };

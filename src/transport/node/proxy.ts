@@ -3,16 +3,17 @@
  * goes through, and opening the tunnel (RFC 9110 §9.3.6).
  *
  * Owns: reading HTTPS_PROXY / HTTP_PROXY / NO_PROXY (and their lower-case
- * forms, lower-case winning as curl does), the CONNECT exchange on an
- * already-connected socket. Must not import the WebSocket class or the
- * protocol core; it speaks plain HTTP/1.1 to the proxy and hands back the
- * socket with any bytes the proxy sent past its response (none expected).
+ * forms, lower-case winning as curl does), the rule of a proxy URL, the
+ * CONNECT exchange on an already-connected socket. Must not import the
+ * WebSocket class or the protocol core; it speaks plain HTTP/1.1 to the
+ * proxy (its answer read by the protocol's response parser) and hands back
+ * the socket with any bytes the proxy sent past its response (none expected).
  */
 import type { Socket } from 'node:net';
-import { LifelineError, ErrorCodes } from '../../protocol/errors.js';
-
-/** Largest CONNECT response header block we accept from a proxy. */
-const MAX_PROXY_RESPONSE = 16 * 1024;
+import { LifelineError, ErrorCodes, HandshakeError } from '../../protocol/errors.js';
+import { ResponseParser, type HttpResponse } from '../../protocol/http.js';
+import { invalid } from '../../protocol/input.js';
+import { withoutPassword } from '../../protocol/url.js';
 
 function env(name: string): string | undefined {
   const v = process.env[name.toLowerCase()] ?? process.env[name.toUpperCase()];
@@ -63,24 +64,34 @@ export function resolveProxy(
   port: number,
 ): URL | undefined {
   if (option === false) return undefined;
-  if (option !== undefined) return parseProxyUrl(String(option));
-  const raw = secure ? env('https_proxy') : env('http_proxy');
+  if (option !== undefined) return parseProxyUrl(String(option), 'the proxy option');
+  const name = secure ? 'https_proxy' : 'http_proxy';
+  const raw = env(name);
   if (raw === undefined) return undefined;
   const noProxy = env('no_proxy');
   if (noProxy !== undefined && noProxyMatches(noProxy, hostname, port)) return undefined;
-  return parseProxyUrl(raw);
+  return parseProxyUrl(raw, name.toUpperCase());
 }
 
-function parseProxyUrl(raw: string): URL {
-  let url: URL;
+/**
+ * The rule of a proxy URL: an absolute http: URL (a bare `host:port`, as
+ * environment values often are, counts as one) whose credentials, if any,
+ * are valid percent-encoding. Else a `TypeError` with
+ * `WS_ERR_INVALID_PROXY` naming `source`, the password left out.
+ */
+function parseProxyUrl(raw: string, source: string): URL {
+  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
+  let url: URL | undefined;
   try {
-    // Environment values are often bare `host:port`.
-    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
+    url = new URL(text);
+    // Decoded when CONNECT is sent: a bad escape must fail here, at the call, not later.
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
   } catch {
-    throw new LifelineError(ErrorCodes.PROXY_FAILED, `Invalid proxy URL: ${raw}`);
+    url = undefined;
   }
-  if (url.protocol !== 'http:') {
-    throw new LifelineError(ErrorCodes.PROXY_FAILED, `Unsupported proxy protocol ${url.protocol} (only http: CONNECT proxies)`);
+  if (url === undefined || url.protocol !== 'http:' || url.hostname === '') {
+    throw invalid('TypeError', ErrorCodes.INVALID_PROXY, source, 'an http:// URL of a CONNECT proxy', withoutPassword(raw));
   }
   return url;
 }
@@ -95,6 +106,9 @@ export function proxyEndpoint(proxy: URL): { host: string; port: number } {
  * Sends `CONNECT host:port` on `socket` (connected to the proxy) and calls
  * `done` once with an error or with the bytes that followed the proxy's 2xx
  * response. Basic credentials in the proxy URL go in Proxy-Authorization.
+ * A refusal is a `HandshakeError` (WS_ERR_PROXY) with the proxy's status and
+ * headers, so the retry rules see a 407 (not retried) or a 503 with its
+ * Retry-After as they see the server's.
  */
 export function connectTunnel(
   socket: Socket,
@@ -110,7 +124,8 @@ export function connectTunnel(
     request += `Proxy-Authorization: Basic ${Buffer.from(cred).toString('base64')}\r\n`;
   }
   request += '\r\n';
-  let buffered: Buffer | undefined;
+  // The tunnel starts right after the 2xx head (RFC 9110 §9.3.6): no body is read; interim 1xx are skipped.
+  const parser = new ResponseParser({ headOnly: true });
   let finished = false;
   const finish = (error: Error | undefined, rest: Buffer | undefined) => {
     if (finished) return;
@@ -121,23 +136,20 @@ export function connectTunnel(
   };
   const onEnd = () => finish(new LifelineError(ErrorCodes.PROXY_FAILED, 'Proxy closed the connection during CONNECT'), undefined);
   const onData = (chunk: Buffer) => {
-    buffered = buffered === undefined ? chunk : Buffer.concat([buffered, chunk]);
-    const end = buffered.indexOf('\r\n\r\n');
-    if (end < 0) {
-      if (buffered.length > MAX_PROXY_RESPONSE) {
-        finish(new LifelineError(ErrorCodes.PROXY_FAILED, 'Proxy response header too large'), undefined);
-      }
-      return;
+    let res: HttpResponse | undefined;
+    try {
+      res = parser.push(chunk);
+    } catch (error) {
+      return finish(new LifelineError(ErrorCodes.PROXY_FAILED, `Proxy sent an unusable answer to CONNECT: ${(error as Error).message}`, undefined, { cause: error }), undefined);
     }
-    const statusLine = buffered.toString('latin1', 0, buffered.indexOf('\r\n'));
-    const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
-    if (m === null || m[1]![0] !== '2') {
-      finish(new LifelineError(ErrorCodes.PROXY_FAILED, `Proxy refused CONNECT: ${statusLine}`), undefined);
-      return;
+    if (res === undefined) return;
+    if (res.status < 200 || res.status > 299) {
+      const message = `Proxy refused CONNECT: ${res.status}${res.statusText === '' ? '' : ' ' + res.statusText}`;
+      return finish(new HandshakeError(ErrorCodes.PROXY_FAILED, message, { status: res.status, headers: res.headers }), undefined);
     }
-    finish(undefined, buffered.subarray(end + 4));
+    finish(undefined, Buffer.from(res.rest.buffer, res.rest.byteOffset, res.rest.length));
   };
   socket.on('data', onData);
   socket.on('end', onEnd);
-  socket.write(request);
+  socket.write(request, 'latin1');
 }

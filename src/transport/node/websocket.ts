@@ -15,9 +15,9 @@ import { Buffer } from 'node:buffer';
 import { parseUrl } from '../../protocol/url.js';
 import { ErrorCodes, HandshakeError } from '../../protocol/errors.js';
 import { checkClose, checkProtocols, inputError } from '../../protocol/input.js';
-import { Connection, CONNECTING, OPEN, CLOSING, CLOSED, copyMessage, type ConnectionOwner } from './connection.js';
+import { Connection, CONNECTING, OPEN, CLOSING, CLOSED, copyMessage } from './connection.js';
 import { CloseEvent, ErrorEvent, Event, LightEventTarget, MessageEvent } from './events.js';
-import { parseRetryAfter, type WebSocketOptions } from './options.js';
+import { checkWebSocketOptions, parseRetryAfter, type WebSocketOptions } from './options.js';
 
 export type BinaryType = 'arraybuffer' | 'blob' | 'nodebuffer';
 export type { WebSocketOptions, TraceRecord, HandshakeTrace } from './options.js';
@@ -32,12 +32,34 @@ const BT_NODEBUFFER = 2;
 
 type Handler<E> = ((this: WebSocket, event: E) => unknown) | null;
 
+/** `data` of a `message` event: a string for text; for binary, per `binaryType`, an ArrayBuffer (default), a Blob or a Buffer. */
+export type MessageData = string | ArrayBuffer | Blob | Buffer;
+
+/** The events of the Node `WebSocket`, for typed `addEventListener` (lib.dom's `WebSocketEventMap` plus the Node extras). */
+export interface WebSocketEventMap {
+  open: Event;
+  message: MessageEvent<MessageData>;
+  /** Node: `error` carries the cause (see ErrorEvent). */
+  error: ErrorEvent;
+  close: CloseEvent;
+  /** Node extra: a ping from the server (answered automatically); `data` is its payload. */
+  ping: MessageEvent<Buffer>;
+  /** Node extra: a pong; `data` is its payload. */
+  pong: MessageEvent<Buffer>;
+  /** Node extra: the send buffer emptied after `send()` filled it past the socket's high-water mark. */
+  drain: Event;
+}
+
 /**
  * A WebSocket client with the browser API. Node-only options go in the third
  * argument (`WebSocketOptions`); for compatibility with ws, an options object
  * may also be passed as the second argument.
+ *
+ * Receives what its connection has to say through the `_open`, `_message`, ...
+ * methods (connection.ts's ConnectionOwner; not declared with `implements`,
+ * since those members are left out of the published declarations).
  */
-export class WebSocket extends LightEventTarget implements ConnectionOwner {
+export class WebSocket extends LightEventTarget<WebSocketEventMap> {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
@@ -49,8 +71,6 @@ export class WebSocket extends LightEventTarget implements ConnectionOwner {
 
   /** @internal */
   readonly _c: Connection;
-  /** @internal */
-  readonly _url: string;
   /** @internal binaryType as a small int */
   _bt = BT_ARRAYBUFFER;
   /** @internal bytes of sends after closing started (WHATWG: discarded but counted) */
@@ -70,12 +90,13 @@ export class WebSocket extends LightEventTarget implements ConnectionOwner {
     }
     // Steps 4-5: protocols are tokens without duplicates (SyntaxError).
     const list = checkProtocols(protocols);
-    this._url = parsed.href;
-    this._c = new Connection(parsed, list, options ?? {}, this);
+    // Node extra: the options are checked at the call, as every lifeline API does (TypeError / RangeError).
+    this._c = new Connection(parsed, list, checkWebSocketOptions(options, 'new WebSocket():'), this);
   }
 
+  /** The URL connected to: the one given until a followed redirect leads elsewhere, then the final one. */
   get url(): string {
-    return this._url;
+    return this._c.url.href;
   }
   get readyState(): number {
     return this._c.state;
@@ -110,13 +131,18 @@ export class WebSocket extends LightEventTarget implements ConnectionOwner {
   set onopen(fn: Handler<Event>) {
     this._setAttr('open', fn);
   }
-  get onmessage(): Handler<MessageEvent<any>> {
+  get onmessage(): Handler<MessageEvent<MessageData>> {
     return this._getAttr('message');
   }
-  set onmessage(fn: Handler<MessageEvent<any>>) {
+  set onmessage(fn: Handler<MessageEvent<MessageData>>) {
     this._setAttr('message', fn);
   }
-  get onerror(): Handler<ErrorEvent> {
+  /**
+   * The handler gets an `ErrorEvent` (with the Node extras). Read back, it is
+   * typed as taking any `Event`, as lib.dom's `onerror` is, so this class stays
+   * assignable where a library declares a DOM-like WebSocket type.
+   */
+  get onerror(): Handler<Event> {
     return this._getAttr('error');
   }
   set onerror(fn: Handler<ErrorEvent>) {

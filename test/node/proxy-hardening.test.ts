@@ -1,0 +1,190 @@
+/**
+ * CONNECT proxies against hostile or broken setups (issue #15 items 2 and 6).
+ * The TLS identity of the target through every proxy route: a wss:
+ * connection checks the certificate against the host of the WebSocket URL,
+ * never against the proxy's host name (or `localhost`), whether it goes
+ * direct, through a `proxy` option naming the proxy by IP or by name, or
+ * through HTTPS_PROXY; certificates are made for a host name only, an IP
+ * only and a wrong name, and every route must agree with the direct one.
+ * A proxy's refusal carries its status (a 407 is not retried, a 503's
+ * Retry-After is honoured); an invalid proxy URL throws at the call.
+ */
+import { describe, it, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { WebSocket, type WebSocketOptions } from '../../src/transport/node/websocket.js';
+import { connect, type Connection, type EndEvent } from '../../src/node.js';
+import { makeCerts, type TestCerts } from '../support/certs.js';
+import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js';
+import { startRawServer, type RawServer } from '../support/raw-server.js';
+import { next } from '../support/node-ws.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The client's `end` event, or a failure after `ms` (a client that retries forever). */
+function ended(c: Connection<any>, ms = 3000): Promise<EndEvent> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no end after ${ms} ms: still retrying`)), ms);
+    c.on('end', (e) => {
+      clearTimeout(timer);
+      resolve(e);
+    });
+  });
+}
+
+/** 'open', or the error code the attempt failed with. */
+async function outcome(url: string, options: WebSocketOptions): Promise<string> {
+  const ws = new WebSocket(url, [], { perMessageDeflate: false, handshakeTimeout: 5000, ...options });
+  let code = 'open';
+  ws.onerror = (e) => (code = (e.error as Error & { code?: string }).code ?? String(e.error));
+  await Promise.race([next(ws, 'open'), next(ws, 'close')]);
+  if (ws.readyState === WebSocket.OPEN) ws.terminate();
+  return code;
+}
+
+const ENV = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'no_proxy', 'NO_PROXY'];
+
+describe('wss: through a CONNECT proxy verifies the target, as the direct route does', () => {
+  let certs: TestCerts;
+  let proxy: ConnectProxy;
+  const servers: Record<string, RawServer> = {};
+  before(async () => {
+    certs = makeCerts({ hostOnly: 'DNS:localhost', ipOnly: 'IP:127.0.0.1', wrongName: 'DNS:wrong.test' });
+    proxy = await startConnectProxy();
+    for (const [label, pair] of Object.entries(certs.named)) servers[label] = await startRawServer((c) => c.socket.write(c.accept()), { tls: pair });
+  });
+  after(async () => {
+    await proxy.close();
+    for (const s of Object.values(servers)) await s.close();
+  });
+  afterEach(() => {
+    for (const k of ENV) delete process.env[k];
+  });
+
+  const routes: [string, () => WebSocketOptions][] = [
+    ['direct', () => ({ proxy: false })],
+    ['proxy option by IP (http://127.0.0.1)', () => ({ proxy: `http://127.0.0.1:${proxy.port}` })],
+    ['proxy option by name (http://localhost)', () => ({ proxy: `http://localhost:${proxy.port}` })],
+    [
+      'HTTPS_PROXY by name',
+      () => {
+        process.env['HTTPS_PROXY'] = `http://localhost:${proxy.port}`;
+        return {};
+      },
+    ],
+  ];
+  // Which certificate is valid for which host of the URL.
+  const expected: Record<string, Record<string, boolean>> = {
+    hostOnly: { localhost: true, '127.0.0.1': false },
+    ipOnly: { localhost: false, '127.0.0.1': true },
+    wrongName: { localhost: false, '127.0.0.1': false },
+  };
+  for (const label of Object.keys(expected)) {
+    for (const host of ['localhost', '127.0.0.1']) {
+      const valid = expected[label]![host]!;
+      it(`a certificate for ${label} at wss://${host}: ${valid ? 'opens' : 'refused'} on every route`, async () => {
+        const url = `wss://${host}:${servers[label]!.port}/`;
+        const results: Record<string, string> = {};
+        for (const [route, options] of routes) {
+          const before = proxy.targets.length;
+          results[route] = await outcome(url, { ca: certs.ca, ...options() });
+          if (route !== 'direct') assert.equal(proxy.targets.length, before + 1, `${route} went through the proxy`);
+        }
+        for (const [route, result] of Object.entries(results)) {
+          if (valid) assert.equal(result, 'open', `${route}: ${result}`);
+          else assert.equal(result, 'ERR_TLS_CERT_ALTNAME_INVALID', `${route}: ${result}`);
+        }
+      });
+    }
+  }
+});
+
+describe('proxy refusals carry their status; invalid proxy URLs throw at the call', () => {
+  let proxy: ConnectProxy;
+  let target: RawServer;
+  const clients: Connection<any>[] = [];
+  before(async () => {
+    proxy = await startConnectProxy();
+    target = await startRawServer((c) => c.socket.write(c.accept()));
+  });
+  after(async () => {
+    clients.forEach((c) => c.terminate());
+    await proxy.close();
+    await target.close();
+  });
+  afterEach(() => {
+    proxy.refuseWith = undefined;
+    proxy.refuseHeaders = [];
+    for (const k of ENV) delete process.env[k];
+  });
+
+  it('a 407 is a WS_ERR_PROXY HandshakeError with status 407 and the proxy headers', async () => {
+    proxy.refuseWith = 407;
+    proxy.refuseHeaders = ['Proxy-Authenticate: Basic realm="corp"'];
+    const ws = new WebSocket(target.url('/'), [], { proxy: proxy.url });
+    const closed = next(ws, 'close');
+    const error = await next(ws, 'error');
+    assert.equal(error.error.code, 'WS_ERR_PROXY');
+    assert.equal(error.error.status, 407);
+    assert.equal(error.status, 407);
+    assert.equal(error.error.headers['proxy-authenticate'], 'Basic realm="corp"');
+    assert.match(error.error.message, /Proxy refused CONNECT: 407/);
+    assert.equal((await closed).code, 1006);
+  });
+
+  it('connect(): the default retry rules end the client at a 407 instead of retrying forever', async () => {
+    proxy.refuseWith = 407;
+    const before = proxy.targets.length;
+    const c = connect(target.url('/'), { socket: { proxy: proxy.url }, minDelay: 1, maxDelay: 1 });
+    clients.push(c);
+    c.on('error', () => {});
+    const end = await ended(c);
+    assert.equal(end.reason, 'noRetry');
+    assert.equal(end.close?.status, 407);
+    assert.equal(proxy.targets.length - before, 1);
+  });
+
+  it("a proxy's 503 Retry-After sets the delay before the next attempt", async () => {
+    proxy.refuseWith = 503;
+    proxy.refuseHeaders = ['Retry-After: 120'];
+    const c = connect(target.url('/'), { socket: { proxy: proxy.url }, minDelay: 1, maxDelay: 1 });
+    clients.push(c);
+    c.on('error', () => {});
+    const reconnecting = await new Promise<{ delay: number }>((resolve) => c.on('reconnecting', resolve));
+    c.terminate();
+    assert.equal(reconnecting.delay, 120_000);
+  });
+
+  const invalidProxies: [string, string][] = [
+    ['an unparsable host', 'http://user:secret@[::1'],
+    ['a bad percent-escape in the credentials', 'http://user:secret%zz@127.0.0.1:9'],
+    ['another scheme', 'socks5://user:secret@127.0.0.1:1080'],
+    ['a port out of range', 'http://user:secret@127.0.0.1:99999'],
+    ['a bare host:port with a bad port', 'user:secret@proxy:99999'],
+  ];
+  for (const [name, value] of invalidProxies) {
+    it(`${name} in HTTPS_PROXY, HTTP_PROXY or the proxy option: TypeError WS_ERR_INVALID_PROXY at the call, without the password`, () => {
+      const isProxyError = (source: RegExp) => (e: Error & { code?: string }) =>
+        e instanceof TypeError && e.code === 'WS_ERR_INVALID_PROXY' && source.test(e.message) && !e.message.includes('secret') && e.message.includes('***');
+      process.env['HTTPS_PROXY'] = value;
+      assert.throws(() => new WebSocket('wss://127.0.0.1:1/'), isProxyError(/^HTTPS_PROXY must be an http:\/\/ URL/));
+      delete process.env['HTTPS_PROXY'];
+      process.env['http_proxy'] = value;
+      assert.throws(() => new WebSocket('ws://127.0.0.1:1/'), isProxyError(/^HTTP_PROXY must be/));
+      delete process.env['http_proxy'];
+      assert.throws(() => new WebSocket('ws://127.0.0.1:1/', [], { proxy: value }), isProxyError(/^the proxy option must be/));
+    });
+  }
+
+  it('connect() with an invalid HTTP_PROXY ends at once with the error (reason error), no attempt loop', async () => {
+    process.env['HTTP_PROXY'] = 'http://user:secret%zz@127.0.0.1:9';
+    const c = connect(target.url('/'), { minDelay: 1, maxDelay: 1 });
+    clients.push(c);
+    const errors: unknown[] = [];
+    c.on('error', (e) => errors.push(e));
+    const end = await ended(c);
+    assert.equal(end.reason, 'error');
+    assert.equal((end.close?.error as { code?: string }).code, 'WS_ERR_INVALID_PROXY');
+    await sleep(20);
+    assert.equal(errors.length, 1);
+  });
+});
