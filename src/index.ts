@@ -34,7 +34,7 @@ export function connect<O extends ConnectOptions = ConnectOptions>(url: Provider
 
 export { json, type Codec, type MessageOf, type SendOf } from './client/codecs.js';
 export { defaultShouldReconnect, type RetryInfo } from './client/retry.js';
-export { ErrorCodes, LifelineError, ProtocolError, HandshakeError, type ErrorCode } from './protocol/errors.js';
+export { ErrorCodes, SessionErrorCodes, LifelineError, ProtocolError, HandshakeError, type ErrorCode } from './protocol/errors.js';
 export type { Connection, ClientEvents, CloseEvent, EndEvent, Supports } from './client/client.js';
 export type { Stats } from './client/stats.js';
 export type { SendOptions } from './client/send-queue.js';
@@ -42,6 +42,7 @@ export type { ConnectOptions, Provider } from './client/options.js';
 export { heartbeat, type HeartbeatOptions } from './client/heartbeat.js';
 export { messages, type MessagesOptions } from './client/iterator.js';
 export { shared, type SharedOptions, type Sharing, type Role, type RoleInfo } from './client/shared/shared.js';
+export { session, type SessionOptions, type SessionEvent } from './client/session.js';
 export type { Part, PartHost, PartHooks } from './client/part.js';
 export type { State } from './client/state.js';
 export type { CloseInfo, IncomingData, OutgoingData } from './transport/types.js';

@@ -48,6 +48,8 @@ export interface ConnectOptions {
   shouldReconnect?: (info: RetryInfo) => boolean;
   /** Liveness checking: a `heartbeat({...})`, or `false` for none. Default: `heartbeat()` (protocol pings) in Node, none in browsers. */
   heartbeat?: Part | false;
+  /** A reliable session across reconnects: a `session({...})`, or `false` for none. Default: none. */
+  session?: Part | false;
   /** Most messages waiting in the send queue. Default 1,000. */
   maxQueued?: number;
   /** Most bytes (UTF-8 for text) waiting in the send queue. Default 1 MiB. */
@@ -80,6 +82,7 @@ export interface Resolved {
   maxAttempts: number;
   shouldReconnect: (info: RetryInfo) => boolean;
   heartbeat: Part | false | undefined;
+  session: Part | false | undefined;
   maxQueued: number;
   maxQueuedBytes: number;
   overflow: 'reject' | 'drop-oldest' | 'drop-newest';
@@ -109,8 +112,8 @@ export const CONNECT_OPTIONS = {
     lowWaterMark: 1 << 18,
     lifecycle: true,
   },
-  // protocols and heartbeat take several shapes; resolveOptions checks them.
-  types: { protocols: 'any', codec: 'object', heartbeat: 'any', shared: 'any' },
+  // protocols and the parts take several shapes; resolveOptions checks them.
+  types: { protocols: 'any', codec: 'object', heartbeat: 'any', session: 'any', shared: 'any' },
   least: { factor: 1 },
   unbounded: ['maxAttempts'],
   choices: { overflow: ['reject', 'drop-oldest', 'drop-newest'] },
@@ -151,7 +154,7 @@ export function resolveOptions(options: ConnectOptions | undefined, spec: Option
   }
 
   // The optional parts are functions made by their import (`heartbeat({...})`), or false.
-  for (const name of ['heartbeat', 'shared'] as const) {
+  for (const name of ['heartbeat', 'session', 'shared'] as const) {
     const part = resolved[name];
     if (part !== undefined && part !== false && typeof part !== 'function') throw refuse(`option ${name}`, `${name}({...}) or false`, part);
   }

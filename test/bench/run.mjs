@@ -187,6 +187,7 @@ if (!flag('--no-micro') && !only) {
   for (const [file, fn, title] of [
     ['test/bench/micro-protocol.mjs', 'runMicro', 'Parser and masking micro-benchmarks'],
     ['test/bench/deflate.mjs', 'runDeflateBench', 'permessage-deflate codec'],
+    ['test/bench/session.mjs', 'runSessionBench', 'Reliable session: cost per message against the plain connection'],
     ...browser,
   ]) {
     if (!existsSync(join(ROOT, file))) {
