@@ -301,7 +301,7 @@ export class FakeTab<In = unknown> {
     // Entry-like wiring (src/index.ts): the sharing part builds the connection, on the fake clock and sockets.
     const env = { clock: browser.clock, random: prng(this.id), lifecycle, features: browserFeatures };
     this.conn = sharing<In, unknown>(browser.factory, url, { ...rest, shared: sharing, startClosed: true }, env);
-    for (const type of ['open', 'message', 'close', 'reconnecting', 'state', 'drain', 'heartbeat', 'drop', 'error', 'end'] as const) {
+    for (const type of ['open', 'message', 'close', 'reconnecting', 'state', 'drain', 'heartbeat', 'session', 'drop', 'error', 'end'] as const) {
       this.conn.on(type, (payload: unknown) => void this.events.push([type, payload]));
     }
     if (!options.startClosed) this.conn.open();

@@ -460,7 +460,7 @@ function shareConnection<In, Out>(
     delete innerOptions.shared;
     const client = connectWith<IncomingData, OutgoingData>(factory, url, innerOptions, { ...env, lifecycle });
     inner = client;
-    const mirrored: MirroredEvent[] = ['state', 'open', 'close', 'reconnecting', 'heartbeat', 'drain', 'error', 'end'];
+    const mirrored: MirroredEvent[] = ['state', 'open', 'close', 'reconnecting', 'heartbeat', 'session', 'drain', 'error', 'end'];
     const stops = mirrored.map((type) => client.on(type, (payload: unknown) => events.run(() => relay(type, payload))));
     stops.push(client.on('message', (data) => events.run(() => fromSocket(data))));
     stopInner = () => stops.forEach((stop) => stop());

@@ -57,7 +57,7 @@ export interface WireError {
 export type WireClose = Omit<CloseInfo, 'error'> & { error?: WireError; willReconnect?: boolean };
 
 /** Events the leader mirrors to every tab. */
-export type MirroredEvent = 'state' | 'open' | 'close' | 'reconnecting' | 'heartbeat' | 'drain' | 'error' | 'end';
+export type MirroredEvent = 'state' | 'open' | 'close' | 'reconnecting' | 'heartbeat' | 'session' | 'drain' | 'error' | 'end';
 
 /** Per-send options on the wire: `ttl` is what is left of it. */
 export interface WireSendOptions {
