@@ -2,14 +2,17 @@
  * `shared()` in one page of each engine, on the shipped dist/browser.mjs:
  * two connections of the same (url, key) in one page share one socket
  * (the page's two BroadcastChannel objects talk like two tabs), other keys
- * do not, and without Web Locks each connection runs alone and says why.
+ * do not, without Web Locks each connection runs alone and says why, and a
+ * reliable session in the leader carries both (against the session fault
+ * server, test/support/session-fault-server.ts, with its cuts off).
  * Several tabs are tested from Node in test/node/shared-tabs.suite.ts.
  */
 import { describe, it, before, afterEach, equal, ok, deepEqual, sleep } from '../support/harness.js';
+import { streamMessage } from '../support/session-stream.js';
 import type { Connection, RoleInfo } from '../../src/index.js';
 
 const SHIPPED = '/dist/browser.mjs';
-const { connect, shared } = (await import(SHIPPED)) as typeof import('../../src/index.js');
+const { connect, shared, session } = (await import(SHIPPED)) as typeof import('../../src/index.js');
 
 let port = 0;
 const stats = async (): Promise<{ connections: number; total: number; received: string[] }> =>
@@ -29,8 +32,10 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
 }
 
 describe('shared connection in one page (real Web Locks and BroadcastChannel)', () => {
+  let config: { wsPort: number; sessionProxyPort: number; sessionControlPort: number };
   before(async () => {
-    port = (await (await fetch('/__lifeline/config.json')).json()).wsPort;
+    config = await (await fetch('/__lifeline/config.json')).json();
+    port = config.wsPort;
     await fetch(`http://127.0.0.1:${port}/control/reset`);
   });
   afterEach(async () => {
@@ -72,5 +77,29 @@ describe('shared connection in one page (real Web Locks and BroadcastChannel)', 
     deepEqual(roles, [{ role: 'alone', reason: 'Web Locks (navigator.locks) missing' }]);
     equal(others[0]?.role, 'alone');
     equal((await stats()).total - before, 2, 'one socket each');
+  });
+  it('a session in the leader: one session for both connections, every send acknowledged once and in order, a new session after the hand-over', async () => {
+    const control = async (path: string) => (await fetch(`http://127.0.0.1:${config.sessionControlPort}/control/session/${path}`, { cache: 'no-store' })).json();
+    // The server reads the messages of every session as one numbered stream; it sends none and cuts nothing.
+    await control('start?count=0&cuts=0');
+    const url = `ws://127.0.0.1:${config.sessionProxyPort}/`;
+    const roles: RoleInfo[] = [];
+    const leader = connect(url, { session: session(), shared: shared({ key: 'session' }) });
+    const follower = connect(url, { session: session(), shared: shared({ key: 'session', onRole: (info) => roles.push(info) }) });
+    live.push(leader, follower);
+    const sessions: string[] = [];
+    follower.on('session', (event) => sessions.push(event.type));
+    await until(() => leader.state === 'open' && follower.state === 'open', 'both open');
+    const sendRange = (from: number, to: number) => Promise.all(Array.from({ length: to - from }, (_, index) => follower.send(streamMessage('c', from + index))));
+    // Each send resolves when the server acknowledged it.
+    await sendRange(0, 30);
+    const first = await control('stats');
+    deepEqual([first.received, first.problems, first.sessions], [30, [], 1]);
+    leader.close();
+    await until(() => roles.at(-1)?.role === 'leader' && follower.state === 'open', 'the other connection leads, open');
+    await sendRange(30, 60);
+    const second = await control('stats');
+    deepEqual([second.received, second.problems, second.sessions], [60, [], 2]);
+    deepEqual(sessions, ['started', 'started'], 'the hand-over starts a new session');
   });
 });
