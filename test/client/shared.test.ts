@@ -6,6 +6,7 @@
  */
 import { describe, it, equal, ok, deepEqual, rejects } from '../support/harness.js';
 import { json } from '../../src/client/codecs.js';
+import { heartbeat } from '../../src/client/heartbeat.js';
 import { shared } from '../../src/client/shared/shared.js';
 import { connectWith } from '../../src/client/client.js';
 import { browserFeatures } from '../../src/client/features.js';
@@ -97,6 +98,25 @@ describe('shared connection: one socket for every tab', () => {
       deepEqual(states(tab), ['connecting', 'open', 'waiting', 'connecting', 'open']);
     }
     equal(browser.sockets.length, 2);
+  });
+
+  it('the heartbeat runs once, in the leader: one probe on the socket for three tabs, its answer reported in every tab', async () => {
+    const { browser, tabs, socket } = await threeTabs({ heartbeat: heartbeat({ interval: 10_000, timeout: 5_000, message: 'ping' }) });
+    // A second at a time, so that the tabs' channel messages (real tasks) keep up with the fake clock.
+    for (let second = 0; second < 10; second++) {
+      browser.clock.advance(1000);
+      await browser.settle();
+    }
+    deepEqual(socket.sent, ['ping'], 'one probe');
+    browser.clock.advance(40);
+    socket.message('pong');
+    await browser.settle();
+    for (const tab of tabs) {
+      deepEqual(tab.payloads<{ rtt: number }>('heartbeat').map((beat) => beat.rtt), [40]);
+      deepEqual(tab.payloads('message'), [], 'the pong is the heartbeat’s own');
+      equal(tab.conn.stats.rtt, 40);
+    }
+    equal(browser.sockets.length, 1);
   });
 
   it('an attempt failure reaches followers as an error with its code', async () => {
