@@ -94,7 +94,7 @@ export function sharedTabsSuite(engine: EngineName): void {
     const serverGot = (prefix: string) => server.received.filter((message) => message.startsWith(`${prefix}:`));
     const labels = (prefix: string, from: number, to: number) => Array.from({ length: to - from }, (_, index) => `${prefix}:${from + index}`);
 
-    it('three tabs, one server connection: each send reaches the server once, each tab gets every inbound message (a filter keeps its own)', async () => {
+    it('three tabs, one server connection: each send reaches the server once, each tab gets every inbound message (a filter keeps its own); tabs of another key or origin never share it', async () => {
       await fresh();
       const tabs = [await tabWith(), await tabWith(), await tabWith({ only: 'C:' })];
       await allOpen(tabs);
@@ -111,6 +111,12 @@ export function sharedTabsSuite(engine: EngineName): void {
       assert.deepEqual((await api(tabs[2]!).log()).messages, labels('C', 0, 3));
       assert.equal(server.totalConnections, 1);
       for (const tab of tabs) assert.deepEqual(await tab.errors(), []);
+      // A tab of another key, and one of the same key from another origin: each leads its own connection.
+      const apart = [await tabWith({ key: 'other' }), await tabWith({}, otherOrigin)];
+      await allOpen(apart);
+      assert.deepEqual(await roles(apart), ['leader', 'leader']);
+      assert.deepEqual((await roles(tabs)).sort(), ['follower', 'follower', 'leader'], 'the first three still share theirs');
+      assert.equal(server.connections, 3);
     });
 
     it('the leader tab closed mid-stream: another tab takes over within the bound; nothing is lost or sent twice', async () => {
@@ -213,15 +219,6 @@ export function sharedTabsSuite(engine: EngineName): void {
       assert.equal(server.connections, 1);
       const leaderLog = await api(leader).log();
       assert.deepEqual(leaderLog.roles.map((entry) => entry.role), ['leader'], 'no takeover while hidden');
-    });
-
-    it('tabs of other keys and other origins never share', async () => {
-      await fresh();
-      // (Tabs of one key and origin do share: the first test.)
-      const tabs = [await tabWith({ key: 'a' }), await tabWith({ key: 'b' }), await tabWith({ key: 'a' }, otherOrigin)];
-      await allOpen(tabs);
-      assert.deepEqual(await roles(tabs), ['leader', 'leader', 'leader']);
-      assert.equal(server.connections, 3);
     });
 
     it('the demo with ?shared: one socket for its two tabs, the leader tab marked, the takeover shown when it closes', async () => {
