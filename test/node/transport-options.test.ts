@@ -364,6 +364,31 @@ describe('Host header override', () => {
     assert.equal(plain.seen.at(-1)!.host, '[::1]:9');
   });
 
+  it('a followed redirect keeps the Host override on the same origin and drops it for another origin', async () => {
+    const hosts: string[] = [];
+    const redirecting = http.createServer();
+    const wss = new WebSocketServer({ noServer: true });
+    redirecting.on('upgrade', (req: http.IncomingMessage, socket, head) => {
+      hosts.push(`${req.url} ${req.headers.host}`);
+      const port = (redirecting.address() as net.AddressInfo).port;
+      const location = req.url === '/same' ? `ws://127.0.0.1:${port}/landed` : req.url === '/cross' ? `ws://localhost:${port}/landed` : undefined;
+      if (location !== undefined) return socket.end(`HTTP/1.1 302 Found\r\nLocation: ${location}\r\nContent-Length: 0\r\n\r\n`);
+      wss.handleUpgrade(req, socket, head, (ws: WsSocket) => ws.on('message', (data) => ws.send(data)));
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    const port = (redirecting.address() as net.AddressInfo).port;
+    try {
+      const options: WebSocketOptions = { headers: { Host: 'vhost.test' }, followRedirects: true, family: 4 };
+      await echoOnce(`ws://127.0.0.1:${port}/same`, options);
+      await echoOnce(`ws://127.0.0.1:${port}/cross`, options);
+      assert.deepEqual(hosts, ['/same vhost.test', '/landed vhost.test', '/cross vhost.test', `/landed localhost:${port}`]);
+    } finally {
+      for (const client of wss.clients) client.terminate();
+      redirecting.closeAllConnections();
+      await new Promise((resolve) => redirecting.close(resolve));
+    }
+  });
+
   it('an invalid or repeated Host is a TypeError with WS_ERR_INVALID_HEADER at the call', () => {
     for (const value of ['a b', 'host:99999', 'host:', 'a/b', '', 'x\r\nEvil: 1', '[zz]']) {
       assert.throws(
