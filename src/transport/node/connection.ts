@@ -284,9 +284,14 @@ export class Connection implements ReadTarget, ClosingSteps {
   sendPing(payload?: Uint8Array): Promise<number> {
     const data = payload ?? nextPingPayload();
     if (data.length > 125) throw new RangeError('A ping payload must be at most 125 bytes (RFC 6455 §5.5)');
-    const rtt = this.pings.add(data);
-    this.protocol!.ping(data);
-    return rtt;
+    try {
+      this.protocol!.ping(data);
+    } catch (error) {
+      // The core refused (e.g. our close is already out): a rejection, as for any ping that gets no pong.
+      return Promise.reject(error);
+    }
+    // Registered after the write: no pong can arrive in between (it is read on a later tick).
+    return this.pings.add(data);
   }
 
   /** Starts the closing handshake (or fails a connection still connecting). */
