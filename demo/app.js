@@ -7,6 +7,10 @@
 // whose messages queue while offline and are acknowledged by the server after reconnect.
 // The fault buttons call the demo server's /fault/* endpoints.
 //
+// With `?shared` in the address, every tab of the demo shares one connection (lifeline.shared):
+// open it in several tabs and the server sees one socket; the header says which tab leads, and
+// closing the leader tab shows another one taking over.
+//
 // With ?session=1 the same runs over a reliable session (lifeline.session(), the server's
 // /session endpoint): chat messages are marked when the session acknowledges them and when
 // they were sent again after a drop, and the ticks, numbered per session, are counted for
@@ -24,7 +28,9 @@
     return;
   }
   const params = new URLSearchParams(location.search);
-  const clientName = params.get('name') || 'web-' + Math.random().toString(36).slice(2, 6);
+  // Shared tabs must dial the same URL: one client name for all of them.
+  const sharedTabs = params.has('shared');
+  const clientName = params.get('name') || (sharedTabs ? 'tabs' : 'web-' + Math.random().toString(36).slice(2, 6));
   const useSession = params.get('session') === '1';
   const wsUrl = params.get('ws') || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/${useSession ? 'session' : ''}?client=${encodeURIComponent(clientName)}`;
 
@@ -65,8 +71,10 @@
     maxQueued: 10_000,
     maxQueuedBytes: 64 << 20,
     ...(useSession ? { session: lifeline.session() } : {}),
+    // (A role can be known during connect() itself, before the page below is set up: shown a moment later.)
+    shared: sharedTabs && lifeline.shared({ key: 'demo', onRole: (info) => queueMicrotask(() => showRole(info)) }),
   });
-  window.demo = { conn, rec, name: clientName, url: wsUrl, session: useSession };
+  window.demo = { conn, rec, name: clientName, url: wsUrl, session: useSession, roles: [] };
 
   // ---------------------------------------------------------------- helpers
   const fmtBytes = (n) => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KB` : `${(n / (1 << 20)).toFixed(1)} MB`);
@@ -334,6 +342,44 @@
       else if (name === 'protocol') fault('protocol', `?name=${$('protocol-select').value}`);
       else fault(name);
     });
+  }
+
+  // ---------------------------------------------------------------- shared tabs (?shared)
+  // A badge in the header: this tab leads (holds the socket) or follows, and how many sockets the
+  // server sees (its /fault/stats); a link opens another tab, or turns sharing on.
+  const roleBadge = el('span', 'sub mono');
+  roleBadge.dataset.testid = 'role';
+  const otherTab = el('a', 'sub');
+  otherTab.target = '_blank';
+  otherTab.href = sharedTabs ? location.href : `${location.pathname}?shared`;
+  otherTab.textContent = sharedTabs ? 'open another tab ↗' : 'share one connection across tabs ↗';
+  document.querySelector('[data-testid="status"]').append(roleBadge, otherTab);
+  function showRole({ role, reason }) {
+    window.demo.roles.push({ role, reason, t: Date.now() });
+    if (role === 'leader') log(reason === 'took over' ? 'this tab took over: the leader tab left, this one holds the socket now' : 'this tab leads: it holds the socket for every tab', 'good');
+    else if (role === 'follower') log('this tab follows: the leader tab holds the socket, messages come through it');
+    else log(`sharing not possible here (${reason}): this tab has its own socket`, 'warn');
+    roleBadge.dataset.role = role;
+    renderRole();
+  }
+  let serverSockets;
+  async function renderRole() {
+    if (!sharedTabs) return;
+    const role = roleBadge.dataset.role || 'joining';
+    const label = role === 'leader' ? '★ leader tab' : role === 'follower' ? 'follower tab' : role;
+    roleBadge.textContent = serverSockets === undefined ? label : `${label} · server sees ${serverSockets} socket${serverSockets === 1 ? '' : 's'}`;
+  }
+  if (sharedTabs) {
+    const poll = async () => {
+      try {
+        serverSockets = (await (await fetch('/fault/stats', { cache: 'no-store' })).json()).connections.length;
+      } catch {
+        serverSockets = undefined;
+      }
+      renderRole();
+    };
+    poll();
+    setInterval(poll, 2000);
   }
 
   // ---------------------------------------------------------------- rendering

@@ -15,6 +15,7 @@ import type { Codec } from './codecs.js';
 import type { Part } from './part.js';
 import { defaultShouldReconnect, type RetryInfo } from './retry.js';
 import type { SendOptions } from './send-queue.js';
+import type { Sharing } from './shared/shared.js';
 
 /** A value, or a function returning it (sync or async), called before every connection attempt. */
 export type Provider<T> = T | (() => T | Promise<T>);
@@ -61,6 +62,8 @@ export interface ConnectOptions {
   lowWaterMark?: number;
   /** React to the page's lifecycle (online, page visible, bfcache restore) in browsers. Default true. */
   lifecycle?: boolean;
+  /** One connection for every tab of the origin: a `shared({...})`, or `false`. Browsers only; Node ignores it (a normal connection). Default: not shared. */
+  shared?: Sharing | false;
 }
 
 /** Options after checking, with defaults applied. */
@@ -86,6 +89,7 @@ export interface Resolved {
   highWaterMark: number;
   lowWaterMark: number;
   lifecycle: boolean;
+  shared: Sharing | false | undefined;
 }
 
 /** The options every platform knows, by their defaults; a platform adds its own (see `ClientFeatures.options`). */
@@ -109,7 +113,7 @@ export const CONNECT_OPTIONS = {
     lifecycle: true,
   },
   // protocols and the parts take several shapes; resolveOptions checks them.
-  types: { protocols: 'any', codec: 'object', heartbeat: 'any', session: 'any' },
+  types: { protocols: 'any', codec: 'object', heartbeat: 'any', session: 'any', shared: 'any' },
   least: { factor: 1 },
   unbounded: ['maxAttempts'],
   choices: { overflow: ['reject', 'drop-oldest', 'drop-newest'] },
@@ -149,7 +153,8 @@ export function resolveOptions(options: ConnectOptions | undefined, spec: Option
     }
   }
 
-  for (const name of ['heartbeat', 'session'] as const) {
+  // The optional parts are functions made by their import (`heartbeat({...})`), or false.
+  for (const name of ['heartbeat', 'session', 'shared'] as const) {
     const part = resolved[name];
     if (part !== undefined && part !== false && typeof part !== 'function') throw refuse(`option ${name}`, `${name}({...}) or false`, part);
   }
