@@ -33,13 +33,14 @@
  * - A transport may supply a native synchronous inflater (`NativeInflate`;
  *   Node: node:zlib with `maxOutputLength`) for payloads of 2 KiB and more,
  *   where native code beats pure JS; the limit and window rules are the same.
- *   It may also supply a native compressor (`NativeDeflate`), used only when
- *   the server reduced our window (client_max_window_bits < 15).
+ *   It may also supply a native compressor (`NativeDeflate`; Node: node:zlib),
+ *   which then compresses every message (see `MessageDeflater`).
  *
  * Memory per connection, allocated on first use: receive 32 KiB window + 32 KiB
  * room (the room doubles up to 512 KiB when bigger messages arrive, and stays);
- * send 2 x historySize of history + 16 KiB of verification scratch. fflate
- * itself allocates ~170 KB of match tables per `deflateSync` call (garbage).
+ * send 2 x historySize of history (+ 16 KiB of verification scratch on the
+ * fflate route). Per compressed message, fflate allocates ~170 KB of match
+ * tables (garbage), zlib about 256 KB of native state (freed at once).
  *
  * Send side (RFC 7692 §7.2.1): see `MessageDeflater`.
  */
@@ -104,10 +105,16 @@ export type NativeInflate = (data: Uint8Array, dictionary: Uint8Array | undefine
 
 /**
  * A platform's synchronous raw-DEFLATE compressor (Node: node:zlib's
- * `deflateRawSync`), used by `MessageDeflater` when the server reduced our
- * window (client_max_window_bits < 15): fflate then has to work in segments
- * of half the window (128 bytes at 8 bits, 1,024 deflate calls for a 128 KiB
- * message, ~100 ms), while zlib bounds its distances itself in one call.
+ * `deflateRawSync`). When a transport supplies one, `MessageDeflater`
+ * compresses every message with it, in one call: zlib's own sync flush
+ * (which fflate's public API lacks, hence the BFINAL and padding repair and
+ * the verification on that route), zlib's compression ratio, and distances
+ * bounded by zlib itself at any window (fflate has to work in segments of
+ * half the window there: 128 bytes at 8 bits). Measured on JSON-like text
+ * against ws, which compresses with zlib on its thread pool (test/bench:
+ * `send deflate` rows and deflate.mjs): the same ratio within ~3% with a
+ * 4 KiB history, for well under ws's CPU at 1 KiB and less at 64 KiB, where
+ * fflate cost more than ws and compressed ~12% worse.
  * Returns `data` compressed and ending in a sync flush (00 00 FF FF), with
  * `dictionary` (the last plaintext sent) as the window; match distances
  * must stay within `2^windowBits` bytes (zlib: windowBits 9 for 8, whose
@@ -326,12 +333,18 @@ export interface DeflaterOptions {
   historySize: number;
   /** The receiver's window for our messages, 2^bits bytes (client_max_window_bits, RFC 7692 §7.1.2.2). */
   windowBits: number;
-  /** A native compressor, used when `windowBits` < 15 (see `NativeDeflate`). Default: fflate only. */
+  /** A native compressor, used for every message when given (see `NativeDeflate`). Default: fflate only. */
   native?: NativeDeflate | undefined;
 }
 
 /**
  * Compresses outgoing messages.
+ *
+ * With a platform compressor (`DeflaterOptions.native`; the Node transport
+ * passes node:zlib), each message is one call to it, with the last
+ * `historySize` bytes of plaintext sent compressed as the dictionary
+ * (context takeover) and the sync flush's 00 00 FF FF removed
+ * (`compressNative`). Otherwise fflate, as follows.
  *
  * fflate's `deflateSync` emits a complete stream whose last block has BFINAL
  * set; a sync flush (what RFC 7692 §7.2.1 describes) is not available through
@@ -369,7 +382,7 @@ export class MessageDeflater {
   private histEnd = 0;
   /** Scratch output for verification. */
   private check: Uint8Array;
-  /** The platform compressor, kept only for reduced windows (fflate's segments get tiny there). */
+  /** The platform compressor: when given, it compresses every message (see `NativeDeflate`). */
   private readonly native: NativeDeflate | undefined;
   private readonly windowBits: number;
 
@@ -377,7 +390,7 @@ export class MessageDeflater {
     this.level = options.level;
     this.window = 2 ** options.windowBits;
     this.windowBits = options.windowBits;
-    this.native = this.window < WINDOW ? options.native : undefined;
+    this.native = options.native;
     this.historySize = Math.min(options.historySize, WINDOW);
     // Segments stay single-block: fflate 0.8.3 ends a block after 24,576
     // symbols or 7,000 matches, and 16 KiB of input yields at most 16,384
@@ -386,7 +399,8 @@ export class MessageDeflater {
     // uncompressed, never corrupt. Half the window leaves room for a dictionary.
     this.segment = Math.min(16 * 1024, this.window / 2);
     this.hist = new Uint8Array(this.historySize > 0 ? Math.max(2 * this.historySize, 4096) : 0);
-    this.check = new Uint8Array(this.segment + 2);
+    // Verification scratch, only on the fflate route.
+    this.check = new Uint8Array(this.native === undefined ? this.segment + 2 : 0);
   }
 
   /** Compresses `msg`; `null` means "send it uncompressed". */

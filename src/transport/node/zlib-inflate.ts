@@ -4,8 +4,10 @@
  * so large compressed messages (≥ 2 KiB of payload) inflate natively instead
  * of in pure JS (fflate keeps the small ones, where its reused buffer wins).
  *
- * Also the synchronous raw compressor (`deflateRaw`), which permessage-deflate
- * uses only when the server reduced our window (client_max_window_bits < 15).
+ * Also the synchronous raw compressor (`deflateRaw`), with which
+ * permessage-deflate compresses every message it sends (one
+ * `deflateRawSync` per message, the history as its dictionary: zlib's ratio,
+ * zlib's speed, and no thread-pool hand-off per message as in ws).
  *
  * Owns nothing else. Imports node:zlib and protocol types only.
  */
