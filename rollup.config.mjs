@@ -13,7 +13,7 @@
 //                         and import (no dual-package hazard)
 //   dist/types/           the .d.ts files the entries' declarations reach
 //                         (emitted by tsc; internals and the CLI left out)
-//   dist/server.mjs       the test server behind `lifeline serve` (the demo runs on it)
+//   dist/serve.mjs|.cjs   the test server behind `lifeline serve` (the demo runs on it; not a package export)
 // `npm run build` runs tsc first; this file only bundles. Source maps chain
 // back to src/*.ts through tsc's maps, which carry the sources (tsconfig
 // inlineSources), so the published maps are readable without src/.
@@ -139,7 +139,7 @@ export default [
     ],
   },
   {
-    input: { node: `${B}/node.js`, protocol: `${B}/protocol/index.js`, cli: `${B}/cli/main.js`, server: `${B}/server/index.js` },
+    input: { node: `${B}/node.js`, protocol: `${B}/protocol/index.js`, cli: `${B}/cli/main.js`, serve: `${B}/server/index.js` },
     external,
     plugins: [tscMaps(), define, copyTypes(), esmWrappers()],
     output: {

@@ -4,7 +4,7 @@
  * (demo/index.html, app.js, style.css and dist/lifeline.min.js) and, on the
  * same port, WebSockets streaming live data, with fault controls so you can
  * watch a lifeline connection survive them. It runs on lifeline's own test
- * server (dist/server.mjs: the server behind `lifeline serve`), with its
+ * server (dist/serve.mjs: the server behind `lifeline serve`), with its
  * faults, stdin commands and HTTP control endpoint; this file only adds the
  * ticker and chat application, the static files and the demo's own
  * `protocol` control.
@@ -34,7 +34,7 @@
  *                                       closes connections with 1012 so clients renegotiate
  *   /fault/stats                        connections, faults, chat log
  *
- * Imports: node:* and lifeline's built server (dist/server.mjs); never the
+ * Imports: node:* and lifeline's built server (dist/serve.mjs); never the
  * client (the server is the peer).
  */
 import { readFile } from 'node:fs/promises';
@@ -73,9 +73,9 @@ const clampInt = (v, lo, hi, dflt) => {
 /** lifeline's test server, from the build (`npm run demo` builds first). */
 async function loadServer() {
   try {
-    return await import('../dist/server.mjs');
+    return await import('../dist/serve.mjs');
   } catch (e) {
-    throw new Error(`cannot load dist/server.mjs (${e.message}): run \`npm run build\` first, or \`npm run demo\``);
+    throw new Error(`cannot load dist/serve.mjs (${e.message}): run \`npm run build\` first, or \`npm run demo\``);
   }
 }
 

@@ -209,39 +209,41 @@ export async function runServe(args: ServeArgs, io: ServeIO = {}): Promise<numbe
     return ExitCode.FAILURE;
   }
 
-  // ---- banner ----
-  const httpBase = `${server.scheme === 'wss' ? 'https' : 'http'}://${server.url.slice(server.scheme.length + 3, -1)}`;
-  out.event('listening', {
-    url: server.url,
-    host: server.host,
-    port: server.port,
-    mode: args.mode,
-    protocols: args.protocols,
-    deflate: args.deflate !== false,
-    tls: tls !== undefined,
-    ...(fingerprint !== undefined ? { fingerprint } : {}),
-    ...(certFile !== undefined ? { certFile } : {}),
-    control: args.control ? `${httpBase}/fault/` : null,
-    chaos: args.chaos.map((c) => c.text),
-  });
-  if (!out.json) {
-    const ca = certFile !== undefined ? ` --ca ${certFile}` : '';
-    const banner = [
-      `lifeline serve: listening on ${server.url}`,
-      `  replies: ${describeMode(args)} · subprotocols: ${args.protocols.length ? args.protocols.join(', ') : 'none'} · permessage-deflate: ${describeDeflate(args)}`,
-      ...(tls !== undefined
-        ? [
-            `  tls: ${args.tls?.selfSigned ? `self-signed certificate for ${certNames!.join(', ')}` : `certificate ${certFile}`}`,
-            `       SHA-256 fingerprint ${fingerprint}`,
-            ...(args.tls?.selfSigned ? [`       saved to ${certFile} (trust it with --ca ${certFile}, or -k)`] : []),
-          ]
-        : []),
-      ...(args.chaos.length ? [`  chaos: ${args.chaos.map((c) => c.text).join(' · ')}`] : []),
-      `try:     lifeline connect ${server.url}${ca} -x hello`,
-      args.control ? `faults:  type help (stdin), or curl -X POST '${httpBase}/fault/drop'${tls !== undefined ? ' -k' : ''}` : 'faults:  type help (stdin)',
-    ];
-    out.data(banner.join('\n'));
-  }
+  // ---- banner (announced once the signal handlers are in: a test or script may send SIGTERM as soon as it reads it) ----
+  const announce = (): void => {
+    const httpBase = `${server.scheme === 'wss' ? 'https' : 'http'}://${server.url.slice(server.scheme.length + 3, -1)}`;
+    out.event('listening', {
+      url: server.url,
+      host: server.host,
+      port: server.port,
+      mode: args.mode,
+      protocols: args.protocols,
+      deflate: args.deflate !== false,
+      tls: tls !== undefined,
+      ...(fingerprint !== undefined ? { fingerprint } : {}),
+      ...(certFile !== undefined ? { certFile } : {}),
+      control: args.control ? `${httpBase}/fault/` : null,
+      chaos: args.chaos.map((c) => c.text),
+    });
+    if (!out.json) {
+      const ca = certFile !== undefined ? ` --ca ${certFile}` : '';
+      const banner = [
+        `lifeline serve: listening on ${server.url}`,
+        `  replies: ${describeMode(args)} · subprotocols: ${args.protocols.length ? args.protocols.join(', ') : 'none'} · permessage-deflate: ${describeDeflate(args)}`,
+        ...(tls !== undefined
+          ? [
+              `  tls: ${args.tls?.selfSigned ? `self-signed certificate for ${certNames!.join(', ')}` : `certificate ${certFile}`}`,
+              `       SHA-256 fingerprint ${fingerprint}`,
+              ...(args.tls?.selfSigned ? [`       saved to ${certFile} (trust it with --ca ${certFile}, or -k)`] : []),
+            ]
+          : []),
+        ...(args.chaos.length ? [`  chaos: ${args.chaos.map((c) => c.text).join(' · ')}`] : []),
+        `try:     lifeline connect ${server.url}${ca} -x hello`,
+        args.control ? `faults:  type help (stdin), or curl -X POST '${httpBase}/fault/drop'${tls !== undefined ? ' -k' : ''}` : 'faults:  type help (stdin)',
+      ];
+      out.data(banner.join('\n'));
+    }
+  };
 
   const stopChaos = startChaos(faults, args.chaos, (spec, error) => out.error(`lifeline serve: --chaos ${spec.text}: ${error.message}`));
 
@@ -269,6 +271,7 @@ export async function runServe(args: ServeArgs, io: ServeIO = {}): Promise<numbe
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     io.signal?.addEventListener('abort', onAbort, { once: true });
+    announce();
     rl.on('line', (text) => {
       if (/^\s*(quit|exit)\s*$/i.test(text)) return void stop('quit');
       const before = faultsRun;

@@ -1,6 +1,6 @@
 /**
  * lifeline's WebSocket server for tests and demos (bundled to
- * dist/server.mjs; the `lifeline serve` command and the demo server run on
+ * dist/serve.mjs; the `lifeline serve` command and the demo server run on
  * it): the Node server on the protocol core's server role, the fault
  * controller with its stdin commands, HTTP control endpoint and scripted
  * schedules, and in-process self-signed certificates.

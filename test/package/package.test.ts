@@ -76,6 +76,8 @@ describe('package (npm pack → install → use)', { timeout: 240_000 }, () => {
     assert.deepEqual(top, [
       'browser.mjs', 'browser.mjs.map', 'cli.cjs', 'cli.cjs.map', 'cli.mjs', 'lifeline.min.js', 'lifeline.min.js.map',
       'node.cjs', 'node.cjs.map', 'node.mjs', 'protocol.cjs', 'protocol.cjs.map', 'protocol.mjs',
+      // The server behind `lifeline serve` and the demo: shipped for the CLI, not a package export.
+      'serve.cjs', 'serve.cjs.map', 'serve.mjs',
     ]);
     // Shared code exists once, as CommonJS (no ESM chunks beside it).
     const chunks = files.filter((f) => f.startsWith('chunks/'));
@@ -107,10 +109,11 @@ describe('package (npm pack → install → use)', { timeout: 240_000 }, () => {
   it('every source map carries the sources it names (sourcesContent), so nothing points at unshipped files', () => {
     const maps = filesUnder(join(pkgDir, 'dist')).filter((f) => f.endsWith('.map'));
     assert.ok(maps.length >= 7);
+    assert.ok(maps.filter((file) => (JSON.parse(readFileSync(file, 'utf8')) as { sources: string[] }).sources.length > 0).length >= 5, 'the builds map back to sources');
     for (const file of maps) {
       const map = JSON.parse(readFileSync(file, 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
-      assert.ok(map.sources.length > 0, file);
-      assert.equal(map.sourcesContent?.length, map.sources.length, `${file}: sourcesContent for every source`);
+      // An entry that only re-exports its chunks names no sources of its own.
+      assert.equal(map.sourcesContent?.length ?? 0, map.sources.length, `${file}: sourcesContent for every source`);
       assert.ok(map.sourcesContent!.every((s) => typeof s === 'string' && s.length > 0), `${file}: no empty source`);
     }
   });
