@@ -27,7 +27,7 @@ import type { WsUrl } from '../../protocol/url.js';
 import type { ExtensionFactory, ProtocolSink } from '../../protocol/types.js';
 import { MaskKeyPool } from '../../protocol/mask.js';
 import { Dial, nodeRandom, type DialResult } from './dial.js';
-import { zlibDeflateRaw, zlibInflateRaw } from './zlib-inflate.js';
+import { zlibDeflateRaw, zlibInflateRaw, zlibInflateRawAsync } from './zlib-inflate.js';
 import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, timerDelay, type WebSocketOptions } from './options.js';
 
 /** WHATWG readyState values. */
@@ -155,11 +155,11 @@ function notifyDialFailure(c: Connection, error: Error): void {
 }
 
 /**
- * Node's platform for permessage-deflate: node:zlib inflates large messages
- * natively (fflate keeps small ones), and compresses when the server reduced
- * our window (client_max_window_bits < 15, where fflate must work in tiny segments).
+ * Node's platform for permessage-deflate (zlib-inflate.ts): node:zlib inflates
+ * large messages natively (fflate keeps small ones), the largest on its thread
+ * pool (the event loop stays responsive), and compresses every message sent.
  */
-const NODE_DEFLATE_PLATFORM = { inflateRaw: zlibInflateRaw, deflateRaw: zlibDeflateRaw };
+const NODE_DEFLATE_PLATFORM = { inflateRaw: zlibInflateRaw, deflateRaw: zlibDeflateRaw, inflateRawAsync: zlibInflateRawAsync };
 
 function extensionFactories(option: WebSocketOptions['perMessageDeflate']): ExtensionFactory[] {
   if (option === false) return [];
@@ -219,6 +219,8 @@ export class Connection implements ProtocolSink, ReadTarget {
   /** Where in `queue` a pong waits, if one does (only the latest ping is answered while backed up). */
   private queuedPong: number | undefined = undefined;
   private paused = false;
+  /** The core waits for a message inflating on zlib's thread pool: the socket is paused until it is done. */
+  private decodePending = false;
   /** Half-close once `queue` has been handed to the socket (an end() before would drop it). */
   private endAfterFlush = false;
   private failure: Error | undefined = undefined;
@@ -374,10 +376,17 @@ export class Connection implements ProtocolSink, ReadTarget {
 
   resume(): void {
     this.paused = false;
-    if (this.state !== CLOSED) this.socket?.resume();
+    if (this.state !== CLOSED && !this.decodePending) this.socket?.resume();
   }
 
   // ---- ProtocolSink: called by the core ----
+
+  /** The core waits for an asynchronous inflate: stop reading meanwhile (what arrives would only queue up). */
+  decoding(pending: boolean): void {
+    this.decodePending = pending;
+    if (pending) this.socket?.pause();
+    else if (!this.paused && this.state !== CLOSED) this.socket?.resume();
+  }
 
   write(bytes: Uint8Array): void {
     const s = this.socket;
