@@ -42,21 +42,44 @@ const measureMs = Number(opt('--ms', 1000));
 const warmMs = Math.round(measureMs / 3);
 
 // ---- the server: the page, the bundle, and a firehose per WebSocket ----------
+/** The server writes messages in chunks of about this many bytes. */
+const CHUNK_BYTES = 256 * 1024;
 const bundle = readFileSync(join(ROOT, 'dist/lifeline.min.js'));
 const page = `<!doctype html><meta charset="utf-8"><title>lifeline browser bench</title>
 <script src="/lifeline.min.js"></script>
 <script>
+const CHUNK_BYTES = ${CHUNK_BYTES};
+${messagesPerChunk.toString()}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// A window ends at its deadline, noticed by a timer or by the next message or
+// probe task, whichever comes first: some engines run a flood of network or
+// MessageChannel tasks before any timer.
+let deadline = Infinity;
+let onDeadline = null;
+function tick() {
+  if (onDeadline !== null && performance.now() >= deadline) {
+    const done = onDeadline;
+    onDeadline = null;
+    done();
+  }
+}
+function windowOf(ms) {
+  return new Promise((resolve) => {
+    deadline = performance.now() + ms;
+    onDeadline = resolve;
+    setTimeout(tick, ms);
+  });
+}
 /** Opens one connection; resolves with {onMessage(fn), close()} once open. */
 function open(impl, url) {
   return new Promise((resolve, reject) => {
     if (impl === 'native') {
       const ws = new WebSocket(url);
-      ws.onopen = () => resolve({ onMessage: (fn) => (ws.onmessage = (e) => fn(e.data)), close: () => ws.close() });
+      ws.onopen = () => resolve({ onMessage: (fn) => (ws.onmessage = (e) => fn(e.data)), send: (d) => ws.send(d), close: () => ws.close() });
       ws.onerror = () => reject(new Error('native: connection failed'));
     } else {
       const conn = lifeline.connect(url, { maxAttempts: 0 });
-      conn.on('open', () => resolve({ onMessage: (fn) => conn.on('message', fn), close: () => conn.close() }));
+      conn.on('open', () => resolve({ onMessage: (fn) => conn.on('message', fn), send: (d) => conn.send(d), close: () => conn.close() }));
       conn.on('close', (e) => reject(new Error('lifeline: closed ' + (e && e.code))));
     }
   });
@@ -68,46 +91,66 @@ function probe() {
   let running = true;
   channel.port1.onmessage = () => {
     count++;
+    tick();
     if (running) channel.port2.postMessage(0);
   };
   channel.port2.postMessage(0);
   return { stop() { running = false; channel.port1.close(); return count; } };
 }
-window.runTrial = async ({ impl, url, size, warmMs, measureMs }) => {
+let step = '';
+/** A trial, failing with the step it was at if it takes more than 30 s. */
+window.runTrial = (arg) =>
+  Promise.race([trial(arg), new Promise((_, reject) => setTimeout(() => reject(new Error('trial stuck at: ' + step)), 30000))]);
+async function trial({ impl, url, size, warmMs, measureMs }) {
+  step = 'probe alone';
   // The probe alone: the cost of one probe task on this main thread now.
   let p = probe();
   let t0 = performance.now();
-  await sleep(measureMs / 2);
+  await windowOf(measureMs / 2);
   const alone = p.stop() / (performance.now() - t0);
+  step = 'open';
   const conn = await open(impl, url);
+  step = 'warm-up';
   let n = 0;
   let bad = 0;
+  // Flow control: a credit back for every chunk of messages received (see the server).
+  const perChunk = messagesPerChunk(size);
   conn.onMessage((d) => {
     n++;
     if (typeof d !== 'string' || d.length !== size) bad++;
+    if (n % perChunk === 0) conn.send('c');
+    tick();
   });
-  await sleep(warmMs);
+  await windowOf(warmMs);
+  step = 'msg/s window';
   let n0 = n;
   t0 = performance.now();
-  await sleep(measureMs);
+  await windowOf(measureMs);
   const wall = performance.now() - t0;
   const rate = ((n - n0) * 1000) / wall;
+  step = 'main-thread window';
   p = probe();
   n0 = n;
   t0 = performance.now();
-  await sleep(measureMs);
+  await windowOf(measureMs);
   const probes = p.stop();
   const wall2 = performance.now() - t0;
   const received = n - n0;
   const busyMs = Math.max(0, wall2 - probes / alone);
+  step = 'close';
   conn.close();
   await sleep(50);
   if (bad) throw new Error(bad + ' messages of the wrong type or size');
   if (received === 0) throw new Error('no messages while probing');
   return { rate, mainUs: (busyMs * 1000) / received, probeShare: probes / alone / wall2 };
-};
+}
 </script>`;
 
+/** Messages per chunk the server writes (the page computes the same: one credit per chunk). */
+function messagesPerChunk(size) {
+  const frameLength = size + (size < 126 ? 2 : size < 65536 ? 4 : 10);
+  return Math.max(1, Math.ceil(CHUNK_BYTES / frameLength));
+}
 function frameHeader(length) {
   if (length < 126) return Buffer.from([0x81, length]);
   if (length < 65536) return Buffer.from([0x81, 126, length >> 8, length & 0xff]);
@@ -122,9 +165,11 @@ function chunkFor(size) {
   const text = Buffer.alloc(size, 'x');
   for (let i = 0; i < size; i++) text[i] = 0x61 + (i % 26);
   const one = Buffer.concat([frameHeader(size), text]);
-  return Buffer.concat(Array(Math.max(1, Math.ceil((256 * 1024) / one.length))).fill(one));
+  return Buffer.concat(Array(messagesPerChunk(size)).fill(one));
 }
 const chunks = new Map(sizes.map((s) => [s, chunkFor(s)]));
+/** Chunks in flight per connection: enough that the page never waits on the round trip. */
+const CREDITS = 4;
 
 const server = http.createServer((req, res) => {
   if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(page);
@@ -140,11 +185,29 @@ server.on('upgrade', (req, socket) => {
   socket.setNoDelay(true);
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
   socket.on('error', () => {});
-  // Any frame from the client (its close) ends the firehose.
-  socket.on('data', () => socket.destroy());
+  // Flow control: at most CREDITS chunks not yet acknowledged by the page
+  // (a text frame per chunk received). Browsers give no receive
+  // backpressure: without it some engines queue an unbounded backlog of
+  // message events, and the page stops answering.
+  let credits = CREDITS;
+  let pending = Buffer.alloc(0);
   const pump = () => {
-    while (!socket.destroyed && socket.write(chunk));
+    while (!socket.destroyed && credits > 0) {
+      credits--;
+      if (!socket.write(chunk)) break;
+    }
   };
+  socket.on('data', (data) => {
+    // The page's frames are masked and short (RFC 6455 §5.2): 2 header bytes, 4 of mask, the payload.
+    pending = Buffer.concat([pending, data]);
+    while (pending.length >= 6 && pending.length >= 6 + (pending[1] & 0x7f)) {
+      const opcode = pending[0] & 0x0f;
+      pending = pending.subarray(6 + (pending[1] & 0x7f));
+      if (opcode === 0x8) return socket.destroy();
+      credits++;
+    }
+    pump();
+  });
   socket.on('drain', pump);
   pump();
 });
