@@ -4,9 +4,10 @@
 //   dist/lifeline.min.js  minified IIFE for <script>, global `lifeline`
 //   dist/node.cjs         Node entry (own transport over net/tls), CommonJS
 //   dist/protocol.cjs     `lifeline-ws/protocol`, the sans-I/O core, CommonJS
+//   dist/server.cjs       `lifeline-ws/server`, reliable sessions for servers, CommonJS
 //   dist/cli.cjs          the `lifeline` command
-//   dist/chunks/*.cjs     code shared by those three
-//   dist/node.mjs, dist/protocol.mjs, dist/cli.mjs
+//   dist/chunks/*.cjs     code shared by those four
+//   dist/node.mjs, dist/protocol.mjs, dist/server.mjs, dist/cli.mjs
 //                         ESM wrappers that re-export (or run) the CommonJS
 //                         files: one copy of every class in the process, so
 //                         `instanceof` holds for a user who mixes require()
@@ -40,7 +41,7 @@ function tscMaps() {
 }
 
 /** The declaration files of the public entries; dist/types gets these and what they import, nothing else. */
-const TYPE_ENTRIES = ['index.d.ts', 'node.d.ts', 'protocol/index.d.ts'];
+const TYPE_ENTRIES = ['index.d.ts', 'node.d.ts', 'protocol/index.d.ts', 'server.d.ts'];
 
 /** Relative module specifiers of a .d.ts file (`from '...'`, `import('...')`, `import '...'`), as .d.ts paths. */
 function declarationImports(file) {
@@ -139,7 +140,7 @@ export default [
     ],
   },
   {
-    input: { node: `${B}/node.js`, protocol: `${B}/protocol/index.js`, cli: `${B}/cli/main.js`, serve: `${B}/server/index.js` },
+    input: { node: `${B}/node.js`, protocol: `${B}/protocol/index.js`, server: `${B}/server.js`, cli: `${B}/cli/main.js`, serve: `${B}/server/index.js` },
     external,
     plugins: [tscMaps(), define, copyTypes(), esmWrappers()],
     output: {

@@ -7,6 +7,15 @@
 // whose messages queue while offline and are acknowledged by the server after reconnect.
 // The fault buttons call the demo server's /fault/* endpoints.
 //
+// With `?shared` in the address, every tab of the demo shares one connection (lifeline.shared):
+// open it in several tabs and the server sees one socket; the header says which tab leads, and
+// closing the leader tab shows another one taking over.
+//
+// With ?session=1 the same runs over a reliable session (lifeline.session(), the server's
+// /session endpoint): chat messages are marked when the session acknowledges them and when
+// they were sent again after a drop, and the ticks, numbered per session, are counted for
+// gaps and repeats (there are none to see: that is the point).
+//
 // For tests, `window.demo` exposes the connection and a record of what happened.
 (() => {
   'use strict';
@@ -19,8 +28,11 @@
     return;
   }
   const params = new URLSearchParams(location.search);
-  const clientName = params.get('name') || 'web-' + Math.random().toString(36).slice(2, 6);
-  const wsUrl = params.get('ws') || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/?client=${encodeURIComponent(clientName)}`;
+  // Shared tabs must dial the same URL: one client name for all of them.
+  const sharedTabs = params.has('shared');
+  const clientName = params.get('name') || (sharedTabs ? 'tabs' : 'web-' + Math.random().toString(36).slice(2, 6));
+  const useSession = params.get('session') === '1';
+  const wsUrl = params.get('ws') || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/${useSession ? 'session' : ''}?client=${encodeURIComponent(clientName)}`;
 
   // Heartbeat: the server answers the text `ping` with `pong` (an app-level heartbeat, the
   // only kind a browser can send). A probe goes out after `interval` ms without inbound
@@ -28,7 +40,8 @@
   // connection is dropped and redialled: a half-open server is detected about
   // interval + timeout = 2.5 s after its last message. The ticker sends every 1.5 s, so
   // probes fill the idle gaps (the RTT chart has data), and a tick always lands before a
-  // probe's deadline: a busy page or server does not look dead.
+  // probe's deadline: a busy page or server does not look dead. Over a session the heartbeat
+  // probes with the session's own ping instead of the `ping` message.
   const HEARTBEAT = { interval: 1000, timeout: 1500, message: 'ping' };
   const BACKOFF = { minDelay: 500, maxDelay: 5000, factor: 2 };
   const WINDOW_MS = 60_000;
@@ -43,6 +56,9 @@
     lastInbound: 0,
     faults: [], // {name, t}
     drains: 0,
+    // Over a session: its events, and what the page counted.
+    session: { events: [], resumes: 0, replayed: 0, lost: 0, acked: 0 },
+    ticks: { seen: 0, missing: 0, repeated: 0, last: 0 },
   };
 
   const conn = lifeline.connect(wsUrl, {
@@ -54,8 +70,11 @@
     // Room for the burst button's 16 MB while the server is a slow reader.
     maxQueued: 10_000,
     maxQueuedBytes: 64 << 20,
+    ...(useSession ? { session: lifeline.session() } : {}),
+    // (A role can be known during connect() itself, before the page below is set up: shown a moment later.)
+    shared: sharedTabs && lifeline.shared({ key: 'demo', onRole: (info) => queueMicrotask(() => showRole(info)) }),
   });
-  window.demo = { conn, rec, name: clientName, url: wsUrl };
+  window.demo = { conn, rec, name: clientName, url: wsUrl, session: useSession, roles: [] };
 
   // ---------------------------------------------------------------- helpers
   const fmtBytes = (n) => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KB` : `${(n / (1 << 20)).toFixed(1)} MB`);
@@ -142,6 +161,25 @@
     log(`error: ${e && e.message ? e.message : e}`, 'bad');
   });
   conn.on('end', ({ reason }) => log(`stopped: ${reason}`, 'bad'));
+  let sessionId = '';
+  conn.on('session', (e) => {
+    rec.session.events.push({ ...e, t: Date.now() });
+    if (e.type === 'started') {
+      sessionId = e.id;
+      rec.ticks.last = 0; // a new session numbers its ticks from 1
+      log(`session ${e.id} started`, 'good');
+    } else if (e.type === 'resumed') {
+      rec.session.resumes++;
+      rec.session.replayed += e.replayed;
+      log(`session resumed: ${e.replayed} message(s) sent again, nothing lost either way`, 'good');
+      // What was sent and not yet acknowledged went again, in order.
+      if (e.replayed) for (const li of mine.values()) if (li.dataset.status === 'sending') setStatus(li, 'replayed', '↻ sent again');
+    } else if (e.type === 'lost') {
+      rec.session.lost++;
+      log(`session ${e.id} lost (the server restarted): ${e.rejected} unacknowledged message(s) rejected; a new session follows`, 'bad');
+    } else log('the server does not speak the session protocol: a plain connection', 'warn');
+    render();
+  });
 
   // ---------------------------------------------------------------- messages
   const prices = {};
@@ -152,6 +190,7 @@
     switch (m.type) {
       case 'tick':
         lastTick = Date.now();
+        if (useSession && typeof m.n === 'number') countTick(m.n);
         for (const [sym, px] of Object.entries(m.prices)) {
           const prev = prices[sym];
           const d = m.changes ? m.changes[sym] : prev ? px - prev.px : 0;
@@ -177,6 +216,17 @@
     }
   });
 
+  /** Over a session, tick `n` must be the next one: anything else is a gap or a repeat (none should show). */
+  function countTick(n) {
+    const t = rec.ticks;
+    if (n <= t.last) t.repeated++;
+    else {
+      t.missing += n - t.last - 1;
+      t.seen++;
+      t.last = n;
+    }
+  }
+
   // ---------------------------------------------------------------- chat with acknowledgements
   const chatList = $('chat');
   const mine = new Map(); // id → <li>
@@ -201,9 +251,9 @@
     }
     const li = mine.get(m.id);
     if (!li) return;
-    setStatus(li, 'acked', `✓ server #${m.n}`);
     li.dataset.n = String(m.n);
-    mine.delete(m.id);
+    setStatus(li, 'acked', li.dataset.sessionAck ? `✓ acknowledged · server #${m.n}` : `✓ server #${m.n}`);
+    if (!useSession || li.dataset.sessionAck) mine.delete(m.id);
   }
   function sendChat(text) {
     const id = `${clientName}-${++chatSeq}`;
@@ -212,7 +262,16 @@
     li.dataset.id = id;
     mine.set(id, li);
     conn.send({ type: 'chat', id, text }).then(
-      () => li.dataset.status !== 'acked' && setStatus(li, 'sent', 'sent, awaiting ack'),
+      () => {
+        if (!useSession) return li.dataset.status !== 'acked' && setStatus(li, 'sent', 'sent, awaiting ack');
+        // Over a session the promise resolves when the server's session layer acknowledged the message.
+        rec.session.acked++;
+        li.dataset.sessionAck = '1';
+        if (li.dataset.n) {
+          setStatus(li, 'acked', `✓ acknowledged · server #${li.dataset.n}`);
+          mine.delete(id);
+        } else setStatus(li, 'delivered', '✓ acknowledged');
+      },
       (e) => setStatus(li, 'failed', `✗ ${e.code || e.message}`),
     );
     render();
@@ -285,6 +344,44 @@
     });
   }
 
+  // ---------------------------------------------------------------- shared tabs (?shared)
+  // A badge in the header: this tab leads (holds the socket) or follows, and how many sockets the
+  // server sees (its /fault/stats); a link opens another tab, or turns sharing on.
+  const roleBadge = el('span', 'sub mono');
+  roleBadge.dataset.testid = 'role';
+  const otherTab = el('a', 'sub');
+  otherTab.target = '_blank';
+  otherTab.href = sharedTabs ? location.href : `${location.pathname}?shared`;
+  otherTab.textContent = sharedTabs ? 'open another tab ↗' : 'share one connection across tabs ↗';
+  document.querySelector('[data-testid="status"]').append(roleBadge, otherTab);
+  function showRole({ role, reason }) {
+    window.demo.roles.push({ role, reason, t: Date.now() });
+    if (role === 'leader') log(reason === 'took over' ? 'this tab took over: the leader tab left, this one holds the socket now' : 'this tab leads: it holds the socket for every tab', 'good');
+    else if (role === 'follower') log('this tab follows: the leader tab holds the socket, messages come through it');
+    else log(`sharing not possible here (${reason}): this tab has its own socket`, 'warn');
+    roleBadge.dataset.role = role;
+    renderRole();
+  }
+  let serverSockets;
+  async function renderRole() {
+    if (!sharedTabs) return;
+    const role = roleBadge.dataset.role || 'joining';
+    const label = role === 'leader' ? '★ leader tab' : role === 'follower' ? 'follower tab' : role;
+    roleBadge.textContent = serverSockets === undefined ? label : `${label} · server sees ${serverSockets} socket${serverSockets === 1 ? '' : 's'}`;
+  }
+  if (sharedTabs) {
+    const poll = async () => {
+      try {
+        serverSockets = (await (await fetch('/fault/stats', { cache: 'no-store' })).json()).connections.length;
+      } catch {
+        serverSockets = undefined;
+      }
+      renderRole();
+    };
+    poll();
+    setInterval(poll, 2000);
+  }
+
   // ---------------------------------------------------------------- rendering
   const pill = $('state');
   const LABEL = { open: 'open', connecting: 'connecting', waiting: 'reconnecting', closing: 'closing', closed: 'closed' };
@@ -307,6 +404,17 @@
     $('msgs-in').textContent = String(s.messagesIn);
     $('msgs-out').textContent = String(s.messagesOut);
     $('uptime').textContent = state === 'open' ? fmtDur(s.uptime) : '–';
+    if (useSession) {
+      $('session-id').textContent = sessionId ? `session ${sessionId}` : 'negotiating…';
+      $('session-resumes').textContent = String(rec.session.resumes);
+      $('session-replayed').textContent = String(rec.session.replayed);
+      $('session-acked').textContent = String(rec.session.acked);
+      $('session-lost').textContent = String(rec.session.lost);
+      $('ticks-seen').textContent = String(rec.ticks.seen);
+      $('ticks-missing').textContent = String(rec.ticks.missing);
+      $('ticks-repeated').textContent = String(rec.ticks.repeated);
+      $('chat-unacked').textContent = String([...mine.values()].filter((li) => !li.dataset.sessionAck && li.dataset.status !== 'failed').length);
+    }
     $('ticker').classList.toggle('stale', !lastTick || now - lastTick > 4000);
     $('tick-age').textContent = lastTick ? `last tick ${fmtMs(now - lastTick)} ago` : 'waiting for data';
     drawTimeline(now);
@@ -396,6 +504,11 @@
   }
 
   $('url').textContent = wsUrl;
+  if (useSession) {
+    $('session-card').hidden = false;
+    $('mode-link').textContent = 'Back to the plain connection';
+    $('mode-link').href = '?';
+  }
   log(`lifeline ${lifeline.version}: connecting to ${wsUrl}`);
   drawChart();
   render();

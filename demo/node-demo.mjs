@@ -4,13 +4,15 @@
  * Node transport (RFC 6455 over node:net, permessage-deflate on, protocol
  * pings for the heartbeat), printing events and stats in the terminal.
  *
- *   node demo/node-demo.mjs [ws-url] [--duration <s>] [--tour] [--no-color]
+ *   node demo/node-demo.mjs [ws-url] [--duration <s>] [--tour] [--session] [--no-color]
  *
  * Without a URL it starts the demo server in-process (demo/server.mjs) and
  * accepts the server's fault commands on stdin (drop, refuse 503 5, silent,
  * restart, slow 10, ...). `--tour` injects a few faults by itself (drop,
  * refuse, half-open) so you can watch without typing. `--duration` exits
  * after that many seconds; Ctrl-C closes cleanly. Exit code 0 on a clean stop.
+ * `--session` runs over a reliable session (the server's /session endpoint,
+ * `session: lifeline.session()`) and prints what it resumed and replayed.
  *
  * Imports: the built package (dist/node.mjs) and demo/server.mjs.
  */
@@ -18,12 +20,13 @@ import { createInterface } from 'node:readline';
 import { startDemoServer, runCommand } from './server.mjs';
 
 function parseArgs(argv) {
-  const a = { url: undefined, duration: 0, tour: false, color: process.stdout.isTTY && !process.env.NO_COLOR };
+  const a = { url: undefined, duration: 0, tour: false, session: false, color: process.stdout.isTTY && !process.env.NO_COLOR };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i];
     if (x === '--duration' || x === '-d') a.duration = Number(argv[++i]);
     else if (x.startsWith('--duration=')) a.duration = Number(x.slice(11));
     else if (x === '--tour') a.tour = true;
+    else if (x === '--session') a.session = true;
     else if (x === '--no-color') a.color = false;
     else if (x === '--help' || x === '-h') a.help = true;
     else if (!x.startsWith('-') && !a.url) a.url = x;
@@ -33,10 +36,11 @@ function parseArgs(argv) {
   return a;
 }
 
-const HELP = `usage: node demo/node-demo.mjs [ws-url] [--duration <s>] [--tour] [--no-color]
+const HELP = `usage: node demo/node-demo.mjs [ws-url] [--duration <s>] [--tour] [--session] [--no-color]
   ws-url        a demo server (default: start one in-process)
   --duration s  stop after s seconds (default: run until Ctrl-C)
-  --tour        inject faults by itself: drop, refuse 503, half-open (in-process server only)`;
+  --tour        inject faults by itself: drop, refuse 503, half-open (in-process server only)
+  --session     run over a reliable session (the server's /session endpoint)`;
 
 async function main() {
   let args;
@@ -67,7 +71,7 @@ async function main() {
   let url = args.url;
   if (!url) {
     server = await startDemoServer({ port: 0, log: (l) => out(dim('server ' + l.trim())) });
-    url = server.wsUrl + '?client=node-demo';
+    url = server.wsUrl + (args.session ? 'session' : '') + '?client=node-demo';
     out(`started the demo server in-process: ${server.url}  (type drop, refuse 503 5, silent, restart, slow 5, help)`);
   }
 
@@ -79,6 +83,7 @@ async function main() {
     minDelay: 500,
     maxDelay: 5000,
     socket: { perMessageDeflate: true },
+    ...(args.session ? { session: lifeline.session() } : {}),
   });
   out(`lifeline ${lifeline.version} (Node transport) → ${url}`);
   out(dim(`heartbeat: protocol ping after ${HEARTBEAT.interval} ms idle, dead after ${HEARTBEAT.timeout} ms without an answer`));
@@ -100,6 +105,11 @@ async function main() {
   conn.on('drop', ({ error }) => out(red(`dropped a queued message: ${error.code}`)));
   conn.on('error', () => {}); // failures are reported by their close events
   conn.on('end', ({ reason }) => out(`end (${reason})`));
+  conn.on('session', (e) => {
+    if (e.type === 'resumed') out(green(`session ${e.id} resumed: ${e.replayed} message(s) sent again`));
+    else if (e.type === 'lost') out(red(`session ${e.id} lost: ${e.rejected} unacknowledged message(s) rejected`));
+    else out(`session: ${e.type}${e.id ? ` ${e.id}` : ''}`);
+  });
   conn.on('message', (m) => {
     if (m?.type === 'tick') for (const [k, v] of Object.entries(m.prices)) prices[k] = v;
     else if (m?.type === 'ack') {

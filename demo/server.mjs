@@ -28,14 +28,24 @@
  *   A silent (half-open) connection reads nothing, so it answers no
  *   protocol ping either.
  *
+ * Reliable sessions (path `/session`): the same application over lifeline's
+ * session hub (dist/server.mjs, `lifeline-ws/server`; docs/session-protocol.md),
+ * for clients connecting with `session: lifeline.session()`. Every message
+ * is then delivered exactly once and in order across drops; ticks also
+ * carry `n`, this session's tick count, so a client can see that none is
+ * missing. The hub is wired to lifeline's test server here in a few lines
+ * (the adapter a server other than `ws` needs, see the protocol's §14). A
+ * restart forgets the sessions (as a new process would): clients are told
+ * their session was lost.
+ *
  * Faults (HTTP GET or POST; JSON answer; also typed on stdin when run) are
  * those of `lifeline serve` (see `lifeline serve --help`), plus:
  *   /fault/protocol?name=ticker.v1      prefer this subprotocol (`none` = select none);
  *                                       closes connections with 1012 so clients renegotiate
  *   /fault/stats                        connections, faults, chat log
  *
- * Imports: node:* and lifeline's built server (dist/serve.mjs); never the
- * client (the server is the peer).
+ * Imports: node:*, lifeline's built test server (dist/serve.mjs) and session
+ * hub (dist/server.mjs); never the client (the server is the peer).
  */
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
@@ -70,12 +80,12 @@ const clampInt = (v, lo, hi, dflt) => {
   return Number.isFinite(n) ? Math.min(hi, Math.max(lo, Math.round(n))) : dflt;
 };
 
-/** lifeline's test server, from the build (`npm run demo` builds first). */
+/** lifeline's test server and session hub, from the build (`npm run demo` builds first). */
 async function loadServer() {
   try {
-    return await import('../dist/serve.mjs');
+    return { ...(await import('../dist/serve.mjs')), ...(await import('../dist/server.mjs')) };
   } catch (e) {
-    throw new Error(`cannot load dist/serve.mjs (${e.message}): run \`npm run build\` first, or \`npm run demo\``);
+    throw new Error(`cannot load dist/serve.mjs or dist/server.mjs (${e.message}): run \`npm run build\` first, or \`npm run demo\``);
   }
 }
 
@@ -88,13 +98,17 @@ async function loadServer() {
  * @param {(line: string) => void} [options.log] server log lines (default: none)
  */
 export async function startDemoServer(options = {}) {
-  const { WebSocketServer, Faults, controlRequest, runFaultCommand } = await loadServer();
+  const { WebSocketServer, Faults, controlRequest, runFaultCommand, createHub, applicationProtocols, selectProtocol } = await loadServer();
   const host = options.host ?? '127.0.0.1';
   const tickMs = options.tickMs ?? 1500;
   const log = options.log ?? (() => {});
 
-  /** Connection bookkeeping: connection → {id, name}. */
+  /** Connection bookkeeping (plain endpoint): connection → {id, name}. */
   const conns = new Map();
+  /** Session endpoint: connection → {handlers (the hub's), alive (since the last ping round)}. */
+  const sessionConns = new Map();
+  /** Sessions: session → {id, name, ticks, received}. */
+  const sessions = new Map();
   let total = 0;
   let chatN = 0;
   const chats = [];
@@ -125,6 +139,12 @@ export async function startDemoServer(options = {}) {
     if (offered.includes(preferred)) return preferred;
     return PROTOCOLS.find((p) => offered.includes(p)) ?? '';
   };
+  /** The session endpoint selects among the application's subprotocols, then takes the session variant of it if offered (protocol §3). */
+  const chooseSessionProtocol = (offered) => {
+    const own = chooseProtocol([...applicationProtocols(offered)]);
+    return selectProtocol(new Set(offered), own === '' ? false : own) || '';
+  };
+  const isSessionPath = (target) => new URL(target ?? '/', 'http://x').pathname === '/session';
 
   const server = new WebSocketServer(
     // RFC 7692 permessage-deflate, so the Node demo can show it negotiated; threshold 0
@@ -133,21 +153,29 @@ export async function startDemoServer(options = {}) {
     {
       request: (req) => controlRequest(faults, req, extra, () => api.stats()) ?? serveStatic(req),
       upgrade: (up, conn) => {
-        const answer = faults.gate(conn, () => ({ protocol: chooseProtocol(up.protocols) }));
+        const choose = isSessionPath(up.target) ? chooseSessionProtocol : chooseProtocol;
+        const answer = faults.gate(conn, () => ({ protocol: choose(up.protocols) }));
         if (answer && 'refuse' in answer) log(`  refused a handshake with ${answer.refuse}`);
         return answer;
       },
       open: (conn) => {
+        faults.opened(conn);
+        if (isSessionPath(conn.request?.target)) return openSessionLink(conn);
         total++;
         const u = new URL(conn.request?.target ?? '/', 'http://x');
         const info = { id: total, name: u.searchParams.get('client') ?? `c${total}` };
         conns.set(conn, info);
-        faults.opened(conn);
         const silent = faults.isSilent(conn);
         log(`+ connection #${info.id} (${info.name}) protocol=${conn.protocol || '(none)'} extensions=${conn.extensions || '(none)'}${silent ? ' [silent]' : ''}`);
         send(conn, { type: 'welcome', id: info.id, protocol: conn.protocol, extensions: conn.extensions, clients: healthy().length });
       },
       close: (conn, code) => {
+        const link = sessionConns.get(conn);
+        if (link) {
+          sessionConns.delete(conn);
+          faults.closed(conn);
+          return link.handlers.closed();
+        }
         const info = conns.get(conn);
         conns.delete(conn);
         faults.closed(conn);
@@ -155,6 +183,11 @@ export async function startDemoServer(options = {}) {
       },
       message: (conn, data, isBinary) => {
         if (faults.isSilent(conn)) return;
+        const link = sessionConns.get(conn);
+        if (link) {
+          link.alive = true;
+          return link.handlers.message(data, isBinary ? data.length : Buffer.byteLength(data));
+        }
         const info = conns.get(conn);
         const text = isBinary ? null : data;
         if (text === 'ping') return conn.send('pong');
@@ -172,6 +205,7 @@ export async function startDemoServer(options = {}) {
           if (chats.length > 1000) chats.shift();
           send(conn, { type: 'ack', id: entry.id, n });
           for (const other of healthy()) if (other !== conn) send(other, { type: 'chat', ...entry });
+          for (const other of sessions.keys()) sendSession(other, { type: 'chat', ...entry });
           return;
         }
         if (msg.type === 'bulk') {
@@ -181,16 +215,108 @@ export async function startDemoServer(options = {}) {
         }
         send(conn, { type: 'error', message: `unknown message type ${JSON.stringify(msg.type)}` });
       },
+      pong: (conn) => {
+        const link = sessionConns.get(conn);
+        if (link) link.alive = true;
+      },
     },
   );
-  const faults = new Faults(server, { closeReason: 'closed by demo fault', log: (l) => log(`  ${l}`) });
+  const faults = new Faults(server, {
+    closeReason: 'closed by demo fault',
+    log: (l) => log(`  ${l}`),
+    // A restart asked for on stdin or over HTTP forgets the sessions too.
+    onFault: (event) => {
+      if (event.fault === 'restart' && !event.message.startsWith('already')) forgetSessions();
+    },
+  });
+
+  // ---- reliable sessions (path /session) ----
+  // The hub decides which session each connection carries; this wires it to the test server:
+  // a link per connection (send, close, terminate) and the connection's messages and close fed
+  // back. A silent connection swallows what the session sends (a half-open link loses what is
+  // in flight; the session sends it again after the resume).
+  let hub;
+  const startSessions = () => {
+    hub = createHub();
+    hub.on('session', ({ session, request }) => {
+      total++;
+      const u = new URL(request?.target ?? '/', 'http://x');
+      const info = { id: total, name: u.searchParams.get('client') ?? `s${total}`, ticks: 0, received: 0 };
+      sessions.set(session, info);
+      log(`+ session ${session.id} (${info.name}) protocol=${session.protocol || '(none)'}${session.reliable ? '' : ' [the client does not speak sessions: plain]'}`);
+      session.on('attach', ({ resumed, replayed }) => {
+        if (resumed) log(`  session ${session.id} (${info.name}) resumed; ${replayed} message(s) sent again`);
+      });
+      session.on('detach', () => log(`  session ${session.id} (${info.name}) lost its connection; waiting for a resume`));
+      session.on('close', ({ reason }) => {
+        sessions.delete(session);
+        log(`- session ${session.id} (${info.name}) ${reason}`);
+      });
+      session.on('message', (data) => {
+        info.received++;
+        let msg;
+        try {
+          msg = typeof data === 'string' && data.startsWith('{') ? JSON.parse(data) : { type: 'chat', text: typeof data === 'string' ? data : `<${data.length} bytes>` };
+        } catch {
+          msg = { type: 'chat', text: data };
+        }
+        if (msg.type === 'chat') {
+          const n = ++chatN;
+          const entry = { n, id: msg.id ?? null, from: info.name, conn: info.id, session: session.id, text: String(msg.text ?? '').slice(0, 500) };
+          chats.push(entry);
+          if (chats.length > 1000) chats.shift();
+          sendSession(session, { type: 'ack', id: entry.id, n });
+          for (const other of healthy()) send(other, { type: 'chat', ...entry });
+          for (const other of sessions.keys()) if (other !== session) sendSession(other, { type: 'chat', ...entry });
+        } else if (msg.type === 'bulk') {
+          if (msg.last) sendSession(session, { type: 'ack', id: msg.id ?? null, n: chatN, bulk: msg.seq });
+        } else if (msg.type !== 'ping') sendSession(session, { type: 'error', message: `unknown message type ${JSON.stringify(msg.type)}` });
+      });
+      sendSession(session, { type: 'welcome', id: info.id, session: session.id, protocol: session.protocol, clients: conns.size + sessions.size });
+    });
+  };
+  /** A connection on /session: the hub gets a link to it. */
+  const openSessionLink = (conn) => {
+    const link = {
+      send: (data) => {
+        if (!faults.isSilent(conn)) conn.send(data);
+      },
+      close: (code, reason) => conn.startClose(code, reason),
+      terminate: () => conn.terminate(),
+    };
+    sessionConns.set(conn, { handlers: hub.connect(link, conn.protocol, conn.request), alive: true });
+  };
+  /** Sends a JSON message into a session (held until acknowledged; skipped while its buffer is full). */
+  const sendSession = (session, msg) => {
+    if (session.writable) session.send(JSON.stringify(msg)).catch(() => {});
+  };
+  /** As a new process would: the connections die first, then every session is forgotten (a resume is answered `lost`). */
+  const forgetSessions = () => {
+    for (const conn of sessionConns.keys()) conn.terminate();
+    hub.closeAll(1001);
+    startSessions();
+  };
+  startSessions();
+  // Liveness: ping each session connection and drop one that showed no sign of life since the
+  // last round, so a vanished client's session detaches and expires instead of holding on.
+  const pings = setInterval(() => {
+    for (const [conn, link] of sessionConns) {
+      if (!link.alive && !faults.isSilent(conn)) {
+        conn.terminate();
+        continue;
+      }
+      link.alive = false;
+      conn.sendPing();
+    }
+  }, 30_000);
+  pings.unref?.();
 
   /** The demo's own control: prefer a subprotocol; clients are asked to reconnect (1012). */
   const setProtocol = (name) => {
     if (name !== 'none' && !PROTOCOLS.includes(name)) throw new Error(`unknown subprotocol '${name}' (one of ${PROTOCOLS.join(', ')}, none)`);
     preferred = name;
-    const n = conns.size;
-    for (const c of conns.keys()) c.startClose(1012, 'renegotiate');
+    const n = conns.size + sessionConns.size;
+    for (const c of [...conns.keys(), ...sessionConns.keys()]) c.startClose(1012, 'renegotiate');
     return `preferring ${name}; asked ${n} connection(s) to reconnect`;
   };
   const extra = {
@@ -215,6 +341,12 @@ export async function startDemoServer(options = {}) {
     const v1 = JSON.stringify({ type: 'tick', seq, t: Date.now(), prices });
     const v2 = JSON.stringify({ type: 'tick', seq, t: Date.now(), prices, changes });
     for (const c of healthy()) if (c.phase === 'open') c.send(c.protocol === 'ticker.v2' ? v2 : v1);
+    // A session's ticks also carry `n`, its own count: a client sees that none is missing or repeated.
+    for (const [session, info] of sessions) {
+      if (!session.writable) continue;
+      const tick = { type: 'tick', seq, n: ++info.ticks, t: Date.now(), prices, ...(session.protocol === 'ticker.v2' ? { changes } : {}) };
+      session.send(JSON.stringify(tick)).catch(() => {});
+    }
   }, tickMs);
   ticker.unref?.();
 
@@ -250,8 +382,8 @@ export async function startDemoServer(options = {}) {
     slow: (seconds = 10) => faults.slow(seconds),
     /** Prefer `name` ('none' selects no subprotocol); clients are asked to reconnect (1012). */
     setProtocol,
-    /** Drop everything, stop listening for `seconds`, listen on the same port again. */
-    restart: (seconds = 2) => faults.restart(seconds),
+    /** Drop everything and forget the sessions, stop listening for `seconds`, listen on the same port again. */
+    restart: (seconds = 2) => faults.run('restart', { seconds: String(seconds) }, 'api'),
     reset: () => faults.reset(),
     /** Runs one stdin command line (a fault of `lifeline serve`, or `protocol <name>`); returns what to print. */
     command: (line) => runFaultCommand(faults, line, extra),
@@ -264,6 +396,7 @@ export async function startDemoServer(options = {}) {
         protocol: preferred,
         faults: s.faults,
         chats,
+        sessions: [...sessions].map(([session, info]) => ({ id: session.id, name: info.name, state: session.state, reliable: session.reliable, received: session.received, ticks: info.ticks })),
       };
     },
     /** Close every connection (1001) and stop listening. */
@@ -271,7 +404,9 @@ export async function startDemoServer(options = {}) {
       if (closed) return;
       closed = true;
       clearInterval(ticker);
+      clearInterval(pings);
       faults.dispose();
+      hub.closeAll(1001);
       for (const c of conns.keys()) if (faults.isSilent(c)) c.terminate();
       await server.close(1001, 'server shutting down', 200);
     },

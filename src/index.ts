@@ -24,23 +24,25 @@ export const WebSocket: typeof globalThis.WebSocket = globalThis.WebSocket;
  * defaults.
  */
 export function connect<O extends ConnectOptions = ConnectOptions>(url: Provider<string | URL>, options?: O): Connection<MessageOf<O>, SendOf<O>> {
-  return connectWith<MessageOf<O>, SendOf<O>>(browserTransport, url, options, {
-    clock: realClock,
-    random: Math.random,
-    lifecycle: browserLifecycle(),
-    features: browserFeatures,
-  });
+  const env = { clock: realClock, random: Math.random, lifecycle: browserLifecycle(), features: browserFeatures };
+  // A tab-shared connection (`shared: shared({...})`) is built by the part the application imported; anything else goes to the client, which checks it.
+  const sharing = options?.shared;
+  return typeof sharing === 'function'
+    ? sharing<MessageOf<O>, SendOf<O>>(browserTransport, url, options!, env)
+    : connectWith<MessageOf<O>, SendOf<O>>(browserTransport, url, options, env);
 }
 
 export { json, type Codec, type MessageOf, type SendOf } from './client/codecs.js';
 export { defaultShouldReconnect, type RetryInfo } from './client/retry.js';
-export { ErrorCodes, LifelineError, ProtocolError, HandshakeError, type ErrorCode } from './protocol/errors.js';
+export { ErrorCodes, SessionErrorCodes, LifelineError, ProtocolError, HandshakeError, type ErrorCode } from './protocol/errors.js';
 export type { Connection, ClientEvents, CloseEvent, EndEvent, Supports } from './client/client.js';
 export type { Stats } from './client/stats.js';
 export type { SendOptions } from './client/send-queue.js';
 export type { ConnectOptions, Provider } from './client/options.js';
 export { heartbeat, type HeartbeatOptions } from './client/heartbeat.js';
 export { messages, type MessagesOptions } from './client/iterator.js';
+export { shared, type SharedOptions, type Sharing, type Role, type RoleInfo } from './client/shared/shared.js';
+export { session, type SessionOptions, type SessionEvent } from './client/session.js';
 export type { Part, PartHost, PartHooks } from './client/part.js';
 export type { State } from './client/state.js';
 export type { CloseInfo, IncomingData, OutgoingData } from './transport/types.js';

@@ -48,6 +48,8 @@ export type { SendOptions } from './client/send-queue.js';
 export type { ConnectOptions, Provider } from './client/options.js';
 export { heartbeat, type HeartbeatOptions } from './client/heartbeat.js';
 export { messages, type MessagesOptions } from './client/iterator.js';
+export { shared, type SharedOptions, type Sharing, type Role, type RoleInfo } from './client/shared/shared.js';
+export { session, type SessionOptions, type SessionEvent } from './client/session.js';
 export type { Part, PartHost, PartHooks } from './client/part.js';
 export type { State } from './client/state.js';
 export type { CloseInfo, IncomingData, OutgoingData } from './transport/types.js';

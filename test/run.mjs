@@ -2,7 +2,7 @@
 // `npm test`: type-check and compile (tsc), bundle (rollup), check the size
 // budgets, then the test stages:
 //   node tests     `node --test` on build/test/** under the running Node (20)
-//   node 18 tests  the protocol, client and transport tests under Node 18
+//   node 18 tests  the protocol, client, session and transport tests under Node 18
 //                  (package.json claims engines >=18; test/support/node18.mjs
 //                  provides Debian's Node 18 and says how)
 //   package tests  test/package on the packed tarball, packed and installed
@@ -126,12 +126,13 @@ function testFiles(dir) {
 }
 
 /**
- * What runs under Node 18 too: the protocol core, the client, and the Node
- * transport and WebSocket (with their interop and deflate tests). Not the
+ * What runs under Node 18 too: the protocol core, the client, the session
+ * core and the session server adapter, and the Node transport and
+ * WebSocket (with their interop and deflate tests). Not the
  * CLI, demo, layering or leak tests, and not the slow zlib differential
  * (node:zlib's behaviour there is the same code in both majors).
  */
-const NODE18_FILES = /test\/(protocol|client)\/|test\/node\/(transport-|websocket-|client-wiring|handshake-quirks|protocol-interop|reader|deflate-(wire|ws-interop|native-window|bomb)|autobahn-cases)/;
+const NODE18_FILES = /test\/(protocol|client|session)\/|test\/node\/(transport-|websocket-|client-wiring|handshake-quirks|protocol-interop|reader|deflate-(wire|ws-interop|native-window|bomb)|autobahn-cases|session-server)/;
 const posix = (file) => file.split(sep).join('/');
 
 rmSync('build', { recursive: true, force: true });

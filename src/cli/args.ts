@@ -18,7 +18,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { UsageError } from './exit.js';
-import { checkHeaders, checkProtocols, TIMER_MAX } from '../protocol/input.js';
+import { checkHeaders, checkHostHeader, checkProtocols, TIMER_MAX } from '../protocol/input.js';
 import { parseUrl, withoutPassword } from '../protocol/url.js';
 import { parseServe, type ServeArgs } from './serve-args.js';
 
@@ -256,10 +256,13 @@ function parseHeaders(command: string, list: string[] | undefined): Record<strin
     if (i < 0) throw new UsageError(`--header expects 'name: value', got '${item}'`, command);
     const name = item.slice(0, i).trim();
     const value = item.slice(i + 1).trim();
-    rule(command, 'header', () => checkHeaders([[name, value]]));
+    // Host is the one handshake header a caller may set (it overrides the URL's; --host says the same).
+    rule(command, 'header', () => checkHeaders([[name, value]], (lower) => lower === 'host'));
+    if (name.toLowerCase() === 'host') rule(command, 'header', () => checkHostHeader(value));
     const lower = name.toLowerCase();
     // A repeated header is joined with ", " as HTTP allows (RFC 7230 §3.2.2).
     const prev = Object.keys(out).find((k) => k.toLowerCase() === lower);
+    if (prev !== undefined && lower === 'host') throw new UsageError('--header: Host is given more than once; a request has one Host', command);
     if (prev !== undefined) out[prev] = `${out[prev]}, ${value}`;
     else out[name] = value;
   }
@@ -338,13 +341,6 @@ function connection(command: 'connect' | 'probe', parsed: Parsed, positionals: s
   }
   const url = target.href;
   const protocols = subprotocols(command, parsed);
-  if (v['host'] !== undefined) {
-    // wscat's --host sets the Host header; the Node transport derives Host from the URL and has no override yet.
-    throw new UsageError(
-      `--host ${String(v['host'])}: lifeline's Node transport has no Host header override yet (it sends the URL's host). Put the host you want in the URL, or send the request through --proxy.`,
-      command,
-    );
-  }
   const proxy = v['proxy'] as string | undefined;
   if (proxy !== undefined) {
     try {
@@ -356,6 +352,12 @@ function connection(command: 'connect' | 'probe', parsed: Parsed, positionals: s
   }
   const caFiles = (v['ca'] as string[] | undefined) ?? [];
   const headers = parseHeaders(command, v['header'] as string[] | undefined);
+  const host = v['host'] as string | undefined;
+  if (host !== undefined) {
+    // wscat's --host: the Host header of the upgrade request (the connection still goes to the URL's host).
+    if (Object.keys(headers).some((k) => k.toLowerCase() === 'host')) throw new UsageError('--host and a Host header (-H) are given together; use one', command);
+    headers['Host'] = rule(command, 'host', () => checkHostHeader(host));
+  }
   const auth = v['auth'] as string | undefined;
   if (auth !== undefined) {
     // wscat's --auth user:pass: HTTP Basic authentication (RFC 7617) on the upgrade request.

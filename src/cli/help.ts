@@ -13,6 +13,8 @@ const CONNECTION = `Connection options (connect, probe):
   -H, --header <k: v>     add a request header (repeatable)
       --auth <user:pass>  HTTP Basic authentication on the upgrade request
   -o, --origin <origin>   send an Origin header
+      --host <host[:port]>  the Host header to send (default: the URL's); the connection
+                          still goes to the URL's host (a virtual host behind an address)
       --deflate           offer permessage-deflate (default)
       --no-deflate        do not offer compression
       --ca <file>         trust this PEM CA certificate (repeatable) for wss://
@@ -93,8 +95,8 @@ state and reconnecting.
 
 Coming from wscat or websocat: their flags above work as they do there;
 -c is wscat's --connect (show control frames with -P), -p 13 is wscat's
-protocol version, --host (wscat: set the Host header) is refused because the
-Node transport cannot override Host yet, -l points to 'lifeline serve'.
+protocol version, --host sets the Host header as in wscat, -l points to
+'lifeline serve'.
 
 Examples:
   lifeline connect ws://localhost:8080/chat -s chat -H "Authorization: Bearer $TOKEN"

@@ -11,6 +11,7 @@ import type { Clock } from './clock.js';
 import type { Handler } from './emitter.js';
 import type { ClientFeatures } from './features.js';
 import type { Lifecycle } from './lifecycle.js';
+import type { SessionEvent } from './session.js';
 import type { SendOptions } from './send-queue.js';
 import type { State } from './state.js';
 import type { Stats } from './stats.js';
@@ -48,6 +49,8 @@ export type ClientEvents<In = IncomingData> = {
   drain: undefined;
   /** A heartbeat answer with its round trip. */
   heartbeat: { rtt: number };
+  /** What became of the reliable session on a connection that opened (only with the `session` option). */
+  session: SessionEvent;
   /** A ping frame arrived (Node; the pong is already on its way): its payload. */
   ping: Uint8Array;
   /** A pong frame arrived (Node): its payload. */
@@ -82,9 +85,10 @@ export interface Connection<In = IncomingData, Out = unknown> {
    * Send `data`, encoded by the codec in use. While not open, above
    * `highWaterMark`, or behind earlier messages, it waits in the queue;
    * queued messages go out in order before newer ones. Resolves when handed
-   * to the socket; rejects (LifelineError) if dropped, expired or the client
-   * closes first. Throws at once for data that cannot be sent (TypeError,
-   * `WS_ERR_INVALID_DATA`) or bad options.
+   * to the socket (within a session: when the peer acknowledged it, unless
+   * `resolveOn: 'send'`); rejects (LifelineError) if dropped, expired, the
+   * session is lost or the client closes first. Throws at once for data
+   * that cannot be sent (TypeError, `WS_ERR_INVALID_DATA`) or bad options.
    */
   send(data: Out, options?: SendOptions): Promise<void>;
   /** Connect now if closed, waiting out a backoff delay, or closing (the closing handshake is abandoned); no-op while connecting or open. */

@@ -4,7 +4,8 @@
  * moves through the transition table of ./state.ts (one function here per
  * action the table names), retries by ./retry.ts, wakes on the page's
  * lifecycle (./lifecycle.ts), queues in ./send-queue.ts and sends through
- * ./sender.ts. Optional parts (the heartbeat) plug in through ./part.ts;
+ * ./sender.ts. Optional parts (the heartbeat, the reliable session) plug in
+ * through ./part.ts;
  * what only some platforms have (protocol pings, receive pause, drain
  * events, Retry-After) arrives as injected features (./features.ts).
  *
@@ -22,12 +23,12 @@
 import { ErrorCodes, LifelineError, type ErrorCode } from '../protocol/errors.js';
 import { checkClose, checkPingPayload, checkProtocols, type OptionSpec } from '../protocol/input.js';
 import { checkUrl } from '../protocol/url.js';
-import type { CloseInfo, IncomingData, Transport, TransportFactory, TransportHandlers } from '../transport/types.js';
+import type { CloseInfo, IncomingData, Transport, TransportData, TransportFactory, TransportHandlers } from '../transport/types.js';
 import type { ClientEnv, ClientEvents, Connection, EndEvent, Supports } from './api.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { sizeOf, type Codec } from './codecs.js';
 import { createEmitter } from './emitter.js';
-import type { PartHooks } from './part.js';
+import type { PartHooks, PartHost } from './part.js';
 import { CONNECT_OPTIONS, checkSendOptions, resolveOptions, type ConnectOptions, type Provider } from './options.js';
 import { retryDelay } from './retry.js';
 import { createSender } from './sender.js';
@@ -90,19 +91,30 @@ export function connectWith<In = IncomingData, Out = unknown>(
   const stats = createStats(clock);
   const sender = createSender(queue, resolved, features, clock, {
     sent: stats.sent,
+    // A part that carries messages itself (a session) may take each one over.
+    carry: (message) => carrier?.deliver?.(message),
     drained: () =>
       events.run(() => {
         flush();
         if (state === 'open' && !sender.full) events.emit('drain', undefined);
       }),
   });
+  /** The parts (./part.ts), nearest the wire first. */
   const parts: PartHooks[] = [];
+  /** Calls hook `name` of every part that has it. */
+  const notify = (name: 'opened' | 'closed' | 'activity' | 'wake' | 'closing' | 'ended'): void => {
+    for (const part of parts) part[name]?.();
+  };
   const supports: Supports = { ping: features.ping !== undefined, pause: features.pauseReading !== undefined };
 
   let state: State = 'closed';
   let transport: Transport | undefined;
   /** Bumped whenever the current transport is let go of; stale callbacks compare it. */
   let generation = 0;
+  /** A transport was made since the parts were last told `closed`. */
+  let dialled = false;
+  /** A completed handshake whose open a part holds until `host.ready()`. */
+  let held: { protocol: string; extensions: string } | undefined;
   /** The backoff timer, or the deadline of an attempt or of our closing handshake (one at a time). */
   let deadline: TimerHandle;
   let stopWatchingPage: (() => void) | undefined;
@@ -135,7 +147,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
       case 'activate':
         return activate(detail.opened!);
       case 'probe':
-        return parts.forEach((part) => part.wake?.());
+        return notify('wake');
       case 'wait':
         return wait(detail);
       case 'startClosing':
@@ -183,7 +195,9 @@ export function connectWith<In = IncomingData, Out = unknown>(
     try {
       // Input no retry can fix (an invalid URL, subprotocol or header from a provider) ends the client.
       const checkedUrl = checkUrl(href);
-      const offered = checkProtocols(protocols);
+      let offered: readonly string[] = checkProtocols(protocols);
+      for (const part of parts) offered = part.offer?.(offered) ?? offered;
+      dialled = true;
       opened = factory(checkedUrl, headers === undefined ? { protocols: offered } : { protocols: offered, headers }, handlers(generation));
     } catch (error) {
       take('giveUp', { reason: 'error', close: abnormal(error as Error), errors: [error] });
@@ -198,7 +212,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
     protocol = expectedProtocol = opened.protocol;
     extensions = opened.extensions;
     stats.opened();
-    parts.forEach((part) => part.opened?.());
+    notify('opened');
     // Queued messages go first, before anything sent from an open handler.
     flush();
     events.emit('open', { protocol: opened.protocol, extensions: opened.extensions });
@@ -213,7 +227,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
   }
 
   function startClosing(ourClose: { code: number | undefined; reason: string | undefined }): void {
-    parts.forEach((part) => part.closed?.());
+    notify('closing');
     sender.stop();
     const closing = transport;
     // The socket is already gone (close() called from shouldReconnect as it closed): nothing to wait for.
@@ -239,6 +253,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
     stopWatchingPage = undefined;
     report(detail);
     queue.rejectAll(`client ended (${reason}) before sending`);
+    notify('ended');
     if (detail.close) events.emit('close', { ...detail.close, willReconnect: false });
     events.emit('end', { reason, close: detail.close });
   }
@@ -254,7 +269,9 @@ export function connectWith<In = IncomingData, Out = unknown>(
   /** Lets go of the current transport (if any): stale callbacks are ignored from here on. */
   function letGo(polite: boolean): void {
     generation++;
-    parts.forEach((part) => part.closed?.());
+    if (dialled) notify('closed');
+    dialled = false;
+    held = undefined;
     env.clock.clear(deadline);
     sender.stop();
     protocol = '';
@@ -302,10 +319,23 @@ export function connectWith<In = IncomingData, Out = unknown>(
           if (current === generation) callback(arg);
         });
     return {
-      open: live((opened) => {
+      open: live((info) => {
+        let opened = info;
+        let hold = false;
+        // A part that added its own subprotocol to the offer says what the application sees.
+        for (const part of parts) {
+          const seen = part.handshake?.(opened.protocol);
+          if (seen) {
+            opened = { ...opened, protocol: seen.protocol };
+            hold ||= seen.hold;
+          }
+        }
+        // A part may have found the connection unfit (host.lost): it is let go already.
+        if (current !== generation) return;
         if (resolved.requireProtocol && !opened.protocol) {
           lost(abnormal(clientError(ErrorCodes.HANDSHAKE_PROTOCOL, 'no subprotocol selected (requireProtocol)'), 1002));
-        } else take('opened', { opened });
+        } else if (hold) held = opened;
+        else take('opened', { opened });
       }),
       message: live(receive),
       close: live((close) => {
@@ -316,7 +346,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
       control: (kind, data) =>
         events.run(() => {
           if (current !== generation) return;
-          parts.forEach((part) => part.activity?.());
+          notify('activity');
           // The payload is only valid during the call: the event gets a copy (at most 125 bytes).
           events.emit(kind, data.slice());
         }),
@@ -324,21 +354,24 @@ export function connectWith<In = IncomingData, Out = unknown>(
   }
 
   function receive(data: IncomingData): void {
-    stats.received(sizeOf(data));
-    // A part's own message (a heartbeat's pong) does not reach the application.
-    let own = false;
+    // Each part passes on what is not its own (a session unwraps data, a heartbeat keeps its pong); the parts after one that kept it see activity.
+    let passed: IncomingData | undefined = data;
     for (const part of parts) {
-      try {
-        if (part.received?.(data) === true) own = true;
-      } catch (error) {
-        events.emit('error', error); // a part calling application code (isPong) that throws
+      if (passed === undefined) part.activity?.();
+      else if (part.received) {
+        try {
+          passed = part.received(passed);
+        } catch (error) {
+          events.emit('error', error); // a part calling application code (isPong) that throws; the message goes on
+        }
       }
     }
-    if (own) return;
+    if (passed === undefined) return;
+    stats.received(sizeOf(passed));
     const codec = codecFor(protocol);
     let message: In;
     try {
-      message = (codec ? codec.decode(data) : data) as In;
+      message = (codec ? codec.decode(passed) : passed) as In;
     } catch (error) {
       events.emit('error', error);
       return;
@@ -433,24 +466,37 @@ export function connectWith<In = IncomingData, Out = unknown>(
     resume: () => setPaused(false),
   };
 
-  if (resolved.heartbeat) {
-    parts.push(
-      resolved.heartbeat({
-        get transport() {
-          return state === 'open' ? transport : undefined;
-        },
-        clock,
-        features,
-        hidden: () => env.lifecycle?.hidden() ?? false,
-        lost: (error) =>
-          events.run(() => {
-            if (state === 'open') lost(abnormal(error));
-          }),
-        answered: (roundTrip) => events.run(() => answered(roundTrip)),
-        error: (error) => events.run(() => events.emit('error', error)),
+  // --- the parts (./part.ts), nearest the wire first ---
+
+  const host: PartHost = {
+    get transport() {
+      return state === 'open' ? transport : undefined;
+    },
+    clock,
+    features,
+    hidden: () => env.lifecycle?.hidden() ?? false,
+    // Also during the opening handshake (a part that finds the server unfit); not while closing.
+    lost: (error, code) =>
+      events.run(() => {
+        if (state === 'open' || state === 'connecting') lost(abnormal(error, code));
       }),
-    );
-  }
+    answered: (roundTrip) => events.run(() => answered(roundTrip)),
+    error: (error) => events.run(() => events.emit('error', error)),
+    send: (data: TransportData) => (transport ? sender.write(transport, data) : false),
+    ready: () =>
+      events.run(() => {
+        const opened = held;
+        held = undefined;
+        if (opened) take('opened', { opened });
+      }),
+    flush: () => events.run(flush),
+    ping: () => prober?.ping?.(),
+    emit: (type, payload) => events.emit(type, payload as ClientEvents<In>[typeof type]),
+  };
+  for (const part of [resolved.session, resolved.heartbeat]) if (part) parts.push(part(host));
+  /** The parts asked to carry messages (a session) and to probe the peer (a session too), if any. */
+  const carrier = parts.find((part) => part.deliver);
+  const prober = parts.find((part) => part.ping);
   if (!resolved.startClosed) connection.open();
   return connection;
 }

@@ -8,9 +8,12 @@
  * stop, Date.now() does not) is seen within STEP and answered with a fresh
  * probe rather than a verdict on a deadline that slept through.
  *
- * A probe is a protocol ping (RFC 6455 §5.5.2) where the platform can send
- * one (Node) and no `message` is given; with `message`, an app-level
- * heartbeat (the only kind browsers can send); with neither, nothing is
+ * A probe is a part's own where one offers it (a session's ping, answered
+ * by the peer's session layer: inside a session every message belongs to
+ * the session, so an app-level message would not do); else a protocol
+ * ping (RFC 6455 §5.5.2) where the platform can send one (Node) and no
+ * `message` is given; with `message`, an app-level heartbeat (the only
+ * kind browsers can send on their own); with none of these, nothing is
  * sent and it is an idle timeout.
  *
  * Owns: `heartbeat()` and its options, probe timing (`createHeartbeat`, the
@@ -159,7 +162,8 @@ export function heartbeat(options?: HeartbeatOptions): Part {
       probe() {
         const transport = host.transport;
         if (!transport) return;
-        if (message !== undefined) {
+        const partProbe = host.ping();
+        if (!partProbe && message !== undefined) {
           let probeMessage: TransportData;
           try {
             probeMessage = typeof message === 'function' ? message() : message;
@@ -167,15 +171,12 @@ export function heartbeat(options?: HeartbeatOptions): Part {
             host.error(error); // the application's message factory threw: no probe this time
             return;
           }
-          try {
-            transport.send(probeMessage);
-          } catch {
-            // The socket is going away; its close follows.
-          }
+          // If the socket is going away, send() says false and its close follows.
+          host.send(probeMessage);
           return;
         }
-        // Without a message and without protocol pings, this is an idle timeout: nothing to send.
-        host.features.ping?.(transport).then(
+        // Without a message and without pings, this is an idle timeout: nothing to send.
+        (partProbe ?? host.features.ping?.(transport))?.then(
           (roundTrip) => {
             if (host.transport !== transport) return;
             timer.seen(true);
@@ -189,15 +190,17 @@ export function heartbeat(options?: HeartbeatOptions): Part {
     });
     return {
       opened: timer.start,
+      // No probing during our closing handshake: its own deadline (connectTimeout) covers it.
+      closing: timer.stop,
       closed: timer.stop,
       received(data) {
         if (message === undefined || !isPong(data)) {
           timer.seen();
-          return false;
+          return data;
         }
         const roundTrip = timer.seen(true);
         if (roundTrip !== undefined) host.answered(roundTrip);
-        return true;
+        return undefined;
       },
       activity: () => void timer.seen(),
       wake: timer.probe,

@@ -15,6 +15,7 @@ import type { Codec } from './codecs.js';
 import type { Part } from './part.js';
 import { defaultShouldReconnect, type RetryInfo } from './retry.js';
 import type { SendOptions } from './send-queue.js';
+import type { Sharing } from './shared/shared.js';
 
 /** A value, or a function returning it (sync or async), called before every connection attempt. */
 export type Provider<T> = T | (() => T | Promise<T>);
@@ -47,6 +48,8 @@ export interface ConnectOptions {
   shouldReconnect?: (info: RetryInfo) => boolean;
   /** Liveness checking: a `heartbeat({...})`, or `false` for none. Default: `heartbeat()` (protocol pings) in Node, none in browsers. */
   heartbeat?: Part | false;
+  /** A reliable session across reconnects: a `session({...})`, or `false` for none. Default: none. */
+  session?: Part | false;
   /** Most messages waiting in the send queue. Default 1,000. */
   maxQueued?: number;
   /** Most bytes (UTF-8 for text) waiting in the send queue. Default 1 MiB. */
@@ -59,6 +62,8 @@ export interface ConnectOptions {
   lowWaterMark?: number;
   /** React to the page's lifecycle (online, page visible, bfcache restore) in browsers. Default true. */
   lifecycle?: boolean;
+  /** One connection for every tab of the origin: a `shared({...})`, or `false`. Browsers only; Node ignores it (a normal connection). Default: not shared. */
+  shared?: Sharing | false;
 }
 
 /** Options after checking, with defaults applied. */
@@ -77,12 +82,14 @@ export interface Resolved {
   maxAttempts: number;
   shouldReconnect: (info: RetryInfo) => boolean;
   heartbeat: Part | false | undefined;
+  session: Part | false | undefined;
   maxQueued: number;
   maxQueuedBytes: number;
   overflow: 'reject' | 'drop-oldest' | 'drop-newest';
   highWaterMark: number;
   lowWaterMark: number;
   lifecycle: boolean;
+  shared: Sharing | false | undefined;
 }
 
 /** The options every platform knows, by their defaults; a platform adds its own (see `ClientFeatures.options`). */
@@ -105,8 +112,8 @@ export const CONNECT_OPTIONS = {
     lowWaterMark: 1 << 18,
     lifecycle: true,
   },
-  // protocols and heartbeat take several shapes; resolveOptions checks them.
-  types: { protocols: 'any', codec: 'object', heartbeat: 'any' },
+  // protocols and the parts take several shapes; resolveOptions checks them.
+  types: { protocols: 'any', codec: 'object', heartbeat: 'any', session: 'any', shared: 'any' },
   least: { factor: 1 },
   unbounded: ['maxAttempts'],
   choices: { overflow: ['reject', 'drop-oldest', 'drop-newest'] },
@@ -146,9 +153,12 @@ export function resolveOptions(options: ConnectOptions | undefined, spec: Option
     }
   }
 
-  const heartbeat = resolved.heartbeat;
-  if (heartbeat !== undefined && heartbeat !== false && typeof heartbeat !== 'function') throw refuse('option heartbeat', 'heartbeat({...}) or false', heartbeat);
-  if (heartbeat === undefined) resolved.heartbeat = defaultHeartbeat?.();
+  // The optional parts are functions made by their import (`heartbeat({...})`), or false.
+  for (const name of ['heartbeat', 'session', 'shared'] as const) {
+    const part = resolved[name];
+    if (part !== undefined && part !== false && typeof part !== 'function') throw refuse(`option ${name}`, `${name}({...}) or false`, part);
+  }
+  if (resolved.heartbeat === undefined) resolved.heartbeat = defaultHeartbeat?.();
   return resolved;
 }
 

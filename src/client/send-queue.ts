@@ -14,7 +14,9 @@
  *   first); a Blob that cannot be read rejects its own send alone;
  * - settling every message's promise exactly once: resolved when handed to
  *   the socket, rejected with a coded LifelineError otherwise, each
- *   rejection also reported through `dropped`.
+ *   rejection also reported through `dropped`; or, for a message a part
+ *   takes over (a session holds it until the peer acknowledges it), handing
+ *   that duty to the part.
  *
  * Owns: QueuedMessage, SendOptions, the queue. Does not know about states or
  * transports: the client hands it a `deliver` function when it may send.
@@ -58,6 +60,13 @@ export interface QueuedMessage {
   reject(error: Error): void;
 }
 
+/**
+ * What became of a message offered to `deliver`: handed to the socket
+ * (`sent`: the queue resolves it), left first in line (`wait`), or taken
+ * over by a part that settles it itself (`taken`).
+ */
+export type Delivery = 'sent' | 'wait' | 'taken';
+
 /** What the queue tells its owner. */
 export interface QueueHooks {
   /** A message was rejected (its promise already is). */
@@ -82,13 +91,13 @@ export interface SendQueue {
    */
   add(value: unknown, options: SendOptions, codec: AnyCodec | undefined, mustWait: boolean, closedWhy?: string): Promise<void>;
   /**
-   * Hands waiting messages to `deliver`, oldest first, while it accepts
-   * them (it returns false when the socket cannot take more, and the
-   * message stays first in line). Stops at a Blob still being read. A
-   * message encoded by another codec than `codec` is encoded again first;
-   * one that fails that is rejected and the flush goes on.
+   * Hands waiting messages to `deliver`, oldest first, until it answers
+   * `wait` (the socket cannot take more; the message stays first in line).
+   * Stops at a Blob still being read. A message encoded by another codec
+   * than `codec` is encoded again first; one that fails that is rejected
+   * and the flush goes on.
    */
-  flush(codec: AnyCodec | undefined, deliver: (message: QueuedMessage) => boolean): void;
+  flush(codec: AnyCodec | undefined, deliver: (message: QueuedMessage) => Delivery): void;
   /** Rejects every waiting message that asked for `dropOnReconnect`: the connection it was meant for is gone. */
   dropOnReconnect(): void;
   /** Rejects every waiting message with `WS_ERR_CLIENT_CLOSED`, saying `why`. */
@@ -113,9 +122,11 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
   /** Takes `message` out of the queue; false when it had already left (it is settled then). */
   const remove = (message: QueuedMessage): boolean => {
     clock.clear(message.expiry);
-    const index = messages.indexOf(message);
+    // Mostly the first in line (flushed): shift() on an array below some 16k entries moves nothing (V8 trims it in place).
+    const index = messages[0] === message ? 0 : messages.indexOf(message);
     if (index < 0) return false;
-    messages.splice(index, 1);
+    if (index === 0) messages.shift();
+    else messages.splice(index, 1);
     queuedBytes -= message.bytes;
     return true;
   };
@@ -129,11 +140,14 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
     if (remove(message)) drop(message, new LifelineError(code, `lifeline: ${why}`));
   };
 
-  /** Encodes `message` with `codec` (again, when it waits and another codec was negotiated); throws what the codec or `sizeOf` throws. */
-  const encode = (message: QueuedMessage, codec: AnyCodec | undefined): void => {
+  /**
+   * Encodes `message` with `codec` (again, when it is `waiting` and another
+   * codec was negotiated); throws what the codec or `sizeOf` throws.
+   */
+  const encode = (message: QueuedMessage, codec: AnyCodec | undefined, waiting = false): void => {
     const data = codec ? codec.encode(message.value) : (message.value as OutgoingData);
     const bytes = sizeOf(data);
-    if (messages.includes(message)) queuedBytes += bytes - message.bytes;
+    if (waiting) queuedBytes += bytes - message.bytes;
     message.data = data;
     message.bytes = bytes;
     message.codec = codec;
@@ -194,15 +208,17 @@ export function createSendQueue(limits: QueueLimits, clock: Clock, hooks: QueueH
       for (let message = messages[0]; message; message = messages[0]) {
         if (message.codec !== codec) {
           try {
-            encode(message, codec);
+            encode(message, codec, true);
           } catch (error) {
             if (remove(message)) drop(message, error as Error);
             continue;
           }
         }
-        if (isBlob(message.data) || !deliver(message)) return;
+        if (isBlob(message.data)) return;
+        const delivery = deliver(message);
+        if (delivery === 'wait') return;
         remove(message);
-        message.resolve();
+        if (delivery === 'sent') message.resolve();
       }
     },
     dropOnReconnect() {

@@ -6,7 +6,12 @@
  */
 import type { Clock } from './clock.js';
 
-/** Counters since `connect()`. Bytes are payload bytes (UTF-8 for text). */
+/**
+ * Counters since `connect()`. Messages are the application's (each counted
+ * once, when handed to the socket or to a session; a part's own, such as a
+ * heartbeat's probes and pongs or a session's acks and replays, are not);
+ * bytes are their payload bytes (UTF-8 for text).
+ */
 export interface Stats {
   messagesIn: number;
   messagesOut: number;

@@ -83,7 +83,20 @@ export const ErrorCodes = {
   NO_RANDOM_SOURCE: 'WS_ERR_NO_RANDOM_SOURCE',
 } as const;
 
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+/**
+ * The reliable session's codes (docs/session-protocol.md), in a table of
+ * their own so that a browser bundle without the session carries none.
+ */
+export const SessionErrorCodes = {
+  /** The server no longer has the session (restarted, expired, closed it): unacknowledged messages are rejected with it. */
+  SESSION_LOST: 'WS_ERR_SESSION_LOST',
+  /** The server does not speak the session protocol and the session was `required`. */
+  SESSION_UNSUPPORTED: 'WS_ERR_SESSION_UNSUPPORTED',
+  /** The peer broke the session protocol (a malformed or impossible frame): close 1002. */
+  SESSION_PROTOCOL: 'WS_ERR_SESSION_PROTOCOL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | (typeof SessionErrorCodes)[keyof typeof SessionErrorCodes];
 
 /** Base class: a stable `code`, and the close code that goes on the wire where one applies. */
 export class LifelineError extends Error {

@@ -12,7 +12,7 @@
  */
 import { base64Encode } from './base64.js';
 import { ErrorCodes, HandshakeError } from './errors.js';
-import { checkHeaders, checkHeaderValue, checkProtocols } from './input.js';
+import { checkHeaders, checkHeaderValue, checkHostHeader, checkProtocols } from './input.js';
 import { parseExtensionHeader } from './extension-header.js';
 import type { HttpResponse } from './http.js';
 import { sha1 } from './sha1.js';
@@ -54,7 +54,11 @@ export interface RequestOptions {
   extensions?: string;
   /** `Origin` header (browsers always send one; Node clients usually don't). */
   origin?: string;
-  /** Extra headers. Names must be tokens, values free of CR/LF/NUL; handshake headers are refused. */
+  /**
+   * Extra headers. Names must be tokens, values free of CR/LF/NUL; handshake
+   * headers are refused, except `Host`, which replaces the URL's when its
+   * value is a valid `host[:port]` (RFC 9110 §7.2).
+   */
   headers?: Readonly<Record<string, string>> | Iterable<readonly [string, string]>;
 }
 
@@ -73,11 +77,16 @@ export function buildRequest(opts: RequestOptions): string {
   const { url, key } = opts;
   const protocols = checkProtocols(opts.protocols ?? []);
   checkHeaderValue('Sec-WebSocket-Key', key);
-  checkHeaderValue('Host', url.host);
+  // The one handshake header a caller may set: Host (RFC 6455 §4.1 item 4 takes it from the URL by default).
+  const headers = checkHeaders(opts.headers, (lowerName) => lowerName === 'host');
+  const hosts = headers.filter(([name]) => name.toLowerCase() === 'host');
+  if (hosts.length > 1) throw typed(new TypeError('Header Host is given more than once'), ErrorCodes.INVALID_HEADER);
+  const host = hosts.length === 1 ? checkHostHeader(hosts[0]![1]) : url.host;
+  checkHeaderValue('Host', host);
   if (!/^[^\s#]+$/.test(url.resource)) throw typed(new TypeError(`Invalid URL resource ${JSON.stringify(url.resource)}`), ErrorCodes.INVALID_HEADER);
   let req =
     `GET ${url.resource} HTTP/1.1\r\n` +
-    `Host: ${url.host}\r\n` +
+    `Host: ${host}\r\n` +
     'Upgrade: websocket\r\n' +
     'Connection: Upgrade\r\n' +
     `Sec-WebSocket-Key: ${key}\r\n` +
@@ -91,9 +100,11 @@ export function buildRequest(opts: RequestOptions): string {
     checkHeaderValue('Sec-WebSocket-Extensions', opts.extensions);
     req += `Sec-WebSocket-Extensions: ${opts.extensions}\r\n`;
   }
-  for (const [name, value] of checkHeaders(opts.headers)) {
+  for (const [name, value] of headers) {
+    const lower = name.toLowerCase();
+    if (lower === 'host') continue;
     // Origin has its own option; given both ways the request would carry it twice.
-    if (opts.origin !== undefined && name.toLowerCase() === 'origin') {
+    if (opts.origin !== undefined && lower === 'origin') {
       throw typed(new TypeError(`Header ${name} is given twice: as a header and as the origin option`), ErrorCodes.INVALID_HEADER);
     }
     req += `${name}: ${value}\r\n`;

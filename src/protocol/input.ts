@@ -166,6 +166,29 @@ export function checkHeaderValue(name: string, value: unknown): void {
 }
 
 /**
+ * RFC 9110 §7.2: `Host = uri-host [ ":" port ]`, uri-host per RFC 3986
+ * §3.2.2: an IP literal in brackets, or a reg-name (unreserved characters,
+ * percent-encodings and sub-delims, which covers IPv4 and DNS names); the
+ * port, when present, is decimal.
+ */
+const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+)(?::([0-9]{1,5}))?$/;
+
+/**
+ * The value of a `Host` request header given to override the URL's (a
+ * caller's explicit choice, e.g. a virtual host behind a fixed address).
+ * Throws a `TypeError` (`WS_ERR_INVALID_HEADER`) unless it is `host[:port]`
+ * with a port up to 65535.
+ */
+export function checkHostHeader(value: unknown): string {
+  checkHeaderValue('Host', value);
+  const match = HOST_VALUE.exec(value as string);
+  if (match === null || (match[1] !== undefined && Number(match[1]) > 65535)) {
+    throw invalid('TypeError', ErrorCodes.INVALID_HEADER, 'header Host', 'host[:port] (RFC 9110 §7.2)', value);
+  }
+  return value as string;
+}
+
+/**
  * Request headers as name/value pairs, checked: names are tokens and not
  * reserved (see RESERVED_HEADERS; `allow` lifts the ban for names the caller
  * set through a dedicated option), values are ByteStrings. Accepts a plain

@@ -13,11 +13,14 @@
 //
 //   node test/bench/run.mjs [--quick] [--json] [--rounds N] [--only REGEX]
 //                           [--impls lifeline,ws,...] [--native] [--no-micro]
-//                           [--no-size] [--out FILE]
+//                           [--no-size] [--no-browser] [--out FILE]
 //   --json     print the raw JSON document (all trials) on stdout; tables go
 //              to stderr
 //   --native   add Node's own WebSocket (on Node 20, behind
 //              --experimental-websocket)
+//   --no-browser  skip the browser measurement (takeover of a tab-shared
+//              connection, test/bench/takeover.mjs; LIFELINE_BROWSERS picks
+//              the engines)
 import os from 'node:os';
 import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -237,9 +240,12 @@ function oneLine(row, s, versus) {
 // ---- module benchmarks owned by other files -----------------------------------
 const modules = [];
 if (!flag('--no-micro') && !only) {
+  const browser = flag('--no-browser') ? [] : [['test/bench/takeover.mjs', 'runTakeoverBench', 'Tab-shared connection: takeover after the leader tab goes (browsers, ms)']];
   for (const [file, fn, title] of [
     ['test/bench/micro-protocol.mjs', 'runMicro', 'Parser and masking micro-benchmarks'],
     ['test/bench/deflate.mjs', 'runDeflateBench', 'permessage-deflate codec'],
+    ['test/bench/session.mjs', 'runSessionBench', 'Reliable session: cost per message against the plain connection'],
+    ...browser,
   ]) {
     if (!existsSync(join(ROOT, file))) {
       modules.push({ file, title, error: 'not present yet' });

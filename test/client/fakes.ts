@@ -146,7 +146,7 @@ export function rig<In = IncomingData>(
   // Subscribe before the first attempt, so that even its `state` event is recorded.
   const conn = connectWith<In>(factory, url, { ...options, startClosed: true }, { clock, random, lifecycle, features: platform.features });
   const events: [string, unknown][] = [];
-  for (const k of ['open', 'message', 'close', 'reconnecting', 'state', 'drain', 'heartbeat', 'drop', 'error', 'end'] as const) {
+  for (const k of ['open', 'message', 'close', 'reconnecting', 'state', 'drain', 'heartbeat', 'session', 'drop', 'error', 'end'] as const) {
     conn.on(k, (e: unknown) => void events.push([k, e]));
   }
   result = {

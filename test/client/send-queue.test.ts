@@ -1,6 +1,6 @@
 import { describe, it, equal, ok, deepEqual, rejects, throws } from '../support/harness.js';
 import { sizeOf, json } from '../../src/client/codecs.js';
-import { createSendQueue, type QueuedMessage } from '../../src/client/send-queue.js';
+import { createSendQueue, type Delivery, type QueuedMessage } from '../../src/client/send-queue.js';
 import { rig, names, NODE, settle, FakeClock } from './fakes.js';
 
 const codeOf = (e: unknown) => (e as { code?: string }).code;
@@ -40,7 +40,7 @@ describe('SendQueue (the module, on a fake clock)', () => {
       },
     });
     const sent: unknown[] = [];
-    const deliverAll = (message: QueuedMessage) => (sent.push(message.data), true);
+    const deliverAll = (message: QueuedMessage): Delivery => (sent.push(message.data), 'sent');
     /** Resolves at the next `readable` (a Blob read finishing; browsers take a task or more). */
     const nextReadable = () => new Promise<void>((resolve) => (onReadable = resolve));
     return { clock, queue, dropped, sent, deliverAll, readable: () => readable, nextReadable };
@@ -50,7 +50,7 @@ describe('SendQueue (the module, on a fake clock)', () => {
     const q = make();
     const promises = ['a', 'b', 'c'].map((m) => q.queue.add(m, {}, undefined, true));
     let budget = 2;
-    q.queue.flush(undefined, (m) => budget-- > 0 && (q.sent.push(m.data), true));
+    q.queue.flush(undefined, (m) => (budget-- > 0 ? (q.sent.push(m.data), 'sent') : 'wait'));
     deepEqual(q.sent, ['a', 'b']);
     equal(q.queue.length, 1);
     q.queue.flush(undefined, q.deliverAll);

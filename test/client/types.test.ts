@@ -6,6 +6,7 @@
 import { describe, it, equal } from '../support/harness.js';
 import type { Codec, MessageOf, SendOf } from '../../src/client/codecs.js';
 import type { IncomingData, OutgoingData } from '../../src/transport/types.js';
+import type { Sharing } from '../../src/client/shared/shared.js';
 
 /** Compiles only when A and B are the same type. */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -26,6 +27,9 @@ describe('types follow the codec', () => {
       same<SendOf<{ minDelay: 5 }>, OutgoingData>(true),
       // Codecs by subprotocol: a server may select none of them, so raw data is possible too.
       same<MessageOf<{ codecs: { tick: typeof ticks } }>, Tick | IncomingData>(true),
+      // Shared across tabs: the same types (each tab decodes with its own codec).
+      same<MessageOf<{ codec: typeof ticks; shared: Sharing }>, Tick>(true),
+      same<SendOf<{ codec: typeof ticks; shared: Sharing }>, { op: 'sub' }>(true),
     ];
     equal(checks.every(Boolean), true);
   });

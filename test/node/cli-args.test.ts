@@ -49,7 +49,7 @@ describe('cli: help, version, usage errors (spawned)', () => {
       [['probe', 'ws://a', '--count', '0'], /--count expects an integer from 1/],
       [['connect', 'ws://a', '--ca', '/nonexistent/ca.pem'], /cannot read --ca file/],
       // A reserved header used to print "internal error" with a stack trace and exit 1.
-      [['connect', 'ws://a', '-H', 'Host: x'], /--header: header Host is set by the WebSocket handshake/],
+      [['connect', 'ws://a', '-H', 'Upgrade: h2c'], /--header: header Upgrade is set by the WebSocket handshake/],
     ];
     const results = await Promise.all(cases.map(([args]) => runCli(args)));
     for (const [i, [args, re]] of cases.entries()) {
@@ -80,7 +80,7 @@ describe('cli: usage errors (in process)', () => {
       [['connect', 'ws://a', '--proxy', 'socks5://u:s3cr3t@p:1'], /--proxy expects an http:\/\/host:port URL, got 'socks5:\/\/u:\*\*\*@p:1'/],
       [['connect', 'ws://a', '-H', 'no-colon'], /--header expects 'name: value'/],
       [['connect', 'ws://a', '--protocol', 'bad proto'], /--protocol: a subprotocol must be a token/],
-      [['connect', 'ws://a', '-H', 'Host: x'], /--header: header Host is set by the WebSocket handshake/],
+      [['connect', 'ws://a', '-H', 'Upgrade: h2c'], /--header: header Upgrade is set by the WebSocket handshake/],
       [['connect', 'ws://a', '-H', 'Sec-WebSocket-Key: x'], /--header: header Sec-WebSocket-Key is set by/],
       [['connect', 'ws://a', '-H', 'X-Ünicode: x'], /--header: header name must be a token/],
       [['connect', 'ws://a', '-p', 'x', '-p', 'x'], /--protocol: a subprotocol must be a token \(RFC 7230\), offered once, got "x"/],

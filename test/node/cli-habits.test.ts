@@ -3,8 +3,9 @@
  * from wscat or websocat"): parsed in-process, then end to end against
  * lifeline's own server (src/server, in this process) with the built CLI
  * as a child process: -c, -s, -p 13, -n, -P, --auth, -L, -1,
- * --ping-interval/--ping-timeout, --slash; and the flags that cannot mean
- * what wscat means (--host, -l) refused with a message that says why.
+ * --ping-interval/--ping-timeout, --slash, --host (the Host header); and
+ * the flag that cannot mean what wscat means (-l) refused with a message
+ * that says why.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -84,8 +85,18 @@ describe('connect: wscat and websocat flags (parsing)', () => {
     usage(['connect', 'ws://a', '--ping', '1', '--ping-interval', '2'], /--ping and --ping-interval are the same option/);
   });
 
-  it('--host and -l cannot mean what wscat means: refused, saying why', () => {
-    usage(['connect', 'ws://a', '--host', 'example.com'], /--host example\.com: lifeline's Node transport has no Host header override yet/);
+  it('--host sets the Host header (checked as host[:port]); -H Host does too; not both, not twice', () => {
+    assert.deepEqual(connect('ws://a', '--host', 'example.com:8080').headers, { Host: 'example.com:8080' });
+    assert.deepEqual(connect('ws://a', '-H', 'host: v.test').headers, { host: 'v.test' });
+    assert.equal(socketOptions(connect('ws://a', '--host', 'v.test'), undefined).headers?.['Host'], 'v.test');
+    usage(['connect', 'ws://a', '--host', 'a b'], /--host: header Host must be host\[:port\] \(RFC 9110 §7\.2\), got "a b"/);
+    usage(['connect', 'ws://a', '-H', 'Host: x:99999'], /--header: header Host must be host\[:port\]/);
+    usage(['connect', 'ws://a', '--host', 'a', '-H', 'Host: b'], /--host and a Host header \(-H\) are given together/);
+    usage(['connect', 'ws://a', '-H', 'Host: a', '-H', 'host: b'], /Host is given more than once/);
+    usage(['probe', 'ws://a', '--host', 'a b'], /--host: header Host must be/);
+  });
+
+  it('-l cannot mean what wscat means: refused, saying why', () => {
     usage(['connect', '-l', '8080'], /-l\/--listen is wscat's server mode: run 'lifeline serve --port 8080' instead/);
   });
 
@@ -137,6 +148,13 @@ describe('connect: wscat and websocat flags against lifeline\'s server', { timeo
     const events = jsonLines(r);
     assert.equal(events.find((e) => e.event === 'open')!.protocol, 'chat');
     assert.equal(requests.find((q) => q.path === '/auth')!.authorization, `Basic ${Buffer.from('user:secret').toString('base64')}`);
+  });
+
+  it('--host: the server sees that Host; the connection still goes to the URL', async () => {
+    const r = await runCli(['connect', url('/vhost'), '--host', 'chat.example.test', '-x', 'hi', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(jsonLines(r).filter((e) => e.event === 'message').map((e) => e.data), ['hi']);
+    assert.equal(requests.find((q) => q.path === '/vhost')!.host, 'chat.example.test');
   });
 
   it('-1: exits after the first message, sending at most one line', async () => {

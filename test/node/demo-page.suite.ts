@@ -112,7 +112,8 @@ export function demoPageSuite(engine: EngineName): void {
       await page.waitFor(() => /\d+ ms/.test(document.querySelector('[data-testid="rtt"]')!.textContent!), null, { timeout: 8000, what: 'an RTT' });
       assert.ok((await count(`${sel('rtt-chart')} circle`)) >= 1);
       assert.equal(await text('reconnects'), '0');
-      assert.ok(Number(await text('msgs-in')) >= 2, 'welcome and a tick counted');
+      // Messages in are the application's (heartbeat pongs are not counted): the welcome, then a tick within 1.5 s.
+      await page.waitFor(() => Number(document.querySelector('[data-testid="msgs-in"]')!.textContent) >= 2, null, { timeout: 5000, what: 'welcome and a tick counted' });
       assert.match(await text('timeline'), /open for/);
       assert.deepEqual(await page.errors(), []);
     });
@@ -248,6 +249,32 @@ export function demoPageSuite(engine: EngineName): void {
       assert.equal(phone.width, 375, 'the frame is phone-wide');
       assert.ok(phone.overflow <= 0, `no horizontal scrolling at 375 px (overflow ${phone.overflow} px)`);
       await page.screenshot(join(artifacts, `demo-${engine}-phone.png`));
+      assert.deepEqual(await page.errors(), []);
+    });
+
+    it('over a reliable session: a message sent into a half-open connection is sent again and acknowledged once; no tick missing; a restart shows lost', async () => {
+      const name = `session-${engine}`;
+      await page.goto(`${server.url}?session=1&name=${name}`);
+      await pillIs('open');
+      await page.waitFor(() => /^session \S+$/.test(document.querySelector('[data-testid="session-id"]')!.textContent!), null, { timeout: 5000, what: 'the session id' });
+      assert.equal(await text('mode-link'), 'Back to the plain connection');
+      // The server goes silent; a message typed now goes into a connection that will never deliver it.
+      const t = await now();
+      await fault('silent');
+      await page.fill(sel('send-input'), 'into the void');
+      await page.pressEnter(sel('send-input'));
+      await recovered(t, 15_000);
+      await logHas(/session resumed: [1-9]\d* message\(s\) sent again/);
+      const mine = `${sel('chat')} li.mine`;
+      await page.waitFor((s) => [...document.querySelectorAll(s)].some((li) => (li as HTMLElement).dataset.status === 'acked' && /acknowledged · server #\d+/.test(li.textContent!)), mine, { timeout: 10_000, what: 'the message acknowledged' });
+      assert.ok(Number(await text('session-replayed')) >= 1);
+      assert.equal(await text('session-resumes'), '1');
+      assert.deepEqual(server.stats().chats.filter((c) => c.from === name).map((c) => c.text), ['into the void'], 'delivered exactly once');
+      await page.waitFor(() => Number(document.querySelector('[data-testid="ticks-seen"]')!.textContent) >= 2, null, { timeout: 10_000, what: 'ticks after the resume' });
+      assert.deepEqual([await text('ticks-missing'), await text('ticks-repeated'), await text('session-lost')], ['0', '0', '0']);
+      await fault('restart');
+      await logHas(/session \S+ lost \(the server restarted\)/, 20_000);
+      assert.equal(await text('session-lost'), '1');
       assert.deepEqual(await page.errors(), []);
     });
   });

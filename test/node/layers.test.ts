@@ -2,10 +2,15 @@
  * Enforces the import direction: protocol <- transports <- client <- entries.
  * The protocol core imports nothing but itself and fflate; the browser side
  * (client, browser transport, browser entry) never reaches node:*, fflate or
- * the frame layer, so bundlers cannot pull them into a page. The server
- * (src/server) sits beside the transports: protocol <- server <- cli; it
- * borrows only node:zlib's codecs from the Node transport, and neither the
- * transports, the client nor the package entries import it.
+ * the frame layer, so bundlers cannot pull them into a page. The session
+ * core (session/) is shared by the client and the session servers, so it
+ * imports neither; the session server side (session-server/, server.ts, the
+ * `lifeline-ws/server` entry) never reaches a transport or the client's
+ * connection, and the client entries never reach it. The test server
+ * (src/server, behind `lifeline serve`) sits beside the transports:
+ * protocol <- server <- cli; it borrows only node:zlib's codecs from the
+ * Node transport, and neither the transports, the client nor the package
+ * entries import it.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,7 +56,7 @@ describe('layers', () => {
   it('client imports no concrete transport, no node:*, no fflate, no frame layer', () => {
     check(
       (f) => f.startsWith('client/'),
-      (d) => d.startsWith('client/') || d === 'transport/types.ts' || d === 'protocol/errors.ts' || d === 'protocol/input.ts' || d === 'protocol/url.ts' || d === 'mitt',
+      (d) => d.startsWith('client/') || d.startsWith('session/') || d === 'transport/types.ts' || d === 'protocol/errors.ts' || d === 'protocol/input.ts' || d === 'protocol/url.ts' || d === 'mitt',
       'client reaches transports only through transport/types.ts',
     );
   });
@@ -77,15 +82,38 @@ describe('layers', () => {
     assert.deepEqual([...reach].filter((f) => f === 'client/node-features.ts' || f.startsWith('transport/node/') || f === 'node.ts'), []);
   });
 
-  it('transports never import the client, the server or entries', () => {
+  it('the session core imports only itself and types of the transport seam', () => {
+    check((f) => f.startsWith('session/'), (d) => d.startsWith('session/') || d === 'transport/types.ts', 'session core must stay sans-I/O and shared');
+  });
+
+  it('the session server side reaches the session core and small client helpers, never a transport, the connection or an entry', () => {
+    const helpers = ['client/emitter.ts', 'client/clock.ts', 'client/codecs.ts'];
+    check(
+      (f) => f.startsWith('session-server/') || f === 'server.ts',
+      (d) =>
+        d.startsWith('session-server/') || d.startsWith('session/') || helpers.includes(d) || d === 'transport/types.ts' || ['protocol/errors.ts', 'protocol/input.ts', 'protocol/base64.ts'].includes(d) || d === 'node:crypto' || d === 'mitt',
+      'session server side',
+    );
+    const reach = new Set<string>();
+    const visit = (file: string): void => {
+      if (reach.has(file) || !file.endsWith('.ts')) return;
+      reach.add(file);
+      for (const dep of all.find((m) => m.file === file)?.deps ?? []) visit(dep);
+    };
+    visit('index.ts');
+    visit('node.ts');
+    assert.deepEqual([...reach].filter((f) => f.startsWith('session-server/') || f.startsWith('server/') || f === 'server.ts'), [], 'the client entries never carry a server');
+  });
+
+  it('transports never import the client, a server or entries', () => {
     check(
       (f) => f.startsWith('transport/'),
-      (d) => !d.startsWith('client/') && !d.startsWith('server/') && d !== 'index.ts' && d !== 'node.ts' && !d.startsWith('cli/'),
+      (d) => !d.startsWith('client/') && !d.startsWith('server/') && !d.startsWith('session-server/') && d !== 'index.ts' && d !== 'node.ts' && !d.startsWith('cli/'),
       'transport layer',
     );
   });
 
-  it('the server imports only itself, the protocol, node:* and the Node transport\'s zlib codecs', () => {
+  it('the test server (src/server) imports only itself, the protocol, node:* and the Node transport\'s zlib codecs', () => {
     check(
       (f) => f.startsWith('server/'),
       (d) => d.startsWith('server/') || d.startsWith('protocol/') || d.startsWith('node:') || d === 'transport/node/zlib-inflate.ts',
@@ -94,7 +122,7 @@ describe('layers', () => {
     assert.ok(all.some((m) => m.file.startsWith('server/')), 'the server layer exists');
   });
 
-  it('the package entries do not pull the server in', () => {
-    check((f) => f === 'index.ts' || f === 'node.ts', (d) => !d.startsWith('server/') && !d.startsWith('cli/'), 'entries');
+  it('the client entries do not import a server or the CLI', () => {
+    check((f) => f === 'index.ts' || f === 'node.ts', (d) => !d.startsWith('server/') && !d.startsWith('session-server/') && d !== 'server.ts' && !d.startsWith('cli/'), 'entries');
   });
 });

@@ -78,19 +78,21 @@ describe('package (npm pack → install → use)', { timeout: 240_000 }, () => {
       'node.cjs', 'node.cjs.map', 'node.mjs', 'protocol.cjs', 'protocol.cjs.map', 'protocol.mjs',
       // The server behind `lifeline serve` and the demo: shipped for the CLI, not a package export.
       'serve.cjs', 'serve.cjs.map', 'serve.mjs',
+      // lifeline-ws/server: the session adapter.
+      'server.cjs', 'server.cjs.map', 'server.mjs',
     ]);
     // Shared code exists once, as CommonJS (no ESM chunks beside it).
     const chunks = files.filter((f) => f.startsWith('chunks/'));
     assert.ok(chunks.length > 0 && chunks.every((f) => /\.cjs(\.map)?$/.test(f)), chunks.join(', '));
     // The ESM entries only re-export the CommonJS ones.
-    for (const name of ['node', 'protocol']) {
+    for (const name of ['node', 'protocol', 'server']) {
       const code = readFileSync(join(pkgDir, 'dist', `${name}.mjs`), 'utf8');
       assert.match(code, new RegExp(`^export \\{ [\\w, ]+ \\} from './${name}\\.cjs';$`, 'm'));
       assert.equal(code.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('//')).length, 1, `${name}.mjs is one re-export`);
     }
     // Declarations: the entries and what they import; no CLI, no connection/dial/reader internals.
     const types = files.filter((f) => f.startsWith('types/'));
-    assert.ok(types.includes('types/index.d.ts') && types.includes('types/node.d.ts') && types.includes('types/protocol/index.d.ts'));
+    assert.ok(types.includes('types/index.d.ts') && types.includes('types/node.d.ts') && types.includes('types/protocol/index.d.ts') && types.includes('types/server.d.ts'));
     assert.deepEqual(types.filter((f) => /types\/cli\/|connection\.d\.ts|dial\.d\.ts|reader\.d\.ts|proxy\.d\.ts|zlib-inflate|autobahn/.test(f)), []);
     assert.deepEqual(types.filter((f) => !f.endsWith('.d.ts')), []);
     // Every shipped declaration is reachable: each one but the entries is imported by another.
@@ -101,7 +103,7 @@ describe('package (npm pack → install → use)', { timeout: 240_000 }, () => {
         imported.add(join(f, '..', m[1]!).replace(/\.js$/, '.d.ts'));
       }
     }
-    assert.deepEqual(types.filter((f) => !imported.has(f) && !['types/index.d.ts', 'types/node.d.ts', 'types/protocol/index.d.ts'].includes(f)), []);
+    assert.deepEqual(types.filter((f) => !imported.has(f) && !['types/index.d.ts', 'types/node.d.ts', 'types/protocol/index.d.ts', 'types/server.d.ts'].includes(f)), []);
     // No @internal member is published (stripInternal).
     for (const f of types) assert.doesNotMatch(readFileSync(join(pkgDir, 'dist', f), 'utf8'), /@internal/, f);
   });
@@ -137,8 +139,10 @@ describe('package (npm pack → install → use)', { timeout: 240_000 }, () => {
     const script = `
       const { connect, WebSocket } = require('lifeline-ws');
       const proto = require('lifeline-ws/protocol');
+      const sessions = require('lifeline-ws/server');
       if (typeof connect !== 'function' || typeof WebSocket !== 'function') throw new Error('missing exports');
       if (typeof proto.Protocol !== 'function') throw new Error('missing protocol export');
+      if (typeof sessions.sessionServer !== 'function') throw new Error('missing server export');
       const ws = new WebSocket(${JSON.stringify(server.url('/echo'))});
       ws.onopen = () => ws.send('via require');
       ws.onmessage = (e) => { console.log(e.data); ws.close(); };
@@ -155,7 +159,9 @@ describe('package (npm pack → install → use)', { timeout: 240_000 }, () => {
     const script = `
       import { connect } from 'lifeline-ws';
       import { parseUrl } from 'lifeline-ws/protocol';
+      import { sessionServer } from 'lifeline-ws/server';
       if (parseUrl('ws://h:80/x').resource !== '/x') throw new Error('protocol subpath broken');
+      if (typeof sessionServer !== 'function') throw new Error('server subpath broken');
       const conn = connect(${JSON.stringify(server.url('/echo'))});
       conn.on('message', (m) => { console.log(String(m.data ?? m)); conn.close(); });
       await conn.send('via import');

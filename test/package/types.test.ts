@@ -77,9 +77,11 @@ console.log(version, explain(undefined), code, info, defaultShouldReconnect, par
 
 /** Node-only names and options used from the browser project: exactly these errors are expected. */
 const BROWSER_NODE_ONLY = `
-import { connect, nodeTransport } from 'lifeline-ws';
+import { connect, nodeTransport, WebSocket } from 'lifeline-ws';
 connect('wss://example.com', { socket: { rejectUnauthorized: false } });
 console.log(nodeTransport);
+// The browser entry's WebSocket is the platform's: no third argument for Node's connection options.
+console.log(new WebSocket('wss://example.com', [], { socketPath: '/run/daemon.sock' }));
 `;
 
 const NODE_MAIN = `
@@ -89,11 +91,27 @@ import {
   type NodeConnectOptions, type WebSocketOptions, type MessageData, type WebSocketEventMap, type ErrorCode, type CloseInfo,
 } from 'lifeline-ws';
 import { Protocol, parseUrl, perMessageDeflate, type PerMessageDeflateOptions } from 'lifeline-ws/protocol';
+import { connect as createTlsConnection } from 'node:tls';
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
 
 const deflate: PerMessageDeflateOptions = { clientMaxWindowBits: 10, threshold: 256 };
 const socket: WebSocketOptions = { rejectUnauthorized: false, perMessageDeflate: deflate };
+// The connection options from ws / node:net / node:tls, typed by @types/node.
+const routed: WebSocketOptions = {
+  socketPath: '/run/daemon.sock',
+  lookup: (hostname, options, callback) => callback(null, '127.0.0.1', 4),
+  headers: { Host: 'api.internal' },
+  pfx: [Buffer.from('pfx'), { buf: 'pem', passphrase: 'secret' }],
+  ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256',
+  minVersion: 'TLSv1.2',
+  maxVersion: 'TLSv1.3',
+  checkServerIdentity: (hostname, cert) => (cert.subject.CN === hostname ? undefined : new Error('pinned')),
+};
+const own: WebSocketOptions = { createConnection: (options) => createTlsConnection({ ...options, servername: 'a.example' }) };
+// @ts-expect-error minVersion takes TLS version names only
+const badVersion: WebSocketOptions = { minVersion: 'TLSv1.4' };
+console.log(routed, own, badVersion);
 const options: NodeConnectOptions = { socket, protocols: ['json'], codecs: { json } };
 const conn = connect('wss://example.com/feed', options);
 conn.on('message', (message) => console.log(message));
@@ -243,11 +261,12 @@ describe('types from the packed tarball (TypeScript 5.9, skipLibCheck false)', {
     assert.deepEqual(await result('browser'), { code: 0, errors: [] });
   });
 
-  it('browser project: a Node-only export and the Node-only `socket` option are type errors', async () => {
+  it('browser project: a Node-only export, the Node-only `socket` option and WebSocket options are type errors', async () => {
     const r = await result('browser-node-only');
-    assert.equal(r.errors.length, 2, r.errors.join('\n'));
+    assert.equal(r.errors.length, 3, r.errors.join('\n'));
     assert.match(r.errors[0]!, /error TS2305: Module '"lifeline-ws"' has no exported member 'nodeTransport'/);
     assert.match(r.errors[1]!, /error TS2353: .*'socket' does not exist in type 'ConnectOptions'/);
+    assert.match(r.errors[2]!, /error TS2554: Expected 1-2 arguments, but got 3/);
   });
 
   it('Node project, nodenext (ESM and a .cts file): the Node declarations, typed WebSocket events, 0 errors', async () => {
@@ -260,7 +279,7 @@ describe('types from the packed tarball (TypeScript 5.9, skipLibCheck false)', {
 
   it('Node project, bundler resolution without the node condition: gets the browser declarations (so the README says to add it)', async () => {
     const r = await result('node-bundler-without-node-condition');
-    assert.deepEqual(r.errors.map((l) => /error (TS\d+)/.exec(l)![1]), ['TS2305', 'TS2353'], r.errors.join('\n'));
+    assert.deepEqual(r.errors.map((l) => /error (TS\d+)/.exec(l)![1]), ['TS2305', 'TS2353', 'TS2554'], r.errors.join('\n'));
   });
 
   it("libraries that take a WebSocket implementation accept lifeline's: graphql-ws, partysocket, @supabase/realtime-js", async () => {

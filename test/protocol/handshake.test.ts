@@ -95,7 +95,7 @@ describe('handshake: buildRequest', () => {
       throws(() => buildRequest({ url, key: 'k', protocols }), ErrorCodes.INVALID_SUBPROTOCOL);
     });
   }
-  const badHeaders: [string, Record<string, string>][] = [
+  const badHeaders: [string, Record<string, string> | [string, string][]][] = [
     ['CRLF in value (injection)', { 'X-A': 'v\r\nInjected: yes' }],
     ['LF in value', { 'X-A': 'v\nx' }],
     ['CR in value', { 'X-A': 'v\rx' }],
@@ -105,7 +105,9 @@ describe('handshake: buildRequest', () => {
     ['space in name', { 'X A': 'v' }],
     ['CRLF in name', { 'X\r\nY': 'v' }],
     ['empty name', { '': 'v' }],
-    ['Host', { Host: 'evil' }],
+    ['Host that is not host[:port]', { Host: 'evil host' }],
+    ['Host with a port above 65535', { Host: 'a:65536' }],
+    ['Host given twice', [['Host', 'a'], ['host', 'b']] as [string, string][]],
     ['upgrade', { upgrade: 'h2c' }],
     ['CONNECTION', { CONNECTION: 'close' }],
     ['Sec-WebSocket-Key', { 'Sec-WebSocket-Key': 'x' }],
@@ -121,6 +123,13 @@ describe('handshake: buildRequest', () => {
       throws(() => buildRequest({ url, key: 'k', headers }), ErrorCodes.INVALID_HEADER);
     });
   }
+  it('Host: a valid host[:port] replaces the URL host (RFC 9110 §7.2), once, in its place', () => {
+    const req = buildRequest({ url: parseUrl('ws://127.0.0.1:9000/x'), key: 'k', headers: { 'X-A': '1', host: 'virtual.test:8443' } });
+    equal(req, 'GET /x HTTP/1.1\r\nHost: virtual.test:8443\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: k\r\nSec-WebSocket-Version: 13\r\nX-A: 1\r\n\r\n');
+    for (const host of ['[::1]', '[2001:db8::1]:443', '10.0.0.1:80', 'a-b.example', 'xn--bcher-kva.example', '%41.test']) {
+      ok(buildRequest({ url, key: 'k', headers: { Host: host } }).includes(`\r\nHost: ${host}\r\n`), host);
+    }
+  });
   it('Origin: as a header when the option is absent; refused when both are given; validated', () => {
     ok(buildRequest({ url, key: 'k', headers: { Origin: 'https://a' } }).includes('\r\nOrigin: https://a\r\n'));
     throws(() => buildRequest({ url, key: 'k', origin: 'https://a', headers: { origin: 'https://b' } }), ErrorCodes.INVALID_HEADER);

@@ -21,7 +21,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserLauncher, SessionResult } from '@web/test-runner';
-import { PuppeteerPage, WebDriverPage, type BrowserPage, type Viewport } from './browser-page.js';
+import { PuppeteerPage, PuppeteerTabs, WebDriverPage, WebDriverTabs, type BrowserPage, type BrowserTabs, type Viewport } from './browser-page.js';
 import { openDisplay, type Display } from './display.js';
 import { WebDriverSession, type WebKitBinaries } from './webdriver.js';
 
@@ -124,6 +124,18 @@ export async function openPage(engine: EngineName, viewport: Viewport): Promise<
       return PuppeteerPage.open({ browser: 'firefox', executablePath: firefoxPath(), args: [] }, viewport);
     case 'webkit':
       return WebDriverPage.open(webkitBinaries(), viewport);
+  }
+}
+
+/** Opens a browser of an engine for tabs (see browser-page.ts: `BrowserTabs`). */
+export async function openTabs(engine: EngineName, viewport: Viewport): Promise<BrowserTabs> {
+  switch (engine) {
+    case 'chromium':
+      return PuppeteerTabs.launch({ browser: 'chrome', ...(await chromium()) }, viewport);
+    case 'firefox':
+      return PuppeteerTabs.launch({ browser: 'firefox', executablePath: firefoxPath(), args: [] }, viewport);
+    case 'webkit':
+      return WebDriverTabs.launch(webkitBinaries());
   }
 }
 

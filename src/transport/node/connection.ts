@@ -5,14 +5,16 @@
  * after the close frames we half-close only if it has not done so within
  * CLOSE_GRACE_MS, and destroy after `closeTimeout`).
  *
- * Owns: the socket after the upgrade, write batching (cork until the end of
- * the tick), send backpressure (`socket.write` false → our queue, counted
- * exactly in `bufferedAmount`, flushed on 'drain'), receive backpressure
- * (pause/resume), protocol pings with round-trip times, and the single
- * report of how the connection ended. Events go to a `ConnectionOwner` (the
- * WebSocket class, or the client transport directly) by plain method calls.
+ * Owns: the socket after the upgrade and its listeners, the connection's
+ * state (WHATWG readyState), receive backpressure (pause/resume), the close
+ * timers, and the single report of how the connection ended. Its parts:
+ * the outbox (./outbox.ts: write batching, send backpressure, end after
+ * flush), the ping registry (./pings.ts: round trips) and the core's sink
+ * (./sink.ts: where the core reports). Events go to a `ConnectionOwner`
+ * (the WebSocket class, or the client transport directly) by plain method
+ * calls.
  *
- * Hot path: socket 'data' → Protocol.receive → sink.message → owner. The
+ * Hot path: socket read → Protocol.receive → CoreSink.message → owner. The
  * socket listeners are module-level functions that find the connection
  * through a symbol on the socket: no per-connection closures.
  * Must not import the WebSocket class or the client.
@@ -24,11 +26,17 @@ import { Protocol, type ProtocolCoreOptions } from '../../protocol/protocol.js';
 import { perMessageDeflate } from '../../protocol/permessage-deflate.js';
 import { ErrorCodes, LifelineError, ProtocolError } from '../../protocol/errors.js';
 import type { WsUrl } from '../../protocol/url.js';
-import type { ExtensionFactory, ProtocolSink } from '../../protocol/types.js';
+import type { ExtensionFactory } from '../../protocol/types.js';
 import { MaskKeyPool } from '../../protocol/mask.js';
 import { Dial, nodeRandom, type DialResult } from './dial.js';
+import { Outbox } from './outbox.js';
+import { nextPingPayload, PingRegistry } from './pings.js';
+import { CoreSink, type ClosingSteps, type ConnectionOwner } from './sink.js';
 import { zlibDeflateRaw, zlibInflateRaw, zlibInflateRawAsync } from './zlib-inflate.js';
 import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, timerDelay, type WebSocketOptions } from './options.js';
+
+export type { ConnectionOwner } from './sink.js';
+export { MAX_PENDING_PINGS } from './pings.js';
 
 /** WHATWG readyState values. */
 export const CONNECTING = 0;
@@ -36,51 +44,8 @@ export const OPEN = 1;
 export const CLOSING = 2;
 export const CLOSED = 3;
 
-/** Receives what a connection has to say. Called synchronously, in order; `_closed` exactly once, last. */
-export interface ConnectionOwner {
-  _open(protocol: string, extensions: string): void;
-  /**
-   * `data` may view a reused buffer: copy it to keep it, unless `stable`
-   * (memory nobody writes again: a fresh buffer the core gave away, or the
-   * socket read, which is not reused once kept). Returns true when it kept
-   * `data` itself, so the read's memory is never reused. Text is valid UTF-8.
-   */
-  _message(data: Uint8Array, binary: boolean, stable: boolean): boolean;
-  _ping(payload: Uint8Array): void;
-  _pong(payload: Uint8Array, rttMs: number | undefined): void;
-  /** The connection failed (handshake refused, network error while connecting, peer violation). `_closed` follows. */
-  _error(error: Error): void;
-  _closed(code: number, reason: string, wasClean: boolean, error: Error | undefined): void;
-  /** The send buffer emptied after backpressure. */
-  _drain(): void;
-}
-
-interface PendingPing {
-  payload: Uint8Array;
-  t0: number;
-  resolve: (rtt: number) => void;
-  reject: (error: Error) => void;
-}
-
 const kConn = Symbol('lifeline.connection');
 type OwnedSocket = Socket & { [kConn]?: Connection | undefined };
-
-let pingCounter = 0;
-/**
- * Most pings waiting for their pong. A peer that never answers (while data
- * keeps the connection up) must not make them pile up: past this, the
- * oldest is given up (WS_ERR_PING_UNANSWERED).
- */
-export const MAX_PENDING_PINGS = 32;
-/** First byte of an unfragmented pong frame (FIN, opcode 0xA): how a queued frame is known to be a pong. */
-const PONG_B0 = 0x8a;
-/**
- * Binary messages below this size in a private read slab are handed out as
- * views of it (no copy; the slab is then not reused); larger ones are copied.
- * Measured on a firehose: views win at 1 KiB (about 0.3 us per message), a
- * copy wins at 64 KiB (a fresh 128 KiB slab per read costs malloc page faults).
- */
-const VIEW_MAX = 32 * 1024;
 
 function onSocketData(this: OwnedSocket, chunk: Buffer): void {
   // A plain Uint8Array view: the core slices it per frame, and Buffer#subarray
@@ -128,17 +93,13 @@ function onSocketError(this: OwnedSocket, error: Error): void {
 function onSocketDrain(this: OwnedSocket): void {
   this[kConn]?.drained();
 }
-function uncorkLater(c: Connection): void {
-  c.corked = false;
-  c.socket?.uncork();
-}
 function onCloseTimeout(c: Connection): void {
   c.timer = undefined;
   c.socket?.destroy();
 }
 function onCloseGrace(c: Connection): void {
   c.graceTimer = undefined;
-  c.endSocket();
+  c.outbox.end();
 }
 /**
  * After the close frames, how long we wait for the server to close TCP before
@@ -170,10 +131,10 @@ const NO_EXTENSIONS: ExtensionFactory[] = [];
 
 /**
  * A connection attempt and, once open, the pump. `state` follows the WHATWG
- * readyState. Methods are named apart from the ProtocolSink callbacks
- * (`write`, `message`, `ping`, `pong`, `close`, `error`) that the core calls.
+ * readyState. The core reports to a private CoreSink, which calls back only
+ * through ClosingSteps (`peerClosed`, `peerFailed`).
  */
-export class Connection implements ProtocolSink, ReadTarget {
+export class Connection implements ReadTarget, ClosingSteps {
   state: number = CONNECTING;
   /** The URL given, then the one the handshake succeeded at (after redirects). */
   url: WsUrl;
@@ -182,18 +143,12 @@ export class Connection implements ProtocolSink, ReadTarget {
   /** Negotiated subprotocol and Sec-WebSocket-Extensions value. */
   agreedProtocol = '';
   agreedExtensions = '';
-  corked = false;
-  /**
-   * The memory of the chunk being received (set only during `receive()`). A
-   * message whose bytes live there is a view of the socket read: stable if
-   * it came through 'data' (Node never reuses that memory), or once the
-   * reader is told it was kept (its slab is then never read into again).
-   * Anything else may be the core's reused assembly buffer. (A small copy
-   * out of the shared region comes from Node's allocation pool, so another
-   * pooled buffer may share its memory: still safe, as pooled memory is
-   * never rewritten and the core's own buffers are never pooled.)
-   */
-  rx: ArrayBufferLike | undefined = undefined;
+  /** Frames on their way to the socket. */
+  readonly outbox = new Outbox();
+  /** Pings waiting for their pong. */
+  private readonly pings = new PingRegistry();
+  /** Where the core reports. */
+  private readonly sink: CoreSink;
   /**
    * Feed the core the socket's Buffers as they are, so binary messages come
    * out as Buffer views with no extra object (for binaryType 'nodebuffer');
@@ -213,18 +168,10 @@ export class Connection implements ProtocolSink, ReadTarget {
   /** Half-closes if the server has not closed TCP soon after the close frames (see CLOSE_GRACE_MS). */
   graceTimer: NodeJS.Timeout | undefined = undefined;
   private dial: Dial | undefined = undefined;
-  /** Frames held back while the socket is over its high-water mark. */
-  private queue: Uint8Array[] | undefined = undefined;
-  private queued = 0;
-  /** Where in `queue` a pong waits, if one does (only the latest ping is answered while backed up). */
-  private queuedPong: number | undefined = undefined;
   private paused = false;
   /** The core waits for a message inflating on zlib's thread pool: the socket is paused until it is done. */
   private decodePending = false;
-  /** Half-close once `queue` has been handed to the socket (an end() before would drop it). */
-  private endAfterFlush = false;
   private failure: Error | undefined = undefined;
-  private pings: PendingPing[] | undefined = undefined;
   private abortListener: (() => void) | undefined = undefined;
 
   constructor(
@@ -234,14 +181,13 @@ export class Connection implements ProtocolSink, ReadTarget {
     readonly owner: ConnectionOwner,
   ) {
     this.url = url;
+    this.sink = new CoreSink(this.outbox, owner, this.pings, this, options.trace);
     const signal = options.signal;
     if (signal?.aborted === true) {
       this.state = CLOSING;
       process.nextTick(notifyDialFailure, this, abortReason(signal));
       return;
     }
-    // Only traced connections get the property: the core checks for it once, so unset costs nothing.
-    if (options.trace !== undefined) (this as ProtocolSink).trace = options.trace;
     const factories = options.perMessageDeflate === false ? NO_EXTENSIONS : extensionFactories(options.perMessageDeflate);
     // Throws synchronously for caller errors (bad header, bad proxy URL), before any listener is registered.
     this.dial = new Dial(url, protocols, options, factories, (error, result) => {
@@ -262,13 +208,13 @@ export class Connection implements ProtocolSink, ReadTarget {
 
   /** Bytes handed to send() and not yet given to the kernel (frame headers included). */
   get bufferedAmount(): number {
-    const s = this.socket;
-    return (s === undefined ? 0 : s.writableLength) + this.queued;
+    return this.outbox.bufferedAmount;
   }
 
   private opened(r: DialResult): void {
     const socket = r.socket as OwnedSocket;
     this.socket = socket;
+    this.outbox.socket = socket;
     this.url = r.url;
     this.agreedProtocol = r.protocol;
     this.agreedExtensions = r.extensionsHeader;
@@ -277,11 +223,12 @@ export class Connection implements ProtocolSink, ReadTarget {
     // One mask-key pool for every connection, filled from node:crypto (Node 18 has no globalThis.crypto in modules).
     const popts: ProtocolCoreOptions = { maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD, isUtf8: fastIsUtf8, alloc: allocUnsafe, maskKeys: MASK_KEYS };
     if (r.extensions.length > 0) popts.extensions = r.extensions;
-    this.protocol = new Protocol(this, popts);
+    this.protocol = new Protocol(this.sink, popts);
     socket[kConn] = this;
     const reader = r.reader;
     if (reader !== undefined) {
       this.reader = reader;
+      this.sink.reader = reader;
       reader.buffers = this._buffers;
       reader.target = this;
     } else {
@@ -308,14 +255,24 @@ export class Connection implements ProtocolSink, ReadTarget {
    * socket's callback, where it would be an uncaught exception.
    */
   readChunk(chunk: Uint8Array): void {
-    this.rx = chunk.buffer;
+    const sink = this.sink;
+    sink.rx = chunk.buffer;
     try {
       this.protocol!.receive(chunk);
     } catch (error) {
       this.protocol!.fault(error);
     } finally {
-      this.rx = undefined;
+      sink.rx = undefined;
     }
+  }
+
+  /**
+   * ReadTarget: nothing of an earlier read is held once the core has parsed
+   * it all. Views of it that went out were reported by keep(); extensions
+   * (permessage-deflate) copy what they keep (Extension.decode's contract).
+   */
+  releases(memory: ArrayBufferLike): boolean {
+    return !this.protocol!.retains(memory);
   }
 
   // ---- API used by the WebSocket class and the transport ----
@@ -327,20 +284,16 @@ export class Connection implements ProtocolSink, ReadTarget {
 
   /** Sends a ping; resolves with the round trip in ms when the pong with the same payload arrives. */
   sendPing(payload?: Uint8Array): Promise<number> {
-    let data = payload;
-    if (data === undefined) {
-      data = new Uint8Array(4);
-      new DataView(data.buffer).setUint32(0, ++pingCounter >>> 0);
-    }
+    const data = payload ?? nextPingPayload();
     if (data.length > 125) throw new RangeError('A ping payload must be at most 125 bytes (RFC 6455 §5.5)');
-    return new Promise<number>((resolve, reject) => {
-      const pings = (this.pings ??= []);
-      if (pings.length >= MAX_PENDING_PINGS) {
-        pings.shift()!.reject(new LifelineError(ErrorCodes.PING_UNANSWERED, `More than ${MAX_PENDING_PINGS} pings wait for their pong: the oldest is given up`));
-      }
-      pings.push({ payload: data.slice(), t0: performance.now(), resolve, reject });
+    try {
       this.protocol!.ping(data);
-    });
+    } catch (error) {
+      // The core refused (e.g. our close is already out): a rejection, as for any ping that gets no pong.
+      return Promise.reject(error);
+    }
+    // Registered after the write: no pong can arrive in between (it is read on a later tick).
+    return this.pings.add(data);
   }
 
   /** Starts the closing handshake (or fails a connection still connecting). */
@@ -379,7 +332,7 @@ export class Connection implements ProtocolSink, ReadTarget {
     if (this.state !== CLOSED && !this.decodePending) this.socket?.resume();
   }
 
-  // ---- ProtocolSink: called by the core ----
+  // ---- ClosingSteps: the core, through the sink ----
 
   /** The core waits for an asynchronous inflate: stop reading meanwhile (what arrives would only queue up). */
   decoding(pending: boolean): void {
@@ -388,83 +341,14 @@ export class Connection implements ProtocolSink, ReadTarget {
     else if (!this.paused && this.state !== CLOSED) this.socket?.resume();
   }
 
-  write(bytes: Uint8Array): void {
-    const s = this.socket;
-    if (s === undefined || s.destroyed) return;
-    const queue = this.queue;
-    if (queue !== undefined) {
-      if (bytes[0] === PONG_B0) {
-        // RFC 6455 §5.5.3: a pong for only the most recent ping is enough. While the peer does
-        // not read, a ping flood then keeps one pong waiting here, not one per ping.
-        const at = this.queuedPong;
-        if (at !== undefined) {
-          this.queued += bytes.length - queue[at]!.length;
-          queue[at] = bytes;
-          return;
-        }
-        this.queuedPong = queue.length;
-      }
-      queue.push(bytes);
-      this.queued += bytes.length;
-      return;
-    }
-    // Batch every frame written in this tick into one writev (cork until the end of the tick).
-    if (!this.corked) {
-      this.corked = true;
-      s.cork();
-      process.nextTick(uncorkLater, this);
-    }
-    if (!s.write(bytes)) this.queue = [];
-  }
-
-  message(data: Uint8Array, binary: boolean, owned: boolean): void {
-    // A view of the current read is stable as long as the reader is told it was kept (its
-    // slab is then never reused). Large messages are copied instead: a fresh buffer of
-    // their size costs less than a fresh slab per read (see reader.ts), and lets slabs cycle.
-    const stable = owned || (data.buffer === this.rx && (data.length < VIEW_MAX || this.reader === undefined || !this.reader.inSlab));
-    if (this.owner._message(data, binary, stable) && !owned) this.reader?.keep();
-  }
-
-  /**
-   * ReadTarget: nothing of an earlier read is held once the core has parsed
-   * it all. Views of it that went out were reported by keep(); extensions
-   * (permessage-deflate) copy what they keep (Extension.decode's contract).
-   */
-  releases(memory: ArrayBufferLike): boolean {
-    return !this.protocol!.retains(memory);
-  }
-
-  ping(payload: Uint8Array): void {
-    this.owner._ping(payload);
-  }
-
-  pong(payload: Uint8Array): void {
-    let rtt: number | undefined;
-    const pings = this.pings;
-    if (pings !== undefined) {
-      const at = pings.findIndex((p) => equalBytes(p.payload, payload));
-      if (at >= 0) {
-        // RFC 6455 §5.5.3: a peer may answer only the latest of several pings; the ones before
-        // it were received too (TCP keeps order), so they are answered now as well.
-        const now = performance.now();
-        const answered = pings.splice(0, at + 1);
-        for (const p of answered) p.resolve(now - p.t0);
-        rtt = now - answered[at]!.t0;
-      }
-    }
-    this.owner._pong(payload, rtt);
-  }
-
-  close(_code: number, _reason: string): void {
-    // The core keeps the code and reason (peerCloseCode/Reason) and has queued
-    // our echo if we had not sent a close yet (§5.5.1).
+  peerClosed(): void {
     if (this.state === OPEN) this.state = CLOSING;
     // Both closes are exchanged: the server closes TCP first (§7.1.1); we half-close only if it is slow.
     this.armCloseTimer();
     this.armGrace();
   }
 
-  error(error: ProtocolError): void {
+  peerFailed(error: ProtocolError): void {
     if (this.failure === undefined) this.failure = error;
     if (this.state === OPEN) this.state = CLOSING;
     // TCP ended without a close frame: the connection "is closed" (1006), it was
@@ -476,20 +360,6 @@ export class Connection implements ProtocolSink, ReadTarget {
     // Our close is sent (§7.1.7); the server answers it and closes TCP (§7.1.1), as after a normal close.
     this.armCloseTimer();
     this.armGrace();
-  }
-
-  /**
-   * Half-closes after everything written so far, our close frame included. A
-   * frame may still wait in `queue` (send backpressure, e.g. a big echo right
-   * before the server's close): ending now would make its later write fail
-   * and lose the close frame (RFC 6455 §5.5.1 requires it), so the end waits
-   * for `drained()` to hand the queue over.
-   */
-  endSocket(): void {
-    const s = this.socket;
-    if (s === undefined || s.destroyed) return;
-    if (this.queue !== undefined) this.endAfterFlush = true;
-    else s.end();
   }
 
   // ---- socket events ----
@@ -504,33 +374,7 @@ export class Connection implements ProtocolSink, ReadTarget {
   }
 
   drained(): void {
-    const q = this.queue;
-    const s = this.socket;
-    if (q !== undefined && s !== undefined) {
-      let i = 0;
-      let ok = true;
-      s.cork();
-      while (ok && i < q.length) {
-        const b = q[i++]!;
-        this.queued -= b.length;
-        ok = s.write(b);
-      }
-      s.uncork();
-      const all = i === q.length;
-      if (all) this.queue = ok ? undefined : [];
-      else q.splice(0, i);
-      const pong = this.queuedPong;
-      this.queuedPong = pong === undefined || pong < i ? undefined : pong - i;
-      if (all && this.endAfterFlush) {
-        // Everything, our close frame included, is with the socket now: half-close after it.
-        this.endAfterFlush = false;
-        this.queue = undefined;
-        s.end();
-        return;
-      }
-      if (!ok || this.queue !== undefined) return;
-    }
-    this.owner._drain();
+    if (this.outbox.flush()) this.owner._drain();
   }
 
   /** The socket closed: report the end exactly once. */
@@ -570,20 +414,13 @@ export class Connection implements ProtocolSink, ReadTarget {
     this.reader?.detach();
     // Node keeps the socket's last read buffer (possibly a slab) with the socket: let both go.
     this.socket = undefined;
-    this.queue = undefined;
-    this.queued = 0;
-    this.queuedPong = undefined;
+    this.outbox.clear();
     this.protocol?.dispose();
     if (this.abortListener !== undefined) {
       this.options.signal?.removeEventListener('abort', this.abortListener);
       this.abortListener = undefined;
     }
-    const pings = this.pings;
-    if (pings !== undefined) {
-      this.pings = undefined;
-      const err = new LifelineError(ErrorCodes.INVALID_STATE, `Connection closed (${code}) before the pong arrived`);
-      for (const p of pings) p.reject(err);
-    }
+    if (this.pings.size > 0) this.pings.rejectAll(new LifelineError(ErrorCodes.INVALID_STATE, `Connection closed (${code}) before the pong arrived`));
     this.owner._closed(code, reason, wasClean, error);
   }
 
@@ -616,10 +453,4 @@ export class Connection implements ProtocolSink, ReadTarget {
 function abortReason(signal: AbortSignal): Error {
   const r: unknown = signal.reason;
   return r instanceof Error ? r : new DOMException('The operation was aborted', 'AbortError');
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

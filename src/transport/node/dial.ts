@@ -16,6 +16,7 @@ import { parseUrl, type WsUrl } from '../../protocol/url.js';
 import { buildRequest, createKey, offerExtensions, verifyResponse } from '../../protocol/handshake.js';
 import { ResponseParser, type HttpResponse } from '../../protocol/http.js';
 import { ErrorCodes, HandshakeError, LifelineError } from '../../protocol/errors.js';
+import { invalid } from '../../protocol/input.js';
 import type { Extension, ExtensionFactory } from '../../protocol/types.js';
 import { SocketReader, readerSupported, type ReadTarget } from './reader.js';
 import { connectTunnel, proxyEndpoint, resolveProxy } from './proxy.js';
@@ -23,6 +24,7 @@ import {
   DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_MAX_REDIRECTS,
   timerDelay,
+  type CreateConnectionOptions,
   type HandshakeTrace,
   type WebSocketOptions,
 } from './options.js';
@@ -56,8 +58,11 @@ export interface DialResult {
 
 export type DialDone = (error: Error | undefined, result: DialResult | undefined) => void;
 
-/** Headers that must not follow a redirect to another host (credentials). */
-const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+/**
+ * Headers that must not follow a redirect to another origin: credentials,
+ * and a Host override (it names the origin it was given for).
+ */
+const ORIGIN_BOUND_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'host']);
 
 /** Basic credentials are a password (RFC 7617): a trace shows that they were sent, not what they are. */
 function traceValue(name: string, value: string): string {
@@ -145,7 +150,9 @@ export class Dial implements ReadTarget {
     let proxy: URL | undefined;
     try {
       text = this.request();
-      proxy = resolveProxy(options.proxy, url.secure, url.hostname, url.port);
+      // socketPath and createConnection decide the route themselves: no proxy (an explicit one was refused at the call).
+      const ownRoute = options.socketPath !== undefined || options.createConnection !== undefined;
+      proxy = ownRoute ? undefined : resolveProxy(options.proxy, url.secure, url.hostname, url.port);
     } catch (error) {
       if (this.hops === 0) {
         this.finish();
@@ -174,21 +181,31 @@ export class Dial implements ReadTarget {
         });
         return;
       }
-      // Direct sockets read into memory we choose (reader.ts); a tunnelled one keeps 'data' events.
-      const o: net.TcpNetConnectOpts = this.netOptions(url.hostname, url.port);
-      if (readerSupported) {
-        const reader = (this.reader = new SocketReader());
-        reader.target = this;
-        o.onread = { buffer: reader.next, callback: reader.read };
+      const createConnection = options.createConnection;
+      if (createConnection !== undefined) {
+        // The caller's stream keeps 'data' events: lifeline cannot choose where its reads land.
+        const where = this.netOptions(url.hostname, url.port);
+        const connectOptions: CreateConnectionOptions = url.secure ? { ...this.tlsOptions(), ...where } : where;
+        socket = ownStream(createConnection(connectOptions));
+      } else {
+        // Direct sockets read into memory we choose (reader.ts); a tunnelled one keeps 'data' events.
+        const o: net.NetConnectOpts = options.socketPath !== undefined ? { path: options.socketPath } : this.netOptions(url.hostname, url.port);
+        if (readerSupported) {
+          const reader = (this.reader = new SocketReader());
+          reader.target = this;
+          o.onread = { buffer: reader.next, callback: reader.read };
+        }
+        socket = url.secure ? tls.connect({ ...o, ...this.tlsOptions() }) : net.connect(o);
       }
-      socket = url.secure ? tls.connect({ ...o, ...this.tlsOptions() }) : net.connect(o);
     } catch (error) {
-      // Socket option errors (e.g. a bad localAddress) arrive like network errors: async.
+      // Socket option errors (e.g. a bad localAddress, a throwing createConnection) arrive like network errors: async.
       this.socket = undefined;
+      this.reader = undefined;
       queueMicrotask(() => this.fail(error as Error));
       return;
     }
-    socket.setNoDelay(true);
+    // Nagle off: frames go out as written (a Unix socket or a caller's stream has no such setting).
+    if (typeof socket.setNoDelay === 'function' && options.socketPath === undefined) socket.setNoDelay(true);
     this.upgradeOn(socket, text);
   }
 
@@ -208,6 +225,7 @@ export class Dial implements ReadTarget {
     const o: net.TcpNetConnectOpts = { host, port };
     if (this.options.family !== undefined) o.family = this.options.family;
     if (this.options.localAddress !== undefined) o.localAddress = this.options.localAddress;
+    if (this.options.lookup !== undefined) o.lookup = this.options.lookup;
     return o;
   }
 
@@ -226,7 +244,12 @@ export class Dial implements ReadTarget {
     if (options.ca !== undefined) o.ca = options.ca;
     if (options.cert !== undefined) o.cert = options.cert;
     if (options.key !== undefined) o.key = options.key;
+    if (options.pfx !== undefined) o.pfx = options.pfx;
     if (options.passphrase !== undefined) o.passphrase = options.passphrase;
+    if (options.ciphers !== undefined) o.ciphers = options.ciphers;
+    if (options.minVersion !== undefined) o.minVersion = options.minVersion;
+    if (options.maxVersion !== undefined) o.maxVersion = options.maxVersion;
+    if (options.checkServerIdentity !== undefined) o.checkServerIdentity = options.checkServerIdentity;
     o.rejectUnauthorized = options.rejectUnauthorized !== false;
     return o;
   }
@@ -243,7 +266,7 @@ export class Dial implements ReadTarget {
     let headers = given;
     if (given !== undefined && this.stripCredentials) {
       const kept: Record<string, string> = {};
-      for (const k of Object.keys(given)) if (!CREDENTIAL_HEADERS.has(k.toLowerCase())) kept[k] = given[k]!;
+      for (const k of Object.keys(given)) if (!ORIGIN_BOUND_HEADERS.has(k.toLowerCase())) kept[k] = given[k]!;
       headers = kept;
     }
     const authorization = this.url.authorization ?? (this.stripCredentials ? undefined : this.urlAuthorization);
@@ -401,3 +424,19 @@ export class Dial implements ReadTarget {
 }
 
 function noop(): void {}
+
+/**
+ * What a `createConnection` option returned, as the socket the dial and the
+ * connection drive: any Duplex works (they use only stream members, and
+ * `setNoDelay` when present). Anything else fails the attempt with a
+ * TypeError (WS_ERR_INVALID_OPTION).
+ */
+function ownStream(stream: unknown): net.Socket {
+  const candidate = stream as Partial<net.Socket> | null | undefined;
+  const isDuplex =
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    ['on', 'write', 'end', 'destroy', 'cork', 'uncork', 'pause', 'resume'].every((name) => typeof candidate[name as keyof net.Socket] === 'function');
+  if (!isDuplex) throw invalid('TypeError', ErrorCodes.INVALID_OPTION, 'option createConnection', 'a function returning a Duplex stream (e.g. a net.Socket)', stream);
+  return stream as net.Socket;
+}

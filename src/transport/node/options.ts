@@ -7,9 +7,13 @@
  * the transport goes through, and the Retry-After parser shared by the
  * WebSocket's error event and the transport's CloseInfo.
  */
+import type { Duplex } from 'node:stream';
+import type { LookupFunction, TcpNetConnectOpts } from 'node:net';
+import type { ConnectionOptions as TlsConnectionOptions, PeerCertificate } from 'node:tls';
 import type { FrameTrace } from '../../protocol/types.js';
 import type { PerMessageDeflateOptions } from '../../protocol/permessage-deflate.js';
-import { checkOptions, TIMER_MAX, type OptionSpec } from '../../protocol/input.js';
+import { ErrorCodes } from '../../protocol/errors.js';
+import { checkOptions, invalid, TIMER_MAX, type OptionSpec } from '../../protocol/input.js';
 
 /** The handshake as seen by the `trace` hook: our request, then the server's response head. */
 export interface HandshakeTrace {
@@ -25,8 +29,31 @@ export interface HandshakeTrace {
 /** What the `trace` hook receives: a frame (has `opcode`) or a handshake head (has `handshake`). */
 export type TraceRecord = FrameTrace | HandshakeTrace;
 
+/** TLS material as node:tls takes it: PEM text or DER/PEM bytes, or a list of them. */
+export type TlsMaterial = string | Buffer | Array<string | Buffer>;
+
+/** A PKCS#12 bundle as node:tls takes it: bytes, or a list of bundles, each alone or with its own passphrase. */
+export type PfxMaterial = string | Buffer | Array<string | Buffer | { buf: string | Buffer; passphrase?: string }>;
+
+/**
+ * What `createConnection` is called with: the options lifeline would hand
+ * `net.connect` (ws: URLs: host, port, family, localAddress, lookup) or
+ * `tls.connect` (wss: URLs: those and the TLS options: servername, ca,
+ * cert, key, pfx, ciphers, checkServerIdentity, ...), as ws does.
+ */
+export type CreateConnectionOptions = TcpNetConnectOpts & TlsConnectionOptions;
+
+/** TLS protocol versions, for `minVersion` and `maxVersion`. */
+export type TlsVersion = 'TLSv1.3' | 'TLSv1.2' | 'TLSv1.1' | 'TLSv1';
+
 export interface WebSocketOptions {
-  /** Extra request headers, sent as given (no CR/LF allowed). */
+  /**
+   * Extra request headers, sent as given (no CR/LF allowed). `Host` may be
+   * given to override the one taken from the URL (it must be a valid
+   * `host[:port]`, RFC 9110 §7.2); it does not change where lifeline
+   * connects, nor the TLS server name (see `servername`). A redirect to
+   * another origin drops it, as it drops credentials.
+   */
   headers?: Readonly<Record<string, string>>;
   /** `Origin` request header. Default: none (Node is not a browser). */
   origin?: string;
@@ -39,13 +66,28 @@ export interface WebSocketOptions {
   /** permessage-deflate (RFC 7692): `true` (default) offers it with defaults, an object tunes it, `false` disables it. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** TLS: trusted CA certificates (PEM). Default: Node's bundled roots. */
-  ca?: string | Buffer | Array<string | Buffer>;
+  ca?: TlsMaterial;
   /** TLS client certificate (PEM). */
-  cert?: string | Buffer | Array<string | Buffer>;
+  cert?: TlsMaterial;
   /** TLS client key (PEM). */
-  key?: string | Buffer | Array<string | Buffer>;
-  /** Passphrase of `key`. */
+  key?: TlsMaterial;
+  /** TLS client certificate and key as a PKCS#12 (PFX) bundle, instead of `cert` and `key`. */
+  pfx?: PfxMaterial;
+  /** Passphrase of `key` or `pfx`. */
   passphrase?: string;
+  /** TLS cipher suites to offer, in OpenSSL's cipher list format (node:tls `ciphers`). Default: Node's. */
+  ciphers?: string;
+  /** Lowest TLS version to accept. Default: Node's (`tls.DEFAULT_MIN_VERSION`, TLSv1.2). */
+  minVersion?: TlsVersion;
+  /** Highest TLS version to offer. Default: Node's (`tls.DEFAULT_MAX_VERSION`, TLSv1.3). */
+  maxVersion?: TlsVersion;
+  /**
+   * Checks the server certificate against the host name, after the chain
+   * was verified (node:tls `checkServerIdentity`): return an Error to refuse
+   * it. Default: `tls.checkServerIdentity`. Called with the server name
+   * (`servername`, else the URL's host).
+   */
+  checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
   /** Verify the server certificate. Default true. */
   rejectUnauthorized?: boolean;
   /** SNI server name. Default: the URL's host name (none for IP literals). */
@@ -70,6 +112,28 @@ export interface WebSocketOptions {
   family?: number;
   /** Local interface address to bind. */
   localAddress?: string;
+  /**
+   * Resolves host names instead of `dns.lookup` (node:net `lookup`), e.g. to
+   * map a name to a fixed address or use a cache. Through a proxy it
+   * resolves the proxy's name (the proxy resolves the target's).
+   */
+  lookup?: LookupFunction;
+  /**
+   * Connects to this Unix domain socket (or Windows named pipe) instead of
+   * the URL's host and port; the URL still gives the Host header, the
+   * resource and, for wss:, the TLS server name. No proxy is used.
+   */
+  socketPath?: string;
+  /**
+   * Brings your own connection: called for every attempt (and redirect hop)
+   * instead of `net.connect` / `tls.connect`, with the options lifeline
+   * would have passed them, it returns the stream the WebSocket bytes go
+   * over, connected or connecting: a `net.Socket`, a `tls.TLSSocket`, or any
+   * Duplex. For wss: URLs the stream must already speak TLS (e.g.
+   * `tls.connect({ ...options, socket })`): lifeline adds no TLS over it, as
+   * ws does not. No proxy is used.
+   */
+  createConnection?: (options: CreateConnectionOptions) => Duplex;
   /** Aborting fails a connection still connecting and drops an open one (close 1006). */
   signal?: AbortSignal;
   /** Called with every frame in and out and the handshake request/response heads. Unset costs nothing. */
@@ -80,6 +144,8 @@ export const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
 export const DEFAULT_CLOSE_TIMEOUT = 10_000;
 export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
 export const DEFAULT_MAX_REDIRECTS = 10;
+
+const TLS_VERSIONS: readonly TlsVersion[] = ['TLSv1.3', 'TLSv1.2', 'TLSv1.1', 'TLSv1'];
 
 /**
  * The rule of WebSocketOptions. Options checked by their own rule later but
@@ -103,18 +169,26 @@ const WEBSOCKET_OPTIONS: OptionSpec = {
     ca: 'any',
     cert: 'any',
     key: 'any',
+    pfx: 'any',
     passphrase: 'string',
+    ciphers: 'string',
+    minVersion: 'string',
+    maxVersion: 'string',
+    checkServerIdentity: 'function',
     servername: 'string',
     proxy: 'any',
     family: 'number',
     localAddress: 'string',
+    lookup: 'function',
+    socketPath: 'string',
+    createConnection: 'function',
     signal: 'object',
     trace: 'function',
   },
   least: { maxPayload: 1 },
   most: { maxPayload: Number.MAX_SAFE_INTEGER },
   unbounded: ['handshakeTimeout', 'closeTimeout', 'maxPayload'],
-  choices: { family: [0, 4, 6] },
+  choices: { family: [0, 4, 6], minVersion: TLS_VERSIONS, maxVersion: TLS_VERSIONS },
 };
 
 /**
@@ -122,7 +196,37 @@ const WEBSOCKET_OPTIONS: OptionSpec = {
  * and returns them over their defaults.
  */
 export function checkWebSocketOptions(options: unknown, where: string): WebSocketOptions {
-  return checkOptions<WebSocketOptions>(options, WEBSOCKET_OPTIONS, where);
+  const checked = checkOptions<WebSocketOptions>(options, WEBSOCKET_OPTIONS, where);
+  for (const name of ['ca', 'cert', 'key'] as const) checkTlsMaterial(checked[name], `${where} option ${name}`, false);
+  checkTlsMaterial(checked.pfx, `${where} option pfx`, true);
+  const refuse = (subject: string, expected: string, got: unknown) => invalid('TypeError', ErrorCodes.INVALID_OPTION, `${where} ${subject}`, expected, got);
+  if (checked.socketPath === '') throw refuse('option socketPath', 'a non-empty path', '');
+  // Each of these decides the whole route to the server: given together, one would be silently ignored.
+  if (checked.socketPath !== undefined && checked.createConnection !== undefined) {
+    throw refuse('options socketPath and createConnection', 'given one at a time (each decides where the connection goes)', 'both');
+  }
+  const route = checked.socketPath !== undefined ? 'socketPath' : checked.createConnection !== undefined ? 'createConnection' : undefined;
+  if (route !== undefined && checked.proxy !== undefined && checked.proxy !== false) {
+    throw refuse(`option proxy with ${route}`, `false or absent (${route} decides where the connection goes)`, checked.proxy);
+  }
+  return checked;
+}
+
+/** PEM text or bytes, alone or in a list (`pfx` list entries may also be `{ buf, passphrase }`), as node:tls takes them. */
+function checkTlsMaterial(value: unknown, subject: string, pfx: boolean): void {
+  if (value === undefined) return;
+  const isBytes = (item: unknown) => typeof item === 'string' || item instanceof Uint8Array;
+  const isPfxObject = (item: unknown) =>
+    pfx &&
+    typeof item === 'object' &&
+    item !== null &&
+    isBytes((item as { buf?: unknown }).buf) &&
+    ['undefined', 'string'].includes(typeof (item as { passphrase?: unknown }).passphrase);
+  const ok = isBytes(value) || (Array.isArray(value) && value.every((item) => isBytes(item) || isPfxObject(item)));
+  if (!ok) {
+    const expected = pfx ? 'a string, a Buffer, or an array of them or of { buf, passphrase }' : 'a string, a Buffer, or an array of them';
+    throw invalid('TypeError', ErrorCodes.INVALID_OPTION, subject, expected, value);
+  }
 }
 
 /**

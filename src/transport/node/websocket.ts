@@ -56,7 +56,7 @@ export interface WebSocketEventMap {
  * may also be passed as the second argument.
  *
  * Receives what its connection has to say through the `_open`, `_message`, ...
- * methods (connection.ts's ConnectionOwner; not declared with `implements`,
+ * methods (sink.ts's ConnectionOwner; not declared with `implements`,
  * since those members are left out of the published declarations).
  */
 export class WebSocket extends LightEventTarget<WebSocketEventMap> {

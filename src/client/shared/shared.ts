@@ -1,0 +1,927 @@
+/**
+ * One connection shared by every tab of an origin: `connect(url, { shared:
+ * shared({ key }) })`. Every tab gets the same `Connection` API; exactly one
+ * tab, the leader, holds a socket.
+ *
+ * Theory of operation. The tabs that share (url, key) elect a leader with
+ * a Web Lock (./election.ts) and talk over a BroadcastChannel (./wire.ts);
+ * both are scoped to the origin by the browser, and their name holds the
+ * url and the key, so nothing is ever shared across origins or keys.
+ * - The leader runs an ordinary client (`connectWith`, the one code path
+ *   every connection runs) without a codec: it mirrors that client's
+ *   events, state and stats to the other tabs, hands them every inbound
+ *   message as it arrived, and sends what they ask it to send. Its
+ *   heartbeat is the only one.
+ * - A follower mirrors: its `state`, `protocol`, `stats` and events are the
+ *   leader's; each tab decodes with its own codec and applies its own
+ *   `filter`. Its sends are encoded here and kept in this tab's outbox
+ *   (./outbox.ts) until the leader says they went to the socket (or why
+ *   not): that is when their promises settle.
+ * - Hand-over. A leader that leaves in order (tab closed, navigated, put in
+ *   the back/forward cache, frozen, or `close()`d) says `bye` after the
+ *   acknowledgements of everything its socket took, then releases the
+ *   lock; a crashed or discarded tab's lock is released by the browser. The
+ *   next tab in line is granted the lock at once, becomes leader and dials.
+ *   Every tab then hands its unacknowledged messages, in order, to the new
+ *   leader: what the old socket took was acknowledged before the `bye`, so
+ *   nothing is lost or sent twice. The lock and the channel are separate
+ *   pipes, so the grant (or the new leader's `lead`) can arrive before the
+ *   old leader's `bye`: messages that were out with it then wait, with
+ *   everything sent after them, for its `bye`, at most BYE_GRACE ms (a
+ *   crashed leader says nothing), while the new socket opens. Only a leader
+ *   that crashes (its socket may have sent what it took while its last
+ *   acknowledgements die with it), or whose acknowledgements take longer
+ *   than BYE_GRACE, can cause a resend of a message that went out: at least
+ *   once, never lost; a reliable session is what can remove such
+ *   duplicates. A tab that goes away for good passes on what it still holds
+ *   (`orphans`): whoever leads next sends it.
+ * - A leader that stops answering without leaving (a page stopped without
+ *   a `freeze` event, a hung main thread) keeps its lock: a follower that
+ *   hears nothing from it for a while pings it, and steals the lock when
+ *   the ping goes unanswered (see `armWatchdog`). A leader that was only
+ *   slow steps down when it hears of it; messages it handed to its socket
+ *   in the meantime may also be sent by the new leader.
+ * - Without Web Locks or BroadcastChannel (or when the lock manager refuses,
+ *   as in an opaque origin) the tab runs alone: its own socket, role
+ *   `alone`, the reason given to `onRole`.
+ * - Parts given in the options (the heartbeat, a reliable session) run in
+ *   the leader's client only. A tab's message is settled by the promise of
+ *   the leader client's `send()`: a part that makes it resolve later (when
+ *   the peer acknowledged it) keeps the message in its tab's outbox until
+ *   then, so a hand-over resends what the peer had not acknowledged.
+ *
+ * Owns: `shared()` and its options, the tab's role, mirroring, the leader's
+ * duties to the other tabs. Must not import a concrete transport, node:*,
+ * the frame layer or fflate.
+ */
+import { ErrorCodes, LifelineError } from '../../protocol/errors.js';
+import { checkClose, checkOptions, invalid, type OptionSpec } from '../../protocol/input.js';
+import { checkUrl } from '../../protocol/url.js';
+import type { IncomingData, OutgoingData, TransportFactory } from '../../transport/types.js';
+import { connectWith, type ClientEnv, type ClientEvents, type Connection, type Supports } from '../client.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import { sizeOf, type Codec } from '../codecs.js';
+import { createEmitter } from '../emitter.js';
+import type { Lifecycle } from '../lifecycle.js';
+import { CONNECT_OPTIONS, checkSendOptions, resolveOptions, type ConnectOptions, type Provider } from '../options.js';
+import type { SendOptions } from '../send-queue.js';
+import type { State } from '../state.js';
+import type { Stats } from '../stats.js';
+import { campaign, type Campaign, type LockManagerLike } from './election.js';
+import { createOutbox, type OutboxRecord } from './outbox.js';
+import {
+  closeFromWire,
+  closeToWire,
+  fromWire,
+  sharedName,
+  toWire,
+  type MirroredEvent,
+  type Orphan,
+  type Snapshot,
+  type TabMessage,
+  type WireClose,
+  type WireMessage,
+  type WireSendOptions,
+} from './wire.js';
+
+/** Options of `shared()`. */
+export interface SharedOptions {
+  /** Tabs share a connection when their url and key are the same. Required when the url is a function. Default ''. */
+  key?: string;
+  /** Which inbound messages this tab gets (after decoding); false skips one. Default: every message. */
+  filter?: (message: any) => boolean;
+  /** Called (as an event: in order, isolated) when this tab becomes the leader, a follower, or runs alone. */
+  onRole?: (info: RoleInfo) => void;
+  /** About how long (ms) a leader may stop answering before another tab takes its lock (between 3/4 and 9/8 of it). 0 = never. Default 10,000. */
+  leaderTimeout?: number;
+}
+
+/** `leader`: this tab holds the socket; `follower`: it uses the leader's; `alone`: its own socket, not shared (`reason` says why). */
+export type Role = 'leader' | 'follower' | 'alone';
+
+export interface RoleInfo {
+  role: Role;
+  /** How it came to this: 'elected', 'took over', 'joined', or why sharing is not possible. */
+  reason: string;
+}
+
+/** The channel part of `BroadcastChannel` used here. */
+export interface ChannelLike {
+  postMessage(message: unknown): void;
+  onmessage: ((event: MessageEvent) => void) | null;
+  close(): void;
+}
+
+/** What the browser provides to a shared connection; injected so tests pass fakes. */
+export interface TabEnv {
+  /** `navigator.locks`, undefined where missing. */
+  readonly locks: LockManagerLike | undefined;
+  /** Opens a BroadcastChannel; undefined where missing. */
+  readonly openChannel: ((name: string) => ChannelLike) | undefined;
+  /**
+   * Calls `leave(unloading)` when the page goes away (pagehide: `unloading`
+   * unless it may come back from the back/forward cache; `freeze`) and
+   * `back()` when it comes back (pageshow from the cache, `resume`).
+   * Returns the function that stops watching.
+   */
+  watchPage(leave: (unloading: boolean) => void, back: () => void): () => void;
+  /** A fresh random id for one tab's connection. */
+  newId(): string;
+}
+
+/** Created by `shared()`, given to `connect()` as its `shared` option; the entry calls it to build the connection. */
+export type Sharing = <In, Out>(factory: TransportFactory, url: Provider<string | URL>, options: ConnectOptions, env: ClientEnv) => Connection<In, Out>;
+
+interface ResolvedShared {
+  key: string;
+  filter: ((message: unknown) => boolean) | undefined;
+  onRole: ((info: RoleInfo) => void) | undefined;
+  leaderTimeout: number;
+}
+
+const SHARED_OPTIONS: OptionSpec = {
+  defaults: { key: '', leaderTimeout: 10_000 },
+  types: { filter: 'function', onRole: 'function' },
+};
+
+/** The browser's Web Locks, BroadcastChannel and page lifecycle events. */
+export function browserTabs(): TabEnv {
+  const locks = (globalThis.navigator as { locks?: LockManagerLike } | undefined)?.locks;
+  const Channel = globalThis.BroadcastChannel;
+  const win = globalThis.window as Window | undefined;
+  const doc = globalThis.document as Document | undefined;
+  return {
+    locks,
+    openChannel: Channel ? (name) => new Channel(name) : undefined,
+    watchPage(leave, back) {
+      if (!win?.addEventListener || !doc) return () => undefined;
+      // pagehide: `persisted` says the page may come back from the back/forward cache (WHATWG HTML §7.4.6).
+      const hide = (event: Event) => leave(!(event as PageTransitionEvent).persisted);
+      const show = (event: Event) => (event as PageTransitionEvent).persisted && back();
+      // Page Lifecycle (Chromium): `freeze` before the page is frozen or discarded in the background, `resume` after.
+      const freeze = () => leave(false);
+      const each = (method: 'addEventListener' | 'removeEventListener') => {
+        win[method]('pagehide', hide);
+        win[method]('pageshow', show);
+        doc[method]('freeze', freeze);
+        doc[method]('resume', back);
+      };
+      each('addEventListener');
+      return () => each('removeEventListener');
+    },
+    newId: () => globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`,
+  };
+}
+
+/**
+ * Share one connection among the tabs of this origin (browsers): pass the
+ * result as `connect()`'s `shared` option. In Node the option is accepted
+ * and the connection is a normal one. Options are checked at the call.
+ */
+export function shared(options?: SharedOptions, environment?: TabEnv): Sharing {
+  const checked = checkOptions<ResolvedShared>(options, SHARED_OPTIONS, 'shared():');
+  return <In, Out>(factory: TransportFactory, url: Provider<string | URL>, connectOptions: ConnectOptions, env: ClientEnv) =>
+    shareConnection<In, Out>(factory, url, connectOptions, env, checked, environment ?? browserTabs());
+}
+
+/** Events of a shared connection inside this module: the client's, and the role changes for `onRole`. */
+type SharedEvents<In> = ClientEvents<In> & { role: RoleInfo };
+
+/** How a tab stops leading: it goes away (for good, or maybe back), closes its connection, or another tab took the lock. */
+type StepDown = 'unload' | 'leave' | 'close' | 'terminate' | 'deposed';
+
+/**
+ * How long messages that were out with a leader that vanished wait for its
+ * `bye` (which comes after its last acknowledgement) before they go to the
+ * next leader, ms. It only delays those messages after a crash; an orderly
+ * `bye` ends the wait at once.
+ */
+const BYE_GRACE = 1000;
+
+/** The stats that add up across leaders. */
+const COUNTERS = ['messagesIn', 'messagesOut', 'bytesIn', 'bytesOut', 'reconnects'] as const;
+
+const zeroStats = (): Stats => ({
+  messagesIn: 0,
+  messagesOut: 0,
+  bytesIn: 0,
+  bytesOut: 0,
+  reconnects: 0,
+  rtt: undefined,
+  rttAvg: undefined,
+  uptime: 0,
+  queued: 0,
+  queuedBytes: 0,
+});
+
+function shareConnection<In, Out>(
+  factory: TransportFactory,
+  url: Provider<string | URL>,
+  options: ConnectOptions,
+  env: ClientEnv,
+  sharing: ResolvedShared,
+  tabs: TabEnv,
+): Connection<In, Out> {
+  // The same checks as an unshared connect(), at the call.
+  const extra = env.features.options;
+  const spec: OptionSpec = extra
+    ? { ...CONNECT_OPTIONS, defaults: { ...CONNECT_OPTIONS.defaults, ...extra.defaults }, types: { ...CONNECT_OPTIONS.types, ...extra.types } }
+    : CONNECT_OPTIONS;
+  const resolved = resolveOptions(options, spec);
+  const href = typeof url === 'function' ? undefined : checkUrl(url);
+  if (href === undefined && sharing.key === '') {
+    throw invalid('TypeError', ErrorCodes.INVALID_OPTION, 'shared(): key', 'a non-empty string when the url is a function (tabs cannot compare functions)', sharing.key);
+  }
+  const name = sharedName(href, sharing.key);
+  const { leaderTimeout, filter } = sharing;
+  const events = createEmitter<SharedEvents<In>>();
+  if (sharing.onRole) events.on('role', sharing.onRole);
+  const clock: Clock = {
+    now: () => env.clock.now(),
+    set: (callback, ms) => env.clock.set(() => events.run(callback), ms),
+    clear: (handle) => env.clock.clear(handle),
+  };
+  const outbox = createOutbox(resolved, clock, { dropped: (data, error) => events.emit('drop', { data, error }) });
+  const tabId = tabs.newId();
+  const supports: Supports = { ping: env.features.ping !== undefined, pause: env.features.pauseReading !== undefined };
+  const unsupported = !tabs.locks ? 'Web Locks (navigator.locks) missing' : !tabs.openChannel ? 'BroadcastChannel missing' : undefined;
+
+  /** This tab takes part: open() was called and close()/terminate() not since. */
+  let attached = false;
+  /** The page is away (pagehide, freeze) and may come back. */
+  let away = false;
+  let role: Role | undefined;
+  let state: State = 'closed';
+  let protocol = '';
+  let extensions = '';
+  /** The subprotocol to encode for while not open: the last one negotiated, or the first offered. */
+  let expectedProtocol = typeof resolved.protocols === 'function' ? '' : (resolved.protocols[0] ?? '');
+  /** The term of the leader this tab follows, or its own term while it leads; undefined while no leader is known. */
+  let term: string | undefined;
+  let terms = 0;
+  /** The leader's last description (a follower), or what the connection had counted before this tab led. */
+  let snapshot: Snapshot | undefined;
+  let channel: ChannelLike | undefined;
+  let election: Campaign | undefined;
+  /** The leader's (or a lone tab's) client: raw data both ways, no codec. */
+  let inner: Connection<IncomingData, OutgoingData> | undefined;
+  let innerOpened = false;
+  let stopInner: (() => void) | undefined;
+  /** The inner client's wake-up (online, visible, restored), also called when a follower's page wakes up. */
+  let remoteWake: (() => void) | undefined;
+  let stopWatchingPage: (() => void) | undefined;
+  let stopWatchingWake: (() => void) | undefined;
+  /** Messages of tabs that went away, for whoever leads next. */
+  let orphans: Orphan[] = [];
+  /** Last time the leader was heard from; when a ping went out unanswered (0: none). */
+  let heardAt = 0;
+  let pingedAt = 0;
+  /** The random part of the wait before stealing the lock from a silent leader. */
+  let stealAfter = 0;
+  let watchdog: TimerHandle;
+  /** A leader that vanished without a `bye` yet: messages out with it wait for its word (see BYE_GRACE). */
+  let leaving: { term: string; lost: boolean; timer: TimerHandle } | undefined;
+  /** Leading: the highest send id taken from each tab in this term. A tab posts its ids in increasing order, so a lower one is a message posted again (after the tab heard a stale leader) that this leader already has. */
+  let lastIds = new Map<string, number>();
+
+  const orphan = (record: OutboxRecord): Orphan => ({
+    data: record.data,
+    options: wireOptions(record.options, record.deadline ? Math.max(1, record.deadline - clock.now()) : undefined),
+  });
+  const codecFor = (subprotocol: string): Codec<unknown, unknown> | undefined => resolved.codecs[subprotocol] ?? resolved.codec;
+  const leading = (): boolean => inner !== undefined && role !== 'alone';
+
+  function post(message: WireMessage): void {
+    try {
+      channel?.postMessage(message);
+    } catch (error) {
+      events.emit('error', error); // a closed channel, or data the channel cannot clone
+    }
+  }
+
+  function setState(to: State): void {
+    const from = state;
+    if (from === to) return;
+    state = to;
+    events.emit('state', { from, to });
+  }
+
+  function setRole(next: Role, reason: string): void {
+    if (role === next) return;
+    role = next;
+    events.emit('role', { role: next, reason });
+  }
+
+  // --- joining and leaving ---
+
+  function join(): void {
+    attached = true;
+    setState('connecting');
+    if (resolved.lifecycle && env.lifecycle && !stopWatchingWake) {
+      // A follower's page waking up (online, visible, restored) wakes the leader: it may be hidden and throttled.
+      stopWatchingWake = env.lifecycle.watch(() => events.run(() => role === 'follower' && term && post({ type: 'control', from: tabId, term, op: 'wake' })));
+    }
+    if (unsupported) return lead(unsupported);
+    if (openChannel()) enterRace();
+  }
+
+  /** Opens the channel (if not open) and watches the page; runs alone when the browser refuses the channel. */
+  function openChannel(): boolean {
+    try {
+      channel ??= tabs.openChannel!(name);
+    } catch (error) {
+      lead(`BroadcastChannel refused (${(error as Error).name})`);
+      return false;
+    }
+    channel.onmessage = (event) => events.run(() => hear(event.data as WireMessage));
+    stopWatchingPage ??= tabs.watchPage(
+      (unloading) => events.run(() => leave(unloading)),
+      () => events.run(back),
+    );
+    return true;
+  }
+
+  /** Asks who leads and gets in line to lead. */
+  function enterRace(): void {
+    post({ type: 'hello', from: tabId });
+    election = campaign(tabs.locks!, name, {
+      elected: () =>
+        events.run(() => {
+          if (attached && !away) lead();
+          else {
+            election?.withdraw(); // (withdrawn already; kept for safety: never sit on the lock)
+            election = undefined;
+          }
+        }),
+      deposed: () => events.run(() => stepDown('deposed')),
+      failed: (error) =>
+        events.run(() => {
+          // The lock manager refused (an opaque origin, a document not fully active): run alone.
+          election = undefined;
+          channel?.close();
+          channel = undefined;
+          if (attached && !inner) lead(`Web Locks refused (${(error as Error)?.name ?? error})`);
+        }),
+    });
+    heard();
+    armWatchdog();
+  }
+
+  /**
+   * The page goes away: for good (`unloading`), or into the back/forward
+   * cache or frozen. A page that may come back lets go of the lock, and of
+   * the channel unless a leader still owes it answers: a message arriving
+   * for a page in the back/forward cache makes Chromium evict it
+   * (notRestoredReasons `broadcastchannel-message`).
+   */
+  function leave(unloading: boolean): void {
+    if (!attached || away || role === 'alone') return;
+    away = !unloading;
+    clock.clear(watchdog);
+    if (leading()) {
+      stepDown(unloading ? 'unload' : 'leave');
+      return;
+    }
+    election?.withdraw();
+    election = undefined;
+    if (unloading) {
+      // What no leader has yet goes to whoever leads next; what a leader has, it sends.
+      const held = outbox.held();
+      if (held.length) post({ type: 'adopt', from: tabId, orphans: held.map(orphan) });
+      outbox.abandon(held);
+    } else if (outbox.all().every((record) => record.term === undefined) && !leaving) closeChannel(true);
+  }
+
+  /** The page is back from the back/forward cache, or resumed: it asks who leads, and gets in line. */
+  function back(): void {
+    if (!attached || !away) return;
+    away = false;
+    if (openChannel()) enterRace();
+  }
+
+  /** This tab's connection ends (`close()` / `terminate()`): the shared socket lives on for the other tabs. */
+  function detach(kind: 'close' | 'terminate', code?: number, reason?: string): void {
+    const wasOpen = state === 'open';
+    attached = false;
+    clock.clear(watchdog);
+    stopWatchingWake?.();
+    stopWatchingWake = undefined;
+    if (inner) stepDown(kind, code, reason);
+    else {
+      election?.withdraw();
+      election = undefined;
+      outbox.rejectHeld('client closed before sending');
+      // Messages out with a leader settle by its answer; the channel stays open until then (see hear()).
+      if (outbox.length === 0 && !leaving) closeChannel();
+    }
+    const close = wasOpen ? { code: kind === 'close' ? (code ?? 1000) : 1006, reason: kind === 'close' ? (reason ?? '') : '', wasClean: kind === 'close' } : undefined;
+    setState('closed');
+    if (close) events.emit('close', { ...close, willReconnect: false });
+    events.emit('end', { reason: 'closed', close });
+  }
+
+  /** Closes the channel and, unless `away` (the page may come back), stops watching the page. */
+  function closeChannel(away = false): void {
+    if (!away) {
+      stopWatchingPage?.();
+      stopWatchingPage = undefined;
+    }
+    channel?.close();
+    channel = undefined;
+  }
+
+  // --- leading ---
+
+  /** This tab leads (elected, or it took over), or runs alone (`alone` says why). */
+  function lead(alone?: string): void {
+    if (!attached || away || inner) return;
+    const previous = term;
+    // The leader this tab followed vanished without a `bye` (crashed, discarded, replaced), or its `bye` is still on its way.
+    if (previous !== undefined) handOver(false);
+    term = `${tabId}.${++terms}`;
+    lastIds = new Map();
+    clock.clear(watchdog);
+    setRole(alone ? 'alone' : 'leader', alone ?? (role === 'follower' ? 'took over' : 'elected'));
+    innerOpened = false;
+    const lifecycle: Lifecycle = {
+      hidden: () => env.lifecycle?.hidden() ?? false,
+      watch(wake) {
+        const stop = env.lifecycle?.watch(wake);
+        remoteWake = wake;
+        return () => {
+          stop?.();
+          remoteWake = undefined;
+        };
+      },
+    };
+    const innerOptions: ConnectOptions = { ...options, startClosed: true };
+    delete innerOptions.codec;
+    delete innerOptions.codecs;
+    delete innerOptions.shared;
+    const client = connectWith<IncomingData, OutgoingData>(factory, url, innerOptions, { ...env, lifecycle });
+    inner = client;
+    const mirrored: MirroredEvent[] = ['state', 'open', 'close', 'reconnecting', 'heartbeat', 'session', 'drain', 'error', 'end'];
+    const stops = mirrored.map((type) => client.on(type, (payload: unknown) => events.run(() => relay(type, payload))));
+    stops.push(client.on('message', (data) => events.run(() => fromSocket(data))));
+    stopInner = () => stops.forEach((stop) => stop());
+    post({ type: 'lead', term, snapshot: describe() });
+    client.open();
+    adopt(orphans);
+    orphans = [];
+    route();
+  }
+
+  /** The leader's own client did something: mirror it here and to every tab. */
+  function relay(type: MirroredEvent, payload: unknown): void {
+    let wire = payload;
+    switch (type) {
+      case 'state':
+        setState((payload as { to: State }).to);
+        break;
+      case 'open': {
+        const opened = payload as { protocol: string; extensions: string };
+        innerOpened = true;
+        protocol = expectedProtocol = opened.protocol;
+        extensions = opened.extensions;
+        events.emit('open', opened);
+        break;
+      }
+      case 'close':
+        wire = closeToWire(payload as ClientEvents['close']);
+        events.emit('close', payload as ClientEvents['close']);
+        break;
+      case 'end': {
+        const end = payload as ClientEvents['end'];
+        wire = { reason: end.reason, close: end.close && closeToWire(end.close) };
+        events.emit('end', end);
+        break;
+      }
+      case 'error':
+        wire = toWire(payload);
+        events.emit('error', payload);
+        break;
+      default:
+        events.emit(type, payload as never);
+    }
+    if (term) post({ type: 'event', term, name: type, payload: wire, snapshot: describe() });
+  }
+
+  /** An inbound message on the leader's socket: this tab's, and every other tab's. */
+  function fromSocket(data: IncomingData): void {
+    deliver(data);
+    if (term) post({ type: 'message', term, data, snapshot: describe() });
+  }
+
+  /** Hands `data` to the leader's client; `settled` gets its verdict. A retired client's rejections are no verdict: the message goes to the next leader. */
+  function submit(data: OutgoingData, sendOptions: WireSendOptions, settled: (error?: Error) => void): void {
+    const client = inner!;
+    let sent: Promise<void>;
+    try {
+      sent = client.send(data, sendOptions);
+    } catch (error) {
+      settled(error as Error);
+      return;
+    }
+    // One level of then(): its callbacks are queued when the client settles the message, ahead of a step-down's own microtask.
+    sent.then(
+      () => settled(),
+      (error: Error) => client === inner && settled(error),
+    );
+  }
+
+  function adopt(adopted: readonly Orphan[]): void {
+    for (const { data, options: sendOptions } of adopted) submit(data, sendOptions, () => undefined);
+  }
+
+  function control(op: 'open' | 'reconnect' | 'wake'): void {
+    if (op === 'open') inner!.open();
+    else if (op === 'reconnect') inner!.reconnect();
+    else remoteWake?.();
+  }
+
+  /**
+   * Stops leading. The client is retired at once. The `bye` must come after
+   * the acknowledgements of everything the socket took, so that every tab
+   * knows exactly what went out before it hears that the leader left: when
+   * the page goes away (pagehide, freeze) this runs as a task of its own,
+   * with no acknowledgement pending, and the `bye` goes out at once (Firefox
+   * may tear a closing tab down before a later microtask runs); when the
+   * application closes the connection, it may have just made the socket take
+   * messages in the same task, so the `bye` waits one microtask, behind
+   * their acknowledgements.
+   */
+  function stepDown(kind: StepDown, code?: number, reason?: string): void {
+    const client = inner!;
+    const ownTerm = term;
+    const alone = role === 'alone';
+    const wasOpen = state === 'open';
+    snapshot = describe();
+    inner = undefined;
+    term = undefined;
+    stopInner?.();
+    stopInner = undefined;
+    const finish = (): void => {
+      const own = outbox.all().slice();
+      if (kind !== 'deposed' && !alone && ownTerm) post({ type: 'bye', term: ownTerm, orphans: kind === 'unload' ? own.map(orphan) : [] });
+      if (kind === 'unload') outbox.abandon(own);
+      else if (kind === 'close' || kind === 'terminate') outbox.rejectHeld('client closed before sending', true);
+      else {
+        outbox.recall(wasOpen, ownTerm);
+        route();
+      }
+      if (!attached) closeChannel();
+      // A page that may come back closes the channel, as in leave(): its own messages are back in its outbox.
+      else if (kind === 'leave') closeChannel(true);
+    };
+    if (kind === 'unload' || kind === 'leave') finish();
+    else queueMicrotask(() => events.run(finish));
+    if (kind === 'close') client.close(code, reason);
+    else client.terminate();
+    if (kind === 'close' || kind === 'terminate') {
+      election?.withdraw();
+      election = undefined;
+      return; // detach() reports the end
+    }
+    if (kind !== 'deposed') {
+      election?.withdraw();
+      election = undefined;
+    }
+    if (wasOpen) {
+      const close = kind === 'deposed' ? { code: 1006, reason: 'leader replaced', wasClean: false } : { code: 1001, reason: 'page left', wasClean: true };
+      setState('connecting');
+      events.emit('close', { ...close, willReconnect: true });
+    } else setState('connecting');
+    if (kind === 'deposed') {
+      setRole('follower', 'replaced');
+      post({ type: 'hello', from: tabId });
+      heard();
+      armWatchdog();
+    }
+  }
+
+  /** The connection as this tab, leading, describes it to the others. */
+  function describe(): Snapshot {
+    return { state, protocol: state === 'open' ? protocol : '', extensions, stats: currentStats(), at: clock.now(), opened: innerOpened || (snapshot?.opened ?? false) };
+  }
+
+  // --- following ---
+
+  function hear(message: WireMessage): void {
+    // A verdict on one of this tab's messages counts whoever sends it (the leader that had the message), in any role.
+    if (message.type === 'ack' && message.to === tabId) outbox.settle(message.id, message.error && fromWire(message.error));
+    // The vanished leader's last word: its acknowledgements are all in. (Its orphans are taken below, by role.)
+    if (message.type === 'bye' && message.term === leaving?.term) endLeaving();
+    if (!attached) {
+      // Detached: only the answers to messages still out with a leader matter, until there are none.
+      if ((message.type === 'bye' && message.term === term) || (message.type === 'lead' && message.term !== term)) outbox.rejectHeld('client closed before sending', true);
+      if (outbox.length === 0 && !leaving) closeChannel();
+      return;
+    }
+    if (leading()) return serve(message);
+    switch (message.type) {
+      case 'lead':
+        return follow(message.term, message.snapshot);
+      case 'bye':
+        if (message.term === term) {
+          orphans.push(...message.orphans);
+          handOver(true);
+        } else if (term === undefined) orphans.push(...message.orphans);
+        return;
+      case 'adopt':
+        if (term === undefined) orphans.push(...message.orphans);
+        return;
+      case 'hello':
+      case 'send':
+      case 'control':
+      case 'ping':
+        return; // for the leader
+      case 'message':
+        // The last inbound messages of a leader that vanished still reach this tab.
+        if (message.term === leaving?.term) return deliver(message.data);
+    }
+    if (message.term !== term) return; // from a leader this tab does not follow (any more)
+    heard();
+    switch (message.type) {
+      case 'event':
+        snapshot = message.snapshot;
+        return mirror(message.name, message.payload);
+      case 'message':
+        snapshot = message.snapshot;
+        return deliver(message.data);
+      case 'ack':
+        snapshot = message.snapshot;
+        return;
+      case 'pong':
+        return;
+    }
+  }
+
+  /** The leader's side of the channel. */
+  function serve(message: WireMessage): void {
+    const ownTerm = term!;
+    switch (message.type) {
+      case 'hello':
+        return post({ type: 'lead', term: ownTerm, snapshot: describe() });
+      case 'send': {
+        if (message.term !== ownTerm) return; // meant for an earlier leader: its tab hands it on again
+        if (message.id <= (lastIds.get(message.from) ?? 0)) return; // already taken: its answer comes (or came) once
+        lastIds.set(message.from, message.id);
+        return submit(message.data, message.options, (error) => {
+          const ack: WireMessage = { type: 'ack', term: ownTerm, to: message.from, id: message.id, snapshot: describe() };
+          if (error) ack.error = toWire(error);
+          post(ack);
+        });
+      }
+      case 'control':
+        if (message.term === ownTerm) control(message.op);
+        return;
+      case 'ping':
+        if (message.term === ownTerm) post({ type: 'pong', term: ownTerm, to: message.from });
+        return;
+      case 'adopt':
+      case 'bye':
+        // The messages of a tab that went away (or of the leader before this one, whose `bye` came late).
+        return adopt(message.orphans);
+      default:
+        return; // another tab's claim to lead comes with a stolen lock: `deposed` will say so
+    }
+  }
+
+  /** Follows the leader of `leaderTerm` (a new one, or the same one describing itself again). */
+  function follow(leaderTerm: string, described: Snapshot): void {
+    if (leaderTerm !== term) {
+      if (term !== undefined) handOver(false);
+      term = leaderTerm;
+      orphans = []; // the new leader heard the same `bye` and `adopt` messages
+      setRole('follower', 'joined');
+    }
+    heard();
+    snapshot = described;
+    if (described.state === 'open') {
+      if (state !== 'open') {
+        protocol = expectedProtocol = described.protocol;
+        extensions = described.extensions;
+        setState('open');
+        events.emit('open', { protocol, extensions });
+      }
+    } else setState(described.state);
+    route();
+  }
+
+  /** A mirrored event of the leader's client. */
+  function mirror(type: MirroredEvent, payload: unknown): void {
+    switch (type) {
+      case 'state':
+        return setState((payload as { to: State }).to);
+      case 'open': {
+        const opened = payload as { protocol: string; extensions: string };
+        protocol = expectedProtocol = opened.protocol;
+        extensions = opened.extensions;
+        return events.emit('open', opened);
+      }
+      case 'close':
+        return events.emit('close', closeFromWire(payload as WireClose & { willReconnect: boolean }));
+      case 'end': {
+        const end = payload as { reason: ClientEvents['end']['reason']; close?: WireClose };
+        return events.emit('end', { reason: end.reason, close: end.close && closeFromWire(end.close) });
+      }
+      case 'error':
+        return events.emit('error', fromWire(payload as Parameters<typeof fromWire>[0]));
+      default:
+        return events.emit(type, payload as never);
+    }
+  }
+
+  /**
+   * The leader this tab followed is gone: in order (its `bye` came), or it
+   * vanished (the lock was granted to this tab, or another tab leads). What
+   * was out with it comes back to the outbox for the next leader: at once
+   * after a `bye`, else when its `bye` comes or BYE_GRACE has passed. The
+   * tab shows the connection lost (1001, going away) and being
+   * re-established.
+   */
+  function handOver(orderly: boolean): void {
+    const wasOpen = state === 'open';
+    const old = term!;
+    term = undefined;
+    if (orderly) outbox.recall(wasOpen, old);
+    else {
+      endLeaving(); // one wait at a time: an earlier one ends now
+      leaving = { term: old, lost: wasOpen, timer: clock.set(endLeaving, BYE_GRACE) };
+    }
+    setState('connecting');
+    if (wasOpen) events.emit('close', { code: 1001, reason: orderly ? 'leader tab left' : 'leader tab gone', wasClean: orderly, willReconnect: true });
+    // Ask again: a leader already elected (whose `lead` this tab may have heard before the `bye`) answers.
+    post({ type: 'hello', from: tabId });
+    heard();
+  }
+
+  /** The wait for a vanished leader's `bye` ends (it came, or BYE_GRACE passed): what was out with it goes to the next leader. */
+  function endLeaving(): void {
+    const ended = leaving;
+    if (!ended) return;
+    leaving = undefined;
+    clock.clear(ended.timer);
+    outbox.recall(ended.lost, ended.term);
+    if (attached) return route();
+    outbox.rejectHeld('client closed before sending');
+    if (outbox.length === 0) closeChannel();
+  }
+
+  // --- the leader watchdog ---
+
+  function heard(): void {
+    heardAt = clock.now();
+    pingedAt = 0;
+  }
+
+  /**
+   * A follower looks every eighth of `leaderTimeout`: after a quarter of it
+   * without a word from the leader it pings; a ping unanswered for half of
+   * it, plus a random eighth (so that two followers rarely steal at once),
+   * and it steals the lock. A leader is thus replaced between 3/4 and 9/8 of
+   * `leaderTimeout` after it stopped answering.
+   */
+  function armWatchdog(): void {
+    clock.clear(watchdog);
+    if (!leaderTimeout) return;
+    watchdog = clock.set(checkLeader, leaderTimeout / 8);
+  }
+
+  function checkLeader(): void {
+    if (!attached || away || inner || !election) return;
+    const now = clock.now();
+    if (pingedAt && heardAt < pingedAt) {
+      if (now - pingedAt >= leaderTimeout / 2 + stealAfter) return election.steal();
+    } else if (now - heardAt >= leaderTimeout / 4) {
+      pingedAt = now;
+      stealAfter = (env.random() * leaderTimeout) / 8;
+      post(term ? { type: 'ping', from: tabId, term } : { type: 'hello', from: tabId });
+    }
+    armWatchdog();
+  }
+
+  // --- messages in and out ---
+
+  function deliver(data: IncomingData): void {
+    let message: In;
+    try {
+      const codec = codecFor(protocol);
+      message = (codec ? codec.decode(data) : data) as In;
+      if (filter && !filter(message)) return;
+    } catch (error) {
+      events.emit('error', error);
+      return;
+    }
+    events.emit('message', message);
+  }
+
+  /**
+   * Hands the held messages, in order, to the leader (this tab's client
+   * when it leads). A message still out with a leader that vanished stops
+   * the walk: it and everything after it wait for that leader's `bye`.
+   */
+  function route(): void {
+    const destination = term;
+    if (destination === undefined) return;
+    for (const record of outbox.all().slice()) {
+      if (record.term === destination) continue;
+      if (record.term !== undefined) return;
+      const ttl = outbox.remaining(record);
+      if (ttl === 0) continue; // expired (rejected)
+      const sendOptions = wireOptions(record.options, ttl);
+      record.term = destination;
+      if (inner) submit(record.data, sendOptions, (error) => outbox.settle(record.id, error));
+      else post({ type: 'send', from: tabId, term: destination, id: record.id, data: record.data, options: sendOptions } satisfies TabMessage);
+    }
+  }
+
+  function currentStats(): Stats {
+    const own = { queued: outbox.length, queuedBytes: outbox.bytes };
+    const before = snapshot?.stats;
+    if (inner) {
+      const now = inner.stats;
+      if (!before) return { ...now, ...own };
+      // Counters go on across leaders: what was counted before this tab led, plus its own client's; a hand-over counts as a reconnect.
+      const merged: Stats = { ...now, rtt: now.rtt ?? before.rtt, rttAvg: now.rttAvg ?? before.rttAvg, ...own };
+      for (const counter of COUNTERS) merged[counter] = before[counter] + now[counter];
+      if (snapshot!.opened && innerOpened) merged.reconnects++;
+      return merged;
+    }
+    if (!before) return { ...zeroStats(), ...own };
+    const open = state === 'open' && snapshot!.state === 'open';
+    return { ...before, uptime: open ? before.uptime + clock.now() - snapshot!.at : 0, ...own };
+  }
+
+  // --- the public API ---
+
+  const connection: Connection<In, Out> = {
+    get state() {
+      return state;
+    },
+    get protocol() {
+      return state === 'open' ? protocol : '';
+    },
+    get extensions() {
+      return state === 'open' ? extensions : '';
+    },
+    /** The leader's socket buffer; 0 in a follower (the socket is in another tab; what this tab waits on is `stats.queuedBytes`). */
+    get bufferedAmount() {
+      return inner?.bufferedAmount ?? 0;
+    },
+    supports,
+    get stats() {
+      return currentStats();
+    },
+    on: events.on,
+    once: events.once,
+    off: events.off,
+    send: (value, sendOptions) =>
+      events.run(() => {
+        const checked = checkSendOptions(sendOptions);
+        const codec = codecFor(expectedProtocol);
+        const data = (codec ? codec.encode(value) : value) as OutgoingData;
+        const bytes = sizeOf(data);
+        const closed = state === 'closed' || state === 'closing';
+        const { promise, record } = outbox.add(value, data, bytes, checked, term === undefined || leaving !== undefined, closed ? 'client closed (open() first)' : undefined);
+        if (record) route();
+        return promise;
+      }),
+    open: () =>
+      events.run(() => {
+        if (!attached) join();
+        else if (inner) inner.open();
+        else if (term) post({ type: 'control', from: tabId, term, op: 'open' });
+      }),
+    close(code, reason) {
+      const checked = checkClose(code, reason);
+      events.run(() => attached && detach('close', checked.code, checked.reason));
+    },
+    terminate: () => events.run(() => attached && detach('terminate')),
+    reconnect: () =>
+      events.run(() => {
+        if (!attached) join();
+        else if (inner) inner.reconnect();
+        else if (term) post({ type: 'control', from: tabId, term, op: 'reconnect' });
+      }),
+    // Protocol pings go from the tab that holds the socket (and browsers have none: its client says so).
+    ping: (data) =>
+      inner
+        ? inner.ping(data)
+        : Promise.reject(new LifelineError(supports.ping ? ErrorCodes.INVALID_STATE : ErrorCodes.UNSUPPORTED, 'lifeline: ping() needs the socket, which another tab holds')),
+    // Browsers cannot stop reading a socket; a leader passes it on to its client, which does what the platform can.
+    pause: () => inner?.pause(),
+    resume: () => inner?.resume(),
+  };
+
+  if (!resolved.startClosed) connection.open();
+  return connection;
+}
+
+function wireOptions(options: SendOptions, ttl: number | undefined): WireSendOptions {
+  const wire: WireSendOptions = {};
+  if (ttl !== undefined) wire.ttl = ttl;
+  if (options.dropOnReconnect) wire.dropOnReconnect = true;
+  if (options.compress !== undefined) wire.compress = options.compress;
+  return wire;
+}

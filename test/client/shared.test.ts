@@ -1,0 +1,416 @@
+/**
+ * The tab-shared connection's logic (src/client/shared/), on fakes: one
+ * browser with several tabs (tab-fakes.ts: Web Locks, BroadcastChannel,
+ * page events), fake sockets and a fake clock. Real browsers run the same
+ * guarantees with real pages in test/node/shared-tabs.suite.ts.
+ */
+import { describe, it, equal, ok, deepEqual, rejects } from '../support/harness.js';
+import { json } from '../../src/client/codecs.js';
+import { heartbeat } from '../../src/client/heartbeat.js';
+import { shared } from '../../src/client/shared/shared.js';
+import { connectWith } from '../../src/client/client.js';
+import { browserFeatures } from '../../src/client/features.js';
+import { FakeBrowser, type FakeTab } from './tab-fakes.js';
+import { FakeClock } from './fakes.js';
+
+/** Three tabs of one browser on one open shared socket. */
+async function threeTabs(options = {}, sharing = {}) {
+  const browser = new FakeBrowser();
+  const tabs = [browser.tab(options, sharing), browser.tab(options, sharing), browser.tab(options, sharing)];
+  const socket = await browser.openSocket();
+  return { browser, tabs, socket };
+}
+
+const states = (tab: FakeTab) => tab.payloads<{ from: string; to: string }>('state').map((change) => change.to);
+
+describe('shared connection: one socket for every tab', () => {
+  it('the first tab leads and opens the only socket; the others follow and mirror its state and open', async () => {
+    const { browser, tabs } = await threeTabs();
+    equal(browser.sockets.length, 1);
+    deepEqual(tabs.map((tab) => tab.role), ['leader', 'follower', 'follower']);
+    deepEqual(tabs.map((tab) => tab.roles[0]!.reason), ['elected', 'joined', 'joined']);
+    for (const tab of tabs) {
+      equal(tab.conn.state, 'open');
+      deepEqual(states(tab), ['connecting', 'open']);
+      equal(tab.names(['open']).length, 1);
+    }
+  });
+
+  it('every inbound message reaches every tab, decoded by its own codec, and a filter keeps only what a tab wants', async () => {
+    const browser = new FakeBrowser();
+    const raw = browser.tab();
+    const decoded = browser.tab<{ topic: string }>({ codec: json });
+    const filtered = browser.tab<{ topic: string }>({ codec: json }, { filter: (message: { topic: string }) => message.topic === 'b' });
+    const socket = await browser.openSocket();
+    socket.message('{"topic":"a"}');
+    socket.message('{"topic":"b"}');
+    await browser.settle();
+    deepEqual(raw.payloads('message'), ['{"topic":"a"}', '{"topic":"b"}']);
+    deepEqual(decoded.payloads('message'), [{ topic: 'a' }, { topic: 'b' }]);
+    deepEqual(filtered.payloads('message'), [{ topic: 'b' }]);
+    // The socket's counters are every tab's.
+    for (const tab of [raw, decoded, filtered]) equal(tab.conn.stats.messagesIn, 2);
+  });
+
+  it("a follower's sends go out on the leader's socket, in order, and resolve when the socket took them", async () => {
+    const { browser, tabs, socket } = await threeTabs({ codec: json });
+    const follower = tabs[2]!;
+    let resolved = 0;
+    const sends = [1, 2, 3].map((n) => follower.conn.send({ n }).then(() => resolved++));
+    equal(follower.conn.stats.queued, 3, 'waiting for the leader');
+    await Promise.all(sends);
+    equal(resolved, 3);
+    deepEqual(socket.sent, ['{"n":1}', '{"n":2}', '{"n":3}']);
+    equal(follower.conn.stats.queued, 0);
+    await browser.settle();
+    for (const tab of tabs) equal(tab.conn.stats.messagesOut, 3);
+  });
+
+  it('a send the leader refuses (its queue is full) rejects in the tab that sent it, with the code, and fires drop there', async () => {
+    const browser = new FakeBrowser();
+    const leader = browser.tab({ maxQueued: 1 });
+    const follower = browser.tab({ maxQueued: 1 });
+    await browser.settle(); // not open: messages wait in the leader's queue
+    const first = follower.conn.send('a');
+    const second = follower.conn.send('b');
+    await rejects(second, 'WS_ERR_QUEUE_FULL');
+    equal(follower.payloads('drop').length, 1);
+    equal(leader.payloads('drop').length, 0);
+    await browser.openSocket();
+    await first;
+    deepEqual(browser.sockets[0]!.sent, ['a']);
+  });
+
+  it('state, events and stats of the socket are mirrored: a drop and a retry look the same in every tab', async () => {
+    const { browser, tabs, socket } = await threeTabs({ minDelay: 100 });
+    socket.end({ code: 1006 });
+    await browser.settle();
+    for (const tab of tabs) {
+      equal(tab.conn.state, 'waiting');
+      deepEqual(tab.names(['close', 'reconnecting']), ['close', 'reconnecting']);
+      equal(tab.payloads<{ willReconnect: boolean }>('close')[0]!.willReconnect, true);
+    }
+    browser.clock.advance(200);
+    await browser.openSocket();
+    for (const tab of tabs) {
+      equal(tab.conn.state, 'open');
+      equal(tab.conn.stats.reconnects, 1);
+      deepEqual(states(tab), ['connecting', 'open', 'waiting', 'connecting', 'open']);
+    }
+    equal(browser.sockets.length, 2);
+  });
+
+  it('the heartbeat runs once, in the leader: one probe on the socket for three tabs, its answer reported in every tab', async () => {
+    const { browser, tabs, socket } = await threeTabs({ heartbeat: heartbeat({ interval: 10_000, timeout: 5_000, message: 'ping' }) });
+    // A second at a time, so that the tabs' channel messages (real tasks) keep up with the fake clock.
+    for (let second = 0; second < 10; second++) {
+      browser.clock.advance(1000);
+      await browser.settle();
+    }
+    deepEqual(socket.sent, ['ping'], 'one probe');
+    browser.clock.advance(40);
+    socket.message('pong');
+    await browser.settle();
+    for (const tab of tabs) {
+      deepEqual(tab.payloads<{ rtt: number }>('heartbeat').map((beat) => beat.rtt), [40]);
+      deepEqual(tab.payloads('message'), [], 'the pong is the heartbeat’s own');
+      equal(tab.conn.stats.rtt, 40);
+    }
+    equal(browser.sockets.length, 1);
+  });
+
+  it('an attempt failure reaches followers as an error with its code', async () => {
+    const browser = new FakeBrowser();
+    browser.tab({ connectTimeout: 50, minDelay: 1000 });
+    const follower = browser.tab();
+    await browser.settle();
+    browser.clock.advance(60);
+    await browser.settle();
+    const errors = follower.payloads<Error & { code?: string }>('error');
+    equal(errors.length, 1);
+    equal(errors[0]!.code, 'WS_ERR_CONNECT_TIMEOUT');
+    const close = follower.payloads<{ error?: Error & { code?: string } }>('close')[0]!;
+    equal(close.error?.code, 'WS_ERR_CONNECT_TIMEOUT');
+  });
+
+  it('a follower that joins late gets the state as it is: open, with its subprotocol', async () => {
+    const browser = new FakeBrowser();
+    browser.tab({ protocols: ['chat'] });
+    await browser.openSocket('chat');
+    const late = browser.tab({ protocols: ['chat'] });
+    await browser.settle();
+    equal(late.conn.state, 'open');
+    equal(late.conn.protocol, 'chat');
+    deepEqual(late.payloads('open'), [{ protocol: 'chat', extensions: '' }]);
+    equal(browser.sockets.length, 1);
+  });
+
+  it('tabs share only within one url and key', async () => {
+    const browser = new FakeBrowser();
+    browser.tab({}, { key: 'a' });
+    browser.tab({}, { key: 'a' });
+    browser.tab({}, { key: 'b' });
+    browser.tab({ url: 'ws://test.invalid/other' }, { key: 'a' });
+    await browser.settle();
+    equal(browser.sockets.length, 3);
+  });
+
+  it('reconnect() and open() in a follower act on the shared socket', async () => {
+    const { browser, tabs } = await threeTabs();
+    tabs[1]!.conn.reconnect();
+    await browser.settle();
+    equal(browser.sockets.length, 2);
+    ok(browser.sockets[0]!.closedWith, 'the old socket was closed politely');
+    await browser.openSocket();
+    for (const tab of tabs) equal(tab.conn.state, 'open');
+  });
+});
+
+describe('shared connection: hand-over', () => {
+  it('leader tab closed mid-stream: the next tab takes over at once; nothing queued is lost or sent twice', async () => {
+    const { browser, tabs, socket } = await threeTabs();
+    const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
+    const sent: Promise<void>[] = [];
+    for (let n = 0; n < 5; n++) for (const tab of [second, third]) sent.push(tab.conn.send(`${tab.id}:${n}`));
+    await browser.settle();
+    equal(socket.sent.length, 10, 'the open socket took the first messages');
+    // The socket stops taking messages (buffer full, say), more are sent, then the leader's tab goes.
+    socket.refuseSend = true;
+    for (let n = 5; n < 10; n++) for (const tab of [second, third]) sent.push(tab.conn.send(`${tab.id}:${n}`));
+    sent.push(leader.conn.send('leader:own'));
+    await browser.settle();
+    equal(socket.sent.length, 10);
+    leader.pagehide();
+    await browser.settle();
+    equal(second.role, 'leader', 'the next tab in line leads');
+    equal(second.roles.at(-1)!.reason, 'took over');
+    const next = await browser.openSocket();
+    await Promise.all(sent.slice(0, 20)); // every follower send settles (resolved)
+    const all = [...socket.sent, ...next.sent].map(String);
+    const expected = [second, third].flatMap((tab) => Array.from({ length: 10 }, (_, n) => `${tab.id}:${n}`));
+    deepEqual([...all].sort(), [...expected, 'leader:own'].sort(), 'each message exactly once, the departed leader tab’s own included');
+    for (const tab of [second, third]) {
+      const mine = all.filter((message) => message.startsWith(`${tab.id}:`));
+      deepEqual(mine, Array.from({ length: 10 }, (_, n) => `${tab.id}:${n}`), 'in order');
+    }
+    // Followers saw the socket go (1001: the leader's tab left) and come back.
+    const close = third.payloads<{ code: number; willReconnect: boolean }>('close')[0]!;
+    deepEqual([close.code, close.willReconnect], [1001, true]);
+    equal(third.conn.state, 'open');
+    equal(third.conn.stats.reconnects, 1);
+    equal(browser.live.length, 1);
+  });
+
+  it('a crashed leader (no bye): its lock is released, the next tab takes over and resends what was unanswered', async () => {
+    const { browser, tabs, socket } = await threeTabs();
+    const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
+    socket.refuseSend = true;
+    const pending = [third.conn.send('a'), third.conn.send('b')];
+    await browser.settle();
+    leader.crash();
+    await browser.settle();
+    equal(second.role, 'leader');
+    const next = await browser.openSocket();
+    equal(next.sent.length, 0, 'unanswered messages wait for a bye that may still come');
+    browser.clock.advance(1000); // BYE_GRACE: no bye from a crashed tab
+    await browser.settle();
+    await Promise.all(pending);
+    deepEqual(next.sent, ['a', 'b']);
+    deepEqual(third.payloads<{ code: number; wasClean: boolean }>('close').map((close) => [close.code, close.wasClean]), [[1001, false]]);
+  });
+
+  it("the lock reaches the next tab before the old leader's acks and bye: messages it had sent are not sent again", async () => {
+    const { browser, tabs, socket } = await threeTabs();
+    const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
+    socket.refuseSend = true;
+    const pending = [third.conn.send('a'), third.conn.send('b'), second.conn.send('c')];
+    await browser.settle();
+    // The leader's socket takes them; its acks and then its bye are slow to arrive (another pipe than the lock's).
+    browser.bus.delayed.add(leader.id);
+    socket.refuseSend = false;
+    void leader.conn.send('own');
+    deepEqual(socket.sent, ['a', 'b', 'c', 'own']);
+    await Promise.resolve(); // pagehide is a task of its own: the microtasks of this one (the acks) run first
+    leader.pagehide();
+    await browser.settle();
+    equal(second.role, 'leader', 'granted the lock first');
+    const next = await browser.openSocket();
+    deepEqual(next.sent, [], 'nothing resent while the bye may still come');
+    browser.bus.release(leader.id);
+    await browser.settle();
+    await Promise.all(pending);
+    deepEqual(next.sent, []);
+  });
+
+  it('acknowledgements go out before the bye: a leader whose socket takes messages and that leaves in the same task sends none twice', async () => {
+    const { browser, tabs, socket } = await threeTabs();
+    const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
+    socket.refuseSend = true;
+    const pending = [third.conn.send('x'), third.conn.send('y')];
+    await browser.settle();
+    equal(socket.sent.length, 0, 'waiting in the leader');
+    // One task: the socket takes the queue (a send flushes it), then the leader's tab closes its connection.
+    socket.refuseSend = false;
+    void leader.conn.send('own');
+    leader.conn.close();
+    equal(socket.sent.length, 3);
+    await browser.settle();
+    equal(second.role, 'leader');
+    const next = await browser.openSocket();
+    await Promise.all(pending);
+    deepEqual(socket.sent, ['x', 'y', 'own']);
+    deepEqual(next.sent, [], 'nothing handed over twice');
+  });
+
+  it('a leader that stops answering is replaced after leaderTimeout; it steps down when it hears it', async () => {
+    const { browser, tabs } = await threeTabs({}, { leaderTimeout: 1000 });
+    const [leader, second] = tabs as [FakeTab, FakeTab];
+    browser.bus.silent.add(leader.id); // hung: hears and says nothing, keeps its lock
+    browser.clock.advance(600);
+    await browser.settle();
+    ok(browser.bus.log.some((entry) => entry.message.type === 'ping'), 'a follower asked');
+    browser.clock.advance(600);
+    await browser.settle();
+    ok(second.role === 'leader' || tabs[2]!.role === 'leader', 'a follower stole the lock');
+    equal(leader.role, 'follower', 'the old leader was deposed (its lock request rejected)');
+    equal(leader.roles.at(-1)!.reason, 'replaced');
+    await browser.openSocket();
+    equal(browser.live.length, 1, "the old leader's socket is gone");
+  });
+
+  it('the page goes into the back/forward cache: the leader steps down; back, the tab follows and its sends go out', async () => {
+    const { browser, tabs } = await threeTabs();
+    const [leader, second] = tabs as [FakeTab, FakeTab];
+    leader.pagehide(true);
+    await browser.settle();
+    equal(second.role, 'leader');
+    await browser.openSocket();
+    leader.pageshow();
+    await browser.settle();
+    equal(leader.role, 'follower');
+    equal(leader.conn.state, 'open');
+    await leader.conn.send('from the restored tab');
+    deepEqual(browser.sockets.at(-1)!.sent, ['from the restored tab']);
+    equal(browser.live.length, 1);
+  });
+
+  it('a follower going into the back/forward cache closes its channel unless a leader owes it answers; back, it follows the same leader', async () => {
+    const { browser, tabs, socket } = await threeTabs();
+    const [, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
+    const channels = browser.bus.openCount;
+    second.pagehide(true);
+    equal(browser.bus.openCount, channels - 1, 'nothing out with the leader: the channel is closed (a message would evict the page)');
+    socket.refuseSend = true;
+    void third.conn.send('awaiting an answer');
+    await browser.settle();
+    third.pagehide(true);
+    equal(browser.bus.openCount, channels - 1, 'a message out with the leader: the channel stays open for its answer');
+    second.pageshow();
+    third.pageshow();
+    await browser.settle();
+    equal(browser.bus.openCount, channels);
+    equal(second.role, 'follower');
+    equal(second.conn.state, 'open');
+    socket.refuseSend = false;
+    await second.conn.send('back');
+    deepEqual(socket.sent, ['awaiting an answer', 'back']);
+    equal(browser.sockets.length, 1, 'the same socket all along');
+  });
+
+  it('dropOnReconnect and ttl apply across a hand-over', async () => {
+    const { browser, tabs, socket } = await threeTabs();
+    const [leader, , third] = tabs as [FakeTab, FakeTab, FakeTab];
+    socket.refuseSend = true;
+    const dropped = third.conn.send('drop me', { dropOnReconnect: true });
+    const kept = third.conn.send('keep me');
+    const expiring = third.conn.send('expire me', { ttl: 100 });
+    await browser.settle();
+    leader.pagehide();
+    await browser.settle();
+    await rejects(dropped, 'WS_ERR_SEND_DROPPED');
+    browser.clock.advance(150);
+    await browser.settle();
+    await rejects(expiring, 'WS_ERR_SEND_EXPIRED');
+    const next = await browser.openSocket();
+    await kept;
+    deepEqual(next.sent, ['keep me']);
+  });
+
+  it("a follower page waking up (online, visible) wakes the leader: a waiting client dials now", async () => {
+    const browser = new FakeBrowser();
+    browser.tab({ minDelay: 60_000, maxDelay: 60_000 });
+    const follower = browser.tab();
+    const first = await browser.openSocket();
+    first.end();
+    await browser.settle();
+    equal(follower.conn.state, 'waiting');
+    const before = browser.sockets.length;
+    follower.wakeUp();
+    await browser.settle();
+    equal(browser.sockets.length, before + 1, 'dialled without waiting out the backoff');
+  });
+});
+
+describe('shared connection: closing, degrading, options', () => {
+  it("a follower's close() ends its own connection only; the leader's close() hands the socket to another tab", async () => {
+    const { browser, tabs } = await threeTabs();
+    const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
+    third.conn.close(1000, 'bye');
+    await browser.settle();
+    equal(third.conn.state, 'closed');
+    deepEqual(third.payloads('end'), [{ reason: 'closed', close: { code: 1000, reason: 'bye', wasClean: true } }]);
+    await rejects(third.conn.send('late'), 'WS_ERR_CLIENT_CLOSED');
+    equal(browser.live.length, 1);
+    leader.conn.close();
+    await browser.settle();
+    equal(second.role, 'leader');
+    await browser.openSocket();
+    equal(second.conn.state, 'open');
+    equal(leader.conn.state, 'closed');
+    equal(browser.live.length, 1);
+    third.conn.open();
+    await browser.settle();
+    equal(third.conn.state, 'open', 'open() rejoins');
+  });
+
+  it('without Web Locks or BroadcastChannel each tab runs alone, with its own socket, and says why', async () => {
+    const browser = new FakeBrowser();
+    const noLocks = browser.tab({}, {}, { locks: true });
+    const noChannel = browser.tab({}, {}, { channel: true });
+    await browser.settle();
+    equal(browser.sockets.length, 2);
+    deepEqual(noLocks.roles, [{ role: 'alone', reason: 'Web Locks (navigator.locks) missing' }]);
+    deepEqual(noChannel.roles, [{ role: 'alone', reason: 'BroadcastChannel missing' }]);
+    browser.sockets[0]!.open();
+    await browser.settle();
+    equal(noLocks.conn.state, 'open');
+    await noLocks.conn.send('alone');
+    deepEqual(browser.sockets[0]!.sent, ['alone']);
+  });
+
+  it('options are checked at the call', () => {
+    let thrown: (Error & { code?: string }) | undefined;
+    try {
+      shared({ key: 1 as unknown as string });
+    } catch (error) {
+      thrown = error as Error & { code?: string };
+    }
+    equal(thrown?.code, 'WS_ERR_INVALID_OPTION');
+    const env = { clock: new FakeClock(), random: Math.random, features: browserFeatures };
+    thrown = undefined;
+    try {
+      connectWith(() => undefined as never, 'ws://x.invalid', { shared: true as never }, env);
+    } catch (error) {
+      thrown = error as Error & { code?: string };
+    }
+    equal(thrown?.code, 'WS_ERR_INVALID_OPTION');
+    ok(/option shared must be shared\(\{\.\.\.\}\) or false/.test(thrown!.message), thrown!.message);
+    thrown = undefined;
+    try {
+      shared()(() => undefined as never, () => 'ws://x.invalid', {}, env);
+    } catch (error) {
+      thrown = error as Error & { code?: string };
+    }
+    ok(/key/.test(thrown?.message ?? ''), 'a url function needs a key');
+  });
+});
