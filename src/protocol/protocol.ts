@@ -26,6 +26,12 @@
  *   header step compares the mask bit with the one the role expects (no
  *   branch), and the server role unmasks payload bytes in place as they
  *   arrive (`unmaskAhead`), before the UTF-8 check or assembly sees them.
+ * - An extension may decode a large message off the event loop
+ *   (`Extension.decodeOrDefer` returns a promise): the machine then WAITs,
+ *   queuing input and parsing nothing, until the promise settles; then it
+ *   delivers that message (or fails) and resumes with what was queued, EOF
+ *   included. Order and every close rule are the same as for a synchronous
+ *   decode.
  *
  * Owns: parsing, message assembly, limits, close rules, serialization calls.
  * Must not import transports, platform modules or timers.
@@ -77,6 +83,8 @@ const NATIVE_UTF8_MIN = 256;
 const S_HEADER = 0;
 const S_PAYLOAD = 1;
 const S_DISCARD = 2;
+/** An extension decodes the last message asynchronously: input is queued, nothing is parsed. */
+const S_WAIT = 3;
 
 const OP_CONT = 0x0;
 const OP_TEXT = 0x1;
@@ -189,6 +197,15 @@ export class Protocol {
   private utf8 = UTF8_ACCEPT;
   /** Reused for frames that straddle reads (allocating 64 KiB per frame costs more than copying it). */
   private frameBuf: Uint8Array = EMPTY;
+  /**
+   * A frame larger than RETAIN_MAX (client role, no streaming UTF-8 check) is
+   * gathered here read by read as it arrives (`gatherAhead`): the copy and
+   * the page faults of fresh memory are spread over the reads instead of
+   * one long task when the frame completes (about 40 ms for 5 MiB on a
+   * loaded VM), and each read's memory is released at once.
+   */
+  private gatherBuf: Uint8Array = EMPTY;
+  private gathered = 0;
 
   // Closing facts.
   private closeSent = false;
@@ -198,6 +215,10 @@ export class Protocol {
   private _peerCloseCode: number | undefined;
   private _peerCloseReason = '';
   private _error: ProtocolError | undefined;
+  /** The asynchronous decode being waited for (S_WAIT), its payload (read until it settles), and whether EOF arrived meanwhile. */
+  private pending: Promise<Uint8Array> | undefined = undefined;
+  private pendingPayload: Uint8Array = EMPTY;
+  private eofWhileWaiting = false;
 
   /**
    * @param sink where events and outgoing bytes go. Its callbacks should
@@ -271,7 +292,8 @@ export class Protocol {
     // Linear, but the queue holds one entry per read a frame spans: a few at most.
     const q = this.q;
     for (let i = 0; i < q.length; i++) if (q[i]!.buffer === memory) return true;
-    return false;
+    // An extension still reads the payload it decodes asynchronously.
+    return this.pendingPayload.buffer === memory;
   }
 
   // ---------------------------------------------------------------- input
@@ -307,6 +329,8 @@ export class Protocol {
           if (this.server && end > start) maskInPlace(chunk, start, end, this.key, 0);
           this.onFrame(chunk.subarray(start, end));
           if ((this.step as number) === S_DISCARD) return;
+          // An asynchronous decode started: the rest is queued below, untouched until it settles.
+          if ((this.step as number) === S_WAIT) break;
         }
         ok = true;
       } finally {
@@ -346,6 +370,11 @@ export class Protocol {
    */
   receiveEof(): void {
     if (this.eof) return;
+    // TCP order: the message being decoded (and whatever is queued after it) comes first.
+    if (this.step === S_WAIT) {
+      this.eofWhileWaiting = true;
+      return;
+    }
     this.eof = true;
     const wasFailed = this.failed;
     this.discard();
@@ -376,21 +405,68 @@ export class Protocol {
         this.enterPayload();
       } else if (this.step === S_PAYLOAD) {
         if (this.server) this.unmaskAhead();
-        if (this.buffered < this.len) {
+        if (this.buffered + this.gathered < this.len) {
           if (this.checkText) this.validateAhead();
+          else if (!this.server && this.len > RETAIN_MAX) this.gatherAhead();
           return;
         }
         // A whole, uncompressed binary message (one final frame) that spans reads is
         // assembled in a fresh buffer the sink may keep: one copy instead of two.
         // (When it sits in one read, take() returns a view into it: not owned.)
-        const owned = this.fin && this.opcode === OP_BINARY && this.msgRsv === 0 && this.len > 0 && this.q[0]!.length - this.qpos < this.len;
-        const data = this.take(this.len, owned);
+        const whole = this.fin && this.opcode === OP_BINARY && this.msgRsv === 0 && this.len > 0;
+        let owned: boolean;
+        let data: Uint8Array;
+        if (this.gathered > 0) {
+          owned = whole;
+          data = this.gatherRest();
+        } else {
+          owned = whole && this.q[0]!.length - this.qpos < this.len;
+          data = this.take(this.len, owned);
+        }
         this.step = S_HEADER;
         this.onFrame(data, owned);
       } else {
         return;
       }
     }
+  }
+
+  /** Moves every queued byte (all of them this large frame's) into its buffer, a fresh `alloc(len)`, filled in full by `gatherRest`. */
+  private gatherAhead(): void {
+    if (this.gatherBuf === EMPTY) this.gatherBuf = this.alloc(this.len);
+    const q = this.q;
+    while (q.length > 0) {
+      const chunk = q.shift()!;
+      const part = this.qpos === 0 ? chunk : chunk.subarray(this.qpos);
+      this.gatherBuf.set(part, this.gathered);
+      this.gathered += part.length;
+      this.qpos = 0;
+    }
+    this.buffered = 0;
+  }
+
+  /** The rest of a gathered frame (now all queued): the whole frame, in the fresh buffer. */
+  private gatherRest(): Uint8Array {
+    const out = this.gatherBuf;
+    const q = this.q;
+    let need = this.len - this.gathered;
+    while (need > 0) {
+      const chunk = q[0]!;
+      const n = Math.min(chunk.length - this.qpos, need);
+      out.set(chunk.subarray(this.qpos, this.qpos + n), this.gathered);
+      this.gathered += n;
+      this.buffered -= n;
+      need -= n;
+      if (this.qpos + n === chunk.length) {
+        q.shift();
+        this.qpos = 0;
+      } else {
+        this.qpos += n;
+      }
+    }
+    this.gatherBuf = EMPTY;
+    this.gathered = 0;
+    return out;
   }
 
   private enterPayload(): void {
@@ -620,15 +696,24 @@ export class Protocol {
     this.msgRsv = 0;
     this.msgLen = 0;
     if (rsv !== 0) {
-      const decoded = this.decode(msg, rsv);
-      if (decoded === undefined) return;
-      if (!binary && utf8Step(UTF8_ACCEPT, decoded) !== UTF8_ACCEPT) {
-        this.fail(ErrorCodes.INVALID_UTF8, 'Invalid UTF-8 in a text message', 1007);
-        return;
-      }
+      const decoded = this.decode(msg, rsv, this.extensions.length - 1, binary);
+      if (decoded === undefined || !this.checkDecoded(decoded, binary)) return;
       msg = decoded;
     }
     this.sink.message(msg, binary, owned);
+  }
+
+  /** A decoded message's last checks: the size limit (§7.4.1: 1009) and, for text, UTF-8 (§8.1: 1007). */
+  private checkDecoded(msg: Uint8Array, binary: boolean): boolean {
+    if (msg.length > this.maxPayload) {
+      this.fail(ErrorCodes.MESSAGE_TOO_BIG, `Message exceeds maxPayload ${this.maxPayload}`, 1009);
+      return false;
+    }
+    if (binary) return true;
+    // A whole message: the native check's "invalid" is final here (no fail-fast position to find).
+    const valid = this.isUtf8 !== undefined && msg.length >= NATIVE_UTF8_MIN ? this.isUtf8(msg) : utf8Step(UTF8_ACCEPT, msg) === UTF8_ACCEPT;
+    if (!valid) this.fail(ErrorCodes.INVALID_UTF8, 'Invalid UTF-8 in a text message', 1007);
+    return valid;
   }
 
   /** Appends a fragment to the message buffer, growing it by doubling (bounded by maxPayload). */
@@ -645,27 +730,81 @@ export class Protocol {
   }
 
   /**
-   * Runs the message through the extensions whose RSV bits it carries, last
-   * agreed first (RFC 6455 §9: encoding applies in response order). A
-   * `ProtocolError` from an extension fails with its close code; any other
-   * throw is taken as undecodable data: WS_ERR_INFLATE_FAILED, 1007.
+   * Runs the message through the extensions whose RSV bits it carries, from
+   * extensions[from] down, last agreed first (RFC 6455 §9: encoding applies
+   * in response order). A `ProtocolError` from an extension fails with its
+   * close code; any other throw is taken as undecodable data:
+   * WS_ERR_INFLATE_FAILED, 1007. `undefined`: failed, or waiting for an
+   * asynchronous decode (see `wait`).
    */
-  private decode(msg: Uint8Array, rsv: number): Uint8Array | undefined {
+  private decode(msg: Uint8Array, rsv: number, from: number, binary: boolean): Uint8Array | undefined {
     try {
-      for (let i = this.extensions.length - 1; i >= 0; i--) {
+      for (let i = from; i >= 0; i--) {
         const e = this.extensions[i]!;
-        if ((e.rsvMask & rsv) !== 0) msg = e.decode(msg, this.maxPayload);
+        if ((e.rsvMask & rsv) === 0) continue;
+        if (e.decodeOrDefer === undefined) {
+          msg = e.decode(msg, this.maxPayload);
+          continue;
+        }
+        const out = e.decodeOrDefer(msg, this.maxPayload);
+        if (out instanceof Uint8Array) msg = out;
+        else {
+          this.wait(out, msg, rsv, i - 1, binary);
+          return undefined;
+        }
       }
     } catch (err) {
-      if (err instanceof ProtocolError) this.failWith(err);
-      else this.fail(ErrorCodes.INFLATE_FAILED, `Extension could not decode the message: ${String((err as Error)?.message ?? err)}`, 1007);
-      return undefined;
-    }
-    if (msg.length > this.maxPayload) {
-      this.fail(ErrorCodes.MESSAGE_TOO_BIG, `Message exceeds maxPayload ${this.maxPayload}`, 1009);
+      this.decodeFailed(err);
       return undefined;
     }
     return msg;
+  }
+
+  private decodeFailed(err: unknown): void {
+    if (err instanceof ProtocolError) this.failWith(err);
+    else this.fail(ErrorCodes.INFLATE_FAILED, `Extension could not decode the message: ${String((err as Error)?.message ?? err)}`, 1007);
+  }
+
+  /**
+   * An extension decodes the current message asynchronously: stop parsing
+   * (S_WAIT; `receive()` only queues) until it settles, then finish the
+   * message as `onFrame` would, with the remaining extensions (below `next`)
+   * first, and resume. A connection failed or disposed meanwhile ignores the
+   * result (`discard()` left S_WAIT).
+   */
+  private wait(promise: Promise<Uint8Array>, payload: Uint8Array, rsv: number, next: number, binary: boolean): void {
+    this.step = S_WAIT;
+    this.pending = promise;
+    this.pendingPayload = payload;
+    this.sink.decoding?.(true);
+    promise.then(
+      (decoded) => this.resume(promise, decoded, undefined, rsv, next, binary),
+      (err: unknown) => this.resume(promise, undefined, err, rsv, next, binary),
+    );
+  }
+
+  private resume(promise: Promise<Uint8Array>, decoded: Uint8Array | undefined, err: unknown, rsv: number, next: number, binary: boolean): void {
+    this.pendingPayload = EMPTY;
+    if (this.step !== S_WAIT || this.pending !== promise) return;
+    this.pending = undefined;
+    this.step = S_HEADER;
+    // Not from receive(): an exception from the sink is ours to report, as a transport would (fault(), 1011).
+    try {
+      this.sink.decoding?.(false);
+      if (decoded === undefined) this.decodeFailed(err);
+      else {
+        const msg = next >= 0 ? this.decode(decoded, rsv, next, binary) : decoded;
+        // Promised bytes are fresh (Extension.decodeOrDefer): the sink may keep them, unless an extension after it made a view.
+        if (msg !== undefined && this.checkDecoded(msg, binary)) this.sink.message(msg, binary, msg === decoded);
+      }
+      if (this.step === S_HEADER && this.buffered > 0) this.drain();
+      if (this.eofWhileWaiting && this.step !== S_WAIT) {
+        this.eofWhileWaiting = false;
+        this.receiveEof();
+      }
+    } catch (error) {
+      this.fault(error);
+    }
   }
 
   /** §5.5.1, §7.1.5, §7.4: validate, echo, report. */
@@ -722,6 +861,8 @@ export class Protocol {
     this.buffered = 0;
     this.msgBuf = EMPTY;
     this.frameBuf = EMPTY;
+    this.gatherBuf = EMPTY;
+    this.gathered = 0;
   }
 
   // ---------------------------------------------------------------- queue
