@@ -11,6 +11,10 @@
  * - A message whose first frame carried an extension's RSV bit is decoded
  *   by the agreed extensions, last agreed first (§9: they apply in response
  *   order), then checked against `maxPayload` and, for text, as UTF-8.
+ *   An extension may decode off the event loop (`decodeOrDefer` returns a
+ *   promise): the assembler then keeps the message's place (`pending`) and
+ *   the core waits, parsing nothing, until it settles and calls
+ *   `finishDecode`, which goes on with the remaining extensions.
  *
  * Violations are returned, never thrown: the core fails the connection.
  *
@@ -24,7 +28,7 @@ import { ErrorCodes, ProtocolError } from './errors.js';
 import { OP_BINARY, OP_CONTINUATION, OP_TEXT } from './frame.js';
 import type { MessageInProgress } from './frame-header.js';
 import type { Extension, ProtocolSink } from './types.js';
-import { UTF8_ACCEPT, Utf8Stream, utf8Step } from './utf8.js';
+import { NATIVE_UTF8_MIN, UTF8_ACCEPT, Utf8Stream, utf8Step } from './utf8.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -43,6 +47,14 @@ export class MessageAssembler implements MessageInProgress {
   checkText = false;
   /** Bytes of the current frame's payload already checked by `checkAhead`. */
   checked = 0;
+  /** The asynchronous decode of the last message the core waits for, if any. */
+  pending: Promise<Uint8Array> | undefined = undefined;
+  /** The payload that decode still reads until it settles (so its memory counts as retained). */
+  pendingPayload: Uint8Array = EMPTY;
+  /** Where the decode goes on after `pending`: its RSV bits, the next extension down, text or binary. */
+  private pendingRsv = 0;
+  private pendingNext = -1;
+  private pendingBinary = false;
   private buffer: Uint8Array = EMPTY;
   private readonly text: Utf8Stream;
 
@@ -50,7 +62,7 @@ export class MessageAssembler implements MessageInProgress {
     private readonly sink: ProtocolSink,
     private readonly extensions: readonly Extension[],
     private readonly maxPayload: number,
-    isUtf8: ((bytes: Uint8Array) => boolean) | undefined,
+    private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined,
   ) {
     this.text = new Utf8Stream(isUtf8);
   }
@@ -78,7 +90,8 @@ export class MessageAssembler implements MessageInProgress {
    * The current frame's whole payload. Appends it, or, on the final frame,
    * delivers the message to `sink.message`. `owned`: `data` is a fresh
    * buffer holding exactly this whole binary message (passed on as such).
-   * Returns the violation that must fail the connection, if any.
+   * Returns the violation that must fail the connection, if any; with none
+   * and `pending` set, an extension decodes the message asynchronously.
    */
   frame(data: Uint8Array, fin: boolean, owned: boolean): ProtocolError | undefined {
     if (this.checkText) {
@@ -103,18 +116,49 @@ export class MessageAssembler implements MessageInProgress {
     this.rsv = 0;
     this.length = 0;
     if (rsv !== 0) {
-      const decoded = this.decode(message, rsv);
+      const decoded = this.decode(message, rsv, this.extensions.length - 1, binary);
+      if (decoded === undefined) return undefined;
       if (decoded instanceof ProtocolError) return decoded;
-      if (!binary && utf8Step(UTF8_ACCEPT, decoded) !== UTF8_ACCEPT) return invalidText();
+      const violation = this.checkDecoded(decoded, binary);
+      if (violation !== undefined) return violation;
       message = decoded;
     }
     this.sink.message(message, binary, owned);
     return undefined;
   }
 
-  /** Lets go of the assembly buffer (the connection failed or closed). */
+  /** The asynchronous decode settled (whether or not the core still waits for it): the extension no longer reads the payload. */
+  settled(): void {
+    this.pendingPayload = EMPTY;
+  }
+
+  /**
+   * The decode the core waited for settled with `decoded` (or failed with
+   * `error`): goes on with the remaining extensions (which may defer again:
+   * `pending`), checks and delivers the message. Returns the violation, if any.
+   */
+  finishDecode(decoded: Uint8Array | undefined, error: unknown): ProtocolError | undefined {
+    this.pending = undefined;
+    if (decoded === undefined) return decodeError(error);
+    const binary = this.pendingBinary;
+    const message = this.pendingNext >= 0 ? this.decode(decoded, this.pendingRsv, this.pendingNext, binary) : decoded;
+    if (message === undefined) return undefined;
+    if (message instanceof ProtocolError) return message;
+    const violation = this.checkDecoded(message, binary);
+    if (violation !== undefined) return violation;
+    // Promised bytes are fresh (Extension.decodeOrDefer): the sink may keep them, unless an extension after it made a view.
+    this.sink.message(message, binary, message === decoded);
+    return undefined;
+  }
+
+  /**
+   * Lets go of the assembly buffer and of a decode in progress (the
+   * connection failed or closed). `pendingPayload` stays until the decode
+   * settles (`settled`): the extension may still read it.
+   */
   release(): void {
     this.buffer = EMPTY;
+    this.pending = undefined;
   }
 
   /** Appends a fragment, growing the buffer by doubling (bounded by maxPayload). */
@@ -131,21 +175,50 @@ export class MessageAssembler implements MessageInProgress {
   }
 
   /**
-   * Runs the message through the extensions whose RSV bits it carries, last
-   * agreed first. A `ProtocolError` from an extension is the violation; any
-   * other throw is taken as undecodable data: WS_ERR_INFLATE_FAILED, 1007.
+   * Runs the message through the extensions whose RSV bits it carries, from
+   * extensions[from] down, last agreed first. Returns the decoded message,
+   * the violation, or undefined when an extension decodes asynchronously
+   * (`pending` set, and where to go on after it).
    */
-  private decode(message: Uint8Array, rsv: number): Uint8Array | ProtocolError {
+  private decode(message: Uint8Array, rsv: number, from: number, binary: boolean): Uint8Array | ProtocolError | undefined {
     try {
-      for (let i = this.extensions.length - 1; i >= 0; i--) {
+      for (let i = from; i >= 0; i--) {
         const extension = this.extensions[i]!;
-        if ((extension.rsvMask & rsv) !== 0) message = extension.decode(message, this.maxPayload);
+        if ((extension.rsvMask & rsv) === 0) continue;
+        if (extension.decodeOrDefer === undefined) {
+          message = extension.decode(message, this.maxPayload);
+          continue;
+        }
+        const out = extension.decodeOrDefer(message, this.maxPayload);
+        if (out instanceof Uint8Array) {
+          message = out;
+          continue;
+        }
+        this.pending = out;
+        this.pendingPayload = message;
+        this.pendingRsv = rsv;
+        this.pendingNext = i - 1;
+        this.pendingBinary = binary;
+        return undefined;
       }
     } catch (error) {
-      if (error instanceof ProtocolError) return error;
-      return new ProtocolError(ErrorCodes.INFLATE_FAILED, `Extension could not decode the message: ${String((error as Error)?.message ?? error)}`, 1007);
+      return decodeError(error);
     }
-    if (message.length > this.maxPayload) return new ProtocolError(ErrorCodes.MESSAGE_TOO_BIG, `Message exceeds maxPayload ${this.maxPayload}`, 1009);
     return message;
   }
+
+  /** A decoded message's last checks: the size limit (§7.4.1: 1009) and, for text, UTF-8 (§8.1: 1007). */
+  private checkDecoded(message: Uint8Array, binary: boolean): ProtocolError | undefined {
+    if (message.length > this.maxPayload) return new ProtocolError(ErrorCodes.MESSAGE_TOO_BIG, `Message exceeds maxPayload ${this.maxPayload}`, 1009);
+    if (binary) return undefined;
+    // A whole message: the native check's "invalid" is final here (no fail-fast position to find).
+    const valid = this.isUtf8 !== undefined && message.length >= NATIVE_UTF8_MIN ? this.isUtf8(message) : utf8Step(UTF8_ACCEPT, message) === UTF8_ACCEPT;
+    return valid ? undefined : invalidText();
+  }
+}
+
+/** A throw from an extension's decode: its `ProtocolError` as is; anything else is undecodable data, WS_ERR_INFLATE_FAILED, 1007. */
+function decodeError(error: unknown): ProtocolError {
+  if (error instanceof ProtocolError) return error;
+  return new ProtocolError(ErrorCodes.INFLATE_FAILED, `Extension could not decode the message: ${String((error as Error)?.message ?? error)}`, 1007);
 }

@@ -33,13 +33,14 @@
  * - A transport may supply a native synchronous inflater (`NativeInflate`;
  *   Node: node:zlib with `maxOutputLength`) for payloads of 2 KiB and more,
  *   where native code beats pure JS; the limit and window rules are the same.
- *   It may also supply a native compressor (`NativeDeflate`), used only when
- *   the server reduced our window (client_max_window_bits < 15).
+ *   It may also supply a native compressor (`NativeDeflate`; Node: node:zlib),
+ *   which then compresses every message (see `MessageDeflater`).
  *
  * Memory per connection, allocated on first use: receive 32 KiB window + 32 KiB
  * room (the room doubles up to 512 KiB when bigger messages arrive, and stays);
- * send 2 x historySize of history + 16 KiB of verification scratch. fflate
- * itself allocates ~170 KB of match tables per `deflateSync` call (garbage).
+ * send 2 x historySize of history (+ 16 KiB of verification scratch on the
+ * fflate route). Per compressed message, fflate allocates ~170 KB of match
+ * tables (garbage), zlib about 256 KB of native state (freed at once).
  *
  * Send side (RFC 7692 §7.2.1): see `MessageDeflater`.
  */
@@ -104,10 +105,16 @@ export type NativeInflate = (data: Uint8Array, dictionary: Uint8Array | undefine
 
 /**
  * A platform's synchronous raw-DEFLATE compressor (Node: node:zlib's
- * `deflateRawSync`), used by `MessageDeflater` when the server reduced our
- * window (client_max_window_bits < 15): fflate then has to work in segments
- * of half the window (128 bytes at 8 bits, 1,024 deflate calls for a 128 KiB
- * message, ~100 ms), while zlib bounds its distances itself in one call.
+ * `deflateRawSync`). When a transport supplies one, `MessageDeflater`
+ * compresses every message with it, in one call: zlib's own sync flush
+ * (which fflate's public API lacks, hence the BFINAL and padding repair and
+ * the verification on that route), zlib's compression ratio, and distances
+ * bounded by zlib itself at any window (fflate has to work in segments of
+ * half the window there: 128 bytes at 8 bits). Measured on JSON-like text
+ * against ws, which compresses with zlib on its thread pool (test/bench:
+ * `send deflate` rows and deflate.mjs): the same ratio within ~3% with a
+ * 4 KiB history, for well under ws's CPU at 1 KiB and less at 64 KiB, where
+ * fflate cost more than ws and compressed ~12% worse.
  * Returns `data` compressed and ending in a sync flush (00 00 FF FF), with
  * `dictionary` (the last plaintext sent) as the window; match distances
  * must stay within `2^windowBits` bytes (zlib: windowBits 9 for 8, whose
@@ -119,6 +126,33 @@ export type NativeDeflate = (data: Uint8Array, dictionary: Uint8Array | undefine
 const NATIVE_MIN_INPUT = 2048;
 
 /**
+ * A platform's raw-DEFLATE inflater that works off the event loop (Node:
+ * node:zlib on the libuv thread pool). `payload` is a message payload as
+ * received: the inflater appends the sync flush's 00 00 FF FF itself (RFC
+ * 7692 §7.2.2), so the payload needs no copy. Resolves with a buffer the
+ * caller may keep, or `null` past `maxLength` (stopping there); rejects on
+ * invalid data. `payload` and `dictionary` stay unchanged until it settles
+ * (the protocol core waits; see `Extension.decodeOrDefer`), and it must not
+ * read them after.
+ */
+export type AsyncInflate = (payload: Uint8Array, dictionary: Uint8Array | undefined, maxLength: number) => Promise<Uint8Array | null>;
+
+/**
+ * With an asynchronous inflater: compressed payloads from this size go to it
+ * at once (about 300 KiB of output and more for text; under a millisecond
+ * of zlib work is not worth a hand-off's tens of µs below it).
+ */
+const ASYNC_MIN_INPUT = 128 * 1024;
+/**
+ * With an asynchronous inflater: the most output a synchronous inflate may
+ * produce (a few ms of zlib, the longest the event loop waits for one
+ * message). A smaller payload that expands past it is stopped there and
+ * inflated again off the loop: at most this much work is wasted, and only
+ * on messages that big.
+ */
+const SYNC_OUTPUT_MAX = 1024 * 1024;
+
+/**
  * Inflates received messages in order, keeping the sender's window unless
  * `noContextTakeover` (the server agreed `server_no_context_takeover`).
  */
@@ -128,6 +162,7 @@ export class MessageInflater {
   /** [0, end): output so far (its last WINDOW bytes are the window); [end, length): room for the next message. */
   private buf: Uint8Array;
   private end = 0;
+  private disposed = false;
   /** Scratch for payload + TRAILER, reused. */
   private input: Uint8Array;
 
@@ -162,13 +197,68 @@ export class MessageInflater {
     // Did not fit: stream this one (it stops at the limit), then size the room
     // so that the next message of this size fits at the first try.
     const result = this.decodeStreaming(payload, maxLength);
+    this.sizeRoomFor(result.length);
+    return result;
+  }
+
+  /** A message of `length` bytes did not fit the reused buffer: size its room so the next one does (up to FAST_ROOM_MAX). */
+  private sizeRoomFor(length: number): void {
     const room = this.buf.length - (this.keep ? WINDOW : 0);
-    if (room < FAST_ROOM_MAX && result.length * 2 > room) {
+    if (room < FAST_ROOM_MAX && length * 2 > room) {
       let want = room;
-      while (want < result.length * 2 && want < FAST_ROOM_MAX) want *= 2;
+      while (want < length * 2 && want < FAST_ROOM_MAX) want *= 2;
       this.grow(Math.min(want, FAST_ROOM_MAX));
     }
-    return result;
+  }
+
+  /**
+   * `decode`, but with an asynchronous inflater: every message that would
+   * keep the event loop busy for more than a few ms goes to it instead
+   * (compressed payloads of `ASYNC_MIN_INPUT` and more, or output past
+   * `SYNC_OUTPUT_MAX`), and comes back as a promise. Small messages keep the
+   * synchronous routes, unchanged. The caller must not call `decode` again
+   * before the promise settles (the window is only complete then); the
+   * protocol core waits for it, keeping `payload` unchanged until then.
+   */
+  decodeOrDefer(payload: Uint8Array, maxLength: number, inflateAsync: AsyncInflate): Uint8Array | Promise<Uint8Array> {
+    if (payload.length === 0 || maxLength <= SYNC_OUTPUT_MAX) return this.decode(payload, maxLength);
+    if (payload.length >= ASYNC_MIN_INPUT) return this.decodeAsync(inflateAsync, payload, maxLength, false);
+    if (this.native !== undefined && payload.length >= NATIVE_MIN_INPUT) {
+      // Synchronously within the budget; past it, start again off the loop.
+      const out = this.tryNative(this.native, payload, SYNC_OUTPUT_MAX);
+      return out ?? this.decodeAsync(inflateAsync, payload, maxLength, false);
+    }
+    if (payload.length <= FAST_INPUT_MAX) {
+      // The reused buffer's room (at most 512 KiB) is within the budget.
+      const out = this.decodeFast(payload, maxLength);
+      if (out) return out;
+      // Too big for the room: inflate it off the loop, then size the room so the next such message fits.
+      return this.decodeAsync(inflateAsync, payload, maxLength, true);
+    }
+    return this.decodeAsync(inflateAsync, payload, maxLength, false);
+  }
+
+  /**
+   * Off the event loop; remembers the output once it is there. `growRoom`
+   * for a message that missed the fast route's room only for its size.
+   * `payload` is read until the promise settles (the caller keeps it so).
+   */
+  private decodeAsync(inflateAsync: AsyncInflate, payload: Uint8Array, maxLength: number, growRoom: boolean): Promise<Uint8Array> {
+    // A view is enough: nothing decodes (so nothing writes the window) until this settles.
+    const dict = this.keep && this.end > 0 ? this.buf.subarray(Math.max(0, this.end - WINDOW), this.end) : undefined;
+    return inflateAsync(payload, dict, maxLength).then(
+      (out) => {
+        if (out === null || out.length > maxLength) throw tooBig(maxLength);
+        if (!this.disposed) {
+          this.remember(out);
+          if (growRoom) this.sizeRoomFor(out.length);
+        }
+        return out;
+      },
+      (error: unknown) => {
+        throw inflateFailed(error);
+      },
+    );
   }
 
   /** One `inflateSync` into the reused buffer; `null` when the output does not fit the largest buffer we keep. */
@@ -215,6 +305,13 @@ export class MessageInflater {
 
   /** The platform inflater: it enforces the limit itself (and stops there). */
   private decodeNative(native: NativeInflate, payload: Uint8Array, maxLength: number): Uint8Array {
+    const out = this.tryNative(native, payload, maxLength);
+    if (out === null) throw tooBig(maxLength);
+    return out;
+  }
+
+  /** The platform inflater, stopped past `maxLength` bytes of output: `null` then, with the window unchanged. */
+  private tryNative(native: NativeInflate, payload: Uint8Array, maxLength: number): Uint8Array | null {
     const n = payload.length;
     if (this.input.length < n + 4) this.input = new Uint8Array(Math.max(n + 4, this.input.length * 2));
     this.input.set(payload);
@@ -226,7 +323,7 @@ export class MessageInflater {
     } catch (e) {
       throw inflateFailed(e);
     }
-    if (out === null || out.length > maxLength) throw tooBig(maxLength);
+    if (out === null || out.length > maxLength) return null;
     this.remember(out);
     return out;
   }
@@ -309,6 +406,7 @@ export class MessageInflater {
 
   /** Drops the buffers. */
   dispose(): void {
+    this.disposed = true;
     this.buf = new Uint8Array(0);
     this.input = this.buf;
     this.end = 0;
@@ -326,12 +424,18 @@ export interface DeflaterOptions {
   historySize: number;
   /** The receiver's window for our messages, 2^bits bytes (client_max_window_bits, RFC 7692 §7.1.2.2). */
   windowBits: number;
-  /** A native compressor, used when `windowBits` < 15 (see `NativeDeflate`). Default: fflate only. */
+  /** A native compressor, used for every message when given (see `NativeDeflate`). Default: fflate only. */
   native?: NativeDeflate | undefined;
 }
 
 /**
  * Compresses outgoing messages.
+ *
+ * With a platform compressor (`DeflaterOptions.native`; the Node transport
+ * passes node:zlib), each message is one call to it, with the last
+ * `historySize` bytes of plaintext sent compressed as the dictionary
+ * (context takeover) and the sync flush's 00 00 FF FF removed
+ * (`compressNative`). Otherwise fflate, as follows.
  *
  * fflate's `deflateSync` emits a complete stream whose last block has BFINAL
  * set; a sync flush (what RFC 7692 §7.2.1 describes) is not available through
@@ -369,7 +473,7 @@ export class MessageDeflater {
   private histEnd = 0;
   /** Scratch output for verification. */
   private check: Uint8Array;
-  /** The platform compressor, kept only for reduced windows (fflate's segments get tiny there). */
+  /** The platform compressor: when given, it compresses every message (see `NativeDeflate`). */
   private readonly native: NativeDeflate | undefined;
   private readonly windowBits: number;
 
@@ -377,7 +481,7 @@ export class MessageDeflater {
     this.level = options.level;
     this.window = 2 ** options.windowBits;
     this.windowBits = options.windowBits;
-    this.native = this.window < WINDOW ? options.native : undefined;
+    this.native = options.native;
     this.historySize = Math.min(options.historySize, WINDOW);
     // Segments stay single-block: fflate 0.8.3 ends a block after 24,576
     // symbols or 7,000 matches, and 16 KiB of input yields at most 16,384
@@ -386,7 +490,8 @@ export class MessageDeflater {
     // uncompressed, never corrupt. Half the window leaves room for a dictionary.
     this.segment = Math.min(16 * 1024, this.window / 2);
     this.hist = new Uint8Array(this.historySize > 0 ? Math.max(2 * this.historySize, 4096) : 0);
-    this.check = new Uint8Array(this.segment + 2);
+    // Verification scratch, only on the fflate route.
+    this.check = new Uint8Array(this.native === undefined ? this.segment + 2 : 0);
   }
 
   /** Compresses `msg`; `null` means "send it uncompressed". */

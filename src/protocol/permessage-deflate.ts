@@ -22,16 +22,23 @@
  */
 import { ErrorCodes, HandshakeError } from './errors.js';
 import type { Extension, ExtensionFactory, ExtensionParams } from './types.js';
-import { MessageDeflater, MessageInflater, type NativeDeflate, type NativeInflate } from './deflate-codec.js';
+import { MessageDeflater, MessageInflater, type AsyncInflate, type NativeDeflate, type NativeInflate } from './deflate-codec.js';
 
-export type { NativeDeflate, NativeInflate } from './deflate-codec.js';
+export type { AsyncInflate, NativeDeflate, NativeInflate } from './deflate-codec.js';
 
 /** What a transport may add from its platform (not user options). */
 export interface PerMessageDeflatePlatform {
   /** A native synchronous raw inflater for large messages (Node: node:zlib). Default: fflate only. */
   inflateRaw?: NativeInflate;
-  /** A native synchronous raw compressor, used when the server sets client_max_window_bits < 15 (Node: node:zlib). Default: fflate only. */
+  /** A native synchronous raw compressor, used for every message sent compressed (Node: node:zlib). Default: fflate only. */
   deflateRaw?: NativeDeflate;
+  /**
+   * An inflater that works off the event loop (Node: node:zlib on the thread
+   * pool), for messages that would block it for more than a few ms (see
+   * `MessageInflater.decodeOrDefer`). Default: none, every message is
+   * inflated synchronously.
+   */
+  inflateRawAsync?: AsyncInflate;
 }
 
 export const PERMESSAGE_DEFLATE = 'permessage-deflate';
@@ -269,6 +276,7 @@ export class PerMessageDeflate implements Extension {
 
   private readonly native: NativeInflate | undefined;
   private readonly nativeDeflate: NativeDeflate | undefined;
+  private readonly inflateAsync: AsyncInflate | undefined;
   /** The peer's compressor drops its window after every message: inflate each one alone. */
   private readonly peerNoContextTakeover: boolean;
   /** Our compressor's window (the receiver's limit on our match distances). */
@@ -278,6 +286,7 @@ export class PerMessageDeflate implements Extension {
     const o = resolve(options);
     this.native = platform?.inflateRaw;
     this.nativeDeflate = platform?.deflateRaw;
+    this.inflateAsync = platform?.inflateRawAsync;
     this.params = Object.freeze({ ...params });
     this.threshold = o.threshold;
     this.level = o.level;
@@ -296,6 +305,17 @@ export class PerMessageDeflate implements Extension {
   decode(payload: Uint8Array, maxLength: number): Uint8Array {
     const inf = (this.inflater ??= new MessageInflater(this.peerNoContextTakeover, this.native));
     return inf.decode(payload, maxLength);
+  }
+
+  /**
+   * `decode`, or with an asynchronous platform inflater a promise for a
+   * large message (the core waits for it and keeps the order; see
+   * `Extension.decodeOrDefer`). The promised buffer is fresh and not kept.
+   */
+  decodeOrDefer(payload: Uint8Array, maxLength: number): Uint8Array | Promise<Uint8Array> {
+    const inf = (this.inflater ??= new MessageInflater(this.peerNoContextTakeover, this.native));
+    if (this.inflateAsync === undefined) return inf.decode(payload, maxLength);
+    return inf.decodeOrDefer(payload, maxLength, this.inflateAsync);
   }
 
   /**

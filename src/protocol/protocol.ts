@@ -30,12 +30,21 @@
  *   frames; a server sends unmasked frames and refuses unmasked ones, and
  *   unmasks payload bytes in place as they arrive, before the UTF-8 check
  *   or assembly sees them.
+ * - A frame larger than the queue's RETAIN_MAX (client role, no streaming
+ *   UTF-8 check) is gathered into its own buffer read by read as it
+ *   arrives (byte-queue.ts `gatherAhead`).
+ * - An extension may decode a large message off the event loop
+ *   (`Extension.decodeOrDefer` returns a promise): the machine then WAITs,
+ *   queuing input and parsing nothing, until the promise settles; then the
+ *   assembler delivers that message (or the core fails) and reading resumes
+ *   with what was queued, EOF included. Order and every close rule are the
+ *   same as for a synchronous decode.
  *
  * Owns: the reading machine, control frames, the closing rules, the public
  * API. Must not import transports, platform modules or timers.
  */
 import { MessageAssembler } from './assembler.js';
-import { ByteQueue, QueueCursor } from './byte-queue.js';
+import { ByteQueue, QueueCursor, RETAIN_MAX } from './byte-queue.js';
 import { appClosePayload, closePayload, serverClosePayload, isValidWireCloseCode, CLOSE_ABNORMAL, CLOSE_NO_STATUS } from './close.js';
 import { ErrorCodes, LifelineError, ProtocolError, type ErrorCode } from './errors.js';
 import { frameTrace, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_CONTROL, OP_PING, OP_PONG } from './frame.js';
@@ -83,6 +92,8 @@ export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
 const S_HEADER = 0;
 const S_PAYLOAD = 1;
 const S_DISCARD = 2;
+/** An extension decodes the last message asynchronously: input is queued, nothing is parsed. */
+const S_WAIT = 3;
 
 const EMPTY = new Uint8Array(0);
 /**
@@ -144,6 +155,8 @@ export class Protocol {
   private _peerCloseCode: number | undefined;
   private _peerCloseReason = '';
   private _error: ProtocolError | undefined;
+  /** EOF arrived while waiting for an asynchronous decode (S_WAIT): reported after it, in TCP order. */
+  private eofWhileWaiting = false;
 
   /**
    * @param sink where events and outgoing bytes go. Its callbacks should
@@ -213,7 +226,8 @@ export class Protocol {
    * recycles asks this before writing there again.
    */
   retains(memory: ArrayBufferLike): boolean {
-    return this.queue.retains(memory);
+    // An extension still reads the payload it decodes asynchronously.
+    return this.queue.retains(memory) || this.assembler.pendingPayload.buffer === memory;
   }
 
   // ---------------------------------------------------------------- input
@@ -251,6 +265,8 @@ export class Protocol {
           if (this.server && end > start) maskInPlace(chunk, start, end, header.key, 0);
           this.onFrame(chunk.subarray(start, end), false);
           if ((this.step as number) === S_DISCARD) return;
+          // An asynchronous decode started: the rest is queued below, untouched until it settles.
+          if ((this.step as number) === S_WAIT) break;
         }
         ok = true;
       } finally {
@@ -286,6 +302,11 @@ export class Protocol {
    */
   receiveEof(): void {
     if (this.eof) return;
+    // TCP order: the message being decoded (and whatever is queued after it) comes first.
+    if (this.step === S_WAIT) {
+      this.eofWhileWaiting = true;
+      return;
+    }
     this.eof = true;
     const wasFailed = this.failed;
     this.discard();
@@ -321,15 +342,24 @@ export class Protocol {
       } else if (this.step === S_PAYLOAD) {
         if (this.server) this.unmaskAhead();
         const len = header.length;
-        if (queue.length < len) {
+        if (queue.length + queue.gathered < len) {
           if (header.opcode < OP_CONTROL && this.assembler.checkText) this.checkTextAhead();
+          else if (!this.server && len > RETAIN_MAX) queue.gatherAhead(len);
           return;
         }
         // A whole, uncompressed binary message (one final frame) that spans reads is
         // assembled in a fresh buffer the sink may keep: one copy instead of two.
         // (When it sits in one read, take() returns a view into it: not owned.)
-        const owned = header.fin && header.opcode === OP_BINARY && this.assembler.rsv === 0 && len > 0 && !queue.holdsInFirst(len);
-        const data = queue.take(len, owned);
+        const whole = header.fin && header.opcode === OP_BINARY && this.assembler.rsv === 0 && len > 0;
+        let owned: boolean;
+        let data: Uint8Array;
+        if (queue.gathered > 0) {
+          owned = whole;
+          data = queue.gatherRest(len);
+        } else {
+          owned = whole && !queue.holdsInFirst(len);
+          data = queue.take(len, owned);
+        }
         this.step = S_HEADER;
         this.onFrame(data, owned);
       } else {
@@ -418,8 +448,10 @@ export class Protocol {
   private onFrame(data: Uint8Array, owned: boolean): void {
     const opcode = this.header.opcode;
     if (opcode < OP_CONTROL) {
-      const violation = this.assembler.frame(data, this.header.fin, owned);
+      const assembler = this.assembler;
+      const violation = assembler.frame(data, this.header.fin, owned);
       if (violation !== undefined) this.failWith(violation);
+      else if (assembler.pending !== undefined) this.wait(assembler.pending);
     } else if (opcode === OP_PING) {
       // §5.5.2/§5.5.3: answer with the same payload, unless we already sent a close (§5.5.1).
       if (!this.closeSent) this.writer.frame(0x80 | OP_PONG, data, false);
@@ -428,6 +460,42 @@ export class Protocol {
       this.sink.pong?.(data);
     } else {
       this.handleClose(data);
+    }
+  }
+
+  /**
+   * An extension decodes the last message asynchronously: stop parsing
+   * (S_WAIT; `receive()` only queues) until it settles, then let the
+   * assembler finish the message and resume. A connection failed or
+   * disposed meanwhile ignores the result (`discard()` left S_WAIT).
+   */
+  private wait(promise: Promise<Uint8Array>): void {
+    this.step = S_WAIT;
+    this.sink.decoding?.(true);
+    promise.then(
+      (decoded) => this.resume(promise, decoded, undefined),
+      (error: unknown) => this.resume(promise, undefined, error),
+    );
+  }
+
+  private resume(promise: Promise<Uint8Array>, decoded: Uint8Array | undefined, error: unknown): void {
+    const assembler = this.assembler;
+    assembler.settled();
+    if (this.step !== S_WAIT || assembler.pending !== promise) return;
+    this.step = S_HEADER;
+    // Not from receive(): an exception from the sink is ours to report, as a transport would (fault(), 1011).
+    try {
+      this.sink.decoding?.(false);
+      const violation = assembler.finishDecode(decoded, error);
+      if (violation !== undefined) this.failWith(violation);
+      else if (assembler.pending !== undefined) this.wait(assembler.pending);
+      if (this.step === S_HEADER && this.queue.length > 0) this.drain();
+      if (this.eofWhileWaiting && this.step !== S_WAIT) {
+        this.eofWhileWaiting = false;
+        this.receiveEof();
+      }
+    } catch (caught) {
+      this.fault(caught);
     }
   }
 

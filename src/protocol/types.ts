@@ -57,6 +57,15 @@ export interface ProtocolSink {
   error(error: ProtocolError): void;
   /** Optional trace hook; the core calls it only when present. */
   trace?(frame: FrameTrace): void;
+  /**
+   * Optional: an extension is decoding a message off the event loop
+   * (`Extension.decodeOrDefer` returned a promise). `true` when the core
+   * starts waiting for it, `false` when it resumes (before it delivers that
+   * message). Meanwhile `receive()` only queues bytes, so a transport should
+   * stop reading until `false` (receive backpressure, as ws's receiver does
+   * while zlib works).
+   */
+  decoding?(pending: boolean): void;
 }
 
 /**
@@ -99,6 +108,21 @@ export interface Extension {
    * which is reused.
    */
   decode(payload: Uint8Array, maxLength: number): Uint8Array;
+  /**
+   * Optional, preferred by the core when present: `decode`, or a promise for
+   * a message the extension decodes off the event loop (a large
+   * permessage-deflate message inflated on zlib's thread pool). The core then
+   * waits: it parses nothing further and delivers nothing else until the
+   * promise settles, so messages keep their order (and the extension's state,
+   * such as an inflate window, sees messages in order). A rejection is
+   * handled as a throw from `decode`. The promised bytes must be a buffer
+   * the extension does not keep: the core hands them on as owned. Unlike
+   * with `decode`, the extension may read `payload` until the promise
+   * settles (no copy of a large payload): the core keeps it unchanged and
+   * reports its memory as retained (`retains()`) until then, and must not
+   * be asked to read it after.
+   */
+  decodeOrDefer?(payload: Uint8Array, maxLength: number): Uint8Array | Promise<Uint8Array>;
   /**
    * Encode one outgoing message, or return `null` to send it as is (RSV bit
    * clear). `compress` is the caller's per-send preference (undefined = default).

@@ -218,7 +218,7 @@ export function isValidUtf8(bytes: Uint8Array): boolean {
 }
 
 /** Below this size the DFA beats a call into a native whole-buffer check. */
-const NATIVE_UTF8_MIN = 256;
+export const NATIVE_UTF8_MIN = 256;
 
 /**
  * Where the last complete UTF-8 character of bytes[..end) ends: `end`,

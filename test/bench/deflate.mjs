@@ -10,7 +10,9 @@
 //   zlib's pool threads count for ws) over the loop, divided by the count.
 // - deflate: the same stream compressed by each side; wire bytes / plain
 //   bytes and CPU per message. ws with its defaults (context kept, zlib
-//   level 6); lifeline with its defaults and the historySize/level knobs.
+//   level 6); lifeline as the Node transport runs it (node:zlib per message,
+//   the history as dictionary) and as the protocol core alone runs it
+//   (fflate), with its defaults and the historySize/level knobs.
 //
 // Usage: `npm run build && node test/bench/deflate.mjs [--quick]`, or import
 // `runDeflateBench({ quick })`, which returns the rows.
@@ -31,12 +33,12 @@ async function loadLifeline() {
   return import('../../build/src/protocol/permessage-deflate.js');
 }
 
-/** The Node transport's native route for large payloads (tsc output; absent until built). */
-async function loadZlibInflate() {
+/** The Node transport's native routes: zlibInflateRaw (large payloads) and zlibDeflateRaw (every sent message); tsc output, absent until built. */
+async function loadZlib() {
   try {
-    return (await import('../../build/src/transport/node/zlib-inflate.js')).zlibInflateRaw;
+    return await import('../../build/src/transport/node/zlib-inflate.js');
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -191,12 +193,13 @@ async function benchDeflate(mod, size, count, variants) {
     rows.push({ bench: 'deflate (send)', size, messages: count, impl: 'ws (zlib, defaults)', ratio: +(bytes / plain).toFixed(4), cpuUs: +cpu.toFixed(1), uncompressed: 0 });
   }
   // Warm the JIT on a few messages per variant so the first variant is not penalised.
+  const make = (v) => new mod.PerMessageDeflate({ ...agreed(), clientNoContextTakeover: v.historySize === 0 }, { threshold: 0, historySize: v.historySize, ...(v.level === undefined ? {} : { level: v.level }) }, v.platform);
   for (const v of variants) {
-    const w = new mod.PerMessageDeflate({ ...agreed(), clientNoContextTakeover: v.historySize === 0 }, { threshold: 0, ...v });
+    const w = make(v);
     for (let i = 0; i < Math.min(200, msgs.length); i++) w.encode(msgs[i], true);
   }
   for (const v of variants) {
-    const ext = new mod.PerMessageDeflate({ ...agreed(), clientNoContextTakeover: v.historySize === 0 }, { threshold: 0, ...v });
+    const ext = make(v);
     const check = new mod.PerMessageDeflate({ ...agreed(), serverNoContextTakeover: v.historySize === 0 });
     let bytes = 0;
     let raw = 0;
@@ -216,7 +219,7 @@ async function benchDeflate(mod, size, count, variants) {
       bench: 'deflate (send)',
       size,
       messages: count,
-      impl: `lifeline historySize=${v.historySize ?? 4096} level=${v.level ?? 6}${v.default ? ' (default)' : ''}`,
+      impl: `lifeline ${v.platform ? 'node:zlib' : 'fflate'} historySize=${v.historySize ?? 4096} level=${v.level ?? 6}${v.default ? ' (Node default)' : ''}`,
       ratio: +(bytes / plain).toFixed(4),
       cpuUs: +cpu.toFixed(1),
       uncompressed: raw,
@@ -228,16 +231,23 @@ async function benchDeflate(mod, size, count, variants) {
 /** Runs the benchmark; `quick` uses fewer messages and one round. Returns plain rows. */
 export async function runDeflateBench({ quick = false } = {}) {
   const mod = await loadLifeline();
-  const native = await loadZlibInflate();
+  const { zlibInflateRaw: native, zlibDeflateRaw } = await loadZlib();
   const rows = [];
   const rounds = quick ? 1 : 3;
   for (const [size, count] of [[16, quick ? 2000 : 20000], [1024, quick ? 2000 : 10000], [65536, quick ? 100 : 500]]) {
     rows.push(await benchInflate(mod, native, size, count, rounds));
   }
+  const node = zlibDeflateRaw ? { deflateRaw: zlibDeflateRaw } : undefined;
   const variants = [
-    { historySize: 4096, default: true },
+    ...(node
+      ? [
+          { historySize: 4096, platform: node, default: true },
+          { historySize: 0, platform: node },
+          { historySize: 32768, platform: node },
+        ]
+      : []),
+    { historySize: 4096 },
     { historySize: 0 },
-    { historySize: 1024 },
     { historySize: 32768 },
     { historySize: 4096, level: 1 },
   ];

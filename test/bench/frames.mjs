@@ -97,7 +97,9 @@ async function deflateEach(msgs, deflate) {
  * valid to send again and again after it.
  */
 export async function deflateLoop(size, opcode, seed = 7) {
-  const count = Math.max(4, Math.ceil((64 * 1024) / size));
+  // At least 64 KiB of plain text per cycle (two windows); large messages
+  // need only two per cycle (the window after a message is its own tail).
+  const count = size >= 1024 * 1024 ? 2 : Math.max(4, Math.ceil((64 * 1024) / size));
   const msgs = messages(size, count, seed);
   const deflate = createDeflateRaw({ level: Z.Z_DEFAULT_COMPRESSION, windowBits: 15, memLevel: 8 });
   const pass1 = await deflateEach(msgs, deflate);

@@ -57,20 +57,27 @@ export async function startServer(args, { timeoutMs = 30 * 60_000 } = {}) {
     });
     t.exited.then(({ code }) => reject(new Error(`server exited ${code}: ${t.stderr()}`)));
   });
+  /** Sends {cmd} and resolves the answer's field of that name. */
+  const ask = (cmd) =>
+    new Promise((resolve) => {
+      const on = (m) => {
+        if (!m || !(cmd in m)) return;
+        child.off('message', on);
+        resolve(m[cmd]);
+      };
+      child.on('message', on);
+      child.send({ cmd });
+    });
   return {
     ...ready,
     url: `ws://127.0.0.1:${ready.port}/`,
     /** The server process's CPU time so far, µs (user + system). */
     cpu() {
-      return new Promise((resolve) => {
-        const on = (m) => {
-          if (!m?.cpu) return;
-          child.off('message', on);
-          resolve(m.cpu.user + m.cpu.system);
-        };
-        child.on('message', on);
-        child.send({ cmd: 'cpu' });
-      });
+      return ask('cpu').then((cpu) => cpu.user + cpu.system);
+    },
+    /** A sink server's counts for its latest connection (null for other modes). */
+    stats() {
+      return ask('stats');
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -83,10 +90,11 @@ export async function startServer(args, { timeoutMs = 30 * 60_000 } = {}) {
  * Runs one client trial in a fresh process. Resolves {result} or {error}; never
  * rejects, so one broken implementation does not stop the run.
  */
-export async function runClient(job, { nodeArgs = [], timeoutMs = 120_000, onMark } = {}) {
+export async function runClient(job, { nodeArgs = [], env = {}, timeoutMs = 120_000, onMark } = {}) {
   const child = fork(here('./client.mjs'), [JSON.stringify({ ...job, hardTimeoutMs: timeoutMs })], {
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     execArgv: nodeArgs,
+    env: { ...process.env, ...env },
   });
   const t = track(child, timeoutMs + 5000, `client ${job.impl} ${job.scenario}`);
   let result;

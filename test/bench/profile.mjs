@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { startServer, runClient, snapshotDist } from './proc.mjs';
 import { buildRows } from './scenarios.mjs';
+import { IMPLS } from './impls.mjs';
 import { ROOT } from './size-lib.mjs';
 
 const argv = process.argv.slice(2);
@@ -66,7 +67,7 @@ try {
     mkdirSync(out, { recursive: true });
     const r = await runClient(
       { ...row.job, impl, url: server.url, warmMs: 300, measureMs: ms },
-      { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${out}`, ...(row.nodeArgs ?? [])], timeoutMs: ms + 60_000 },
+      { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${out}`, ...IMPLS[impl].nodeArgs, ...(row.nodeArgs ?? [])], env: IMPLS[impl].env, timeoutMs: ms + 60_000 },
     );
     if (r.error) {
       console.log(`${impl}: ${r.error}`);

@@ -1,55 +1,107 @@
 // Table formatting for the benchmark runner (markdown, so the output can be
 // pasted into the README as is).
 
-export function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+import { LEVEL } from './stats.mjs';
 
 const num = (x) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 10 ? x.toFixed(1) : x.toFixed(2));
-const ratio = (a, b) => (a == null || b == null || !b ? 'n/a' : `${(a / b).toFixed(2)}x`);
 // Byte deltas near zero (noise, or nothing allocated) make ratios meaningless.
 const memRatio = (a, b) => (a == null || b == null || Math.abs(b) < 64 ? 'n/a' : `${(a / b).toFixed(2)}x`);
+const pct = (x) => `${(x * 100).toFixed(1)}%`;
 
-/** Throughput table: per implementation rate and CPU per message, ratios vs ws. */
-export function fmtRows(results, names) {
-  const others = names.filter((n) => n !== 'ws');
-  const head = ['scenario'];
-  for (const n of names) head.push(`${n} msg/s`);
-  for (const n of others) head.push(`${n}/ws msg/s`);
-  for (const n of names) head.push(`${n} CPU µs/msg`);
-  for (const n of others) head.push(`${n}/ws CPU`);
-  head.push('spread');
-  head.push('server CPU');
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`];
-  for (const r of results) {
-    const s = r.summary;
-    const get = (n, k) => (s[n] && !s[n].error ? s[n][k] : null);
-    const cells = [r.label + (r.compressionRatio ? ` (wire ${(r.compressionRatio * 100).toFixed(0)}%)` : '') + (r.unit === 'conn' ? ' [per connect]' : '')];
-    for (const n of names) cells.push(s[n]?.error ? 'failed' : num(get(n, 'rate')));
-    for (const n of others) cells.push(ratio(get(n, 'rate'), get('ws', 'rate')));
-    for (const n of names) cells.push(s[n]?.error ? 'failed' : num(get(n, 'cpuPerMsg')));
-    for (const n of others) cells.push(ratio(get(n, 'cpuPerMsg'), get('ws', 'cpuPerMsg')));
-    const spreads = names.map((n) => get(n, 'rateSpread')).filter((x) => x != null);
-    cells.push(spreads.length ? `±${Math.round((Math.max(...spreads) / 2) * 100)}%` : '');
-    const busy = names.map((n) => get(n, 'serverBusy')).filter((x) => x != null);
-    cells.push(busy.length ? `${Math.round(Math.max(...busy) * 100)}%` : '');
-    lines.push(`| ${cells.join(' | ')} |`);
+/** A row's label, with the wire ratio of its stream (receive rows) or of each sender (send rows). */
+function labelOf(r, names) {
+  let label = r.label;
+  if (r.compressionRatio) label += ` (wire ${(r.compressionRatio * 100).toFixed(0)}%)`;
+  if (r.wire) {
+    const wire = names.filter((n) => r.summary[n]?.wireRatio != null).map((n) => `${n} ${pct(r.summary[n].wireRatio)}`);
+    if (wire.length) label += ` (wire: ${wire.join(', ')})`;
   }
+  if (r.unit === 'conn') label += ' [per connect]';
+  return label;
+}
+
+/** "1.58x [1.41–1.70]": the median paired ratio and its interval. */
+function ratioCell(c) {
+  if (!c || c.ratio == null) return 'n/a';
+  const i = c.interval;
+  return i && c.n > 1 ? `${c.ratio.toFixed(2)}x [${i.low.toFixed(2)}–${i.high.toFixed(2)}]` : `${c.ratio.toFixed(2)}x`;
+}
+
+/**
+ * Three tables: msg/s per implementation, CPU per message per
+ * implementation (medians), and lifeline against the row's best peer.
+ */
+export function fmtRows(results, names, rounds) {
+  const out = [];
+  const table = (title, head, cells) => {
+    out.push(title, '', `| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`);
+    for (const r of results) out.push(`| ${[labelOf(r, names), ...cells(r)].join(' | ')} |`);
+    out.push('');
+  };
+  const value = (r, n, key) => {
+    const s = r.summary[n];
+    if (!s) return '—';
+    if (s.error) return 'failed';
+    return num(s[key]);
+  };
+  table(`### Messages per second (median of ${rounds} rounds)`, ['scenario', ...names, 'server CPU'], (r) => {
+    const busy = names.map((n) => r.summary[n]?.serverBusy).filter((x) => x != null);
+    return [...names.map((n) => value(r, n, 'rate')), busy.length ? `${Math.round(Math.max(...busy) * 100)}%` : ''];
+  });
+  table(`### Client CPU per message, µs (median of ${rounds} rounds)`, ['scenario', ...names], (r) => names.map((n) => value(r, n, 'cpuPerMsg')));
+  const coverage = results.map((r) => r.versus?.best.rate.interval?.coverage).find((c) => c != null);
+  table(
+    `### lifeline against the best peer of each row (paired rounds)`,
+    ['scenario', 'best msg/s', 'lifeline / best, msg/s', 'best CPU', 'lifeline / best, CPU', 'standing'],
+    (r) => {
+      const b = r.versus?.best;
+      if (!b) return ['n/a', 'n/a', 'n/a', 'n/a', 'n/a'];
+      return [b.rate.peer, ratioCell(b.rate), b.cpu.peer, ratioCell(b.cpu), b.standing];
+    },
+  );
+  out.push(
+    'Ratios are lifeline / peer per round (the implementations alternate within a round), their median, and in brackets',
+    `an interval for that median with ${coverage != null ? pct(coverage).replace('.0%', '%') : `>= ${LEVEL * 100}%`} coverage (the sign test's: the k-th smallest and largest`,
+    'ratio, whatever their distribution). msg/s above 1 and CPU below 1 favour lifeline; a metric is ahead or behind only',
+    'when its whole interval is, else level. Standing: behind if either metric is behind, ahead if one is ahead and the',
+    'other not behind. "best" is the peer with the best median on that metric in the row. CPU is the client process only',
+    '(user + system, all threads, so zlib\'s thread pool counts); "server CPU" is the server process over the measured window',
+    '(near 100%: the row measures the server). Echo rows go through a ws server; receive rows read pre-built frames from',
+    'a raw server; send rows write to a raw sink that inflates and counts (wire = payload bytes on the wire / plain bytes).',
+  );
   const failed = results.flatMap((r) => Object.entries(r.summary).filter(([, v]) => v.error || v.errors).map(([n, v]) => `${r.id} ${n}: ${v.error ?? `${v.errors} failed trial(s): ${v.firstError}`}`));
-  if (failed.length) lines.push('', ...failed.map((f) => `- ${f}`));
+  if (failed.length) out.push('', ...failed.map((f) => `- ${f}`));
+  return out.join('\n');
+}
+
+/** The event-loop rows: the longest stall per implementation (median of the trials' longest, and the worst). */
+export function fmtStalls(results, names) {
+  const head = ['scenario', ...names.map((n) => `${n} longest stall, ms (worst)`)];
+  const lines = ['### Event loop: the longest stall while receiving', '', `| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`];
+  for (const r of results) {
+    const cells = names.map((n) => {
+      const s = r.summary[n];
+      if (!s) return '—';
+      if (s.error) return 'failed';
+      return `${s.stallMaxMs.toFixed(1)} (${s.stallWorstMs.toFixed(1)})`;
+    });
+    lines.push(`| ${[r.label, ...cells].join(' | ')} |`);
+  }
+  lines.push('', 'How late a 5 ms timer fired at worst during the measured window (perf_hooks.monitorEventLoopDelay): every other');
+  lines.push('connection and timer in the process waits that long.');
   return lines.join('\n');
 }
 
 export function fmtMemory(results, names) {
-  const others = names.filter((n) => n !== 'ws');
-  const head = ['bytes per connection', ...names, ...others.map((n) => `${n}/ws`)];
+  const peers = names.filter((n) => n !== 'lifeline');
+  const head = ['bytes per connection', ...names, 'lifeline / lowest peer'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`];
   for (const r of results) {
     for (const [k, label] of [['heapPerConn', 'JS heap'], ['externalPerConn', 'external (Buffers)'], ['rssPerConn', 'RSS']]) {
       const get = (n) => (r.summary[n] && !r.summary[n].error ? r.summary[n][k] : null);
-      const cells = [`${label}, ${r.label}`, ...names.map((n) => (r.summary[n]?.error ? 'failed' : Math.round(get(n)).toLocaleString('en-US'))), ...others.map((n) => memRatio(get(n), get('ws')))];
+      const peerValues = peers.map(get).filter((v) => v != null);
+      const lowest = peerValues.length ? Math.min(...peerValues) : null;
+      const cells = [`${label}, ${r.label}`, ...names.map((n) => (r.summary[n]?.error ? 'failed' : Math.round(get(n)).toLocaleString('en-US'))), memRatio(get('lifeline'), lowest)];
       lines.push(`| ${cells.join(' | ')} |`);
     }
     for (const [n, v] of Object.entries(r.summary)) if (v.error) lines.push(`- ${n}: ${v.error}`);

@@ -1,20 +1,23 @@
 // `npm run bench` (= build, then this file). Not part of `npm test`.
 //
-// Every scenario runs each client implementation (lifeline, ws, and Node's
-// own WebSocket where this Node has one) in alternation for several rounds.
-// Each trial is a fresh client process (client.mjs) against a server in
-// another process (server.mjs): a `ws` server for echo/connect/memory, a raw
-// net server blasting pre-built frames for the firehose rows. Reported: the
-// median per implementation and the lifeline/ws ratio, for msg/s and for
-// client CPU time per message.
+// Every scenario runs each client implementation (impls.mjs: lifeline; ws
+// pure JS and ws with its native addons; undici's WebSocket; Node's own with
+// --native) in alternation for several rounds, the order reversed every
+// other round. Each trial is a fresh client process (client.mjs) against a
+// server in another process (server.mjs): a `ws` server for echo, connect and
+// memory, a raw net server blasting pre-built frames for the receive rows, a
+// raw sink for the send rows. Reported: the median per implementation of
+// msg/s and of client CPU time per message, and for lifeline against the
+// best peer of each row the median of the paired (same-round) ratios with
+// an interval (stats.mjs), from which each row gets its standing.
 //
 //   node test/bench/run.mjs [--quick] [--json] [--rounds N] [--only REGEX]
-//                           [--impls lifeline,ws] [--native] [--no-micro]
+//                           [--impls lifeline,ws,...] [--native] [--no-micro]
 //                           [--no-size] [--no-browser] [--out FILE]
 //   --json     print the raw JSON document (all trials) on stdout; tables go
 //              to stderr
-//   --native   on a Node that has WebSocket only behind a flag (Node 20), run
-//              it with --experimental-websocket
+//   --native   add Node's own WebSocket (on Node 20, behind
+//              --experimental-websocket)
 //   --no-browser  skip the browser measurement (takeover of a tab-shared
 //              connection, test/bench/takeover.mjs; LIFELINE_BROWSERS picks
 //              the engines)
@@ -24,7 +27,8 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startServer, runClient, runModule, snapshotDist } from './proc.mjs';
 import { ROOT, lifelineSizes, competitorSizes, sizeTable } from './size-lib.mjs';
-import { fmtRows, fmtMemory, fmtGeneric, median } from './report.mjs';
+import { fmtRows, fmtMemory, fmtGeneric, fmtStalls } from './report.mjs';
+import { median, medianInterval, pairedRatios, verdict, standing } from './stats.mjs';
 import { buildRows } from './scenarios.mjs';
 
 const argv = process.argv.slice(2);
@@ -37,7 +41,7 @@ const progress = (s) => process.stderr.write(s);
 
 const cfg = quick
   ? { rounds: 3, warmMs: 150, measureMs: 350, connects: 1000, conns: 1000 }
-  : { rounds: 5, warmMs: 500, measureMs: 1500, connects: 2000, conns: 2000 };
+  : { rounds: 5, warmMs: 400, measureMs: 1000, connects: 1000, conns: 2000 };
 cfg.rounds = Number(opt('--rounds', cfg.rounds));
 const only = opt('--only') ? new RegExp(opt('--only')) : null;
 
@@ -45,7 +49,7 @@ const only = opt('--only') ? new RegExp(opt('--only')) : null;
 // Trials import a private copy of dist/, taken once, so a rebuild by someone
 // else during the run cannot break or change them.
 const distSnapshot = await snapshotDist(ROOT);
-const { LIFELINE_NODE } = await import('./impls.mjs');
+const { LIFELINE_NODE, IMPLS } = await import('./impls.mjs');
 const impls = [];
 const notes = [];
 let lifelineOk = false;
@@ -54,15 +58,18 @@ try {
 } catch (e) {
   notes.push(`lifeline not runnable: ${e.message}`);
 }
-if (lifelineOk) impls.push({ name: 'lifeline', nodeArgs: [] });
+const implOf = (name, extraArgs = []) => ({ name, env: IMPLS[name].env, nodeArgs: [...IMPLS[name].nodeArgs, ...extraArgs], sendsCompressed: IMPLS[name].sendsCompressed });
+if (lifelineOk) impls.push(implOf('lifeline'));
 else notes.push('lifeline rows skipped: dist/node.mjs has no WebSocket export');
-impls.push({ name: 'ws', nodeArgs: [] });
-if (typeof globalThis.WebSocket === 'function') impls.push({ name: 'native', nodeArgs: [] });
-else if (flag('--native') && process.allowedNodeEnvironmentFlags.has('--experimental-websocket'))
-  impls.push({ name: 'native', nodeArgs: ['--experimental-websocket'] });
-else notes.push(`Node ${process.version} has no global WebSocket${process.allowedNodeEnvironmentFlags.has('--experimental-websocket') ? ' (only behind --experimental-websocket; pass --native to include it)' : ''}`);
+impls.push(implOf('ws'), implOf('ws-native'), implOf('undici'));
+if (flag('--native')) {
+  if (typeof globalThis.WebSocket === 'function') impls.push(implOf('node'));
+  else if (process.allowedNodeEnvironmentFlags.has('--experimental-websocket')) impls.push(implOf('node', ['--experimental-websocket']));
+  else notes.push(`Node ${process.version} has no WebSocket`);
+}
 const wanted = opt('--impls')?.split(',');
 const active = wanted ? impls.filter((i) => wanted.includes(i.name)) : impls;
+const PEERS = active.filter((i) => i.name !== 'lifeline').map((i) => i.name);
 
 // ---- scenarios ----------------------------------------------------------------
 const rows = buildRows(cfg);
@@ -72,6 +79,13 @@ const selected = rows.filter((r) => !only || only.test(r.id));
 const git = (...a) => {
   try {
     return execFileSync('git', a, { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
+};
+const version = (pkg) => {
+  try {
+    return JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version;
   } catch {
     return null;
   }
@@ -87,7 +101,10 @@ const meta = {
   memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
   loadavgStart: os.loadavg().map((x) => +x.toFixed(2)),
   lifeline: `${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version} (${git('rev-parse', '--short', 'HEAD') ?? 'no git'}${git('status', '--porcelain', '--', 'src') ? ', src modified' : ''})`,
-  ws: JSON.parse(readFileSync(join(ROOT, 'node_modules/ws/package.json'), 'utf8')).version,
+  ws: version('ws'),
+  bufferutil: version('bufferutil'),
+  utf8Validate: version('utf-8-validate'),
+  undici: version('undici'),
   mode: quick ? 'quick' : 'full',
   ...cfg,
   impls: active.map((i) => i.name + (i.nodeArgs.length ? ` (${i.nodeArgs.join(' ')})` : '')),
@@ -95,7 +112,7 @@ const meta = {
 };
 log(`lifeline benchmark, ${meta.mode}: ${meta.date}`);
 log(`Node ${meta.node} (V8 ${meta.v8}), ${meta.platform}, ${meta.cpu}, ${meta.cores} cores, ${meta.memoryGiB} GiB; load ${meta.loadavgStart.join(' ')}`);
-log(`lifeline ${meta.lifeline} vs ws ${meta.ws}; ${cfg.rounds} rounds, alternating; ${cfg.warmMs} ms warm-up + ${cfg.measureMs} ms measured per trial`);
+log(`lifeline ${meta.lifeline} vs ws ${meta.ws} (pure JS, and with bufferutil ${meta.bufferutil} + utf-8-validate ${meta.utf8Validate}), undici ${meta.undici}; ${cfg.rounds} rounds, alternating; ${cfg.warmMs} ms warm-up + ${cfg.measureMs} ms measured per trial`);
 for (const n of notes) log(`note: ${n}`);
 
 // ---- run -------------------------------------------------------------------------
@@ -103,11 +120,12 @@ const t0 = Date.now();
 const results = [];
 for (const row of selected) {
   progress(`${row.label.padEnd(40)} `);
-  const trials = Object.fromEntries(active.map((i) => [i.name, []]));
+  const rowImpls = row.sendsCompressed ? active.filter((i) => i.sendsCompressed) : active;
+  const trials = Object.fromEntries(rowImpls.map((i) => [i.name, []]));
   let shared = row.serverPerTrial ? null : await startServer(row.server);
   const extra = shared?.ratio && shared.ratio !== 1 ? { compressionRatio: +shared.ratio.toFixed(3) } : {};
   for (let r = 0; r < cfg.rounds; r++) {
-    const order = r % 2 ? [...active].reverse() : active;
+    const order = r % 2 ? [...rowImpls].reverse() : rowImpls;
     for (const impl of order) {
       const server = shared ?? (await startServer(row.server));
       const scale = row.timeScale ?? 1;
@@ -116,21 +134,29 @@ for (const row of selected) {
       // core: near 100% means the row measures the server, not the client.
       const samples = [];
       const onMark = () => samples.push(server.cpu().then((cpu) => ({ cpu, t: process.hrtime.bigint() })));
-      const out = await runClient(job, { nodeArgs: [...impl.nodeArgs, ...(row.nodeArgs ?? [])], timeoutMs: row.serverPerTrial ? 120_000 : 30_000, onMark });
+      const out = await runClient(job, { nodeArgs: [...impl.nodeArgs, ...(row.nodeArgs ?? [])], env: impl.env, timeoutMs: row.serverPerTrial ? 120_000 : 30_000, onMark });
       let serverBusy = null;
       if (samples.length === 2) {
         const [a, b] = await Promise.all(samples);
         serverBusy = (b.cpu - a.cpu) / (Number(b.t - a.t) / 1000);
       }
+      // A sink counts what arrived: wire payload bytes against plain bytes.
+      let wire = {};
+      if (row.wire && !out.error) {
+        const sink = await server.stats();
+        if (sink?.error || sink?.wrongSize) out.error = `sink: ${sink.error ?? `${sink.wrongSize} uncompressed messages of the wrong size`}`;
+        else if (sink?.plainBytes) wire = { wireRatio: sink.wirePayloadBytes / sink.plainBytes, compressedShare: sink.compressed / sink.messages };
+      }
       if (!shared) await server.stop();
-      trials[impl.name].push(out.error ? { error: out.error, serverBusy } : { ...out.result, serverBusy });
+      trials[impl.name].push(out.error ? { round: r, error: out.error, serverBusy } : { round: r, ...out.result, ...wire, serverBusy });
       progress(out.error ? 'x' : '.');
     }
   }
   if (shared) await shared.stop();
   const summary = summarize(row, trials);
-  results.push({ id: row.id, label: row.label, unit: row.unit ?? 'msg', memory: !!row.memory, ...extra, summary, trials });
-  progress(` ${oneLine(row, summary)}\n`);
+  const versus = row.memory ? null : compare(trials);
+  results.push({ id: row.id, label: row.label, unit: row.unit ?? 'msg', memory: !!row.memory, wire: !!row.wire, stall: !!row.stall, ...extra, summary, versus, trials });
+  progress(` ${oneLine(row, summary, versus)}\n`);
 }
 meta.seconds = Math.round((Date.now() - t0) / 1000);
 meta.loadavgEnd = os.loadavg().map((x) => +x.toFixed(2));
@@ -158,11 +184,11 @@ function summarize(row, trials) {
       s[name] = {
         rate: median(rate),
         cpuPerMsg: median(cpu),
-        // Least-disturbed trial (other load only ever slows a trial down).
-        rateBest: Math.max(...rate),
-        cpuPerMsgBest: Math.min(...cpu),
-        rateSpread: (Math.max(...rate) - Math.min(...rate)) / median(rate),
+        rateInterval: medianInterval(rate),
+        cpuInterval: medianInterval(cpu),
         serverBusy: ok.every((t) => t.serverBusy != null) ? median(ok.map((t) => t.serverBusy)) : null,
+        ...(row.wire && ok.every((t) => t.wireRatio != null) ? { wireRatio: median(ok.map((t) => t.wireRatio)) } : {}),
+        ...(row.stall ? { stallMaxMs: median(ok.map((t) => t.stallMaxMs)), stallWorstMs: Math.max(...ok.map((t) => t.stallMaxMs)), stallP99Ms: median(ok.map((t) => t.stallP99Ms)) } : {}),
         n: ok.length,
         errors: errors.length,
         ...(errors.length ? { firstError: errors[0] } : {}),
@@ -172,12 +198,43 @@ function summarize(row, trials) {
   return s;
 }
 
-function oneLine(row, s) {
-  return Object.entries(s)
+/**
+ * lifeline against each peer and against the row's best peer (highest
+ * median msg/s; lowest median CPU per message): the median paired ratio, its
+ * interval and verdict, per metric.
+ */
+function compare(trials) {
+  const ok = (name, key) =>
+    (trials[name] ?? [])
+      .filter((t) => !t.error && t.count > 0)
+      .map((t) => ({ round: t.round, value: key === 'rate' ? t.count / (t.wallUs / 1e6) : t.cpuUs / t.count }));
+  if (!trials.lifeline) return null;
+  const peers = Object.keys(trials).filter((n) => n !== 'lifeline' && ok(n, 'rate').length);
+  if (!peers.length) return null;
+  const one = (peer, key) => {
+    const ratios = pairedRatios(ok('lifeline', key), ok(peer, key));
+    const interval = medianInterval(ratios);
+    return { peer, ratio: ratios.length ? median(ratios) : null, interval, n: ratios.length, verdict: verdict(interval, key === 'rate') };
+  };
+  const med = (n, key) => median(ok(n, key).map((t) => t.value));
+  const bestRate = peers.reduce((a, b) => (med(b, 'rate') > med(a, 'rate') ? b : a));
+  const bestCpu = peers.reduce((a, b) => (med(b, 'cpu') < med(a, 'cpu') ? b : a));
+  const rate = one(bestRate, 'rate');
+  const cpu = one(bestCpu, 'cpu');
+  return {
+    perPeer: Object.fromEntries(peers.map((p) => [p, { rate: one(p, 'rate'), cpu: one(p, 'cpu') }])),
+    best: { rate, cpu, standing: standing(rate.verdict, cpu.verdict) },
+  };
+}
+
+function oneLine(row, s, versus) {
+  const each = Object.entries(s)
     .map(([n, v]) =>
-      v.error ? `${n}: ${v.error.slice(0, 120)}` : row.memory ? `${n} heap ${Math.round(v.heapPerConn)} B/conn` : `${n} ${Math.round(v.rate)}/s ${v.cpuPerMsg.toFixed(2)}µs`,
+      v.error ? `${n}: ${v.error.slice(0, 120)}` : row.memory ? `${n} heap ${Math.round(v.heapPerConn)} B/conn` : `${n} ${Math.round(v.rate)}/s ${v.cpuPerMsg.toFixed(2)}µs${v.wireRatio != null ? ` wire ${(v.wireRatio * 100).toFixed(1)}%` : ''}${v.stallMaxMs != null ? ` stall ${v.stallMaxMs.toFixed(1)}ms` : ''}`,
     )
     .join('  ');
+  const b = versus?.best;
+  return b ? `${each}  => ${b.standing} (msg/s ${b.rate.ratio?.toFixed(2)}x vs ${b.rate.peer}, CPU ${b.cpu.ratio?.toFixed(2)}x vs ${b.cpu.peer})` : each;
 }
 
 // ---- module benchmarks owned by other files -----------------------------------
@@ -210,13 +267,12 @@ if (!flag('--no-size') && !only) {
 // ---- report ---------------------------------------------------------------------
 const doc = { meta, results, modules, sizes };
 log('');
-log(`### Throughput and CPU (median of ${cfg.rounds}; ratio = lifeline / ws)`);
-log('');
-log(fmtRows(results.filter((r) => !r.memory), active.map((i) => i.name)));
-log('');
-log('msg/s ratio above 1 and CPU ratio below 1 favour lifeline. CPU is the client process only (user + system, all threads);');
-log('"spread" is half the max-min range of msg/s over the rounds; "server CPU" is the server process over the measured window');
-log('(near 100%: the row measures the server). Echo rows go through a ws server; firehose rows read pre-built frames.');
+log(fmtRows(results.filter((r) => !r.memory), active.map((i) => i.name), cfg.rounds));
+const stalls = results.filter((r) => r.stall);
+if (stalls.length) {
+  log('');
+  log(fmtStalls(stalls, active.map((i) => i.name)));
+}
 const mem = results.filter((r) => r.memory);
 if (mem.length) {
   log('');

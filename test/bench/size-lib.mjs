@@ -104,3 +104,37 @@ export async function lifelineSizes(dist = join(ROOT, 'dist')) {
   return rows;
 }
 
+
+/** The comparison packages (dev dependencies), each bundled whole from its public entry. */
+const COMPETITORS = {
+  partysocket: "export * from 'partysocket';\nexport { default } from 'partysocket';\n",
+  'reconnecting-websocket': "export { default } from 'reconnecting-websocket';\n",
+  sockette: "export { default } from 'sockette';\n",
+  'socket.io-client': "export * from 'socket.io-client';\nexport { default } from 'socket.io-client';\n",
+};
+
+/** Sizes of the comparison packages, measured as lifeline's rollup + terser rows are. */
+export async function competitorSizes() {
+  const dir = join(ROOT, 'build/bench/size-entries');
+  mkdirSync(dir, { recursive: true });
+  const rows = [];
+  for (const [name, code] of Object.entries(COMPETITORS)) {
+    const version = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+    const entry = join(dir, `${name.replace(/[^a-z0-9.-]/gi, '_')}.mjs`);
+    writeFileSync(entry, code);
+    try {
+      rows.push({ name: `${name} ${version} (rollup + terser)`, ...measure(await bundleMinified(entry)) });
+    } catch (e) {
+      rows.push({ name: `${name} ${version}`, error: String(e.message ?? e).split('\n')[0] });
+    }
+  }
+  return rows;
+}
+
+/** The size rows as a markdown table. */
+export function sizeTable(rows) {
+  const bytes = (n) => `${n.toLocaleString('en-US')} B`;
+  const lines = ['| package | min | min+gzip | min+brotli |', '|---|---:|---:|---:|'];
+  for (const r of rows) lines.push(r.error ? `| ${r.name} | ${r.error} | | |` : `| ${r.name} | ${bytes(r.min)} | ${bytes(r.gzip)} | ${bytes(r.brotli)} |`);
+  return lines.join('\n');
+}

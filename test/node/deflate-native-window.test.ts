@@ -1,11 +1,12 @@
 /**
  * The native compressor route of `MessageDeflater` (node:zlib through
- * `zlibDeflateRaw`), taken only when the server reduced our window
- * (client_max_window_bits < 15, RFC 7692 §7.1.2.2): every message must
+ * `zlibDeflateRaw`), which compresses every message when a transport
+ * supplies it (the Node transport does): at a window the server reduced
+ * (client_max_window_bits < 15, RFC 7692 §7.1.2.2) every message must
  * inflate with zlib at exactly that window (8 included: distances ≤ 256),
  * with the previous messages as the window under context takeover; a native
  * failure or a stream without the sync-flush tail sends the message
- * uncompressed; at 15 bits fflate stays in charge.
+ * uncompressed; at 15 bits too, one native call per message.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -68,11 +69,15 @@ describe('MessageDeflater: native route for reduced windows', () => {
     assert.ok(inflate(z, 10, undefined).equals(a));
   });
 
-  it('at 15 bits the native compressor is not used (fflate route)', () => {
+  it('at 15 bits too: one native call per message, each inflating with the messages before it as the window', () => {
     let calls = 0;
     const d = new MessageDeflater({ level: 6, historySize: 4096, windowBits: 15, native: (...a) => (calls++, zlibDeflateRaw(...a)) });
-    const msg = sample(5000, 3);
-    assert.ok(inflate(d.compress(msg)!, 15, undefined).equals(msg));
-    assert.equal(calls, 0);
+    let hist = Buffer.alloc(0);
+    for (const [k, n] of [5000, 1024, 70000, 16].entries()) {
+      const msg = sample(n, k + 3);
+      assert.ok(inflate(d.compress(msg)!, 15, hist).equals(msg), `message ${k}`);
+      hist = Buffer.concat([hist, msg]).subarray(-4096);
+    }
+    assert.equal(calls, 4);
   });
 });

@@ -10,7 +10,7 @@ import zlib from 'node:zlib';
 import { PerMessageDeflate, type PerMessageDeflateParams } from '../../src/protocol/permessage-deflate.js';
 import { ErrorCodes } from '../../src/protocol/errors.js';
 import { prng } from '../support/harness.js';
-import { zlibInflateRaw } from '../../src/transport/node/zlib-inflate.js';
+import { zlibDeflateRaw, zlibInflateRaw } from '../../src/transport/node/zlib-inflate.js';
 
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const MiB = 1 << 20;
@@ -144,7 +144,10 @@ for (const [backend, platform] of [
   });
 });
 
-describe('lifeline -> zlib: zlib inflates everything we compress', () => {
+for (const [backend, platform] of [
+  ['fflate', {}],
+  ['node:zlib per message (Node transport)', { deflateRaw: zlibDeflateRaw }],
+] as const) describe(`lifeline (${backend}) -> zlib: zlib inflates everything we compress`, () => {
   let total = 0;
   const configs: Array<{ history: number; bits: number; level: number }> = [];
   for (const history of [0, 1024, 4096, 32768]) {
@@ -155,7 +158,7 @@ describe('lifeline -> zlib: zlib inflates everything we compress', () => {
     const ctx = history > 0;
     it(`historySize ${history} (${ctx ? 'context takeover' : 'client_no_context_takeover'}), client_max_window_bits=${bits}, level ${level}: 90 messages`, async () => {
       const rnd = prng(history + bits * 7 + level);
-      const tx = new PerMessageDeflate(params({ clientNoContextTakeover: !ctx, clientMaxWindowBits: bits }), { threshold: 0, historySize: history, level });
+      const tx = new PerMessageDeflate(params({ clientNoContextTakeover: !ctx, clientMaxWindowBits: bits }), { threshold: 0, historySize: history, level }, platform);
       const recv = ctx ? zlibReceiver(bits) : undefined;
       let compressed = 0;
       for (let i = 0; i < 90; i++) {
@@ -173,7 +176,7 @@ describe('lifeline -> zlib: zlib inflates everything we compress', () => {
   it('1 MiB messages (many single-block segments) with context, window 15 and 10', async () => {
     const rnd = prng(11);
     for (const bits of [15, 10]) {
-      const tx = new PerMessageDeflate(params({ clientMaxWindowBits: bits }), { threshold: 0, historySize: 4096 });
+      const tx = new PerMessageDeflate(params({ clientMaxWindowBits: bits }), { threshold: 0, historySize: 4096 }, platform);
       const recv = zlibReceiver(bits);
       for (const [k, n] of [[1, MiB], [0, MiB + 1], [2, 16], [3, MiB - 1]] as const) {
         const m = message(rnd, k, n);

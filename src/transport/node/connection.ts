@@ -32,7 +32,7 @@ import { Dial, nodeRandom, type DialResult } from './dial.js';
 import { Outbox } from './outbox.js';
 import { nextPingPayload, PingRegistry } from './pings.js';
 import { CoreSink, type ClosingSteps, type ConnectionOwner } from './sink.js';
-import { zlibDeflateRaw, zlibInflateRaw } from './zlib-inflate.js';
+import { zlibDeflateRaw, zlibInflateRaw, zlibInflateRawAsync } from './zlib-inflate.js';
 import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_PAYLOAD, timerDelay, type WebSocketOptions } from './options.js';
 
 export type { ConnectionOwner } from './sink.js';
@@ -116,11 +116,11 @@ function notifyDialFailure(c: Connection, error: Error): void {
 }
 
 /**
- * Node's platform for permessage-deflate: node:zlib inflates large messages
- * natively (fflate keeps small ones), and compresses when the server reduced
- * our window (client_max_window_bits < 15, where fflate must work in tiny segments).
+ * Node's platform for permessage-deflate (zlib-inflate.ts): node:zlib inflates
+ * large messages natively (fflate keeps small ones), the largest on its thread
+ * pool (the event loop stays responsive), and compresses every message sent.
  */
-const NODE_DEFLATE_PLATFORM = { inflateRaw: zlibInflateRaw, deflateRaw: zlibDeflateRaw };
+const NODE_DEFLATE_PLATFORM = { inflateRaw: zlibInflateRaw, deflateRaw: zlibDeflateRaw, inflateRawAsync: zlibInflateRawAsync };
 
 function extensionFactories(option: WebSocketOptions['perMessageDeflate']): ExtensionFactory[] {
   if (option === false) return [];
@@ -169,6 +169,8 @@ export class Connection implements ReadTarget, ClosingSteps {
   graceTimer: NodeJS.Timeout | undefined = undefined;
   private dial: Dial | undefined = undefined;
   private paused = false;
+  /** The core waits for a message inflating on zlib's thread pool: the socket is paused until it is done. */
+  private decodePending = false;
   private failure: Error | undefined = undefined;
   private abortListener: (() => void) | undefined = undefined;
 
@@ -327,10 +329,17 @@ export class Connection implements ReadTarget, ClosingSteps {
 
   resume(): void {
     this.paused = false;
-    if (this.state !== CLOSED) this.socket?.resume();
+    if (this.state !== CLOSED && !this.decodePending) this.socket?.resume();
   }
 
   // ---- ClosingSteps: the core, through the sink ----
+
+  /** The core waits for an asynchronous inflate: stop reading meanwhile (what arrives would only queue up). */
+  decoding(pending: boolean): void {
+    this.decodePending = pending;
+    if (pending) this.socket?.pause();
+    else if (!this.paused && this.state !== CLOSED) this.socket?.resume();
+  }
 
   peerClosed(): void {
     if (this.state === OPEN) this.state = CLOSING;

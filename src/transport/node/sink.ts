@@ -54,6 +54,11 @@ export interface ClosingSteps {
   peerClosed(): void;
   /** The peer broke the protocol; the core has queued our close frame with `error.closeCode` (§7.1.7). */
   peerFailed(error: ProtocolError): void;
+  /**
+   * The core waits for a message inflating off the event loop (`true`) or
+   * goes on (`false`): stop reading meanwhile (ProtocolSink.decoding).
+   */
+  decoding?(pending: boolean): void;
 }
 
 export class CoreSink implements ProtocolSink {
@@ -111,5 +116,9 @@ export class CoreSink implements ProtocolSink {
 
   error(error: ProtocolError): void {
     this.closing.peerFailed(error);
+  }
+
+  decoding(pending: boolean): void {
+    this.closing.decoding?.(pending);
   }
 }
