@@ -148,10 +148,12 @@ function testFiles(dir) {
  * What runs under Node 18 too: the protocol core, the client, the session
  * core and the session server adapter, and the Node transport and
  * WebSocket (with their interop and deflate tests). Not the
- * CLI, demo, layering or leak tests, and not the slow zlib differential
- * (node:zlib's behaviour there is the same code in both majors).
+ * CLI, demo or layering tests, not the client leak test, and not the slow
+ * zlib differential (node:zlib's behaviour there is the same code in both
+ * majors). The Node connection's parts (outbox, ping registry, the core's
+ * sink) and the thread-pool inflate (deflate-async) run here as well.
  */
-const NODE18_FILES = /test\/(protocol|client|session)\/|test\/node\/(transport-|websocket-|client-wiring|handshake-quirks|protocol-interop|reader|deflate-(wire|ws-interop|native-window|bomb)|autobahn-cases|session-server)/;
+const NODE18_FILES = /test\/(protocol|client|session)\/|test\/node\/(transport-|websocket-|client-wiring|handshake-quirks|protocol-interop|reader|outbox|pings|sink|deflate-(wire|ws-interop|native-window|bomb|async)|autobahn-cases|session-server)/;
 const posix = (file) => file.split(sep).join('/');
 /** The node tests that drive a real browser (test/support/browser-page.ts): one file per engine and suite. */
 const BROWSER_DRIVING_FILES = /test\/node\/(demo-page|shared-tabs)\.(chromium|firefox|webkit)\.test\.js$/;
