@@ -60,12 +60,12 @@ function countsOf(countsFile, output) {
 }
 
 /**
- * Runs one stage: its output goes through as it comes (and is kept, to find
- * its counts). A build stage (`build: true`) that fails ends the run.
+ * Runs one command of a stage. `live`: its output goes through as it comes;
+ * else it is held and printed in one piece when the command ends (so that
+ * the output of two commands running at once does not interleave). Returns
+ * its exit status, output and counts (see countsOf).
  */
-async function run(title, cmd, argv, opts = {}) {
-  const start = Date.now();
-  console.log(`\n▶ ${title}`);
+async function runCommand(cmd, argv, opts, live) {
   const countsFile = opts.counts ? join(mkdtempSync(join(tmpdir(), 'lifeline-counts-')), 'counts.json') : undefined;
   const env = { ...process.env, ...opts.env, ...(countsFile ? { LIFELINE_TEST_COUNTS: countsFile } : {}) };
   let output = '';
@@ -73,11 +73,11 @@ async function run(title, cmd, argv, opts = {}) {
     const child = spawn(cmd, argv, { stdio: ['inherit', 'pipe', 'pipe'], env });
     child.stdout.on('data', (chunk) => {
       output += chunk;
-      process.stdout.write(chunk);
+      if (live) process.stdout.write(chunk);
     });
     child.stderr.on('data', (chunk) => {
       output += chunk;
-      process.stderr.write(chunk);
+      if (live) process.stderr.write(chunk);
     });
     child.on('error', (error) => {
       console.error(`${cmd}: ${error.message}`);
@@ -85,9 +85,28 @@ async function run(title, cmd, argv, opts = {}) {
     });
     child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
-  const time = secs(Date.now() - start);
+  if (!live) process.stdout.write(`(${opts.alongsideTitle ?? 'beside it'}:)\n${output}`);
   const counts = countsOf(countsFile, output);
   if (countsFile) rmSync(join(countsFile, '..'), { recursive: true, force: true });
+  return { status, counts };
+}
+
+/**
+ * Runs one stage: its output goes through as it comes (and is kept, to find
+ * its counts). A build stage (`build: true`) that fails ends the run.
+ * `opts.alongside`: the arguments of a second run of `cmd` at the same time
+ * (its output printed when it ends, under `opts.alongsideTitle`); the
+ * stage's counts are the sum of both.
+ */
+async function run(title, cmd, argv, opts = {}) {
+  const start = Date.now();
+  console.log(`\n▶ ${title}`);
+  const results = await Promise.all([runCommand(cmd, argv, opts, true), ...(opts.alongside ? [runCommand(cmd, opts.alongside, opts, false)] : [])]);
+  const time = secs(Date.now() - start);
+  const status = results.some((result) => result.status !== 0) ? 1 : 0;
+  const counts = results.every((result) => result.counts)
+    ? { passed: results.reduce((sum, result) => sum + result.counts.passed, 0), failed: results.reduce((sum, result) => sum + result.counts.failed, 0) }
+    : undefined;
   let line;
   if (counts) {
     passed += counts.passed;
@@ -129,11 +148,15 @@ function testFiles(dir) {
  * What runs under Node 18 too: the protocol core, the client, the session
  * core and the session server adapter, and the Node transport and
  * WebSocket (with their interop and deflate tests). Not the
- * CLI, demo, layering or leak tests, and not the slow zlib differential
- * (node:zlib's behaviour there is the same code in both majors).
+ * CLI, demo or layering tests, not the client leak test, and not the slow
+ * zlib differential (node:zlib's behaviour there is the same code in both
+ * majors). The Node connection's parts (outbox, ping registry, the core's
+ * sink) and the thread-pool inflate (deflate-async) run here as well.
  */
-const NODE18_FILES = /test\/(protocol|client|session)\/|test\/node\/(transport-|websocket-|client-wiring|handshake-quirks|protocol-interop|reader|deflate-(wire|ws-interop|native-window|bomb)|autobahn-cases|session-server)/;
+const NODE18_FILES = /test\/(protocol|client|session)\/|test\/node\/(transport-|websocket-|client-wiring|handshake-quirks|protocol-interop|reader|outbox|pings|sink|deflate-(wire|ws-interop|native-window|bomb|async)|autobahn-cases|session-server)/;
 const posix = (file) => file.split(sep).join('/');
+/** The node tests that drive a real browser (test/support/browser-page.ts): one file per engine and suite. */
+const BROWSER_DRIVING_FILES = /test\/node\/(demo-page|shared-tabs)\.(chromium|firefox|webkit)\.test\.js$/;
 
 rmSync('build', { recursive: true, force: true });
 await run('type-check and compile (tsc)', bin('tsc'), ['-p', 'tsconfig.json'], { build: true });
@@ -144,7 +167,16 @@ if (only !== 'browser') {
   const isBrowser = (f) => f.includes(join('test', 'browser', ''));
   const isPackage = (f) => f.includes(join('test', 'package', ''));
   const nodeFiles = all.filter((f) => !isBrowser(f) && !isPackage(f));
-  await run(`node tests (Node ${process.versions.node})`, process.execPath, ['--test', '--test-concurrency=2', ...REPORTER, ...nodeFiles], { counts: true });
+  // The files that drive pages of a real browser from Node (the demo page, tabs sharing a connection) spend most of
+  // their time waiting for the page (timers of the demo, reconnects, takeovers: about a fifth of their wall time is
+  // CPU), so they run in a second `node --test` beside the others, two at a time: the waiting overlaps the
+  // CPU-bound files instead of holding one of their two slots for 35 to 60 s each.
+  const drivesBrowser = (f) => BROWSER_DRIVING_FILES.test(posix(f));
+  await run(`node tests (Node ${process.versions.node})`, process.execPath, ['--test', '--test-concurrency=2', ...REPORTER, ...nodeFiles.filter((f) => !drivesBrowser(f))], {
+    counts: true,
+    alongside: ['--test', '--test-concurrency=2', ...REPORTER, ...nodeFiles.filter(drivesBrowser)],
+    alongsideTitle: 'the browser-driving files, run beside the others',
+  });
 
   const { provideNode18 } = await import('./support/node18.mjs');
   let node18;
@@ -154,7 +186,8 @@ if (only !== 'browser') {
     console.error(`node 18: cannot provide it: ${error.message}\n(see test/support/node18.mjs; it needs Debian's apt as root)`);
   }
   if (node18) {
-    await run(`node 18 tests (Node ${node18.version.slice(1)})`, node18.bin, ['--test', ...REPORTER, ...nodeFiles.filter((f) => NODE18_FILES.test(posix(f)))], { counts: true, env: node18.env });
+    // Two files at a time, as the Node 20 stage (Node 18's own default is one at a time: availableParallelism() - 1 on two cores).
+    await run(`node 18 tests (Node ${node18.version.slice(1)})`, node18.bin, ['--test', '--test-concurrency=2', ...REPORTER, ...nodeFiles.filter((f) => NODE18_FILES.test(posix(f)))], { counts: true, env: node18.env });
   } else {
     summary.push('✖ node 18 tests: Node 18 not available');
     failed += 1;

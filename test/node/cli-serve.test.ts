@@ -64,7 +64,8 @@ async function serve(args: string[]): Promise<Serve> {
       await new Promise((r) => setTimeout(r, 10));
     }
   };
-  const listening = await until((e) => e.event === 'listening', 'listening');
+  // A process start and a bind: seconds on a loaded machine (5 s ran out once with two test runs beside it), so a generous bound.
+  const listening = await until((e) => e.event === 'listening', 'listening', 30_000);
   return {
     cli,
     url: listening.url,

@@ -90,7 +90,9 @@ function run(script: string, args: string[], env: Record<string, string> = {}): 
   };
 }
 
-describe('Node demo (demo/node-demo.mjs)', { timeout: 60_000 }, () => {
+// The tests of each suite start processes and servers of their own (the first one runs for its
+// whole --duration of 5.5 s): they run at the same time.
+describe('Node demo (demo/node-demo.mjs)', { timeout: 60_000, concurrency: true }, () => {
   after(killAll);
   it('runs with its own server, survives the faults of --tour, and exits 0 after --duration', async () => {
     const c = run('demo/node-demo.mjs', ['--duration', '5.5', '--tour', '--no-color']);
@@ -137,7 +139,7 @@ describe('Node demo (demo/node-demo.mjs)', { timeout: 60_000 }, () => {
   });
 });
 
-describe('demo server (demo/server.mjs) from the command line', { timeout: 60_000 }, () => {
+describe('demo server (demo/server.mjs) from the command line', { timeout: 60_000, concurrency: true }, () => {
   after(killAll);
   it('serves the page, takes faults on stdin and over HTTP, and exits 0 on Ctrl-C', async () => {
     const c = run('demo/server.mjs', [], { PORT: '0' });

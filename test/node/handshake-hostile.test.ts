@@ -33,7 +33,9 @@ async function refusal(url: string, options = {}): Promise<{ event: any; ms: num
   return { event: await error, ms: Date.now() - t0 };
 }
 
-describe('refusals are reported at the status line, not at the handshake timeout', () => {
+// Each test has servers and a client of its own, and most wait ERROR_BODY_WAIT (1 s) for a body
+// that never completes: they run at the same time.
+describe('refusals are reported at the status line, not at the handshake timeout', { concurrency: true }, () => {
   const slowBodies: [string, (c: RawConnection) => void][] = [
     ['a Content-Length body that stops halfway', (c) => c.socket.write('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\nContent-Length: 1000\r\n\r\nmaintenance')],
     ['a body without length on a connection that stays open', (c) => c.socket.write('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\n\r\nmaintenance')],

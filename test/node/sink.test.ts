@@ -14,7 +14,7 @@ import type { ProtocolError } from '../../src/protocol/errors.js';
 import { CoreSink, type ConnectionOwner, type ClosingSteps } from '../../src/transport/node/sink.js';
 import { Outbox } from '../../src/transport/node/outbox.js';
 import { PingRegistry } from '../../src/transport/node/pings.js';
-import { concat, frame } from '../protocol/helpers.js';
+import { concat, fixedRandom, frame } from '../protocol/helpers.js';
 
 interface Heard {
   messages: { text: string; binary: boolean; stable: boolean }[];
@@ -45,7 +45,8 @@ function rig(options: { keep?: boolean; trace?: (frame: unknown) => void } = {})
   const pings = new PingRegistry(() => time);
   const outbox = new Outbox();
   const sink = new CoreSink(outbox, owner, pings, closing, options.trace);
-  const protocol = new Protocol(sink, { maxPayload: 1 << 20 });
+  // A fixed mask source: Node 18 has no Web Crypto global for the core's default.
+  const protocol = new Protocol(sink, { maxPayload: 1 << 20, random: fixedRandom });
   /** Receives `bytes` as one socket read: the sink sees it as the current read's memory. */
   const read = (bytes: Uint8Array) => {
     sink.rx = bytes.buffer;
