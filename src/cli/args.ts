@@ -19,7 +19,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { UsageError } from './exit.js';
 import { checkHeaders, checkHostHeader, checkProtocols, TIMER_MAX } from '../protocol/input.js';
-import { parseUrl, withoutPassword } from '../protocol/url.js';
+import { checkUrl, parseUrl, withoutPassword } from '../protocol/url.js';
 import { parseServe, type ServeArgs } from './serve-args.js';
 
 export type { ServeArgs } from './serve-args.js';
@@ -203,23 +203,18 @@ function oneUrl(command: string, positionals: string[]): string {
 }
 
 /**
- * Accepts `ws:`/`wss:` URLs, maps `http:`/`https:` to them (same server,
- * RFC 6455 §3), and treats a bare `host:port/path` as `ws://`.
+ * Treats a bare `host:port/path` as `ws://`, then applies the URL rule every
+ * lifeline API applies (protocol/url.ts, `checkUrl`: ws:/wss:, http:/https:
+ * mapped to them, a host, no fragment, RFC 6455 §3); its refusal becomes a
+ * UsageError with the same message (password hidden).
  */
 export function normaliseUrl(input: string, command?: string): string {
   const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? input : `ws://${input}`;
-  const shown = withoutPassword(input);
-  let u: URL;
   try {
-    u = new URL(text);
-  } catch {
-    throw new UsageError(`'${shown}' is not a valid URL`, command);
+    return checkUrl(text);
+  } catch (error) {
+    throw new UsageError((error as Error).message, command);
   }
-  if (u.protocol === 'http:') u.protocol = 'ws:';
-  else if (u.protocol === 'https:') u.protocol = 'wss:';
-  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new UsageError(`'${shown}': the scheme must be ws:// or wss:// (or http(s)://)`, command);
-  if (u.hash) throw new UsageError(`'${shown}': a WebSocket URL cannot have a #fragment (RFC 6455 §3)`, command);
-  return u.href;
 }
 
 /** A non-negative number of seconds, returned in ms; at most what a timer can wait (TIMER_MAX ms, about 24.8 days). */

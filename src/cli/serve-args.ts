@@ -12,8 +12,9 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { UsageError } from './exit.js';
-import { TOKEN } from '../protocol/input.js';
+import { checkProtocols } from '../protocol/input.js';
 import type { PerMessageDeflateServerOptions } from '../protocol/permessage-deflate-server.js';
+import { DEFAULT_MAX_PAYLOAD } from '../protocol/protocol.js';
 import { parseChaos, type ChaosSpec } from '../server/chaos.js';
 
 export interface ServeArgs {
@@ -93,12 +94,16 @@ export function parseServe(args: readonly string[]): ServeArgs | { command: 'hel
   }
   const modes = [v.echo === true ? 'echo' : '', v.broadcast === true ? 'broadcast' : '', v.reply !== undefined ? 'reply' : ''].filter((m) => m !== '');
   if (modes.length > 1) throw new UsageError(`choose one of --echo, --broadcast and --reply (got ${modes.map((m) => '--' + m).join(' and ')})`, 'serve');
-  const protocols: string[] = [];
+  // The server's list: a name given twice is kept once, then the subprotocol rule (input.ts checkProtocols).
+  const names: string[] = [];
   for (const item of v.subprotocol ?? []) {
-    for (const name of item.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-      if (!TOKEN.test(name)) throw new UsageError(`--subprotocol: a subprotocol must be a token (RFC 7230), got '${name}'`, 'serve');
-      if (!protocols.includes(name)) protocols.push(name);
-    }
+    for (const name of item.split(',').map((s) => s.trim()).filter((s) => s !== '')) if (!names.includes(name)) names.push(name);
+  }
+  let protocols: string[];
+  try {
+    protocols = checkProtocols(names);
+  } catch (error) {
+    throw new UsageError(`--subprotocol: ${(error as Error).message}`, 'serve');
   }
   // --deflate / --no-deflate: the last one wins; default on.
   let deflateOn = true;
@@ -151,6 +156,6 @@ export function parseServe(args: readonly string[]): ServeArgs | { command: 'hel
     control: v['no-control'] !== true,
     json: v.json === true,
     quiet: v.quiet === true,
-    maxPayload: int('max-payload', v['max-payload'], 100 * 1024 * 1024, 1, 2 ** 31 - 1),
+    maxPayload: int('max-payload', v['max-payload'], DEFAULT_MAX_PAYLOAD, 1, 2 ** 31 - 1),
   };
 }

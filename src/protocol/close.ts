@@ -8,7 +8,7 @@
  * Imports errors and input only.
  */
 import { ErrorCodes } from './errors.js';
-import { checkClose, invalid, utf8Length } from './input.js';
+import { checkClose, checkCloseReason, invalid } from './input.js';
 
 /** No status code was present in the peer's close frame (§7.1.5); never sent. */
 export const CLOSE_NO_STATUS = 1005;
@@ -57,9 +57,7 @@ export function serverClosePayload(code?: number, reason?: string): Uint8Array {
   if (code !== undefined && !(Number.isInteger(code) && isValidWireCloseCode(code))) {
     throw invalid('RangeError', ErrorCodes.INVALID_CLOSE_CODE, 'a close code', '1000-1003, 1007-1014 or 3000-4999', code);
   }
-  if (reason !== undefined && utf8Length(reason) > 123) {
-    throw invalid('RangeError', ErrorCodes.CLOSE_REASON_TOO_LONG, 'a close reason', 'at most 123 UTF-8 bytes', `${utf8Length(reason)} bytes`);
-  }
+  if (reason !== undefined) checkCloseReason('RangeError', reason);
   const reasonBytes = reason === undefined || reason === '' ? new Uint8Array(0) : encoder.encode(reason);
   if (code === undefined && reasonBytes.length === 0) return new Uint8Array(0);
   return closePayload(code ?? 1000, reasonBytes);

@@ -1,14 +1,46 @@
 /**
- * Frame serialization (RFC 6455 §5.2, §5.3). Client side: every frame
- * masked with a fresh key from the pool; one allocation per frame (header,
- * key and masked payload copy in one buffer), payload masked in place
- * word-at-a-time since the core owns that buffer. Server side: the same
- * layout without mask bit and key (§5.1: a server must not mask).
+ * The frame format (RFC 6455 §5.2, §5.3): opcodes, header arithmetic, and
+ * serialization. Client side: every frame masked with a fresh key from the
+ * pool; one allocation per frame (header, key and masked payload copy in
+ * one buffer), payload masked in place word-at-a-time since the core owns
+ * that buffer. Server side: the same layout without mask bit and key
+ * (§5.1: a server must not mask).
  *
- * Owns: `encodeFrame`, `encodeTextFrame`, their unmasked (server) forms,
- * header size arithmetic. Imports mask.ts and types only.
+ * Owns: the opcodes, `encodeFrame`, `encodeTextFrame`, their unmasked
+ * (server) forms, header size arithmetic, and `frameTrace`, the one shape
+ * of a trace record in either direction. Imports mask.ts and types only.
  */
 import { maskInPlace, type MaskKeyPool } from './mask.js';
+import type { FrameTrace } from './types.js';
+
+// Opcodes (§5.2, §11.8). 0x3-0x7 and 0xB-0xF are reserved.
+export const OP_CONTINUATION = 0x0;
+export const OP_TEXT = 0x1;
+export const OP_BINARY = 0x2;
+export const OP_CLOSE = 0x8;
+export const OP_PING = 0x9;
+export const OP_PONG = 0xa;
+/** Opcodes from here up are control frames (§5.5). */
+export const OP_CONTROL = 0x8;
+
+/**
+ * What the trace hook is told about one frame: `b0` is its first byte
+ * (FIN, RSV bits, opcode), `length` its payload length on the wire. One
+ * function for both directions, so the hook always sees one object shape.
+ */
+export function frameTrace(direction: 'in' | 'out', b0: number, masked: boolean, length: number, compressed: boolean): FrameTrace {
+  return {
+    direction,
+    opcode: b0 & 0x0f,
+    fin: (b0 & 0x80) !== 0,
+    rsv1: (b0 & 0x40) !== 0,
+    rsv2: (b0 & 0x20) !== 0,
+    rsv3: (b0 & 0x10) !== 0,
+    masked,
+    length,
+    compressed,
+  };
+}
 
 /** Payloads below this are copied and masked in one byte loop. */
 const SMALL = 64;

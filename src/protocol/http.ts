@@ -19,7 +19,7 @@
  * for a CRLFCRLF that never comes. Header bytes (interim heads included)
  * and count are bounded before anything is buffered past them.
  *
- * Owns: `ResponseParser`, `HttpResponse`. Imports only errors.
+ * Owns: `ResponseParser`, `HttpResponse`. Imports only errors and input (the token rule).
  */
 import { ErrorCodes, HandshakeError, LifelineError } from './errors.js';
 import { TOKEN } from './input.js';

@@ -44,4 +44,4 @@ export { isValidWireCloseCode, CLOSE_NO_STATUS, CLOSE_ABNORMAL } from './close.j
 export { checkProtocols, checkClose, checkHeaders, checkOptions, utf8Length, TOKEN, TIMER_MAX, type InputError, type OptionSpec } from './input.js';
 export { UTF8_ACCEPT, UTF8_REJECT, utf8Step, isValidUtf8 } from './utf8.js';
 export { maskInPlace, MaskKeyPool } from './mask.js';
-export { encodeFrame, encodeTextFrame, encodeUnmaskedFrame, encodeUnmaskedTextFrame } from './frame.js';
+export { encodeFrame, encodeTextFrame, encodeUnmaskedFrame, encodeUnmaskedTextFrame, OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG } from './frame.js';

@@ -16,7 +16,8 @@
  * message that says what was expected and what came.
  *
  * Owns: the token pattern, the header rules, the close rules an application
- * must follow, option specs and their checker, `utf8Length`, `TIMER_MAX`.
+ * must follow, the control payload limit, option specs and their checker,
+ * `utf8Length`, `TIMER_MAX`.
  * Imports only ./errors.ts: the browser bundle carries this module.
  */
 import { ErrorCodes, type ErrorCode } from './errors.js';
@@ -115,18 +116,37 @@ export function checkClose(code: unknown, reason: unknown): { code: number | und
     throw invalid('InvalidAccessError', ErrorCodes.INVALID_CLOSE_CODE, 'a close code', '1000 or 3000-4999', code);
   }
   const text = reason === undefined ? undefined : String(reason);
-  const bytes = text === undefined ? 0 : utf8Length(text);
-  if (bytes > 123) throw invalid('SyntaxError', ErrorCodes.CLOSE_REASON_TOO_LONG, 'a close reason', 'at most 123 UTF-8 bytes', `${bytes} bytes`);
+  if (text !== undefined) checkCloseReason('SyntaxError', text);
   return { code: number, reason: text };
 }
 
 /**
- * A ping's payload (RFC 6455 §5.5: control frames carry at most 125 bytes),
- * text as UTF-8. Throws a `RangeError` with `WS_ERR_CONTROL_PAYLOAD_TOO_LONG`.
+ * The close reason rule for either role: at most 123 UTF-8 bytes, so that
+ * the 2-byte code and the reason fit a control frame's 125 (RFC 6455
+ * §5.5). Throws a `kind` error with `WS_ERR_CLOSE_REASON_TOO_LONG` (a
+ * `SyntaxError` DOMException for the browser rules, a `RangeError` for a
+ * server).
  */
+export function checkCloseReason(kind: InputErrorKind, reason: string): void {
+  const bytes = utf8Length(reason);
+  if (bytes > 123) throw invalid(kind, ErrorCodes.CLOSE_REASON_TOO_LONG, 'a close reason', 'at most 123 UTF-8 bytes', `${bytes} bytes`);
+}
+
+// --- control frames (RFC 6455 §5.5) ---
+
+/**
+ * A control frame's payload (ping, pong) as an application gives it: at
+ * most 125 bytes (RFC 6455 §5.5). `subject` names it in the message. Throws
+ * a `RangeError` with `WS_ERR_CONTROL_PAYLOAD_TOO_LONG`.
+ */
+export function checkControlPayload(subject: string, payload: Uint8Array): void {
+  if (payload.length > 125) throw invalid('RangeError', ErrorCodes.CONTROL_TOO_LONG, subject, 'at most 125 bytes', `${payload.length} bytes`);
+}
+
+/** A ping's payload (see `checkControlPayload`), text as UTF-8. */
 export function checkPingPayload(data: Uint8Array | string | undefined): Uint8Array | undefined {
   const payload = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-  if (payload && payload.length > 125) throw invalid('RangeError', ErrorCodes.CONTROL_TOO_LONG, 'a ping payload', 'at most 125 bytes', `${payload.length} bytes`);
+  if (payload !== undefined) checkControlPayload('a ping payload', payload);
   return payload;
 }
 

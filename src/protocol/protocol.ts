@@ -8,42 +8,54 @@
  * that fails the connection on a violation (§7.1.7).
  *
  * Theory of operation
- * - Input is a queue of chunks read by a two-step machine: HEADER (validate
- *   everything the header says before buffering a payload byte: RSV,
- *   opcode, control rules, mask bit, length, limits) and PAYLOAD (wait for
- *   the whole payload; hand out a zero-copy view when it sits in one chunk,
- *   copy only across chunks). When nothing is queued, frames are parsed
- *   straight out of the incoming chunk (the hot path).
- * - Text is validated by a streaming UTF-8 DFA as bytes arrive, even inside
- *   an incomplete frame, so invalid text fails with 1007 at once (§8.1).
- * - Peer violations never throw: `fail()` queues the close, reports a
- *   `ProtocolError` once, and the machine switches to DISCARD. API misuse
- *   throws at once.
- * - Closing facts are three booleans changed only in `sendClose`,
- *   `handleClose`, `fail` and `receiveEof`; `state` is derived from them.
+ * - The path of received bytes: `receive()` → the header rules
+ *   (frame-header.ts) → a control frame is handled here, a data frame goes
+ *   to the message assembler (assembler.ts), which hands whole messages to
+ *   `sink.message`. Each step returns to this loop; nothing calls back up.
+ * - Reading is a two-step machine: HEADER (every rule the header allows is
+ *   checked before a payload byte is buffered) and PAYLOAD (wait for the
+ *   whole payload; a zero-copy view when it sits in one chunk, a copy only
+ *   across chunks). While nothing is queued, frames are parsed straight out
+ *   of the incoming chunk (the hot path); the byte queue (byte-queue.ts)
+ *   holds only frames that straddle reads.
+ * - While a frame's payload is incomplete, the part that arrived is already
+ *   checked as UTF-8 (text) and unmasked (server role), so invalid text
+ *   fails with 1007 at once (§8.1).
+ * - Peer violations never throw: the rules return them, `failWith()`
+ *   queues the close, reports a `ProtocolError` once, and the machine
+ *   switches to DISCARD. API misuse throws at once.
+ * - Closing facts are four booleans changed only in `sendClose`,
+ *   `handleClose`, `failWith` and `receiveEof`; `state` is derived from them.
  * - Roles (§5.1, §5.3): a client masks what it sends and refuses masked
- *   frames; a server sends unmasked frames and refuses unmasked ones. The
- *   header step compares the mask bit with the one the role expects (no
- *   branch), and the server role unmasks payload bytes in place as they
- *   arrive (`unmaskAhead`), before the UTF-8 check or assembly sees them.
+ *   frames; a server sends unmasked frames and refuses unmasked ones, and
+ *   unmasks payload bytes in place as they arrive, before the UTF-8 check
+ *   or assembly sees them.
+ * - A frame larger than the queue's RETAIN_MAX (client role, no streaming
+ *   UTF-8 check) is gathered into its own buffer read by read as it
+ *   arrives (byte-queue.ts `gatherAhead`).
  * - An extension may decode a large message off the event loop
  *   (`Extension.decodeOrDefer` returns a promise): the machine then WAITs,
- *   queuing input and parsing nothing, until the promise settles; then it
- *   delivers that message (or fails) and resumes with what was queued, EOF
- *   included. Order and every close rule are the same as for a synchronous
- *   decode.
+ *   queuing input and parsing nothing, until the promise settles; then the
+ *   assembler delivers that message (or the core fails) and reading resumes
+ *   with what was queued, EOF included. Order and every close rule are the
+ *   same as for a synchronous decode.
  *
- * Owns: parsing, message assembly, limits, close rules, serialization calls.
- * Must not import transports, platform modules or timers.
+ * Owns: the reading machine, control frames, the closing rules, the public
+ * API. Must not import transports, platform modules or timers.
  */
+import { MessageAssembler } from './assembler.js';
+import { ByteQueue, QueueCursor, RETAIN_MAX } from './byte-queue.js';
 import { appClosePayload, closePayload, serverClosePayload, isValidWireCloseCode, CLOSE_ABNORMAL, CLOSE_NO_STATUS } from './close.js';
 import { ErrorCodes, LifelineError, ProtocolError, type ErrorCode } from './errors.js';
-import { encodeFrame, encodeTextFrame, encodeUnmaskedFrame, encodeUnmaskedTextFrame } from './frame.js';
+import { frameTrace, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_CONTROL, OP_PING, OP_PONG } from './frame.js';
+import { FrameHeader } from './frame-header.js';
+import { checkControlPayload } from './input.js';
 import { MaskKeyPool, maskInPlace, sharedMaskKeyPool } from './mask.js';
 import type { Extension, FrameTrace, ProtocolOptions, ProtocolSink, ProtocolState } from './types.js';
-import { UTF8_ACCEPT, UTF8_REJECT, utf8Step } from './utf8.js';
+import { UTF8_ACCEPT, utf8Step } from './utf8.js';
+import { FrameWriter } from './writer.js';
 
-/** Options of `Protocol`: `ProtocolOptions` plus Node-specific shortcuts. */
+/** Options of `Protocol`: `ProtocolOptions` plus platform shortcuts a transport may inject. */
 export interface ProtocolCoreOptions extends ProtocolOptions {
   /**
    * Optional whole-buffer UTF-8 check used as a shortcut (e.g. Node's
@@ -74,11 +86,8 @@ export interface ProtocolCoreOptions extends ProtocolOptions {
   maskKeys?: MaskKeyPool;
 }
 
-/** Default `maxPayload`: 100 MiB. */
+/** Default `maxPayload`: 100 MiB (the default of every lifeline API that takes one). */
 export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
-
-/** Below this size the DFA beats a call into a native `isUtf8`. */
-const NATIVE_UTF8_MIN = 256;
 
 const S_HEADER = 0;
 const S_PAYLOAD = 1;
@@ -86,46 +95,17 @@ const S_DISCARD = 2;
 /** An extension decodes the last message asynchronously: input is queued, nothing is parsed. */
 const S_WAIT = 3;
 
-const OP_CONT = 0x0;
-const OP_TEXT = 0x1;
-const OP_BINARY = 0x2;
-const OP_CLOSE = 0x8;
-const OP_PING = 0x9;
-const OP_PONG = 0xa;
-
 const EMPTY = new Uint8Array(0);
 /**
  * Where a header that straddles chunks is gathered. One per process, not per
  * connection (idle-connection memory): it is filled and parsed synchronously,
- * and parseHeader reads nothing from it after a sink callback.
+ * and nothing reads it after a sink callback.
  */
 const SCRATCH = new Uint8Array(14);
-/** Reusable assembly buffers larger than this are dropped after use (memory per idle connection). */
-const RETAIN_MAX = 1024 * 1024;
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/**
- * Where the last complete UTF-8 character of bytes[..end) ends: `end`,
- * unless the last (at most 4) bytes are the start of an unfinished
- * multi-byte sequence, then the index of its lead byte. Only a hint: bytes
- * that are invalid anyway are left for the checks to reject. The caller
- * guarantees end >= 4 bytes past its start.
- */
-function lastBoundary(bytes: Uint8Array, end: number): number {
-  let k = end - 1;
-  const stop = end - 4;
-  // Back up over continuation bytes (10xxxxxx) to the lead of the last sequence.
-  while (k > stop && (bytes[k]! & 0xc0) === 0x80) k--;
-  const b = bytes[k]!;
-  if (b < 0xc0) return end;
-  const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
-  return end - k < need ? k : end;
-}
-
-/** Shared empty defaults, so a connection without extensions or queued input allocates no array. */
+/** Shared empty default, so a connection without extensions allocates no array. */
 const NO_EXTENSIONS: readonly Extension[] = [];
-const NO_QUEUE: Uint8Array[] = [];
 
 function allocZeroed(n: number): Uint8Array {
   return new Uint8Array(n);
@@ -151,61 +131,21 @@ export class Protocol {
   private readonly sink: ProtocolSink;
   /** The server role (§5.1): send unmasked, require and remove the peer's mask. */
   private readonly server: boolean;
-  /** The mask bit every frame from the peer must carry: 0x80 from a client, 0 from a server. */
-  private readonly peerMaskBit: number;
-  /** Server role: the current frame's mask key, and a rotated copy for unmasking from mid-key. */
-  private readonly key: Uint8Array;
-  private readonly rotatedKey: Uint8Array;
-  private readonly maxPayload: number;
-  private readonly maxFrameSize: number;
   private readonly extensions: readonly Extension[];
-  /** Union of the RSV bits owned by agreed extensions. */
-  private readonly extRsv: number;
-  private readonly pool: MaskKeyPool;
   private readonly trace: ((frame: FrameTrace) => void) | undefined;
-  private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
-  private readonly alloc: (n: number) => Uint8Array;
-
-  // Input queue: q[0] is read from qpos; `buffered` counts unread bytes.
-  // Starts as the shared empty NO_QUEUE (never pushed to): no array until a frame straddles reads.
-  private q: Uint8Array[] = NO_QUEUE;
-  private qpos = 0;
-  private buffered = 0;
+  private readonly queue: ByteQueue;
+  private readonly header: FrameHeader;
+  private readonly assembler: MessageAssembler;
+  private readonly writer: FrameWriter;
   private step = S_HEADER;
 
-  // The frame being read (valid in S_PAYLOAD).
-  private fin = false;
-  private opcode = 0;
-  private len = 0;
-  /** This frame's payload goes through the streaming UTF-8 validator. */
-  private checkText = false;
-  /** Payload bytes of this frame already validated, and where in `q` to resume. */
-  private validated = 0;
-  private vIdx = 0;
-  private vOff = 0;
-  /** Server role: payload bytes of this frame already unmasked in place, and where in `q` to resume. */
+  /** PAYLOAD: where the UTF-8 check ahead of a frame's end resumes in the queue. */
+  private readonly textCursor = new QueueCursor();
+  /** PAYLOAD, server role: where unmasking resumes in the queue, and how many bytes of the frame are done. */
+  private readonly maskCursor = new QueueCursor();
   private unmasked = 0;
-  private uIdx = 0;
-  private uOff = 0;
-
-  // The data message being assembled (msgOpcode 0: none).
-  private msgOpcode = 0;
-  private msgRsv = 0;
-  private msgLen = 0;
-  /** Fragments are appended here (amortized doubling: O(1) per fragment, one copy per byte). */
-  private msgBuf: Uint8Array = EMPTY;
-  private utf8 = UTF8_ACCEPT;
-  /** Reused for frames that straddle reads (allocating 64 KiB per frame costs more than copying it). */
-  private frameBuf: Uint8Array = EMPTY;
-  /**
-   * A frame larger than RETAIN_MAX (client role, no streaming UTF-8 check) is
-   * gathered here read by read as it arrives (`gatherAhead`): the copy and
-   * the page faults of fresh memory are spread over the reads instead of
-   * one long task when the frame completes (about 40 ms for 5 MiB on a
-   * loaded VM), and each read's memory is released at once.
-   */
-  private gatherBuf: Uint8Array = EMPTY;
-  private gathered = 0;
+  /** Server role: the frame's mask key rotated to start mid-key. */
+  private readonly rotatedKey: Uint8Array;
 
   // Closing facts.
   private closeSent = false;
@@ -215,9 +155,7 @@ export class Protocol {
   private _peerCloseCode: number | undefined;
   private _peerCloseReason = '';
   private _error: ProtocolError | undefined;
-  /** The asynchronous decode being waited for (S_WAIT), its payload (read until it settles), and whether EOF arrived meanwhile. */
-  private pending: Promise<Uint8Array> | undefined = undefined;
-  private pendingPayload: Uint8Array = EMPTY;
+  /** EOF arrived while waiting for an asynchronous decode (S_WAIT): reported after it, in TCP order. */
   private eofWhileWaiting = false;
 
   /**
@@ -236,20 +174,19 @@ export class Protocol {
     const role = options.role ?? 'client';
     if (role !== 'client' && role !== 'server') throw new TypeError(`role must be 'client' or 'server', got ${String(role)}`);
     this.server = role === 'server';
-    this.peerMaskBit = this.server ? 0x80 : 0;
-    this.key = this.server ? new Uint8Array(4) : EMPTY;
     this.rotatedKey = this.server ? new Uint8Array(4) : EMPTY;
-    this.maxPayload = checkLimit('maxPayload', options.maxPayload, DEFAULT_MAX_PAYLOAD);
-    this.maxFrameSize = checkLimit('maxFrameSize', options.maxFrameSize, this.maxPayload);
+    const maxPayload = checkLimit('maxPayload', options.maxPayload, DEFAULT_MAX_PAYLOAD);
+    const maxFrameSize = checkLimit('maxFrameSize', options.maxFrameSize, maxPayload);
     this.extensions = options.extensions ?? NO_EXTENSIONS;
-    let rsv = 0;
-    for (const e of this.extensions) rsv |= e.rsvMask & 0x70;
-    this.extRsv = rsv;
-    // Injected sources get their own pool (deterministic tests); the default one is shared.
-    this.pool = options.maskKeys ?? (options.random ? new MaskKeyPool(options.random) : sharedMaskKeyPool());
+    let extensionRsv = 0;
+    for (const e of this.extensions) extensionRsv |= e.rsvMask & 0x70;
     this.trace = sink.trace ? sink.trace.bind(sink) : undefined;
-    this.isUtf8 = options.isUtf8;
-    this.alloc = options.alloc ?? allocZeroed;
+    this.queue = new ByteQueue(options.alloc ?? allocZeroed);
+    this.assembler = new MessageAssembler(sink, this.extensions, maxPayload, options.isUtf8);
+    this.header = new FrameHeader(this.server, extensionRsv, maxPayload, maxFrameSize, this.assembler);
+    // Injected sources get their own pool (deterministic tests); the default one is shared.
+    const pool = options.maskKeys ?? (options.random ? new MaskKeyPool(options.random) : sharedMaskKeyPool());
+    this.writer = new FrameWriter(sink, this.server, pool, this.extensions, this.trace);
   }
 
   /** 'open' until a close is sent; 'closing' while we wait for the peer's close; 'closed' after it, after a failure, or after EOF. */
@@ -289,11 +226,8 @@ export class Protocol {
    * recycles asks this before writing there again.
    */
   retains(memory: ArrayBufferLike): boolean {
-    // Linear, but the queue holds one entry per read a frame spans: a few at most.
-    const q = this.q;
-    for (let i = 0; i < q.length; i++) if (q[i]!.buffer === memory) return true;
     // An extension still reads the payload it decodes asynchronously.
-    return this.pendingPayload.buffer === memory;
+    return this.queue.retains(memory) || this.assembler.pendingPayload.buffer === memory;
   }
 
   // ---------------------------------------------------------------- input
@@ -307,18 +241,20 @@ export class Protocol {
    */
   receive(chunk: Uint8Array): void {
     if (this.step === S_DISCARD || chunk.length === 0) return;
-    if (this.buffered === 0 && this.step === S_HEADER) {
+    const queue = this.queue;
+    if (queue.length === 0 && this.step === S_HEADER) {
       // Hot path: parse whole frames straight out of the chunk.
+      const header = this.header;
       const n = chunk.length;
       let p = 0;
       let ok = false;
       try {
         while (n - p >= 2) {
-          const h = this.parseHeader(chunk, p, n - p);
+          const h = this.readHeader(chunk, p, n - p);
           if (h < 0) return;
           if (h === 0) break;
           const start = p + h;
-          const end = start + this.len;
+          const end = start + header.length;
           if (end > n) {
             p = start;
             this.enterPayload();
@@ -326,8 +262,8 @@ export class Protocol {
           }
           p = end;
           // §5.3: a client's payload is unmasked in place (the server role owns its read buffers).
-          if (this.server && end > start) maskInPlace(chunk, start, end, this.key, 0);
-          this.onFrame(chunk.subarray(start, end));
+          if (this.server && end > start) maskInPlace(chunk, start, end, header.key, 0);
+          this.onFrame(chunk.subarray(start, end), false);
           if ((this.step as number) === S_DISCARD) return;
           // An asynchronous decode started: the rest is queued below, untouched until it settles.
           if ((this.step as number) === S_WAIT) break;
@@ -335,16 +271,12 @@ export class Protocol {
         ok = true;
       } finally {
         // A sink callback threw: keep the unread bytes so the next receive() resumes in order.
-        if (!ok && (this.step as number) !== S_DISCARD && p < n) {
-          this.enqueue(chunk.subarray(p));
-          this.buffered += n - p;
-        }
+        if (!ok && (this.step as number) !== S_DISCARD && p < n) queue.push(chunk.subarray(p));
       }
       if (p === n) return;
       if (p > 0) chunk = chunk.subarray(p);
     }
-    this.enqueue(chunk);
-    this.buffered += chunk.length;
+    queue.push(chunk);
     this.drain();
   }
 
@@ -385,43 +317,48 @@ export class Protocol {
     }
   }
 
+  /** Reads queued frames until the queue runs short of the next header or payload. */
   private drain(): void {
+    const queue = this.queue;
+    const header = this.header;
     for (;;) {
       if (this.step === S_HEADER) {
-        if (this.buffered < 2) return;
-        const head = this.q[0]!;
-        const avail = head.length - this.qpos;
+        if (queue.length < 2) return;
+        const first = queue.first;
+        const at = queue.offset;
+        const avail = first.length - at;
         let h: number;
-        if (avail >= 14 || avail === this.buffered) {
-          h = this.parseHeader(head, this.qpos, avail);
+        if (avail >= 14 || avail === queue.length) {
+          h = this.readHeader(first, at, avail);
         } else {
           // The header straddles chunks: look at up to 14 bytes in scratch.
-          const n = Math.min(14, this.buffered);
-          this.peek(SCRATCH, n);
-          h = this.parseHeader(SCRATCH, 0, n);
+          const n = Math.min(14, queue.length);
+          queue.peek(SCRATCH, n);
+          h = this.readHeader(SCRATCH, 0, n);
         }
         if (h <= 0) return;
-        this.skip(h);
+        queue.skip(h);
         this.enterPayload();
       } else if (this.step === S_PAYLOAD) {
         if (this.server) this.unmaskAhead();
-        if (this.buffered + this.gathered < this.len) {
-          if (this.checkText) this.validateAhead();
-          else if (!this.server && this.len > RETAIN_MAX) this.gatherAhead();
+        const len = header.length;
+        if (queue.length + queue.gathered < len) {
+          if (header.opcode < OP_CONTROL && this.assembler.checkText) this.checkTextAhead();
+          else if (!this.server && len > RETAIN_MAX) queue.gatherAhead(len);
           return;
         }
         // A whole, uncompressed binary message (one final frame) that spans reads is
         // assembled in a fresh buffer the sink may keep: one copy instead of two.
         // (When it sits in one read, take() returns a view into it: not owned.)
-        const whole = this.fin && this.opcode === OP_BINARY && this.msgRsv === 0 && this.len > 0;
+        const whole = header.fin && header.opcode === OP_BINARY && this.assembler.rsv === 0 && len > 0;
         let owned: boolean;
         let data: Uint8Array;
-        if (this.gathered > 0) {
+        if (queue.gathered > 0) {
           owned = whole;
-          data = this.gatherRest();
+          data = queue.gatherRest(len);
         } else {
-          owned = whole && this.q[0]!.length - this.qpos < this.len;
-          data = this.take(this.len, owned);
+          owned = whole && !queue.holdsInFirst(len);
+          data = queue.take(len, owned);
         }
         this.step = S_HEADER;
         this.onFrame(data, owned);
@@ -431,379 +368,134 @@ export class Protocol {
     }
   }
 
-  /** Moves every queued byte (all of them this large frame's) into its buffer, a fresh `alloc(len)`, filled in full by `gatherRest`. */
-  private gatherAhead(): void {
-    if (this.gatherBuf === EMPTY) this.gatherBuf = this.alloc(this.len);
-    const q = this.q;
-    while (q.length > 0) {
-      const chunk = q.shift()!;
-      const part = this.qpos === 0 ? chunk : chunk.subarray(this.qpos);
-      this.gatherBuf.set(part, this.gathered);
-      this.gathered += part.length;
-      this.qpos = 0;
+  /**
+   * Reads and checks the header at buf[p..p+avail) (frame-header.ts): its
+   * length, 0 when more bytes are needed, or -1 after failing the
+   * connection. A data frame's header starts or continues the message.
+   */
+  private readHeader(buf: Uint8Array, p: number, avail: number): number {
+    const header = this.header;
+    const h = header.parse(buf, p, avail);
+    if (h <= 0) {
+      if (h < 0) this.failWith(header.violation!);
+      return h;
     }
-    this.buffered = 0;
+    // The trace hook runs before any state changes: if it throws, receive()
+    // keeps these bytes and this header is read again next time.
+    if (this.trace !== undefined) this.traceIn();
+    if (header.opcode < OP_CONTROL) this.assembler.startFrame(header.opcode, header.rsv);
+    return h;
   }
 
-  /** The rest of a gathered frame (now all queued): the whole frame, in the fresh buffer. */
-  private gatherRest(): Uint8Array {
-    const out = this.gatherBuf;
-    const q = this.q;
-    let need = this.len - this.gathered;
-    while (need > 0) {
-      const chunk = q[0]!;
-      const n = Math.min(chunk.length - this.qpos, need);
-      out.set(chunk.subarray(this.qpos, this.qpos + n), this.gathered);
-      this.gathered += n;
-      this.buffered -= n;
-      need -= n;
-      if (this.qpos + n === chunk.length) {
-        q.shift();
-        this.qpos = 0;
-      } else {
-        this.qpos += n;
-      }
-    }
-    this.gatherBuf = EMPTY;
-    this.gathered = 0;
-    return out;
+  private traceIn(): void {
+    const header = this.header;
+    const rsv = header.opcode === OP_CONTINUATION ? this.assembler.rsv : header.rsv;
+    this.trace!(frameTrace('in', header.firstByte, this.server, header.length, header.opcode < OP_CONTROL && rsv !== 0));
   }
 
   private enterPayload(): void {
     this.step = S_PAYLOAD;
-    this.vIdx = 0;
-    this.vOff = this.q.length > 0 ? this.qpos : 0;
-    this.unmasked = 0;
-    this.uIdx = 0;
-    this.uOff = this.vOff;
+    this.queue.mark(this.textCursor);
+    if (this.server) {
+      this.queue.mark(this.maskCursor);
+      this.unmasked = 0;
+    }
+  }
+
+  /** Feeds the part of an incomplete text frame's payload that has arrived to the UTF-8 check (§8.1 fail fast). */
+  private checkTextAhead(): void {
+    const assembler = this.assembler;
+    const cursor = this.textCursor;
+    let remaining = this.header.length - assembler.checked;
+    while (remaining > 0) {
+      const chunk = this.queue.nextSpan(cursor, remaining);
+      if (chunk === undefined) return;
+      const violation = assembler.checkAhead(chunk, cursor.start, cursor.end);
+      if (violation !== undefined) {
+        this.failWith(violation);
+        return;
+      }
+      remaining -= cursor.end - cursor.start;
+    }
   }
 
   /**
    * Server role: unmasks, in place, the payload bytes of the current frame
    * that have arrived since the last call (§5.3: byte i uses key byte
-   * i mod 4), so validateAhead and take() see plain bytes.
+   * i mod 4), so the UTF-8 check and take() see plain bytes.
    */
   private unmaskAhead(): void {
-    let remaining = this.len - this.unmasked;
-    const q = this.q;
-    while (remaining > 0 && this.uIdx < q.length) {
-      const c = q[this.uIdx]!;
-      const end = Math.min(c.length, this.uOff + remaining);
-      if (end > this.uOff) {
-        const phase = this.unmasked & 3;
-        const key = this.rotatedKey;
-        for (let i = 0; i < 4; i++) key[i] = this.key[(phase + i) & 3]!;
-        maskInPlace(c, this.uOff, end, key, 0);
-        this.unmasked += end - this.uOff;
-        remaining -= end - this.uOff;
-      }
-      if (end === c.length) {
-        this.uIdx++;
-        this.uOff = 0;
-      } else {
-        this.uOff = end;
-      }
+    const cursor = this.maskCursor;
+    const key = this.header.key;
+    const rotated = this.rotatedKey;
+    let remaining = this.header.length - this.unmasked;
+    while (remaining > 0) {
+      const chunk = this.queue.nextSpan(cursor, remaining);
+      if (chunk === undefined) return;
+      const phase = this.unmasked & 3;
+      for (let i = 0; i < 4; i++) rotated[i] = key[(phase + i) & 3]!;
+      maskInPlace(chunk, cursor.start, cursor.end, rotated, 0);
+      this.unmasked += cursor.end - cursor.start;
+      remaining -= cursor.end - cursor.start;
     }
   }
 
   /**
-   * Validates the header at buf[p..p+avail) (RFC 6455 §5.2). Returns its
-   * length with the frame fields set, 0 when more bytes are needed (no
-   * state changed), or -1 after failing the connection.
-   */
-  private parseHeader(buf: Uint8Array, p: number, avail: number): number {
-    const b0 = buf[p]!;
-    const b1 = buf[p + 1]!;
-    const fin = (b0 & 0x80) !== 0;
-    const rsv = b0 & 0x70;
-    const opcode = b0 & 0x0f;
-    let len = b1 & 0x7f;
-    let h = 2;
-    if (opcode >= 0x8) {
-      // §5.5: control frames.
-      if (opcode > OP_PONG) return this.fail(ErrorCodes.INVALID_OPCODE, `Reserved opcode 0x${opcode.toString(16)}`, 1002);
-      if (rsv !== 0) return this.fail(ErrorCodes.RSV_NOT_NEGOTIATED, 'RSV bits set on a control frame', 1002);
-      if (!fin) return this.fail(ErrorCodes.CONTROL_FRAGMENTED, 'Fragmented control frame', 1002);
-      if (len > 125) return this.fail(ErrorCodes.CONTROL_TOO_LONG, 'Control frame payload longer than 125 bytes', 1002);
-    } else {
-      if (opcode === OP_CONT) {
-        // §5.4: a continuation needs a message in progress; RSV only on its first frame (RFC 7692 §6.1).
-        if (this.msgOpcode === 0) return this.fail(ErrorCodes.UNEXPECTED_CONTINUATION, 'Continuation frame without a message in progress', 1002);
-        if (rsv !== 0) return this.fail(ErrorCodes.RSV_NOT_NEGOTIATED, 'RSV bits set on a continuation frame', 1002);
-      } else if (opcode <= OP_BINARY) {
-        if (this.msgOpcode !== 0) return this.fail(ErrorCodes.EXPECTED_CONTINUATION, 'New data frame while a fragmented message is in progress', 1002);
-        // §5.2: RSV bits only as agreed with an extension.
-        if ((rsv & ~this.extRsv) !== 0) return this.fail(ErrorCodes.RSV_NOT_NEGOTIATED, `RSV bits 0x${rsv.toString(16)} not negotiated`, 1002);
-      } else {
-        return this.fail(ErrorCodes.INVALID_OPCODE, `Reserved opcode 0x${opcode.toString(16)}`, 1002);
-      }
-      if (len === 126) {
-        if (avail < 4) return 0;
-        len = (buf[p + 2]! << 8) | buf[p + 3]!;
-        h = 4;
-      } else if (len === 127) {
-        if (avail < 10) return 0;
-        const hi = ((buf[p + 2]! << 24) | (buf[p + 3]! << 16) | (buf[p + 4]! << 8) | buf[p + 5]!) >>> 0;
-        // §5.2: "the most significant bit MUST be 0".
-        if (hi >= 0x80000000) return this.fail(ErrorCodes.INVALID_LENGTH, '64-bit payload length with the most significant bit set', 1002);
-        const lo = ((buf[p + 6]! << 24) | (buf[p + 7]! << 16) | (buf[p + 8]! << 8) | buf[p + 9]!) >>> 0;
-        len = hi * 0x100000000 + lo;
-        h = 10;
-      }
-      // Limits before a payload byte is buffered: 1009 (§7.4.1).
-      if (opcode === OP_CONT ? this.msgLen + len > this.maxPayload : len > this.maxPayload) {
-        return this.fail(ErrorCodes.MESSAGE_TOO_BIG, `Message exceeds maxPayload ${this.maxPayload}`, 1009);
-      }
-      if (len > this.maxFrameSize) return this.fail(ErrorCodes.FRAME_TOO_BIG, `Frame of ${len} bytes exceeds maxFrameSize ${this.maxFrameSize}`, 1009);
-    }
-    // §5.1: a server must not mask; a client must mask every frame.
-    if ((b1 & 0x80) !== this.peerMaskBit) {
-      if (this.server) return this.fail(ErrorCodes.UNMASKED_FRAME, 'The client sent an unmasked frame', 1002);
-      return this.fail(ErrorCodes.MASKED_FRAME, 'The server sent a masked frame', 1002);
-    }
-    if (this.server) {
-      // The 4-byte masking key follows the length (§5.2). Kept before the
-      // trace hook runs: if it throws, this header is parsed again anyway.
-      if (avail < h + 4) return 0;
-      this.key[0] = buf[p + h]!;
-      this.key[1] = buf[p + h + 1]!;
-      this.key[2] = buf[p + h + 2]!;
-      this.key[3] = buf[p + h + 3]!;
-      h += 4;
-    }
-    // The trace hook runs before any state changes: if it throws, receive()
-    // keeps these bytes and parses this header again next time.
-    if (this.trace !== undefined) {
-      this.trace({
-        direction: 'in',
-        opcode,
-        fin,
-        rsv1: (rsv & 0x40) !== 0,
-        rsv2: (rsv & 0x20) !== 0,
-        rsv3: (rsv & 0x10) !== 0,
-        masked: this.server,
-        length: len,
-        compressed: opcode < 0x8 && (opcode === OP_CONT ? this.msgRsv : rsv) !== 0,
-      });
-    }
-    this.fin = fin;
-    this.opcode = opcode;
-    this.len = len;
-    this.validated = 0;
-    if (opcode === OP_TEXT || opcode === OP_BINARY) {
-      this.msgOpcode = opcode;
-      this.msgRsv = rsv;
-      this.msgLen = 0;
-      this.utf8 = UTF8_ACCEPT;
-    }
-    this.checkText = opcode < 0x8 && this.msgOpcode === OP_TEXT && this.msgRsv === 0;
-    return h;
-  }
-
-  /** Streams the part of an incomplete text frame's payload that has arrived through the validator (§8.1 fail fast). */
-  private validateAhead(): void {
-    let remaining = this.len - this.validated;
-    const q = this.q;
-    while (remaining > 0 && this.vIdx < q.length) {
-      const c = q[this.vIdx]!;
-      const end = Math.min(c.length, this.vOff + remaining);
-      if (end > this.vOff) {
-        this.checkUtf8(c, this.vOff, end);
-        if (this.utf8 === UTF8_REJECT) {
-          this.fail(ErrorCodes.INVALID_UTF8, 'Invalid UTF-8 in a text message', 1007);
-          return;
-        }
-        this.validated += end - this.vOff;
-        remaining -= end - this.vOff;
-      }
-      if (end === c.length) {
-        this.vIdx++;
-        this.vOff = 0;
-      } else {
-        this.vOff = end;
-      }
-    }
-  }
-
-  /**
-   * Feeds bytes[start..end) of a text message to the UTF-8 check (§8.1),
-   * updating `this.utf8`. At a code point boundary, with an `isUtf8`
-   * shortcut injected and enough bytes, the span up to its last complete
-   * character goes to the shortcut and only the tail (at most 3 bytes of an
-   * unfinished character) to the streaming DFA. When the shortcut says
-   * invalid, the DFA re-reads the whole span, so the failure is still found
-   * at the exact first bad byte (fail fast, Autobahn 6.4.x).
-   */
-  private checkUtf8(bytes: Uint8Array, start: number, end: number): void {
-    let from = start;
-    if (this.isUtf8 !== undefined && end - start >= NATIVE_UTF8_MIN) {
-      let st = this.utf8;
-      // A character left unfinished by the previous read: finish it with the DFA (at most 3 bytes).
-      while (st > UTF8_REJECT && from - start < 3) st = utf8Step(st, bytes, from, ++from);
-      this.utf8 = st;
-      if (st !== UTF8_ACCEPT) return;
-      const cut = lastBoundary(bytes, end);
-      if (cut - from >= NATIVE_UTF8_MIN && this.isUtf8(from === 0 && cut === bytes.length ? bytes : bytes.subarray(from, cut))) from = cut;
-    }
-    if (from < end) this.utf8 = utf8Step(this.utf8, bytes, from, end);
-  }
-
-  /**
-   * A complete frame's payload. `owned`: `data` is a fresh buffer holding
+   * A complete frame's payload: a control frame is handled here, a data
+   * frame goes to the assembler. `owned`: `data` is a fresh buffer holding
    * exactly this whole binary message (passed on to `sink.message`).
    */
-  private onFrame(data: Uint8Array, owned = false): void {
-    const op = this.opcode;
-    if (op >= 0x8) {
-      if (op === OP_PING) {
-        // §5.5.2/§5.5.3: answer with the same payload, unless we already sent a close (§5.5.1).
-        if (!this.closeSent) this.writeFrame(0x80 | OP_PONG, data, false);
-        this.sink.ping?.(data);
-      } else if (op === OP_PONG) {
-        this.sink.pong?.(data);
-      } else {
-        this.handleClose(data);
-      }
-      return;
+  private onFrame(data: Uint8Array, owned: boolean): void {
+    const opcode = this.header.opcode;
+    if (opcode < OP_CONTROL) {
+      const assembler = this.assembler;
+      const violation = assembler.frame(data, this.header.fin, owned);
+      if (violation !== undefined) this.failWith(violation);
+      else if (assembler.pending !== undefined) this.wait(assembler.pending);
+    } else if (opcode === OP_PING) {
+      // §5.5.2/§5.5.3: answer with the same payload, unless we already sent a close (§5.5.1).
+      if (!this.closeSent) this.writer.frame(0x80 | OP_PONG, data, false);
+      this.sink.ping?.(data);
+    } else if (opcode === OP_PONG) {
+      this.sink.pong?.(data);
+    } else {
+      this.handleClose(data);
     }
-    if (this.checkText) {
-      const from = this.validated;
-      if (from < data.length) {
-        this.checkUtf8(data, from, data.length);
-        if (this.utf8 === UTF8_REJECT) {
-          this.fail(ErrorCodes.INVALID_UTF8, 'Invalid UTF-8 in a text message', 1007);
-          return;
-        }
-      }
-      if (this.fin && this.utf8 !== UTF8_ACCEPT) {
-        this.fail(ErrorCodes.INVALID_UTF8, 'Text message ends inside a UTF-8 sequence', 1007);
-        return;
-      }
-    }
-    if (!this.fin) {
-      this.append(data);
-      return;
-    }
-    let msg = data;
-    if (this.msgLen > 0) {
-      this.append(data);
-      msg = this.msgBuf.subarray(0, this.msgLen);
-      if (this.msgBuf.length > RETAIN_MAX) this.msgBuf = EMPTY;
-    }
-    const binary = this.msgOpcode === OP_BINARY;
-    const rsv = this.msgRsv;
-    this.msgOpcode = 0;
-    this.msgRsv = 0;
-    this.msgLen = 0;
-    if (rsv !== 0) {
-      const decoded = this.decode(msg, rsv, this.extensions.length - 1, binary);
-      if (decoded === undefined || !this.checkDecoded(decoded, binary)) return;
-      msg = decoded;
-    }
-    this.sink.message(msg, binary, owned);
-  }
-
-  /** A decoded message's last checks: the size limit (§7.4.1: 1009) and, for text, UTF-8 (§8.1: 1007). */
-  private checkDecoded(msg: Uint8Array, binary: boolean): boolean {
-    if (msg.length > this.maxPayload) {
-      this.fail(ErrorCodes.MESSAGE_TOO_BIG, `Message exceeds maxPayload ${this.maxPayload}`, 1009);
-      return false;
-    }
-    if (binary) return true;
-    // A whole message: the native check's "invalid" is final here (no fail-fast position to find).
-    const valid = this.isUtf8 !== undefined && msg.length >= NATIVE_UTF8_MIN ? this.isUtf8(msg) : utf8Step(UTF8_ACCEPT, msg) === UTF8_ACCEPT;
-    if (!valid) this.fail(ErrorCodes.INVALID_UTF8, 'Invalid UTF-8 in a text message', 1007);
-    return valid;
-  }
-
-  /** Appends a fragment to the message buffer, growing it by doubling (bounded by maxPayload). */
-  private append(data: Uint8Array): void {
-    const need = this.msgLen + data.length;
-    if (need > this.msgBuf.length) {
-      const size = Math.min(Math.max(need, this.msgBuf.length * 2, 1024), Math.max(need, this.maxPayload));
-      const next = new Uint8Array(size);
-      next.set(this.msgBuf.subarray(0, this.msgLen));
-      this.msgBuf = next;
-    }
-    this.msgBuf.set(data, this.msgLen);
-    this.msgLen = need;
   }
 
   /**
-   * Runs the message through the extensions whose RSV bits it carries, from
-   * extensions[from] down, last agreed first (RFC 6455 §9: encoding applies
-   * in response order). A `ProtocolError` from an extension fails with its
-   * close code; any other throw is taken as undecodable data:
-   * WS_ERR_INFLATE_FAILED, 1007. `undefined`: failed, or waiting for an
-   * asynchronous decode (see `wait`).
+   * An extension decodes the last message asynchronously: stop parsing
+   * (S_WAIT; `receive()` only queues) until it settles, then let the
+   * assembler finish the message and resume. A connection failed or
+   * disposed meanwhile ignores the result (`discard()` left S_WAIT).
    */
-  private decode(msg: Uint8Array, rsv: number, from: number, binary: boolean): Uint8Array | undefined {
-    try {
-      for (let i = from; i >= 0; i--) {
-        const e = this.extensions[i]!;
-        if ((e.rsvMask & rsv) === 0) continue;
-        if (e.decodeOrDefer === undefined) {
-          msg = e.decode(msg, this.maxPayload);
-          continue;
-        }
-        const out = e.decodeOrDefer(msg, this.maxPayload);
-        if (out instanceof Uint8Array) msg = out;
-        else {
-          this.wait(out, msg, rsv, i - 1, binary);
-          return undefined;
-        }
-      }
-    } catch (err) {
-      this.decodeFailed(err);
-      return undefined;
-    }
-    return msg;
-  }
-
-  private decodeFailed(err: unknown): void {
-    if (err instanceof ProtocolError) this.failWith(err);
-    else this.fail(ErrorCodes.INFLATE_FAILED, `Extension could not decode the message: ${String((err as Error)?.message ?? err)}`, 1007);
-  }
-
-  /**
-   * An extension decodes the current message asynchronously: stop parsing
-   * (S_WAIT; `receive()` only queues) until it settles, then finish the
-   * message as `onFrame` would, with the remaining extensions (below `next`)
-   * first, and resume. A connection failed or disposed meanwhile ignores the
-   * result (`discard()` left S_WAIT).
-   */
-  private wait(promise: Promise<Uint8Array>, payload: Uint8Array, rsv: number, next: number, binary: boolean): void {
+  private wait(promise: Promise<Uint8Array>): void {
     this.step = S_WAIT;
-    this.pending = promise;
-    this.pendingPayload = payload;
     this.sink.decoding?.(true);
     promise.then(
-      (decoded) => this.resume(promise, decoded, undefined, rsv, next, binary),
-      (err: unknown) => this.resume(promise, undefined, err, rsv, next, binary),
+      (decoded) => this.resume(promise, decoded, undefined),
+      (error: unknown) => this.resume(promise, undefined, error),
     );
   }
 
-  private resume(promise: Promise<Uint8Array>, decoded: Uint8Array | undefined, err: unknown, rsv: number, next: number, binary: boolean): void {
-    this.pendingPayload = EMPTY;
-    if (this.step !== S_WAIT || this.pending !== promise) return;
-    this.pending = undefined;
+  private resume(promise: Promise<Uint8Array>, decoded: Uint8Array | undefined, error: unknown): void {
+    const assembler = this.assembler;
+    assembler.settled();
+    if (this.step !== S_WAIT || assembler.pending !== promise) return;
     this.step = S_HEADER;
     // Not from receive(): an exception from the sink is ours to report, as a transport would (fault(), 1011).
     try {
       this.sink.decoding?.(false);
-      if (decoded === undefined) this.decodeFailed(err);
-      else {
-        const msg = next >= 0 ? this.decode(decoded, rsv, next, binary) : decoded;
-        // Promised bytes are fresh (Extension.decodeOrDefer): the sink may keep them, unless an extension after it made a view.
-        if (msg !== undefined && this.checkDecoded(msg, binary)) this.sink.message(msg, binary, msg === decoded);
-      }
-      if (this.step === S_HEADER && this.buffered > 0) this.drain();
+      const violation = assembler.finishDecode(decoded, error);
+      if (violation !== undefined) this.failWith(violation);
+      else if (assembler.pending !== undefined) this.wait(assembler.pending);
+      if (this.step === S_HEADER && this.queue.length > 0) this.drain();
       if (this.eofWhileWaiting && this.step !== S_WAIT) {
         this.eofWhileWaiting = false;
         this.receiveEof();
       }
-    } catch (error) {
-      this.fault(error);
+    } catch (caught) {
+      this.fault(caught);
     }
   }
 
@@ -839,107 +531,24 @@ export class Protocol {
     this.sink.close(code, reason);
   }
 
-  private fail(code: ErrorCode, message: string, closeCode: number): -1 {
-    return this.failWith(new ProtocolError(code, message, closeCode));
+  private fail(code: ErrorCode, message: string, closeCode: number): void {
+    this.failWith(new ProtocolError(code, message, closeCode));
   }
 
   /** §7.1.7 "Fail the WebSocket Connection": send our close (once), stop reading, report. */
-  private failWith(err: ProtocolError): -1 {
-    if (this.failed || this.closeReceived) return -1;
+  private failWith(err: ProtocolError): void {
+    if (this.failed || this.closeReceived) return;
     this.failed = true;
     this._error = err;
     this.discard();
     if (!this.closeSent) this.sendClose(closePayload(err.closeCode));
     this.sink.error(err);
-    return -1;
   }
 
   private discard(): void {
     this.step = S_DISCARD;
-    this.q = NO_QUEUE;
-    this.qpos = 0;
-    this.buffered = 0;
-    this.msgBuf = EMPTY;
-    this.frameBuf = EMPTY;
-    this.gatherBuf = EMPTY;
-    this.gathered = 0;
-  }
-
-  // ---------------------------------------------------------------- queue
-
-  private enqueue(chunk: Uint8Array): void {
-    if (this.q === NO_QUEUE) this.q = [chunk];
-    else this.q.push(chunk);
-  }
-
-  /**
-   * Consumes the next `n` buffered bytes: a view when they sit in one read,
-   * else a copy into the reused frame buffer (valid until the next take), or
-   * into a fresh `alloc(n)` buffer when `fresh`.
-   */
-  private take(n: number, fresh = false): Uint8Array {
-    if (n === 0) return EMPTY;
-    const q = this.q;
-    const head = q[0]!;
-    const start = this.qpos;
-    this.buffered -= n;
-    if (head.length - start >= n) {
-      this.qpos = start + n;
-      if (this.qpos === head.length) {
-        q.shift();
-        this.qpos = 0;
-      }
-      return head.subarray(start, start + n);
-    }
-    let out: Uint8Array;
-    if (fresh) {
-      out = this.alloc(n);
-    } else {
-      // Straddles reads: copy into the reused frame buffer (valid until the next take).
-      if (this.frameBuf.length < n) this.frameBuf = new Uint8Array(n);
-      out = n === this.frameBuf.length ? this.frameBuf : this.frameBuf.subarray(0, n);
-      if (n > RETAIN_MAX) this.frameBuf = EMPTY;
-    }
-    let o = 0;
-    let i = 0;
-    let pos = start;
-    while (o < n) {
-      const c = q[i]!;
-      const t = Math.min(c.length - pos, n - o);
-      out.set(c.subarray(pos, pos + t), o);
-      o += t;
-      pos += t;
-      if (pos === c.length) {
-        i++;
-        pos = 0;
-      }
-    }
-    q.splice(0, i);
-    this.qpos = pos;
-    return out;
-  }
-
-  private skip(n: number): void {
-    const q = this.q;
-    this.buffered -= n;
-    let pos = this.qpos + n;
-    let i = 0;
-    while (i < q.length && pos >= q[i]!.length) {
-      pos -= q[i]!.length;
-      i++;
-    }
-    if (i > 0) q.splice(0, i);
-    this.qpos = pos;
-  }
-
-  private peek(out: Uint8Array, n: number): void {
-    let o = 0;
-    let pos = this.qpos;
-    for (let i = 0; o < n; i++) {
-      const c = this.q[i]!;
-      while (pos < c.length && o < n) out[o++] = c[pos++]!;
-      pos = 0;
-    }
+    this.queue.clear();
+    this.assembler.release();
   }
 
   // --------------------------------------------------------------- output
@@ -952,39 +561,21 @@ export class Protocol {
    */
   send(data: string | Uint8Array, binary: boolean, compress?: boolean): void {
     this.assertCanSend('send');
-    const op = binary ? OP_BINARY : OP_TEXT;
-    if (this.extensions.length === 0) {
-      let frame: Uint8Array;
-      if (this.server) frame = typeof data === 'string' ? encodeUnmaskedTextFrame(0x80 | op, data) : encodeUnmaskedFrame(0x80 | op, data);
-      else frame = typeof data === 'string' ? encodeTextFrame(0x80 | op, data, this.pool) : encodeFrame(0x80 | op, data, this.pool);
-      if (this.trace !== undefined) this.traceOut(0x80 | op, frame, false);
-      this.sink.write(frame);
-      return;
-    }
-    let bytes = typeof data === 'string' ? encoder.encode(data) : data;
-    let rsv = 0;
-    for (const e of this.extensions) {
-      const r = e.encode(bytes, compress);
-      if (r !== null) {
-        bytes = r;
-        rsv |= e.rsvMask;
-      }
-    }
-    this.writeFrame(0x80 | rsv | op, bytes, rsv !== 0);
+    this.writer.message(data, binary, compress);
   }
 
   /** Sends a ping (payload at most 125 bytes, else `RangeError` WS_ERR_CONTROL_PAYLOAD_TOO_LONG). */
   ping(payload: Uint8Array = EMPTY): void {
     this.assertCanSend('ping');
-    this.checkControl(payload);
-    this.writeFrame(0x80 | OP_PING, payload, false);
+    checkControlPayload('a ping payload', payload);
+    this.writer.frame(0x80 | OP_PING, payload, false);
   }
 
   /** Sends an unsolicited pong (a heartbeat that needs no answer, §5.5.3). */
   pong(payload: Uint8Array = EMPTY): void {
     this.assertCanSend('pong');
-    this.checkControl(payload);
-    this.writeFrame(0x80 | OP_PONG, payload, false);
+    checkControlPayload('a pong payload', payload);
+    this.writer.frame(0x80 | OP_PONG, payload, false);
   }
 
   /**
@@ -1010,39 +601,8 @@ export class Protocol {
     if (this.closeSent || this.eof) throw misuse(`Cannot ${what}: the connection is ${this.state === 'closing' ? 'closing' : 'closed'}`);
   }
 
-  private checkControl(payload: Uint8Array): void {
-    if (payload.length > 125) {
-      throw Object.assign(new RangeError(`Control frame payload must be at most 125 bytes, got ${payload.length}`), {
-        code: ErrorCodes.CONTROL_TOO_LONG,
-      });
-    }
-  }
-
   private sendClose(payload: Uint8Array): void {
     this.closeSent = true;
-    this.writeFrame(0x80 | OP_CLOSE, payload, false);
-  }
-
-  private writeFrame(b0: number, payload: Uint8Array, compressed: boolean): void {
-    const frame = this.server ? encodeUnmaskedFrame(b0, payload) : encodeFrame(b0, payload, this.pool);
-    if (this.trace !== undefined) this.traceOut(b0, frame, compressed);
-    this.sink.write(frame);
-  }
-
-  private traceOut(b0: number, frame: Uint8Array, compressed: boolean): void {
-    const l7 = frame[1]! & 0x7f;
-    const keyBytes = this.server ? 0 : 4;
-    const length = l7 < 126 ? l7 : frame.length - (l7 === 126 ? 4 : 10) - keyBytes;
-    this.trace!({
-      direction: 'out',
-      opcode: b0 & 0x0f,
-      fin: (b0 & 0x80) !== 0,
-      rsv1: (b0 & 0x40) !== 0,
-      rsv2: (b0 & 0x20) !== 0,
-      rsv3: (b0 & 0x10) !== 0,
-      masked: !this.server,
-      length,
-      compressed,
-    });
+    this.writer.frame(0x80 | OP_CLOSE, payload, false);
   }
 }

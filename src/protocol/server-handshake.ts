@@ -18,7 +18,7 @@
 import { ErrorCodes, HandshakeError, LifelineError, type ErrorCode } from './errors.js';
 import { acceptFor } from './handshake.js';
 import { parseExtensionHeader } from './extension-header.js';
-import { checkHeaders, checkHeaderValue, TOKEN } from './input.js';
+import { checkHeaders, checkHeaderValue, checkProtocols, TOKEN } from './input.js';
 import type { Extension, ExtensionParams } from './types.js';
 
 /** A parsed HTTP/1.1 request head. */
@@ -65,8 +65,8 @@ export const STATUS_TEXT: Readonly<Record<number, string>> = {
 };
 
 const EMPTY = new Uint8Array(0);
-/** method SP request-target SP HTTP/1.x (HTTP/2 does not start with a request line). */
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\s]+) HTTP\/(1\.\d)$/;
+/** method SP request-target SP HTTP/1.x (HTTP/2 does not start with a request line); the method must be a token (RFC 7230 §3.1.1, checked with TOKEN). */
+const REQUEST_LINE = /^([^\s]+) ([^\s]+) HTTP\/(1\.\d)$/;
 // field-value: VCHAR / obs-text / SP / HTAB (no CTLs).
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** §4.2.1 item 5: base64 of 16 bytes is 22 characters and '=='. */
@@ -145,7 +145,7 @@ export class RequestParser {
     // RFC 7230 §3.5: a server SHOULD ignore at least one empty line before the request-line.
     while (lines.length > 1 && lines[0] === '') lines.shift();
     const m = REQUEST_LINE.exec(lines[0]!);
-    if (!m) throw refused(ErrorCodes.HANDSHAKE_MALFORMED, 400, `Invalid request line: ${JSON.stringify(lines[0]!.slice(0, 100))}`);
+    if (!m || !TOKEN.test(m[1]!)) throw refused(ErrorCodes.HANDSHAKE_MALFORMED, 400, `Invalid request line: ${JSON.stringify(lines[0]!.slice(0, 100))}`);
     if (lines.length - 1 > this.maxHeaders) throw refused(ErrorCodes.HANDSHAKE_TOO_LARGE, 431, `More than ${this.maxHeaders} request headers`);
     const headers: Record<string, string> = Object.create(null) as Record<string, string>;
     const rawHeaders: [string, string][] = [];
@@ -233,17 +233,15 @@ export function checkUpgrade(req: HttpRequest): UpgradeRequest {
   if (key === undefined || countHeader(req, 'sec-websocket-key') !== 1 || !KEY.test(key)) {
     throw refused(ErrorCodes.HANDSHAKE_KEY, 400, `Invalid Sec-WebSocket-Key: ${JSON.stringify(key ?? null)}`);
   }
-  // Item 8: subprotocols, a list of tokens, none twice (RFC 6455 §4.1 item 10).
-  const protocols: string[] = [];
+  // Item 8: subprotocols, a list of tokens, none twice (RFC 6455 §4.1 item 10): the rule a client applies to its own offer.
+  let protocols: string[] = [];
   const offered = h['sec-websocket-protocol'];
   if (offered !== undefined) {
-    for (const raw of offered.split(',')) {
-      const name = raw.trim();
-      if (name === '') continue;
-      if (!TOKEN.test(name) || protocols.includes(name)) {
-        throw refused(ErrorCodes.HANDSHAKE_PROTOCOL, 400, `Invalid Sec-WebSocket-Protocol: ${JSON.stringify(offered.slice(0, 200))}`);
-      }
-      protocols.push(name);
+    const names = offered.split(',').map((raw) => raw.trim()).filter((name) => name !== '');
+    try {
+      protocols = checkProtocols(names);
+    } catch {
+      throw refused(ErrorCodes.HANDSHAKE_PROTOCOL, 400, `Invalid Sec-WebSocket-Protocol: ${JSON.stringify(offered.slice(0, 200))}`);
     }
   }
   // Item 9: extension offers (RFC 6455 §9.1 syntax; their parameters are each extension's business).

@@ -1,22 +1,13 @@
 /**
  * The shapes the sans-I/O core exchanges with its transports and extensions.
- * Types only. The core (protocol.ts) implements `ProtocolCore`; a transport
- * implements `ProtocolSink`; permessage-deflate implements `ExtensionFactory`.
+ * Types only. A transport implements `ProtocolSink` and passes
+ * `ProtocolOptions` to the core (protocol.ts, `Protocol`); permessage-deflate
+ * implements `ExtensionFactory` and `Extension`. The opcodes are in frame.ts.
  */
 import type { ProtocolError } from './errors.js';
 
 /** Fills `buf` with cryptographically secure random bytes. */
 export type RandomSource = (buf: Uint8Array) => void;
-
-export const Opcode = {
-  CONTINUATION: 0x0,
-  TEXT: 0x1,
-  BINARY: 0x2,
-  CLOSE: 0x8,
-  PING: 0x9,
-  PONG: 0xa,
-} as const;
-export type Opcode = (typeof Opcode)[keyof typeof Opcode];
 
 /** One frame as seen by the trace hook (both directions). */
 export interface FrameTrace {

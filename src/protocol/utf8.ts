@@ -10,7 +10,8 @@
  * proves them wrong, which is what lets the core fail with 1007 as soon as
  * bad bytes arrive (Autobahn 6.4.x "fail fast").
  *
- * Owns: the tables and `utf8Step`. Imports nothing.
+ * Owns: the tables, `utf8Step`, and `Utf8Stream`: the check of one text
+ * message as it arrives, with an optional native shortcut. Imports nothing.
  */
 
 /** The validator is at a code point boundary: everything so far is complete, valid UTF-8. */
@@ -214,4 +215,72 @@ export function utf8FirstInvalid(state: number, bytes: Uint8Array, start = 0, en
 /** True when `bytes` is complete, valid UTF-8. */
 export function isValidUtf8(bytes: Uint8Array): boolean {
   return utf8Step(UTF8_ACCEPT, bytes) === UTF8_ACCEPT;
+}
+
+/** Below this size the DFA beats a call into a native whole-buffer check. */
+export const NATIVE_UTF8_MIN = 256;
+
+/**
+ * Where the last complete UTF-8 character of bytes[..end) ends: `end`,
+ * unless the last (at most 4) bytes are the start of an unfinished
+ * multi-byte sequence, then the index of its lead byte. Only a hint: bytes
+ * that are invalid anyway are left for the checks to reject. The caller
+ * guarantees end >= 4 bytes past its start.
+ */
+function lastBoundary(bytes: Uint8Array, end: number): number {
+  let at = end - 1;
+  const stop = end - 4;
+  // Back up over continuation bytes (10xxxxxx) to the lead of the last sequence.
+  while (at > stop && (bytes[at]! & 0xc0) === 0x80) at--;
+  const lead = bytes[at]!;
+  if (lead < 0xc0) return end;
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+  return end - at < need ? at : end;
+}
+
+/**
+ * The UTF-8 check of one text message as its bytes arrive (RFC 6455 §8.1:
+ * fail as soon as invalid bytes arrive, even inside an unfinished frame),
+ * with an optional native whole-buffer check as a shortcut.
+ *
+ * With a shortcut (e.g. Node's SIMD `buffer.isUtf8`) and at least 256
+ * bytes at a code point boundary, the span up to its last complete
+ * character goes to the shortcut and only the tail (at most 3 bytes of an
+ * unfinished character) to the DFA. The shortcut is only trusted when it
+ * says "valid": otherwise the DFA reads the whole span again, so a failure
+ * is still found at the exact first bad byte (Autobahn 6.4.x). The shortcut
+ * must implement strict UTF-8 (no surrogates, overlongs or code points
+ * above U+10FFFF).
+ */
+export class Utf8Stream {
+  /** The DFA state: UTF8_ACCEPT at a boundary, UTF8_REJECT once invalid. */
+  state = UTF8_ACCEPT;
+
+  constructor(private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined) {}
+
+  /** Starts a new message. */
+  reset(): void {
+    this.state = UTF8_ACCEPT;
+  }
+
+  /** Feeds bytes[start..end); false once the message is invalid. */
+  push(bytes: Uint8Array, start: number, end: number): boolean {
+    let from = start;
+    if (this.isUtf8 !== undefined && end - start >= NATIVE_UTF8_MIN) {
+      let state = this.state;
+      // A character left unfinished by the previous push: finish it with the DFA (at most 3 bytes).
+      while (state > UTF8_REJECT && from - start < 3) state = utf8Step(state, bytes, from, ++from);
+      this.state = state;
+      if (state !== UTF8_ACCEPT) return state !== UTF8_REJECT;
+      const cut = lastBoundary(bytes, end);
+      if (cut - from >= NATIVE_UTF8_MIN && this.isUtf8(from === 0 && cut === bytes.length ? bytes : bytes.subarray(from, cut))) from = cut;
+    }
+    if (from < end) this.state = utf8Step(this.state, bytes, from, end);
+    return this.state !== UTF8_REJECT;
+  }
+
+  /** True at a code point boundary: the text so far is complete, valid UTF-8. */
+  get complete(): boolean {
+    return this.state === UTF8_ACCEPT;
+  }
 }

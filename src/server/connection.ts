@@ -13,7 +13,8 @@
  *
  * Owns: the socket, the handshake timer, write batching, the one report of
  * how the connection ended. Reports to a `ConnectionHost` (the server) by
- * plain method calls. Must not import the client, the CLI or the client
+ * plain method calls. Borrows the Node transport's text decoding
+ * (utf8-slice.ts). Must not import the client, the CLI or the client
  * transport's connection.
  */
 import type { Socket } from 'node:net';
@@ -22,6 +23,7 @@ import { Protocol, type ProtocolCoreOptions } from '../protocol/protocol.js';
 import { ErrorCodes, HandshakeError, LifelineError, ProtocolError } from '../protocol/errors.js';
 import { RequestParser, acceptResponse, refusalResponse, responseHead, type HttpRequest } from '../protocol/server-handshake.js';
 import type { Extension, ProtocolSink } from '../protocol/types.js';
+import { utf8Slice } from '../transport/node/utf8-slice.js';
 
 /** What the connection reports to its server. Called synchronously, in order. */
 export interface ConnectionHost {
@@ -64,7 +66,6 @@ function fastIsUtf8(bytes: Uint8Array): boolean {
 function allocUnsafe(n: number): Uint8Array {
   return Buffer.allocUnsafe(n);
 }
-const utf8Slice = (Buffer.prototype as unknown as { utf8Slice(this: Uint8Array, start: number, end: number): string }).utf8Slice;
 
 function copyBuffer(data: Uint8Array): Buffer {
   const b = Buffer.allocUnsafe(data.length);

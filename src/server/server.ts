@@ -21,6 +21,7 @@ import type { Buffer } from 'node:buffer';
 import { HandshakeError, type ProtocolError } from '../protocol/errors.js';
 import { checkUpgrade, isUpgradeRequest, negotiateServerExtensions, selectSubprotocol, type HttpRequest, type ServerExtensionFactory, type UpgradeRequest } from '../protocol/server-handshake.js';
 import { perMessageDeflateServer, type PerMessageDeflateServerOptions } from '../protocol/permessage-deflate-server.js';
+import { DEFAULT_MAX_PAYLOAD } from '../protocol/protocol.js';
 import { zlibDeflateRaw, zlibInflateRaw } from '../transport/node/zlib-inflate.js';
 import { ServerConnection, type ConnectionHost } from './connection.js';
 
@@ -252,7 +253,7 @@ export class WebSocketServer implements ConnectionHost {
       extensionsHeader: agreed.header,
       extensions: agreed.extensions,
       ...(headers !== undefined ? { headers } : {}),
-      maxPayload: this.options.maxPayload ?? 100 * 1024 * 1024,
+      maxPayload: this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
       closeTimeout: this.options.closeTimeout ?? 10_000,
     });
   }

@@ -1,7 +1,9 @@
 // A/B of the protocol core between two builds: a baseline dist/ (e.g. built
-// from an earlier commit) against this checkout's dist/, on the client
-// role's hot paths (parse binary/text 16 B, 1 KiB, 64 KiB in 64 KiB reads;
-// send text/binary). Not part of `npm test`.
+// from an earlier commit) against this checkout's dist/, on the core's hot
+// paths: the client role parsing binary/text 16 B, 1 KiB, 64 KiB in 64 KiB
+// reads, a 64 KiB text message in 1 KiB fragments, pings answered with
+// pongs; the server role unmasking 16 B and 1 KiB frames; sending
+// text/binary. Not part of `npm test`.
 //
 //   git worktree add /tmp/base <commit> && (cd /tmp/base && npm ci && npm run build)
 //   npm run build && node test/bench/ab-core.mjs /tmp/base/dist [--rounds 21] [--ms 150] [--only regex]
@@ -55,10 +57,31 @@ function frameHeader(opcode, n) {
   h.writeUIntBE(n, 4, 6);
   return h;
 }
-function stream(opcode, size, count) {
+/**
+ * `count` messages of `size` bytes, each in `fragments` frames (the last
+ * frame takes the remainder), cut into READ-byte reads. `masked`: as a
+ * client sends them (RFC 6455 §5.3), for the server role.
+ */
+function stream(opcode, size, count, { fragments = 1, masked = false } = {}) {
   const payload = Buffer.alloc(size);
   for (let i = 0; i < size; i++) payload[i] = opcode === 1 ? 0x61 + (i % 26) : (i * 31) & 255;
-  const frame = Buffer.concat([frameHeader(opcode, size), payload]);
+  const step = Math.ceil(size / fragments);
+  const frames = [];
+  for (let start = 0, first = true; first || start < size; start += step, first = false) {
+    const end = Math.min(size, start + step);
+    const head = frameHeader(first ? opcode : 0, end - start);
+    if (end < size) head[0] &= 0x7f;
+    const body = Buffer.from(payload.subarray(start, end));
+    if (masked) {
+      const key = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+      head[1] |= 0x80;
+      for (let i = 0; i < body.length; i++) body[i] ^= key[i & 3];
+      frames.push(head, key, body);
+    } else {
+      frames.push(head, body);
+    }
+  }
+  const frame = Buffer.concat(frames);
   const all = Buffer.concat(Array.from({ length: count }, () => frame));
   const chunks = [];
   for (let o = 0; o < all.length; o += READ) chunks.push(new Uint8Array(all.buffer, all.byteOffset + o, Math.min(READ, all.length - o)));
@@ -148,6 +171,44 @@ for (const [op, kind] of [
       };
     }, count);
   }
+}
+// A 64 KiB text message in 1 KiB fragments: message assembly and the streaming UTF-8 check.
+{
+  const count = 32;
+  const data = stream(1, 65536, count, { fragments: 64 });
+  row('parse text 64 KiB in 1 KiB fragments', (lib) => {
+    const run = parser(lib, { isUtf8 });
+    return () => {
+      chunks = data;
+      run();
+    };
+  }, count);
+}
+// The server role: masked client frames, unmasked in place (each pass flips the
+// payload between masked and plain: binary, so the work per pass is the same).
+for (const size of [16, 1024]) {
+  const count = Math.floor((2 * 1024 * 1024) / (size + 14));
+  const label = size >= 1024 ? `${size / 1024} KiB` : `${size} B`;
+  row(`parse masked binary ${label} (server role)`, (lib) => {
+    const data = stream(2, size, count, { masked: true });
+    const run = parser(lib, { role: 'server' });
+    return () => {
+      chunks = data;
+      run();
+    };
+  }, count);
+}
+// Pings of 16 B, each answered with a pong by the core (control frames, writer).
+{
+  const count = Math.floor((2 * 1024 * 1024) / 18);
+  const data = stream(9, 16, count);
+  row('parse ping 16 B (pong written)', (lib) => {
+    const run = parser(lib, {});
+    return () => {
+      chunks = data;
+      run();
+    };
+  }, count);
 }
 const text16 = 'x'.repeat(16);
 const text1k = 'y'.repeat(1024);

@@ -8,9 +8,9 @@
  * `lifeline-ws/server` entry) never reaches a transport or the client's
  * connection, and the client entries never reach it. The test server
  * (src/server, behind `lifeline serve`) sits beside the transports:
- * protocol <- server <- cli; it borrows only node:zlib's codecs from the
- * Node transport, and neither the transports, the client nor the package
- * entries import it.
+ * protocol <- server <- cli; it borrows only node:zlib's codecs and the text
+ * decoding from the Node transport, and neither the transports, the client
+ * nor the package entries import it.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -113,10 +113,10 @@ describe('layers', () => {
     );
   });
 
-  it('the test server (src/server) imports only itself, the protocol, node:* and the Node transport\'s zlib codecs', () => {
+  it('the test server (src/server) imports only itself, the protocol, node:* and the Node transport\'s zlib codecs and text decoding', () => {
     check(
       (f) => f.startsWith('server/'),
-      (d) => d.startsWith('server/') || d.startsWith('protocol/') || d.startsWith('node:') || d === 'transport/node/zlib-inflate.ts',
+      (d) => d.startsWith('server/') || d.startsWith('protocol/') || d.startsWith('node:') || d === 'transport/node/zlib-inflate.ts' || d === 'transport/node/utf8-slice.ts',
       'server layer',
     );
     assert.ok(all.some((m) => m.file.startsWith('server/')), 'the server layer exists');

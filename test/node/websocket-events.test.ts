@@ -120,6 +120,18 @@ describe('event shapes', () => {
     assert.deepEqual([m.type, m.data, m.origin, m.lastEventId, m.source, m.ports.length], ['message', 'data', '', '', null, 0]);
     assert.deepEqual([m.bubbles, m.cancelable, m.defaultPrevented, m.isTrusted], [false, false, false, true]);
     assert.equal(typeof m.timeStamp, 'number');
+  });
+
+  it('timeStamp is fixed by its first read (an event has one creation time, not the time of each read)', async () => {
+    const m = new MessageEvent('message', 'data');
+    const first = m.timeStamp;
+    // Let the clock move on: performance.now() has sub-millisecond resolution in Node.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(performance.now() > first);
+    assert.equal(m.timeStamp, first);
+  });
+
+  it('CloseEvent and ErrorEvent carry the WHATWG fields', () => {
     const c = new CloseEvent('close', 4000, 'why', true);
     assert.deepEqual([c.code, c.reason, c.wasClean], [4000, 'why', true]);
     const cause = new Error('boom');

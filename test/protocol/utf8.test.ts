@@ -4,7 +4,7 @@
 // the exact byte where the input became invalid (fail fast, Autobahn 6.4.x).
 import { describe, it, equal, deepEqual, fromHex } from '../support/harness.js';
 import { ErrorCodes } from '../../src/protocol/errors.js';
-import { UTF8_ACCEPT, UTF8_REJECT, utf8Step, utf8FirstInvalid, isValidUtf8 } from '../../src/protocol/utf8.js';
+import { UTF8_ACCEPT, UTF8_REJECT, utf8Step, utf8FirstInvalid, isValidUtf8, Utf8Stream } from '../../src/protocol/utf8.js';
 import { Protocol } from '../../src/protocol/protocol.js';
 import { frame, concat, run, te, td, bytewise, Recorder, fixedRandom } from './helpers.js';
 
@@ -233,5 +233,57 @@ describe('utf8: text messages through the protocol (1007, fail fast)', () => {
     equal(rec.events.length, 0);
     p.receive(f.subarray(40_000, 60_000));
     deepEqual(rec.events, [['error', ErrorCodes.INVALID_UTF8, 1007]]);
+  });
+});
+
+describe('Utf8Stream: one text message as it arrives', () => {
+  it('accepts a character split over pushes and says when the text is complete', () => {
+    const stream = new Utf8Stream(undefined);
+    const bytes = fromHex('61 f0 9f 98 80 62');
+    equal(stream.push(bytes, 0, 3), true);
+    equal(stream.complete, false, 'inside a 4-byte character');
+    equal(stream.push(bytes, 3, 6), true);
+    equal(stream.complete, true);
+  });
+
+  it('fails at the push that holds the first bad byte, and stays failed', () => {
+    const stream = new Utf8Stream(undefined);
+    equal(stream.push(fromHex('61 62'), 0, 2), true);
+    equal(stream.push(fromHex('ed a0 80'), 0, 3), false, 'a surrogate');
+    equal(stream.state, UTF8_REJECT);
+    equal(stream.push(fromHex('61'), 0, 1), false);
+    stream.reset();
+    equal(stream.push(fromHex('61'), 0, 1), true, 'reset starts a new message');
+  });
+
+  it('asks the shortcut only about spans of 256 bytes or more that end at a character boundary', () => {
+    const asked: string[] = [];
+    const stream = new Utf8Stream((bytes) => {
+      asked.push(`${bytes.length}:${bytes[bytes.length - 1]!.toString(16)}`);
+      return true;
+    });
+    const short = te.encode('x'.repeat(255));
+    equal(stream.push(short, 0, short.length), true);
+    deepEqual(asked, [], 'below 256 bytes: the DFA alone');
+    // 300 bytes ending in the first two bytes of '€' (e2 82 ac): the shortcut sees 298, the DFA the tail.
+    const long = new Uint8Array(300).fill(0x61);
+    long[298] = 0xe2;
+    long[299] = 0x82;
+    equal(stream.push(long, 0, 300), true);
+    deepEqual(asked, ['298:61']);
+    equal(stream.complete, false);
+    equal(stream.push(fromHex('ac'), 0, 1), true);
+    equal(stream.complete, true);
+  });
+
+  it('when the shortcut says invalid, the DFA reads the span and finds the bad byte itself', () => {
+    const stream = new Utf8Stream(() => false);
+    const valid = new Uint8Array(300).fill(0x61);
+    // The shortcut is wrong here (the bytes are valid): only the DFA's answer counts.
+    equal(stream.push(valid, 0, 300), true);
+    const invalid = new Uint8Array(300).fill(0x61);
+    invalid[150] = 0xff;
+    equal(new Utf8Stream(() => false).push(invalid, 0, 300), false);
+    equal(utf8FirstInvalid(UTF8_ACCEPT, invalid), 150);
   });
 });

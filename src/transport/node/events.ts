@@ -34,8 +34,8 @@ interface Entry {
 }
 
 /**
- * A WHATWG-shaped event. `timeStamp` is taken lazily (first read) to keep
- * construction cheap; bubbling, cancelation and composition do not apply to
+ * A WHATWG-shaped event. `timeStamp` is taken lazily (the clock is read on
+ * the first read of it, which fixes it) to keep construction cheap; bubbling, cancelation and composition do not apply to
  * a WebSocket (no tree), so those fields are constants.
  */
 export class Event {
@@ -49,6 +49,8 @@ export class Event {
   currentTarget: unknown = null;
   /** @internal set by stopImmediatePropagation() (left out of the published declarations: see the module header) */
   _stop = false;
+  /** @internal the clock at the first read of `timeStamp`, -1 before (see the class comment) */
+  _timeStamp = -1;
   constructor(type: string) {
     this.type = type;
   }
@@ -80,7 +82,8 @@ export class Event {
     return this._stop;
   }
   get timeStamp(): number {
-    return performance.now();
+    if (this._timeStamp < 0) this._timeStamp = performance.now();
+    return this._timeStamp;
   }
   composedPath(): unknown[] {
     return this.currentTarget === null ? [] : [this.currentTarget];

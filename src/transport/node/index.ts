@@ -13,10 +13,10 @@ import { ErrorCodes, HandshakeError, LifelineError } from '../../protocol/errors
 import type { CloseInfo, Transport, TransportConnectOptions, TransportData, TransportFactory, TransportHandlers } from '../types.js';
 import { Connection, CONNECTING, OPEN, copyMessage, type ConnectionOwner } from './connection.js';
 import { checkWebSocketOptions, parseRetryAfter, type WebSocketOptions } from './options.js';
+import { utf8Slice } from './utf8-slice.js';
 
 export type { WebSocketOptions } from './options.js';
 
-const utf8Slice = (Buffer.prototype as unknown as { utf8Slice(this: Uint8Array, start: number, end: number): string }).utf8Slice;
 
 /** Builds the CloseInfo for a connection that ended, with handshake details when it was refused. */
 export function closeInfo(code: number, reason: string, wasClean: boolean, error: Error | undefined): CloseInfo {

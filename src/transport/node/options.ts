@@ -14,6 +14,7 @@ import type { FrameTrace } from '../../protocol/types.js';
 import type { PerMessageDeflateOptions } from '../../protocol/permessage-deflate.js';
 import { ErrorCodes } from '../../protocol/errors.js';
 import { checkOptions, invalid, TIMER_MAX, type OptionSpec } from '../../protocol/input.js';
+import { DEFAULT_MAX_PAYLOAD } from '../../protocol/protocol.js';
 
 /** The handshake as seen by the `trace` hook: our request, then the server's response head. */
 export interface HandshakeTrace {
@@ -142,7 +143,8 @@ export interface WebSocketOptions {
 
 export const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
 export const DEFAULT_CLOSE_TIMEOUT = 10_000;
-export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
+/** The core's default (100 MiB), so every lifeline API that takes a maxPayload has the same one. */
+export { DEFAULT_MAX_PAYLOAD };
 export const DEFAULT_MAX_REDIRECTS = 10;
 
 const TLS_VERSIONS: readonly TlsVersion[] = ['TLSv1.3', 'TLSv1.2', 'TLSv1.1', 'TLSv1'];
@@ -238,15 +240,25 @@ export function timerDelay(ms: number): number {
   return Math.min(ms, TIMER_MAX);
 }
 
+// The three HTTP-date forms a recipient must accept (RFC 9110 §5.6.7), all in GMT.
+const IMF_FIXDATE = /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const RFC850_DATE = /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+
 /**
- * Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. Returns ms
- * from `now` (never negative), or undefined when absent or unparsable.
+ * Retry-After (RFC 9110 §10.2.3): delay-seconds (digits only) or an
+ * HTTP-date in one of its three forms (§5.6.7; asctime's, which names no
+ * zone, read as GMT). Returns ms from `now` (never negative), or undefined
+ * when absent or anything else (`-1`, `1.5` and ISO dates are not
+ * Retry-After values, though `Date.parse` reads them as dates).
  */
 export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
   if (value === undefined) return undefined;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
+  let at = Number.NaN;
+  if (IMF_FIXDATE.test(v) || RFC850_DATE.test(v)) at = Date.parse(v);
+  else if (ASCTIME_DATE.test(v)) at = Date.parse(`${v} GMT`);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
 }

@@ -18,12 +18,12 @@ import { checkClose, checkProtocols, inputError } from '../../protocol/input.js'
 import { Connection, CONNECTING, OPEN, CLOSING, CLOSED, copyMessage } from './connection.js';
 import { CloseEvent, ErrorEvent, Event, LightEventTarget, MessageEvent } from './events.js';
 import { checkWebSocketOptions, parseRetryAfter, type WebSocketOptions } from './options.js';
+import { utf8Slice } from './utf8-slice.js';
 
 export type BinaryType = 'arraybuffer' | 'blob' | 'nodebuffer';
 export type { WebSocketOptions, TraceRecord, HandshakeTrace } from './options.js';
 export { Event, MessageEvent, CloseEvent, ErrorEvent } from './events.js';
 
-const utf8Slice = (Buffer.prototype as unknown as { utf8Slice(this: Uint8Array, start: number, end: number): string }).utf8Slice;
 
 const BT_ARRAYBUFFER = 0;
 const BT_BLOB = 1;
