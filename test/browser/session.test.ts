@@ -10,7 +10,7 @@
  * explicit `lost`.
  */
 import { describe, it, before, afterEach, equal, ok, deepEqual, prng, sleep } from '../support/harness.js';
-import { StreamReader, streamMessage } from '../support/session-stream.js';
+import { FAULT_RUN_SESSION, StreamReader, faultRunOptions, streamMessage } from '../support/session-stream.js';
 import type { Connection, SessionEvent } from '../../src/index.js';
 
 const SHIPPED = '/dist/browser.mjs';
@@ -58,15 +58,9 @@ describe('session in the browser (native WebSocket, ws adapter behind a blackhol
     const started = Date.now();
     const random = prng(99);
     const conn = connect(url, {
-      session: session({ maxBuffered: 64, ackEvery: 16 }),
+      session: session(FAULT_RUN_SESSION),
       heartbeat: heartbeat({ interval: 30, timeout: 150 }),
-      minDelay: 1,
-      maxDelay: 10,
-      stableAfter: 0,
-      // A blackhole can also swallow a connection still in its handshake: give up on such an attempt soon.
-      connectTimeout: 1000,
-      maxQueued: COUNT,
-      maxQueuedBytes: 1 << 24,
+      ...faultRunOptions(COUNT),
     });
     live.push(conn);
     const reader = new StreamReader('s');

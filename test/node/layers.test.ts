@@ -39,6 +39,18 @@ function imports(file: string): string[] {
 const rel = (f: string) => relative(src, f).split(sep).join('/');
 const all = files(src).map((f) => ({ file: rel(f), deps: imports(f) }));
 
+/** Every source module the given entries reach through their imports. */
+function reachable(...entries: string[]): Set<string> {
+  const reach = new Set<string>();
+  const visit = (file: string): void => {
+    if (reach.has(file) || !file.endsWith('.ts')) return;
+    reach.add(file);
+    for (const dep of all.find((m) => m.file === file)?.deps ?? []) visit(dep);
+  };
+  for (const entry of entries) visit(entry);
+  return reach;
+}
+
 function check(prefixOrFile: (f: string) => boolean, allowed: (dep: string) => boolean, what: string) {
   const bad = all.filter((m) => prefixOrFile(m.file)).flatMap((m) => m.deps.filter((d) => !allowed(d)).map((d) => `${m.file} -> ${d}`));
   assert.deepEqual(bad, [], what);
@@ -71,13 +83,7 @@ describe('layers', () => {
   });
 
   it('the browser entry never imports the Node features (protocol pings, pause, drain events, Retry-After)', () => {
-    const reach = new Set<string>();
-    const visit = (file: string): void => {
-      if (reach.has(file) || !file.endsWith('.ts')) return;
-      reach.add(file);
-      for (const dep of all.find((m) => m.file === file)?.deps ?? []) visit(dep);
-    };
-    visit('index.ts');
+    const reach = reachable('index.ts');
     assert.ok(reach.has('client/client.ts'), 'walks the graph');
     assert.deepEqual([...reach].filter((f) => f === 'client/node-features.ts' || f.startsWith('transport/node/') || f === 'node.ts'), []);
   });
@@ -94,14 +100,7 @@ describe('layers', () => {
         d.startsWith('session-server/') || d.startsWith('session/') || helpers.includes(d) || d === 'transport/types.ts' || ['protocol/errors.ts', 'protocol/input.ts', 'protocol/base64.ts'].includes(d) || d === 'node:crypto' || d === 'mitt',
       'session server side',
     );
-    const reach = new Set<string>();
-    const visit = (file: string): void => {
-      if (reach.has(file) || !file.endsWith('.ts')) return;
-      reach.add(file);
-      for (const dep of all.find((m) => m.file === file)?.deps ?? []) visit(dep);
-    };
-    visit('index.ts');
-    visit('node.ts');
+    const reach = reachable('index.ts', 'node.ts');
     assert.deepEqual([...reach].filter((f) => f.startsWith('session-server/') || f.startsWith('server/') || f === 'server.ts'), [], 'the client entries never carry a server');
   });
 

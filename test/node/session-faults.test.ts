@@ -30,7 +30,7 @@ import type { Transport, TransportFactory } from '../../src/transport/types.js';
 import { startBlackholeProxy, type BlackholeProxy } from '../support/blackhole-proxy.js';
 import { prng } from '../support/harness.js';
 import { startSessionServer, type SessionTestServer } from '../support/session-server.js';
-import { StreamReader, streamMessage } from '../support/session-stream.js';
+import { FAULT_RUN_SESSION, StreamReader, faultRunOptions, streamMessage } from '../support/session-stream.js';
 
 const COUNT = 10_000;
 const MIN_CUTS = 100;
@@ -119,15 +119,9 @@ describe('session under faults (Node client, ws server, proxy)', () => {
       factory,
       `ws://127.0.0.1:${proxy.port}/`,
       {
-        session: session({ maxBuffered: 64, ackEvery: 16 }),
+        session: session(FAULT_RUN_SESSION),
         heartbeat: heartbeat({ interval: 30, timeout: 100 }),
-        minDelay: 1,
-        maxDelay: 10,
-        stableAfter: 0,
-        // A blackhole can also swallow a connection still in its handshake: give up on such an attempt soon.
-        connectTimeout: 1000,
-        maxQueued: COUNT,
-        maxQueuedBytes: 1 << 24,
+        ...faultRunOptions(COUNT),
       },
       { clock: realClock, random, features: nodeFeatures },
     );

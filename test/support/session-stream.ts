@@ -6,6 +6,19 @@
  */
 import type { IncomingData } from '../../src/transport/types.js';
 
+/** The session options of the fault runs (small buffers, frequent acks, so cuts land mid-window). */
+export const FAULT_RUN_SESSION = { maxBuffered: 64, ackEvery: 16 };
+
+/**
+ * The client options of the fault runs beside their session and heartbeat
+ * parts (which each test makes from the build it tests): retries at once,
+ * a short connect timeout (a blackhole can also swallow a connection still
+ * in its handshake), and room in the queue for the whole stream.
+ */
+export function faultRunOptions(count: number) {
+  return { minDelay: 1, maxDelay: 10, stableAfter: 0, connectTimeout: 1000, maxQueued: count, maxQueuedBytes: 1 << 24 };
+}
+
 /** Message `index` of stream `prefix`: every third binary (the index in 4 bytes, then 0-60 bytes), the rest text (every seventh starting with U+0010, the session's mark). */
 export function streamMessage(prefix: string, index: number): string | Uint8Array {
   if (index % 3 === 2) {
