@@ -29,7 +29,7 @@
  *   protocol ping either.
  *
  * Reliable sessions (path `/session`): the same application over lifeline's
- * session hub (dist/server.mjs, `lifeline-ws/server`; docs/session-protocol.md),
+ * session hub (dist/server.mjs, `lifeline-ws/server`; src/session/PROTOCOL.md),
  * for clients connecting with `session: lifeline.session()`. Every message
  * is then delivered exactly once and in order across drops; ticks also
  * carry `n`, this session's tick count, so a client can see that none is

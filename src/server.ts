@@ -1,6 +1,6 @@
 /**
  * Server entry (`lifeline-ws/server`, Node): reliable sessions for
- * WebSocket servers (docs/session-protocol.md). `sessionServer(wss)` serves
+ * WebSocket servers (src/session/PROTOCOL.md). `sessionServer(wss)` serves
  * them on a `ws` WebSocketServer; `createHub()` and the session core
  * (`Endpoint` and the wire format) are what an adapter for another server
  * (Deno, Bun, uWebSockets.js) is built from. Never imported by the client

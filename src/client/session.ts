@@ -1,6 +1,6 @@
 /**
  * The reliable session, as a part (./part.ts) created by `session()`: the
- * client end of docs/session-protocol.md. With it the application sees
+ * client end of src/session/PROTOCOL.md. With it the application sees
  * every message the server sent exactly once and in order across any number
  * of reconnects, and the server sees every message `send()` took, in order,
  * exactly once, or the application is told that it may not have (a `drop`

@@ -84,7 +84,7 @@ export const ErrorCodes = {
 } as const;
 
 /**
- * The reliable session's codes (docs/session-protocol.md), in a table of
+ * The reliable session's codes (src/session/PROTOCOL.md), in a table of
  * their own so that a browser bundle without the session carries none.
  */
 export const SessionErrorCodes = {

@@ -1,5 +1,5 @@
 /**
- * The server side of session negotiation (docs/session-protocol.md §3, §5):
+ * The server side of session negotiation (src/session/PROTOCOL.md §3, §5):
  * for each new connection, which session it carries. A connection whose
  * subprotocol carries no session gets a plain session of its own (one
  * application code path for every client). Otherwise its first message

@@ -1,6 +1,6 @@
 /**
  * A server's session: the object an application keeps for one client, which
- * outlives that client's connections (docs/session-protocol.md §5-§8). It
+ * outlives that client's connections (src/session/PROTOCOL.md §5-§8). It
  * carries data both ways over whichever connection (a `Link`) is attached,
  * numbers and holds what it sends until the client acknowledges it, counts
  * and acknowledges what it receives, sends its held messages again when the

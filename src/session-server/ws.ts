@@ -6,7 +6,7 @@
  *   read by ws at every upgrade). The application's own selection (or ws's
  *   default, the first offered) runs on the application's subprotocols;
  *   when the client offered a session variant of the one selected, that
- *   variant is selected instead (docs/session-protocol.md §3).
+ *   variant is selected instead (src/session/PROTOCOL.md §3).
  * - Every connection becomes a session: a client that speaks the session
  *   protocol resumes or starts one; any other gets a plain session that
  *   ends with its connection. Listen to `session` instead of `connection`.

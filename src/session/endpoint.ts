@@ -1,6 +1,6 @@
 /**
  * One end of a session, client or server alike, without I/O
- * (docs/session-protocol.md §5-§6): the numbering of data messages, the
+ * (src/session/PROTOCOL.md §5-§6): the numbering of data messages, the
  * replay buffer of what the peer has not acknowledged yet, the count of
  * what was received and the acknowledgements it owes.
  *

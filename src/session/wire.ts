@@ -1,5 +1,5 @@
 /**
- * The session protocol's wire format (docs/session-protocol.md §3-§4): the
+ * The session protocol's wire format (src/session/PROTOCOL.md §3-§4): the
  * subprotocol names a session is negotiated by, the control frames, and the
  * escape that keeps data messages apart from control frames.
  *

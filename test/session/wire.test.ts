@@ -1,5 +1,5 @@
 /**
- * The session wire format (src/session/wire.ts, docs/session-protocol.md
+ * The session wire format (src/session/wire.ts, src/session/PROTOCOL.md
  * §3-§4) from tables: every control frame's exact text both ways, malformed
  * frames refused, the data escape, subprotocol offer and selection.
  */
