@@ -18,11 +18,12 @@
  * transport's connection.
  */
 import type { Socket } from 'node:net';
-import { Buffer, isUtf8 } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import { Protocol, type ProtocolCoreOptions } from '../protocol/protocol.js';
 import { ErrorCodes, HandshakeError, LifelineError, ProtocolError } from '../protocol/errors.js';
 import { RequestParser, acceptResponse, refusalResponse, responseHead, type HttpRequest } from '../protocol/server-handshake.js';
 import type { Extension, ProtocolSink } from '../protocol/types.js';
+import { allocUnsafe, fastIsUtf8 } from '../transport/node/platform.js';
 import { utf8Slice } from '../transport/node/utf8-slice.js';
 
 /** What the connection reports to its server. Called synchronously, in order. */
@@ -57,15 +58,6 @@ export interface AcceptParams {
 /** Where a connection is: reading the request, deciding, open, closing, closed. */
 export type ConnectionPhase = 'request' | 'deciding' | 'open' | 'closing' | 'closed';
 
-/** Node's SIMD isUtf8 pays a native call; below this size the core's JS DFA is cheaper. */
-const NATIVE_UTF8_MIN = 128;
-function fastIsUtf8(bytes: Uint8Array): boolean {
-  return bytes.length >= NATIVE_UTF8_MIN && isUtf8(bytes);
-}
-/** The core fills every byte it allocates: no zero-fill needed. */
-function allocUnsafe(n: number): Uint8Array {
-  return Buffer.allocUnsafe(n);
-}
 
 function copyBuffer(data: Uint8Array): Buffer {
   const b = Buffer.allocUnsafe(data.length);

@@ -112,10 +112,10 @@ describe('layers', () => {
     );
   });
 
-  it('the test server (src/server) imports only itself, the protocol, node:* and the Node transport\'s zlib codecs and text decoding', () => {
+  it('the test server (src/server) imports only itself, the protocol, node:* and the Node transport\'s zlib codecs, text decoding and core platform (UTF-8 check, allocator)', () => {
     check(
       (f) => f.startsWith('server/'),
-      (d) => d.startsWith('server/') || d.startsWith('protocol/') || d.startsWith('node:') || d === 'transport/node/zlib-inflate.ts' || d === 'transport/node/utf8-slice.ts',
+      (d) => d.startsWith('server/') || d.startsWith('protocol/') || d.startsWith('node:') || d === 'transport/node/zlib-inflate.ts' || d === 'transport/node/utf8-slice.ts' || d === 'transport/node/platform.ts',
       'server layer',
     );
     assert.ok(all.some((m) => m.file.startsWith('server/')), 'the server layer exists');

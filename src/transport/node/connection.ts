@@ -21,7 +21,6 @@
  */
 import type { Socket } from 'node:net';
 import type { ReadTarget, SocketReader } from './reader.js';
-import { isUtf8 } from 'node:buffer';
 import { Protocol, type ProtocolCoreOptions } from '../../protocol/protocol.js';
 import { perMessageDeflate } from '../../protocol/permessage-deflate.js';
 import { ErrorCodes, LifelineError, ProtocolError } from '../../protocol/errors.js';
@@ -30,6 +29,7 @@ import type { ExtensionFactory } from '../../protocol/types.js';
 import { MaskKeyPool } from '../../protocol/mask.js';
 import { Dial, nodeRandom, type DialResult } from './dial.js';
 import { Outbox } from './outbox.js';
+import { allocUnsafe, fastIsUtf8 } from './platform.js';
 import { nextPingPayload, PingRegistry } from './pings.js';
 import { CoreSink, type ClosingSteps, type ConnectionOwner } from './sink.js';
 import { zlibDeflateRaw, zlibInflateRaw, zlibInflateRawAsync } from './zlib-inflate.js';
@@ -53,11 +53,6 @@ function onSocketData(this: OwnedSocket, chunk: Buffer): void {
   const c = this[kConn]!;
   c.readChunk(c.buffers ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
 }
-/** Node's SIMD isUtf8 pays a native call; below this size the core's JS DFA is cheaper. */
-const NATIVE_UTF8_MIN = 128;
-function fastIsUtf8(bytes: Uint8Array): boolean {
-  return bytes.length >= NATIVE_UTF8_MIN && isUtf8(bytes);
-}
 /**
  * A copy of a received message in uninitialized memory (Buffer.from(view)
  * and ArrayBuffer#slice zero-fill first, then copy). `whole`: its own
@@ -77,10 +72,6 @@ export function copyMessage(data: Uint8Array, whole = false): Buffer {
  */
 const MASK_KEYS = new MaskKeyPool(nodeRandom);
 
-/** The core fills every byte of what it allocates: no zero-fill needed. */
-function allocUnsafe(n: number): Uint8Array {
-  return Buffer.allocUnsafe(n);
-}
 function onSocketEnd(this: OwnedSocket): void {
   this[kConn]?.eof();
 }
