@@ -51,8 +51,8 @@
  *   then, so a hand-over resends what the peer had not acknowledged.
  *
  * Owns: `shared()` and its options, the tab's role, mirroring, the leader's
- * duties to the other tabs. Must not import a concrete transport, node:*,
- * the frame layer or fflate.
+ * duties to the other tabs; what the browser provides comes from ./tabs.ts.
+ * Must not import a concrete transport, node:*, the frame layer or fflate.
  */
 import { ErrorCodes, LifelineError } from '../../protocol/errors.js';
 import { checkClose, checkOptions, invalid, type OptionSpec } from '../../protocol/input.js';
@@ -67,7 +67,8 @@ import { CONNECT_OPTIONS, checkSendOptions, resolveOptions, type ConnectOptions,
 import type { SendOptions } from '../send-queue.js';
 import type { State } from '../state.js';
 import type { Stats } from '../stats.js';
-import { campaign, type Campaign, type LockManagerLike } from './election.js';
+import { campaign, type Campaign } from './election.js';
+import { browserTabs, type ChannelLike, type TabEnv } from './tabs.js';
 import { createOutbox, type OutboxRecord } from './outbox.js';
 import {
   closeFromWire,
@@ -105,30 +106,6 @@ export interface RoleInfo {
   reason: string;
 }
 
-/** The channel part of `BroadcastChannel` used here. */
-export interface ChannelLike {
-  postMessage(message: unknown): void;
-  onmessage: ((event: MessageEvent) => void) | null;
-  close(): void;
-}
-
-/** What the browser provides to a shared connection; injected so tests pass fakes. */
-export interface TabEnv {
-  /** `navigator.locks`, undefined where missing. */
-  readonly locks: LockManagerLike | undefined;
-  /** Opens a BroadcastChannel; undefined where missing. */
-  readonly openChannel: ((name: string) => ChannelLike) | undefined;
-  /**
-   * Calls `leave(unloading)` when the page goes away (pagehide: `unloading`
-   * unless it may come back from the back/forward cache; `freeze`) and
-   * `back()` when it comes back (pageshow from the cache, `resume`).
-   * Returns the function that stops watching.
-   */
-  watchPage(leave: (unloading: boolean) => void, back: () => void): () => void;
-  /** A fresh random id for one tab's connection. */
-  newId(): string;
-}
-
 /** Created by `shared()`, given to `connect()` as its `shared` option; the entry calls it to build the connection. */
 export type Sharing = <In, Out>(factory: TransportFactory, url: Provider<string | URL>, options: ConnectOptions, env: ClientEnv) => Connection<In, Out>;
 
@@ -143,35 +120,6 @@ const SHARED_OPTIONS: OptionSpec = {
   defaults: { key: '', leaderTimeout: 10_000 },
   types: { filter: 'function', onRole: 'function' },
 };
-
-/** The browser's Web Locks, BroadcastChannel and page lifecycle events. */
-export function browserTabs(): TabEnv {
-  const locks = (globalThis.navigator as { locks?: LockManagerLike } | undefined)?.locks;
-  const Channel = globalThis.BroadcastChannel;
-  const win = globalThis.window as Window | undefined;
-  const doc = globalThis.document as Document | undefined;
-  return {
-    locks,
-    openChannel: Channel ? (name) => new Channel(name) : undefined,
-    watchPage(leave, back) {
-      if (!win?.addEventListener || !doc) return () => undefined;
-      // pagehide: `persisted` says the page may come back from the back/forward cache (WHATWG HTML §7.4.6).
-      const hide = (event: Event) => leave(!(event as PageTransitionEvent).persisted);
-      const show = (event: Event) => (event as PageTransitionEvent).persisted && back();
-      // Page Lifecycle (Chromium): `freeze` before the page is frozen or discarded in the background, `resume` after.
-      const freeze = () => leave(false);
-      const each = (method: 'addEventListener' | 'removeEventListener') => {
-        win[method]('pagehide', hide);
-        win[method]('pageshow', show);
-        doc[method]('freeze', freeze);
-        doc[method]('resume', back);
-      };
-      each('addEventListener');
-      return () => each('removeEventListener');
-    },
-    newId: () => globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`,
-  };
-}
 
 /**
  * Share one connection among the tabs of this origin (browsers): pass the
