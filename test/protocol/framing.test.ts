@@ -171,19 +171,23 @@ describe('framing: after a failure', () => {
   });
 });
 
+/** A sink that records like `rec` and throws `error` from its first `message` call (after recording it). */
+function throwingOnce(rec: Recorder, error: Error): Recorder {
+  let thrown = false;
+  return Object.assign(Object.create(rec) as Recorder, {
+    message(data: Uint8Array, binary: boolean) {
+      rec.message(data, binary);
+      if (thrown) return;
+      thrown = true;
+      throw error;
+    },
+  });
+}
+
 describe('framing: a sink callback that throws', () => {
   it('propagates out of receive() and loses no bytes: the rest is parsed on the next receive()', () => {
     const rec = new Recorder();
-    let throwOnce = true;
-    const sink = Object.assign(Object.create(rec) as Recorder, {
-      message(data: Uint8Array, binary: boolean) {
-        rec.message(data, binary);
-        if (throwOnce) {
-          throwOnce = false;
-          throw new Error('user handler');
-        }
-      },
-    });
+    const sink = throwingOnce(rec, new Error('user handler'));
     const p = new Protocol(sink, { random: fixedRandom });
     throws(() => p.receive(concat(frame(1, 'one'), frame(1, 'two'), frame(1, 'thr'))), /user handler/);
     deepEqual(rec.events, [['message', 'one', false]]);
@@ -225,16 +229,7 @@ describe('framing: a sink callback that throws', () => {
 describe('framing: fault() after an unexpected exception', () => {
   it('fails with 1011 and WS_ERR_INTERNAL (the exception as cause), discarding the bytes it kept', () => {
     const rec = new Recorder();
-    let throwOnce = true;
-    const sink = Object.assign(Object.create(rec) as Recorder, {
-      message(data: Uint8Array, binary: boolean) {
-        rec.message(data, binary);
-        if (throwOnce) {
-          throwOnce = false;
-          throw new TypeError('bug');
-        }
-      },
-    });
+    const sink = throwingOnce(rec, new TypeError('bug'));
     const p = new Protocol(sink, { random: fixedRandom });
     let caught: unknown;
     try {
