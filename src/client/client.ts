@@ -337,7 +337,10 @@ export function connectWith<In = IncomingData, Out = unknown>(
         } else if (hold) held = opened;
         else take('opened', { opened });
       }),
-      message: live(receive),
+      message: (data, bytes) =>
+        events.run(() => {
+          if (current === generation) receive(data, bytes);
+        }),
       close: live((close) => {
         transport = undefined; // it is closed: nothing to terminate
         if (state === 'closing') take('closed', { reason: 'closed', close });
@@ -353,7 +356,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
     };
   }
 
-  function receive(data: IncomingData): void {
+  function receive(data: IncomingData, bytes: number): void {
     // Each part passes on what is not its own (a session unwraps data, a heartbeat keeps its pong); the parts after one that kept it see activity.
     let passed: IncomingData | undefined = data;
     for (const part of parts) {
@@ -367,7 +370,8 @@ export function connectWith<In = IncomingData, Out = unknown>(
       }
     }
     if (passed === undefined) return;
-    stats.received(sizeOf(passed));
+    // The transport counted the message's bytes; a part that changed it (a session unwrapping its frame) hands on a new one.
+    stats.received(passed === data ? bytes : sizeOf(passed));
     const codec = codecFor(protocol);
     let message: In;
     try {

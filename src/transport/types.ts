@@ -30,7 +30,8 @@ export interface CloseInfo {
 
 export interface TransportHandlers {
   open(info: { protocol: string; extensions: string }): void;
-  message(data: IncomingData): void;
+  /** A message, and its payload size in bytes (UTF-8 for text): the transport counts it where it is cheapest (Node knows it from the frame). */
+  message(data: IncomingData, bytes: number): void;
   /** Exactly once per transport, after which it emits nothing. */
   close(info: CloseInfo): void;
   /** A ping or pong frame arrived, where the platform sees them (Node). `data` is valid only during the call. Optional. */

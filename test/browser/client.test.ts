@@ -68,6 +68,20 @@ describe('client in the browser (native WebSocket, loopback server)', () => {
     ok(/^\d+\.\d+\.\d+/.test(shipped.version), shipped.version);
   });
 
+  it('stats count what came in, in UTF-8 bytes: ASCII, 2- and 4-byte characters, binary', async () => {
+    const c = client(url());
+    await once(c, 'open');
+    const received: unknown[] = [];
+    c.on('message', (m) => received.push(m));
+    // The echo server sends each message back: 5 + 3 (é is 2 bytes) + 6 (😀 is 4) + 2x1000 (ASCII, then one ü) + 4 binary.
+    const sent: (string | Uint8Array)[] = ['ascii', 'é!', 'a😀b', 'x'.repeat(1000), 'x'.repeat(999) + 'ü', new Uint8Array([1, 2, 3, 4])];
+    for (const m of sent) await c.send(m);
+    await waitFor(() => received.length === sent.length, 8000, 'the echoes');
+    equal(c.stats.messagesIn, 6);
+    equal(c.stats.bytesIn, 5 + 3 + 6 + 1000 + 1001 + 4);
+    equal(c.stats.bytesOut, c.stats.bytesIn, 'sent and received are counted alike');
+  });
+
   it('the WebSocket members: extensions, bufferedAmount; supports and ping() say what browsers cannot do', async () => {
     const c = client(url());
     await once(c, 'open');

@@ -4,6 +4,7 @@
  * feeds and closes, and page lifecycle targets. No timers or sockets.
  */
 import { connectWith, type Connection } from '../../src/client/client.js';
+import { sizeOf } from '../../src/client/codecs.js';
 import type { Clock } from '../../src/client/clock.js';
 import { browserFeatures, type ClientFeatures } from '../../src/client/features.js';
 import { browserLifecycle } from '../../src/client/lifecycle.js';
@@ -102,8 +103,9 @@ export class FakeSocket implements Transport {
   open(protocol = '', extensions = ''): void {
     this.h.open({ protocol, extensions });
   }
+  /** Delivers `d`, counted as a transport does: its payload size on the wire. */
   message(d: IncomingData): void {
-    this.h.message(d);
+    this.h.message(d, sizeOf(d));
   }
   end(info: Partial<CloseInfo> = {}): void {
     this.h.close({ code: 1006, reason: '', wasClean: false, ...info });

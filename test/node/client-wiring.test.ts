@@ -55,6 +55,22 @@ describe('client on the Node transport (loopback ws server)', () => {
     await waitFor(() => c.state === 'closed');
   });
 
+  it('stats count what came in, in UTF-8 bytes as the frames carried them: ASCII, 2- and 4-byte characters, binary', async () => {
+    const c = client(server.url('/echo'));
+    await once(c, 'open');
+    const received: unknown[] = [];
+    c.on('message', (m) => received.push(m));
+    // The echo server sends each message back: 5 + 3 (é is 2 bytes) + 6 (😀 is 4) + 2x1000 (ASCII, then one ü) + 4 binary.
+    const sent: (string | Uint8Array)[] = ['ascii', 'é!', 'a😀b', 'x'.repeat(1000), 'x'.repeat(999) + 'ü', new Uint8Array([1, 2, 3, 4])];
+    for (const m of sent) await c.send(m);
+    await waitFor(() => received.length === sent.length, 5000, 'the echoes');
+    assert.equal(c.stats.messagesIn, 6);
+    assert.equal(c.stats.bytesIn, 5 + 3 + 6 + 1000 + 1001 + 4);
+    assert.equal(c.stats.bytesOut, c.stats.bytesIn, 'sent and received are counted alike');
+    c.close();
+    await waitFor(() => c.state === 'closed');
+  });
+
   it('the same members as the WebSocket: extensions, bufferedAmount, ping() with its round trip, ping and pong events', async () => {
     const { WebSocketServer } = await import('ws');
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: true });

@@ -74,7 +74,7 @@ describe('layers', () => {
   });
 
   it('browser transport and browser entry stay browser-safe', () => {
-    check((f) => f === 'transport/browser.ts', (d) => d === 'transport/types.ts' || d === 'protocol/errors.ts', 'browser transport');
+    check((f) => f === 'transport/browser.ts', (d) => d === 'transport/types.ts' || d === 'protocol/errors.ts' || d === 'protocol/input.ts', 'browser transport');
     check(
       (f) => f === 'index.ts',
       (d) => d.startsWith('client/') || d === 'transport/browser.ts' || d === 'transport/types.ts' || d === 'protocol/errors.ts',

@@ -83,9 +83,10 @@ class NodeTransport implements Transport, ConnectionOwner {
   _message(data: Uint8Array, binary: boolean, stable: boolean): boolean {
     // Binary: a zero-copy view when the memory is stable (see ConnectionOwner),
     // else a copy out of the core's reused assembly buffer. Text is decoded here.
-    if (!binary) this.h.message(utf8Slice.call(data, 0, data.length));
-    else if (stable) this.h.message(data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, data.length));
-    else this.h.message(copyMessage(data));
+    const bytes = data.length;
+    if (!binary) this.h.message(utf8Slice.call(data, 0, bytes), bytes);
+    else if (stable) this.h.message(data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, bytes), bytes);
+    else this.h.message(copyMessage(data), bytes);
     return binary && stable;
   }
   _ping(payload: Uint8Array): void {
