@@ -8,6 +8,7 @@
  */
 import { describe, it, before, beforeEach, afterEach, equal, ok, deepEqual, sleep } from '../support/harness.js';
 import type { Connection } from '../../src/index.js';
+import { SIZED_MESSAGES } from '../support/sized-messages.js';
 
 // The shipped bundle, as users get it (dist/browser.mjs, built by rollup before the
 // browser stage), not src: what runs here is what a bundler or a CDN hands a page.
@@ -73,12 +74,11 @@ describe('client in the browser (native WebSocket, loopback server)', () => {
     await once(c, 'open');
     const received: unknown[] = [];
     c.on('message', (m) => received.push(m));
-    // The echo server sends each message back: 5 + 3 (é is 2 bytes) + 6 (😀 is 4) + 2x1000 (ASCII, then one ü) + 4 binary.
-    const sent: (string | Uint8Array)[] = ['ascii', 'é!', 'a😀b', 'x'.repeat(1000), 'x'.repeat(999) + 'ü', new Uint8Array([1, 2, 3, 4])];
-    for (const m of sent) await c.send(m);
-    await waitFor(() => received.length === sent.length, 8000, 'the echoes');
-    equal(c.stats.messagesIn, 6);
-    equal(c.stats.bytesIn, 5 + 3 + 6 + 1000 + 1001 + 4);
+    // The echo server sends each message back.
+    for (const { data } of SIZED_MESSAGES) await c.send(data);
+    await waitFor(() => received.length === SIZED_MESSAGES.length, 8000, 'the echoes');
+    equal(c.stats.messagesIn, SIZED_MESSAGES.length);
+    equal(c.stats.bytesIn, SIZED_MESSAGES.reduce((sum, { bytes }) => sum + bytes, 0));
     equal(c.stats.bytesOut, c.stats.bytesIn, 'sent and received are counted alike');
   });
 

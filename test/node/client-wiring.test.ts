@@ -9,6 +9,7 @@ import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { connect, heartbeat, json, messages, type Connection } from '../../src/node.js';
+import { SIZED_MESSAGES } from '../support/sized-messages.js';
 
 let server: TestServer;
 const open: Connection<any>[] = [];
@@ -60,12 +61,11 @@ describe('client on the Node transport (loopback ws server)', () => {
     await once(c, 'open');
     const received: unknown[] = [];
     c.on('message', (m) => received.push(m));
-    // The echo server sends each message back: 5 + 3 (é is 2 bytes) + 6 (😀 is 4) + 2x1000 (ASCII, then one ü) + 4 binary.
-    const sent: (string | Uint8Array)[] = ['ascii', 'é!', 'a😀b', 'x'.repeat(1000), 'x'.repeat(999) + 'ü', new Uint8Array([1, 2, 3, 4])];
-    for (const m of sent) await c.send(m);
-    await waitFor(() => received.length === sent.length, 5000, 'the echoes');
-    assert.equal(c.stats.messagesIn, 6);
-    assert.equal(c.stats.bytesIn, 5 + 3 + 6 + 1000 + 1001 + 4);
+    // The echo server sends each message back.
+    for (const { data } of SIZED_MESSAGES) await c.send(data);
+    await waitFor(() => received.length === SIZED_MESSAGES.length, 5000, 'the echoes');
+    assert.equal(c.stats.messagesIn, SIZED_MESSAGES.length);
+    assert.equal(c.stats.bytesIn, SIZED_MESSAGES.reduce((sum, { bytes }) => sum + bytes, 0));
     assert.equal(c.stats.bytesOut, c.stats.bytesIn, 'sent and received are counted alike');
     c.close();
     await waitFor(() => c.state === 'closed');

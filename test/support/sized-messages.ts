@@ -1,0 +1,15 @@
+/**
+ * Messages whose payload size is worked out by hand, for the stats tests on
+ * real peers (test/node/client-wiring.test.ts, test/browser/client.test.ts):
+ * ASCII, 2- and 4-byte UTF-8 characters, a long ASCII text and one that only
+ * its last character makes non-ASCII (the browser transport's fast path and
+ * its fallback), and binary.
+ */
+export const SIZED_MESSAGES: readonly { readonly data: string | Uint8Array; readonly bytes: number }[] = [
+  { data: 'ascii', bytes: 5 },
+  { data: 'é!', bytes: 3 },
+  { data: 'a😀b', bytes: 6 },
+  { data: 'x'.repeat(1000), bytes: 1000 },
+  { data: 'x'.repeat(999) + 'ü', bytes: 1001 },
+  { data: new Uint8Array([1, 2, 3, 4]), bytes: 4 },
+];
