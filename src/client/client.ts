@@ -337,6 +337,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
         } else if (hold) held = opened;
         else take('opened', { opened });
       }),
+      // Two arguments, so not through `live` (a rest parameter would allocate an array per message).
       message: (data, bytes) =>
         events.run(() => {
           if (current === generation) receive(data, bytes);

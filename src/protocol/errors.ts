@@ -14,7 +14,6 @@
 import * as ErrorCodes from './error-codes.js';
 import * as SessionErrorCodes from './session-error-codes.js';
 
-/** Every code lifeline's own errors carry, by name (see ./error-codes.ts). */
 export { ErrorCodes, SessionErrorCodes };
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | (typeof SessionErrorCodes)[keyof typeof SessionErrorCodes];

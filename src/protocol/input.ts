@@ -66,10 +66,10 @@ let scratch: Uint8Array | undefined;
  * bytes: encoders send it as U+FFFD. Encoded by the platform's
  * `TextEncoder.encodeInto` (native, with an ASCII fast path) into a reused
  * scratch buffer, as many turns as it takes (`encodeInto` stops before a
- * character that does not fit, never inside a surrogate pair): about 6 µs
- * for 64 KiB of text where a counting loop in JS took about 110 µs, which the
- * client paid on every message it received, for its byte stats; as fast as
- * that loop at 16 B.
+ * character that does not fit, never inside a surrogate pair): in Node about
+ * 6 µs for 64 KiB of text where a counting loop in JS took about 110 µs, and
+ * as fast as that loop at 16 B. Browsers' encoders are slower (see
+ * `textBytes` in src/transport/browser.ts, which tries an ASCII check first).
  */
 export function utf8Length(text: string): number {
   let bytes = 0;

@@ -17,6 +17,8 @@ const control = (path: string) => fetch(`http://127.0.0.1:${port}/control/${path
 function recorder() {
   const log: string[] = [];
   const messages: IncomingData[] = [];
+  /** The payload size reported with each message. */
+  const sizes: number[] = [];
   let closes: CloseInfo[] = [];
   let opened!: () => void;
   let closed!: (info: CloseInfo) => void;
@@ -27,14 +29,17 @@ function recorder() {
       log.push(`open ${info.protocol}`);
       opened();
     },
-    message: (data) => void messages.push(data),
+    message: (data, bytes) => {
+      messages.push(data);
+      sizes.push(bytes);
+    },
     close: (info) => {
       closes = [...closes, info];
       log.push(`close ${info.code}`);
       closed(info);
     },
   };
-  return { log, messages, handlers, open, close, closes: () => closes };
+  return { log, messages, sizes, handlers, open, close, closes: () => closes };
 }
 
 describe('browser transport (native WebSocket)', () => {
@@ -59,10 +64,13 @@ describe('browser transport (native WebSocket)', () => {
     await r.open;
     t.send('hi');
     t.send(new Uint8Array([1, 2, 3]));
-    for (let i = 0; r.messages.length < 2 && i < 400; i++) await sleep(10);
+    t.send('é😀');
+    for (let i = 0; r.messages.length < 3 && i < 400; i++) await sleep(10);
     equal(r.messages[0], 'hi');
     ok(r.messages[1] instanceof Uint8Array);
     deepEqual([...(r.messages[1] as Uint8Array)], [1, 2, 3]);
+    equal(r.messages[2], 'é😀');
+    deepEqual(r.sizes, [2, 3, 6], 'each message with its UTF-8 payload size (the browser does not report it: counted here)');
     t.close(4001, 'bye');
     const info = await r.close;
     deepEqual([info.code, info.reason, info.wasClean], [4001, 'bye', true]);

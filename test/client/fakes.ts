@@ -103,9 +103,9 @@ export class FakeSocket implements Transport {
   open(protocol = '', extensions = ''): void {
     this.h.open({ protocol, extensions });
   }
-  /** Delivers `d`, counted as a transport does: its payload size on the wire. */
-  message(d: IncomingData): void {
-    this.h.message(d, sizeOf(d));
+  /** Delivers `d` with the payload size the transport reports (by default what it takes on the wire). */
+  message(d: IncomingData, bytes = sizeOf(d)): void {
+    this.h.message(d, bytes);
   }
   end(info: Partial<CloseInfo> = {}): void {
     this.h.close({ code: 1006, reason: '', wasClean: false, ...info });

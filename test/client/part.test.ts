@@ -118,6 +118,18 @@ describe('part seam: messages', () => {
     equal(r.conn.stats.messagesIn, 2, 'only what reached the application is counted');
   });
 
+  it('stats count the size the transport reported, unless a part changed the message: then what reached the application', async () => {
+    const unwrapper = part(() => ({ received: (data) => (typeof data === 'string' && data.startsWith('w:') ? data.slice(2) : data) }));
+    const r = rig({ session: unwrapper.part });
+    const s = await r.openNow();
+    // A transport knows a frame's size without looking at the text (Node: the frame header): that is what counts.
+    s.message('plain', 100);
+    equal(r.conn.stats.bytesIn, 100);
+    // The part unwrapped it: the 4 UTF-8 bytes of 'éé' reached the application, not the 9 the transport saw.
+    s.message('w:éé', 9);
+    equal(r.conn.stats.bytesIn, 104);
+  });
+
   it('deliver: a taken message is the part’s to settle; wait keeps it first in the queue until host.flush(); undefined sends it as usual', async () => {
     const taken: QueuedMessage[] = [];
     let answer: 'taken' | 'wait' | undefined = 'taken';

@@ -23,6 +23,8 @@ after(async () => {
 interface Recorder {
   events: string[];
   messages: unknown[];
+  /** The payload size reported with each message. */
+  sizes: number[];
   opened: Promise<{ protocol: string; extensions: string }>;
   closed: Promise<CloseInfo>;
   controls: string[];
@@ -30,7 +32,7 @@ interface Recorder {
 }
 
 function recorder(): Recorder {
-  const r = { events: [] as string[], messages: [] as unknown[], controls: [] as string[] } as Recorder;
+  const r = { events: [] as string[], messages: [] as unknown[], sizes: [] as number[], controls: [] as string[] } as Recorder;
   let opened!: (v: { protocol: string; extensions: string }) => void;
   let closed!: (v: CloseInfo) => void;
   r.opened = new Promise((res) => (opened = res));
@@ -40,9 +42,10 @@ function recorder(): Recorder {
       r.events.push('open');
       opened(info);
     },
-    message: (data) => {
+    message: (data, bytes) => {
       r.events.push('message');
       r.messages.push(data);
+      r.sizes.push(bytes);
     },
     close: (info) => {
       r.events.push('close');
@@ -72,11 +75,14 @@ describe('nodeTransport', () => {
     t.send('hi');
     t.send(new Uint8Array([1, 2, 3]));
     t.send(new Uint16Array([0x0201]));
-    await waitFor(() => r.messages.length === 3);
+    t.send('é😀');
+    await waitFor(() => r.messages.length === 4);
     assert.equal(r.messages[0], 'hi');
     assert.ok(Buffer.isBuffer(r.messages[1]));
     assert.deepEqual([...(r.messages[1] as Buffer)], [1, 2, 3]);
     assert.deepEqual([...(r.messages[2] as Buffer)], [1, 2]);
+    assert.equal(r.messages[3], 'é😀');
+    assert.deepEqual(r.sizes, [2, 3, 2, 6], 'each message with its payload size from the frame (UTF-8 for text)');
     const rtt = await t.ping!();
     assert.ok(rtt >= 0);
     assert.deepEqual(r.controls, ['pong'], 'the pong is reported');
