@@ -126,6 +126,11 @@ describe('session under faults (Node client, ws server, proxy)', () => {
       { clock: realClock, random, features: nodeFeatures },
     );
     const events: SessionEvent[] = [];
+    // What the client went through, for the message of a stall: its last closes and ends, and every error.
+    const history: string[] = [];
+    conn.on('close', (close) => void history.push(`close ${close.code}${close.error ? ` (${(close.error as { code?: string }).code ?? close.error})` : ''}`));
+    conn.on('end', (end) => void history.push(`end ${end.reason}`));
+    conn.on('error', (error) => void history.push(`error ${(error as { code?: string }).code ?? error}`));
     conn.on('session', (event) => {
       events.push(event);
       carrying = true;
@@ -140,7 +145,11 @@ describe('session under faults (Node client, ws server, proxy)', () => {
     const settled = (promises: Promise<void>[]) => Promise.all(promises.map((promise) => promise.then(() => 'acknowledged', (error: { code?: string }) => error.code ?? String(error))));
     const deadline = Date.now() + 150_000;
     while (toServer.next < COUNT || toClient.next < COUNT || serverSends.length < COUNT) {
-      assert.ok(Date.now() < deadline, `stalled: server has ${toServer.next}, client has ${toClient.next}; cuts ${JSON.stringify(cuts)}; problems ${[...toServer.problems, ...toClient.problems]}`);
+      assert.ok(
+        Date.now() < deadline,
+        `stalled: server has ${toServer.next}, client has ${toClient.next}; cuts ${JSON.stringify(cuts)}; problems ${[...toServer.problems, ...toClient.problems]}; ` +
+          `client ${conn.state}, ${conn.stats.reconnects} reconnects, sessions ${JSON.stringify(events.map((event) => event.type))}, server sessions ${server.started.length}; last: ${history.slice(-12).join(', ')}`,
+      );
       assert.deepEqual([...toServer.problems, ...toClient.problems], []);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
