@@ -70,7 +70,7 @@ const REQUEST_LINE = /^([^\s]+) ([^\s]+) HTTP\/(1\.\d)$/;
 // field-value: VCHAR / obs-text / SP / HTAB (no CTLs).
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** §4.2.1 item 5: base64 of 16 bytes is 22 characters and '=='. */
-const KEY = /^[A-Za-z0-9+/]{22}==$/;
+const KEY = /^[A-Za-z0-9+/]{22}={2}$/;
 
 function refused(code: ErrorCode, status: number, message: string, headers: Record<string, string> = {}): HandshakeError {
   return new HandshakeError(code, message, { status, headers });

@@ -149,6 +149,8 @@ describe('server handshake: checkUpgrade (§4.2.1)', () => {
     ['no key', withHeader('Sec-WebSocket-Key', undefined), ErrorCodes.HANDSHAKE_KEY, 400],
     ['a key of 15 bytes', withHeader('Sec-WebSocket-Key', 'AAAAAAAAAAAAAAAAAAAA'), ErrorCodes.HANDSHAKE_KEY, 400],
     ['a key that is not base64', withHeader('Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ!!'), ErrorCodes.HANDSHAKE_KEY, 400],
+    ['a key with one = of padding', withHeader('Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ='), ErrorCodes.HANDSHAKE_KEY, 400],
+    ['a key with three = of padding', withHeader('Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ==='), ErrorCodes.HANDSHAKE_KEY, 400],
     ['two keys', [...GOOD, `Sec-WebSocket-Key: ${KEY}`], ErrorCodes.HANDSHAKE_KEY, 400],
     ['a subprotocol that is not a token', withHeader('Sec-WebSocket-Protocol', 'chat, su per'), ErrorCodes.HANDSHAKE_PROTOCOL, 400],
     ['a subprotocol offered twice', withHeader('Sec-WebSocket-Protocol', 'chat, chat'), ErrorCodes.HANDSHAKE_PROTOCOL, 400],
