@@ -20,7 +20,7 @@ import { MessageInflater } from '../../src/protocol/deflate-codec.js';
 import { ErrorCodes } from '../../src/protocol/errors.js';
 import { zlibInflateRaw, zlibInflateRawAsync } from '../../src/transport/node/zlib-inflate.js';
 import { WebSocket } from '../../src/transport/node/websocket.js';
-import { serveRaw, frame, closeFrame, decodeFrames, type RawConnection } from '../support/raw-server.js';
+import { serveRaw, closeCodeSent, frame, closeFrame, decodeFrames, type RawConnection } from '../support/raw-server.js';
 import { next, messages } from '../support/node-ws.js';
 
 const KiB = 1024;
@@ -146,11 +146,20 @@ async function rawScenario(bytes: Buffer, options: Record<string, unknown> = {},
   return { ws, got, closed, conn };
 }
 
-async function closeCodeSent(conn: RawConnection): Promise<number> {
-  const bytes = await conn.waitBytes(4);
-  const f = decodeFrames(bytes).find((x) => x.opcode === 0x8);
-  assert.ok(f, 'client sent a close frame');
-  return f.payload.readUInt16BE(0);
+
+/**
+ * The client failed the connection: it sent a close frame with `closeCode`,
+ * reported an error with `errorCode`, and its close event has `closeCode`.
+ */
+async function failedWith(
+  scenario: { ws: WebSocket; closed: Promise<{ code: number }>; conn: Promise<RawConnection> },
+  closeCode: number,
+  errorCode: string,
+): Promise<void> {
+  const errored = next<{ error?: { code?: string } }>(scenario.ws, 'error', 20000);
+  assert.equal(await closeCodeSent(await scenario.conn), closeCode);
+  assert.equal((await errored).error?.code, errorCode);
+  assert.equal((await scenario.closed).code, closeCode);
 }
 
 describe('permessage-deflate off the event loop: the Node transport, real bytes', () => {
@@ -186,10 +195,7 @@ describe('permessage-deflate off the event loop: the Node transport, real bytes'
     const compress = sender();
     const bytes = Buffer.concat([frame(0x2, await compress(sparse(6 * MiB, 13)), { rsv: RSV1 }), frame(0x1, 'after')]);
     const { ws, got, closed, conn } = await rawScenario(bytes, { maxPayload: 2 * MiB });
-    const errored = next<{ error?: { code?: string } }>(ws, 'error', 20000);
-    assert.equal(await closeCodeSent(await conn), 1009);
-    assert.equal((await errored).error?.code, ErrorCodes.MESSAGE_TOO_BIG);
-    assert.equal((await closed).code, 1009);
+    await failedWith({ ws, closed, conn }, 1009, ErrorCodes.MESSAGE_TOO_BIG);
     assert.deepEqual(got, []);
   });
 
@@ -198,10 +204,7 @@ describe('permessage-deflate off the event loop: the Node transport, real bytes'
     plain[plain.length - 10] = 0xff; // never valid in UTF-8
     const bytes = frame(0x1, await sender()(plain), { rsv: RSV1 });
     const { ws, got, closed, conn } = await rawScenario(bytes);
-    const errored = next<{ error?: { code?: string } }>(ws, 'error', 20000);
-    assert.equal(await closeCodeSent(await conn), 1007);
-    assert.equal((await errored).error?.code, ErrorCodes.INVALID_UTF8);
-    assert.equal((await closed).code, 1007);
+    await failedWith({ ws, closed, conn }, 1007, ErrorCodes.INVALID_UTF8);
     assert.deepEqual(got, []);
   });
 
@@ -209,10 +212,7 @@ describe('permessage-deflate off the event loop: the Node transport, real bytes'
     const valid = await sender()(randomBytes(200 * KiB, 15));
     const bytes = frame(0x2, Buffer.concat([valid, Buffer.from([0x00, 0x00, 0xff, 0xff, 0x07, 0x00])]), { rsv: RSV1 });
     const { ws, closed, conn } = await rawScenario(bytes);
-    const errored = next<{ error?: { code?: string } }>(ws, 'error', 20000);
-    assert.equal(await closeCodeSent(await conn), 1007);
-    assert.equal((await errored).error?.code, ErrorCodes.INFLATE_FAILED);
-    assert.equal((await closed).code, 1007);
+    await failedWith({ ws, closed, conn }, 1007, ErrorCodes.INFLATE_FAILED);
   });
 
   it('TCP ends right after a large message: the message is delivered first, then close 1006', async () => {

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { WebSocket } from '../../src/transport/node/websocket.js';
-import { serveRaw, frame, decodeFrames, type RawConnection } from '../support/raw-server.js';
+import { serveRaw, closeCodeSent, frame, decodeFrames, type RawConnection } from '../support/raw-server.js';
 import { next } from '../support/node-ws.js';
 
 const RSV1 = 0b100;
@@ -32,13 +32,6 @@ async function scenario(frames: Buffer[], options: Record<string, unknown> = {},
   return { ws, got, conn: () => conn! };
 }
 
-/** The client's close frame on the wire: its status code. */
-async function closeCodeSent(conn: RawConnection): Promise<number> {
-  const bytes = await conn.waitBytes(4);
-  const f = decodeFrames(bytes).find((x) => x.opcode === 0x8);
-  assert.ok(f, 'client sent a close frame');
-  return f.payload.readUInt16BE(0);
-}
 
 describe('permessage-deflate on the wire (raw server)', () => {
   it('offers permessage-deflate with a bare client_max_window_bits by default (as browsers and ws do)', async () => {

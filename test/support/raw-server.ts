@@ -110,6 +110,14 @@ export function decodeFrames(buf: Buffer): DecodedFrame[] {
   return out;
 }
 
+/** The status code of the close frame the client sent on `conn` (waits for it); throws when the first frames it sent hold none. */
+export async function closeCodeSent(conn: RawConnection): Promise<number> {
+  const bytes = await conn.waitBytes(4);
+  const close = decodeFrames(bytes).find((decoded) => decoded.opcode === 0x8);
+  if (!close) throw new Error('the client sent no close frame');
+  return close.payload.readUInt16BE(0);
+}
+
 /** Options of a raw server: `tls` makes it a wss: server with that key and certificate. */
 export interface RawServerOptions {
   tls?: { key: string; cert: string };
