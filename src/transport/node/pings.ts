@@ -41,12 +41,15 @@ function equalBytes(left: Uint8Array, right: Uint8Array): boolean {
   return true;
 }
 
+/** The default clock: one function for every registry (a default written inline would be a closure per connection). */
+const performanceNow = (): number => performance.now();
+
 export class PingRegistry {
   /** Oldest first; undefined until the first ping (most connections never send one). */
   private waiting: PendingPing[] | undefined = undefined;
 
   /** `now`: the clock round trips are measured with, in ms. */
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(private readonly now: () => number = performanceNow) {}
 
   /** How many pings wait for their pong. */
   get size(): number {
