@@ -76,6 +76,67 @@ describe('LightEventTarget', () => {
     assert.deepEqual(calls, ['first', 'late']);
   });
 
+  it('keeps a lone listener without a list, and behaves the same as one grows into a list and empties again', () => {
+    const t = new LightEventTarget();
+    const calls: string[] = [];
+    const a = () => calls.push('a');
+    const b = () => calls.push('b');
+    t.addEventListener('message', a);
+    // Memory per idle connection: one listener per type is the entry itself, no array.
+    assert.equal(Array.isArray(t._l!.message), false);
+    t.addEventListener('message', a); // still a duplicate while alone
+    fire(t, 'message');
+    assert.deepEqual(calls, ['a']);
+    t.addEventListener('message', b);
+    assert.equal(Array.isArray(t._l!.message), true);
+    t.removeEventListener('message', a);
+    fire(t, 'message');
+    t.removeEventListener('message', b);
+    assert.equal(t._has('message'), false);
+    fire(t, 'message');
+    t.addEventListener('message', a);
+    fire(t, 'message');
+    assert.deepEqual(calls, ['a', 'b', 'a']);
+    t.removeEventListener('message', a);
+    assert.equal(t._has('message'), false);
+    assert.equal(t._l!.message === undefined || (t._l!.message as unknown[]).length === 0, true);
+  });
+
+  it('a lone listener may remove itself or add another while it runs; the new one runs from the next event on', () => {
+    const t = new LightEventTarget();
+    const calls: string[] = [];
+    const next = () => calls.push('next');
+    const self = () => {
+      calls.push('self');
+      t.removeEventListener('open', self);
+      t.addEventListener('open', next);
+    };
+    t.addEventListener('open', self);
+    fire(t, 'open');
+    assert.deepEqual(calls, ['self']);
+    fire(t, 'open');
+    assert.deepEqual(calls, ['self', 'next']);
+    // A lone `once` listener that registers another: the other runs next time only.
+    const u = new LightEventTarget();
+    const seen: string[] = [];
+    u.addEventListener('close', () => {
+      seen.push('once');
+      u.addEventListener('close', () => seen.push('after'));
+    }, { once: true });
+    fire(u, 'close');
+    fire(u, 'close');
+    assert.deepEqual(seen, ['once', 'after']);
+    // A lone handler attribute: replaced in place, removed by null, set again.
+    u._setAttr('error', () => seen.push('h1'));
+    u._setAttr('error', () => seen.push('h2'));
+    fire(u, 'error');
+    u._setAttr('error', null);
+    assert.equal(u._has('error'), false);
+    u._setAttr('error', () => seen.push('h3'));
+    u.dispatchEvent({ type: 'error' }); // a foreign event takes the other dispatch path
+    assert.deepEqual(seen, ['once', 'after', 'h2', 'h3']);
+  });
+
   it('stopImmediatePropagation stops the remaining listeners; handleEvent objects are called', () => {
     const t = new LightEventTarget();
     const calls: string[] = [];

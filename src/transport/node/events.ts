@@ -177,20 +177,27 @@ function call(entry: Entry, target: unknown, event: Event): void {
 }
 
 /**
- * Listener lists by type. The four WebSocket event types are fixed fields (a
- * fast-mode object, no hash table); anything else goes to `extra`. Lists are
- * created as one-element literals: `[].push()` would reserve 17 slots, which
- * is ~450 bytes per connection with the usual three handlers.
+ * The listeners of one type: the entry itself while it is the only one (the
+ * usual case: one `onmessage` or one `addEventListener`), a list from the
+ * second one on (and for good after that, so a dispatch's snapshot can check
+ * the live list). An idle connection with the usual handlers keeps one
+ * small object per type and no arrays.
+ */
+type Slot = Entry | Entry[];
+
+/**
+ * Slots by type. The four WebSocket event types are fixed fields (a
+ * fast-mode object, no hash table); anything else goes to `extra`.
  */
 class ListenerMap {
-  open: Entry[] | undefined = undefined;
-  message: Entry[] | undefined = undefined;
-  error: Entry[] | undefined = undefined;
-  close: Entry[] | undefined = undefined;
-  extra: Record<string, Entry[]> | undefined = undefined;
+  open: Slot | undefined = undefined;
+  message: Slot | undefined = undefined;
+  error: Slot | undefined = undefined;
+  close: Slot | undefined = undefined;
+  extra: Record<string, Slot | undefined> | undefined = undefined;
 }
 
-function listOf(map: ListenerMap | undefined, type: string): Entry[] | undefined {
+function slotOf(map: ListenerMap | undefined, type: string): Slot | undefined {
   if (map === undefined) return undefined;
   switch (type) {
     case 'message':
@@ -206,29 +213,61 @@ function listOf(map: ListenerMap | undefined, type: string): Entry[] | undefined
   }
 }
 
-function addTo(target: LightEventTarget<object>, type: string, entry: Entry): void {
-  const map = (target._l ??= new ListenerMap());
-  const list = listOf(map, type);
-  if (list !== undefined) {
-    list.push(entry);
-    return;
-  }
+function setSlot(map: ListenerMap, type: string, slot: Slot | undefined): void {
   switch (type) {
     case 'message':
-      map.message = [entry];
+      map.message = slot;
       break;
     case 'open':
-      map.open = [entry];
+      map.open = slot;
       break;
     case 'close':
-      map.close = [entry];
+      map.close = slot;
       break;
     case 'error':
-      map.error = [entry];
+      map.error = slot;
       break;
     default:
-      (map.extra ??= Object.create(null) as Record<string, Entry[]>)[type] = [entry];
+      (map.extra ??= Object.create(null) as Record<string, Slot | undefined>)[type] = slot;
   }
+}
+
+/** @internal true when `slot` holds at least one listener. */
+export function listening(slot: Slot | undefined): boolean {
+  return slot !== undefined && (!Array.isArray(slot) || slot.length !== 0);
+}
+
+const NO_ENTRIES: readonly Entry[] = [];
+
+/** The entries of a slot as a list, for the paths that run per registration, not per event. */
+function entriesOf(slot: Slot | undefined): readonly Entry[] {
+  if (slot === undefined) return NO_ENTRIES;
+  return Array.isArray(slot) ? slot : [slot];
+}
+
+function addTo(target: LightEventTarget<object>, type: string, entry: Entry): void {
+  const map = (target._l ??= new ListenerMap());
+  const slot = slotOf(map, type);
+  if (slot === undefined) setSlot(map, type, entry);
+  else if (Array.isArray(slot)) slot.push(entry);
+  else setSlot(map, type, [slot, entry]);
+}
+
+/** Removes `entry` from its slot, if it is there. */
+function removeFrom(map: ListenerMap | undefined, type: string, entry: Entry): void {
+  const slot = slotOf(map, type);
+  if (slot === entry) {
+    setSlot(map!, type, undefined);
+  } else if (Array.isArray(slot)) {
+    const i = slot.indexOf(entry);
+    if (i >= 0) slot.splice(i, 1);
+  }
+}
+
+/** Whether `entry` is still registered for `type` (DOM §2.9: a listener removed during a dispatch does not run). */
+function isListed(map: ListenerMap | undefined, type: string, entry: Entry): boolean {
+  const slot = slotOf(map, type);
+  return slot === entry || (Array.isArray(slot) && slot.includes(entry));
 }
 
 /**
@@ -247,8 +286,7 @@ export class LightEventTarget<EventMap extends object = Record<string, Event>> {
     const once = typeof options === 'object' && options !== null && options.once === true;
     const signal = typeof options === 'object' && options !== null ? options.signal : undefined;
     if (signal?.aborted) return;
-    const list = listOf(this._l, type);
-    if (list !== undefined) for (const e of list) if (e.fn === listener && !e.attr) return; // no duplicates (DOM §2.7)
+    for (const e of entriesOf(slotOf(this._l, type))) if (e.fn === listener && !e.attr) return; // no duplicates (DOM §2.7)
     const entry: Entry = { fn: listener, once, attr: false };
     addTo(this, type, entry);
     signal?.addEventListener('abort', () => this._remove(type, entry), { once: true });
@@ -257,15 +295,9 @@ export class LightEventTarget<EventMap extends object = Record<string, Event>> {
   removeEventListener<K extends keyof EventMap & string>(type: K, listener: Listener<this, EventMap[K]> | null | undefined, options?: ListenerOptions | boolean): void;
   removeEventListener(type: string, listener: Listener<this, Event> | null | undefined, options?: ListenerOptions | boolean): void;
   removeEventListener(type: string, listener: Callback | null | undefined, _options?: ListenerOptions | boolean): void {
-    const list = listOf(this._l, type);
-    if (list === undefined || listener === null || listener === undefined) return;
-    for (let i = 0; i < list.length; i++) {
-      const e = list[i]!;
-      if (e.fn === listener && !e.attr) {
-        list.splice(i, 1);
-        return;
-      }
-    }
+    if (listener === null || listener === undefined) return;
+    const entry = entriesOf(slotOf(this._l, type)).find((e) => e.fn === listener && !e.attr);
+    if (entry !== undefined) removeFrom(this._l, type, entry);
   }
 
   /** Dispatches any object with a string `type` (ours or a user's `Event`). Returns true (nothing is cancelable). */
@@ -277,25 +309,26 @@ export class LightEventTarget<EventMap extends object = Record<string, Event>> {
 
   /** @internal true when anything listens for `type` (lets callers skip building the event). */
   _has(type: string): boolean {
-    const list = listOf(this._l, type);
-    return list !== undefined && list.length !== 0;
+    return listening(slotOf(this._l, type));
   }
 
   /** @internal */
   _dispatch(event: Event): void {
-    const list = listOf(this._l, event.type);
-    if (list === undefined || list.length === 0) return;
-    event.target = this;
-    event.currentTarget = this;
-    if (list.length === 1) {
-      const entry = list[0]!;
-      if (entry.once) list.length = 0;
-      call(entry, this, event);
+    const slot = slotOf(this._l, event.type);
+    if (slot === undefined) return;
+    if (!Array.isArray(slot)) {
+      // The usual case, one listener: nothing to snapshot.
+      event.target = this;
+      event.currentTarget = this;
+      if (slot.once) setSlot(this._l!, event.type, undefined);
+      call(slot, this, event);
     } else {
+      if (slot.length === 0) return;
+      event.target = this;
+      event.currentTarget = this;
       // Listeners added during dispatch do not run now; removed ones do not either (DOM §2.9).
-      const snapshot = list.slice();
-      for (const entry of snapshot) {
-        if (list.indexOf(entry) < 0) continue;
+      for (const entry of slot.slice()) {
+        if (!slot.includes(entry)) continue;
         if (entry.once) this._remove(event.type, entry);
         call(entry, this, event);
         if (event._stop) break;
@@ -306,10 +339,8 @@ export class LightEventTarget<EventMap extends object = Record<string, Event>> {
 
   /** @internal */
   private _dispatchForeign(event: { type: string }): void {
-    const list = listOf(this._l, event.type);
-    if (list === undefined) return;
-    for (const entry of list.slice()) {
-      if (list.indexOf(entry) < 0) continue;
+    for (const entry of entriesOf(slotOf(this._l, event.type)).slice()) {
+      if (!isListed(this._l, event.type, entry)) continue;
       if (entry.once) this._remove(event.type, entry);
       call(entry, this, event as Event);
     }
@@ -317,30 +348,22 @@ export class LightEventTarget<EventMap extends object = Record<string, Event>> {
 
   /** @internal */
   _remove(type: string, entry: Entry): void {
-    const list = listOf(this._l, type);
-    if (list === undefined) return;
-    const i = list.indexOf(entry);
-    if (i >= 0) list.splice(i, 1);
+    removeFrom(this._l, type, entry);
   }
 
   /** @internal the `on<type>` getter */
   _getAttr(type: string): ((event: any) => unknown) | null {
-    const list = listOf(this._l, type);
-    if (list !== undefined) for (const e of list) if (e.attr) return e.fn as (event: any) => unknown;
-    return null;
+    const handler = entriesOf(slotOf(this._l, type)).find((e) => e.attr);
+    return handler === undefined ? null : (handler.fn as (event: any) => unknown);
   }
 
   /** @internal the `on<type>` setter: replaces in place, keeps the slot (HTML §8.1.8.1), null removes. */
   _setAttr(type: string, fn: unknown): void {
-    const list = listOf(this._l, type);
-    if (list !== undefined) {
-      for (let i = 0; i < list.length; i++) {
-        const e = list[i]!;
-        if (!e.attr) continue;
-        if (typeof fn === 'function') e.fn = fn as Callback;
-        else list.splice(i, 1);
-        return;
-      }
+    const handler = entriesOf(slotOf(this._l, type)).find((e) => e.attr);
+    if (handler !== undefined) {
+      if (typeof fn === 'function') handler.fn = fn as Callback;
+      else removeFrom(this._l, type, handler);
+      return;
     }
     if (typeof fn !== 'function') return;
     addTo(this, type, { fn: fn as Callback, once: false, attr: true });

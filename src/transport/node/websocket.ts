@@ -16,7 +16,7 @@ import { parseUrl } from '../../protocol/url.js';
 import { ErrorCodes, HandshakeError } from '../../protocol/errors.js';
 import { checkClose, checkProtocols, inputError } from '../../protocol/input.js';
 import { Connection, CONNECTING, OPEN, CLOSING, CLOSED, copyMessage } from './connection.js';
-import { CloseEvent, ErrorEvent, Event, LightEventTarget, MessageEvent } from './events.js';
+import { CloseEvent, ErrorEvent, Event, LightEventTarget, MessageEvent, listening } from './events.js';
 import { checkWebSocketOptions, parseRetryAfter, type WebSocketOptions } from './options.js';
 import { utf8Slice } from './utf8-slice.js';
 
@@ -277,9 +277,8 @@ export class WebSocket extends LightEventTarget<WebSocketEventMap> {
 
   /** @internal The receive hot path: decode per binaryType, build one light event, dispatch. */
   _message(data: Uint8Array, binary: boolean, stable: boolean): boolean {
-    const list = this._l?.message;
     // WHATWG §4 "a WebSocket message has been received": dropped unless OPEN (e.g. after close()).
-    if (list === undefined || list.length === 0 || this._c.state !== OPEN) return false;
+    if (!listening(this._l?.message) || this._c.state !== OPEN) return false;
     let value: unknown;
     let kept = false;
     if (!binary) {
