@@ -164,16 +164,24 @@ export class Connection implements ReadTarget, ClosingSteps {
   private decodePending = false;
   private failure: Error | undefined = undefined;
   private abortListener: (() => void) | undefined = undefined;
+  // What is read of the options after the dial: the connection keeps these,
+  // not the options object (memory per idle connection).
+  private readonly maxPayload: number;
+  private readonly closeTimeout: number;
+  private readonly signal: AbortSignal | undefined;
 
   constructor(
     url: WsUrl,
     protocols: readonly string[],
-    readonly options: WebSocketOptions,
+    options: WebSocketOptions,
     readonly owner: ConnectionOwner,
   ) {
     this.url = url;
+    this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    this.closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+    this.signal = options.signal;
     this.sink = new CoreSink(this.outbox, owner, this.pings, this, options.trace);
-    const signal = options.signal;
+    const signal = this.signal;
     if (signal?.aborted === true) {
       this.state = CLOSING;
       process.nextTick(notifyDialFailure, this, abortReason(signal));
@@ -209,10 +217,9 @@ export class Connection implements ReadTarget, ClosingSteps {
     this.url = r.url;
     this.agreedProtocol = r.protocol;
     this.agreedExtensions = r.extensionsHeader;
-    const o = this.options;
     // Node's isUtf8 is SIMD-accelerated; the core trusts it only for whole, boundary-aligned payloads.
     // One mask-key pool for every connection, filled from node:crypto (Node 18 has no globalThis.crypto in modules).
-    const popts: ProtocolCoreOptions = { maxPayload: o.maxPayload ?? DEFAULT_MAX_PAYLOAD, isUtf8: fastIsUtf8, alloc: allocUnsafe, maskKeys: MASK_KEYS };
+    const popts: ProtocolCoreOptions = { maxPayload: this.maxPayload, isUtf8: fastIsUtf8, alloc: allocUnsafe, maskKeys: MASK_KEYS };
     if (r.extensions.length > 0) popts.extensions = r.extensions;
     this.protocol = new Protocol(this.sink, popts);
     socket[kConn] = this;
@@ -408,7 +415,7 @@ export class Connection implements ReadTarget, ClosingSteps {
     this.outbox.clear();
     this.protocol?.dispose();
     if (this.abortListener !== undefined) {
-      this.options.signal?.removeEventListener('abort', this.abortListener);
+      this.signal?.removeEventListener('abort', this.abortListener);
       this.abortListener = undefined;
     }
     if (this.pings.size > 0) this.pings.rejectAll(new LifelineError(ErrorCodes.INVALID_STATE, `Connection closed (${code}) before the pong arrived`));
@@ -417,21 +424,20 @@ export class Connection implements ReadTarget, ClosingSteps {
 
   private armCloseTimer(): void {
     if (this.timer !== undefined || this.state === CLOSED) return;
-    const ms = this.options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
-    this.timer = setTimeout(onCloseTimeout, timerDelay(ms), this);
+    this.timer = setTimeout(onCloseTimeout, timerDelay(this.closeTimeout), this);
   }
 
   /** Once no more close frame is awaited: half-close if the server has not closed TCP by CLOSE_GRACE_MS. */
   private armGrace(): void {
     if (this.graceTimer !== undefined || this.state === CLOSED) return;
     // Not when the destroy comes as soon (a short closeTimeout).
-    if ((this.options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT) <= CLOSE_GRACE_MS) return;
+    if (this.closeTimeout <= CLOSE_GRACE_MS) return;
     this.graceTimer = setTimeout(onCloseGrace, CLOSE_GRACE_MS, this);
   }
 
   private aborted(): void {
     this.abortListener = undefined;
-    const reason = abortReason(this.options.signal!);
+    const reason = abortReason(this.signal!);
     if (this.dial !== undefined) {
       this.state = CLOSING;
       this.dial.abort(reason);
