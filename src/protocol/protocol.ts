@@ -134,15 +134,25 @@ export class Protocol {
   private readonly extensions: readonly Extension[];
   private readonly trace: ((frame: FrameTrace) => void) | undefined;
   private readonly queue: ByteQueue;
-  private readonly header: FrameHeader;
-  private readonly assembler: MessageAssembler;
   private readonly writer: FrameWriter;
+  // The header rules and the message assembler are made when the first bytes
+  // arrive (`header`, `assembler` below), from these: a connection that only
+  // sends, or has not heard from its peer yet, keeps neither (memory per idle
+  // connection).
+  private readonly extensionRsv: number;
+  private readonly maxPayload: number;
+  private readonly maxFrameSize: number;
+  private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
+  private madeHeader: FrameHeader | undefined = undefined;
+  private madeAssembler: MessageAssembler | undefined = undefined;
   private step = S_HEADER;
 
+  // The cursors are made when first needed, not per connection: most frames
+  // arrive whole, and only the server role unmasks (memory per idle connection).
   /** PAYLOAD: where the UTF-8 check ahead of a frame's end resumes in the queue. */
-  private readonly textCursor = new QueueCursor();
+  private textCursor: QueueCursor | undefined = undefined;
   /** PAYLOAD, server role: where unmasking resumes in the queue, and how many bytes of the frame are done. */
-  private readonly maskCursor = new QueueCursor();
+  private maskCursor: QueueCursor | undefined = undefined;
   private unmasked = 0;
   /** Server role: the frame's mask key rotated to start mid-key. */
   private readonly rotatedKey: Uint8Array;
@@ -175,18 +185,28 @@ export class Protocol {
     if (role !== 'client' && role !== 'server') throw new TypeError(`role must be 'client' or 'server', got ${String(role)}`);
     this.server = role === 'server';
     this.rotatedKey = this.server ? new Uint8Array(4) : EMPTY;
-    const maxPayload = checkLimit('maxPayload', options.maxPayload, DEFAULT_MAX_PAYLOAD);
-    const maxFrameSize = checkLimit('maxFrameSize', options.maxFrameSize, maxPayload);
+    this.maxPayload = checkLimit('maxPayload', options.maxPayload, DEFAULT_MAX_PAYLOAD);
+    this.maxFrameSize = checkLimit('maxFrameSize', options.maxFrameSize, this.maxPayload);
+    this.isUtf8 = options.isUtf8;
     this.extensions = options.extensions ?? NO_EXTENSIONS;
     let extensionRsv = 0;
     for (const e of this.extensions) extensionRsv |= e.rsvMask & 0x70;
+    this.extensionRsv = extensionRsv;
     this.trace = sink.trace ? sink.trace.bind(sink) : undefined;
     this.queue = new ByteQueue(options.alloc ?? allocZeroed);
-    this.assembler = new MessageAssembler(sink, this.extensions, maxPayload, options.isUtf8);
-    this.header = new FrameHeader(this.server, extensionRsv, maxPayload, maxFrameSize, this.assembler);
     // Injected sources get their own pool (deterministic tests); the default one is shared.
     const pool = options.maskKeys ?? (options.random ? new MaskKeyPool(options.random) : sharedMaskKeyPool());
     this.writer = new FrameWriter(sink, this.server, pool, this.extensions, this.trace);
+  }
+
+  /** The header of the frame being read, and its rules. */
+  private get header(): FrameHeader {
+    return (this.madeHeader ??= new FrameHeader(this.server, this.extensionRsv, this.maxPayload, this.maxFrameSize, this.assembler));
+  }
+
+  /** The data message being received. */
+  private get assembler(): MessageAssembler {
+    return (this.madeAssembler ??= new MessageAssembler(this.sink, this.extensions, this.maxPayload, this.isUtf8));
   }
 
   /** 'open' until a close is sent; 'closing' while we wait for the peer's close; 'closed' after it, after a failure, or after EOF. */
@@ -227,7 +247,7 @@ export class Protocol {
    */
   retains(memory: ArrayBufferLike): boolean {
     // An extension still reads the payload it decodes asynchronously.
-    return this.queue.retains(memory) || this.assembler.pendingPayload.buffer === memory;
+    return this.queue.retains(memory) || this.madeAssembler?.pendingPayload.buffer === memory;
   }
 
   // ---------------------------------------------------------------- input
@@ -395,9 +415,9 @@ export class Protocol {
 
   private enterPayload(): void {
     this.step = S_PAYLOAD;
-    this.queue.mark(this.textCursor);
+    this.queue.mark((this.textCursor ??= new QueueCursor()));
     if (this.server) {
-      this.queue.mark(this.maskCursor);
+      this.queue.mark((this.maskCursor ??= new QueueCursor()));
       this.unmasked = 0;
     }
   }
@@ -405,7 +425,7 @@ export class Protocol {
   /** Feeds the part of an incomplete text frame's payload that has arrived to the UTF-8 check (§8.1 fail fast). */
   private checkTextAhead(): void {
     const assembler = this.assembler;
-    const cursor = this.textCursor;
+    const cursor = this.textCursor!; // marked by enterPayload()
     let remaining = this.header.length - assembler.checked;
     while (remaining > 0) {
       const chunk = this.queue.nextSpan(cursor, remaining);
@@ -425,7 +445,7 @@ export class Protocol {
    * i mod 4), so the UTF-8 check and take() see plain bytes.
    */
   private unmaskAhead(): void {
-    const cursor = this.maskCursor;
+    const cursor = this.maskCursor!; // marked by enterPayload()
     const key = this.header.key;
     const rotated = this.rotatedKey;
     let remaining = this.header.length - this.unmasked;
@@ -548,7 +568,7 @@ export class Protocol {
   private discard(): void {
     this.step = S_DISCARD;
     this.queue.clear();
-    this.assembler.release();
+    this.madeAssembler?.release();
   }
 
   // --------------------------------------------------------------- output

@@ -256,3 +256,39 @@ describe('framing: fault() after an unexpected exception', () => {
     equal(closed.rec.errors.length, 0);
   });
 });
+
+describe('framing: receive state made when the first bytes arrive (memory per idle connection)', () => {
+  // The header rules and the message assembler are private; what is asserted is
+  // that a connection which has received nothing has not made them, and that
+  // everything that can run before that works without them.
+  const made = (p: Protocol) => {
+    const fields = p as unknown as { madeHeader?: unknown; madeAssembler?: unknown };
+    return [fields.madeHeader !== undefined, fields.madeAssembler !== undefined];
+  };
+
+  it('a connection that only sends, then closes, never makes them', () => {
+    const rec = new Recorder();
+    const p = new Protocol(rec, { random: fixedRandom });
+    p.send('hello', false);
+    p.send(pattern(300), true);
+    p.ping(te.encode('p'));
+    equal(p.retains(new ArrayBuffer(8)), false);
+    p.close(1000, 'bye');
+    deepEqual(made(p), [false, false]);
+    deepEqual(rec.written.map((w) => w.opcode), [1, 2, 9, 8]);
+    p.receiveEof();
+    deepEqual(made(p), [false, false]);
+    deepEqual(rec.events, [['error', ErrorCodes.UNEXPECTED_EOF, 1006]]);
+  });
+
+  it('the first bytes received make them; a message read one byte at a time is whole', () => {
+    const rec = new Recorder();
+    const p = new Protocol(rec, { random: fixedRandom });
+    const bytes = concat(frame(1, 'héllo', { fin: false }), frame(0, ' wörld'));
+    deepEqual(made(p), [false, false]);
+    p.receive(bytes.subarray(0, 1));
+    deepEqual(made(p), [true, true]);
+    for (let i = 1; i < bytes.length; i++) p.receive(bytes.subarray(i, i + 1));
+    deepEqual(rec.events, [['message', 'héllo wörld', false]]);
+  });
+});
