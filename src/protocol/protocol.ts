@@ -133,22 +133,25 @@ export class Protocol {
   private readonly server: boolean;
   private readonly extensions: readonly Extension[];
   private readonly trace: ((frame: FrameTrace) => void) | undefined;
-  private readonly queue: ByteQueue;
   private readonly writer: FrameWriter;
-  // The header rules and the message assembler are made when the first bytes
-  // arrive (`header`, `assembler` below), from these: a connection that only
-  // sends, or has not heard from its peer yet, keeps neither (memory per idle
-  // connection).
+
+  // Receive state is made when first needed, from the settings below
+  // (`queue`, `header` and `assembler` are getters): the header rules and
+  // the message assembler when the first bytes arrive, the byte queue for the
+  // first frame that does not arrive in one piece. A connection that only
+  // sends, or has not heard from its peer yet, keeps none of it; one whose
+  // frames arrive whole never has a queue (memory per idle connection).
+  private readonly alloc: (n: number) => Uint8Array;
   private readonly extensionRsv: number;
   private readonly maxPayload: number;
   private readonly maxFrameSize: number;
   private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
+  private madeQueue: ByteQueue | undefined = undefined;
   private madeHeader: FrameHeader | undefined = undefined;
   private madeAssembler: MessageAssembler | undefined = undefined;
   private step = S_HEADER;
 
-  // The cursors are made when first needed, not per connection: most frames
-  // arrive whole, and only the server role unmasks (memory per idle connection).
+  // The cursors too: most frames arrive whole, and only the server role unmasks.
   /** PAYLOAD: where the UTF-8 check ahead of a frame's end resumes in the queue. */
   private textCursor: QueueCursor | undefined = undefined;
   /** PAYLOAD, server role: where unmasking resumes in the queue, and how many bytes of the frame are done. */
@@ -193,10 +196,15 @@ export class Protocol {
     for (const e of this.extensions) extensionRsv |= e.rsvMask & 0x70;
     this.extensionRsv = extensionRsv;
     this.trace = sink.trace ? sink.trace.bind(sink) : undefined;
-    this.queue = new ByteQueue(options.alloc ?? allocZeroed);
+    this.alloc = options.alloc ?? allocZeroed;
     // Injected sources get their own pool (deterministic tests); the default one is shared.
     const pool = options.maskKeys ?? (options.random ? new MaskKeyPool(options.random) : sharedMaskKeyPool());
     this.writer = new FrameWriter(sink, this.server, pool, this.extensions, this.trace);
+  }
+
+  /** The bytes of frames that have not arrived whole. */
+  private get queue(): ByteQueue {
+    return (this.madeQueue ??= new ByteQueue(this.alloc));
   }
 
   /** The header of the frame being read, and its rules. */
@@ -247,7 +255,7 @@ export class Protocol {
    */
   retains(memory: ArrayBufferLike): boolean {
     // An extension still reads the payload it decodes asynchronously.
-    return this.queue.retains(memory) || this.madeAssembler?.pendingPayload.buffer === memory;
+    return this.madeQueue?.retains(memory) === true || this.madeAssembler?.pendingPayload.buffer === memory;
   }
 
   // ---------------------------------------------------------------- input
@@ -261,8 +269,7 @@ export class Protocol {
    */
   receive(chunk: Uint8Array): void {
     if (this.step === S_DISCARD || chunk.length === 0) return;
-    const queue = this.queue;
-    if (queue.length === 0 && this.step === S_HEADER) {
+    if (this.step === S_HEADER && (this.madeQueue === undefined || this.madeQueue.length === 0)) {
       // Hot path: parse whole frames straight out of the chunk.
       const header = this.header;
       const n = chunk.length;
@@ -291,12 +298,12 @@ export class Protocol {
         ok = true;
       } finally {
         // A sink callback threw: keep the unread bytes so the next receive() resumes in order.
-        if (!ok && (this.step as number) !== S_DISCARD && p < n) queue.push(chunk.subarray(p));
+        if (!ok && (this.step as number) !== S_DISCARD && p < n) this.queue.push(chunk.subarray(p));
       }
       if (p === n) return;
       if (p > 0) chunk = chunk.subarray(p);
     }
-    queue.push(chunk);
+    this.queue.push(chunk);
     this.drain();
   }
 
@@ -509,7 +516,7 @@ export class Protocol {
       const violation = assembler.finishDecode(decoded, error);
       if (violation !== undefined) this.failWith(violation);
       else if (assembler.pending !== undefined) this.wait(assembler.pending);
-      if (this.step === S_HEADER && this.queue.length > 0) this.drain();
+      if (this.step === S_HEADER && this.madeQueue !== undefined && this.madeQueue.length > 0) this.drain();
       if (this.eofWhileWaiting && this.step !== S_WAIT) {
         this.eofWhileWaiting = false;
         this.receiveEof();
@@ -567,7 +574,7 @@ export class Protocol {
 
   private discard(): void {
     this.step = S_DISCARD;
-    this.queue.clear();
+    this.madeQueue?.clear();
     this.madeAssembler?.release();
   }
 

@@ -258,12 +258,12 @@ describe('framing: fault() after an unexpected exception', () => {
 });
 
 describe('framing: receive state made when the first bytes arrive (memory per idle connection)', () => {
-  // The header rules and the message assembler are private; what is asserted is
+  // The header rules, the message assembler and the byte queue are private; what is asserted is
   // that a connection which has received nothing has not made them, and that
   // everything that can run before that works without them.
   const made = (p: Protocol) => {
-    const fields = p as unknown as { madeHeader?: unknown; madeAssembler?: unknown };
-    return [fields.madeHeader !== undefined, fields.madeAssembler !== undefined];
+    const fields = p as unknown as { madeHeader?: unknown; madeAssembler?: unknown; madeQueue?: unknown };
+    return [fields.madeHeader !== undefined, fields.madeAssembler !== undefined, fields.madeQueue !== undefined];
   };
 
   it('a connection that only sends, then closes, never makes them', () => {
@@ -274,10 +274,10 @@ describe('framing: receive state made when the first bytes arrive (memory per id
     p.ping(te.encode('p'));
     equal(p.retains(new ArrayBuffer(8)), false);
     p.close(1000, 'bye');
-    deepEqual(made(p), [false, false]);
+    deepEqual(made(p), [false, false, false]);
     deepEqual(rec.written.map((w) => w.opcode), [1, 2, 9, 8]);
     p.receiveEof();
-    deepEqual(made(p), [false, false]);
+    deepEqual(made(p), [false, false, false]);
     deepEqual(rec.events, [['error', ErrorCodes.UNEXPECTED_EOF, 1006]]);
   });
 
@@ -285,10 +285,24 @@ describe('framing: receive state made when the first bytes arrive (memory per id
     const rec = new Recorder();
     const p = new Protocol(rec, { random: fixedRandom });
     const bytes = concat(frame(1, 'héllo', { fin: false }), frame(0, ' wörld'));
-    deepEqual(made(p), [false, false]);
+    deepEqual(made(p), [false, false, false]);
     p.receive(bytes.subarray(0, 1));
-    deepEqual(made(p), [true, true]);
+    deepEqual(made(p), [true, true, true]);
     for (let i = 1; i < bytes.length; i++) p.receive(bytes.subarray(i, i + 1));
     deepEqual(rec.events, [['message', 'héllo wörld', false]]);
+  });
+
+  it('frames that arrive whole never make the byte queue; the first split one does', () => {
+    const rec = new Recorder();
+    const p = new Protocol(rec, { random: fixedRandom });
+    p.receive(concat(frame(1, 'one'), frame(2, pattern(200))));
+    p.receive(frame(9, 'ping'));
+    deepEqual(made(p), [true, true, false]);
+    const split = frame(1, 'x'.repeat(300));
+    p.receive(split.subarray(0, 100));
+    deepEqual(made(p), [true, true, true]);
+    p.receive(split.subarray(100));
+    equal(rec.events.length, 4);
+    deepEqual(rec.events[3], ['message', 'x'.repeat(300), false]);
   });
 });
