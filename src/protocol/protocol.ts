@@ -135,20 +135,22 @@ export class Protocol {
   private readonly trace: ((frame: FrameTrace) => void) | undefined;
   private readonly writer: FrameWriter;
 
-  // Receive state is made when first needed, from the settings below
-  // (`queue`, `header` and `assembler` are getters): the header rules and
-  // the message assembler when the first bytes arrive, the byte queue for the
-  // first frame that does not arrive in one piece. A connection that only
+  // Receive state is made when first needed, from the settings below: the
+  // header rules and the message assembler with the first bytes received
+  // (`prepareReceive`, at the top of `receive()`: every method that reads
+  // them runs after it, hence their `!`), the byte queue for the first frame
+  // that does not arrive in one piece (`queued()`). A connection that only
   // sends, or has not heard from its peer yet, keeps none of it; one whose
   // frames arrive whole never has a queue (memory per idle connection).
+  // Plain fields, not getters: the per-frame path reads them several times.
   private readonly alloc: (n: number) => Uint8Array;
   private readonly extensionRsv: number;
   private readonly maxPayload: number;
   private readonly maxFrameSize: number;
   private readonly isUtf8: ((bytes: Uint8Array) => boolean) | undefined;
-  private madeQueue: ByteQueue | undefined = undefined;
-  private madeHeader: FrameHeader | undefined = undefined;
-  private madeAssembler: MessageAssembler | undefined = undefined;
+  private header: FrameHeader | undefined = undefined;
+  private assembler: MessageAssembler | undefined = undefined;
+  private queue: ByteQueue | undefined = undefined;
   private step = S_HEADER;
 
   // The cursors too: most frames arrive whole, and only the server role unmasks.
@@ -202,19 +204,15 @@ export class Protocol {
     this.writer = new FrameWriter(sink, this.server, pool, this.extensions, this.trace);
   }
 
-  /** The bytes of frames that have not arrived whole. */
-  private get queue(): ByteQueue {
-    return (this.madeQueue ??= new ByteQueue(this.alloc));
+  /** Makes the header rules and the message assembler (with the first bytes received); returns the header. */
+  private prepareReceive(): FrameHeader {
+    const assembler = (this.assembler = new MessageAssembler(this.sink, this.extensions, this.maxPayload, this.isUtf8));
+    return (this.header = new FrameHeader(this.server, this.extensionRsv, this.maxPayload, this.maxFrameSize, assembler));
   }
 
-  /** The header of the frame being read, and its rules. */
-  private get header(): FrameHeader {
-    return (this.madeHeader ??= new FrameHeader(this.server, this.extensionRsv, this.maxPayload, this.maxFrameSize, this.assembler));
-  }
-
-  /** The data message being received. */
-  private get assembler(): MessageAssembler {
-    return (this.madeAssembler ??= new MessageAssembler(this.sink, this.extensions, this.maxPayload, this.isUtf8));
+  /** The byte queue, made for the first frame that does not arrive in one piece. */
+  private queued(): ByteQueue {
+    return (this.queue ??= new ByteQueue(this.alloc));
   }
 
   /** 'open' until a close is sent; 'closing' while we wait for the peer's close; 'closed' after it, after a failure, or after EOF. */
@@ -255,7 +253,7 @@ export class Protocol {
    */
   retains(memory: ArrayBufferLike): boolean {
     // An extension still reads the payload it decodes asynchronously.
-    return this.madeQueue?.retains(memory) === true || this.madeAssembler?.pendingPayload.buffer === memory;
+    return this.queue?.retains(memory) === true || this.assembler?.pendingPayload.buffer === memory;
   }
 
   // ---------------------------------------------------------------- input
@@ -269,9 +267,9 @@ export class Protocol {
    */
   receive(chunk: Uint8Array): void {
     if (this.step === S_DISCARD || chunk.length === 0) return;
-    if (this.step === S_HEADER && (this.madeQueue === undefined || this.madeQueue.length === 0)) {
+    const header = this.header ?? this.prepareReceive();
+    if (this.step === S_HEADER && (this.queue === undefined || this.queue.length === 0)) {
       // Hot path: parse whole frames straight out of the chunk.
-      const header = this.header;
       const n = chunk.length;
       let p = 0;
       let ok = false;
@@ -298,12 +296,12 @@ export class Protocol {
         ok = true;
       } finally {
         // A sink callback threw: keep the unread bytes so the next receive() resumes in order.
-        if (!ok && (this.step as number) !== S_DISCARD && p < n) this.queue.push(chunk.subarray(p));
+        if (!ok && (this.step as number) !== S_DISCARD && p < n) this.queued().push(chunk.subarray(p));
       }
       if (p === n) return;
       if (p > 0) chunk = chunk.subarray(p);
     }
-    this.queue.push(chunk);
+    this.queued().push(chunk);
     this.drain();
   }
 
@@ -346,8 +344,9 @@ export class Protocol {
 
   /** Reads queued frames until the queue runs short of the next header or payload. */
   private drain(): void {
-    const queue = this.queue;
-    const header = this.header;
+    const queue = this.queue!;
+    const header = this.header!;
+    const assembler = this.assembler!;
     for (;;) {
       if (this.step === S_HEADER) {
         if (queue.length < 2) return;
@@ -370,14 +369,14 @@ export class Protocol {
         if (this.server) this.unmaskAhead();
         const len = header.length;
         if (queue.length + queue.gathered < len) {
-          if (header.opcode < OP_CONTROL && this.assembler.checkText) this.checkTextAhead();
+          if (header.opcode < OP_CONTROL && assembler.checkText) this.checkTextAhead();
           else if (!this.server && len > RETAIN_MAX) queue.gatherAhead(len);
           return;
         }
         // A whole, uncompressed binary message (one final frame) that spans reads is
         // assembled in a fresh buffer the sink may keep: one copy instead of two.
         // (When it sits in one read, take() returns a view into it: not owned.)
-        const whole = header.fin && header.opcode === OP_BINARY && this.assembler.rsv === 0 && len > 0;
+        const whole = header.fin && header.opcode === OP_BINARY && assembler.rsv === 0 && len > 0;
         let owned: boolean;
         let data: Uint8Array;
         if (queue.gathered > 0) {
@@ -401,7 +400,7 @@ export class Protocol {
    * connection. A data frame's header starts or continues the message.
    */
   private readHeader(buf: Uint8Array, p: number, avail: number): number {
-    const header = this.header;
+    const header = this.header!;
     const h = header.parse(buf, p, avail);
     if (h <= 0) {
       if (h < 0) this.failWith(header.violation!);
@@ -410,32 +409,33 @@ export class Protocol {
     // The trace hook runs before any state changes: if it throws, receive()
     // keeps these bytes and this header is read again next time.
     if (this.trace !== undefined) this.traceIn();
-    if (header.opcode < OP_CONTROL) this.assembler.startFrame(header.opcode, header.rsv);
+    if (header.opcode < OP_CONTROL) this.assembler!.startFrame(header.opcode, header.rsv);
     return h;
   }
 
   private traceIn(): void {
-    const header = this.header;
-    const rsv = header.opcode === OP_CONTINUATION ? this.assembler.rsv : header.rsv;
+    const header = this.header!;
+    const rsv = header.opcode === OP_CONTINUATION ? this.assembler!.rsv : header.rsv;
     this.trace!(frameTrace('in', header.firstByte, this.server, header.length, header.opcode < OP_CONTROL && rsv !== 0));
   }
 
   private enterPayload(): void {
     this.step = S_PAYLOAD;
-    this.queue.mark((this.textCursor ??= new QueueCursor()));
+    const queue = this.queued();
+    queue.mark((this.textCursor ??= new QueueCursor()));
     if (this.server) {
-      this.queue.mark((this.maskCursor ??= new QueueCursor()));
+      queue.mark((this.maskCursor ??= new QueueCursor()));
       this.unmasked = 0;
     }
   }
 
   /** Feeds the part of an incomplete text frame's payload that has arrived to the UTF-8 check (§8.1 fail fast). */
   private checkTextAhead(): void {
-    const assembler = this.assembler;
+    const assembler = this.assembler!;
     const cursor = this.textCursor!; // marked by enterPayload()
-    let remaining = this.header.length - assembler.checked;
+    let remaining = this.header!.length - assembler.checked;
     while (remaining > 0) {
-      const chunk = this.queue.nextSpan(cursor, remaining);
+      const chunk = this.queue!.nextSpan(cursor, remaining);
       if (chunk === undefined) return;
       const violation = assembler.checkAhead(chunk, cursor.start, cursor.end);
       if (violation !== undefined) {
@@ -453,11 +453,11 @@ export class Protocol {
    */
   private unmaskAhead(): void {
     const cursor = this.maskCursor!; // marked by enterPayload()
-    const key = this.header.key;
+    const key = this.header!.key;
     const rotated = this.rotatedKey;
-    let remaining = this.header.length - this.unmasked;
+    let remaining = this.header!.length - this.unmasked;
     while (remaining > 0) {
-      const chunk = this.queue.nextSpan(cursor, remaining);
+      const chunk = this.queue!.nextSpan(cursor, remaining);
       if (chunk === undefined) return;
       const phase = this.unmasked & 3;
       for (let i = 0; i < 4; i++) rotated[i] = key[(phase + i) & 3]!;
@@ -473,10 +473,11 @@ export class Protocol {
    * exactly this whole binary message (passed on to `sink.message`).
    */
   private onFrame(data: Uint8Array, owned: boolean): void {
-    const opcode = this.header.opcode;
+    const header = this.header!;
+    const opcode = header.opcode;
     if (opcode < OP_CONTROL) {
-      const assembler = this.assembler;
-      const violation = assembler.frame(data, this.header.fin, owned);
+      const assembler = this.assembler!;
+      const violation = assembler.frame(data, header.fin, owned);
       if (violation !== undefined) this.failWith(violation);
       else if (assembler.pending !== undefined) this.wait(assembler.pending);
     } else if (opcode === OP_PING) {
@@ -506,7 +507,7 @@ export class Protocol {
   }
 
   private resume(promise: Promise<Uint8Array>, decoded: Uint8Array | undefined, error: unknown): void {
-    const assembler = this.assembler;
+    const assembler = this.assembler!;
     assembler.settled();
     if (this.step !== S_WAIT || assembler.pending !== promise) return;
     this.step = S_HEADER;
@@ -516,7 +517,7 @@ export class Protocol {
       const violation = assembler.finishDecode(decoded, error);
       if (violation !== undefined) this.failWith(violation);
       else if (assembler.pending !== undefined) this.wait(assembler.pending);
-      if (this.step === S_HEADER && this.madeQueue !== undefined && this.madeQueue.length > 0) this.drain();
+      if (this.step === S_HEADER && this.queue !== undefined && this.queue.length > 0) this.drain();
       if (this.eofWhileWaiting && this.step !== S_WAIT) {
         this.eofWhileWaiting = false;
         this.receiveEof();
@@ -574,8 +575,8 @@ export class Protocol {
 
   private discard(): void {
     this.step = S_DISCARD;
-    this.madeQueue?.clear();
-    this.madeAssembler?.release();
+    this.queue?.clear();
+    this.assembler?.release();
   }
 
   // --------------------------------------------------------------- output

@@ -262,8 +262,8 @@ describe('framing: receive state made when the first bytes arrive (memory per id
   // that a connection which has received nothing has not made them, and that
   // everything that can run before that works without them.
   const made = (p: Protocol) => {
-    const fields = p as unknown as { madeHeader?: unknown; madeAssembler?: unknown; madeQueue?: unknown };
-    return [fields.madeHeader !== undefined, fields.madeAssembler !== undefined, fields.madeQueue !== undefined];
+    const fields = p as unknown as { header?: unknown; assembler?: unknown; queue?: unknown };
+    return [fields.header !== undefined, fields.assembler !== undefined, fields.queue !== undefined];
   };
 
   it('a connection that only sends, then closes, never makes them', () => {
