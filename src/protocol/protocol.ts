@@ -133,7 +133,10 @@ export class Protocol {
   private readonly server: boolean;
   private readonly extensions: readonly Extension[];
   private readonly trace: ((frame: FrameTrace) => void) | undefined;
-  private readonly writer: FrameWriter;
+  /** Where mask keys come from (the client role masks every frame, §5.3). */
+  private readonly maskKeys: MaskKeyPool;
+  /** Made with the first frame sent (`writing()`). */
+  private writer: FrameWriter | undefined = undefined;
 
   // Receive state is made when first needed, from the settings below: the
   // header rules and the message assembler with the first bytes received
@@ -200,14 +203,18 @@ export class Protocol {
     this.trace = sink.trace ? sink.trace.bind(sink) : undefined;
     this.alloc = options.alloc ?? allocZeroed;
     // Injected sources get their own pool (deterministic tests); the default one is shared.
-    const pool = options.maskKeys ?? (options.random ? new MaskKeyPool(options.random) : sharedMaskKeyPool());
-    this.writer = new FrameWriter(sink, this.server, pool, this.extensions, this.trace);
+    this.maskKeys = options.maskKeys ?? (options.random ? new MaskKeyPool(options.random) : sharedMaskKeyPool());
   }
 
   /** Makes the header rules and the message assembler (with the first bytes received); returns the header. */
   private prepareReceive(): FrameHeader {
     const assembler = (this.assembler = new MessageAssembler(this.sink, this.extensions, this.maxPayload, this.isUtf8));
     return (this.header = new FrameHeader(this.server, this.extensionRsv, this.maxPayload, this.maxFrameSize, assembler));
+  }
+
+  /** The frame writer, made with the first frame sent. */
+  private writing(): FrameWriter {
+    return (this.writer ??= new FrameWriter(this.sink, this.server, this.maskKeys, this.extensions, this.trace));
   }
 
   /** The byte queue, made for the first frame that does not arrive in one piece. */
@@ -482,7 +489,7 @@ export class Protocol {
       else if (assembler.pending !== undefined) this.wait(assembler.pending);
     } else if (opcode === OP_PING) {
       // §5.5.2/§5.5.3: answer with the same payload, unless we already sent a close (§5.5.1).
-      if (!this.closeSent) this.writer.frame(0x80 | OP_PONG, data, false);
+      if (!this.closeSent) this.writing().frame(0x80 | OP_PONG, data, false);
       this.sink.ping?.(data);
     } else if (opcode === OP_PONG) {
       this.sink.pong?.(data);
@@ -589,21 +596,21 @@ export class Protocol {
    */
   send(data: string | Uint8Array, binary: boolean, compress?: boolean): void {
     this.assertCanSend('send');
-    this.writer.message(data, binary, compress);
+    this.writing().message(data, binary, compress);
   }
 
   /** Sends a ping (payload at most 125 bytes, else `RangeError` WS_ERR_CONTROL_PAYLOAD_TOO_LONG). */
   ping(payload: Uint8Array = EMPTY): void {
     this.assertCanSend('ping');
     checkControlPayload('a ping payload', payload);
-    this.writer.frame(0x80 | OP_PING, payload, false);
+    this.writing().frame(0x80 | OP_PING, payload, false);
   }
 
   /** Sends an unsolicited pong (a heartbeat that needs no answer, §5.5.3). */
   pong(payload: Uint8Array = EMPTY): void {
     this.assertCanSend('pong');
     checkControlPayload('a pong payload', payload);
-    this.writer.frame(0x80 | OP_PONG, payload, false);
+    this.writing().frame(0x80 | OP_PONG, payload, false);
   }
 
   /**
@@ -631,6 +638,6 @@ export class Protocol {
 
   private sendClose(payload: Uint8Array): void {
     this.closeSent = true;
-    this.writer.frame(0x80 | OP_CLOSE, payload, false);
+    this.writing().frame(0x80 | OP_CLOSE, payload, false);
   }
 }

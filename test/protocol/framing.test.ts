@@ -5,7 +5,7 @@ import { describe, it, equal, deepEqual, hex, fromHex, ok, throws } from '../sup
 import { ErrorCodes } from '../../src/protocol/errors.js';
 import { encodeFrame } from '../../src/protocol/frame.js';
 import { MaskKeyPool } from '../../src/protocol/mask.js';
-import { frame, concat, run, te, closePayload, digest, Recorder, TracingRecorder, fixedRandom } from './helpers.js';
+import { frame, concat, run, te, td, closePayload, digest, Recorder, TracingRecorder, fixedRandom } from './helpers.js';
 import type { FrameTrace } from '../../src/protocol/types.js';
 import { Protocol } from '../../src/protocol/protocol.js';
 
@@ -265,6 +265,7 @@ describe('framing: receive state made when the first bytes arrive (memory per id
     const fields = p as unknown as { header?: unknown; assembler?: unknown; queue?: unknown };
     return [fields.header !== undefined, fields.assembler !== undefined, fields.queue !== undefined];
   };
+  const hasWriter = (p: Protocol) => (p as unknown as { writer?: unknown }).writer !== undefined;
 
   it('a connection that only sends, then closes, never makes them', () => {
     const rec = new Recorder();
@@ -304,5 +305,19 @@ describe('framing: receive state made when the first bytes arrive (memory per id
     p.receive(split.subarray(100));
     equal(rec.events.length, 4);
     deepEqual(rec.events[3], ['message', 'x'.repeat(300), false]);
+  });
+
+  it('the frame writer is made with the first frame sent: a pong answering a ping, or a send', () => {
+    const rec = new Recorder();
+    const p = new Protocol(rec, { random: fixedRandom });
+    equal(hasWriter(p), false);
+    p.receive(concat(frame(1, 'news'), frame(2, pattern(10))));
+    equal(hasWriter(p), false);
+    p.receive(frame(9, 'are you there'));
+    equal(hasWriter(p), true);
+    deepEqual(rec.written.map((w) => [w.opcode, td.decode(w.payload)]), [[10, 'are you there']]);
+    const sender = new Protocol(new Recorder(), { random: fixedRandom });
+    sender.send('first', false);
+    equal(hasWriter(sender), true);
   });
 });
