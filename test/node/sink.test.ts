@@ -23,7 +23,7 @@ interface Heard {
   steps: string[];
 }
 
-function rig(options: { keep?: boolean; trace?: (frame: unknown) => void } = {}) {
+function rig(options: { keep?: boolean; trace?: (frame: unknown) => void; noPings?: boolean } = {}) {
   const heard: Heard = { messages: [], pings: [], pongs: [], steps: [] };
   const owner: ConnectionOwner = {
     _open() {},
@@ -44,7 +44,9 @@ function rig(options: { keep?: boolean; trace?: (frame: unknown) => void } = {})
   let time = 0;
   const pings = new PingRegistry(() => time);
   const outbox = new Outbox();
-  const sink = new CoreSink(outbox, owner, pings, closing, options.trace);
+  const sink = new CoreSink(outbox, owner, closing, options.trace);
+  // The connection gives the sink its registry with the first ping it sends.
+  if (options.noPings !== true) sink.pings = pings;
   // A fixed mask source: Node 18 has no Web Crypto global for the core's default.
   const protocol = new Protocol(sink, { maxPayload: 1 << 20, random: fixedRandom });
   /** Receives `bytes` as one socket read: the sink sees it as the current read's memory. */
@@ -106,6 +108,13 @@ describe('CoreSink', () => {
       { payload: [7], rtt: 12 },
       { payload: [8], rtt: undefined },
     ]);
+  });
+
+  it('a pong before any ping was sent (no registry yet) reaches the owner without a round trip', () => {
+    const r = rig({ noPings: true });
+    r.read(frame(0xa, Uint8Array.of(9)));
+    assert.equal(r.sink.pings, undefined);
+    assert.deepEqual(r.heard.pongs, [{ payload: [9], rtt: undefined }]);
   });
 
   it("the peer's close reaches the closing steps once", () => {

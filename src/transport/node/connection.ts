@@ -9,8 +9,8 @@
  * state (WHATWG readyState), receive backpressure (pause/resume), the close
  * timers, and the single report of how the connection ended. Its parts:
  * the outbox (./outbox.ts: write batching, send backpressure, end after
- * flush), the ping registry (./pings.ts: round trips) and the core's sink
- * (./sink.ts: where the core reports). Events go to a `ConnectionOwner`
+ * flush) and the core's sink (./sink.ts: where the core reports), which
+ * keeps the ping registry (./pings.ts: round trips) once a ping was sent. Events go to a `ConnectionOwner`
  * (the WebSocket class, or the client transport directly) by plain method
  * calls.
  *
@@ -136,8 +136,6 @@ export class Connection implements ReadTarget, ClosingSteps {
   agreedExtensions = '';
   /** Frames on their way to the socket. */
   readonly outbox = new Outbox();
-  /** Pings waiting for their pong. */
-  private readonly pings = new PingRegistry();
   /** Where the core reports. */
   private readonly sink: CoreSink;
   /**
@@ -180,7 +178,7 @@ export class Connection implements ReadTarget, ClosingSteps {
     this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
     this.signal = options.signal;
-    this.sink = new CoreSink(this.outbox, owner, this.pings, this, options.trace);
+    this.sink = new CoreSink(this.outbox, owner, this, options.trace);
     const signal = this.signal;
     if (signal?.aborted === true) {
       this.state = CLOSING;
@@ -291,7 +289,7 @@ export class Connection implements ReadTarget, ClosingSteps {
       return Promise.reject(error);
     }
     // Registered after the write: no pong can arrive in between (it is read on a later tick).
-    return this.pings.add(data);
+    return (this.sink.pings ??= new PingRegistry()).add(data);
   }
 
   /** Starts the closing handshake (or fails a connection still connecting). */
@@ -418,7 +416,8 @@ export class Connection implements ReadTarget, ClosingSteps {
       this.signal?.removeEventListener('abort', this.abortListener);
       this.abortListener = undefined;
     }
-    if (this.pings.size > 0) this.pings.rejectAll(new LifelineError(ErrorCodes.INVALID_STATE, `Connection closed (${code}) before the pong arrived`));
+    const pings = this.sink.pings;
+    if (pings !== undefined && pings.size > 0) pings.rejectAll(new LifelineError(ErrorCodes.INVALID_STATE, `Connection closed (${code}) before the pong arrived`));
     this.owner._closed(code, reason, wasClean, error);
   }
 

@@ -76,11 +76,12 @@ export class CoreSink implements ProtocolSink {
   rx: ArrayBufferLike | undefined = undefined;
   /** The socket's reader when it reads into our buffers (direct sockets); undefined for a tunnelled socket. */
   reader: SocketReader | undefined = undefined;
+  /** Pings waiting for their pong: made by the connection with its first ping (most connections never send one). */
+  pings: PingRegistry | undefined = undefined;
 
   constructor(
     private readonly outbox: Outbox,
     private readonly owner: ConnectionOwner,
-    private readonly pings: PingRegistry,
     private readonly closing: ClosingSteps,
     trace: ((frame: FrameTrace) => void) | undefined,
   ) {
@@ -106,7 +107,7 @@ export class CoreSink implements ProtocolSink {
   }
 
   pong(payload: Uint8Array): void {
-    this.owner._pong(payload, this.pings.answered(payload));
+    this.owner._pong(payload, this.pings?.answered(payload));
   }
 
   close(_code: number, _reason: string): void {
