@@ -267,9 +267,9 @@ export function checkOptions<T>(given: unknown, spec: OptionSpec, where: string)
   if (typeof given !== 'object' || given === null || Array.isArray(given)) throw fail('TypeError', 'options', 'an object', given);
   const { defaults, types = {} } = spec;
   // Copied one by one rather than spread: once this site has seen several
-  // specs, V8 gives each spread copy a hidden class of its own (about 260 B
-  // that every connection keeps alive, its options being held for its
-  // lifetime); added one by one, same-keyed results share one.
+  // specs, V8 gives each spread copy a hidden class of its own (about 260 B,
+  // alive as long as the result is: a client keeps its resolved options for
+  // its lifetime); added one by one, same-keyed results share one.
   const result: Record<string, unknown> = {};
   for (const name of Object.keys(defaults)) result[name] = defaults[name];
   for (const [name, value] of Object.entries(given)) {

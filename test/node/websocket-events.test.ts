@@ -137,6 +137,26 @@ describe('LightEventTarget', () => {
     assert.deepEqual(seen, ['once', 'after', 'h2', 'h3']);
   });
 
+  it('in a list: a once listener runs once, and a foreign event skips a listener removed during its dispatch', () => {
+    const t = new LightEventTarget();
+    const calls: string[] = [];
+    const b = () => calls.push('b');
+    t.addEventListener('message', () => calls.push('once'), { once: true });
+    t.addEventListener('message', () => {
+      calls.push('a');
+      t.removeEventListener('message', b);
+    });
+    t.addEventListener('message', b);
+    fire(t, 'message');
+    fire(t, 'message');
+    assert.deepEqual(calls, ['once', 'a', 'a']);
+    calls.length = 0;
+    t.addEventListener('message', b);
+    t.dispatchEvent({ type: 'message' });
+    t.dispatchEvent({ type: 'message' });
+    assert.deepEqual(calls, ['a', 'a']);
+  });
+
   it('stopImmediatePropagation stops the remaining listeners; handleEvent objects are called', () => {
     const t = new LightEventTarget();
     const calls: string[] = [];

@@ -262,6 +262,8 @@ describe('framing: receive state made when the first bytes arrive (memory per id
   // that a connection which has received nothing has not made them, and that
   // everything that can run before that works without them.
   const made = (p: Protocol) => {
+    // The names must exist (as fields set to undefined), or a rename would make every `false` below pass for nothing.
+    for (const name of ['header', 'assembler', 'queue', 'writer']) ok(name in p, `Protocol has a field ${name}`);
     const fields = p as unknown as { header?: unknown; assembler?: unknown; queue?: unknown };
     return [fields.header !== undefined, fields.assembler !== undefined, fields.queue !== undefined];
   };

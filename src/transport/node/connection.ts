@@ -10,9 +10,9 @@
  * timers, and the single report of how the connection ended. Its parts:
  * the outbox (./outbox.ts: write batching, send backpressure, end after
  * flush) and the core's sink (./sink.ts: where the core reports), which
- * keeps the ping registry (./pings.ts: round trips) once a ping was sent. Events go to a `ConnectionOwner`
- * (the WebSocket class, or the client transport directly) by plain method
- * calls.
+ * keeps the ping registry (./pings.ts: round trips) once a ping was sent.
+ * Events go to a `ConnectionOwner` (the WebSocket class, or the client
+ * transport directly) by plain method calls.
  *
  * Hot path: socket read → Protocol.receive → CoreSink.message → owner. The
  * socket listeners are module-level functions that find the connection

@@ -271,8 +271,8 @@ function isListed(map: ListenerMap | undefined, type: string, entry: Entry): boo
 }
 
 /**
- * The event target shared by the WebSocket class. Listener lists are created
- * per type on first use, so an idle socket with no listeners costs one field.
+ * The event target shared by the WebSocket class. The slots are made on the
+ * first registration, so an idle socket with no listeners costs one field.
  */
 export class LightEventTarget<EventMap extends object = Record<string, Event>> {
   /** @internal listeners by type; undefined until the first registration */
