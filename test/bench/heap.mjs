@@ -3,7 +3,7 @@
 // snapshots (before/after) by constructor: count and self size per
 // connection. For finding the cause of a memory-row gap.
 //
-//   node --expose-gc test/bench/heap.mjs [lifeline|ws] [N=500]
+//   node --expose-gc test/bench/heap.mjs [lifeline|ws|ws-native|undici] [N=500]
 import { getHeapSnapshot } from 'node:v8';
 import { startServer, snapshotDist } from './proc.mjs';
 import { ROOT } from './size-lib.mjs';
@@ -12,12 +12,19 @@ const impl = process.argv[2] ?? 'lifeline';
 const n = Number(process.argv[3] ?? 500);
 if (typeof gc !== 'function') throw new Error('run with node --expose-gc');
 await snapshotDist(ROOT, 'profile-dist');
-const { loadImpl } = await import('./impls.mjs');
+const { IMPLS, loadImpl } = await import('./impls.mjs');
+// The variant's switches (ws reads WS_NO_* when it loads), as a bench trial's process has them.
+Object.assign(process.env, IMPLS[impl]?.env);
+
+const GENERIC = new Set(['(array)', '(string)', '(concatenated string)', 'Array', 'Object', '(hidden)', '(object shape)', 'closure ', 'system / Context']);
 
 /**
  * Heap census: self size and count per key. The key is the constructor (or
- * V8 node type), and for arrays, strings and typed-array stores also the
- * first retainer ("(array) <- Protocol.q"), which names the field to fix.
+ * V8 node type), and for generic nodes (GENERIC: arrays, strings, plain
+ * objects, hidden classes, anonymous closures and their contexts) also two
+ * retainers ("(object shape) <- Object.map <- Connection.options"), which
+ * name the field to fix. The (code) row is JIT code compiled while the
+ * connections opened, spread over N: it shrinks as N grows.
  */
 async function census() {
   for (let i = 0; i < 4; i++) gc();
@@ -38,8 +45,9 @@ async function census() {
     const type = types[nodes[i + iType]];
     return type === 'object' ? snap.strings[nodes[i + iName]] : type === 'closure' ? `closure ${snap.strings[nodes[i + iName]]}` : `(${type})`;
   };
-  // First strong retainer of each node (by node index).
+  // First strong retainer of each node: its label and field, and its index (for the retainer's own retainer).
   const owner = new Map();
+  const ownerIndex = new Map();
   for (let i = 0, e = 0; i < nodes.length; i += nf) {
     const count = nodes[i + iEdges];
     for (let k = 0; k < count; k++, e += ef) {
@@ -47,6 +55,7 @@ async function census() {
       if (et === 'weak' || et === 'shortcut') continue;
       const to = edges[e + eTo];
       if (owner.has(to)) continue;
+      ownerIndex.set(to, i);
       const name = et === 'element' || et === 'hidden' ? `[${edges[e + eName]}]` : snap.strings[edges[e + eName]];
       owner.set(to, `${label(i)}.${name}`);
     }
@@ -54,7 +63,11 @@ async function census() {
   const out = new Map();
   for (let i = 0; i < nodes.length; i += nf) {
     let key = label(i);
-    if (key === '(array)' || key === '(string)' || key === '(concatenated string)' || key === 'Array' || key === 'Object' || key === '(hidden)') key += ` <- ${owner.get(i) ?? '?'}`;
+    // Anonymous or generic nodes are named by two retainers ("(object shape) <- Object.map <- Connection.options"), which names the field to fix.
+    if (GENERIC.has(key)) {
+      const up = ownerIndex.get(i);
+      key += ` <- ${owner.get(i) ?? '?'}${up === undefined ? '' : ` <- ${owner.get(up) ?? '?'}`}`;
+    }
     const e = out.get(key) ?? { count: 0, size: 0 };
     e.count++;
     e.size += nodes[i + iSize];
