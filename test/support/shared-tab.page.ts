@@ -42,7 +42,26 @@ const log: TabLog = { roles: [], events: [], messages: [], sends: {}, pageshows:
 
 // Every channel lifeline opens also reports its hand-over messages to the log.
 const Native = globalThis.BroadcastChannel;
+/** What lifeline's channels posted last (for diagnosis: did a closing leader post its `bye`?). */
+const posted: string[] = [];
+/** Exceptions that reached the window (for diagnosis: did lifeline's pagehide listener throw?). */
+const uncaught: string[] = [];
+addEventListener('error', (event) => uncaught.push(String(event.message)));
 globalThis.BroadcastChannel = class extends Native {
+  override postMessage(message: unknown): void {
+    const type = (message as { type?: string })?.type ?? '?';
+    try {
+      super.postMessage(message);
+      posted.push(type);
+    } catch (error) {
+      posted.push(`${type} threw ${(error as Error).name}`);
+      throw error;
+    }
+  }
+  override close(): void {
+    posted.push('close');
+    super.close();
+  }
   constructor(name: string) {
     super(name);
     this.addEventListener('message', (event) => {
@@ -84,6 +103,17 @@ function start(options: StartOptions): void {
   }
   connection.on('message', (message) => log.messages.push(String(message)));
   conn = connection;
+  // Registered after lifeline's own pagehide listener (connect() added it above): says that lifeline's ran before it.
+  addEventListener('pagehide', () =>
+    diagnosis.postMessage({
+      after: 'lifeline',
+      unsettled: Object.values(log.sends).filter((outcome) => outcome === 'pending').length,
+      posted: posted.slice(-4),
+      uncaught,
+      state: conn?.state,
+      events: log.events.slice(-3).map((event) => event.type),
+    }),
+  );
 }
 
 /** Sends `prefix:from` … `prefix:to-1` now, recording each outcome. */
