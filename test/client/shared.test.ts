@@ -201,6 +201,57 @@ describe('shared connection: hand-over', () => {
     equal(browser.live.length, 1);
   });
 
+  it('pagehide reaching leave() twice (tabs.ts calls it from a second listener): the leaving tabs pass their messages on once', async () => {
+    const { browser, tabs, socket } = await threeTabs();
+    const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
+    socket.refuseSend = true;
+    const sent = [leader.conn.send('leader:0'), leader.conn.send('leader:1'), third.conn.send('third:0')];
+    await browser.settle();
+    leader.pagehide();
+    leader.pagehide();
+    await browser.settle();
+    equal(second.role, 'leader');
+    const next = await browser.openSocket();
+    await Promise.all(sent.slice(2));
+    deepEqual(next.sent, ['leader:0', 'leader:1', 'third:0'], "the departed tab's own messages, then the follower's, each once");
+    const byes = browser.bus.log.filter((entry) => entry.tab === leader.id && entry.message.type === 'bye');
+    equal(byes.length, 1, 'one bye');
+    // A follower leaving for good passes on what no leader has yet, once.
+    socket.refuseSend = true;
+    next.refuseSend = true;
+    third.pagehide();
+    third.pagehide();
+    await browser.settle();
+    equal(browser.bus.log.filter((entry) => entry.tab === third.id).filter((entry) => entry.message.type === 'adopt').length, 0, 'nothing held: no adopt');
+  });
+
+  it('the departing leader says its bye first: cut short right after it (here by a throwing clock), the tab has still passed every message on', async () => {
+    const { browser, tabs, socket } = await threeTabs();
+    const [leader, second] = tabs as [FakeTab, FakeTab];
+    socket.refuseSend = true;
+    void leader.conn.send('own:0');
+    void leader.conn.send('own:1');
+    await browser.settle();
+    const clear = browser.clock.clear;
+    browser.clock.clear = () => {
+      throw new Error('cut short');
+    };
+    try {
+      leader.pagehide();
+      ok(false, 'the cut reached the test');
+    } catch (error) {
+      equal((error as Error).message, 'cut short');
+    } finally {
+      browser.clock.clear = clear;
+    }
+    leader.crash(); // the browser tears the page down: its lock is released, its channel says nothing more
+    await browser.settle();
+    equal(second.role, 'leader');
+    const next = await browser.openSocket();
+    deepEqual(next.sent, ['own:0', 'own:1']);
+    equal(browser.bus.log.filter((entry) => entry.tab === leader.id && entry.message.type === 'bye').length, 1);
+  });
+
   it('a crashed leader (no bye): its lock is released, the next tab takes over and resends what was unanswered', async () => {
     const { browser, tabs, socket } = await threeTabs();
     const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];

@@ -162,6 +162,25 @@ export function sharedTabsSuite(engine: EngineName): void {
       assert.equal(server.totalConnections, 2);
     });
 
+    it("the leader tab closed with its first pagehide listener cut short (as Firefox may do): the second passes the tab's messages on", async () => {
+      await fresh();
+      // Zero high-water mark: the leader's messages wait in it, one leaving the socket buffer per 50 ms poll.
+      const tabs = [await tabWith({ highWaterMark: 0, cutFirstPagehide: true }), await tabWith()];
+      await allOpen(tabs);
+      assert.deepEqual(await roles(tabs), ['leader', 'follower']);
+      const [leader, follower] = tabs as [BrowserTab, BrowserTab];
+      await api(leader).send('L', 0, 10);
+      assert.ok((await leader.evaluate(() => (window as unknown as TabWindow).tab.pending)) > 0, 'the leader holds some of its messages when it goes');
+      await leader.close();
+      open = open.filter((one) => one !== leader);
+      await api(follower).until(() => (window as unknown as TabWindow).tab.role === 'leader', 'the other tab leads');
+      const end = Date.now() + 10_000;
+      while (serverGot('L').length < 10 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
+      const seen = (await api(follower).log()).wire;
+      assert.deepEqual(serverGot('L'), labels('L', 0, 10), `each once, in order (seen by the other tab: ${JSON.stringify(seen)})`);
+      assert.match(JSON.stringify(seen), /first listener cut/, 'the first listener was cut');
+    });
+
     it('back/forward: the leader navigates away (a follower takes over) and back (restored or reloaded, it follows); one socket', async () => {
       await fresh();
       const tabs = [await tabWith(), await tabWith()];

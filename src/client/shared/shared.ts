@@ -198,6 +198,8 @@ function shareConnection<In, Out>(
   let attached = false;
   /** The page is away (pagehide, freeze) and may come back. */
   let away = false;
+  /** The page is unloading, and this tab has passed on its messages (lastWord). */
+  let gone = false;
   let role: Role | undefined;
   let state: State = 'closed';
   let protocol = '';
@@ -323,7 +325,8 @@ function shareConnection<In, Out>(
    * (notRestoredReasons `broadcastchannel-message`).
    */
   function leave(unloading: boolean): void {
-    if (!attached || away || role === 'alone') return;
+    if (!attached || away || gone || role === 'alone') return;
+    if (unloading) lastWord();
     away = !unloading;
     clock.clear(watchdog);
     if (leading()) {
@@ -332,12 +335,26 @@ function shareConnection<In, Out>(
     }
     election?.withdraw();
     election = undefined;
-    if (unloading) {
-      // What no leader has yet goes to whoever leads next; what a leader has, it sends.
-      const held = outbox.held();
-      if (held.length) post({ type: 'adopt', from: tabId, orphans: held.map(orphan) });
-      outbox.abandon(held);
-    } else if (outbox.all().every((record) => record.term === undefined) && !leaving) closeChannel(true);
+    if (!unloading && outbox.all().every((record) => record.term === undefined) && !leaving) closeChannel(true);
+  }
+
+  /**
+   * A tab going away for good passes on the messages it still holds, first
+   * thing on pagehide: a leader in its `bye` (all of its own; its socket
+   * dies with the page), a follower what no leader has yet (`adopt`).
+   * Firefox can cut a pagehide listener short as it closes the tab (it
+   * cancels the page script that is running then, seen in this project's
+   * tests under load): the message goes out before anything else, and
+   * ./tabs.ts calls `leave` from a second listener, where `gone` says
+   * whether the first got this far.
+   */
+  function lastWord(): void {
+    const leader = leading();
+    const held = leader ? outbox.all().slice() : outbox.held();
+    if (leader) post({ type: 'bye', term: term!, orphans: held.map(orphan) });
+    else if (held.length) post({ type: 'adopt', from: tabId, orphans: held.map(orphan) });
+    gone = true;
+    outbox.abandon(held);
   }
 
   /** The page is back from the back/forward cache, or resumed: it asks who leads, and gets in line. */
@@ -492,8 +509,9 @@ function shareConnection<In, Out>(
    * the acknowledgements of everything the socket took, so that every tab
    * knows exactly what went out before it hears that the leader left: when
    * the page goes away (pagehide, freeze) this runs as a task of its own,
-   * with no acknowledgement pending, and the `bye` goes out at once (Firefox
-   * may tear a closing tab down before a later microtask runs); when the
+   * with no acknowledgement pending, and the `bye` goes out at once (for
+   * good: before this runs, see lastWord; Firefox may tear a closing tab
+   * down before a later microtask runs); when the
    * application closes the connection, it may have just made the socket take
    * messages in the same task, so the `bye` waits one microtask, behind
    * their acknowledgements.
@@ -509,10 +527,8 @@ function shareConnection<In, Out>(
     stopInner?.();
     stopInner = undefined;
     const finish = (): void => {
-      const own = outbox.all().slice();
-      if (kind !== 'deposed' && !alone && ownTerm) post({ type: 'bye', term: ownTerm, orphans: kind === 'unload' ? own.map(orphan) : [] });
-      if (kind === 'unload') outbox.abandon(own);
-      else if (kind === 'close' || kind === 'terminate') outbox.rejectHeld('client closed before sending', true);
+      if (kind !== 'deposed' && !alone && ownTerm) post({ type: 'bye', term: ownTerm, orphans: [] });
+      if (kind === 'close' || kind === 'terminate') outbox.rejectHeld('client closed before sending', true);
       else {
         outbox.recall(wasOpen, ownTerm);
         route();
@@ -521,8 +537,9 @@ function shareConnection<In, Out>(
       // A page that may come back closes the channel, as in leave(): its own messages are back in its outbox.
       else if (kind === 'leave') closeChannel(true);
     };
-    if (kind === 'unload' || kind === 'leave') finish();
-    else queueMicrotask(() => events.run(finish));
+    // Unloading, the `bye` went out first, with the tab's messages (lastWord).
+    if (kind === 'leave') finish();
+    else if (kind !== 'unload') queueMicrotask(() => events.run(finish));
     if (kind === 'close') client.close(code, reason);
     else client.terminate();
     if (kind === 'close' || kind === 'terminate') {
