@@ -1,11 +1,9 @@
 // Table formatting for the benchmark runner (markdown, so the output can be
 // pasted into the README as is).
 
-import { LEVEL } from './stats.mjs';
+import { LEVEL, MEMORY_FLOOR } from './stats.mjs';
 
 const num = (x) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 10 ? x.toFixed(1) : x.toFixed(2));
-// Byte deltas near zero (noise, or nothing allocated) make ratios meaningless.
-const memRatio = (a, b) => (a == null || b == null || Math.abs(b) < 64 ? 'n/a' : `${(a / b).toFixed(2)}x`);
 const pct = (x) => `${(x * 100).toFixed(1)}%`;
 
 /** A row's label, with the wire ratio of its stream (receive rows) or of each sender (send rows). */
@@ -93,15 +91,19 @@ export function fmtStalls(results, names) {
 }
 
 export function fmtMemory(results, names) {
-  const peers = names.filter((n) => n !== 'lifeline');
-  const head = ['bytes per connection', ...names, 'lifeline / lowest peer'];
+  const head = ['bytes per connection', ...names, 'lifeline / lowest peer', 'standing'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`];
   for (const r of results) {
     for (const [k, label] of [['heapPerConn', 'JS heap'], ['externalPerConn', 'external (Buffers)'], ['rssPerConn', 'RSS']]) {
       const get = (n) => (r.summary[n] && !r.summary[n].error ? r.summary[n][k] : null);
-      const peerValues = peers.map(get).filter((v) => v != null);
-      const lowest = peerValues.length ? Math.min(...peerValues) : null;
-      const cells = [`${label}, ${r.label}`, ...names.map((n) => (r.summary[n]?.error ? 'failed' : Math.round(get(n)).toLocaleString('en-US'))), memRatio(get('lifeline'), lowest)];
+      // Paired ratios per round against the peer with the lowest median (run.mjs, compareMemory); none where that peer's bytes are noise.
+      const versus = r.versus?.[k];
+      const cells = [
+        `${label}, ${r.label}`,
+        ...names.map((n) => (r.summary[n]?.error ? 'failed' : Math.round(get(n)).toLocaleString('en-US'))),
+        versus ? `${ratioCell(versus)} vs ${versus.peer}` : 'n/a',
+        versus?.verdict ?? 'n/a',
+      ];
       lines.push(`| ${cells.join(' | ')} |`);
     }
     for (const [n, v] of Object.entries(r.summary)) if (v.error) lines.push(`- ${n}: ${v.error}`);

@@ -28,7 +28,7 @@ import { execFileSync } from 'node:child_process';
 import { startServer, runClient, runModule, snapshotDist } from './proc.mjs';
 import { ROOT, lifelineSizes, competitorSizes, sizeTable } from './size-lib.mjs';
 import { fmtRows, fmtMemory, fmtGeneric, fmtStalls } from './report.mjs';
-import { median, medianInterval, pairedRatios, verdict, standing } from './stats.mjs';
+import { MEMORY_FLOOR, median, medianInterval, pairedRatios, verdict, standing } from './stats.mjs';
 import { buildRows } from './scenarios.mjs';
 
 const argv = process.argv.slice(2);
@@ -154,7 +154,7 @@ for (const row of selected) {
   }
   if (shared) await shared.stop();
   const summary = summarize(row, trials);
-  const versus = row.memory ? null : compare(trials);
+  const versus = row.memory ? compareMemory(trials) : compare(trials);
   results.push({ id: row.id, label: row.label, unit: row.unit ?? 'msg', memory: !!row.memory, wire: !!row.wire, stall: !!row.stall, ...extra, summary, versus, trials });
   progress(` ${oneLine(row, summary, versus)}\n`);
 }
@@ -227,12 +227,38 @@ function compare(trials) {
   };
 }
 
+/**
+ * Memory rows: lifeline against the peer with the lowest median, per metric
+ * (JS heap, external, RSS per connection): the median paired ratio of the
+ * rounds, its interval and verdict (lower is better). Metrics whose peer
+ * value is near zero (nothing allocated, or noise) get no ratio.
+ */
+function compareMemory(trials) {
+  if (!trials.lifeline) return null;
+  const values = (name, key) => (trials[name] ?? []).filter((t) => !t.error && t[key] != null).map((t) => ({ round: t.round, value: t[key] }));
+  const peers = Object.keys(trials).filter((n) => n !== 'lifeline' && values(n, 'heapPerConn').length);
+  if (!peers.length) return null;
+  const out = {};
+  for (const key of ['heapPerConn', 'externalPerConn', 'rssPerConn']) {
+    const lowest = peers.reduce((a, b) => (median(values(b, key).map((t) => t.value)) < median(values(a, key).map((t) => t.value)) ? b : a));
+    if (Math.abs(median(values(lowest, key).map((t) => t.value))) < MEMORY_FLOOR) continue;
+    const ratios = pairedRatios(values('lifeline', key), values(lowest, key));
+    const interval = medianInterval(ratios);
+    out[key] = { peer: lowest, ratio: ratios.length ? median(ratios) : null, interval, n: ratios.length, verdict: verdict(interval, false) };
+  }
+  return out;
+}
+
 function oneLine(row, s, versus) {
   const each = Object.entries(s)
     .map(([n, v]) =>
       v.error ? `${n}: ${v.error.slice(0, 120)}` : row.memory ? `${n} heap ${Math.round(v.heapPerConn)} B/conn` : `${n} ${Math.round(v.rate)}/s ${v.cpuPerMsg.toFixed(2)}µs${v.wireRatio != null ? ` wire ${(v.wireRatio * 100).toFixed(1)}%` : ''}${v.stallMaxMs != null ? ` stall ${v.stallMaxMs.toFixed(1)}ms` : ''}`,
     )
     .join('  ');
+  if (row.memory) {
+    const heap = versus?.heapPerConn;
+    return heap ? `${each}  => heap ${heap.verdict} (${heap.ratio?.toFixed(2)}x vs ${heap.peer})` : each;
+  }
   const b = versus?.best;
   return b ? `${each}  => ${b.standing} (msg/s ${b.rate.ratio?.toFixed(2)}x vs ${b.rate.peer}, CPU ${b.cpu.ratio?.toFixed(2)}x vs ${b.cpu.peer})` : each;
 }

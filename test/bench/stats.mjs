@@ -15,6 +15,9 @@
 // covers with at least LEVEL, and say which coverage it has.
 // Imports nothing.
 
+/** Memory per connection below this many bytes is noise or nothing allocated: no ratio is taken against it. */
+export const MEMORY_FLOOR = 64;
+
 /** The coverage the intervals aim for. */
 export const LEVEL = 0.9;
 
