@@ -74,8 +74,9 @@ export const IMPORTS = [
   { name: "import { connect, heartbeat, messages, json }", names: ['connect', 'heartbeat', 'messages', 'json'], budget: 8448 },
   { name: "import { connect, session }", names: ['connect', 'session'], budget: 9920 },
   { name: "import { connect, session, heartbeat }", names: ['connect', 'session', 'heartbeat'], budget: 10496 },
-  // Tab sharing (src/client/shared/: election, channel protocol, outbox, mirroring) is about 4.6 KB of its own.
-  { name: "import { connect, shared }", names: ['connect', 'shared'], budget: 12224 },
+  // Tab sharing (src/client/shared/: election, channel protocol, outbox, mirroring) is about 4.7 KB of its own. Raised by 128 B
+  // (2026-12-07) for a leaving tab's last word that survives a cut pagehide listener, and the leader watch as a module of its own.
+  { name: "import { connect, shared }", names: ['connect', 'shared'], budget: 12352 },
 ];
 
 /** esbuild --bundle --minify of `input` (ESM); returns the code. */
@@ -99,8 +100,8 @@ export async function lifelineSizes(dist = join(ROOT, 'dist')) {
     rows.push({ name: `${row.name} (esbuild)`, budget: row.budget, ...measure(await bundleEsbuild(entry)) });
     rows.push({ name: `${row.name} (rollup + terser)`, budget: row.budget, ...measure(await bundleMinified(entry)) });
   }
-  // Everything includes the reliable session (about 2.5 KB gzip of it, with the seam) and tab sharing (about 4.6 KB).
-  rows.push({ name: '<script> dist/lifeline.min.js (everything)', budget: 15360, ...measure(readFileSync(iife, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '')) });
+  // Everything includes the reliable session (about 2.5 KB gzip of it, with the seam) and tab sharing (about 4.7 KB).
+  rows.push({ name: '<script> dist/lifeline.min.js (everything)', budget: 15488, ...measure(readFileSync(iife, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '')) });
   return rows;
 }
 

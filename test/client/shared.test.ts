@@ -201,28 +201,55 @@ describe('shared connection: hand-over', () => {
     equal(browser.live.length, 1);
   });
 
-  it('pagehide reaching leave() twice (tabs.ts calls it from a second listener): the leaving tabs pass their messages on once', async () => {
+  it('pagehide reaching leave() twice (tabs.ts calls it from a second listener), the first cut short after the bye: the second finishes stepping down, nothing is said twice', async () => {
     const { browser, tabs, socket } = await threeTabs();
     const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
     socket.refuseSend = true;
     const sent = [leader.conn.send('leader:0'), leader.conn.send('leader:1'), third.conn.send('third:0')];
     await browser.settle();
-    leader.pagehide();
-    leader.pagehide();
+    const clear = browser.clock.clear;
+    browser.clock.clear = () => {
+      throw new Error('cut short');
+    };
+    try {
+      leader.pagehide();
+    } catch (error) {
+      equal((error as Error).message, 'cut short');
+    } finally {
+      browser.clock.clear = clear;
+    }
+    equal(leader.role, 'leader', 'cut before stepping down');
+    leader.pagehide(); // the second listener
     await browser.settle();
-    equal(second.role, 'leader');
+    equal(second.role, 'leader', 'the lock was let go by the second call');
     const next = await browser.openSocket();
     await Promise.all(sent.slice(2));
     deepEqual(next.sent, ['leader:0', 'leader:1', 'third:0'], "the departed tab's own messages, then the follower's, each once");
-    const byes = browser.bus.log.filter((entry) => entry.tab === leader.id && entry.message.type === 'bye');
-    equal(byes.length, 1, 'one bye');
-    // A follower leaving for good passes on what no leader has yet, once.
+    equal(browser.bus.log.filter((entry) => entry.tab === leader.id && entry.message.type === 'bye').length, 1, 'one bye');
+  });
+
+  it("a tab's last word that goes out twice (a cut between its post and the rest) is taken once: a leader's bye, a follower's adopt", async () => {
+    const { browser, tabs, socket } = await threeTabs();
+    const [leader, second] = tabs as [FakeTab, FakeTab];
     socket.refuseSend = true;
-    next.refuseSend = true;
-    third.pagehide();
-    third.pagehide();
+    void leader.conn.send('own:0');
+    void leader.conn.send('own:1');
     await browser.settle();
-    equal(browser.bus.log.filter((entry) => entry.tab === third.id).filter((entry) => entry.message.type === 'adopt').length, 0, 'nothing held: no adopt');
+    leader.pagehide();
+    browser.bus.repost(browser.bus.log.find((entry) => entry.tab === leader.id && entry.message.type === 'bye')!);
+    await browser.settle();
+    equal(second.role, 'leader');
+    const next = await browser.openSocket();
+    deepEqual(next.sent, ['own:0', 'own:1'], 'each once');
+    // A tab that goes before it heard of a leader passes its messages on in an `adopt`.
+    const late = browser.tab();
+    void late.conn.send('late:0');
+    late.pagehide();
+    const adopt = browser.bus.log.find((entry) => entry.tab === late.id && entry.message.type === 'adopt');
+    ok(adopt, 'the late tab said its last word');
+    browser.bus.repost(adopt!);
+    await browser.settle();
+    deepEqual(next.sent, ['own:0', 'own:1', 'late:0']);
   });
 
   it('the departing leader says its bye first: cut short right after it (here by a throwing clock), the tab has still passed every message on', async () => {

@@ -141,8 +141,8 @@ export class FakeBus {
   /** Tabs whose posts are held back until `release()` (a slow pipe: the lock manager's answers overtake them). */
   readonly delayed = new Set<number>();
   private held: { from: FakeChannel; message: unknown }[] = [];
-  /** Every message posted, with the tab that posted it, for assertions. */
-  readonly log: { tab: number; message: { type: string } & Record<string, unknown> }[] = [];
+  /** Every message posted, with the tab and channel that posted it, for assertions. */
+  readonly log: { tab: number; channel: FakeChannel; message: { type: string } & Record<string, unknown> }[] = [];
 
   open(tab: number, name: string): FakeChannel {
     const channel = new FakeChannel(this, tab, name);
@@ -161,10 +161,16 @@ export class FakeBus {
       this.held.push({ from, message });
       return;
     }
-    this.log.push({ tab: from.tab, message: message as { type: string } });
+    this.log.push({ tab: from.tab, channel: from, message: message as { type: string } });
     const data = structuredClone(message);
     for (const to of this.channels) if (to !== from && to.name === from.name) this.pending.push({ to, data: structuredClone(data) });
     this.schedule();
+  }
+
+  /** Posts a logged message again, from the same channel (a message that went out twice). */
+  repost(entry: FakeBus['log'][number]): void {
+    this.channels.add(entry.channel); // (sent again as if its channel were still open)
+    this.post(entry.channel, entry.message);
   }
 
   /** Lets the held posts of `tab` go, in order. */

@@ -162,7 +162,7 @@ export function sharedTabsSuite(engine: EngineName): void {
       assert.equal(server.totalConnections, 2);
     });
 
-    it("the leader tab closed with its first pagehide listener cut short (as Firefox may do): the second passes the tab's messages on", async () => {
+    it("a leader tab unloading whose first pagehide listener is cut short (as Firefox may do): the second passes the tab's messages on", async () => {
       await fresh();
       // Zero high-water mark: the leader's messages wait in it, one leaving the socket buffer per 50 ms poll.
       const tabs = [await tabWith({ highWaterMark: 0, cutFirstPagehide: true }), await tabWith()];
@@ -171,14 +171,15 @@ export function sharedTabsSuite(engine: EngineName): void {
       const [leader, follower] = tabs as [BrowserTab, BrowserTab];
       await api(leader).send('L', 0, 10);
       assert.ok((await leader.evaluate(() => (window as unknown as TabWindow).tab.pending)) > 0, 'the leader holds some of its messages when it goes');
-      await leader.close();
-      open = open.filter((one) => one !== leader);
+      // The page's pagehide (for good) dispatched in it: a real close could also cancel the second listener in Firefox (one cut is what
+      // the tabs were seen to suffer; the test above closes tabs for real).
+      await leader.evaluate(() => (window as unknown as TabWindow).tab.pagehide());
+      assert.deepEqual(await leader.evaluate(() => (window as unknown as TabWindow).tab.lifelinePagehide.map((entry) => entry.split(' ')[0])), ['first', 'start', 'returned']);
       await api(follower).until(() => (window as unknown as TabWindow).tab.role === 'leader', 'the other tab leads');
       const end = Date.now() + 10_000;
       while (serverGot('L').length < 10 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
-      const seen = (await api(follower).log()).wire;
-      assert.deepEqual(serverGot('L'), labels('L', 0, 10), `each once, in order (seen by the other tab: ${JSON.stringify(seen)})`);
-      assert.match(JSON.stringify(seen), /first listener cut/, 'the first listener was cut');
+      assert.deepEqual(serverGot('L'), labels('L', 0, 10), 'each once, in order');
+      assert.equal(server.totalConnections, 2);
     });
 
     it('back/forward: the leader navigates away (a follower takes over) and back (restored or reloaded, it follows); one socket', async () => {

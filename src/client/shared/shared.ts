@@ -38,7 +38,7 @@
  * - A leader that stops answering without leaving (a page stopped without
  *   a `freeze` event, a hung main thread) keeps its lock: a follower that
  *   hears nothing from it for a while pings it, and steals the lock when
- *   the ping goes unanswered (see `armWatchdog`). A leader that was only
+ *   the ping goes unanswered (./watchdog.ts). A leader that was only
  *   slow steps down when it hears of it; messages it handed to its socket
  *   in the meantime may also be sent by the new leader.
  * - Without Web Locks or BroadcastChannel (or when the lock manager refuses,
@@ -70,6 +70,7 @@ import type { Stats } from '../stats.js';
 import { campaign, type Campaign } from './election.js';
 import { browserTabs, type ChannelLike, type TabEnv } from './tabs.js';
 import { createOutbox, type OutboxRecord } from './outbox.js';
+import { watchLeader } from './watchdog.js';
 import {
   closeFromWire,
   closeToWire,
@@ -196,10 +197,12 @@ function shareConnection<In, Out>(
 
   /** This tab takes part: open() was called and close()/terminate() not since. */
   let attached = false;
-  /** The page is away (pagehide, freeze) and may come back. */
-  let away = false;
-  /** The page is unloading, and this tab has passed on its messages (lastWord). */
-  let gone = false;
+  /**
+   * The page: `shown`; `away` (pagehide into the back/forward cache, or
+   * frozen) and may come back; `gone` for good (unloading), its messages
+   * passed on (lastWord). Only a shown page leads or gets in line.
+   */
+  let page: 'shown' | 'away' | 'gone' = 'shown';
   let role: Role | undefined;
   let state: State = 'closed';
   let protocol = '';
@@ -223,16 +226,18 @@ function shareConnection<In, Out>(
   let stopWatchingWake: (() => void) | undefined;
   /** Messages of tabs that went away, for whoever leads next. */
   let orphans: Orphan[] = [];
-  /** Last time the leader was heard from; when a ping went out unanswered (0: none). */
-  let heardAt = 0;
-  let pingedAt = 0;
-  /** The random part of the wait before stealing the lock from a silent leader. */
-  let stealAfter = 0;
-  let watchdog: TimerHandle;
   /** A leader that vanished without a `bye` yet: messages out with it wait for its word (see BYE_GRACE). */
   let leaving: { term: string; lost: boolean; timer: TimerHandle } | undefined;
   /** Leading: the highest send id taken from each tab in this term. A tab posts its ids in increasing order, so a lower one is a message posted again (after the tab heard a stale leader) that this leader already has. */
   let lastIds = new Map<string, number>();
+  /** The terms whose `bye`, and the tabs whose `adopt`, this tab has heard (one per leader and per tab that went away). */
+  const lastWords = new Set<string>();
+  /** A follower's watch over a leader that may stop answering without leaving (./watchdog.ts). */
+  const watch = watchLeader(clock, env.random, leaderTimeout, {
+    watching: () => attached && page === 'shown' && !inner && election !== undefined,
+    ping: () => post(term ? { type: 'ping', from: tabId, term } : { type: 'hello', from: tabId }),
+    steal: () => election?.steal(),
+  });
 
   const orphan = (record: OutboxRecord): Orphan => ({
     data: record.data,
@@ -297,9 +302,9 @@ function shareConnection<In, Out>(
     election = campaign(tabs.locks!, name, {
       elected: () =>
         events.run(() => {
-          if (attached && !away) lead();
+          if (attached && page === 'shown') lead();
           else {
-            election?.withdraw(); // (withdrawn already; kept for safety: never sit on the lock)
+            election?.withdraw(); // never sit on the lock (withdrawn already, unless a cut pagehide listener left it: see lastWord)
             election = undefined;
           }
         }),
@@ -313,22 +318,30 @@ function shareConnection<In, Out>(
           if (attached && !inner) lead(`Web Locks refused (${(error as Error)?.name ?? error})`);
         }),
     });
-    heard();
-    armWatchdog();
+    watch.heard();
+    watch.start();
   }
 
   /**
-   * The page goes away: for good (`unloading`), or into the back/forward
-   * cache or frozen. A page that may come back lets go of the lock, and of
-   * the channel unless a leader still owes it answers: a message arriving
-   * for a page in the back/forward cache makes Chromium evict it
-   * (notRestoredReasons `broadcastchannel-message`).
+   * The page goes away: for good (`unloading`: its messages go out first,
+   * see lastWord), or into the back/forward cache or frozen. A page that may
+   * come back lets go of the lock, and of the channel unless a leader still
+   * owes it answers: a message arriving for a page in the back/forward cache
+   * makes Chromium evict it (notRestoredReasons `broadcastchannel-message`).
+   * Called again for the same event (./tabs.ts), it does what the first call
+   * was cut short before doing, and no more.
    */
   function leave(unloading: boolean): void {
-    if (!attached || away || gone || role === 'alone') return;
+    if (!attached || role === 'alone') return;
+    if (page === 'gone') {
+      // The first call said the last word and was cut short before stepping down.
+      if (unloading && leading()) stepDown('unload');
+      return;
+    }
+    if (page === 'away') return;
     if (unloading) lastWord();
-    away = !unloading;
-    clock.clear(watchdog);
+    else page = 'away';
+    watch.stop();
     if (leading()) {
       stepDown(unloading ? 'unload' : 'leave');
       return;
@@ -345,22 +358,24 @@ function shareConnection<In, Out>(
    * Firefox can cut a pagehide listener short as it closes the tab (it
    * cancels the page script that is running then, seen in this project's
    * tests under load): the message goes out before anything else, and
-   * ./tabs.ts calls `leave` from a second listener, where `gone` says
-   * whether the first got this far.
+   * ./tabs.ts calls `leave` from a second listener, where `page` says
+   * whether the first got this far: it is `gone` as soon as the message is
+   * out. Should a cut fall between the post and that, the message goes out
+   * twice, and the other tabs take it once (`lastWords` in hear()).
    */
   function lastWord(): void {
     const leader = leading();
     const held = leader ? outbox.all().slice() : outbox.held();
     if (leader) post({ type: 'bye', term: term!, orphans: held.map(orphan) });
     else if (held.length) post({ type: 'adopt', from: tabId, orphans: held.map(orphan) });
-    gone = true;
+    page = 'gone';
     outbox.abandon(held);
   }
 
   /** The page is back from the back/forward cache, or resumed: it asks who leads, and gets in line. */
   function back(): void {
-    if (!attached || !away) return;
-    away = false;
+    if (!attached || page !== 'away') return;
+    page = 'shown';
     if (openChannel()) enterRace();
   }
 
@@ -368,7 +383,7 @@ function shareConnection<In, Out>(
   function detach(kind: 'close' | 'terminate', code?: number, reason?: string): void {
     const wasOpen = state === 'open';
     attached = false;
-    clock.clear(watchdog);
+    watch.stop();
     stopWatchingWake?.();
     stopWatchingWake = undefined;
     if (inner) stepDown(kind, code, reason);
@@ -399,13 +414,13 @@ function shareConnection<In, Out>(
 
   /** This tab leads (elected, or it took over), or runs alone (`alone` says why). */
   function lead(alone?: string): void {
-    if (!attached || away || inner) return;
+    if (!attached || page !== 'shown' || inner) return;
     const previous = term;
     // The leader this tab followed vanished without a `bye` (crashed, discarded, replaced), or its `bye` is still on its way.
     if (previous !== undefined) handOver(false);
     term = `${tabId}.${++terms}`;
     lastIds = new Map();
-    clock.clear(watchdog);
+    watch.stop();
     setRole(alone ? 'alone' : 'leader', alone ?? (role === 'follower' ? 'took over' : 'elected'));
     innerOpened = false;
     const lifecycle: Lifecycle = {
@@ -508,12 +523,12 @@ function shareConnection<In, Out>(
    * Stops leading. The client is retired at once. The `bye` must come after
    * the acknowledgements of everything the socket took, so that every tab
    * knows exactly what went out before it hears that the leader left: when
-   * the page goes away (pagehide, freeze) this runs as a task of its own,
-   * with no acknowledgement pending, and the `bye` goes out at once (for
-   * good: before this runs, see lastWord; Firefox may tear a closing tab
-   * down before a later microtask runs); when the
-   * application closes the connection, it may have just made the socket take
-   * messages in the same task, so the `bye` waits one microtask, behind
+   * the page goes away and may come back (pagehide into the back/forward
+   * cache, freeze) this runs as a task of its own, with no acknowledgement
+   * pending, and the `bye` goes out at once; a page unloading for good has
+   * posted its `bye`, with its messages, before this runs (lastWord). When
+   * the application closes the connection, it may have just made the socket
+   * take messages in the same task, so the `bye` waits one microtask, behind
    * their acknowledgements.
    */
   function stepDown(kind: StepDown, code?: number, reason?: string): void {
@@ -559,8 +574,8 @@ function shareConnection<In, Out>(
     if (kind === 'deposed') {
       setRole('follower', 'replaced');
       post({ type: 'hello', from: tabId });
-      heard();
-      armWatchdog();
+      watch.heard();
+      watch.start();
     }
   }
 
@@ -572,6 +587,12 @@ function shareConnection<In, Out>(
   // --- following ---
 
   function hear(message: WireMessage): void {
+    // A tab's last word (a `bye` per term, an `adopt` per tab) may come twice (see lastWord): it is taken once.
+    if (message.type === 'bye' || message.type === 'adopt') {
+      const speaker = message.type === 'bye' ? message.term : message.from;
+      if (lastWords.has(speaker)) return;
+      lastWords.add(speaker);
+    }
     // A verdict on one of this tab's messages counts whoever sends it (the leader that had the message), in any role.
     if (message.type === 'ack' && message.to === tabId) outbox.settle(message.id, message.error && fromWire(message.error));
     // The vanished leader's last word: its acknowledgements are all in. (Its orphans are taken below, by role.)
@@ -605,7 +626,7 @@ function shareConnection<In, Out>(
         if (message.term === leaving?.term) return deliver(message.data);
     }
     if (message.term !== term) return; // from a leader this tab does not follow (any more)
-    heard();
+    watch.heard();
     switch (message.type) {
       case 'event':
         snapshot = message.snapshot;
@@ -660,7 +681,7 @@ function shareConnection<In, Out>(
       orphans = []; // the new leader heard the same `bye` and `adopt` messages
       setRole('follower', 'joined');
     }
-    heard();
+    watch.heard();
     snapshot = described;
     if (described.state === 'open') {
       if (state !== 'open') {
@@ -718,7 +739,7 @@ function shareConnection<In, Out>(
     if (wasOpen) events.emit('close', { code: 1001, reason: orderly ? 'leader tab left' : 'leader tab gone', wasClean: orderly, willReconnect: true });
     // Ask again: a leader already elected (whose `lead` this tab may have heard before the `bye`) answers.
     post({ type: 'hello', from: tabId });
-    heard();
+    watch.heard();
   }
 
   /** The wait for a vanished leader's `bye` ends (it came, or BYE_GRACE passed): what was out with it goes to the next leader. */
@@ -731,39 +752,6 @@ function shareConnection<In, Out>(
     if (attached) return route();
     outbox.rejectHeld('client closed before sending');
     if (outbox.length === 0) closeChannel();
-  }
-
-  // --- the leader watchdog ---
-
-  function heard(): void {
-    heardAt = clock.now();
-    pingedAt = 0;
-  }
-
-  /**
-   * A follower looks every eighth of `leaderTimeout`: after a quarter of it
-   * without a word from the leader it pings; a ping unanswered for half of
-   * it, plus a random eighth (so that two followers rarely steal at once),
-   * and it steals the lock. A leader is thus replaced between 3/4 and 9/8 of
-   * `leaderTimeout` after it stopped answering.
-   */
-  function armWatchdog(): void {
-    clock.clear(watchdog);
-    if (!leaderTimeout) return;
-    watchdog = clock.set(checkLeader, leaderTimeout / 8);
-  }
-
-  function checkLeader(): void {
-    if (!attached || away || inner || !election) return;
-    const now = clock.now();
-    if (pingedAt && heardAt < pingedAt) {
-      if (now - pingedAt >= leaderTimeout / 2 + stealAfter) return election.steal();
-    } else if (now - heardAt >= leaderTimeout / 4) {
-      pingedAt = now;
-      stealAfter = (env.random() * leaderTimeout) / 8;
-      post(term ? { type: 'ping', from: tabId, term } : { type: 'hello', from: tabId });
-    }
-    armWatchdog();
   }
 
   // --- messages in and out ---

@@ -24,7 +24,8 @@ export interface TabEnv {
   /**
    * Calls `leave(unloading)` when the page goes away (pagehide: `unloading`
    * unless it may come back from the back/forward cache; `freeze`), maybe
-   * twice for one event (`leave` must then do nothing the second time), and
+   * twice for one event (`leave` then does its work once: the second call
+   * does only what a first call cut short did not), and
    * `back()` when it comes back (pageshow from the cache, `resume`).
    * Returns the function that stops watching.
    */
@@ -47,7 +48,7 @@ export function browserTabs(): TabEnv {
       // pagehide: `persisted` says the page may come back from the back/forward cache (WHATWG HTML §7.4.6).
       const hide = (event: Event) => leave(!(event as PageTransitionEvent).persisted);
       // The same again, from a second listener: Firefox, closing a tab, can cancel the page script running at that moment and so cut
-      // the first listener short, and it still runs the next one. `leave` is a no-op once it has done its work.
+      // the first listener short, and it still runs the next one. `leave` does its work once.
       const hideAgain = (event: Event) => hide(event);
       const show = (event: Event) => (event as PageTransitionEvent).persisted && back();
       // Page Lifecycle (Chromium): `freeze` before the page is frozen or discarded in the background, `resume` after.
