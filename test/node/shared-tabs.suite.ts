@@ -155,6 +155,9 @@ export function sharedTabsSuite(engine: EngineName): void {
       const reopened = logs.map((log) => log.events.find((event) => event.type === 'open' && event.t >= closedAt)?.t ?? Infinity);
       const takeover = Math.min(...reopened) - closedAt;
       console.log(`# ${ENGINE_LABELS[engine]}: takeover after the leader tab closed: ${takeover} ms`);
+      // What the closed tab's pagehide listeners did, as it told the others (a Firefox close can cut one short: see README, Browsers).
+      const told = logs[0]!.wire.map((entry) => /"lifelinePagehide":(\[[^\]]*\])/.exec(entry.type)?.[1]).find(Boolean);
+      console.log(`# ${ENGINE_LABELS[engine]}: the closed leader's pagehide listeners: ${told ?? 'not reported'}`);
       assert.ok(takeover <= TAKEOVER_BOUND, `takeover ${takeover} ms, bound ${TAKEOVER_BOUND} ms`);
       assert.deepEqual((await roles(followers)).sort(), ['follower', 'leader']);
       for (const log of logs) assert.equal(log.events.find((event) => event.type === 'close' && event.t >= closedAt)?.code, 1001, 'seen as the leader tab going away');
