@@ -157,12 +157,17 @@ export class WebSocketServer implements ConnectionHost {
     });
   }
 
-  /** Stops accepting and drops every socket at once (no close frames): the first half of a restart. */
+  /**
+   * Stops accepting and drops every socket at once (no close frames): the
+   * first half of a restart. Accepting stops first: a client that sees its
+   * connection dropped and dials at once must be refused, not let into the
+   * listen backlog and then reset when the listener closes.
+   */
   stopListening(): Promise<void> {
-    for (const c of this.sockets) c.terminate();
-    if (!this.listening) return Promise.resolve();
+    const closed = this.listening ? new Promise<void>((resolve) => this.listener.close(() => resolve())) : Promise.resolve();
     this.listening = false;
-    return new Promise<void>((resolve) => this.listener.close(() => resolve()));
+    for (const c of this.sockets) c.terminate();
+    return closed;
   }
 
   /**

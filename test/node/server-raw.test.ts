@@ -235,6 +235,24 @@ describe('server: stop listening and listen again on the same port (a restart)',
     again.socket.destroy();
     await server.close();
   });
+
+  it('stops accepting before it drops the connections: a client that dials as soon as it is dropped is refused, not reset', async () => {
+    const { server } = await echoServer();
+    const c = await upgraded(server.port);
+    const conn = await connFor(server, c);
+    // What the server's listener was doing when the connection was dropped (in another process the client may dial in between).
+    const listener = (server as unknown as { listener: import('node:net').Server }).listener;
+    let acceptingAtDrop: boolean | undefined;
+    const terminate = conn.terminate.bind(conn);
+    conn.terminate = () => {
+      acceptingAtDrop = listener.listening;
+      terminate();
+    };
+    await server.stopListening();
+    await within(c.ended, 'the drop');
+    assert.equal(acceptingAtDrop, false);
+    await assert.rejects(rawConnect(server.port), /ECONNREFUSED/);
+  });
 });
 
 async function waitFor(test: () => boolean, ms = 5000): Promise<void> {
