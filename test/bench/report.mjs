@@ -1,7 +1,7 @@
 // Table formatting for the benchmark runner (markdown, so the output can be
 // pasted into the README as is).
 
-import { LEVEL, MEMORY_FLOOR } from './stats.mjs';
+import { LEVEL } from './stats.mjs';
 
 const num = (x) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const pct = (x) => `${(x * 100).toFixed(1)}%`;
@@ -47,7 +47,7 @@ export function fmtRows(results, names, rounds) {
     return [...names.map((n) => value(r, n, 'rate')), busy.length ? `${Math.round(Math.max(...busy) * 100)}%` : ''];
   });
   table(`### Client CPU per message, µs (median of ${rounds} rounds)`, ['scenario', ...names], (r) => names.map((n) => value(r, n, 'cpuPerMsg')));
-  const coverage = results.map((r) => r.versus?.best.rate.interval?.coverage).find((c) => c != null);
+  const coverage = results.map((r) => r.versus?.best?.rate.interval?.coverage).find((c) => c != null);
   table(
     `### lifeline against the best peer of each row (paired rounds)`,
     ['scenario', 'best msg/s', 'lifeline / best, msg/s', 'best CPU', 'lifeline / best, CPU', 'standing'],

@@ -243,8 +243,9 @@ function compareMemory(trials) {
     const lowest = peers.reduce((a, b) => (median(values(b, key).map((t) => t.value)) < median(values(a, key).map((t) => t.value)) ? b : a));
     if (Math.abs(median(values(lowest, key).map((t) => t.value))) < MEMORY_FLOOR) continue;
     const ratios = pairedRatios(values('lifeline', key), values(lowest, key));
+    if (!ratios.length) continue; // no round with both
     const interval = medianInterval(ratios);
-    out[key] = { peer: lowest, ratio: ratios.length ? median(ratios) : null, interval, n: ratios.length, verdict: verdict(interval, false) };
+    out[key] = { peer: lowest, ratio: median(ratios), interval, n: ratios.length, verdict: verdict(interval, false) };
   }
   return out;
 }
@@ -257,7 +258,7 @@ function oneLine(row, s, versus) {
     .join('  ');
   if (row.memory) {
     const heap = versus?.heapPerConn;
-    return heap ? `${each}  => heap ${heap.verdict} (${heap.ratio?.toFixed(2)}x vs ${heap.peer})` : each;
+    return heap ? `${each}  => heap ${heap.verdict} (${heap.ratio.toFixed(2)}x vs ${heap.peer})` : each;
   }
   const b = versus?.best;
   return b ? `${each}  => ${b.standing} (msg/s ${b.rate.ratio?.toFixed(2)}x vs ${b.rate.peer}, CPU ${b.cpu.ratio?.toFixed(2)}x vs ${b.cpu.peer})` : each;
@@ -293,7 +294,8 @@ if (!flag('--no-size') && !only) {
 // ---- report ---------------------------------------------------------------------
 const doc = { meta, results, modules, sizes };
 log('');
-log(fmtRows(results.filter((r) => !r.memory), active.map((i) => i.name), cfg.rounds));
+const rateRows = results.filter((r) => !r.memory);
+if (rateRows.length) log(fmtRows(rateRows, active.map((i) => i.name), cfg.rounds));
 const stalls = results.filter((r) => r.stall);
 if (stalls.length) {
   log('');

@@ -328,8 +328,9 @@ function shareConnection<In, Out>(
    * come back lets go of the lock, and of the channel unless a leader still
    * owes it answers: a message arriving for a page in the back/forward cache
    * makes Chromium evict it (notRestoredReasons `broadcastchannel-message`).
-   * Called again for the same event (./tabs.ts), it does what the first call
-   * was cut short before doing, and no more.
+   * Called again for the same event (./tabs.ts): if the first call was cut
+   * short before the last word, this one does it all; after it, this one
+   * only steps down if the tab still leads.
    */
   function leave(unloading: boolean): void {
     if (!attached || role === 'alone') return;
