@@ -40,6 +40,17 @@ function pagehideCutShort(browser: FakeBrowser, tab: FakeTab): void {
   }
 }
 
+/** Three tabs whose leader holds two messages of its own (`own:0`, `own:1`): its socket takes nothing. */
+async function leaderHoldingOwn() {
+  const { browser, tabs, socket } = await threeTabs();
+  const [leader, second] = tabs as [FakeTab, FakeTab];
+  socket.refuseSend = true;
+  void leader.conn.send('own:0');
+  void leader.conn.send('own:1');
+  await browser.settle();
+  return { browser, leader, second };
+}
+
 const states = (tab: FakeTab) => tab.payloads<{ from: string; to: string }>('state').map((change) => change.to);
 
 describe('shared connection: one socket for every tab', () => {
@@ -238,12 +249,7 @@ describe('shared connection: hand-over', () => {
   });
 
   it("a tab's last word that goes out twice (a cut between its post and the rest) is taken once: a leader's bye, a follower's adopt", async () => {
-    const { browser, tabs, socket } = await threeTabs();
-    const [leader, second] = tabs as [FakeTab, FakeTab];
-    socket.refuseSend = true;
-    void leader.conn.send('own:0');
-    void leader.conn.send('own:1');
-    await browser.settle();
+    const { browser, leader, second } = await leaderHoldingOwn();
     leader.pagehide();
     browser.bus.repost(browser.bus.log.find((entry) => entry.tab === leader.id && entry.message.type === 'bye')!);
     await browser.settle();
@@ -262,12 +268,7 @@ describe('shared connection: hand-over', () => {
   });
 
   it('the departing leader says its bye first: cut short right after it (here by a throwing clock), the tab has still passed every message on', async () => {
-    const { browser, tabs, socket } = await threeTabs();
-    const [leader, second] = tabs as [FakeTab, FakeTab];
-    socket.refuseSend = true;
-    void leader.conn.send('own:0');
-    void leader.conn.send('own:1');
-    await browser.settle();
+    const { browser, leader, second } = await leaderHoldingOwn();
     pagehideCutShort(browser, leader);
     leader.crash(); // the browser tears the page down: its lock is released, its channel says nothing more
     await browser.settle();
