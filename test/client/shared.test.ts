@@ -296,6 +296,26 @@ describe('shared connection: hand-over', () => {
     deepEqual(third.payloads<{ code: number; wasClean: boolean }>('close').map((close) => [close.code, close.wasClean]), [[1001, false]]);
   });
 
+  it("a follower that goes away while it waits for a crashed leader's bye passes what was out with it on: sent by the next leader, once", async () => {
+    const { browser, tabs, socket } = await threeTabs();
+    const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
+    socket.refuseSend = true;
+    void third.conn.send('a');
+    void third.conn.send('b');
+    await browser.settle();
+    leader.crash();
+    await browser.settle();
+    equal(second.role, 'leader');
+    const next = await browser.openSocket();
+    deepEqual(next.sent, [], 'waiting for a bye that may still come');
+    third.pagehide(); // closed within BYE_GRACE
+    await browser.settle();
+    third.crash(); // the page is gone: its timers and channel with it
+    browser.clock.advance(1000);
+    await browser.settle();
+    deepEqual(next.sent, ['a', 'b']);
+  });
+
   it("the lock reaches the next tab before the old leader's acks and bye: messages it had sent are not sent again", async () => {
     const { browser, tabs, socket } = await threeTabs();
     const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];

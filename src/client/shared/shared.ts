@@ -356,6 +356,11 @@ function shareConnection<In, Out>(
    * A tab going away for good passes on the messages it still holds, first
    * thing on pagehide: a leader in its `bye` (all of its own; its socket
    * dies with the page), a follower what no leader has yet (`adopt`).
+   * A follower still waiting for a vanished leader's `bye` stops waiting
+   * (endLeaving): what was out with that leader goes to the leader it
+   * follows now, or is held and goes in the `adopt`. Its page cannot wait
+   * for the rest of BYE_GRACE, so these messages may go out twice, as after
+   * any crash (at least once), rather than be lost with the page.
    * Firefox can cut a pagehide listener short as it closes the tab (it
    * cancels the page script that is running then, seen in this project's
    * tests under load): the message goes out before anything else, and
@@ -366,6 +371,7 @@ function shareConnection<In, Out>(
    */
   function lastWord(): void {
     const leader = leading();
+    if (!leader) endLeaving();
     const held = leader ? outbox.all().slice() : outbox.held();
     if (leader) post({ type: 'bye', term: term!, orphans: held.map(orphan) });
     else if (held.length) post({ type: 'adopt', from: tabId, orphans: held.map(orphan) });
