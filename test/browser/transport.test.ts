@@ -3,11 +3,14 @@
  * native WebSocket of each engine, against the loopback test server: how
  * native events map onto the seam (open with protocol and extensions,
  * messages as string or Uint8Array, exactly one close, nothing after it),
- * what it refuses (sending when not open), and a failed attempt reported
- * with WS_ERR_CONNECT_FAILED because browsers say nothing more.
+ * what it refuses (sending when not open), a failed attempt reported
+ * with WS_ERR_CONNECT_FAILED because browsers say nothing more, and the
+ * UTF-8 size it counts for each received text (the route it takes depends
+ * on the engine: Firefox counts long text with its encoder).
  */
 import { describe, it, before, after, equal, ok, deepEqual, sleep } from '../support/harness.js';
-import { browserTransport } from '../../src/transport/browser.js';
+import { browserTransport, encoderScansFaster } from '../../src/transport/browser.js';
+import { SIZED_MESSAGES } from '../support/sized-messages.js';
 import type { CloseInfo, IncomingData, TransportHandlers } from '../../src/transport/types.js';
 
 let port = 0;
@@ -100,5 +103,34 @@ describe('browser transport (native WebSocket)', () => {
     } finally {
       await control('reset');
     }
+  });
+
+  it('counts the UTF-8 bytes of every received text, short and long, ASCII or not, on either route', async () => {
+    const r = recorder();
+    const t = browserTransport(`ws://127.0.0.1:${port}/echo`, { protocols: [] }, r.handlers);
+    await r.open;
+    for (const { data } of SIZED_MESSAGES) t.send(data);
+    for (let i = 0; r.messages.length < SIZED_MESSAGES.length && i < 800; i++) await sleep(10);
+    deepEqual(
+      r.messages.map((data) => (typeof data === 'string' ? data.length : data.byteLength)),
+      SIZED_MESSAGES.map(({ data }) => (typeof data === 'string' ? data.length : data.byteLength)),
+      'every message echoed, in order',
+    );
+    deepEqual(r.sizes, SIZED_MESSAGES.map(({ bytes }) => bytes));
+    t.close(1000, '');
+    await r.close;
+  });
+
+  it('takes the encoder route in Gecko only, told by the user agent', () => {
+    // Real user agents: Firefox (desktop, Android), Chrome, Edge, Safari, WebKitGTK's MiniBrowser, Node.
+    ok(encoderScansFaster('Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0'));
+    ok(encoderScansFaster('Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0'));
+    ok(!encoderScansFaster('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'));
+    ok(!encoderScansFaster('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0'));
+    ok(!encoderScansFaster('Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15'));
+    ok(!encoderScansFaster('Mozilla/5.0 (X11; Ubuntu; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15'));
+    ok(!encoderScansFaster('Node.js/22'));
+    // And this engine: Gecko alone has window.mozInnerScreenX, a signal independent of the user agent.
+    equal(encoderScansFaster(navigator.userAgent), 'mozInnerScreenX' in window, navigator.userAgent);
   });
 });
