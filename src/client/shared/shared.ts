@@ -70,6 +70,7 @@ import type { Stats } from '../stats.js';
 import { campaign, type Campaign } from './election.js';
 import { browserTabs, type ChannelLike, type TabEnv } from './tabs.js';
 import { createOutbox, type OutboxRecord } from './outbox.js';
+import { followerStats, leaderStats } from './stats.js';
 import { watchLeader } from './watchdog.js';
 import {
   closeFromWire,
@@ -146,22 +147,6 @@ type StepDown = 'unload' | 'leave' | 'close' | 'terminate' | 'deposed';
  * `bye` ends the wait at once.
  */
 const BYE_GRACE = 1000;
-
-/** The stats that add up across leaders. */
-const COUNTERS = ['messagesIn', 'messagesOut', 'bytesIn', 'bytesOut', 'reconnects'] as const;
-
-const zeroStats = (): Stats => ({
-  messagesIn: 0,
-  messagesOut: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-  reconnects: 0,
-  rtt: undefined,
-  rttAvg: undefined,
-  uptime: 0,
-  queued: 0,
-  queuedBytes: 0,
-});
 
 function shareConnection<In, Out>(
   factory: TransportFactory,
@@ -796,21 +781,10 @@ function shareConnection<In, Out>(
     }
   }
 
+  /** This tab's stats: the socket's, merged across leaders (./stats.ts), and its own queue. */
   function currentStats(): Stats {
-    const own = { queued: outbox.length, queuedBytes: outbox.bytes };
-    const before = snapshot?.stats;
-    if (inner) {
-      const now = inner.stats;
-      if (!before) return { ...now, ...own };
-      // Counters go on across leaders: what was counted before this tab led, plus its own client's; a hand-over counts as a reconnect.
-      const merged: Stats = { ...now, rtt: now.rtt ?? before.rtt, rttAvg: now.rttAvg ?? before.rttAvg, ...own };
-      for (const counter of COUNTERS) merged[counter] = before[counter] + now[counter];
-      if (snapshot!.opened && innerOpened) merged.reconnects++;
-      return merged;
-    }
-    if (!before) return { ...zeroStats(), ...own };
-    const open = state === 'open' && snapshot!.state === 'open';
-    return { ...before, uptime: open ? before.uptime + clock.now() - snapshot!.at : 0, ...own };
+    const socket = inner ? leaderStats(inner.stats, innerOpened, snapshot) : followerStats(snapshot, state === 'open', clock.now());
+    return { ...socket, queued: outbox.length, queuedBytes: outbox.bytes };
   }
 
   // --- the public API ---
