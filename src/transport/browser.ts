@@ -19,11 +19,12 @@ const OPEN = 1;
 const NON_ASCII = /[\u0080-\uffff]/;
 
 /**
- * Whether a user agent is Gecko (Firefox), which encodes ASCII text to UTF-8
- * with SIMD, faster than any engine runs a regular expression over it (Blink
- * and WebKit are the other way round). Gecko's user agent has a
- * `Gecko/<version>` token; Blink's and WebKit's say "like Gecko". Only speed
- * depends on it: both ways count the same bytes.
+ * Whether a user agent is Gecko (Firefox), whose encoder turns long ASCII
+ * text into UTF-8 with SIMD, faster than Gecko runs a regular expression
+ * over it (Blink and WebKit are the other way round). Gecko's user agent has
+ * a `Gecko/<digits>` token (a frozen date on desktop, the version on
+ * Android); Blink's and WebKit's, Firefox for iOS's included, say "like
+ * Gecko". Only speed depends on it: both ways count the same bytes.
  */
 export function encoderScansFaster(userAgent: string): boolean {
   return / Gecko\/\d/.test(userAgent);
@@ -36,12 +37,12 @@ const ENCODER_FROM = 1024;
 
 /**
  * UTF-8 bytes of a received text message (the browser does not say how long
- * the frame was): one scan of the whole string, with the primitive each
- * engine runs fastest. Most messages are ASCII (JSON), where the byte count
- * is the string's length, so the usual route is a regular expression that
- * looks for a character outside ASCII, with the exact count (`utf8Length`,
- * `TextEncoder#encodeInto`) only for text that has one. In Firefox, text of
- * 1 KiB or more goes straight to the encoder.
+ * the frame was): for ASCII text, one scan of the whole string, with the
+ * primitive each engine runs fastest. Most messages are ASCII (JSON), where
+ * the byte count is the string's length, so the usual route is a regular
+ * expression that looks for a character outside ASCII, with the exact count
+ * (`utf8Length`, `TextEncoder#encodeInto`) only for text that has one. In
+ * Firefox, text of 1 KiB or more goes straight to the encoder.
  *
  * Measured per ASCII message on this project's 2-core VM (2026-12-07,
  * strings received over a WebSocket), regular expression / encodeInto, at

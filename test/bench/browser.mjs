@@ -28,6 +28,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { median, medianInterval, pairedRatios } from './stats.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -217,8 +218,17 @@ const base = `http://127.0.0.1:${port}/`;
 
 // ---- run ---------------------------------------------------------------------------
 const { openPage, ENGINE_LABELS } = await import(pathToFileURL(join(ROOT, 'build/test/support/engines.js')).href);
+/** A git command's output, or null outside a checkout. */
+const git = (...args) => {
+  try {
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
+};
 const meta = {
   date: new Date().toISOString(),
+  commit: `${git('rev-parse', '--short', 'HEAD') ?? 'no git'}${git('status', '--porcelain', '--', 'src') ? ', src modified' : ''}`,
   cpu: os.cpus()[0]?.model ?? 'unknown',
   cores: os.availableParallelism?.() ?? os.cpus().length,
   loadavgStart: os.loadavg().map((x) => +x.toFixed(2)),
@@ -283,5 +293,6 @@ for (const r of results) {
   );
 }
 log(`\nRatios: median of paired same-round ratios, sign-test interval (stats.mjs). Goal: msg/s >= 0.95x and main-thread time <= 1.05x. Load ${meta.loadavgStart.join(' ')} -> ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
+meta.loadavgEnd = os.loadavg().map((x) => +x.toFixed(2));
 if (json) console.log(JSON.stringify({ meta, results }, null, 2));
 process.exit(0);

@@ -296,11 +296,12 @@ describe('shared connection: hand-over', () => {
     deepEqual(third.payloads<{ code: number; wasClean: boolean }>('close').map((close) => [close.code, close.wasClean]), [[1001, false]]);
   });
 
-  it("a follower that goes away while it waits for a crashed leader's bye passes what was out with it on: sent by the next leader, once", async () => {
+  it("a follower that goes away while it waits for a crashed leader's bye passes what was out with it on: the next leader sends it", async () => {
     const { browser, tabs, socket } = await threeTabs();
     const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
     socket.refuseSend = true;
     void third.conn.send('a');
+    void third.conn.send('lost with the connection', { dropOnReconnect: true });
     void third.conn.send('b');
     await browser.settle();
     leader.crash();
@@ -310,9 +311,46 @@ describe('shared connection: hand-over', () => {
     deepEqual(next.sent, [], 'waiting for a bye that may still come');
     third.pagehide(); // closed within BYE_GRACE
     await browser.settle();
-    third.crash(); // the page is gone: its timers and channel with it
+    // The page is gone: its channel with it (the fake clock is shared, so the tab's own timers still run; their posts go nowhere).
+    third.crash();
     browser.clock.advance(1000);
     await browser.settle();
+    deepEqual(next.sent, ['a', 'b'], 'a dropOnReconnect message goes with the connection, as when the wait ends');
+  });
+
+  it("a follower's messages passed on as it goes are sent once: its own wait for the bye, ending later, finds none of them", async () => {
+    const { browser, tabs, socket } = await threeTabs();
+    const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
+    socket.refuseSend = true;
+    void third.conn.send('a');
+    await browser.settle();
+    leader.crash();
+    await browser.settle();
+    const next = await browser.openSocket();
+    third.pagehide();
+    browser.clock.advance(1000); // the page lives on here: its BYE_GRACE timer fires
+    await browser.settle();
+    equal(second.role, 'leader');
+    deepEqual(next.sent, ['a']);
+  });
+
+  it("the same, with the first pagehide listener cut short after the adopt: the second finds the word said, and the messages go out once", async () => {
+    const { browser, tabs, socket } = await threeTabs();
+    const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
+    socket.refuseSend = true;
+    void third.conn.send('a');
+    void third.conn.send('b');
+    await browser.settle();
+    leader.crash();
+    await browser.settle();
+    const next = await browser.openSocket();
+    pagehideCutShort(browser, third);
+    third.pagehide();
+    await browser.settle();
+    third.crash();
+    browser.clock.advance(1000);
+    await browser.settle();
+    equal(second.role, 'leader');
     deepEqual(next.sent, ['a', 'b']);
   });
 

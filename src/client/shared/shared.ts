@@ -31,10 +31,12 @@
  *   crashed leader says nothing), while the new socket opens. Only a leader
  *   that crashes (its socket may have sent what it took while its last
  *   acknowledgements die with it), or whose acknowledgements take longer
- *   than BYE_GRACE, can cause a resend of a message that went out: at least
- *   once, never lost; a reliable session is what can remove such
- *   duplicates. A tab that goes away for good passes on what it still holds
- *   (`orphans`): whoever leads next sends it.
+ *   than BYE_GRACE, or a follower that goes away while it waits for that
+ *   `bye` (it passes those messages on rather than wait: see orphaned()),
+ *   can cause a resend of a message that went out: at least once, never
+ *   lost; a reliable session is what can remove such duplicates. A tab
+ *   that goes away for good passes on what it still holds (`orphans`):
+ *   whoever leads next sends it.
  * - A leader that stops answering without leaving (a page stopped without
  *   a `freeze` event, a hung main thread) keeps its lock: a follower that
  *   hears nothing from it for a while pings it, and steals the lock when
@@ -340,28 +342,39 @@ function shareConnection<In, Out>(
   /**
    * A tab going away for good passes on the messages it still holds, first
    * thing on pagehide: a leader in its `bye` (all of its own; its socket
-   * dies with the page), a follower what no leader has yet (`adopt`).
-   * A follower still waiting for a vanished leader's `bye` stops waiting
-   * (endLeaving): what was out with that leader goes to the leader it
-   * follows now, or is held and goes in the `adopt`. Its page cannot wait
-   * for the rest of BYE_GRACE, so these messages may go out twice, as after
-   * any crash (at least once), rather than be lost with the page.
+   * dies with the page), a follower in its `adopt` what no leader has (see
+   * `orphaned`).
    * Firefox can cut a pagehide listener short as it closes the tab (it
    * cancels the page script that is running then, seen in this project's
-   * tests under load): the message goes out before anything else, and
-   * ./tabs.ts calls `leave` from a second listener, where `page` says
-   * whether the first got this far: it is `gone` as soon as the message is
-   * out. Should a cut fall between the post and that, the message goes out
-   * twice, and the other tabs take it once (`lastWords` in hear()).
+   * tests under load): the message goes out before anything else, nothing
+   * changes before it, and ./tabs.ts calls `leave` from a second listener,
+   * where `page` says whether the first got this far: it is `gone` as soon
+   * as the message is out. Should a cut fall between the post and that, the
+   * message goes out twice, and the other tabs take it once (`lastWords` in
+   * hear()).
    */
   function lastWord(): void {
     const leader = leading();
-    if (!leader) endLeaving();
-    const held = leader ? outbox.all().slice() : outbox.held();
-    if (leader) post({ type: 'bye', term: term!, orphans: held.map(orphan) });
-    else if (held.length) post({ type: 'adopt', from: tabId, orphans: held.map(orphan) });
+    const passedOn = outbox.all().filter((record) => leader || orphaned(record));
+    if (leader) post({ type: 'bye', term: term!, orphans: passedOn.map(orphan) });
+    else if (passedOn.length) post({ type: 'adopt', from: tabId, orphans: passedOn.map(orphan) });
     page = 'gone';
-    outbox.abandon(held);
+    outbox.abandon(passedOn);
+  }
+
+  /**
+   * What a follower going away passes on: the messages no leader has, and
+   * those out with a vanished leader whose `bye` it still waits for. The
+   * page cannot wait out BYE_GRACE: rather than lose these with it, it
+   * passes them on as the wait's end would (`dropOnReconnect` ones are
+   * dropped if the connection was open), so they may go out twice if that
+   * leader's socket had taken them, as after a crash. Those out with the
+   * leader it follows now are that leader's to send.
+   */
+  function orphaned(record: OutboxRecord): boolean {
+    if (record.term === undefined) return true;
+    if (leaving === undefined || record.term !== leaving.term) return false;
+    return !(leaving.lost && record.options.dropOnReconnect);
   }
 
   /** The page is back from the back/forward cache, or resumed: it asks who leads, and gets in line. */
@@ -734,7 +747,7 @@ function shareConnection<In, Out>(
     watch.heard();
   }
 
-  /** The wait for a vanished leader's `bye` ends (it came, or BYE_GRACE passed): what was out with it goes to the next leader. */
+  /** The wait for a vanished leader's `bye` ends (it came, or BYE_GRACE passed): what was out with it goes to the next leader. (A page going away for good does not wait: see orphaned().) */
   function endLeaving(): void {
     const ended = leaving;
     if (!ended) return;

@@ -33,11 +33,15 @@ export function leaderStats(own: SocketStats, ownOpened: boolean, before: Snapsh
 
 /**
  * A following tab: the leader's counters as its last snapshot gave them
- * (zeros before it heard one), with `uptime` advanced to `now` while the
- * connection is open here and was open in the snapshot.
+ * (zeros before it heard one; the snapshot's queue is the leader's own),
+ * with `uptime` advanced to `now` while the connection is open here and was
+ * open in the snapshot.
  */
 export function followerStats(before: Snapshot | undefined, open: boolean, now: number): SocketStats {
-  if (!before) return { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, reconnects: 0, rtt: undefined, rttAvg: undefined, uptime: 0 };
-  const { queued, queuedBytes, ...counters } = before.stats;
-  return { ...counters, uptime: open && before.state === 'open' ? counters.uptime + now - before.at : 0 };
+  if (!before) {
+    return { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, reconnects: 0, rtt: undefined, rttAvg: undefined, uptime: 0 };
+  }
+  const { messagesIn, messagesOut, bytesIn, bytesOut, reconnects, rtt, rttAvg, uptime } = before.stats;
+  const stillOpen = open && before.state === 'open';
+  return { messagesIn, messagesOut, bytesIn, bytesOut, reconnects, rtt, rttAvg, uptime: stillOpen ? uptime + now - before.at : 0 };
 }
