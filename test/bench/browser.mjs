@@ -231,7 +231,7 @@ const meta = {
   commit: `${git('rev-parse', '--short', 'HEAD') ?? 'no git'}${git('status', '--porcelain', '--', 'src') ? ', src modified' : ''}`,
   cpu: os.cpus()[0]?.model ?? 'unknown',
   cores: os.availableParallelism?.() ?? os.cpus().length,
-  loadavgStart: os.loadavg().map((x) => +x.toFixed(2)),
+  loadavgStart: os.loadavg().map((load) => Number(load.toFixed(2))),
   rounds,
   measureMs,
 };
@@ -292,7 +292,7 @@ for (const r of results) {
     `| ${ENGINE_LABELS[r.engine]} | ${r.size} B | ${Math.round(r.native.rate)} | ${Math.round(r.lifeline.rate)} | ${fmt(r.rate.ratio)}x${interval(r.rate.interval)} | ${fmt(r.native.mainUs, 1)} | ${fmt(r.lifeline.mainUs, 1)} | ${fmt(r.main.ratio)}x${interval(r.main.interval)} |`,
   );
 }
-log(`\nRatios: median of paired same-round ratios, sign-test interval (stats.mjs). Goal: msg/s >= 0.95x and main-thread time <= 1.05x. Load ${meta.loadavgStart.join(' ')} -> ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`);
-meta.loadavgEnd = os.loadavg().map((x) => +x.toFixed(2));
+meta.loadavgEnd = os.loadavg().map((load) => Number(load.toFixed(2)));
+log(`\nRatios: median of paired same-round ratios, sign-test interval (stats.mjs). Goal: msg/s >= 0.95x and main-thread time <= 1.05x. Load ${meta.loadavgStart.join(' ')} -> ${meta.loadavgEnd.join(' ')}.`);
 if (json) console.log(JSON.stringify({ meta, results }, null, 2));
 process.exit(0);

@@ -105,8 +105,9 @@ export async function lifelineSizes(dist = join(ROOT, 'dist')) {
     rows.push({ name: `${row.name} (rollup + terser)`, budget: row.budget, ...measure(await bundleMinified(entry)) });
   }
   // Everything includes the reliable session (about 2.5 KB gzip of it, with the seam) and tab sharing (about 4.7 KB). Raised by
-  // 128 B (2026-12-07) with the shared row: it was 8 B under its budget after that change.
-  rows.push({ name: '<script> dist/lifeline.min.js (everything)', budget: 15488, ...measure(readFileSync(iife, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '')) });
+  // 128 B (2026-12-07) with the shared row: it was 8 B under its budget after that change; by 128 B again with the shared
+  // row's second raise the same day (15,488 B then, the budget exactly).
+  rows.push({ name: '<script> dist/lifeline.min.js (everything)', budget: 15616, ...measure(readFileSync(iife, 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '')) });
   return rows;
 }
 

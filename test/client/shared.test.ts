@@ -22,8 +22,8 @@ async function threeTabs(options = {}, sharing = {}) {
 }
 
 /**
- * A pagehide whose listener is cut short where leave() first uses the clock (after the tab's last word, before it steps down),
- * as Firefox may cut one while it closes a tab; here the clock throws.
+ * A pagehide whose listener is cut short where leave() first uses the clock (after the tab's last word, as it takes out the
+ * messages it passed on, or before it steps down), as Firefox may cut one while it closes a tab; here the clock throws.
  */
 function pagehideCutShort(browser: FakeBrowser, tab: FakeTab): void {
   const clear = browser.clock.clear;
@@ -332,6 +332,33 @@ describe('shared connection: hand-over', () => {
     await browser.settle();
     equal(second.role, 'leader');
     deepEqual(next.sent, ['a']);
+  });
+
+  it('a follower going away leaves behind, and rejects at once, what the wait would have dropped; a send after its pagehide goes to the leader', async () => {
+    const { browser, tabs, socket } = await threeTabs();
+    const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
+    socket.refuseSend = true;
+    /** How each send settled, by its message. */
+    const settled = new Map<string, string>();
+    const track = (message: string, promise: Promise<void>) =>
+      promise.then(
+        () => settled.set(message, 'sent'),
+        (error: { code?: string }) => settled.set(message, error.code ?? String(error)),
+      );
+    void track('expires', third.conn.send('expires', { ttl: 500 }));
+    void track('dropped', third.conn.send('dropped', { dropOnReconnect: true }));
+    void third.conn.send('kept');
+    await browser.settle();
+    leader.crash();
+    await browser.settle();
+    equal(second.role, 'leader');
+    const next = await browser.openSocket();
+    browser.clock.advance(600); // past the ttl, within BYE_GRACE
+    third.pagehide();
+    void third.conn.send('late'); // say, the application's own pagehide listener, after lifeline's
+    await browser.settle();
+    deepEqual(Object.fromEntries(settled), { expires: 'WS_ERR_SEND_EXPIRED', dropped: 'WS_ERR_SEND_DROPPED' }, 'rejected without waiting out BYE_GRACE');
+    deepEqual(next.sent, ['kept', 'late']);
   });
 
   it("the same, with the first pagehide listener cut short after the adopt: the second finds the word said, and the messages go out once", async () => {

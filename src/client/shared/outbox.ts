@@ -64,7 +64,7 @@ export interface Outbox {
   recall(lost: boolean, term?: string): void;
   /** Rejects the held records (WS_ERR_CLIENT_CLOSED) and, with `everything`, those out with a leader too. */
   rejectHeld(why: string, everything?: boolean): void;
-  /** Takes the held records out without settling them (their tab is going away: another tab sends them). */
+  /** Takes records out without settling them (their tab is going away: another tab sends them). */
   abandon(records: readonly OutboxRecord[]): void;
 }
 

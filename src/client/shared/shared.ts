@@ -32,7 +32,7 @@
  *   that crashes (its socket may have sent what it took while its last
  *   acknowledgements die with it), or whose acknowledgements take longer
  *   than BYE_GRACE, or a follower that goes away while it waits for that
- *   `bye` (it passes those messages on rather than wait: see orphaned()),
+ *   `bye` (it passes those messages on rather than wait: see passesOn()),
  *   can cause a resend of a message that went out: at least once, never
  *   lost; a reliable session is what can remove such duplicates. A tab
  *   that goes away for good passes on what it still holds (`orphans`):
@@ -343,7 +343,7 @@ function shareConnection<In, Out>(
    * A tab going away for good passes on the messages it still holds, first
    * thing on pagehide: a leader in its `bye` (all of its own; its socket
    * dies with the page), a follower in its `adopt` what no leader has (see
-   * `orphaned`).
+   * passesOn()).
    * Firefox can cut a pagehide listener short as it closes the tab (it
    * cancels the page script that is running then, seen in this project's
    * tests under load): the message goes out before anything else, nothing
@@ -355,26 +355,29 @@ function shareConnection<In, Out>(
    */
   function lastWord(): void {
     const leader = leading();
-    const passedOn = outbox.all().filter((record) => leader || orphaned(record));
+    const passedOn = outbox.all().filter((record) => leader || passesOn(record));
     if (leader) post({ type: 'bye', term: term!, orphans: passedOn.map(orphan) });
     else if (passedOn.length) post({ type: 'adopt', from: tabId, orphans: passedOn.map(orphan) });
     page = 'gone';
     outbox.abandon(passedOn);
+    // What was left behind (expired, or dropOnReconnect on a lost connection) is rejected, and a send made after this listener goes to the leader.
+    if (!leader) endLeaving();
   }
 
   /**
    * What a follower going away passes on: the messages no leader has, and
    * those out with a vanished leader whose `bye` it still waits for. The
    * page cannot wait out BYE_GRACE: rather than lose these with it, it
-   * passes them on as the wait's end would (`dropOnReconnect` ones are
-   * dropped if the connection was open), so they may go out twice if that
-   * leader's socket had taken them, as after a crash. Those out with the
-   * leader it follows now are that leader's to send.
+   * passes them on as the wait's end would (not those whose ttl ran out,
+   * nor `dropOnReconnect` ones if the connection was open), so they may go
+   * out twice if that leader's socket had taken them, as after a crash.
+   * Those out with the leader it follows now are that leader's to send.
    */
-  function orphaned(record: OutboxRecord): boolean {
+  function passesOn(record: OutboxRecord): boolean {
+    if (record.deadline !== 0 && record.deadline <= clock.now()) return false;
     if (record.term === undefined) return true;
     if (leaving === undefined || record.term !== leaving.term) return false;
-    return !(leaving.lost && record.options.dropOnReconnect);
+    return !leaving.lost || !record.options.dropOnReconnect;
   }
 
   /** The page is back from the back/forward cache, or resumed: it asks who leads, and gets in line. */
@@ -747,7 +750,7 @@ function shareConnection<In, Out>(
     watch.heard();
   }
 
-  /** The wait for a vanished leader's `bye` ends (it came, or BYE_GRACE passed): what was out with it goes to the next leader. (A page going away for good does not wait: see orphaned().) */
+  /** The wait for a vanished leader's `bye` ends (it came, or BYE_GRACE passed): what was out with it goes to the next leader. (A page going away for good does not wait: see passesOn().) */
   function endLeaving(): void {
     const ended = leaving;
     if (!ended) return;
