@@ -51,6 +51,24 @@ async function leaderHoldingOwn() {
   return { browser, leader, second };
 }
 
+/**
+ * Three tabs whose leader crashed while the third tab's messages (sent by `send`) were out with it: the second tab leads on
+ * a new socket (`next`, nothing sent on it yet), and the third waits for the crashed leader's bye (BYE_GRACE).
+ */
+async function followerWaitingForBye(send: (tab: FakeTab) => void) {
+  const { browser, tabs, socket } = await threeTabs();
+  const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
+  socket.refuseSend = true;
+  send(third);
+  await browser.settle();
+  leader.crash();
+  await browser.settle();
+  equal(second.role, 'leader');
+  const next = await browser.openSocket();
+  deepEqual(next.sent, [], 'waiting for a bye that may still come');
+  return { browser, third, next };
+}
+
 const states = (tab: FakeTab) => tab.payloads<{ from: string; to: string }>('state').map((change) => change.to);
 
 describe('shared connection: one socket for every tab', () => {
@@ -297,18 +315,11 @@ describe('shared connection: hand-over', () => {
   });
 
   it("a follower that goes away while it waits for a crashed leader's bye passes what was out with it on: the next leader sends it", async () => {
-    const { browser, tabs, socket } = await threeTabs();
-    const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
-    socket.refuseSend = true;
-    void third.conn.send('a');
-    void third.conn.send('lost with the connection', { dropOnReconnect: true });
-    void third.conn.send('b');
-    await browser.settle();
-    leader.crash();
-    await browser.settle();
-    equal(second.role, 'leader');
-    const next = await browser.openSocket();
-    deepEqual(next.sent, [], 'waiting for a bye that may still come');
+    const { browser, third, next } = await followerWaitingForBye((tab) => {
+      void tab.conn.send('a');
+      void tab.conn.send('lost with the connection', { dropOnReconnect: true });
+      void tab.conn.send('b');
+    });
     third.pagehide(); // closed within BYE_GRACE
     await browser.settle();
     // The page is gone: its channel with it (the fake clock is shared, so the tab's own timers still run; their posts go nowhere).
@@ -319,25 +330,28 @@ describe('shared connection: hand-over', () => {
   });
 
   it("a follower's messages passed on as it goes are sent once: its own wait for the bye, ending later, finds none of them", async () => {
-    const { browser, tabs, socket } = await threeTabs();
-    const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
-    socket.refuseSend = true;
-    void third.conn.send('a');
-    await browser.settle();
-    leader.crash();
-    await browser.settle();
-    const next = await browser.openSocket();
+    const { browser, third, next } = await followerWaitingForBye((tab) => void tab.conn.send('a'));
     third.pagehide();
     browser.clock.advance(1000); // the page lives on here: its BYE_GRACE timer fires
     await browser.settle();
-    equal(second.role, 'leader');
     deepEqual(next.sent, ['a']);
   });
 
+  it('a follower going away with its first pagehide listener cut short after the adopt: the second finds the word said, and the messages go out once', async () => {
+    const { browser, third, next } = await followerWaitingForBye((tab) => {
+      void tab.conn.send('a');
+      void tab.conn.send('b');
+    });
+    pagehideCutShort(browser, third);
+    third.pagehide();
+    await browser.settle();
+    third.crash();
+    browser.clock.advance(1000);
+    await browser.settle();
+    deepEqual(next.sent, ['a', 'b']);
+  });
+
   it('a follower going away leaves behind, and rejects at once, what the wait would have dropped; a send after its pagehide goes to the leader', async () => {
-    const { browser, tabs, socket } = await threeTabs();
-    const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
-    socket.refuseSend = true;
     /** How each send settled, by its message. */
     const settled = new Map<string, string>();
     const track = (message: string, promise: Promise<void>) =>
@@ -345,40 +359,17 @@ describe('shared connection: hand-over', () => {
         () => settled.set(message, 'sent'),
         (error: { code?: string }) => settled.set(message, error.code ?? String(error)),
       );
-    void track('expires', third.conn.send('expires', { ttl: 500 }));
-    void track('dropped', third.conn.send('dropped', { dropOnReconnect: true }));
-    void third.conn.send('kept');
-    await browser.settle();
-    leader.crash();
-    await browser.settle();
-    equal(second.role, 'leader');
-    const next = await browser.openSocket();
+    const { browser, third, next } = await followerWaitingForBye((tab) => {
+      void track('expires', tab.conn.send('expires', { ttl: 500 }));
+      void track('dropped', tab.conn.send('dropped', { dropOnReconnect: true }));
+      void tab.conn.send('kept');
+    });
     browser.clock.advance(600); // past the ttl, within BYE_GRACE
     third.pagehide();
     void third.conn.send('late'); // say, the application's own pagehide listener, after lifeline's
     await browser.settle();
     deepEqual(Object.fromEntries(settled), { expires: 'WS_ERR_SEND_EXPIRED', dropped: 'WS_ERR_SEND_DROPPED' }, 'rejected without waiting out BYE_GRACE');
     deepEqual(next.sent, ['kept', 'late']);
-  });
-
-  it("the same, with the first pagehide listener cut short after the adopt: the second finds the word said, and the messages go out once", async () => {
-    const { browser, tabs, socket } = await threeTabs();
-    const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
-    socket.refuseSend = true;
-    void third.conn.send('a');
-    void third.conn.send('b');
-    await browser.settle();
-    leader.crash();
-    await browser.settle();
-    const next = await browser.openSocket();
-    pagehideCutShort(browser, third);
-    third.pagehide();
-    await browser.settle();
-    third.crash();
-    browser.clock.advance(1000);
-    await browser.settle();
-    equal(second.role, 'leader');
-    deepEqual(next.sent, ['a', 'b']);
   });
 
   it("the lock reaches the next tab before the old leader's acks and bye: messages it had sent are not sent again", async () => {
