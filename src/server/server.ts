@@ -166,7 +166,7 @@ export class WebSocketServer implements ConnectionHost {
   stopListening(): Promise<void> {
     const closed = this.listening ? new Promise<void>((resolve) => this.listener.close(() => resolve())) : Promise.resolve();
     this.listening = false;
-    for (const c of this.sockets) c.terminate();
+    for (const connection of this.sockets) connection.terminate();
     return closed;
   }
 

@@ -48,7 +48,8 @@ export function browserTabs(): TabEnv {
       // pagehide: `persisted` says the page may come back from the back/forward cache (WHATWG HTML §7.4.6).
       const hide = (event: Event) => leave(!(event as PageTransitionEvent).persisted);
       // The same again, from a second listener: Firefox, closing a tab, can cancel the page script running at that moment and so cut
-      // the first listener short, and it still runs the next one. `leave` does its work once.
+      // the first listener short, and it still runs the next one. `leave` does its work once. A function of its own: the same
+      // function added twice is one listener.
       const hideAgain = (event: Event) => hide(event);
       const show = (event: Event) => (event as PageTransitionEvent).persisted && back();
       // Page Lifecycle (Chromium): `freeze` before the page is frozen or discarded in the background, `resume` after.
