@@ -74,7 +74,7 @@ const seconds = (name: string, dflt: string, max: number, help: string): ParamSp
 
 /** Every fault, in the order help lists them. */
 export const FAULTS: readonly FaultSpec[] = [
-  { name: 'drop', params: [], summary: 'drop every connection without a close frame (clients see 1006)', run: (f) => f.drop() },
+  { name: 'drop', params: [], summary: 'drop every connection without a close frame (clients see 1006)', run: (faults) => faults.drop() },
   {
     name: 'close',
     params: [
@@ -83,7 +83,7 @@ export const FAULTS: readonly FaultSpec[] = [
     ],
     summary: 'close every connection with a close frame',
     // An empty reason: the server's default (the demo's 'closed by demo fault').
-    run: (f, v) => f.closeAll(Number(v['code']), v['reason'] === '' ? undefined : v['reason']),
+    run: (faults, values) => faults.closeAll(Number(values['code']), values['reason'] === '' ? undefined : values['reason']),
   },
   {
     name: 'refuse',
@@ -93,76 +93,76 @@ export const FAULTS: readonly FaultSpec[] = [
       { name: 'retry-after', kind: 'text', default: 'auto', help: "Retry-After seconds, 'auto' (the time left) or 'none'" },
     ],
     summary: 'refuse new handshakes with an HTTP status (and Retry-After) for a while',
-    run: (f, v) => f.refuse(Number(v['status']), Number(v['seconds']), v['retry-after']!),
+    run: (faults, values) => faults.refuse(Number(values['status']), Number(values['seconds']), values['retry-after']!),
   },
   {
     name: 'silent',
     aliases: ['halfopen', 'half-open'],
     params: [seconds('seconds', '0', 3600, 'new connections go silent too for this long')],
     summary: 'half-open: connections stop reading, answering and sending; TCP stays open',
-    run: (f, v) => f.silent(Number(v['seconds'])),
+    run: (faults, values) => faults.silent(Number(values['seconds'])),
   },
   {
     name: 'slow',
     params: [seconds('seconds', '10', 3600, 'for how long')],
     summary: 'slow reader: stop reading from every connection (TCP backpressure)',
-    run: (f, v) => f.slow(Number(v['seconds'])),
+    run: (faults, values) => faults.slow(Number(values['seconds'])),
   },
   {
     name: 'restart',
     params: [seconds('seconds', '2', 600, 'down for this long')],
     summary: 'drop everything, stop listening, listen again on the same port',
-    run: (f, v) => f.restart(Number(v['seconds'])),
+    run: (faults, values) => faults.restart(Number(values['seconds'])),
   },
   {
     name: 'delay',
     params: [seconds('seconds', '5', 600, 'delay of each handshake answer'), seconds('for', '0', 3600, 'for how long (0: until reset)')],
     summary: 'delay the answer to every new handshake',
-    run: (f, v) => f.delay(Number(v['seconds']), Number(v['for'])),
+    run: (faults, values) => faults.delay(Number(values['seconds']), Number(values['for'])),
   },
   {
     name: 'malformed',
     params: [{ name: 'kind', kind: 'choice', default: 'opcode', choices: Object.keys(MALFORMED), help: Object.keys(MALFORMED).join(' | ') }],
     summary: 'send a malformed frame to every connection (a client must fail it)',
-    run: (f, v) => f.malformed(v['kind']!),
+    run: (faults, values) => faults.malformed(values['kind']!),
   },
-  { name: 'reset', params: [], summary: 'clear every fault (silent connections stay silent)', run: (f) => f.reset() },
+  { name: 'reset', params: [], summary: 'clear every fault (silent connections stay silent)', run: (faults) => faults.reset() },
 ];
 
 /** Finds a fault by name or alias (case-insensitive). */
 export function findFault(name: string): FaultSpec | undefined {
-  const n = name.toLowerCase();
-  return FAULTS.find((s) => s.name === n || (s.aliases ?? []).includes(n));
+  const lowerName = name.toLowerCase();
+  return FAULTS.find((spec) => spec.name === lowerName || (spec.aliases ?? []).includes(lowerName));
 }
 
 /** Parses a duration: `5`, `1.5`, `5s`, `500ms`, `2m`; returns seconds, or NaN. */
 export function parseSeconds(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(text);
-  if (!m) return NaN;
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : n;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(text);
+  if (!match) return NaN;
+  const value = Number(match[1]);
+  return match[2] === 'ms' ? value / 1000 : match[2] === 'm' ? value * 60 : value;
 }
 
-function checkParam(fault: string, p: ParamSpec, raw: string): string {
-  const bad = (expected: string) => new FaultError(`${fault}: ${p.name} must be ${expected}, got '${raw}'`);
-  switch (p.kind) {
+function checkParam(fault: string, param: ParamSpec, raw: string): string {
+  const bad = (expected: string) => new FaultError(`${fault}: ${param.name} must be ${expected}, got '${raw}'`);
+  switch (param.kind) {
     case 'int': {
-      const n = Number(raw);
-      if (!/^\d+$/.test(raw.trim()) || n < p.min! || n > p.max!) throw bad(`an integer from ${p.min} to ${p.max}`);
-      return String(n);
+      const value = Number(raw);
+      if (!/^\d+$/.test(raw.trim()) || value < param.min! || value > param.max!) throw bad(`an integer from ${param.min} to ${param.max}`);
+      return String(value);
     }
     case 'seconds': {
-      const n = parseSeconds(raw);
-      if (!Number.isFinite(n) || n < p.min! || n > p.max!) throw bad(`a duration from ${p.min} to ${p.max} s (5, 1.5, 500ms, 2m)`);
-      return String(n);
+      const value = parseSeconds(raw);
+      if (!Number.isFinite(value) || value < param.min! || value > param.max!) throw bad(`a duration from ${param.min} to ${param.max} s (5, 1.5, 500ms, 2m)`);
+      return String(value);
     }
     case 'code': {
-      const n = Number(raw);
-      if (!/^\d+$/.test(raw.trim()) || !isValidWireCloseCode(n)) throw bad('a close code a server may send (1000-1003, 1007-1014, 3000-4999)');
-      return String(n);
+      const value = Number(raw);
+      if (!/^\d+$/.test(raw.trim()) || !isValidWireCloseCode(value)) throw bad('a close code a server may send (1000-1003, 1007-1014, 3000-4999)');
+      return String(value);
     }
     case 'choice':
-      if (!p.choices!.includes(raw)) throw bad(`one of ${p.choices!.join(', ')}`);
+      if (!param.choices!.includes(raw)) throw bad(`one of ${param.choices!.join(', ')}`);
       return raw;
     case 'text':
       return raw;
@@ -175,14 +175,14 @@ function checkParam(fault: string, p: ParamSpec, raw: string): string {
  */
 export function resolveFault(name: string, given: Readonly<Record<string, string>>): { spec: FaultSpec; values: Record<string, string> } {
   const spec = findFault(name);
-  if (spec === undefined) throw new FaultError(`no fault '${name}' (${FAULTS.map((s) => s.name).join(', ')})`);
+  if (spec === undefined) throw new FaultError(`no fault '${name}' (${FAULTS.map((fault) => fault.name).join(', ')})`);
   const values: Record<string, string> = {};
   for (const key of Object.keys(given)) {
-    if (!spec.params.some((p) => p.name === key)) {
-      throw new FaultError(`${spec.name}: unknown parameter '${key}'${spec.params.length ? ` (${spec.params.map((p) => p.name).join(', ')})` : ' (it takes none)'}`);
+    if (!spec.params.some((param) => param.name === key)) {
+      throw new FaultError(`${spec.name}: unknown parameter '${key}'${spec.params.length ? ` (${spec.params.map((param) => param.name).join(', ')})` : ' (it takes none)'}`);
     }
   }
-  for (const p of spec.params) values[p.name] = given[p.name] === undefined ? p.default : checkParam(spec.name, p, given[p.name]!);
+  for (const param of spec.params) values[param.name] = given[param.name] === undefined ? param.default : checkParam(spec.name, param, given[param.name]!);
   return { spec, values };
 }
 
@@ -312,20 +312,20 @@ export class Faults {
   }
 
   drop(): string {
-    const n = this.server.connections.size;
-    for (const c of this.server.connections) c.terminate();
-    return `dropped ${n} connection(s)`;
+    const count = this.server.connections.size;
+    for (const connection of this.server.connections) connection.terminate();
+    return `dropped ${count} connection(s)`;
   }
 
   closeAll(code = 1012, reason = this.options.closeReason ?? ''): string {
     if (!isValidWireCloseCode(code)) throw new FaultError(`close: code must be a close code a server may send, got ${code}`);
-    let n = 0;
-    for (const c of this.server.connections) {
-      if (c.phase !== 'open') continue;
-      c.startClose(code, reason);
-      n++;
+    let count = 0;
+    for (const connection of this.server.connections) {
+      if (connection.phase !== 'open') continue;
+      connection.startClose(code, reason);
+      count++;
     }
-    return `closed ${n} connection(s) with ${code}`;
+    return `closed ${count} connection(s) with ${code}`;
   }
 
   refuse(status = 503, seconds = 5, retryAfter = 'auto'): string {
@@ -341,22 +341,22 @@ export class Faults {
 
   silent(seconds = 0): string {
     this.silentUntil = Date.now() + seconds * 1000;
-    let n = 0;
-    for (const c of this.server.connections) {
-      if (this.silentSet.has(c)) continue;
-      this.makeSilent(c);
-      n++;
+    let count = 0;
+    for (const connection of this.server.connections) {
+      if (this.silentSet.has(connection)) continue;
+      this.makeSilent(connection);
+      count++;
     }
-    return `${n} connection(s) went silent (half-open)` + (seconds ? `, new ones too for ${seconds} s` : '');
+    return `${count} connection(s) went silent (half-open)` + (seconds ? `, new ones too for ${seconds} s` : '');
   }
 
   slow(seconds = 10): string {
     this.slowUntil = Date.now() + seconds * 1000;
-    for (const c of this.server.connections) if (!this.silentSet.has(c)) c.pause();
+    for (const connection of this.server.connections) if (!this.silentSet.has(connection)) connection.pause();
     clearTimeout(this.slowTimer);
     this.slowTimer = setTimeout(() => {
       this.slowTimer = undefined;
-      for (const c of this.server.connections) if (!this.silentSet.has(c) && c.isPaused) c.resume();
+      for (const connection of this.server.connections) if (!this.silentSet.has(connection) && connection.isPaused) connection.resume();
       this.options.log?.('slow reader over: reading again');
     }, seconds * 1000);
     this.slowTimer.unref?.();
@@ -371,15 +371,15 @@ export class Faults {
   }
 
   malformed(kind = 'opcode'): string {
-    const m = MALFORMED[kind];
-    if (m === undefined) throw new FaultError(`malformed: kind must be one of ${Object.keys(MALFORMED).join(', ')}, got '${kind}'`);
-    let n = 0;
-    for (const c of this.server.connections) {
-      if (c.phase !== 'open' || this.silentSet.has(c)) continue;
-      c.writeRaw(Uint8Array.from(m.bytes));
-      n++;
+    const frame = MALFORMED[kind];
+    if (frame === undefined) throw new FaultError(`malformed: kind must be one of ${Object.keys(MALFORMED).join(', ')}, got '${kind}'`);
+    let count = 0;
+    for (const connection of this.server.connections) {
+      if (connection.phase !== 'open' || this.silentSet.has(connection)) continue;
+      connection.writeRaw(Uint8Array.from(frame.bytes));
+      count++;
     }
-    return `sent a malformed frame (${kind}: ${m.rule}) to ${n} connection(s); a conforming client closes with ${m.expect}`;
+    return `sent a malformed frame (${kind}: ${frame.rule}) to ${count} connection(s); a conforming client closes with ${frame.expect}`;
   }
 
   /** Drops everything, stops listening for `seconds`, listens on the same port again. Answers at once; the restart runs on its own. */
@@ -396,7 +396,7 @@ export class Faults {
     const { port, host } = this.server;
     try {
       await this.server.stopListening();
-      await new Promise<void>((r) => this.later(seconds * 1000, r));
+      await new Promise<void>((resolve) => this.later(seconds * 1000, resolve));
       // Same port again; if something took it meanwhile, keep trying rather than give up.
       for (;;) {
         if (this.disposed) return;
@@ -405,7 +405,7 @@ export class Faults {
           break;
         } catch (err) {
           this.options.log?.(`cannot listen on ${port} again (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); retrying`);
-          await new Promise<void>((r) => this.later(1000, r));
+          await new Promise<void>((resolve) => this.later(1000, resolve));
         }
       }
       this.options.log?.('restarted');
@@ -418,7 +418,7 @@ export class Faults {
     this.refuseUntil = this.silentUntil = this.slowUntil = this.delayMs = this.delayUntil = 0;
     clearTimeout(this.slowTimer);
     this.slowTimer = undefined;
-    for (const c of this.server.connections) if (!this.silentSet.has(c) && c.isPaused) c.resume();
+    for (const connection of this.server.connections) if (!this.silentSet.has(connection) && connection.isPaused) connection.resume();
     return 'faults cleared';
   }
 
@@ -428,17 +428,17 @@ export class Faults {
     faults: { refuse: { status: number; seconds: number } | null; silent: number; slow: number; delay: { seconds: number; for: number | null } | null; restart: number };
   } {
     const now = Date.now();
-    const left = (t: number) => Math.max(0, Math.ceil((t - now) / 1000));
+    const left = (until: number) => Math.max(0, Math.ceil((until - now) / 1000));
     const delay = this.currentDelay();
     return {
-      connections: [...this.server.connections].map((c) => ({
-        id: c.id,
-        remote: `${c.remoteAddress}:${c.remotePort}`,
-        path: c.request?.target ?? '',
-        protocol: c.protocol,
-        extensions: c.extensions,
-        silent: this.silentSet.has(c),
-        paused: c.isPaused,
+      connections: [...this.server.connections].map((connection) => ({
+        id: connection.id,
+        remote: `${connection.remoteAddress}:${connection.remotePort}`,
+        path: connection.request?.target ?? '',
+        protocol: connection.protocol,
+        extensions: connection.extensions,
+        silent: this.silentSet.has(connection),
+        paused: connection.isPaused,
       })),
       faults: {
         refuse: left(this.refuseUntil) > 0 ? { status: this.refuseStatus, seconds: left(this.refuseUntil) } : null,
@@ -454,7 +454,7 @@ export class Faults {
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.slowTimer);
-    for (const t of this.timers) clearTimeout(t);
+    for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
   }
 }
@@ -485,7 +485,7 @@ export function controlRequest(faults: Faults, req: HttpRequest, extra: ExtraFau
   if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') return json(405, { ok: false, error: 'use GET or POST' });
   if (name === 'stats') return json(200, stats === undefined ? faults.stats() : stats());
   const params: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) params[k] = v;
+  for (const [key, value] of url.searchParams) params[key] = value;
   const own = extra[name];
   if (own === undefined && findFault(name) === undefined) return json(404, { ok: false, error: `no fault '${name}'` });
   try {
@@ -498,11 +498,11 @@ export function controlRequest(faults: Faults, req: HttpRequest, extra: ExtraFau
 
 /** Help for the stdin commands (one line per fault, with its positional parameters). */
 export function faultHelp(extra: ExtraFaults = {}): string {
-  const rows = FAULTS.map((s) => {
-    const args = s.params.map((p) => `[${p.name}]`).join(' ');
-    return [`${s.name}${args ? ' ' + args : ''}`, `${s.summary}${s.params.length ? ` (default ${s.params.map((p) => `${p.name} ${p.default === '' ? "''" : p.default}`).join(', ')})` : ''}`];
+  const rows = FAULTS.map((spec) => {
+    const args = spec.params.map((param) => `[${param.name}]`).join(' ');
+    return [`${spec.name}${args ? ' ' + args : ''}`, `${spec.summary}${spec.params.length ? ` (default ${spec.params.map((param) => `${param.name} ${param.default === '' ? "''" : param.default}`).join(', ')})` : ''}`];
   });
-  for (const [name, e] of Object.entries(extra)) rows.push([`${name}${e.params.length ? ' ' + e.params.map((p) => `<${p}>`).join(' ') : ''}`, e.help]);
+  for (const [name, action] of Object.entries(extra)) rows.push([`${name}${action.params.length ? ' ' + action.params.map((paramName) => `<${paramName}>`).join(' ') : ''}`, action.help]);
   const lines = rows.map(([left, right]) => `  ${left!.padEnd(30)} ${right}`);
   return ['commands (type + Enter):', ...lines, `  ${'stats'.padEnd(30)} show connections and faults`, `  ${'help'.padEnd(30)} this list`, `  ${'quit'.padEnd(30)} stop (or Ctrl-C)`].join('\n');
 }
@@ -514,33 +514,33 @@ export function faultHelp(extra: ExtraFaults = {}): string {
  * and bad values come back as a message, never thrown.
  */
 export function runFaultCommand(faults: Faults, line: string, extra: ExtraFaults = {}): string {
-  const words = line.trim().split(/\s+/).filter((w) => w !== '');
+  const words = line.trim().split(/\s+/).filter((word) => word !== '');
   const [cmd, ...args] = words;
   if (cmd === undefined) return '';
   const name = cmd.toLowerCase();
   if (name === 'help' || name === '?') return faultHelp(extra);
   if (name === 'stats') {
-    const s = faults.stats();
-    const f = s.faults;
-    const active = [f.refuse ? `refuse ${f.refuse.status} (${f.refuse.seconds} s)` : '', f.silent ? `silent (${f.silent} s)` : '', f.slow ? `slow (${f.slow} s)` : '', f.delay ? `delay ${f.delay.seconds} s` : '', f.restart ? `restart (${f.restart} s)` : '']
-      .filter((x) => x !== '')
+    const stats = faults.stats();
+    const inForce = stats.faults;
+    const active = [inForce.refuse ? `refuse ${inForce.refuse.status} (${inForce.refuse.seconds} s)` : '', inForce.silent ? `silent (${inForce.silent} s)` : '', inForce.slow ? `slow (${inForce.slow} s)` : '', inForce.delay ? `delay ${inForce.delay.seconds} s` : '', inForce.restart ? `restart (${inForce.restart} s)` : '']
+      .filter((part) => part !== '')
       .join(', ');
-    return `${s.connections.length} connection(s)${s.connections.some((c) => c.silent) ? ` (${s.connections.filter((c) => c.silent).length} silent)` : ''}; faults: ${active || 'none'}`;
+    return `${stats.connections.length} connection(s)${stats.connections.some((connection) => connection.silent) ? ` (${stats.connections.filter((connection) => connection.silent).length} silent)` : ''}; faults: ${active || 'none'}`;
   }
   try {
     const own = extra[name];
-    if (own !== undefined) return own.run(Object.fromEntries(own.params.map((p, i) => [p, args[i]]).filter((e) => e[1] !== undefined)));
+    if (own !== undefined) return own.run(Object.fromEntries(own.params.map((paramName, position) => [paramName, args[position]]).filter((entry) => entry[1] !== undefined)));
     const spec = findFault(name);
     if (spec === undefined) return `unknown command '${cmd}' (type help)`;
     const params: Record<string, string> = {};
-    args.forEach((arg, i) => {
+    args.forEach((arg, position) => {
       const eq = arg.indexOf('=');
       if (eq > 0) params[arg.slice(0, eq)] = arg.slice(eq + 1);
-      else if (i < spec.params.length) {
+      else if (position < spec.params.length) {
         // The last text parameter takes the rest of the line (a close reason with spaces).
-        const p = spec.params[i]!;
-        params[p.name] = p.kind === 'text' && i === spec.params.length - 1 ? args.slice(i).join(' ') : arg;
-      } else if (spec.params.at(-1)?.kind !== 'text') throw new FaultError(`${spec.name}: too many arguments (${spec.params.map((p) => p.name).join(', ') || 'none'})`);
+        const param = spec.params[position]!;
+        params[param.name] = param.kind === 'text' && position === spec.params.length - 1 ? args.slice(position).join(' ') : arg;
+      } else if (spec.params.at(-1)?.kind !== 'text') throw new FaultError(`${spec.name}: too many arguments (${spec.params.map((param) => param.name).join(', ') || 'none'})`);
     });
     return faults.run(spec.name, params, 'stdin');
   } catch (err) {
