@@ -220,19 +220,19 @@ export function normaliseUrl(input: string, command?: string): string {
 /** A non-negative number of seconds, returned in ms; at most what a timer can wait (TIMER_MAX ms, about 24.8 days). */
 function seconds(command: string, flag: string, value: string | undefined, fallback: number | undefined, { positive = false } = {}): number | undefined {
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || (positive && n === 0) || Math.round(n * 1000) > TIMER_MAX) {
+  const amount = Number(value);
+  if (value.trim() === '' || !Number.isFinite(amount) || amount < 0 || (positive && amount === 0) || Math.round(amount * 1000) > TIMER_MAX) {
     const most = Math.floor(TIMER_MAX / 1000);
     throw new UsageError(`--${flag} expects ${positive ? 'a positive' : 'a non-negative'} number of seconds up to ${most}, got '${value}'`, command);
   }
-  return Math.round(n * 1000);
+  return Math.round(amount * 1000);
 }
 
 function integer(command: string, flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new UsageError(`--${flag} expects an integer from ${min} to ${max}, got '${value}'`, command);
-  return n;
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value.trim()) || parsed < min || parsed > max) throw new UsageError(`--${flag} expects an integer from ${min} to ${max}, got '${value}'`, command);
+  return parsed;
 }
 
 /** Runs a caller-input rule of src/protocol/input.ts; what it refuses becomes a usage error (exit 2) naming the flag. */
@@ -247,16 +247,16 @@ function rule<T>(command: string, flag: string, check: () => T): T {
 function parseHeaders(command: string, list: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of list ?? []) {
-    const i = item.indexOf(':');
-    if (i < 0) throw new UsageError(`--header expects 'name: value', got '${item}'`, command);
-    const name = item.slice(0, i).trim();
-    const value = item.slice(i + 1).trim();
+    const colon = item.indexOf(':');
+    if (colon < 0) throw new UsageError(`--header expects 'name: value', got '${item}'`, command);
+    const name = item.slice(0, colon).trim();
+    const value = item.slice(colon + 1).trim();
     // Host is the one handshake header a caller may set (it overrides the URL's; --host says the same).
     rule(command, 'header', () => checkHeaders([[name, value]], (lower) => lower === 'host'));
     if (name.toLowerCase() === 'host') rule(command, 'header', () => checkHostHeader(value));
     const lower = name.toLowerCase();
     // A repeated header is joined with ", " as HTTP allows (RFC 7230 §3.2.2).
-    const prev = Object.keys(out).find((k) => k.toLowerCase() === lower);
+    const prev = Object.keys(out).find((key) => key.toLowerCase() === lower);
     if (prev !== undefined && lower === 'host') throw new UsageError('--header: Host is given more than once; a request has one Host', command);
     if (prev !== undefined) out[prev] = `${out[prev]}, ${value}`;
     else out[name] = value;
@@ -267,21 +267,21 @@ function parseHeaders(command: string, list: string[] | undefined): Record<strin
 /** `--deflate` / `--no-deflate`: the last one given wins; default on. */
 function deflateFlag(parsed: Parsed): boolean {
   let on = true;
-  for (const t of parsed.tokens ?? []) {
-    if (t.kind !== 'option') continue;
-    if (t.name === 'deflate') on = true;
-    else if (t.name === 'no-deflate') on = false;
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== 'option') continue;
+    if (token.name === 'deflate') on = true;
+    else if (token.name === 'no-deflate') on = false;
   }
   return on;
 }
 
 function readCa(command: string, files: string[] | undefined): string[] | undefined {
   if (!files || files.length === 0) return undefined;
-  return files.map((f) => {
+  return files.map((file) => {
     try {
-      return readFileSync(f, 'utf8');
+      return readFileSync(file, 'utf8');
     } catch (err) {
-      throw new UsageError(`cannot read --ca file '${f}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, command);
+      throw new UsageError(`cannot read --ca file '${file}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, command);
     }
   });
 }
@@ -295,20 +295,20 @@ function readCa(command: string, files: string[] | undefined): string[] | undefi
 function subprotocols(command: string, parsed: Parsed): string[] {
   const list: string[] = [];
   let flag = 'protocol';
-  for (const t of parsed.tokens ?? []) {
-    if (t.kind !== 'option' || t.value === undefined) continue;
-    if (t.name === 'protocol' && /^\d+$/.test(t.value)) {
-      if (t.value !== '13') {
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== 'option' || token.value === undefined) continue;
+    if (token.name === 'protocol' && /^\d+$/.test(token.value)) {
+      if (token.value !== '13') {
         throw new UsageError(
-          `--protocol ${t.value}: lifeline speaks WebSocket version 13 (RFC 6455) only. (A number after -p/--protocol is wscat's protocol version; to offer a subprotocol named ${t.value}, use -s/--subprotocol ${t.value}.)`,
+          `--protocol ${token.value}: lifeline speaks WebSocket version 13 (RFC 6455) only. (A number after -p/--protocol is wscat's protocol version; to offer a subprotocol named ${token.value}, use -s/--subprotocol ${token.value}.)`,
           command,
         );
       }
       continue;
     }
-    if (t.name === 'protocol' || t.name === 'subprotocol') {
-      list.push(t.value);
-      flag = t.name;
+    if (token.name === 'protocol' || token.name === 'subprotocol') {
+      list.push(token.value);
+      flag = token.name;
     }
   }
   return rule(command, flag, () => checkProtocols(list));
@@ -325,7 +325,7 @@ function readPem(command: string, flag: string, file: string | undefined): strin
 }
 
 function connection(command: 'connect' | 'probe', parsed: Parsed, positionals: string[] = parsed.positionals): ConnectionArgs {
-  const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   // Credentials in the URL become an Authorization header (a -H Authorization or --auth wins), so no output shows the password.
   const given = oneUrl(command, positionals);
   let target: ReturnType<typeof parseUrl>;
@@ -336,117 +336,117 @@ function connection(command: 'connect' | 'probe', parsed: Parsed, positionals: s
   }
   const url = target.href;
   const protocols = subprotocols(command, parsed);
-  const proxy = v['proxy'] as string | undefined;
+  const proxy = values['proxy'] as string | undefined;
   if (proxy !== undefined) {
     try {
-      const p = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`);
-      if (p.protocol !== 'http:' && p.protocol !== 'https:') throw new Error();
+      const proxyUrl = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`);
+      if (proxyUrl.protocol !== 'http:' && proxyUrl.protocol !== 'https:') throw new Error();
     } catch {
       throw new UsageError(`--proxy expects an http://host:port URL, got '${withoutPassword(proxy)}'`, command);
     }
   }
-  const caFiles = (v['ca'] as string[] | undefined) ?? [];
-  const headers = parseHeaders(command, v['header'] as string[] | undefined);
-  const host = v['host'] as string | undefined;
+  const caFiles = (values['ca'] as string[] | undefined) ?? [];
+  const headers = parseHeaders(command, values['header'] as string[] | undefined);
+  const host = values['host'] as string | undefined;
   if (host !== undefined) {
     // wscat's --host: the Host header of the upgrade request (the connection still goes to the URL's host).
-    if (Object.keys(headers).some((k) => k.toLowerCase() === 'host')) throw new UsageError('--host and a Host header (-H) are given together; use one', command);
+    if (Object.keys(headers).some((key) => key.toLowerCase() === 'host')) throw new UsageError('--host and a Host header (-H) are given together; use one', command);
     headers['Host'] = rule(command, 'host', () => checkHostHeader(host));
   }
-  const auth = v['auth'] as string | undefined;
+  const auth = values['auth'] as string | undefined;
   if (auth !== undefined) {
     // wscat's --auth user:pass: HTTP Basic authentication (RFC 7617) on the upgrade request.
     if (!auth.includes(':')) throw new UsageError(`--auth expects user:password, got '${auth}'`, command);
-    if (Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) throw new UsageError('--auth and an Authorization header (-H) are given together; use one', command);
+    if (Object.keys(headers).some((key) => key.toLowerCase() === 'authorization')) throw new UsageError('--auth and an Authorization header (-H) are given together; use one', command);
     headers['Authorization'] = `Basic ${Buffer.from(auth, 'utf8').toString('base64')}`;
   }
-  if (target.authorization !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) headers['Authorization'] = target.authorization;
-  const certFile = v['cert'] as string | undefined;
-  const keyFile = v['key'] as string | undefined;
+  if (target.authorization !== undefined && !Object.keys(headers).some((key) => key.toLowerCase() === 'authorization')) headers['Authorization'] = target.authorization;
+  const certFile = values['cert'] as string | undefined;
+  const keyFile = values['key'] as string | undefined;
   if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--cert and --key go together (a TLS client certificate and its key, PEM)', command);
-  if (v['passphrase'] !== undefined && keyFile === undefined) throw new UsageError('--passphrase is for the --key file; give --cert and --key', command);
+  if (values['passphrase'] !== undefined && keyFile === undefined) throw new UsageError('--passphrase is for the --key file; give --cert and --key', command);
   return {
     url,
     protocols,
     headers,
-    origin: v['origin'] as string | undefined,
+    origin: values['origin'] as string | undefined,
     deflate: deflateFlag(parsed),
     ca: readCa(command, caFiles),
     caFiles,
     cert: readPem(command, 'cert', certFile),
     key: readPem(command, 'key', keyFile),
-    passphrase: v['passphrase'] as string | undefined,
-    insecure: v['insecure'] === true || v['no-check'] === true,
-    followRedirects: v['location'] === true,
-    maxRedirects: integer(command, 'max-redirects', v['max-redirects'] as string | undefined, 10, 0, 100),
+    passphrase: values['passphrase'] as string | undefined,
+    insecure: values['insecure'] === true || values['no-check'] === true,
+    followRedirects: values['location'] === true,
+    maxRedirects: integer(command, 'max-redirects', values['max-redirects'] as string | undefined, 10, 0, 100),
     proxy,
-    timeoutMs: seconds(command, 'timeout', v['timeout'] as string | undefined, 10_000, { positive: true })!,
-    json: v['json'] === true,
-    trace: v['trace'] === true,
+    timeoutMs: seconds(command, 'timeout', values['timeout'] as string | undefined, 10_000, { positive: true })!,
+    json: values['json'] === true,
+    trace: values['trace'] === true,
   };
 }
 
 function parseConnect(args: readonly string[]): Command {
   const parsed = run('connect', args, connectOptions);
-  const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
-  if (v['help']) return { command: 'help', topic: 'connect' };
-  if (v['listen'] !== undefined) {
-    throw new UsageError(`-l/--listen is wscat's server mode: run 'lifeline serve --port ${String(v['listen'])}' instead`, 'connect');
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  if (values['help']) return { command: 'help', topic: 'connect' };
+  if (values['listen'] !== undefined) {
+    throw new UsageError(`-l/--listen is wscat's server mode: run 'lifeline serve --port ${String(values['listen'])}' instead`, 'connect');
   }
   // wscat's -c/--connect <url>, or the positional URL (not both).
-  const given = v['connect'] as string | undefined;
+  const given = values['connect'] as string | undefined;
   if (given !== undefined && parsed.positionals.length > 0) throw new UsageError(`give the URL once (-c ${given} or ${parsed.positionals[0]})`, 'connect');
   const base = connection('connect', parsed, given !== undefined ? [given] : parsed.positionals);
-  const ping = v['ping'] as string | undefined;
-  const pingInterval = v['ping-interval'] as string | undefined;
+  const ping = values['ping'] as string | undefined;
+  const pingInterval = values['ping-interval'] as string | undefined;
   if (ping !== undefined && pingInterval !== undefined && ping !== pingInterval) throw new UsageError('--ping and --ping-interval are the same option; give one', 'connect');
   const pingIntervalMs = seconds('connect', pingInterval !== undefined ? 'ping-interval' : 'ping', pingInterval ?? ping, undefined, { positive: true });
-  const pingTimeoutMs = seconds('connect', 'ping-timeout', v['ping-timeout'] as string | undefined, undefined, { positive: true });
+  const pingTimeoutMs = seconds('connect', 'ping-timeout', values['ping-timeout'] as string | undefined, undefined, { positive: true });
   if (pingTimeoutMs !== undefined && pingIntervalMs === undefined) throw new UsageError('--ping-timeout needs --ping-interval (or --ping): pings to time', 'connect');
   return {
     command: 'connect',
     ...base,
-    binary: v['binary'] === true,
-    showControl: v['show-control'] === true || v['show-ping-pong'] === true,
+    binary: values['binary'] === true,
+    showControl: values['show-control'] === true || values['show-ping-pong'] === true,
     pingIntervalMs,
     pingTimeoutMs,
-    oneMessage: v['one-message'] === true,
-    slash: v['slash'] === true,
-    reconnect: v['reconnect'] === true,
-    execute: (v['execute'] as string[] | undefined) ?? [],
-    waitMs: seconds('connect', 'wait', v['wait'] as string | undefined, 2000)!,
+    oneMessage: values['one-message'] === true,
+    slash: values['slash'] === true,
+    reconnect: values['reconnect'] === true,
+    execute: (values['execute'] as string[] | undefined) ?? [],
+    waitMs: seconds('connect', 'wait', values['wait'] as string | undefined, 2000)!,
   };
 }
 
 function parseProbe(args: readonly string[]): Command {
   const parsed = run('probe', args, probeOptions);
-  const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
-  if (v['help']) return { command: 'help', topic: 'probe' };
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  if (values['help']) return { command: 'help', topic: 'probe' };
   const base = connection('probe', parsed);
   return {
     command: 'probe',
     ...base,
-    count: integer('probe', 'count', v['count'] as string | undefined, 5, 1, 100_000),
-    size: integer('probe', 'size', v['size'] as string | undefined, 1024, 0, 64 * 1024 * 1024),
-    echo: v['echo'] === true,
+    count: integer('probe', 'count', values['count'] as string | undefined, 5, 1, 100_000),
+    size: integer('probe', 'size', values['size'] as string | undefined, 1024, 0, 64 * 1024 * 1024),
+    echo: values['echo'] === true,
   };
 }
 
 function parseAutobahn(args: readonly string[]): Command {
   const parsed = run('autobahn', args, autobahnOptions);
-  const v = parsed.values as Record<string, string | boolean | undefined>;
-  if (v['help']) return { command: 'help', topic: 'autobahn' };
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values['help']) return { command: 'help', topic: 'autobahn' };
   // `npm run autobahn -- --url ws://host:9001` (the transport's documented form) works too.
-  const flagUrl = v['url'] as string | undefined;
+  const flagUrl = values['url'] as string | undefined;
   if (flagUrl !== undefined && parsed.positionals.length > 0) throw new UsageError('give the fuzzing server URL once (positional or --url)', 'autobahn');
   const url = oneUrl('autobahn', flagUrl !== undefined ? [flagUrl] : parsed.positionals);
-  const cases = v['cases'] as string | undefined;
-  const agent = (v['agent'] as string | undefined) ?? 'lifeline';
+  const cases = values['cases'] as string | undefined;
+  const agent = (values['agent'] as string | undefined) ?? 'lifeline';
   if (agent.trim() === '') throw new UsageError('--agent cannot be empty', 'autobahn');
   return {
     command: 'autobahn',
     url,
-    json: v['json'] === true,
+    json: values['json'] === true,
     agent,
     cases: cases === undefined ? undefined : parseCaseList(cases),
     deflate: deflateFlag(parsed),
@@ -457,11 +457,11 @@ function parseAutobahn(args: readonly string[]): Command {
 export function parseCaseList(text: string): number[] {
   const out = new Set<number>();
   for (const part of text.split(',')) {
-    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-    const a = m ? Number(m[1]) : NaN;
-    const b = m && m[2] !== undefined ? Number(m[2]) : a;
-    if (!m || a < 1 || b < a || b - a > 100_000) throw new UsageError(`--cases expects case numbers and ranges like 1-16,30, got '${text}'`, 'autobahn');
-    for (let i = a; i <= b; i++) out.add(i);
+    const match = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    const first = match ? Number(match[1]) : NaN;
+    const last = match && match[2] !== undefined ? Number(match[2]) : first;
+    if (!match || first < 1 || last < first || last - first > 100_000) throw new UsageError(`--cases expects case numbers and ranges like 1-16,30, got '${text}'`, 'autobahn');
+    for (let i = first; i <= last; i++) out.add(i);
   }
-  return [...out].sort((x, y) => x - y);
+  return [...out].sort((left, right) => left - right);
 }

@@ -32,20 +32,20 @@ export interface AutobahnReport {
   durationMs: number;
 }
 
-export function compliance(s: AutobahnSummary, args: AutobahnArgs, durationMs: number): AutobahnReport {
+export function compliance(summary: AutobahnSummary, args: AutobahnArgs, durationMs: number): AutobahnReport {
   return {
     compliance: {
-      rfc6455: s.failed === 0 ? 'pass' : 'fail',
-      autobahnPassed: s.passed,
-      autobahnFailed: s.failed,
-      nonStrict: s.nonStrict,
-      informational: s.informational,
-      unimplemented: s.unimplemented,
-      total: s.total,
+      rfc6455: summary.failed === 0 ? 'pass' : 'fail',
+      autobahnPassed: summary.passed,
+      autobahnFailed: summary.failed,
+      nonStrict: summary.nonStrict,
+      informational: summary.informational,
+      unimplemented: summary.unimplemented,
+      total: summary.total,
     },
     target: args.url,
     agent: args.agent,
-    failedCases: s.cases.filter((c) => c.behavior === 'FAILED' || !['OK', 'NON-STRICT', 'INFORMATIONAL', 'UNIMPLEMENTED'].includes(c.behavior)).map((c) => ({ case: c.case, id: c.id, behavior: c.behavior, closeCode: c.closeCode })),
+    failedCases: summary.cases.filter((testCase) => testCase.behavior === 'FAILED' || !['OK', 'NON-STRICT', 'INFORMATIONAL', 'UNIMPLEMENTED'].includes(testCase.behavior)).map((testCase) => ({ case: testCase.case, id: testCase.id, behavior: testCase.behavior, closeCode: testCase.closeCode })),
     durationMs: Math.round(durationMs),
   };
 }
@@ -56,7 +56,7 @@ export async function runAutobahnCommand(args: AutobahnArgs, out: Output = new O
   const opts: AutobahnOptions = {
     url: args.url,
     agent: args.agent,
-    onProgress: (c, done, total) => progress.update(`case ${done}/${total}${c.id ? ` (${c.id})` : ''} ${c.behavior}`),
+    onProgress: (testCase, done, total) => progress.update(`case ${done}/${total}${testCase.id ? ` (${testCase.id})` : ''} ${testCase.behavior}`),
   };
   if (args.cases !== undefined) opts.cases = args.cases;
   if (!args.deflate) opts.options = { perMessageDeflate: false };
@@ -66,9 +66,9 @@ export async function runAutobahnCommand(args: AutobahnArgs, out: Output = new O
     summary = await runAutobahn(opts);
   } catch (err) {
     progress.stop();
-    const f = explain(err, args.url);
-    if (out.json) out.document({ compliance: null, target: args.url, agent: args.agent, error: f });
-    else out.error(`autobahn: ${f.explanation}${f.code ? ` [${f.code}]` : ''}`);
+    const failure = explain(err, args.url);
+    if (out.json) out.document({ compliance: null, target: args.url, agent: args.agent, error: failure });
+    else out.error(`autobahn: ${failure.explanation}${failure.code ? ` [${failure.code}]` : ''}`);
     return ExitCode.FAILURE;
   } finally {
     progress.stop();
@@ -77,17 +77,17 @@ export async function runAutobahnCommand(args: AutobahnArgs, out: Output = new O
   if (out.json) {
     out.document(report);
   } else {
-    const c = report.compliance;
-    const line = (k: string, v: string | number) => out.data(`  ${k.padEnd(14)} ${v}`);
+    const result = report.compliance;
+    const line = (label: string, value: string | number) => out.data(`  ${label.padEnd(14)} ${value}`);
     out.data(`autobahn ${args.url} (agent ${args.agent})`);
-    line('cases', c.total);
-    line('passed', c.autobahnPassed);
-    line('non-strict', c.nonStrict);
-    line('informational', c.informational);
-    line('unimplemented', c.unimplemented);
-    line('failed', c.autobahnFailed);
-    for (const f of report.failedCases) out.data(`    case ${f.case}${f.id ? ` (${f.id})` : ''}: ${f.behavior}, closed ${f.closeCode}`);
-    out.data(`RFC 6455 compliance: ${c.rfc6455} in ${formatMs(report.durationMs)}`);
+    line('cases', result.total);
+    line('passed', result.autobahnPassed);
+    line('non-strict', result.nonStrict);
+    line('informational', result.informational);
+    line('unimplemented', result.unimplemented);
+    line('failed', result.autobahnFailed);
+    for (const failedCase of report.failedCases) out.data(`    case ${failedCase.case}${failedCase.id ? ` (${failedCase.id})` : ''}: ${failedCase.behavior}, closed ${failedCase.closeCode}`);
+    out.data(`RFC 6455 compliance: ${result.rfc6455} in ${formatMs(report.durationMs)}`);
   }
   return summary.failed === 0 ? ExitCode.OK : ExitCode.FAILURE;
 }

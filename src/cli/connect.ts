@@ -47,7 +47,7 @@ export interface LinkEvents {
   failed(err: unknown): void;
   /** Closed for good (final). */
   closed(code: number, reason: string, wasClean: boolean): void;
-  trace?(r: TraceRecord): void;
+  trace?(record: TraceRecord): void;
 }
 
 export type LinkFactory = (args: ConnectArgs, events: LinkEvents, out: Output) => Link;
@@ -55,32 +55,32 @@ export type LinkFactory = (args: ConnectArgs, events: LinkEvents, out: Output) =
 /** One plain WebSocket. */
 export const plainLink: LinkFactory = (args, ev) => {
   let isOpen = false;
-  const s = openSocket(args, {
+  const socket = openSocket(args, {
     record: true,
     ...(args.trace && ev.trace ? { trace: ev.trace } : {}),
     onOpen: (info) => {
       isOpen = true;
-      ws.addEventListener('error', (e: { error?: unknown }) => ev.error(e.error));
-      ws.addEventListener('close', (e: { code: number; reason: string; wasClean: boolean }) => {
+      ws.addEventListener('error', (event: { error?: unknown }) => ev.error(event.error));
+      ws.addEventListener('close', (event: { code: number; reason: string; wasClean: boolean }) => {
         isOpen = false;
-        ev.closed(e.code, e.reason, e.wasClean);
+        ev.closed(event.code, event.reason, event.wasClean);
       });
       ev.open(info);
     },
   });
-  const ws = s.ws;
-  s.opened.catch((err: unknown) => ev.failed(err));
+  const ws = socket.ws;
+  socket.opened.catch((err: unknown) => ev.failed(err));
   // openSocket set binaryType 'nodebuffer': binary data is a Buffer.
-  ws.addEventListener('message', (e) => ev.message(e.data as string | Buffer));
-  ws.addEventListener('ping', (e) => ev.ping(e.data));
-  ws.addEventListener('pong', (e) => ev.pong(e.data));
+  ws.addEventListener('message', (event) => ev.message(event.data as string | Buffer));
+  ws.addEventListener('ping', (event) => ev.ping(event.data));
+  ws.addEventListener('pong', (event) => ev.pong(event.data));
   return {
     queues: false,
     get open() {
       return isOpen && ws.readyState === 1;
     },
-    send: (d) => ws.send(d),
-    ping: (d) => (ws.readyState === 1 ? ws.ping(d) : undefined),
+    send: (data) => ws.send(data),
+    ping: (data) => (ws.readyState === 1 ? ws.ping(data) : undefined),
     close: (code, reason) => {
       if (ws.readyState === 0) ws.terminate();
       else if (ws.readyState === 1) ws.close(code, reason);
@@ -137,9 +137,9 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
       resolveExit(code);
     };
 
-    const reportFailure = (f: Failure, prefix: string) => {
-      out.event('error', { ...f });
-      if (!out.json) out.error(`${prefix}: ${f.explanation}${f.code ? ` [${f.code}]` : ''}`);
+    const reportFailure = (failure: Failure, prefix: string) => {
+      out.event('error', { ...failure });
+      if (!out.json) out.error(`${prefix}: ${failure.explanation}${failure.code ? ` [${failure.code}]` : ''}`);
     };
 
     const closeNow = (code: number, reason: string) => {
@@ -149,16 +149,16 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
     };
 
     // ---- input ----
-    const perform = (a: InputAction) => {
-      switch (a.kind) {
+    const perform = (action: InputAction) => {
+      switch (action.kind) {
         case 'skip':
           return;
         case 'help':
           out.error(INPUT_HELP);
           return;
         case 'error':
-          out.event('input-error', { message: a.message });
-          out.error(`input: ${a.message}`);
+          out.event('input-error', { message: action.message });
+          out.error(`input: ${action.message}`);
           return;
         case 'send':
           if (!link.open && !link.queues) {
@@ -169,15 +169,15 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
             out.error('input: --one-message sends one message; line ignored');
             return;
           }
-          link.send(a.data);
+          link.send(action.data);
           sent++;
-          out.event('sent', jsonBody(a.data));
+          out.event('sent', jsonBody(action.data));
           return;
         case 'ping': {
-          const p = link.ping(a.data);
-          if (!p) return out.error('input: not connected, ping not sent');
-          out.event('ping', { direction: 'out', size: a.data.length });
-          p.then(
+          const pong = link.ping(action.data);
+          if (!pong) return out.error('input: not connected, ping not sent');
+          out.event('ping', { direction: 'out', size: action.data.length });
+          pong.then(
             (rtt) => {
               out.event('pong', { direction: 'in', rttMs: round(rtt) });
               out.info(`pong  rtt ${formatMs(rtt)}`);
@@ -187,7 +187,7 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
           return;
         }
         case 'close':
-          closeNow(a.code, a.reason);
+          closeNow(action.code, action.reason);
           return;
       }
     };
@@ -208,8 +208,8 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
         const missing = args.oneMessage ? 1 : sent - received;
         if (args.execute.length > 0 || args.oneMessage) {
           decided = ExitCode.TIMEOUT;
-          const f = explain(Object.assign(new Error(`No reply within ${args.waitMs / 1000} s (${missing} of ${sent} missing).`), { code: 'NO_REPLY' }), args.url);
-          reportFailure(f, 'timeout');
+          const failure = explain(Object.assign(new Error(`No reply within ${args.waitMs / 1000} s (${missing} of ${sent} missing).`), { code: 'NO_REPLY' }), args.url);
+          reportFailure(failure, 'timeout');
         } else {
           out.info(`input ended; ${missing} repl${missing === 1 ? 'y' : 'ies'} still missing after ${args.waitMs / 1000} s, closing`);
         }
@@ -218,9 +218,9 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
     };
 
     const onLine = (line: string) => {
-      const a = parseLine(line, args.binary, args.slash);
-      if (opened) perform(a);
-      else queue.push(a);
+      const action = parseLine(line, args.binary, args.slash);
+      if (opened) perform(action);
+      else queue.push(action);
     };
 
     const interrupt = () => {
@@ -273,9 +273,9 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
         if (!first) return;
         if (args.pingIntervalMs !== undefined && pingTimer === undefined && !link.queues) {
           pingTimer = setInterval(() => {
-            const p = link.ping();
-            if (p !== undefined && args.pingTimeoutMs !== undefined && pongTimer === undefined) pongTimer = setTimeout(onPingTimeout, args.pingTimeoutMs);
-            p?.then(
+            const pong = link.ping();
+            if (pong !== undefined && args.pingTimeoutMs !== undefined && pongTimer === undefined) pongTimer = setTimeout(onPingTimeout, args.pingTimeoutMs);
+            pong?.then(
               (rtt) => {
                 clearTimeout(pongTimer);
                 pongTimer = undefined;
@@ -287,11 +287,11 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
           }, args.pingIntervalMs);
         }
         if (args.execute.length > 0) {
-          for (const m of args.execute) perform(sendText(m, args.binary));
+          for (const text of args.execute) perform(sendText(text, args.binary));
           inputEnded = true;
         }
         const pending = queue.splice(0);
-        for (const a of pending) perform(a);
+        for (const action of pending) perform(action);
         maybeDone();
       },
       message(data) {
@@ -342,9 +342,9 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
       },
     };
     if (args.trace) {
-      events.trace = (r) => {
-        out.event('trace', traceJson(r));
-        for (const l of traceLines(r)) out.info(l);
+      events.trace = (record) => {
+        out.event('trace', traceJson(record));
+        for (const line of traceLines(record)) out.info(line);
       };
     }
 
@@ -365,7 +365,7 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
         stdin,
         io.stdout ?? process.stdout,
       );
-      if (reader.interactive) out.around = (w) => reader!.around(w);
+      if (reader.interactive) out.around = (write) => reader!.around(write);
     }
   });
 }

@@ -70,18 +70,18 @@ const STATUS: Record<number, string> = {
   504: 'a proxy or load balancer timed out waiting for the backend',
 };
 
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** The first error in a chain (`cause`, AggregateError) that carries a code. */
 function withCode(err: unknown): (Error & { code?: unknown }) | undefined {
-  let e: unknown = err;
-  for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
-    const o = e as Error & { code?: unknown; cause?: unknown; errors?: unknown[] };
-    if (typeof o.code === 'string' && o.code !== '') return o;
-    if (Array.isArray(o.errors) && o.errors.length > 0) e = o.errors[0];
-    else e = o.cause;
+  let current: unknown = err;
+  for (let i = 0; i < 5 && current && typeof current === 'object'; i++) {
+    const candidate = current as Error & { code?: unknown; cause?: unknown; errors?: unknown[] };
+    if (typeof candidate.code === 'string' && candidate.code !== '') return candidate;
+    if (Array.isArray(candidate.errors) && candidate.errors.length > 0) current = candidate.errors[0];
+    else current = candidate.cause;
   }
   return err instanceof Error ? (err as Error & { code?: unknown }) : undefined;
 }
@@ -96,9 +96,9 @@ function bodyOf(err: Record<string, unknown>): string | undefined {
 }
 
 function headerOf(err: Record<string, unknown>, name: string): string | undefined {
-  const h = err['headers'];
-  if (!h || typeof h !== 'object') return undefined;
-  for (const [k, v] of Object.entries(h as Record<string, unknown>)) if (k.toLowerCase() === name) return Array.isArray(v) ? v.join(', ') : str(v);
+  const headers = err['headers'];
+  if (!headers || typeof headers !== 'object') return undefined;
+  for (const [key, value] of Object.entries(headers as Record<string, unknown>)) if (key.toLowerCase() === name) return Array.isArray(value) ? value.join(', ') : str(value);
   return undefined;
 }
 
@@ -107,14 +107,14 @@ function headerOf(err: Record<string, unknown>, name: string): string | undefine
  * Unknown errors still get a message and kind `unknown`.
  */
 export function explain(err: unknown, url: string): Failure {
-  const e = withCode(err);
-  const rec = (e ?? {}) as Record<string, unknown>;
-  const code = str(rec['code']) ?? (e ? e.name : 'UNKNOWN');
-  const message = e?.message ?? String(err);
+  const coded = withCode(err);
+  const rec = (coded ?? {}) as Record<string, unknown>;
+  const code = str(rec['code']) ?? (coded ? coded.name : 'UNKNOWN');
+  const message = coded?.message ?? String(err);
   let host = url;
   try {
-    const u = new URL(url);
-    host = u.host;
+    const parsed = new URL(url);
+    host = parsed.host;
   } catch {
     /* keep url */
   }

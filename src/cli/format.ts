@@ -9,22 +9,22 @@
 
 /** Where lines go; a test or the interactive prompt can wrap these. */
 export interface Streams {
-  out: { write(s: string): unknown };
-  err: { write(s: string): unknown };
+  out: { write(text: string): unknown };
+  err: { write(text: string): unknown };
 }
 
 /** Local wall-clock time `HH:MM:SS.mmm` for human output. */
-export function clock(d: Date = new Date()): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+export function clock(date: Date = new Date()): string {
+  const pad = (value: number, width = 2) => String(value).padStart(width, '0');
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
 }
 
 /** `0 B`, `512 B`, `1.5 KiB`, `16.0 MiB`. */
-export function formatSize(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`;
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GiB`;
 }
 
 /** Milliseconds with a precision that suits the magnitude. */
@@ -37,10 +37,10 @@ export function formatMs(ms: number | null | undefined): string {
 
 /** Lowercase hex, bytes separated by spaces, cut after `max` bytes with a count of the rest. */
 export function toHex(bytes: Uint8Array, max = Infinity): string {
-  const n = Math.min(bytes.length, max);
-  const parts = new Array<string>(n);
-  for (let i = 0; i < n; i++) parts[i] = bytes[i]!.toString(16).padStart(2, '0');
-  const more = bytes.length - n;
+  const shown = Math.min(bytes.length, max);
+  const parts = new Array<string>(shown);
+  for (let i = 0; i < shown; i++) parts[i] = bytes[i]!.toString(16).padStart(2, '0');
+  const more = bytes.length - shown;
   return parts.join(' ') + (more > 0 ? ` … (+${more} bytes)` : '');
 }
 
@@ -51,8 +51,8 @@ export function toHex(bytes: Uint8Array, max = Infinity): string {
  */
 export function terminalSafe(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) =>
-    c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (char) =>
+    char === '\n' ? '\\n' : char === '\r' ? '\\r' : `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`,
   );
 }
 

@@ -56,9 +56,9 @@ export function parseLine(line: string, binary = false, slash = false): InputAct
     return sendText(line.slice(1), binary);
   }
   if (!line.startsWith('\\')) return sendText(line, binary);
-  const m = /^\\(\S*)\s?(.*)$/s.exec(line)!;
-  const cmd = m[1]!;
-  const arg = m[2]!;
+  const match = /^\\(\S*)\s?(.*)$/s.exec(line)!;
+  const cmd = match[1]!;
+  const arg = match[2]!;
   if (cmd === 'x' || cmd.startsWith('x')) {
     // `\x48656c` (no space) is accepted too.
     const bytes = parseHex(cmd.slice(1) + arg);

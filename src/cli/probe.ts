@@ -62,18 +62,18 @@ function noReply(message: string): Error {
   return Object.assign(new Error(message), { code: 'NO_REPLY' });
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
+  const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(onTimeout()), ms);
   });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Rejects when the socket closes (so a probe never waits on a dead connection). */
-function closedPromise(s: OpenedSocket): Promise<never> {
+function closedPromise(socket: OpenedSocket): Promise<never> {
   return new Promise((_, reject) => {
-    s.ws.addEventListener(
+    socket.ws.addEventListener(
       'close',
       (ev: { code: number; reason: string }) => {
         reject(Object.assign(new Error(`the server closed the connection during the probe (code ${ev.code}${ev.reason ? `, ${ev.reason}` : ''})`), { code: ev.code === 1006 ? 'WS_ERR_UNEXPECTED_EOF' : 'CLOSED' }));
@@ -110,42 +110,42 @@ export async function runProbe(args: ProbeArgs, out: Output = new Output(args.js
     error: null,
   };
   // --trace (human mode only: --json prints exactly one report) shows the handshake and every frame on stderr.
-  const trace = args.trace && !args.json ? (r: TraceRecord) => traceLines(r).forEach((l) => out.info(l)) : undefined;
-  const s = openSocket(args, { record: true, ...(trace ? { trace } : {}) });
+  const trace = args.trace && !args.json ? (record: TraceRecord) => traceLines(record).forEach((line) => out.info(line)) : undefined;
+  const socket = openSocket(args, { record: true, ...(trace ? { trace } : {}) });
   const pings: number[] = [];
   const echoes: number[] = [];
   let closed: Promise<never> | undefined;
   try {
     progress.start(`connecting to ${args.url}`);
-    const hs = await s.opened;
+    const hs = await socket.opened;
     report.handshake = hs;
-    closed = closedPromise(s);
+    closed = closedPromise(socket);
     closed.catch(() => {});
     // Ping round trips (RFC 6455 §5.5.2), one at a time so they do not queue behind each other.
     for (let i = 0; i < args.count; i++) {
       progress.update(`ping ${i + 1}/${args.count}`);
-      const rtt = await Promise.race([withTimeout(s.ws.ping(), args.timeoutMs, () => noReply(`No pong within ${args.timeoutMs / 1000} s: the server does not answer pings (RFC 6455 §5.5.2 requires it).`)), closed]);
+      const rtt = await Promise.race([withTimeout(socket.ws.ping(), args.timeoutMs, () => noReply(`No pong within ${args.timeoutMs / 1000} s: the server does not answer pings (RFC 6455 §5.5.2 requires it).`)), closed]);
       pings.push(rtt);
     }
     if (args.echo) {
       let waiting: ((data: string | Uint8Array) => void) | undefined;
-      s.ws.addEventListener('message', (message) => {
+      socket.ws.addEventListener('message', (message) => {
         // openSocket set binaryType 'nodebuffer': binary data is a Buffer.
         const ev = { data: message.data as string | Buffer };
         report.metrics.messagesReceived++;
-        s.wire.payloadIn += typeof ev.data === 'string' ? Buffer.byteLength(ev.data) : ev.data.byteLength;
-        const w = waiting;
+        socket.wire.payloadIn += typeof ev.data === 'string' ? Buffer.byteLength(ev.data) : ev.data.byteLength;
+        const deliver = waiting;
         waiting = undefined;
-        w?.(ev.data);
+        deliver?.(ev.data);
       });
       for (let i = 0; i < args.count; i++) {
         progress.update(`echo ${i + 1}/${args.count}`);
         const msg = probePayload(i, args.size);
         const reply = new Promise<string | Uint8Array>((resolve) => (waiting = resolve));
         const t0 = performance.now();
-        s.ws.send(msg);
+        socket.ws.send(msg);
         report.metrics.messagesSent++;
-        s.wire.payloadOut += msg.length;
+        socket.wire.payloadOut += msg.length;
         await Promise.race([withTimeout(reply, args.timeoutMs, () => noReply(`No reply within ${args.timeoutMs / 1000} s to message ${i + 1}: the server does not echo (drop --echo for servers that do not).`)), closed]);
         echoes.push(performance.now() - t0);
       }
@@ -153,33 +153,33 @@ export async function runProbe(args: ProbeArgs, out: Output = new Output(args.js
     report.status = 'success';
   } catch (err) {
     report.error = explain(err, args.url);
-    if (report.handshake === null && s.response && s.response.status !== null && s.response.status !== 101) {
+    if (report.handshake === null && socket.response && socket.response.status !== null && socket.response.status !== 101) {
       // A refused upgrade: keep what the server said in the report too.
-      report.handshake = { status: s.response.status, statusText: s.response.statusText, protocol: '', extensions: [], extensionsHeader: '', headers: s.response.headers, openMs: 0 };
+      report.handshake = { status: socket.response.status, statusText: socket.response.statusText, protocol: '', extensions: [], extensionsHeader: '', headers: socket.response.headers, openMs: 0 };
     }
   } finally {
     progress.stop();
   }
   // Close politely (1000) and wait for the close so counters are final.
-  if (s.ws.readyState === 1 || s.ws.readyState === 0) {
-    const done = new Promise<void>((r) => s.ws.addEventListener('close', () => r(), { once: true }));
-    if (s.ws.readyState === 1) s.ws.close(1000, 'probe done');
-    else s.ws.terminate();
-    await withTimeout(done, 4000, () => new Error('close timeout')).catch(() => s.ws.terminate());
+  if (socket.ws.readyState === 1 || socket.ws.readyState === 0) {
+    const done = new Promise<void>((resolve) => socket.ws.addEventListener('close', () => resolve(), { once: true }));
+    if (socket.ws.readyState === 1) socket.ws.close(1000, 'probe done');
+    else socket.ws.terminate();
+    await withTimeout(done, 4000, () => new Error('close timeout')).catch(() => socket.ws.terminate());
   }
-  const m = report.metrics;
-  m.ping = summarize(pings);
-  m.echo = summarize(echoes);
-  const lat = m.echo ?? m.ping;
-  m.avgLatencyMs = lat?.avgMs ?? null;
-  m.p50LatencyMs = lat?.p50Ms ?? null;
-  m.p99LatencyMs = lat?.p99Ms ?? null;
-  m.bytesSent = s.wire.payloadOut;
-  m.bytesReceived = s.wire.payloadIn;
-  m.wireBytesSent = s.wire.wireOut;
-  m.wireBytesReceived = s.wire.wireIn;
-  const deflate = report.handshake?.extensions.some((e) => e.name === 'permessage-deflate') === true;
-  m.compressionRatio = deflate ? compressionRatio(s.wire) : null;
+  const metrics = report.metrics;
+  metrics.ping = summarize(pings);
+  metrics.echo = summarize(echoes);
+  const lat = metrics.echo ?? metrics.ping;
+  metrics.avgLatencyMs = lat?.avgMs ?? null;
+  metrics.p50LatencyMs = lat?.p50Ms ?? null;
+  metrics.p99LatencyMs = lat?.p99Ms ?? null;
+  metrics.bytesSent = socket.wire.payloadOut;
+  metrics.bytesReceived = socket.wire.payloadIn;
+  metrics.wireBytesSent = socket.wire.wireOut;
+  metrics.wireBytesReceived = socket.wire.wireIn;
+  const deflate = report.handshake?.extensions.some((extension) => extension.name === 'permessage-deflate') === true;
+  metrics.compressionRatio = deflate ? compressionRatio(socket.wire) : null;
   report.durationMs = Math.round(performance.now() - started);
 
   if (out.json) out.document(report);
@@ -187,34 +187,34 @@ export async function runProbe(args: ProbeArgs, out: Output = new Output(args.js
   return report.status === 'success' ? ExitCode.OK : ExitCode.FAILURE;
 }
 
-function printHuman(out: Output, r: ProbeReport, args: ProbeArgs): void {
-  const line = (k: string, v: string) => out.data(`  ${k.padEnd(13)} ${v}`);
-  out.data(`probe ${r.target}`);
-  const hs = r.handshake;
+function printHuman(out: Output, report: ProbeReport, args: ProbeArgs): void {
+  const line = (label: string, value: string) => out.data(`  ${label.padEnd(13)} ${value}`);
+  out.data(`probe ${report.target}`);
+  const hs = report.handshake;
   if (hs) {
     line('status', `${hs.status ?? '?'} ${hs.statusText}`.trim());
     if (hs.status === 101) {
       line('open in', formatMs(hs.openMs));
       line('protocol', hs.protocol === '' ? '(none)' : hs.protocol);
-      line('extensions', hs.extensionsHeader === '' ? '(none)' : hs.extensions.map((e) => [e.name, ...Object.entries(e.params).map(([k, v]) => (v === true ? k : `${k}=${v}`))].join('; ')).join(', '));
+      line('extensions', hs.extensionsHeader === '' ? '(none)' : hs.extensions.map((extension) => [extension.name, ...Object.entries(extension.params).map(([key, value]) => (value === true ? key : `${key}=${value}`))].join('; ')).join(', '));
     }
     const names = Object.keys(hs.headers);
-    names.forEach((k, i) => line(i === 0 ? 'headers' : '', `${k}: ${hs.headers[k]}`));
+    names.forEach((header, index) => line(index === 0 ? 'headers' : '', `${header}: ${hs.headers[header]}`));
   }
-  const m = r.metrics;
-  const sum = (s: LatencySummary) => `avg ${formatMs(s.avgMs)}  p50 ${formatMs(s.p50Ms)}  p99 ${formatMs(s.p99Ms)}  min ${formatMs(s.minMs)}  max ${formatMs(s.maxMs)}  (${s.count})`;
-  if (m.ping) line('ping rtt', sum(m.ping));
-  if (m.echo) line('echo latency', `${sum(m.echo)} × ${formatSize(args.size)}`);
-  if (hs?.status === 101) line('messages', `sent ${m.messagesSent}, received ${m.messagesReceived}`);
-  if (m.compressionRatio !== null) {
-    line('compression', `${m.compressionRatio} (wire ${formatSize(m.wireBytesSent + m.wireBytesReceived)} / payload ${formatSize(m.bytesSent + m.bytesReceived)})`);
-  } else if (hs?.status === 101 && !hs.extensions.some((e) => e.name === 'permessage-deflate')) {
+  const metrics = report.metrics;
+  const sum = (summary: LatencySummary) => `avg ${formatMs(summary.avgMs)}  p50 ${formatMs(summary.p50Ms)}  p99 ${formatMs(summary.p99Ms)}  min ${formatMs(summary.minMs)}  max ${formatMs(summary.maxMs)}  (${summary.count})`;
+  if (metrics.ping) line('ping rtt', sum(metrics.ping));
+  if (metrics.echo) line('echo latency', `${sum(metrics.echo)} × ${formatSize(args.size)}`);
+  if (hs?.status === 101) line('messages', `sent ${metrics.messagesSent}, received ${metrics.messagesReceived}`);
+  if (metrics.compressionRatio !== null) {
+    line('compression', `${metrics.compressionRatio} (wire ${formatSize(metrics.wireBytesSent + metrics.wireBytesReceived)} / payload ${formatSize(metrics.bytesSent + metrics.bytesReceived)})`);
+  } else if (hs?.status === 101 && !hs.extensions.some((extension) => extension.name === 'permessage-deflate')) {
     line('compression', args.deflate ? 'off (server declined permessage-deflate)' : 'off (--no-deflate)');
   }
-  if (r.error) {
-    out.data(`failure: ${r.error.explanation}`);
-    out.data(`  code ${r.error.code}${r.error.message && r.error.message !== r.error.explanation ? `: ${r.error.message}` : ''}`);
+  if (report.error) {
+    out.data(`failure: ${report.error.explanation}`);
+    out.data(`  code ${report.error.code}${report.error.message && report.error.message !== report.error.explanation ? `: ${report.error.message}` : ''}`);
   } else {
-    out.data(`success in ${formatMs(r.durationMs)}`);
+    out.data(`success in ${formatMs(report.durationMs)}`);
   }
 }

@@ -11,7 +11,7 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
 
 export interface ProgressStream {
   isTTY?: boolean;
-  write(s: string): unknown;
+  write(text: string): unknown;
 }
 
 export interface ProgressOptions {

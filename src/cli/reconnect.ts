@@ -20,7 +20,7 @@ import { socketOptions, type TraceRecord } from './socket.js';
 import { closeName } from './trace-format.js';
 
 export const reconnectLink: LinkFactory = (args, ev, out) => {
-  const trace = args.trace ? (r: TraceRecord) => ev.trace?.(r) : undefined;
+  const trace = args.trace ? (record: TraceRecord) => ev.trace?.(record) : undefined;
   const factory = createNodeTransport(socketOptions(args, trace));
   const options: ConnectOptions = {
     protocols: args.protocols,
@@ -49,7 +49,7 @@ export const reconnectLink: LinkFactory = (args, ev, out) => {
     everOpened = true;
     ev.open({ protocol: info.protocol, extensionsHeader: info.extensions });
   });
-  conn.on('message', (d) => ev.message(d as string | Uint8Array));
+  conn.on('message', (data) => ev.message(data as string | Uint8Array));
   // Control frames through the public API (the connection's ping and pong events).
   if (args.showControl) {
     conn.on('ping', (data) => ev.ping(data));
@@ -60,23 +60,23 @@ export const reconnectLink: LinkFactory = (args, ev, out) => {
     out.event('pong', { direction: 'in', rttMs: Math.round(rtt * 1000) / 1000 });
     out.info(`pong  rtt ${formatMs(rtt)}`);
   });
-  conn.on('close', (c) => {
-    if (!c.willReconnect) return;
-    out.event('close', { code: c.code, reason: c.reason, wasClean: c.wasClean, willReconnect: true, ...(c.status !== undefined ? { status: c.status } : {}) });
-    const why = c.error ? explain(c.error, args.url).explanation : `${c.code} (${closeName(c.code)})${c.reason ? ` ${c.reason}` : ''}`;
+  conn.on('close', (close) => {
+    if (!close.willReconnect) return;
+    out.event('close', { code: close.code, reason: close.reason, wasClean: close.wasClean, willReconnect: true, ...(close.status !== undefined ? { status: close.status } : {}) });
+    const why = close.error ? explain(close.error, args.url).explanation : `${close.code} (${closeName(close.code)})${close.reason ? ` ${close.reason}` : ''}`;
     out.info(`connection lost: ${why}`);
   });
   conn.on('error', () => {
     /* failed attempts are reported with their close above */
   });
-  conn.on('end', (e) => {
-    const c = e.close;
-    if (!everOpened && e.reason !== 'closed') {
-      ev.failed(c?.error ?? Object.assign(new Error(`gave up (${e.reason})`), { code: 'WS_ERR_UNEXPECTED_EOF' }));
+  conn.on('end', (event) => {
+    const close = event.close;
+    if (!everOpened && event.reason !== 'closed') {
+      ev.failed(close?.error ?? Object.assign(new Error(`gave up (${event.reason})`), { code: 'WS_ERR_UNEXPECTED_EOF' }));
       return;
     }
-    if (e.reason !== 'closed') out.info(`giving up: ${e.reason === 'maxAttempts' ? 'too many failed attempts' : 'the close is not retryable'}`);
-    ev.closed(c?.code ?? 1000, c?.reason ?? '', e.reason === 'closed' ? true : (c?.wasClean ?? false));
+    if (event.reason !== 'closed') out.info(`giving up: ${event.reason === 'maxAttempts' ? 'too many failed attempts' : 'the close is not retryable'}`);
+    ev.closed(close?.code ?? 1000, close?.reason ?? '', event.reason === 'closed' ? true : (close?.wasClean ?? false));
   });
   conn.open();
 
@@ -85,8 +85,8 @@ export const reconnectLink: LinkFactory = (args, ev, out) => {
     get open() {
       return conn.state === 'open';
     },
-    send(d) {
-      conn.send(d).catch((err: unknown) => out.error(`send failed: ${(err as Error).message}`));
+    send(data) {
+      conn.send(data).catch((err: unknown) => out.error(`send failed: ${(err as Error).message}`));
     },
     ping: (data) => (conn.state === 'open' ? conn.ping(data) : undefined),
     close: (code, reason) => {

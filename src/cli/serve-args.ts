@@ -66,9 +66,9 @@ const serveOptions = {
 
 function int(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new UsageError(`--${flag} expects an integer from ${min} to ${max}, got '${value}'`, 'serve');
-  return n;
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value.trim()) || parsed < min || parsed > max) throw new UsageError(`--${flag} expects an integer from ${min} to ${max}, got '${value}'`, 'serve');
+  return parsed;
 }
 
 function readPem(flag: string, file: string): string {
@@ -87,17 +87,17 @@ export function parseServe(args: readonly string[]): ServeArgs | { command: 'hel
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/\. To specify a positional argument starting with a '-'.*$/s, ''), 'serve');
   }
-  const v = parsed.values;
-  if (v.help === true) return { command: 'help', topic: 'serve' };
+  const values = parsed.values;
+  if (values.help === true) return { command: 'help', topic: 'serve' };
   if (parsed.positionals.length > 0) {
     throw new UsageError(`unexpected argument '${parsed.positionals[0]}' (serve takes flags only: --port ${parsed.positionals[0]}?)`, 'serve');
   }
-  const modes = [v.echo === true ? 'echo' : '', v.broadcast === true ? 'broadcast' : '', v.reply !== undefined ? 'reply' : ''].filter((m) => m !== '');
-  if (modes.length > 1) throw new UsageError(`choose one of --echo, --broadcast and --reply (got ${modes.map((m) => '--' + m).join(' and ')})`, 'serve');
+  const modes = [values.echo === true ? 'echo' : '', values.broadcast === true ? 'broadcast' : '', values.reply !== undefined ? 'reply' : ''].filter((mode) => mode !== '');
+  if (modes.length > 1) throw new UsageError(`choose one of --echo, --broadcast and --reply (got ${modes.map((mode) => '--' + mode).join(' and ')})`, 'serve');
   // The server's list: a name given twice is kept once, then the subprotocol rule (input.ts checkProtocols).
   const names: string[] = [];
-  for (const item of v.subprotocol ?? []) {
-    for (const name of item.split(',').map((s) => s.trim()).filter((s) => s !== '')) if (!names.includes(name)) names.push(name);
+  for (const item of values.subprotocol ?? []) {
+    for (const name of item.split(',').map((token) => token.trim()).filter((token) => token !== '')) if (!names.includes(name)) names.push(name);
   }
   let protocols: string[];
   try {
@@ -107,33 +107,33 @@ export function parseServe(args: readonly string[]): ServeArgs | { command: 'hel
   }
   // --deflate / --no-deflate: the last one wins; default on.
   let deflateOn = true;
-  for (const t of parsed.tokens ?? []) {
-    if (t.kind !== 'option') continue;
-    if (t.name === 'deflate') deflateOn = true;
-    else if (t.name === 'no-deflate') deflateOn = false;
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== 'option') continue;
+    if (token.name === 'deflate') deflateOn = true;
+    else if (token.name === 'no-deflate') deflateOn = false;
   }
   const deflateFlags = ['deflate-threshold', 'server-no-context-takeover', 'client-no-context-takeover', 'server-max-window-bits', 'client-max-window-bits'] as const;
-  const given = deflateFlags.filter((f) => v[f] !== undefined);
+  const given = deflateFlags.filter((flag) => values[flag] !== undefined);
   if (!deflateOn && given.length > 0) throw new UsageError(`--${given[0]} needs permessage-deflate, which --no-deflate turns off`, 'serve');
   let deflate: PerMessageDeflateServerOptions | false = false;
   if (deflateOn) {
-    deflate = { threshold: int('deflate-threshold', v['deflate-threshold'], 1024, 0, 2 ** 31 - 1) };
-    if (v['server-no-context-takeover'] === true) deflate.serverNoContextTakeover = true;
-    if (v['client-no-context-takeover'] === true) deflate.clientNoContextTakeover = true;
-    if (v['server-max-window-bits'] !== undefined) deflate.serverMaxWindowBits = int('server-max-window-bits', v['server-max-window-bits'], 15, 8, 15);
-    if (v['client-max-window-bits'] !== undefined) deflate.clientMaxWindowBits = int('client-max-window-bits', v['client-max-window-bits'], 15, 8, 15);
+    deflate = { threshold: int('deflate-threshold', values['deflate-threshold'], 1024, 0, 2 ** 31 - 1) };
+    if (values['server-no-context-takeover'] === true) deflate.serverNoContextTakeover = true;
+    if (values['client-no-context-takeover'] === true) deflate.clientNoContextTakeover = true;
+    if (values['server-max-window-bits'] !== undefined) deflate.serverMaxWindowBits = int('server-max-window-bits', values['server-max-window-bits'], 15, 8, 15);
+    if (values['client-max-window-bits'] !== undefined) deflate.clientMaxWindowBits = int('client-max-window-bits', values['client-max-window-bits'], 15, 8, 15);
   }
   let tls: ServeArgs['tls'];
-  if (v.cert !== undefined || v.key !== undefined) {
-    if (v.cert === undefined || v.key === undefined) throw new UsageError('--cert and --key go together (PEM files)', 'serve');
-    tls = { selfSigned: false, cert: readPem('cert', v.cert), key: readPem('key', v.key), certFile: v.cert, keyFile: v.key, passphrase: v.passphrase };
-  } else if (v.passphrase !== undefined) {
+  if (values.cert !== undefined || values.key !== undefined) {
+    if (values.cert === undefined || values.key === undefined) throw new UsageError('--cert and --key go together (PEM files)', 'serve');
+    tls = { selfSigned: false, cert: readPem('cert', values.cert), key: readPem('key', values.key), certFile: values.cert, keyFile: values.key, passphrase: values.passphrase };
+  } else if (values.passphrase !== undefined) {
     throw new UsageError('--passphrase is for the --key file; give --cert and --key', 'serve');
-  } else if (v.tls === true) {
+  } else if (values.tls === true) {
     tls = { selfSigned: true };
   }
   const chaos: ChaosSpec[] = [];
-  for (const text of v.chaos ?? []) {
+  for (const text of values.chaos ?? []) {
     try {
       chaos.push(parseChaos(text));
     } catch (err) {
@@ -141,21 +141,21 @@ export function parseServe(args: readonly string[]): ServeArgs | { command: 'hel
       throw new UsageError(message.startsWith('--chaos') ? message : `--chaos ${text}: ${message}`, 'serve');
     }
   }
-  const host = v.host ?? '127.0.0.1';
+  const host = values.host ?? '127.0.0.1';
   if (host.trim() === '') throw new UsageError('--host cannot be empty', 'serve');
   return {
     command: 'serve',
-    port: int('port', v.port, 8080, 0, 65535),
+    port: int('port', values.port, 8080, 0, 65535),
     host,
     mode: (modes[0] as ServeArgs['mode'] | undefined) ?? 'echo',
-    reply: v.reply ?? '',
+    reply: values.reply ?? '',
     protocols,
     deflate,
     tls,
     chaos,
-    control: v['no-control'] !== true,
-    json: v.json === true,
-    quiet: v.quiet === true,
-    maxPayload: int('max-payload', v['max-payload'], DEFAULT_MAX_PAYLOAD, 1, 2 ** 31 - 1),
+    control: values['no-control'] !== true,
+    json: values.json === true,
+    quiet: values.quiet === true,
+    maxPayload: int('max-payload', values['max-payload'], DEFAULT_MAX_PAYLOAD, 1, 2 ** 31 - 1),
   };
 }

@@ -42,13 +42,13 @@ function describeMode(args: ServeArgs): string {
 }
 
 function describeDeflate(args: ServeArgs): string {
-  const d = args.deflate;
-  if (d === false) return 'off';
-  const parts = [`threshold ${formatSize(d.threshold ?? 1024)}`];
-  if (d.serverNoContextTakeover) parts.push('server_no_context_takeover');
-  if (d.clientNoContextTakeover) parts.push('client_no_context_takeover');
-  if (d.serverMaxWindowBits !== undefined) parts.push(`server_max_window_bits=${d.serverMaxWindowBits}`);
-  if (d.clientMaxWindowBits !== undefined) parts.push(`client_max_window_bits=${d.clientMaxWindowBits}`);
+  const deflate = args.deflate;
+  if (deflate === false) return 'off';
+  const parts = [`threshold ${formatSize(deflate.threshold ?? 1024)}`];
+  if (deflate.serverNoContextTakeover) parts.push('server_no_context_takeover');
+  if (deflate.clientNoContextTakeover) parts.push('client_no_context_takeover');
+  if (deflate.serverMaxWindowBits !== undefined) parts.push(`server_max_window_bits=${deflate.serverMaxWindowBits}`);
+  if (deflate.clientMaxWindowBits !== undefined) parts.push(`client_max_window_bits=${deflate.clientMaxWindowBits}`);
   return parts.join(', ');
 }
 
@@ -135,7 +135,7 @@ export async function runServe(args: ServeArgs, io: ServeIO = {}): Promise<numbe
     },
     upgrade: (_up, conn) => {
       const answer = faults.gate(conn, () => undefined);
-      if (answer instanceof Promise) answer.then((a) => refused(conn, a), () => {});
+      if (answer instanceof Promise) answer.then((resolved) => refused(conn, resolved), () => {});
       else refused(conn, answer);
       return answer;
     },
@@ -187,10 +187,10 @@ export async function runServe(args: ServeArgs, io: ServeIO = {}): Promise<numbe
   }
   let faultsRun = 0;
   faults = new Faults(server, {
-    onFault: (e: FaultEvent) => {
+    onFault: (event: FaultEvent) => {
       faultsRun++;
-      out.event('fault', { fault: e.fault, params: e.params, message: e.message, source: e.source });
-      line(`! fault ${e.fault} (${e.source}): ${e.message}`);
+      out.event('fault', { fault: event.fault, params: event.params, message: event.message, source: event.source });
+      line(`! fault ${event.fault} (${event.source}): ${event.message}`);
     },
     log: (text) => {
       out.event('log', { message: text });
@@ -223,7 +223,7 @@ export async function runServe(args: ServeArgs, io: ServeIO = {}): Promise<numbe
       ...(fingerprint !== undefined ? { fingerprint } : {}),
       ...(certFile !== undefined ? { certFile } : {}),
       control: args.control ? `${httpBase}/fault/` : null,
-      chaos: args.chaos.map((c) => c.text),
+      chaos: args.chaos.map((spec) => spec.text),
     });
     if (!out.json) {
       const ca = certFile !== undefined ? ` --ca ${certFile}` : '';
@@ -237,7 +237,7 @@ export async function runServe(args: ServeArgs, io: ServeIO = {}): Promise<numbe
               ...(args.tls?.selfSigned ? [`       saved to ${certFile} (trust it with --ca ${certFile}, or -k)`] : []),
             ]
           : []),
-        ...(args.chaos.length ? [`  chaos: ${args.chaos.map((c) => c.text).join(' · ')}`] : []),
+        ...(args.chaos.length ? [`  chaos: ${args.chaos.map((spec) => spec.text).join(' · ')}`] : []),
         `try:     lifeline connect ${server.url}${ca} -x hello`,
         args.control ? `faults:  type help (stdin), or curl -X POST '${httpBase}/fault/drop'${tls !== undefined ? ' -k' : ''}` : 'faults:  type help (stdin)',
       ];

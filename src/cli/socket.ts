@@ -54,47 +54,47 @@ export interface OpenedSocket {
 }
 
 /** Maps connection flags to the Node WebSocket's options. `closeTimeout` is short: a CLI should not hang 10 s on exit. */
-export function socketOptions(args: ConnectionArgs, trace: ((r: TraceRecord) => void) | undefined): WebSocketOptions {
-  const o: WebSocketOptions = {
+export function socketOptions(args: ConnectionArgs, trace: ((record: TraceRecord) => void) | undefined): WebSocketOptions {
+  const options: WebSocketOptions = {
     perMessageDeflate: args.deflate,
     handshakeTimeout: args.timeoutMs,
     closeTimeout: 3000,
     rejectUnauthorized: !args.insecure,
   };
-  if (Object.keys(args.headers).length > 0) o.headers = args.headers;
-  if (args.origin !== undefined) o.origin = args.origin;
-  if (args.ca !== undefined) o.ca = args.ca;
+  if (Object.keys(args.headers).length > 0) options.headers = args.headers;
+  if (args.origin !== undefined) options.origin = args.origin;
+  if (args.ca !== undefined) options.ca = args.ca;
   if (args.cert !== undefined && args.key !== undefined) {
-    o.cert = args.cert;
-    o.key = args.key;
-    if (args.passphrase !== undefined) o.passphrase = args.passphrase;
+    options.cert = args.cert;
+    options.key = args.key;
+    if (args.passphrase !== undefined) options.passphrase = args.passphrase;
   }
   if (args.followRedirects) {
-    o.followRedirects = true;
-    o.maxRedirects = args.maxRedirects;
+    options.followRedirects = true;
+    options.maxRedirects = args.maxRedirects;
   }
-  if (args.proxy !== undefined) o.proxy = /^[a-z][a-z0-9+.-]*:\/\//i.test(args.proxy) ? args.proxy : `http://${args.proxy}`;
-  if (trace !== undefined) o.trace = trace;
-  return o;
+  if (args.proxy !== undefined) options.proxy = /^[a-z][a-z0-9+.-]*:\/\//i.test(args.proxy) ? args.proxy : `http://${args.proxy}`;
+  if (trace !== undefined) options.trace = trace;
+  return options;
 }
 
 const DATA_OPCODES = new Set([0, 1, 2]);
 
-export function isFrame(r: TraceRecord): r is FrameTrace {
-  return 'opcode' in r;
+export function isFrame(record: TraceRecord): record is FrameTrace {
+  return 'opcode' in record;
 }
 
 /** Parses a status line `HTTP/1.1 101 Switching Protocols`. */
 function statusOf(line: string): { status: number | null; statusText: string } {
-  const m = /^HTTP\/\d(?:\.\d)?\s+(\d{3})\s*(.*)$/.exec(line);
-  return m ? { status: Number(m[1]), statusText: m[2] ?? '' } : { status: null, statusText: '' };
+  const match = /^HTTP\/\d(?:\.\d)?\s+(\d{3})\s*(.*)$/.exec(line);
+  return match ? { status: Number(match[1]), statusText: match[2] ?? '' } : { status: null, statusText: '' };
 }
 
 export function headerRecord(pairs: readonly (readonly [string, string])[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of pairs) {
-    const key = k.toLowerCase();
-    out[key] = out[key] === undefined ? v : `${out[key]}, ${v}`;
+  for (const [name, value] of pairs) {
+    const key = name.toLowerCase();
+    out[key] = out[key] === undefined ? value : `${out[key]}, ${value}`;
   }
   return out;
 }
@@ -107,9 +107,9 @@ export function headerRecord(pairs: readonly (readonly [string, string])[]): Rec
 export function describeExtensions(header: string): ExtensionParams[] {
   if (header.trim() === '') return [];
   try {
-    return parseExtensionHeader(header).map((e) => ({ name: e.name, params: { ...e.params } }));
+    return parseExtensionHeader(header).map((extension) => ({ name: extension.name, params: { ...extension.params } }));
   } catch {
-    return header.split(',').map((s) => ({ name: s.trim().split(';')[0]!.trim(), params: {} }));
+    return header.split(',').map((item) => ({ name: item.trim().split(';')[0]!.trim(), params: {} }));
   }
 }
 
@@ -119,7 +119,7 @@ export function describeExtensions(header: string): ExtensionParams[] {
  */
 export function openSocket(
   args: ConnectionArgs,
-  opts: { trace?: (r: TraceRecord) => void; record?: boolean; onOpen?: (info: HandshakeInfo) => void } = {},
+  opts: { trace?: (record: TraceRecord) => void; record?: boolean; onOpen?: (info: HandshakeInfo) => void } = {},
 ): OpenedSocket {
   const wire: WireCounters = { payloadOut: 0, payloadIn: 0, wireOut: 0, wireIn: 0, framesOut: 0, framesIn: 0, compressedFramesOut: 0, compressedFramesIn: 0 };
   const result: { response: OpenedSocket['response'] } = { response: undefined };
@@ -128,23 +128,23 @@ export function openSocket(
   const hook =
     user === undefined && !record
       ? undefined
-      : (r: TraceRecord) => {
-          if (isFrame(r)) {
-            if (DATA_OPCODES.has(r.opcode)) {
-              if (r.direction === 'out') {
-                wire.wireOut += r.length;
+      : (entry: TraceRecord) => {
+          if (isFrame(entry)) {
+            if (DATA_OPCODES.has(entry.opcode)) {
+              if (entry.direction === 'out') {
+                wire.wireOut += entry.length;
                 wire.framesOut++;
-                if (r.compressed) wire.compressedFramesOut++;
+                if (entry.compressed) wire.compressedFramesOut++;
               } else {
-                wire.wireIn += r.length;
+                wire.wireIn += entry.length;
                 wire.framesIn++;
-                if (r.compressed) wire.compressedFramesIn++;
+                if (entry.compressed) wire.compressedFramesIn++;
               }
             }
-          } else if (r.handshake === 'response') {
-            result.response = { ...statusOf(r.startLine), headers: headerRecord(r.headers) };
+          } else if (entry.handshake === 'response') {
+            result.response = { ...statusOf(entry.startLine), headers: headerRecord(entry.headers) };
           }
-          user?.(r);
+          user?.(entry);
         };
   const t0 = performance.now();
   const ws = new WebSocket(args.url, args.protocols, socketOptions(args, hook));
@@ -157,14 +157,14 @@ export function openSocket(
     const onOpen = () => {
       ws.removeEventListener('error', onError);
       ws.removeEventListener('close', onClose);
-      const r = result.response;
+      const response = result.response;
       const info: HandshakeInfo = {
-        status: r?.status ?? 101,
-        statusText: r?.statusText ?? 'Switching Protocols',
+        status: response?.status ?? 101,
+        statusText: response?.statusText ?? 'Switching Protocols',
         protocol: ws.protocol,
         extensions: describeExtensions(ws.extensions),
         extensionsHeader: ws.extensions,
-        headers: r?.headers ?? {},
+        headers: response?.headers ?? {},
         openMs: Math.round((performance.now() - t0) * 1000) / 1000,
       };
       // Synchronous, so a caller sees `open` before any message that arrived in the same read.
@@ -194,8 +194,8 @@ export function openSocket(
 }
 
 /** Wire bytes / payload bytes of data messages, both directions; null when nothing was sent or received. */
-export function compressionRatio(w: WireCounters): number | null {
-  const payload = w.payloadOut + w.payloadIn;
+export function compressionRatio(wire: WireCounters): number | null {
+  const payload = wire.payloadOut + wire.payloadIn;
   if (payload === 0) return null;
-  return Math.round(((w.wireOut + w.wireIn) / payload) * 1000) / 1000;
+  return Math.round(((wire.wireOut + wire.wireIn) / payload) * 1000) / 1000;
 }

@@ -15,22 +15,22 @@ export interface LatencySummary {
 }
 
 /**
- * Nearest-rank percentile (the smallest sample with at least p% of samples
+ * Nearest-rank percentile (the smallest sample with at least `percent`% of samples
  * at or below it), so every reported value is a real measurement.
- * `sorted` must be ascending and non-empty; `p` in (0, 100].
+ * `sorted` must be ascending and non-empty; `percent` in (0, 100].
  */
-export function percentile(sorted: readonly number[], p: number): number {
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+export function percentile(sorted: readonly number[], percent: number): number {
+  const rank = Math.max(1, Math.ceil((percent / 100) * sorted.length));
   return sorted[Math.min(rank, sorted.length) - 1]!;
 }
 
 /** Summary of `samples`, or null when there are none. Values rounded to µs. */
 export function summarize(samples: readonly number[]): LatencySummary | null {
   if (samples.length === 0) return null;
-  const sorted = [...samples].sort((a, b) => a - b);
-  const round = (x: number) => Math.round(x * 1000) / 1000;
+  const sorted = [...samples].sort((left, right) => left - right);
+  const round = (value: number) => Math.round(value * 1000) / 1000;
   let sum = 0;
-  for (const s of sorted) sum += s;
+  for (const sample of sorted) sum += sample;
   return {
     count: sorted.length,
     minMs: round(sorted[0]!),

@@ -40,21 +40,21 @@ export function closeName(code: number): string {
 }
 
 /** `→ TEXT fin rsv1 masked len=5 compressed` */
-export function frameLine(f: FrameTrace): string {
-  const flags = [f.fin ? 'fin' : 'nofin', f.rsv1 ? 'rsv1' : '', f.rsv2 ? 'rsv2' : '', f.rsv3 ? 'rsv3' : '', f.masked ? 'masked' : ''].filter(Boolean).join(' ');
-  const name = OPCODE_NAMES[f.opcode] ?? `0x${f.opcode.toString(16)}`;
-  return `${f.direction === 'out' ? '→' : '←'} frame ${name.padEnd(6)} ${flags} len=${f.length}${f.compressed ? ' compressed' : ''}`;
+export function frameLine(frame: FrameTrace): string {
+  const flags = [frame.fin ? 'fin' : 'nofin', frame.rsv1 ? 'rsv1' : '', frame.rsv2 ? 'rsv2' : '', frame.rsv3 ? 'rsv3' : '', frame.masked ? 'masked' : ''].filter(Boolean).join(' ');
+  const name = OPCODE_NAMES[frame.opcode] ?? `0x${frame.opcode.toString(16)}`;
+  return `${frame.direction === 'out' ? '→' : '←'} frame ${name.padEnd(6)} ${flags} len=${frame.length}${frame.compressed ? ' compressed' : ''}`;
 }
 
 /** Human lines for a trace record (a frame is one line; a handshake head is its start line plus headers). */
-export function traceLines(r: TraceRecord): string[] {
-  if ('opcode' in r) return [frameLine(r)];
-  const arrow = r.direction === 'out' ? '→' : '←';
-  return [`${arrow} ${r.startLine}`, ...r.headers.map(([k, v]) => `${arrow}   ${k}: ${v}`)];
+export function traceLines(record: TraceRecord): string[] {
+  if ('opcode' in record) return [frameLine(record)];
+  const arrow = record.direction === 'out' ? '→' : '←';
+  return [`${arrow} ${record.startLine}`, ...record.headers.map(([name, value]) => `${arrow}   ${name}: ${value}`)];
 }
 
 /** JSON fields of a trace record. */
-export function traceJson(r: TraceRecord): Record<string, unknown> {
-  if ('opcode' in r) return { ...r, opcodeName: OPCODE_NAMES[r.opcode] ?? null };
-  return { handshake: r.handshake, direction: r.direction, url: r.url, startLine: r.startLine, headers: r.headers };
+export function traceJson(record: TraceRecord): Record<string, unknown> {
+  if ('opcode' in record) return { ...record, opcodeName: OPCODE_NAMES[record.opcode] ?? null };
+  return { handshake: record.handshake, direction: record.direction, url: record.url, startLine: record.startLine, headers: record.headers };
 }
