@@ -56,18 +56,18 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const STATUS_LINE = /^HTTP\/1\.(\d) (\d{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 
 function latin1(bytes: Uint8Array, start: number, end: number): string {
-  let s = '';
+  let text = '';
   for (let i = start; i < end; i += 4096) {
-    s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
+    text += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
   }
-  return s;
+  return text;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
+function concat(first: Uint8Array, second: Uint8Array): Uint8Array {
+  if (first.length === 0) return second;
+  const out = new Uint8Array(first.length + second.length);
+  out.set(first);
+  out.set(second, first.length);
   return out;
 }
 
@@ -163,20 +163,20 @@ export class ResponseParser {
    * where the last call stopped. Throws HANDSHAKE_MALFORMED at a bare LF.
    */
   private findHeaderEnd(): number {
-    const b = this.buf;
-    for (let i = this.scanFrom; i < b.length; i++) {
-      if (b[i] !== 10) continue;
-      if (i === 0 || b[i - 1] !== 13) throw malformed('Response line ends in a bare LF (RFC 9112 §2.2: lines end in CRLF)');
-      if (i >= 3 && b[i - 2] === 10 && b[i - 3] === 13) return i + 1;
+    const buffer = this.buf;
+    for (let i = this.scanFrom; i < buffer.length; i++) {
+      if (buffer[i] !== 10) continue;
+      if (i === 0 || buffer[i - 1] !== 13) throw malformed('Response line ends in a bare LF (RFC 9112 §2.2: lines end in CRLF)');
+      if (i >= 3 && buffer[i - 2] === 10 && buffer[i - 3] === 13) return i + 1;
     }
-    this.scanFrom = b.length;
+    this.scanFrom = buffer.length;
     return -1;
   }
 
   private parseHead(text: string): Omit<HttpResponse, 'body' | 'rest'> {
     const lines = text.split('\r\n');
-    const m = STATUS_LINE.exec(lines[0]!);
-    if (!m) throw malformed(`Invalid status line: ${JSON.stringify(lines[0]!.slice(0, 100))}`);
+    const match = STATUS_LINE.exec(lines[0]!);
+    if (!match) throw malformed(`Invalid status line: ${JSON.stringify(lines[0]!.slice(0, 100))}`);
     if (lines.length - 1 > this.maxHeaders) {
       throw new HandshakeError(ErrorCodes.HANDSHAKE_TOO_LARGE, `More than ${this.maxHeaders} response headers`);
     }
@@ -196,18 +196,18 @@ export class ResponseParser {
       const prev = headers[key];
       headers[key] = prev === undefined ? value : `${prev}, ${value}`;
     }
-    return { status: Number(m[2]), statusText: m[3] ?? '', headers: { ...headers }, rawHeaders };
+    return { status: Number(match[2]), statusText: match[3] ?? '', headers: { ...headers }, rawHeaders };
   }
 
   private chooseBodyMode(): void {
-    const h = this.head!;
-    const st = h.status;
+    const head = this.head!;
+    const st = head.status;
     if ((st >= 100 && st < 200) || st === 204 || st === 304) {
       this.bodyMode = 'none';
-    } else if (h.headers['transfer-encoding'] !== undefined && /(^|,)\s*chunked\s*$/i.test(h.headers['transfer-encoding'])) {
+    } else if (head.headers['transfer-encoding'] !== undefined && /(^|,)\s*chunked\s*$/i.test(head.headers['transfer-encoding'])) {
       this.bodyMode = 'chunked';
-    } else if (h.headers['content-length'] !== undefined) {
-      const cl = h.headers['content-length'].trim();
+    } else if (head.headers['content-length'] !== undefined) {
+      const cl = head.headers['content-length'].trim();
       if (!/^\d+$/.test(cl)) throw malformed(`Invalid Content-Length: ${JSON.stringify(cl)}`);
       this.bodyMode = 'length';
       this.bodyWant = Math.min(Number(cl), this.maxBodyBytes);
@@ -217,15 +217,15 @@ export class ResponseParser {
   }
 
   private tryBody(atEof: boolean): HttpResponse | undefined {
-    const b = this.buf;
+    const buffer = this.buf;
     switch (this.bodyMode) {
       case 'none':
         return this.finish(EMPTY, EMPTY);
       case 'length':
-        if (b.length >= this.bodyWant) return this.finish(b.slice(0, this.bodyWant), EMPTY);
+        if (buffer.length >= this.bodyWant) return this.finish(buffer.slice(0, this.bodyWant), EMPTY);
         break;
       case 'eof':
-        if (b.length >= this.maxBodyBytes) return this.finish(b.slice(0, this.maxBodyBytes), EMPTY);
+        if (buffer.length >= this.maxBodyBytes) return this.finish(buffer.slice(0, this.maxBodyBytes), EMPTY);
         break;
       case 'chunked': {
         const { body, done } = this.dechunk();
@@ -234,35 +234,35 @@ export class ResponseParser {
         return undefined;
       }
     }
-    if (atEof) return this.finish(b.slice(0, this.maxBodyBytes), EMPTY);
+    if (atEof) return this.finish(buffer.slice(0, this.maxBodyBytes), EMPTY);
     return undefined;
   }
 
   /** Best-effort chunked decoding (RFC 7230 §4.1) of what has arrived; only used for error bodies. */
   private dechunk(): { body: Uint8Array; done: boolean } {
-    const b = this.buf;
+    const buffer = this.buf;
     const parts: Uint8Array[] = [];
     let total = 0;
-    let p = 0;
+    let position = 0;
     for (;;) {
       let eol = -1;
-      for (let i = p; i + 1 < b.length && i < p + 1024; i++) {
-        if (b[i] === 13 && b[i + 1] === 10) {
+      for (let i = position; i + 1 < buffer.length && i < position + 1024; i++) {
+        if (buffer[i] === 13 && buffer[i + 1] === 10) {
           eol = i;
           break;
         }
       }
       if (eol < 0) break;
-      const size = parseInt(latin1(b, p, eol).split(';')[0]!.trim(), 16);
+      const size = parseInt(latin1(buffer, position, eol).split(';')[0]!.trim(), 16);
       if (!Number.isFinite(size) || size < 0) return { body: concatAll(parts, total), done: true };
       if (size === 0) return { body: concatAll(parts, total), done: true };
       const start = eol + 2;
-      const avail = Math.min(size, b.length - start);
-      parts.push(b.subarray(start, start + avail));
+      const avail = Math.min(size, buffer.length - start);
+      parts.push(buffer.subarray(start, start + avail));
       total += avail;
       if (avail < size || total >= this.maxBodyBytes) break;
-      p = start + size + 2;
-      if (p > b.length) break;
+      position = start + size + 2;
+      if (position > buffer.length) break;
     }
     return { body: concatAll(parts, total), done: false };
   }
@@ -276,10 +276,10 @@ export class ResponseParser {
 
 function concatAll(parts: Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
   }
   return out;
 }
