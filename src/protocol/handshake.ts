@@ -37,9 +37,9 @@ export function createKey(random: RandomSource): string {
 
 /** The `Sec-WebSocket-Accept` a server must answer for `key`: base64(SHA-1(key + GUID)) (§4.2.2 item 5.4). */
 export function acceptFor(key: string): string {
-  const s = key + WS_GUID;
-  const bytes = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i) & 0xff;
+  const keyWithGuid = key + WS_GUID;
+  const bytes = new Uint8Array(keyWithGuid.length);
+  for (let i = 0; i < keyWithGuid.length; i++) bytes[i] = keyWithGuid.charCodeAt(i) & 0xff;
   return base64Encode(sha1(bytes));
 }
 
@@ -64,7 +64,7 @@ export interface RequestOptions {
 
 /** Joins the offers of `factories` for `Sec-WebSocket-Extensions`. */
 export function offerExtensions(factories: readonly ExtensionFactory[]): string {
-  return factories.map((f) => f.offer()).filter((s) => s !== '').join(', ');
+  return factories.map((factory) => factory.offer()).filter((offer) => offer !== '').join(', ');
 }
 
 /**
@@ -127,9 +127,9 @@ function fail(code: (typeof ErrorCodes)[keyof typeof ErrorCodes], message: strin
 }
 
 function countHeader(res: HttpResponse, lower: string): number {
-  let n = 0;
-  for (const [k] of res.rawHeaders) if (k.toLowerCase() === lower) n++;
-  return n;
+  let count = 0;
+  for (const [name] of res.rawHeaders) if (name.toLowerCase() === lower) count++;
+  return count;
 }
 
 /**
@@ -143,31 +143,31 @@ export function verifyResponse(
   res: HttpResponse,
   opts: { key: string; protocols: readonly string[]; extensions: readonly ExtensionFactory[] },
 ): Negotiated {
-  const h = res.headers;
+  const headers = res.headers;
   // §4.1 item 1: anything but 101 fails (redirects are not followed here).
   if (res.status !== 101) {
     throw new HandshakeError(ErrorCodes.HANDSHAKE_STATUS, `Unexpected server response: ${res.status}${res.statusText ? ' ' + res.statusText : ''}`, {
       status: res.status,
-      headers: h,
+      headers,
       body: res.body,
     });
   }
   // Item 2: Upgrade must be "websocket", case-insensitively.
-  if (h['upgrade'] === undefined || h['upgrade'].trim().toLowerCase() !== 'websocket') {
-    throw fail(ErrorCodes.HANDSHAKE_UPGRADE, `Invalid Upgrade header: ${JSON.stringify(h['upgrade'] ?? null)}`, res);
+  if (headers['upgrade'] === undefined || headers['upgrade'].trim().toLowerCase() !== 'websocket') {
+    throw fail(ErrorCodes.HANDSHAKE_UPGRADE, `Invalid Upgrade header: ${JSON.stringify(headers['upgrade'] ?? null)}`, res);
   }
   // Item 3: Connection must contain the token "upgrade" (it is a list).
-  const conn = (h['connection'] ?? '').split(',').map((s) => s.trim().toLowerCase());
+  const conn = (headers['connection'] ?? '').split(',').map((token) => token.trim().toLowerCase());
   if (!conn.includes('upgrade')) {
-    throw fail(ErrorCodes.HANDSHAKE_CONNECTION, `Invalid Connection header: ${JSON.stringify(h['connection'] ?? null)}`, res);
+    throw fail(ErrorCodes.HANDSHAKE_CONNECTION, `Invalid Connection header: ${JSON.stringify(headers['connection'] ?? null)}`, res);
   }
   // Item 4: Sec-WebSocket-Accept, exactly once.
-  if (countHeader(res, 'sec-websocket-accept') !== 1 || h['sec-websocket-accept'] !== acceptFor(opts.key)) {
-    throw fail(ErrorCodes.HANDSHAKE_ACCEPT, `Invalid Sec-WebSocket-Accept: ${JSON.stringify(h['sec-websocket-accept'] ?? null)}`, res);
+  if (countHeader(res, 'sec-websocket-accept') !== 1 || headers['sec-websocket-accept'] !== acceptFor(opts.key)) {
+    throw fail(ErrorCodes.HANDSHAKE_ACCEPT, `Invalid Sec-WebSocket-Accept: ${JSON.stringify(headers['sec-websocket-accept'] ?? null)}`, res);
   }
   // Item 6: a subprotocol must be one we offered; none offered -> none allowed.
   let protocol = '';
-  const proto = h['sec-websocket-protocol'];
+  const proto = headers['sec-websocket-protocol'];
   if (proto !== undefined && proto !== '') {
     if (countHeader(res, 'sec-websocket-protocol') > 1) {
       throw fail(ErrorCodes.HANDSHAKE_PROTOCOL, 'More than one Sec-WebSocket-Protocol header', res);
@@ -182,7 +182,7 @@ export function verifyResponse(
   }
   // Item 5: extensions must be ones we offered, each at most once.
   const extensions: Extension[] = [];
-  const extensionsHeader = h['sec-websocket-extensions'] ?? '';
+  const extensionsHeader = headers['sec-websocket-extensions'] ?? '';
   // Only empty list elements (e.g. empty header lines joined by ', ') means none (RFC 7230 §7).
   if (/[^\s,]/.test(extensionsHeader)) {
     const seen = new Set<string>();
@@ -190,7 +190,7 @@ export function verifyResponse(
     try {
       for (const params of parseExtensionHeader(extensionsHeader)) {
         const lname = params.name.toLowerCase();
-        const factory = opts.extensions.find((f) => f.name.toLowerCase() === lname);
+        const factory = opts.extensions.find((offered) => offered.name.toLowerCase() === lname);
         if (!factory) throw fail(ErrorCodes.HANDSHAKE_EXTENSION, `Server accepted extension ${params.name}, which was not offered`, res);
         if (seen.has(lname)) throw fail(ErrorCodes.HANDSHAKE_EXTENSION, `Server accepted extension ${params.name} twice`, res);
         seen.add(lname);
@@ -204,7 +204,7 @@ export function verifyResponse(
       }
     } catch (err) {
       // Release what was already accepted: the connection will not be used.
-      for (const e of extensions) e.dispose();
+      for (const extension of extensions) extension.dispose();
       throw err;
     }
   }

@@ -77,11 +77,11 @@ function refused(code: ErrorCode, status: number, message: string, headers: Reco
 }
 
 function latin1(bytes: Uint8Array, start: number, end: number): string {
-  let s = '';
+  let text = '';
   for (let i = start; i < end; i += 4096) {
-    s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
+    text += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
   }
-  return s;
+  return text;
 }
 
 /**
@@ -132,11 +132,11 @@ export class RequestParser {
   }
 
   private findHeadEnd(): number {
-    const b = this.buf;
-    for (let i = Math.max(0, this.scanFrom - 3); i + 3 < b.length; i++) {
-      if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i + 4;
+    const buffer = this.buf;
+    for (let i = Math.max(0, this.scanFrom - 3); i + 3 < buffer.length; i++) {
+      if (buffer[i] === 13 && buffer[i + 1] === 10 && buffer[i + 2] === 13 && buffer[i + 3] === 10) return i + 4;
     }
-    this.scanFrom = b.length;
+    this.scanFrom = buffer.length;
     return -1;
   }
 
@@ -144,8 +144,8 @@ export class RequestParser {
     const lines = text.split('\r\n');
     // RFC 7230 §3.5: a server SHOULD ignore at least one empty line before the request-line.
     while (lines.length > 1 && lines[0] === '') lines.shift();
-    const m = REQUEST_LINE.exec(lines[0]!);
-    if (!m || !TOKEN.test(m[1]!)) throw refused(ErrorCodes.HANDSHAKE_MALFORMED, 400, `Invalid request line: ${JSON.stringify(lines[0]!.slice(0, 100))}`);
+    const match = REQUEST_LINE.exec(lines[0]!);
+    if (!match || !TOKEN.test(match[1]!)) throw refused(ErrorCodes.HANDSHAKE_MALFORMED, 400, `Invalid request line: ${JSON.stringify(lines[0]!.slice(0, 100))}`);
     if (lines.length - 1 > this.maxHeaders) throw refused(ErrorCodes.HANDSHAKE_TOO_LARGE, 431, `More than ${this.maxHeaders} request headers`);
     const headers: Record<string, string> = Object.create(null) as Record<string, string>;
     const rawHeaders: [string, string][] = [];
@@ -163,26 +163,26 @@ export class RequestParser {
       const prev = headers[key];
       headers[key] = prev === undefined ? value : `${prev}, ${value}`;
     }
-    return { method: m[1]!, target: m[2]!, version: m[3]!, headers: { ...headers }, rawHeaders };
+    return { method: match[1]!, target: match[2]!, version: match[3]!, headers: { ...headers }, rawHeaders };
   }
 }
 
 /** The comma-separated tokens of a list header, lower-cased (Connection, Upgrade). */
 function listTokens(value: string | undefined): string[] {
   if (value === undefined) return [];
-  return value.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  return value.split(',').map((token) => token.trim().toLowerCase()).filter((token) => token !== '');
 }
 
 function countHeader(req: HttpRequest, lower: string): number {
-  let n = 0;
-  for (const [k] of req.rawHeaders) if (k.toLowerCase() === lower) n++;
-  return n;
+  let count = 0;
+  for (const [name] of req.rawHeaders) if (name.toLowerCase() === lower) count++;
+  return count;
 }
 
 /** True when the request asks to upgrade to WebSocket (an `Upgrade` list naming `websocket`); anything else is plain HTTP. */
 export function isUpgradeRequest(req: HttpRequest): boolean {
   // The Upgrade list may carry versions ("websocket/13" is not registered): compare the protocol-name.
-  return listTokens(req.headers['upgrade']).some((p) => p.split('/')[0] === 'websocket');
+  return listTokens(req.headers['upgrade']).some((protocol) => protocol.split('/')[0] === 'websocket');
 }
 
 /** What a valid upgrade request asks for. */
@@ -210,32 +210,32 @@ export interface UpgradeRequest {
  * 426 with `Sec-WebSocket-Version: 13` for another version (§4.2.2, §4.4).
  */
 export function checkUpgrade(req: HttpRequest): UpgradeRequest {
-  const h = req.headers;
+  const headers = req.headers;
   // Item 1: an HTTP/1.1 or higher GET request.
   if (req.method !== 'GET') throw refused(ErrorCodes.HANDSHAKE_METHOD, 405, `A WebSocket upgrade must be a GET request, got ${req.method}`, { allow: 'GET' });
   if (Number(req.version) < 1.1) throw refused(ErrorCodes.HANDSHAKE_MALFORMED, 400, `A WebSocket upgrade needs HTTP/1.1 or higher, got HTTP/${req.version}`);
   // Item 2: a Host header.
-  if (h['host'] === undefined || h['host'] === '') throw refused(ErrorCodes.HANDSHAKE_MALFORMED, 400, 'The request has no Host header');
+  if (headers['host'] === undefined || headers['host'] === '') throw refused(ErrorCodes.HANDSHAKE_MALFORMED, 400, 'The request has no Host header');
   // Item 3 is what isUpgradeRequest checked; item 4: Connection includes the token "Upgrade".
-  if (!isUpgradeRequest(req)) throw refused(ErrorCodes.HANDSHAKE_UPGRADE, 400, `Invalid Upgrade header: ${JSON.stringify(h['upgrade'] ?? null)}`);
-  if (!listTokens(h['connection']).includes('upgrade')) {
-    throw refused(ErrorCodes.HANDSHAKE_CONNECTION, 400, `Invalid Connection header: ${JSON.stringify(h['connection'] ?? null)}`);
+  if (!isUpgradeRequest(req)) throw refused(ErrorCodes.HANDSHAKE_UPGRADE, 400, `Invalid Upgrade header: ${JSON.stringify(headers['upgrade'] ?? null)}`);
+  if (!listTokens(headers['connection']).includes('upgrade')) {
+    throw refused(ErrorCodes.HANDSHAKE_CONNECTION, 400, `Invalid Connection header: ${JSON.stringify(headers['connection'] ?? null)}`);
   }
   // Item 6 before item 5: a client speaking another version gets told which one we speak.
-  const version = h['sec-websocket-version'];
+  const version = headers['sec-websocket-version'];
   if (version === undefined || version.trim() !== '13' || countHeader(req, 'sec-websocket-version') > 1) {
     throw refused(ErrorCodes.HANDSHAKE_VERSION, 426, `Unsupported Sec-WebSocket-Version: ${JSON.stringify(version ?? null)} (this server speaks 13)`, {
       'sec-websocket-version': '13',
     });
   }
   // Item 5: a key that is base64 of 16 bytes, sent once.
-  const key = h['sec-websocket-key'];
+  const key = headers['sec-websocket-key'];
   if (key === undefined || countHeader(req, 'sec-websocket-key') !== 1 || !KEY.test(key)) {
     throw refused(ErrorCodes.HANDSHAKE_KEY, 400, `Invalid Sec-WebSocket-Key: ${JSON.stringify(key ?? null)}`);
   }
   // Item 8: subprotocols, a list of tokens, none twice (RFC 6455 §4.1 item 10): the rule a client applies to its own offer.
   let protocols: string[] = [];
-  const offered = h['sec-websocket-protocol'];
+  const offered = headers['sec-websocket-protocol'];
   if (offered !== undefined) {
     const names = offered.split(',').map((raw) => raw.trim()).filter((name) => name !== '');
     try {
@@ -246,7 +246,7 @@ export function checkUpgrade(req: HttpRequest): UpgradeRequest {
   }
   // Item 9: extension offers (RFC 6455 §9.1 syntax; their parameters are each extension's business).
   let extensions: ExtensionParams[] = [];
-  const ext = h['sec-websocket-extensions'];
+  const ext = headers['sec-websocket-extensions'];
   if (ext !== undefined && /[^\s,]/.test(ext)) {
     try {
       extensions = parseExtensionHeader(ext);
@@ -254,7 +254,7 @@ export function checkUpgrade(req: HttpRequest): UpgradeRequest {
       throw refused(ErrorCodes.HANDSHAKE_EXTENSION, 400, (err as Error).message);
     }
   }
-  return { key, protocols, extensions, origin: h['origin'], target: req.target };
+  return { key, protocols, extensions, origin: headers['origin'], target: req.target };
 }
 
 /**
@@ -301,7 +301,7 @@ export function negotiateServerExtensions(offers: readonly ExtensionParams[], fa
   let rsvUsed = 0;
   for (const factory of factories) {
     const name = factory.name.toLowerCase();
-    const mine = offers.filter((o) => o.name.toLowerCase() === name);
+    const mine = offers.filter((offer) => offer.name.toLowerCase() === name);
     if (mine.length === 0) continue;
     const agreed = factory.respond(mine);
     if (agreed === null) continue;
