@@ -45,37 +45,37 @@ export function frameTrace(direction: 'in' | 'out', b0: number, masked: boolean,
 /** Payloads below this are copied and masked in one byte loop. */
 const SMALL = 64;
 
-/** Header bytes (without mask key) for a payload of `n` bytes. */
-export function headerSize(n: number): number {
-  return n < 126 ? 2 : n < 65536 ? 4 : 10;
+/** Header bytes (without mask key) for a payload of `payloadLength` bytes. */
+export function headerSize(payloadLength: number): number {
+  return payloadLength < 126 ? 2 : payloadLength < 65536 ? 4 : 10;
 }
 
 /**
- * Writes a header at `start` for a payload of `n` bytes, with `maskBit`
+ * Writes a header at `start` for a payload of `payloadLength` bytes, with `maskBit`
  * (0x80: a mask key follows; 0: none), and returns where it ends.
  */
-function writeHeader(buf: Uint8Array, start: number, b0: number, n: number, maskBit: number): number {
+function writeHeader(buf: Uint8Array, start: number, b0: number, payloadLength: number, maskBit: number): number {
   buf[start] = b0;
-  if (n < 126) {
-    buf[start + 1] = maskBit | n;
+  if (payloadLength < 126) {
+    buf[start + 1] = maskBit | payloadLength;
     return start + 2;
   }
-  if (n < 65536) {
+  if (payloadLength < 65536) {
     buf[start + 1] = maskBit | 126;
-    buf[start + 2] = n >>> 8;
-    buf[start + 3] = n & 0xff;
+    buf[start + 2] = payloadLength >>> 8;
+    buf[start + 3] = payloadLength & 0xff;
     return start + 4;
   }
   buf[start + 1] = maskBit | 127;
-  const hi = Math.floor(n / 0x100000000);
+  const hi = Math.floor(payloadLength / 0x100000000);
   buf[start + 2] = 0;
   buf[start + 3] = 0;
   buf[start + 4] = (hi >>> 8) & 0xff;
   buf[start + 5] = hi & 0xff;
-  buf[start + 6] = n >>> 24;
-  buf[start + 7] = (n >>> 16) & 0xff;
-  buf[start + 8] = (n >>> 8) & 0xff;
-  buf[start + 9] = n & 0xff;
+  buf[start + 6] = payloadLength >>> 24;
+  buf[start + 7] = (payloadLength >>> 16) & 0xff;
+  buf[start + 8] = (payloadLength >>> 8) & 0xff;
+  buf[start + 9] = payloadLength & 0xff;
   return start + 10;
 }
 
@@ -84,29 +84,29 @@ function writeHeader(buf: Uint8Array, start: number, b0: number, n: number, mask
  * key from `pool`. `payload` is copied (never modified).
  */
 export function encodeFrame(b0: number, payload: Uint8Array, pool: MaskKeyPool): Uint8Array {
-  const n = payload.length;
-  const h = headerSize(n);
-  const out = new Uint8Array(h + 4 + n);
-  const k = writeHeader(out, 0, b0, n, 0x80);
-  pool.next(out, k);
-  const p = k + 4;
-  if (n < SMALL) {
+  const payloadLength = payload.length;
+  const headerLength = headerSize(payloadLength);
+  const out = new Uint8Array(headerLength + 4 + payloadLength);
+  const keyOffset = writeHeader(out, 0, b0, payloadLength, 0x80);
+  pool.next(out, keyOffset);
+  const payloadOffset = keyOffset + 4;
+  if (payloadLength < SMALL) {
     // One pass: copy and mask together (set() + a second pass costs more for small payloads).
-    const k0 = out[k]!;
-    const k1 = out[k + 1]!;
-    const k2 = out[k + 2]!;
-    const k3 = out[k + 3]!;
+    const k0 = out[keyOffset]!;
+    const k1 = out[keyOffset + 1]!;
+    const k2 = out[keyOffset + 2]!;
+    const k3 = out[keyOffset + 3]!;
     let i = 0;
-    for (; i + 4 <= n; i += 4) {
-      out[p + i] = payload[i]! ^ k0;
-      out[p + i + 1] = payload[i + 1]! ^ k1;
-      out[p + i + 2] = payload[i + 2]! ^ k2;
-      out[p + i + 3] = payload[i + 3]! ^ k3;
+    for (; i + 4 <= payloadLength; i += 4) {
+      out[payloadOffset + i] = payload[i]! ^ k0;
+      out[payloadOffset + i + 1] = payload[i + 1]! ^ k1;
+      out[payloadOffset + i + 2] = payload[i + 2]! ^ k2;
+      out[payloadOffset + i + 3] = payload[i + 3]! ^ k3;
     }
-    for (; i < n; i++) out[p + i] = payload[i]! ^ out[k + (i & 3)]!;
+    for (; i < payloadLength; i++) out[payloadOffset + i] = payload[i]! ^ out[keyOffset + (i & 3)]!;
   } else {
-    out.set(payload, p);
-    maskInPlace(out, p, p + n, out, k);
+    out.set(payload, payloadOffset);
+    maskInPlace(out, payloadOffset, payloadOffset + payloadLength, out, keyOffset);
   }
   return out;
 }
@@ -125,8 +125,8 @@ export function encodeTextFrame(b0: number, text: string, pool: MaskKeyPool): Ui
   if (units > DIRECT_TEXT_MAX) {
     // Guess ASCII (exact for most large payloads); fall back to encode() if not.
     const out = new Uint8Array(14 + units);
-    const r = encoder.encodeInto(text, out.subarray(14));
-    if (r.read === units) return finishText(out, b0, r.written, pool);
+    const encoded = encoder.encodeInto(text, out.subarray(14));
+    if (encoded.read === units) return finishText(out, b0, encoded.written, pool);
     return encodeFrame(b0, encoder.encode(text), pool);
   }
   // Worst case 3 bytes per UTF-16 unit; header room of 14 bytes in front.
@@ -135,12 +135,12 @@ export function encodeTextFrame(b0: number, text: string, pool: MaskKeyPool): Ui
   return finishText(out, b0, written, pool);
 }
 
-function finishText(out: Uint8Array, b0: number, n: number, pool: MaskKeyPool): Uint8Array {
-  const start = 14 - 4 - headerSize(n);
-  const k = writeHeader(out, start, b0, n, 0x80);
-  pool.next(out, k);
-  maskInPlace(out, 14, 14 + n, out, k);
-  return out.subarray(start, 14 + n);
+function finishText(out: Uint8Array, b0: number, payloadLength: number, pool: MaskKeyPool): Uint8Array {
+  const start = 14 - 4 - headerSize(payloadLength);
+  const keyOffset = writeHeader(out, start, b0, payloadLength, 0x80);
+  pool.next(out, keyOffset);
+  maskInPlace(out, 14, 14 + payloadLength, out, keyOffset);
+  return out.subarray(start, 14 + payloadLength);
 }
 
 /**
@@ -148,11 +148,11 @@ function finishText(out: Uint8Array, b0: number, n: number, pool: MaskKeyPool): 
  * opcode, then a copy of `payload` (never modified).
  */
 export function encodeUnmaskedFrame(b0: number, payload: Uint8Array): Uint8Array {
-  const n = payload.length;
-  const h = headerSize(n);
-  const out = new Uint8Array(h + n);
-  writeHeader(out, 0, b0, n, 0);
-  out.set(payload, h);
+  const payloadLength = payload.length;
+  const headerLength = headerSize(payloadLength);
+  const out = new Uint8Array(headerLength + payloadLength);
+  writeHeader(out, 0, b0, payloadLength, 0);
+  out.set(payload, headerLength);
   return out;
 }
 
@@ -165,8 +165,8 @@ export function encodeUnmaskedTextFrame(b0: number, text: string): Uint8Array {
   if (units > DIRECT_TEXT_MAX) {
     // Guess ASCII (exact for most large payloads); fall back to encode() if not.
     const out = new Uint8Array(10 + units);
-    const r = encoder.encodeInto(text, out.subarray(10));
-    if (r.read === units) return finishUnmaskedText(out, b0, r.written);
+    const encoded = encoder.encodeInto(text, out.subarray(10));
+    if (encoded.read === units) return finishUnmaskedText(out, b0, encoded.written);
     return encodeUnmaskedFrame(b0, encoder.encode(text));
   }
   // Worst case 3 bytes per UTF-16 unit; header room of 10 bytes in front.
@@ -175,8 +175,8 @@ export function encodeUnmaskedTextFrame(b0: number, text: string): Uint8Array {
   return finishUnmaskedText(out, b0, written);
 }
 
-function finishUnmaskedText(out: Uint8Array, b0: number, n: number): Uint8Array {
-  const start = 10 - headerSize(n);
-  writeHeader(out, start, b0, n, 0);
-  return out.subarray(start, 10 + n);
+function finishUnmaskedText(out: Uint8Array, b0: number, payloadLength: number): Uint8Array {
+  const start = 10 - headerSize(payloadLength);
+  writeHeader(out, start, b0, payloadLength, 0);
+  return out.subarray(start, 10 + payloadLength);
 }

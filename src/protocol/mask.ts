@@ -31,8 +31,8 @@ export function maskInPlace(buf: Uint8Array, start: number, end: number, key: Ui
   const len = end - start;
   if (len < WORD_THRESHOLD) {
     for (let i = 0; i < len; i++) {
-      const k = (i & 3) === 0 ? k0 : (i & 3) === 1 ? k1 : (i & 3) === 2 ? k2 : k3;
-      buf[start + i]! ^= k;
+      const keyByte = (i & 3) === 0 ? k0 : (i & 3) === 1 ? k1 : (i & 3) === 2 ? k2 : k3;
+      buf[start + i]! ^= keyByte;
     }
     return;
   }
@@ -45,26 +45,26 @@ export function maskInPlace(buf: Uint8Array, start: number, end: number, key: Ui
   keyBytes[1] = key[keyOff + ((lead + 1) & 3)]!;
   keyBytes[2] = key[keyOff + ((lead + 2) & 3)]!;
   keyBytes[3] = key[keyOff + ((lead + 3) & 3)]!;
-  const w = keyWord[0]!;
+  const rotatedKey = keyWord[0]!;
   const alignedStart = start + lead;
   const words = (end - alignedStart) >>> 2;
   const view = new Int32Array(buf.buffer, buf.byteOffset + alignedStart, words);
   let i = 0;
   const unrolled = words & ~3;
   for (; i < unrolled; i += 4) {
-    view[i] = view[i]! ^ w;
-    view[i + 1] = view[i + 1]! ^ w;
-    view[i + 2] = view[i + 2]! ^ w;
-    view[i + 3] = view[i + 3]! ^ w;
+    view[i] = view[i]! ^ rotatedKey;
+    view[i + 1] = view[i + 1]! ^ rotatedKey;
+    view[i + 2] = view[i + 2]! ^ rotatedKey;
+    view[i + 3] = view[i + 3]! ^ rotatedKey;
   }
-  for (; i < words; i++) view[i] = view[i]! ^ w;
+  for (; i < words; i++) view[i] = view[i]! ^ rotatedKey;
   for (let j = alignedStart + (words << 2); j < end; j++) buf[j]! ^= key[keyOff + ((j - start) & 3)]!;
 }
 
 /** The default random source: Web Crypto, looked up when first needed. */
 export function defaultRandom(): RandomSource {
-  const c = (globalThis as { crypto?: { getRandomValues?: (b: Uint8Array) => Uint8Array } }).crypto;
-  if (!c || typeof c.getRandomValues !== 'function') {
+  const webCrypto = (globalThis as { crypto?: { getRandomValues?: (array: Uint8Array) => Uint8Array } }).crypto;
+  if (!webCrypto || typeof webCrypto.getRandomValues !== 'function') {
     throw new LifelineError(
       ErrorCodes.NO_RANDOM_SOURCE,
       'No secure random source: globalThis.crypto.getRandomValues is missing; pass options.random',
@@ -72,7 +72,7 @@ export function defaultRandom(): RandomSource {
   }
   return (buf) => {
     // getRandomValues fills at most 65536 bytes per call.
-    for (let off = 0; off < buf.length; off += 65536) c.getRandomValues!(buf.subarray(off, Math.min(buf.length, off + 65536)));
+    for (let off = 0; off < buf.length; off += 65536) webCrypto.getRandomValues!(buf.subarray(off, Math.min(buf.length, off + 65536)));
   };
 }
 
@@ -110,12 +110,12 @@ export class MaskKeyPool {
       this.source(this.pool);
       this.pos = 0;
     }
-    const p = this.pool!;
-    const i = this.pos;
-    out[off] = p[i]!;
-    out[off + 1] = p[i + 1]!;
-    out[off + 2] = p[i + 2]!;
-    out[off + 3] = p[i + 3]!;
-    this.pos = i + 4;
+    const pool = this.pool!;
+    const position = this.pos;
+    out[off] = pool[position]!;
+    out[off + 1] = pool[position + 1]!;
+    out[off + 2] = pool[position + 2]!;
+    out[off + 3] = pool[position + 3]!;
+    this.pos = position + 4;
   }
 }
