@@ -73,9 +73,9 @@ export interface ProtocolCoreOptions extends ProtocolOptions {
    * Allocates the buffer a whole binary message is assembled into when its
    * frame spans several reads; the core fills every byte and hands it to
    * `sink.message` with `owned = true`, so it may skip zero-filling (e.g.
-   * Node's `Buffer.allocUnsafe`). Default: `new Uint8Array(n)`.
+   * Node's `Buffer.allocUnsafe`). Default: `new Uint8Array(size)`.
    */
-  alloc?: (n: number) => Uint8Array;
+  alloc?: (size: number) => Uint8Array;
   /**
    * Where mask keys come from, when a transport shares one pool over its own
    * random source between connections (e.g. Node's `crypto.randomFillSync`,
@@ -107,18 +107,18 @@ const decoder = new TextDecoder();
 /** Shared empty default, so a connection without extensions allocates no array. */
 const NO_EXTENSIONS: readonly Extension[] = [];
 
-function allocZeroed(n: number): Uint8Array {
-  return new Uint8Array(n);
+function allocZeroed(size: number): Uint8Array {
+  return new Uint8Array(size);
 }
 
 function misuse(message: string): LifelineError {
   return new LifelineError(ErrorCodes.INVALID_STATE, message);
 }
 
-function checkLimit(name: string, v: number | undefined, dflt: number): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !(v > 0)) throw new RangeError(`${name} must be a positive number (Infinity for no limit), got ${String(v)}`);
-  return v;
+function checkLimit(name: string, value: number | undefined, dflt: number): number {
+  if (value === undefined) return dflt;
+  if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`${name} must be a positive number (Infinity for no limit), got ${String(value)}`);
+  return value;
 }
 
 /**
@@ -146,7 +146,7 @@ export class Protocol {
   // sends, or has not heard from its peer yet, keeps none of it; one whose
   // frames arrive whole never has a queue (memory per idle connection).
   // Plain fields, not getters: the per-frame path reads them several times.
-  private readonly alloc: (n: number) => Uint8Array;
+  private readonly alloc: (size: number) => Uint8Array;
   private readonly extensionRsv: number;
   private readonly maxPayload: number;
   private readonly maxFrameSize: number;
@@ -198,7 +198,7 @@ export class Protocol {
     this.isUtf8 = options.isUtf8;
     this.extensions = options.extensions ?? NO_EXTENSIONS;
     let extensionRsv = 0;
-    for (const e of this.extensions) extensionRsv |= e.rsvMask & 0x70;
+    for (const extension of this.extensions) extensionRsv |= extension.rsvMask & 0x70;
     this.extensionRsv = extensionRsv;
     this.trace = sink.trace ? sink.trace.bind(sink) : undefined;
     this.alloc = options.alloc ?? allocZeroed;
@@ -277,22 +277,22 @@ export class Protocol {
     const header = this.header ?? this.prepareReceive();
     if (this.step === S_HEADER && (this.queue === undefined || this.queue.length === 0)) {
       // Hot path: parse whole frames straight out of the chunk.
-      const n = chunk.length;
-      let p = 0;
+      const length = chunk.length;
+      let offset = 0;
       let ok = false;
       try {
-        while (n - p >= 2) {
-          const h = this.readHeader(chunk, p, n - p);
-          if (h < 0) return;
-          if (h === 0) break;
-          const start = p + h;
+        while (length - offset >= 2) {
+          const headerLength = this.readHeader(chunk, offset, length - offset);
+          if (headerLength < 0) return;
+          if (headerLength === 0) break;
+          const start = offset + headerLength;
           const end = start + header.length;
-          if (end > n) {
-            p = start;
+          if (end > length) {
+            offset = start;
             this.enterPayload();
             break;
           }
-          p = end;
+          offset = end;
           // §5.3: a client's payload is unmasked in place (the server role owns its read buffers).
           if (this.server && end > start) maskInPlace(chunk, start, end, header.key, 0);
           this.onFrame(chunk.subarray(start, end), false);
@@ -303,10 +303,10 @@ export class Protocol {
         ok = true;
       } finally {
         // A sink callback threw: keep the unread bytes so the next receive() resumes in order.
-        if (!ok && (this.step as number) !== S_DISCARD && p < n) this.queued().push(chunk.subarray(p));
+        if (!ok && (this.step as number) !== S_DISCARD && offset < length) this.queued().push(chunk.subarray(offset));
       }
-      if (p === n) return;
-      if (p > 0) chunk = chunk.subarray(p);
+      if (offset === length) return;
+      if (offset > 0) chunk = chunk.subarray(offset);
     }
     this.queued().push(chunk);
     this.drain();
@@ -360,17 +360,17 @@ export class Protocol {
         const first = queue.first;
         const at = queue.offset;
         const avail = first.length - at;
-        let h: number;
+        let headerLength: number;
         if (avail >= 14 || avail === queue.length) {
-          h = this.readHeader(first, at, avail);
+          headerLength = this.readHeader(first, at, avail);
         } else {
           // The header straddles chunks: look at up to 14 bytes in scratch.
-          const n = Math.min(14, queue.length);
-          queue.peek(SCRATCH, n);
-          h = this.readHeader(SCRATCH, 0, n);
+          const peekLength = Math.min(14, queue.length);
+          queue.peek(SCRATCH, peekLength);
+          headerLength = this.readHeader(SCRATCH, 0, peekLength);
         }
-        if (h <= 0) return;
-        queue.skip(h);
+        if (headerLength <= 0) return;
+        queue.skip(headerLength);
         this.enterPayload();
       } else if (this.step === S_PAYLOAD) {
         if (this.server) this.unmaskAhead();
@@ -402,22 +402,22 @@ export class Protocol {
   }
 
   /**
-   * Reads and checks the header at buf[p..p+avail) (frame-header.ts): its
+   * Reads and checks the header at buf[offset..offset+avail) (frame-header.ts): its
    * length, 0 when more bytes are needed, or -1 after failing the
    * connection. A data frame's header starts or continues the message.
    */
-  private readHeader(buf: Uint8Array, p: number, avail: number): number {
+  private readHeader(buf: Uint8Array, offset: number, avail: number): number {
     const header = this.header!;
-    const h = header.parse(buf, p, avail);
-    if (h <= 0) {
-      if (h < 0) this.failWith(header.violation!);
-      return h;
+    const headerLength = header.parse(buf, offset, avail);
+    if (headerLength <= 0) {
+      if (headerLength < 0) this.failWith(header.violation!);
+      return headerLength;
     }
     // The trace hook runs before any state changes: if it throws, receive()
     // keeps these bytes and this header is read again next time.
     if (this.trace !== undefined) this.traceIn();
     if (header.opcode < OP_CONTROL) this.assembler!.startFrame(header.opcode, header.rsv);
-    return h;
+    return headerLength;
   }
 
   private traceIn(): void {
@@ -629,7 +629,7 @@ export class Protocol {
   /** Releases the extensions' resources; call when the connection is gone. */
   dispose(): void {
     this.discard();
-    for (const e of this.extensions) e.dispose();
+    for (const extension of this.extensions) extension.dispose();
   }
 
   private assertCanSend(what: string): void {
