@@ -88,8 +88,8 @@ function inflateFailed(cause: unknown): ProtocolError {
 }
 
 /** fflate reports bad data with an Error that carries a numeric `code`; anything else is ours. */
-function isFflateError(e: unknown): boolean {
-  return e instanceof Error && typeof (e as { code?: unknown }).code === 'number';
+function isFflateError(error: unknown): boolean {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === 'number';
 }
 
 /**
@@ -192,8 +192,8 @@ export class MessageInflater {
     if (payload.length === 0) return new Uint8Array(0);
     if (this.native !== undefined && payload.length >= NATIVE_MIN_INPUT) return this.decodeNative(this.native, payload, maxLength);
     if (payload.length > FAST_INPUT_MAX) return this.decodeStreaming(payload, maxLength);
-    const r = this.decodeFast(payload, maxLength);
-    if (r) return r;
+    const inflated = this.decodeFast(payload, maxLength);
+    if (inflated) return inflated;
     // Did not fit: stream this one (it stops at the limit), then size the room
     // so that the next message of this size fits at the first try.
     const result = this.decodeStreaming(payload, maxLength);
@@ -263,12 +263,12 @@ export class MessageInflater {
 
   /** One `inflateSync` into the reused buffer; `null` when the output does not fit the largest buffer we keep. */
   private decodeFast(payload: Uint8Array, maxLength: number): Uint8Array | null {
-    const n = payload.length;
-    if (this.input.length < n + TRAILER_LEN) this.input = new Uint8Array(Math.max(n + TRAILER_LEN, this.input.length * 2));
+    const length = payload.length;
+    if (this.input.length < length + TRAILER_LEN) this.input = new Uint8Array(Math.max(length + TRAILER_LEN, this.input.length * 2));
     const input = this.input;
     input.set(payload);
-    input.set(TRAILER, n);
-    const data = input.subarray(0, n + TRAILER_LEN);
+    input.set(TRAILER, length);
+    const data = input.subarray(0, length + TRAILER_LEN);
     const cap = maxLength + 1;
     for (;;) {
       if (!this.keep) this.end = 0;
@@ -281,9 +281,9 @@ export class MessageInflater {
       let got: Uint8Array | undefined;
       try {
         got = inflateSync(data, dict ? { out, dictionary: dict } : { out });
-      } catch (e) {
+      } catch (error) {
         // A stored block that does not fit `out` makes fflate's `set` throw a RangeError: treat as "full".
-        if (!(e instanceof RangeError) || isFflateError(e)) throw inflateFailed(e);
+        if (!(error instanceof RangeError) || isFflateError(error)) throw inflateFailed(error);
       }
       if (got && got.length < room) {
         if (this.keep) this.end = start + got.length;
@@ -312,16 +312,16 @@ export class MessageInflater {
 
   /** The platform inflater, stopped past `maxLength` bytes of output: `null` then, with the window unchanged. */
   private tryNative(native: NativeInflate, payload: Uint8Array, maxLength: number): Uint8Array | null {
-    const n = payload.length;
-    if (this.input.length < n + 4) this.input = new Uint8Array(Math.max(n + 4, this.input.length * 2));
+    const length = payload.length;
+    if (this.input.length < length + 4) this.input = new Uint8Array(Math.max(length + 4, this.input.length * 2));
     this.input.set(payload);
-    this.input.set(TRAILER.subarray(0, 4), n);
+    this.input.set(TRAILER.subarray(0, 4), length);
     const dict = this.keep && this.end > 0 ? this.buf.subarray(Math.max(0, this.end - WINDOW), this.end) : undefined;
     let out: Uint8Array | null;
     try {
-      out = native(this.input.subarray(0, n + 4), dict, maxLength);
-    } catch (e) {
-      throw inflateFailed(e);
+      out = native(this.input.subarray(0, length + 4), dict, maxLength);
+    } catch (error) {
+      throw inflateFailed(error);
     }
     if (out === null || out.length > maxLength) return null;
     this.remember(out);
@@ -385,9 +385,9 @@ export class MessageInflater {
         size = Math.max(SLICE_MIN, Math.min(SLICE_MAX, Math.floor(PUSH_OUT / ratio)));
       }
       if (!over) inflater.push(TRAILER, true);
-    } catch (e) {
+    } catch (error) {
       if (over) throw tooBig(maxLength);
-      throw inflateFailed(e);
+      throw inflateFailed(error);
     }
     if (over) throw tooBig(maxLength);
     let result: Uint8Array;
@@ -395,9 +395,9 @@ export class MessageInflater {
     else {
       result = new Uint8Array(total);
       let at = 0;
-      for (const c of chunks) {
-        result.set(c, at);
-        at += c.length;
+      for (const chunk of chunks) {
+        result.set(chunk, at);
+        at += chunk.length;
       }
     }
     this.remember(result);
@@ -521,10 +521,10 @@ export class MessageDeflater {
       total += piece.length;
     }
     const out = new Uint8Array(total);
-    let o = 0;
-    for (const p of pieces) {
-      out.set(p, o);
-      o += p.length;
+    let offset = 0;
+    for (const piece of pieces) {
+      out.set(piece, offset);
+      offset += piece.length;
     }
     this.remember(msg);
     return out;
@@ -538,8 +538,8 @@ export class MessageDeflater {
   private compressNative(native: NativeDeflate, msg: Uint8Array): Uint8Array | null {
     let dict: Uint8Array | undefined;
     if (this.historySize > 0 && this.histEnd > 0) {
-      const n = Math.min(this.historySize, this.window, this.histEnd);
-      dict = this.hist.subarray(this.histEnd - n, this.histEnd);
+      const dictLength = Math.min(this.historySize, this.window, this.histEnd);
+      dict = this.hist.subarray(this.histEnd - dictLength, this.histEnd);
     }
     let out: Uint8Array | null;
     try {
@@ -547,11 +547,11 @@ export class MessageDeflater {
     } catch {
       out = null;
     }
-    const n = out === null ? 0 : out.length;
+    const length = out === null ? 0 : out.length;
     // Anything but a sync-flushed stream goes out uncompressed (RSV1 clear leaves the receiver's window alone).
-    if (out === null || n < 5 || out[n - 4] !== 0 || out[n - 3] !== 0 || out[n - 2] !== 0xff || out[n - 1] !== 0xff) return null;
+    if (out === null || length < 5 || out[length - 4] !== 0 || out[length - 3] !== 0 || out[length - 2] !== 0xff || out[length - 1] !== 0xff) return null;
     this.remember(msg);
-    return out.subarray(0, n - 4);
+    return out.subarray(0, length - 4);
   }
 
   /** How much dictionary a segment of `len` bytes may use: any match must stay inside the receiver's window. */
@@ -562,8 +562,8 @@ export class MessageDeflater {
 
   private historyFor(len: number): Uint8Array | undefined {
     if (this.historySize === 0 || this.histEnd === 0) return undefined;
-    const n = this.dictLimit(this.historySize, len);
-    return n > 0 ? this.hist.subarray(this.histEnd - Math.min(n, this.histEnd), this.histEnd) : undefined;
+    const dictLength = this.dictLimit(this.historySize, len);
+    return dictLength > 0 ? this.hist.subarray(this.histEnd - Math.min(dictLength, this.histEnd), this.histEnd) : undefined;
   }
 
   /**
@@ -574,15 +574,15 @@ export class MessageDeflater {
     const raw = dict && dict.length
       ? deflateSync(part, { level: this.level, dictionary: dict })
       : deflateSync(part, { level: this.level });
-    const L = raw.length;
-    const buf = new Uint8Array(L + 1 + CHECK_TAIL.length);
+    const rawLength = raw.length;
+    const buf = new Uint8Array(rawLength + 1 + CHECK_TAIL.length);
     buf.set(raw);
     buf[0] = buf[0]! & 0xfe; // clear BFINAL of the single block (RFC 1951 §3.2.3)
     for (let extra = 0; extra <= 1; extra++) {
-      if (extra) buf[L] = 0;
-      buf.set(CHECK_TAIL, L + extra);
-      if (this.verify(buf.subarray(0, L + extra + CHECK_TAIL.length), part, dict)) {
-        const end = L + extra + (joined ? 4 : 0);
+      if (extra) buf[rawLength] = 0;
+      buf.set(CHECK_TAIL, rawLength + extra);
+      if (this.verify(buf.subarray(0, rawLength + extra + CHECK_TAIL.length), part, dict)) {
+        const end = rawLength + extra + (joined ? 4 : 0);
         // Leave 00 00 FF FF in place for a join; otherwise zero what follows for tidiness.
         return buf.subarray(0, end);
       }
@@ -606,15 +606,15 @@ export class MessageDeflater {
 
   /** Appends sent plaintext to the history (context takeover only). */
   private remember(msg: Uint8Array): void {
-    const h = this.historySize;
-    if (h === 0) return;
-    if (msg.length >= h) {
-      this.hist.set(msg.subarray(msg.length - h));
-      this.histEnd = h;
+    const historySize = this.historySize;
+    if (historySize === 0) return;
+    if (msg.length >= historySize) {
+      this.hist.set(msg.subarray(msg.length - historySize));
+      this.histEnd = historySize;
       return;
     }
     if (this.histEnd + msg.length > this.hist.length) {
-      const keep = Math.min(this.histEnd, h - msg.length);
+      const keep = Math.min(this.histEnd, historySize - msg.length);
       this.hist.copyWithin(0, this.histEnd - keep, this.histEnd);
       this.histEnd = keep;
     }
