@@ -54,8 +54,8 @@ export class ByteQueue {
   /** Bytes of the frame being gathered that are already in `gatherBuf` (no longer counted in `length`). */
   gathered = 0;
 
-  /** @param alloc where a buffer the caller keeps (`take(n, true)`) comes from. */
-  constructor(private readonly alloc: (n: number) => Uint8Array) {}
+  /** @param alloc where a buffer the caller keeps (`take(byteCount, true)`) comes from. */
+  constructor(private readonly alloc: (size: number) => Uint8Array) {}
 
   /** Appends a chunk; the queue keeps a view of it until its bytes are consumed. */
   push(chunk: Uint8Array): void {
@@ -74,30 +74,30 @@ export class ByteQueue {
     return this.pos;
   }
 
-  /** True when the next `n` bytes sit in one chunk (`take(n)` then returns a view, not a copy). */
-  holdsInFirst(n: number): boolean {
-    return this.chunks[0]!.length - this.pos >= n;
+  /** True when the next `byteCount` bytes sit in one chunk (`take(byteCount)` then returns a view, not a copy). */
+  holdsInFirst(byteCount: number): boolean {
+    return this.chunks[0]!.length - this.pos >= byteCount;
   }
 
   /**
-   * Consumes the next `n` bytes: a view when they sit in one chunk, else a
+   * Consumes the next `byteCount` bytes: a view when they sit in one chunk, else a
    * copy into the reused frame buffer (valid until the next take), or into
-   * a fresh `alloc(n)` buffer when `fresh`.
+   * a fresh `alloc(byteCount)` buffer when `fresh`.
    */
-  take(n: number, fresh = false): Uint8Array {
-    if (n === 0) return EMPTY;
+  take(byteCount: number, fresh = false): Uint8Array {
+    if (byteCount === 0) return EMPTY;
     const head = this.chunks[0]!;
     const start = this.pos;
-    this.length -= n;
-    if (head.length - start >= n) {
-      this.pos = start + n;
+    this.length -= byteCount;
+    if (head.length - start >= byteCount) {
+      this.pos = start + byteCount;
       if (this.pos === head.length) {
         this.chunks.shift();
         this.pos = 0;
       }
-      return head.subarray(start, start + n);
+      return head.subarray(start, start + byteCount);
     }
-    return this.gather(n, fresh);
+    return this.gather(byteCount, fresh);
   }
 
   /**
@@ -105,23 +105,23 @@ export class ByteQueue {
    * `take`'s common case (a view) stays small enough to be inlined into the
    * core's read loop.
    */
-  private gather(n: number, fresh: boolean): Uint8Array {
+  private gather(byteCount: number, fresh: boolean): Uint8Array {
     const chunks = this.chunks;
     const start = this.pos;
     let out: Uint8Array;
     if (fresh) {
-      out = this.alloc(n);
+      out = this.alloc(byteCount);
     } else {
-      if (this.frameBuf.length < n) this.frameBuf = new Uint8Array(n);
-      out = n === this.frameBuf.length ? this.frameBuf : this.frameBuf.subarray(0, n);
-      if (n > RETAIN_MAX) this.frameBuf = EMPTY;
+      if (this.frameBuf.length < byteCount) this.frameBuf = new Uint8Array(byteCount);
+      out = byteCount === this.frameBuf.length ? this.frameBuf : this.frameBuf.subarray(0, byteCount);
+      if (byteCount > RETAIN_MAX) this.frameBuf = EMPTY;
     }
     let copied = 0;
     let index = 0;
     let at = start;
-    while (copied < n) {
+    while (copied < byteCount) {
       const chunk = chunks[index]!;
-      const count = Math.min(chunk.length - at, n - copied);
+      const count = Math.min(chunk.length - at, byteCount - copied);
       out.set(chunk.subarray(at, at + count), copied);
       copied += count;
       at += count;
@@ -177,11 +177,11 @@ export class ByteQueue {
     return out;
   }
 
-  /** Consumes the next `n` bytes without reading them. */
-  skip(n: number): void {
+  /** Consumes the next `byteCount` bytes without reading them. */
+  skip(byteCount: number): void {
     const chunks = this.chunks;
-    this.length -= n;
-    let at = this.pos + n;
+    this.length -= byteCount;
+    let at = this.pos + byteCount;
     let index = 0;
     while (index < chunks.length && at >= chunks[index]!.length) {
       at -= chunks[index]!.length;
@@ -191,13 +191,13 @@ export class ByteQueue {
     this.pos = at;
   }
 
-  /** Copies the next `n` bytes (at most `length`) into `out` without consuming them. */
-  peek(out: Uint8Array, n: number): void {
+  /** Copies the next `byteCount` bytes (at most `length`) into `out` without consuming them. */
+  peek(out: Uint8Array, byteCount: number): void {
     let copied = 0;
     let at = this.pos;
-    for (let index = 0; copied < n; index++) {
+    for (let index = 0; copied < byteCount; index++) {
       const chunk = this.chunks[index]!;
-      while (at < chunk.length && copied < n) out[copied++] = chunk[at++]!;
+      while (at < chunk.length && copied < byteCount) out[copied++] = chunk[at++]!;
       at = 0;
     }
   }

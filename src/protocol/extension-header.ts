@@ -24,16 +24,16 @@ function fail(value: string, why: string): HandshakeError {
 /** Parses a `Sec-WebSocket-Extensions` value; throws HandshakeError `WS_ERR_HANDSHAKE_EXTENSION` when malformed. */
 export function parseExtensionHeader(value: string): ExtensionParams[] {
   const out: ExtensionParams[] = [];
-  const n = value.length;
-  let i = 0;
+  const length = value.length;
+  let offset = 0;
   const ows = () => {
-    while (i < n && (value[i] === ' ' || value[i] === '\t')) i++;
+    while (offset < length && (value[offset] === ' ' || value[offset] === '\t')) offset++;
   };
   const token = (what: string): string => {
-    const start = i;
-    while (i < n && TOKEN.test(value[i]!)) i++;
-    if (i === start) throw fail(value, `expected ${what} at offset ${start}`);
-    return value.slice(start, i);
+    const start = offset;
+    while (offset < length && TOKEN.test(value[offset]!)) offset++;
+    if (offset === start) throw fail(value, `expected ${what} at offset ${start}`);
+    return value.slice(start, offset);
   };
   // RFC 7230 §7: a recipient MUST accept and ignore empty list elements
   // ("1#element => *( "," OWS ) element *( OWS "," [ OWS element ] )"). They
@@ -41,61 +41,61 @@ export function parseExtensionHeader(value: string): ExtensionParams[] {
   // them empty, which §3.2.2 joins with commas. At least one element is required.
   const skipEmpty = () => {
     ows();
-    while (i < n && value[i] === ',') {
-      i++;
+    while (offset < length && value[offset] === ',') {
+      offset++;
       ows();
     }
   };
   skipEmpty();
-  if (i === n) throw fail(value, 'empty');
+  if (offset === length) throw fail(value, 'empty');
   for (;;) {
     ows();
     const name = token('an extension name');
     const params: Record<string, string | true> = Object.create(null) as Record<string, string | true>;
     ows();
-    while (i < n && value[i] === ';') {
-      i++;
+    while (offset < length && value[offset] === ';') {
+      offset++;
       ows();
       const key = token('a parameter name');
       if (Object.prototype.hasOwnProperty.call(params, key)) throw fail(value, `parameter ${key} repeated`);
       ows();
-      let v: string | true = true;
-      if (i < n && value[i] === '=') {
-        i++;
+      let paramValue: string | true = true;
+      if (offset < length && value[offset] === '=') {
+        offset++;
         ows();
-        if (value[i] === '"') {
-          i++;
-          let s = '';
+        if (value[offset] === '"') {
+          offset++;
+          let unquoted = '';
           for (;;) {
-            if (i >= n) throw fail(value, 'unterminated quoted-string');
-            const c = value[i++]!;
-            if (c === '"') break;
-            if (c === '\\') {
-              if (i >= n) throw fail(value, 'unterminated quoted-string');
-              s += value[i++]!;
-            } else s += c;
+            if (offset >= length) throw fail(value, 'unterminated quoted-string');
+            const char = value[offset++]!;
+            if (char === '"') break;
+            if (char === '\\') {
+              if (offset >= length) throw fail(value, 'unterminated quoted-string');
+              unquoted += value[offset++]!;
+            } else unquoted += char;
           }
-          if (!TOKEN.test(s)) throw fail(value, `quoted value of ${key} is not a token`);
-          v = s;
+          if (!TOKEN.test(unquoted)) throw fail(value, `quoted value of ${key} is not a token`);
+          paramValue = unquoted;
         } else {
-          v = token(`a value for ${key}`);
+          paramValue = token(`a value for ${key}`);
         }
         ows();
       }
-      params[key] = v;
+      params[key] = paramValue;
     }
     out.push({ name, params: { ...params } });
-    if (i === n) break;
-    if (value[i] !== ',') throw fail(value, `unexpected ${JSON.stringify(value[i])} at offset ${i}`);
+    if (offset === length) break;
+    if (value[offset] !== ',') throw fail(value, `unexpected ${JSON.stringify(value[offset])} at offset ${offset}`);
     skipEmpty();
-    if (i === n) break;
+    if (offset === length) break;
   }
   return out;
 }
 
 /** Formats one offer element: `name; a; b=1`. Values that are not tokens are quoted. */
 export function formatExtensionOffer(offer: ExtensionParams): string {
-  let s = offer.name;
-  for (const [k, v] of Object.entries(offer.params)) s += v === true ? `; ${k}` : `; ${k}=${TOKEN.test(v) ? v : JSON.stringify(v)}`;
-  return s;
+  let element = offer.name;
+  for (const [key, value] of Object.entries(offer.params)) element += value === true ? `; ${key}` : `; ${key}=${TOKEN.test(value) ? value : JSON.stringify(value)}`;
+  return element;
 }

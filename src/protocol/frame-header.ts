@@ -56,18 +56,18 @@ export class FrameHeader {
   }
 
   /**
-   * Reads the header at buf[p..p+avail). Returns its length with the fields
+   * Reads the header at buf[offset..offset+avail). Returns its length with the fields
    * set, 0 when more bytes are needed, or -1 when it breaks a rule
    * (`violation` says which). Nothing but this header's fields changes.
    */
-  parse(buf: Uint8Array, p: number, avail: number): number {
-    const b0 = buf[p]!;
-    const b1 = buf[p + 1]!;
+  parse(buf: Uint8Array, offset: number, avail: number): number {
+    const b0 = buf[offset]!;
+    const b1 = buf[offset + 1]!;
     const fin = (b0 & 0x80) !== 0;
     const rsv = b0 & 0x70;
     const opcode = b0 & 0x0f;
     let len = b1 & 0x7f;
-    let h = 2;
+    let headerLength = 2;
     if (opcode >= OP_CONTROL) {
       // §5.5: control frames.
       if (opcode > OP_PONG) return this.fail(ErrorCodes.INVALID_OPCODE, `Reserved opcode 0x${opcode.toString(16)}`, 1002);
@@ -89,16 +89,16 @@ export class FrameHeader {
       }
       if (len === 126) {
         if (avail < 4) return 0;
-        len = (buf[p + 2]! << 8) | buf[p + 3]!;
-        h = 4;
+        len = (buf[offset + 2]! << 8) | buf[offset + 3]!;
+        headerLength = 4;
       } else if (len === 127) {
         if (avail < 10) return 0;
-        const hi = ((buf[p + 2]! << 24) | (buf[p + 3]! << 16) | (buf[p + 4]! << 8) | buf[p + 5]!) >>> 0;
+        const hi = ((buf[offset + 2]! << 24) | (buf[offset + 3]! << 16) | (buf[offset + 4]! << 8) | buf[offset + 5]!) >>> 0;
         // §5.2: "the most significant bit MUST be 0".
         if (hi >= 0x80000000) return this.fail(ErrorCodes.INVALID_LENGTH, '64-bit payload length with the most significant bit set', 1002);
-        const lo = ((buf[p + 6]! << 24) | (buf[p + 7]! << 16) | (buf[p + 8]! << 8) | buf[p + 9]!) >>> 0;
+        const lo = ((buf[offset + 6]! << 24) | (buf[offset + 7]! << 16) | (buf[offset + 8]! << 8) | buf[offset + 9]!) >>> 0;
         len = hi * 0x100000000 + lo;
-        h = 10;
+        headerLength = 10;
       }
       // Limits before a payload byte is buffered: 1009 (§7.4.1).
       if (opcode === OP_CONTINUATION ? this.message.length + len > this.maxPayload : len > this.maxPayload) {
@@ -113,19 +113,19 @@ export class FrameHeader {
     }
     if (this.server) {
       // The 4-byte masking key follows the length (§5.2).
-      if (avail < h + 4) return 0;
+      if (avail < headerLength + 4) return 0;
       const key = this.key;
-      key[0] = buf[p + h]!;
-      key[1] = buf[p + h + 1]!;
-      key[2] = buf[p + h + 2]!;
-      key[3] = buf[p + h + 3]!;
-      h += 4;
+      key[0] = buf[offset + headerLength]!;
+      key[1] = buf[offset + headerLength + 1]!;
+      key[2] = buf[offset + headerLength + 2]!;
+      key[3] = buf[offset + headerLength + 3]!;
+      headerLength += 4;
     }
     this.fin = fin;
     this.rsv = rsv;
     this.opcode = opcode;
     this.length = len;
-    return h;
+    return headerLength;
   }
 
   /** The header's first byte as it came (FIN, RSV bits, opcode), for the trace hook. */

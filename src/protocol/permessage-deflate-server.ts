@@ -54,20 +54,20 @@ interface ResolvedServer {
   clientMaxWindowBits: number | undefined;
 }
 
-function bits(name: string, v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 8 || v > 15) throw new RangeError(`perMessageDeflateServer: ${name} must be an integer in 8..15, got ${String(v)}`);
-  return v;
+function bits(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 8 || value > 15) throw new RangeError(`perMessageDeflateServer: ${name} must be an integer in 8..15, got ${String(value)}`);
+  return value;
 }
 
-function flag(name: string, v: unknown): boolean {
-  if (v === undefined) return false;
-  if (typeof v !== 'boolean') throw new TypeError(`perMessageDeflateServer: ${name} must be a boolean, got ${String(v)}`);
-  return v;
+function flag(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new TypeError(`perMessageDeflateServer: ${name} must be a boolean, got ${String(value)}`);
+  return value;
 }
 
-function resolveServer(o: PerMessageDeflateServerOptions | undefined): ResolvedServer {
-  const options = o ?? {};
+function resolveServer(given: PerMessageDeflateServerOptions | undefined): ResolvedServer {
+  const options = given ?? {};
   if (typeof options !== 'object' || options === null) throw new TypeError('perMessageDeflateServer: options must be an object');
   const historySize = options.historySize ?? 4096;
   if (typeof historySize !== 'number' || !Number.isInteger(historySize) || historySize < 0 || historySize > 32768) {
@@ -99,7 +99,7 @@ export function respondToOffer(
   options: PerMessageDeflateServerOptions | undefined,
   offer: ExtensionParams,
 ): { response: string; params: PerMessageDeflateParams } | null {
-  const o = resolveServer(options);
+  const resolved = resolveServer(options);
   let askedServerNoContext = false;
   let askedClientNoContext = false;
   let askedServerBits: number | undefined;
@@ -132,9 +132,9 @@ export function respondToOffer(
     }
   }
   const params: PerMessageDeflateParams = {
-    serverNoContextTakeover: askedServerNoContext || o.serverNoContextTakeover,
-    clientNoContextTakeover: askedClientNoContext || o.clientNoContextTakeover,
-    serverMaxWindowBits: Math.min(askedServerBits ?? 15, o.serverMaxWindowBits ?? 15),
+    serverNoContextTakeover: askedServerNoContext || resolved.serverNoContextTakeover,
+    clientNoContextTakeover: askedClientNoContext || resolved.clientNoContextTakeover,
+    serverMaxWindowBits: Math.min(askedServerBits ?? 15, resolved.serverMaxWindowBits ?? 15),
     clientMaxWindowBits: typeof offeredClientBits === 'number' ? offeredClientBits : 15,
   };
   let response = PERMESSAGE_DEFLATE;
@@ -143,8 +143,8 @@ export function respondToOffer(
   // §7.1.2.1: a server that accepts an offer with server_max_window_bits must answer it; it may also announce a smaller window unasked.
   if (askedServerBits !== undefined || params.serverMaxWindowBits < 15) response += `; server_max_window_bits=${params.serverMaxWindowBits}`;
   // §7.1.2.2: only when the client offered it, and then never above its bound.
-  if (offeredClientBits !== undefined && o.clientMaxWindowBits !== undefined) {
-    params.clientMaxWindowBits = Math.min(o.clientMaxWindowBits, params.clientMaxWindowBits);
+  if (offeredClientBits !== undefined && resolved.clientMaxWindowBits !== undefined) {
+    params.clientMaxWindowBits = Math.min(resolved.clientMaxWindowBits, params.clientMaxWindowBits);
     response += `; client_max_window_bits=${params.clientMaxWindowBits}`;
   }
   return { response, params };

@@ -117,38 +117,38 @@ interface Resolved {
   historySize: number;
 }
 
-function bits(name: string, v: unknown): number {
-  if (typeof v !== 'number') throw new TypeError(`perMessageDeflate: ${name} must be a number`);
-  if (!Number.isInteger(v) || v < 8 || v > 15) throw new RangeError(`perMessageDeflate: ${name} must be an integer in 8..15, got ${v}`);
-  return v;
+function bits(name: string, value: unknown): number {
+  if (typeof value !== 'number') throw new TypeError(`perMessageDeflate: ${name} must be a number`);
+  if (!Number.isInteger(value) || value < 8 || value > 15) throw new RangeError(`perMessageDeflate: ${name} must be an integer in 8..15, got ${value}`);
+  return value;
 }
 
-function flag(name: string, v: unknown): boolean {
-  if (v === undefined) return false;
-  if (typeof v !== 'boolean') throw new TypeError(`perMessageDeflate: ${name} must be a boolean`);
-  return v;
+function flag(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new TypeError(`perMessageDeflate: ${name} must be a boolean`);
+  return value;
 }
 
-function resolve(o: PerMessageDeflateOptions | undefined): Resolved {
-  if (o === undefined) o = {};
-  if (o === null || typeof o !== 'object') throw new TypeError('perMessageDeflate: options must be an object');
-  const threshold = o.threshold ?? 1024;
+function resolve(options: PerMessageDeflateOptions | undefined): Resolved {
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== 'object') throw new TypeError('perMessageDeflate: options must be an object');
+  const threshold = options.threshold ?? 1024;
   if (typeof threshold !== 'number') throw new TypeError('perMessageDeflate: threshold must be a number');
   if (!(threshold >= 0) || !Number.isFinite(threshold)) throw new RangeError(`perMessageDeflate: threshold must be a finite number >= 0, got ${threshold}`);
-  const level = o.level ?? 6;
+  const level = options.level ?? 6;
   if (typeof level !== 'number') throw new TypeError('perMessageDeflate: level must be a number');
   if (!Number.isInteger(level) || level < 0 || level > 9) throw new RangeError(`perMessageDeflate: level must be an integer in 0..9, got ${level}`);
-  const historySize = o.historySize ?? 4096;
+  const historySize = options.historySize ?? 4096;
   if (typeof historySize !== 'number') throw new TypeError('perMessageDeflate: historySize must be a number');
   if (!Number.isInteger(historySize) || historySize < 0 || historySize > 32768) {
     throw new RangeError(`perMessageDeflate: historySize must be an integer in 0..32768, got ${historySize}`);
   }
-  const cmwb = o.clientMaxWindowBits;
+  const cmwb = options.clientMaxWindowBits;
   return {
     threshold,
-    clientNoContextTakeover: flag('clientNoContextTakeover', o.clientNoContextTakeover) || historySize === 0,
-    serverNoContextTakeover: flag('serverNoContextTakeover', o.serverNoContextTakeover),
-    serverMaxWindowBits: o.serverMaxWindowBits === undefined ? undefined : bits('serverMaxWindowBits', o.serverMaxWindowBits),
+    clientNoContextTakeover: flag('clientNoContextTakeover', options.clientNoContextTakeover) || historySize === 0,
+    serverNoContextTakeover: flag('serverNoContextTakeover', options.serverNoContextTakeover),
+    serverMaxWindowBits: options.serverMaxWindowBits === undefined ? undefined : bits('serverMaxWindowBits', options.serverMaxWindowBits),
     clientMaxWindowBits: cmwb === undefined ? true : typeof cmwb === 'boolean' ? cmwb : bits('clientMaxWindowBits', cmwb),
     level: level as Level,
     historySize,
@@ -166,10 +166,10 @@ function fail(message: string): HandshakeError {
  */
 function windowBitsValue(name: string, value: string | true): number {
   if (value === true) throw fail(`${name} needs a value`);
-  let v = value;
-  if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1).replace(/\\(.)/g, '$1');
-  if (!/^(?:8|9|1[0-5])$/.test(v)) throw fail(`${name} must be 8..15, got ${JSON.stringify(value)}`);
-  return Number(v);
+  let unquoted = value;
+  if (unquoted.length >= 2 && unquoted.startsWith('"') && unquoted.endsWith('"')) unquoted = unquoted.slice(1, -1).replace(/\\(.)/g, '$1');
+  if (!/^(?:8|9|1[0-5])$/.test(unquoted)) throw fail(`${name} must be 8..15, got ${JSON.stringify(value)}`);
+  return Number(unquoted);
 }
 
 function noValue(name: string, value: string | true): void {
@@ -186,11 +186,11 @@ export function negotiatePerMessageDeflate(
   options: PerMessageDeflateOptions | undefined,
   params: ReadonlyArray<readonly [string, string | true]>,
 ): PerMessageDeflateParams {
-  const o = resolve(options);
+  const offered = resolve(options);
   const seen = new Set<string>();
   const agreed: PerMessageDeflateParams = {
     serverNoContextTakeover: false,
-    clientNoContextTakeover: o.clientNoContextTakeover,
+    clientNoContextTakeover: offered.clientNoContextTakeover,
     serverMaxWindowBits: 15,
     clientMaxWindowBits: 15,
   };
@@ -212,21 +212,21 @@ export function negotiatePerMessageDeflate(
         break;
       case 'server_max_window_bits': {
         // §7.1.2.1: allowed even if not offered; never above what we offered.
-        const n = windowBitsValue(name, value);
-        if (o.serverMaxWindowBits !== undefined && n > o.serverMaxWindowBits) {
-          throw fail(`server_max_window_bits=${n} is above the offered ${o.serverMaxWindowBits}`);
+        const windowBits = windowBitsValue(name, value);
+        if (offered.serverMaxWindowBits !== undefined && windowBits > offered.serverMaxWindowBits) {
+          throw fail(`server_max_window_bits=${windowBits} is above the offered ${offered.serverMaxWindowBits}`);
         }
-        agreed.serverMaxWindowBits = n;
+        agreed.serverMaxWindowBits = windowBits;
         break;
       }
       case 'client_max_window_bits': {
         // §7.1.2.2: only if we offered it, and then with a value.
-        if (o.clientMaxWindowBits === false) throw fail('client_max_window_bits was not offered');
-        const n = windowBitsValue(name, value);
-        if (o.clientMaxWindowBits !== true && n > o.clientMaxWindowBits) {
-          throw fail(`client_max_window_bits=${n} is above the offered ${o.clientMaxWindowBits}`);
+        if (offered.clientMaxWindowBits === false) throw fail('client_max_window_bits was not offered');
+        const windowBits = windowBitsValue(name, value);
+        if (offered.clientMaxWindowBits !== true && windowBits > offered.clientMaxWindowBits) {
+          throw fail(`client_max_window_bits=${windowBits} is above the offered ${offered.clientMaxWindowBits}`);
         }
-        agreed.clientMaxWindowBits = n;
+        agreed.clientMaxWindowBits = windowBits;
         break;
       }
       default:
@@ -236,24 +236,24 @@ export function negotiatePerMessageDeflate(
   // §7.1.1.1 / §7.1.2.1: a server accepts an offer carrying these parameters
   // "by including" them in the response; a response without them answers an
   // offer we did not make (python-websockets fails here too).
-  if (o.serverNoContextTakeover && !agreed.serverNoContextTakeover) throw fail('server_no_context_takeover was offered but not accepted');
-  if (o.serverMaxWindowBits !== undefined && !seen.has('server_max_window_bits')) throw fail('server_max_window_bits was offered but not accepted');
+  if (offered.serverNoContextTakeover && !agreed.serverNoContextTakeover) throw fail('server_no_context_takeover was offered but not accepted');
+  if (offered.serverMaxWindowBits !== undefined && !seen.has('server_max_window_bits')) throw fail('server_max_window_bits was offered but not accepted');
   // We offered a bound on our own window: keep to it even if the server did not repeat it (§7.1.2.2).
-  if (typeof o.clientMaxWindowBits === 'number' && !seen.has('client_max_window_bits')) {
-    agreed.clientMaxWindowBits = o.clientMaxWindowBits;
+  if (typeof offered.clientMaxWindowBits === 'number' && !seen.has('client_max_window_bits')) {
+    agreed.clientMaxWindowBits = offered.clientMaxWindowBits;
   }
   return agreed;
 }
 
 /** The offer string for `options` (one element, RFC 7692 §5). */
-function buildOffer(o: Resolved): string {
-  let s = PERMESSAGE_DEFLATE;
-  if (o.clientNoContextTakeover) s += '; client_no_context_takeover';
-  if (o.serverNoContextTakeover) s += '; server_no_context_takeover';
-  if (o.serverMaxWindowBits !== undefined) s += `; server_max_window_bits=${o.serverMaxWindowBits}`;
-  if (o.clientMaxWindowBits === true) s += '; client_max_window_bits';
-  else if (o.clientMaxWindowBits !== false) s += `; client_max_window_bits=${o.clientMaxWindowBits}`;
-  return s;
+function buildOffer(options: Resolved): string {
+  let offer = PERMESSAGE_DEFLATE;
+  if (options.clientNoContextTakeover) offer += '; client_no_context_takeover';
+  if (options.serverNoContextTakeover) offer += '; server_no_context_takeover';
+  if (options.serverMaxWindowBits !== undefined) offer += `; server_max_window_bits=${options.serverMaxWindowBits}`;
+  if (options.clientMaxWindowBits === true) offer += '; client_max_window_bits';
+  else if (options.clientMaxWindowBits !== false) offer += `; client_max_window_bits=${options.clientMaxWindowBits}`;
+  return offer;
 }
 
 /**
@@ -283,18 +283,18 @@ export class PerMessageDeflate implements Extension {
   private readonly windowBits: number;
 
   constructor(params: PerMessageDeflateParams, options?: PerMessageDeflateOptions, platform?: PerMessageDeflatePlatform, role: 'client' | 'server' = 'client') {
-    const o = resolve(options);
+    const resolved = resolve(options);
     this.native = platform?.inflateRaw;
     this.nativeDeflate = platform?.deflateRaw;
     this.inflateAsync = platform?.inflateRawAsync;
     this.params = Object.freeze({ ...params });
-    this.threshold = o.threshold;
-    this.level = o.level;
+    this.threshold = resolved.threshold;
+    this.level = resolved.level;
     const server = role === 'server';
     this.peerNoContextTakeover = server ? params.clientNoContextTakeover : params.serverNoContextTakeover;
     this.windowBits = server ? params.serverMaxWindowBits : params.clientMaxWindowBits;
     const ownNoContextTakeover = server ? params.serverNoContextTakeover : params.clientNoContextTakeover;
-    this.historySize = ownNoContextTakeover ? 0 : o.historySize;
+    this.historySize = ownNoContextTakeover ? 0 : resolved.historySize;
   }
 
   /**

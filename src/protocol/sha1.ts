@@ -17,12 +17,15 @@ export function sha1(data: Uint8Array): Uint8Array {
   let h2 = 0x98badcfe;
   let h3 = 0x10325476;
   let h4 = 0xc3d2e1f0;
+  // The names of RFC 3174 §6.1 (method 1), so the code reads against the spec:
+  // h0..h4 are H0..H4, w[t] is W(t) and t the step, a..e are the working
+  // variables A..E, f is f(t;B,C,D), k is K(t), tmp is TEMP.
   const w = new Int32Array(80);
   for (let off = 0; off < padded.length; off += 64) {
     for (let t = 0; t < 16; t++) w[t] = dv.getInt32(off + t * 4);
     for (let t = 16; t < 80; t++) {
-      const x = w[t - 3]! ^ w[t - 8]! ^ w[t - 14]! ^ w[t - 16]!;
-      w[t] = (x << 1) | (x >>> 31);
+      const xored = w[t - 3]! ^ w[t - 8]! ^ w[t - 14]! ^ w[t - 16]!;
+      w[t] = (xored << 1) | (xored >>> 31);
     }
     let a = h0;
     let b = h1;
