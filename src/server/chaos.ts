@@ -28,9 +28,9 @@ export interface ChaosSpec {
 }
 
 function duration(spec: string, key: string, value: string, min: number): number {
-  const s = parseSeconds(value);
-  if (!Number.isFinite(s) || s * 1000 < min) throw new FaultError(`--chaos ${spec}: ${key} must be a duration${min > 0 ? ` of at least ${min} ms` : ''} (5, 1.5, 500ms, 2m), got '${value}'`);
-  return Math.round(s * 1000);
+  const seconds = parseSeconds(value);
+  if (!Number.isFinite(seconds) || seconds * 1000 < min) throw new FaultError(`--chaos ${spec}: ${key} must be a duration${min > 0 ? ` of at least ${min} ms` : ''} (5, 1.5, 500ms, 2m), got '${value}'`);
+  return Math.round(seconds * 1000);
 }
 
 /** Parses one `--chaos` value; throws `FaultError` naming what is wrong (an unknown fault, parameter or value). */
@@ -98,7 +98,7 @@ export function startChaos(faults: Faults, specs: readonly ChaosSpec[], onError:
   }
   return () => {
     stopped = true;
-    for (const t of timers) clearTimeout(t);
+    for (const timer of timers) clearTimeout(timer);
     timers.clear();
   };
 }

@@ -60,9 +60,9 @@ export type ConnectionPhase = 'request' | 'deciding' | 'open' | 'closing' | 'clo
 
 
 function copyBuffer(data: Uint8Array): Buffer {
-  const b = Buffer.allocUnsafe(data.length);
-  b.set(data);
-  return b;
+  const copy = Buffer.allocUnsafe(data.length);
+  copy.set(data);
+  return copy;
 }
 
 /**
@@ -161,11 +161,11 @@ export class ServerConnection implements ProtocolSink {
 
   private answerAndEnd(text: string | Uint8Array): void {
     this.phase = 'closing';
-    const s = this.socket;
-    if (s.destroyed) return;
-    s.end(text);
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    socket.end(text);
     // A client that never reads or closes: do not keep its socket forever.
-    this.closeTimer = setTimeout(() => s.destroy(), this.closeTimeout);
+    this.closeTimer = setTimeout(() => socket.destroy(), this.closeTimeout);
     this.closeTimer.unref?.();
   }
 
@@ -186,7 +186,7 @@ export class ServerConnection implements ProtocolSink {
   /** Completes the upgrade: writes the 101 and starts the core with what followed the request. */
   accept(params: AcceptParams): void {
     if (this.phase !== 'deciding' || this.socket.destroyed) {
-      for (const e of params.extensions) e.dispose();
+      for (const extension of params.extensions) extension.dispose();
       return;
     }
     this.closeTimeout = params.closeTimeout;
@@ -257,18 +257,18 @@ export class ServerConnection implements ProtocolSink {
   // ---- ProtocolSink: called by the core ----
 
   write(bytes: Uint8Array): void {
-    const s = this.socket;
-    if (s.destroyed) return;
+    const socket = this.socket;
+    if (socket.destroyed) return;
     // Batch every frame written in this tick into one writev.
     if (!this.corked) {
       this.corked = true;
-      s.cork();
+      socket.cork();
       process.nextTick(() => {
         this.corked = false;
-        s.uncork();
+        socket.uncork();
       });
     }
-    s.write(bytes);
+    socket.write(bytes);
   }
 
   message(data: Uint8Array, binary: boolean): void {
@@ -305,8 +305,8 @@ export class ServerConnection implements ProtocolSink {
 
   private armCloseTimer(): void {
     if (this.closeTimer !== undefined) return;
-    const s = this.socket;
-    this.closeTimer = setTimeout(() => s.destroy(), this.closeTimeout);
+    const socket = this.socket;
+    this.closeTimer = setTimeout(() => socket.destroy(), this.closeTimeout);
     this.closeTimer.unref?.();
   }
 

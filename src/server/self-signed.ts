@@ -27,10 +27,10 @@ export interface SelfSigned {
 
 // ---- DER (ITU-T X.690 §8) ----
 
-function length(n: number): number[] {
-  if (n < 0x80) return [n];
+function length(size: number): number[] {
+  if (size < 0x80) return [size];
   const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
+  for (let remaining = size; remaining > 0; remaining = Math.floor(remaining / 256)) bytes.unshift(remaining & 0xff);
   return [0x80 | bytes.length, ...bytes];
 }
 
@@ -44,18 +44,18 @@ function tlv(tag: number, content: Uint8Array | number[]): Uint8Array {
 }
 
 function join(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
+  const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
   }
   return out;
 }
 
 const sequence = (...parts: Uint8Array[]) => tlv(0x30, join(parts));
 const set = (...parts: Uint8Array[]) => tlv(0x31, join(parts));
-const explicit = (n: number, inner: Uint8Array) => tlv(0xa0 | n, inner);
+const explicit = (tagNumber: number, inner: Uint8Array) => tlv(0xa0 | tagNumber, inner);
 
 /** A non-negative INTEGER from big-endian bytes (a leading 0x00 keeps it positive). */
 function integer(bytes: Uint8Array): Uint8Array {
@@ -70,9 +70,9 @@ function oid(dotted: string): Uint8Array {
   const out = [40 * arcs[0]! + arcs[1]!];
   for (const arc of arcs.slice(2)) {
     const groups: number[] = [];
-    for (let v = arc; ; v = Math.floor(v / 128)) {
-      groups.unshift(v & 0x7f);
-      if (v < 128) break;
+    for (let remaining = arc; ; remaining = Math.floor(remaining / 128)) {
+      groups.unshift(remaining & 0x7f);
+      if (remaining < 128) break;
     }
     for (let i = 0; i < groups.length - 1; i++) groups[i]! |= 0x80;
     out.push(...groups);
@@ -80,15 +80,15 @@ function oid(dotted: string): Uint8Array {
   return tlv(0x06, out);
 }
 
-const utf8String = (s: string) => tlv(0x0c, new TextEncoder().encode(s));
+const utf8String = (text: string) => tlv(0x0c, new TextEncoder().encode(text));
 const bitString = (bytes: Uint8Array) => tlv(0x03, join([Uint8Array.of(0), bytes]));
 const octetString = (bytes: Uint8Array) => tlv(0x04, bytes);
-const boolean = (v: boolean) => tlv(0x01, [v ? 0xff : 0]);
+const boolean = (value: boolean) => tlv(0x01, [value ? 0xff : 0]);
 
 /** UTCTime YYMMDDHHMMSSZ (RFC 5280 §4.1.2.5.1: through 2049). */
-function utcTime(d: Date): Uint8Array {
-  const two = (n: number) => String(n).padStart(2, '0');
-  const text = `${two(d.getUTCFullYear() % 100)}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}Z`;
+function utcTime(date: Date): Uint8Array {
+  const two = (value: number) => String(value).padStart(2, '0');
+  const text = `${two(date.getUTCFullYear() % 100)}${two(date.getUTCMonth() + 1)}${two(date.getUTCDate())}${two(date.getUTCHours())}${two(date.getUTCMinutes())}${two(date.getUTCSeconds())}Z`;
   return tlv(0x17, new TextEncoder().encode(text));
 }
 
@@ -100,10 +100,10 @@ function ipBytes(ip: string): Uint8Array {
   const right = tail !== undefined && tail !== '' ? tail.split(':') : [];
   const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
   const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    const v = parseInt(g, 16);
-    out[2 * i] = v >> 8;
-    out[2 * i + 1] = v & 0xff;
+  groups.forEach((group, index) => {
+    const value = parseInt(group, 16);
+    out[2 * index] = value >> 8;
+    out[2 * index + 1] = value & 0xff;
   });
   return out;
 }
@@ -118,7 +118,7 @@ function pem(label: string, der: Uint8Array): string {
  * addresses; localhost, 127.0.0.1 and ::1 are always included).
  */
 export function selfSignedCertificate(names: readonly string[] = [], days = 30): SelfSigned {
-  const all = [...new Set(['localhost', '127.0.0.1', '::1', ...names.filter((n) => n !== '' && n !== '0.0.0.0' && n !== '::')])];
+  const all = [...new Set(['localhost', '127.0.0.1', '::1', ...names.filter((host) => host !== '' && host !== '0.0.0.0' && host !== '::')])];
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
   const ecdsaWithSha256 = sequence(oid('1.2.840.10045.4.3.2'));
@@ -129,7 +129,7 @@ export function selfSignedCertificate(names: readonly string[] = [], days = 30):
   const serial = new Uint8Array(randomBytes(16));
   serial[0]! &= 0x7f;
   // subjectAltName (RFC 5280 §4.2.1.6): dNSName [2], iPAddress [7].
-  const altNames = sequence(...all.map((n) => (isIP(n) ? tlv(0x87, ipBytes(n)) : tlv(0x82, new TextEncoder().encode(n)))));
+  const altNames = sequence(...all.map((host) => (isIP(host) ? tlv(0x87, ipBytes(host)) : tlv(0x82, new TextEncoder().encode(host)))));
   const ski = createHash('sha1').update(spki).digest();
   const extensions = sequence(
     sequence(oid('2.5.29.19'), boolean(true), octetString(sequence(boolean(true)))), // basicConstraints: CA (critical)

@@ -106,8 +106,8 @@ export class WebSocketServer implements ConnectionHost {
     this.factories = pmd === false ? [] : [perMessageDeflateServer(pmd === true ? undefined : pmd, NODE_DEFLATE_PLATFORM)];
     const accept = (socket: net.Socket) => this.acceptSocket(socket);
     if (options.tls !== undefined) {
-      const t = options.tls;
-      this.listener = tls.createServer({ cert: t.cert, key: t.key, ...(t.passphrase !== undefined ? { passphrase: t.passphrase } : {}) }, accept);
+      const tlsOptions = options.tls;
+      this.listener = tls.createServer({ cert: tlsOptions.cert, key: tlsOptions.key, ...(tlsOptions.passphrase !== undefined ? { passphrase: tlsOptions.passphrase } : {}) }, accept);
       // A client that fails the TLS handshake (plain TCP, an untrusted certificate) is not our business.
       this.listener.on('tlsClientError', () => {});
     } else {
@@ -137,8 +137,8 @@ export class WebSocketServer implements ConnectionHost {
 
   /** `ws://host:port/` (IPv6 hosts in brackets). */
   get url(): string {
-    const h = this.boundHost.includes(':') ? `[${this.boundHost}]` : this.boundHost;
-    return `${this.scheme}://${h}:${this.boundPort}/`;
+    const host = this.boundHost.includes(':') ? `[${this.boundHost}]` : this.boundHost;
+    return `${this.scheme}://${host}:${this.boundPort}/`;
   }
 
   /** Starts listening; port 0 picks a free one. Rejects with Node's error (EADDRINUSE ...). */
@@ -176,9 +176,9 @@ export class WebSocketServer implements ConnectionHost {
    * and stops listening.
    */
   async close(code = 1001, reason = 'server shutting down', graceMs = 1000): Promise<void> {
-    for (const c of this.connections) c.startClose(code, reason);
+    for (const connection of this.connections) connection.startClose(code, reason);
     const deadline = Date.now() + graceMs;
-    while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.connections.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     await this.stopListening();
   }
 
@@ -207,7 +207,7 @@ export class WebSocketServer implements ConnectionHost {
     const answer = decide === undefined ? undefined : decide(up, conn);
     if (isPromise<UpgradeAnswer>(answer)) {
       answer.then(
-        (a) => this.finishUpgrade(conn, up, a),
+        (resolved) => this.finishUpgrade(conn, up, resolved),
         () => this.finishUpgrade(conn, up, { refuse: 500 }),
       );
     } else {
@@ -221,8 +221,8 @@ export class WebSocketServer implements ConnectionHost {
       conn.respond(426, { Upgrade: 'websocket', 'Sec-WebSocket-Version': '13' }, 'This is a WebSocket server: connect with a WebSocket client.\n');
       return;
     }
-    const send = (a: HttpAnswer) => {
-      if (conn.phase === 'deciding') conn.respond(a.status, a.headers, a.body);
+    const send = (reply: HttpAnswer) => {
+      if (conn.phase === 'deciding') conn.respond(reply.status, reply.headers, reply.body);
     };
     let answer: HttpAnswer | Promise<HttpAnswer>;
     try {
