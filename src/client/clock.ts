@@ -30,5 +30,5 @@ export interface Clock {
 export const realClock: Clock = {
   now: () => Date.now(),
   set: (fn, ms) => setTimeout(fn, Math.min(ms, TIMER_MAX)),
-  clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

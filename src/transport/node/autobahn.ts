@@ -75,12 +75,12 @@ function fetchText(url: string, options?: WebSocketOptions, timeoutMs = 30_000):
       ws.terminate();
       reject(new Error(`No answer from ${url}`));
     }, timeoutMs);
-    ws.onmessage = (e: { data: unknown }) => {
-      if (text === undefined && typeof e.data === 'string') text = e.data;
+    ws.onmessage = (event: { data: unknown }) => {
+      if (text === undefined && typeof event.data === 'string') text = event.data;
     };
-    ws.onclose = (e: { code: number }) => {
+    ws.onclose = (event: { code: number }) => {
       clearTimeout(timer);
-      if (text === undefined && e.code === 1006) reject(new Error(`Could not reach ${url}`));
+      if (text === undefined && event.code === 1006) reject(new Error(`Could not reach ${url}`));
       else resolve(text);
     };
   });
@@ -96,12 +96,12 @@ export function runCase(url: string, options: WebSocketOptions | undefined, time
     const ws = new WebSocket(url, [], options ?? {});
     ws.binaryType = 'nodebuffer';
     const timer = setTimeout(() => ws.terminate(), timeoutMs);
-    ws.onmessage = (e) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(e.data);
+    ws.onmessage = (event) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(event.data);
     };
-    ws.onclose = (e: { code: number }) => {
+    ws.onclose = (event: { code: number }) => {
       clearTimeout(timer);
-      resolve(e.code);
+      resolve(event.code);
     };
   });
 }
@@ -112,28 +112,28 @@ export function runCase(url: string, options: WebSocketOptions | undefined, time
  */
 export async function runAutobahn(opts: AutobahnOptions): Promise<AutobahnSummary> {
   const agent = opts.agent ?? 'lifeline';
-  const a = encodeURIComponent(agent);
+  const encodedAgent = encodeURIComponent(agent);
   const countText = await fetchText(endpoint(opts.url, '/getCaseCount'));
   const count = Number(countText);
   if (!Number.isInteger(count) || count < 0) throw new Error(`Unexpected getCaseCount answer: ${String(countText)}`);
-  const numbers = (opts.cases ?? Array.from({ length: count }, (_, i) => i + 1)).filter((n) => n >= 1 && n <= count);
+  const numbers = (opts.cases ?? Array.from({ length: count }, (_, index) => index + 1)).filter((caseNumber) => caseNumber >= 1 && caseNumber <= count);
   const summary: AutobahnSummary = { total: numbers.length, passed: 0, failed: 0, nonStrict: 0, informational: 0, unimplemented: 0, cases: [] };
-  for (const n of numbers) {
+  for (const caseNumber of numbers) {
     let id = '';
     let behavior = 'FAILED';
     // The case id, for the report (every case runs with the caller's options: 13.x needs no
     // special offer since lifeline offers client_max_window_bits by default).
     try {
-      const info = await fetchText(endpoint(opts.url, `/getCaseInfo?case=${n}`));
+      const info = await fetchText(endpoint(opts.url, `/getCaseInfo?case=${caseNumber}`));
       if (info !== undefined) id = String((JSON.parse(info) as { id?: unknown }).id ?? '');
     } catch {
       // getCaseInfo is informative only.
     }
     const t0 = performance.now();
-    const closeCode = await runCase(endpoint(opts.url, `/runCase?case=${n}&agent=${a}`), opts.options, opts.caseTimeout ?? DEFAULT_CASE_TIMEOUT);
+    const closeCode = await runCase(endpoint(opts.url, `/runCase?case=${caseNumber}&agent=${encodedAgent}`), opts.options, opts.caseTimeout ?? DEFAULT_CASE_TIMEOUT);
     const durationMs = performance.now() - t0;
     try {
-      const status = await fetchText(endpoint(opts.url, `/getCaseStatus?case=${n}&agent=${a}`));
+      const status = await fetchText(endpoint(opts.url, `/getCaseStatus?case=${caseNumber}&agent=${encodedAgent}`));
       if (status !== undefined) behavior = String((JSON.parse(status) as { behavior?: unknown }).behavior ?? 'FAILED');
     } catch {
       behavior = 'FAILED';
@@ -154,10 +154,10 @@ export async function runAutobahn(opts: AutobahnOptions): Promise<AutobahnSummar
       default:
         summary.failed++;
     }
-    const result: AutobahnCase = { case: n, id, behavior, closeCode, durationMs };
+    const result: AutobahnCase = { case: caseNumber, id, behavior, closeCode, durationMs };
     summary.cases.push(result);
     opts.onProgress?.(result, summary.cases.length, numbers.length);
   }
-  await fetchText(endpoint(opts.url, `/updateReports?agent=${a}`), undefined, 120_000);
+  await fetchText(endpoint(opts.url, `/updateReports?agent=${encodedAgent}`), undefined, 120_000);
   return summary;
 }

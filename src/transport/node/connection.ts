@@ -50,8 +50,8 @@ type OwnedSocket = Socket & { [kConn]?: Connection | undefined };
 function onSocketData(this: OwnedSocket, chunk: Buffer): void {
   // A plain Uint8Array view: the core slices it per frame, and Buffer#subarray
   // (species constructor, FastBuffer) costs several times TypedArray#subarray.
-  const c = this[kConn]!;
-  c.readChunk(c.buffers ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+  const connection = this[kConn]!;
+  connection.readChunk(connection.buffers ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
 }
 /**
  * A copy of a received message in uninitialized memory (Buffer.from(view)
@@ -60,9 +60,9 @@ function onSocketData(this: OwnedSocket, chunk: Buffer): void {
  * come from Node's pool, as Buffer.from's do.
  */
 export function copyMessage(data: Uint8Array, whole = false): Buffer {
-  const b = whole ? Buffer.allocUnsafeSlow(data.length) : Buffer.allocUnsafe(data.length);
-  b.set(data);
-  return b;
+  const copy = whole ? Buffer.allocUnsafeSlow(data.length) : Buffer.allocUnsafe(data.length);
+  copy.set(data);
+  return copy;
 }
 
 /**
@@ -84,13 +84,13 @@ function onSocketError(this: OwnedSocket, error: Error): void {
 function onSocketDrain(this: OwnedSocket): void {
   this[kConn]?.drained();
 }
-function onCloseTimeout(c: Connection): void {
-  c.timer = undefined;
-  c.socket?.destroy();
+function onCloseTimeout(connection: Connection): void {
+  connection.timer = undefined;
+  connection.socket?.destroy();
 }
-function onCloseGrace(c: Connection): void {
-  c.graceTimer = undefined;
-  c.outbox.end();
+function onCloseGrace(connection: Connection): void {
+  connection.graceTimer = undefined;
+  connection.outbox.end();
 }
 /**
  * After the close frames, how long we wait for the server to close TCP before
@@ -101,9 +101,9 @@ function onCloseGrace(c: Connection): void {
  * that waits for it finish; `closeTimeout` still bounds the whole wait.
  */
 const CLOSE_GRACE_MS = 1000;
-function notifyDialFailure(c: Connection, error: Error): void {
-  c.owner._error(error);
-  c.end(1006, '', false, error);
+function notifyDialFailure(connection: Connection, error: Error): void {
+  connection.owner._error(error);
+  connection.end(1006, '', false, error);
 }
 
 /**
@@ -208,20 +208,20 @@ export class Connection implements ReadTarget, ClosingSteps {
     return this.outbox.bufferedAmount;
   }
 
-  private opened(r: DialResult): void {
-    const socket = r.socket as OwnedSocket;
+  private opened(dialed: DialResult): void {
+    const socket = dialed.socket as OwnedSocket;
     this.socket = socket;
     this.outbox.socket = socket;
-    this.url = r.url;
-    this.agreedProtocol = r.protocol;
-    this.agreedExtensions = r.extensionsHeader;
+    this.url = dialed.url;
+    this.agreedProtocol = dialed.protocol;
+    this.agreedExtensions = dialed.extensionsHeader;
     // Node's isUtf8 is SIMD-accelerated; the core trusts it only for whole, boundary-aligned payloads.
     // One mask-key pool for every connection, filled from node:crypto (Node 18 has no globalThis.crypto in modules).
     const popts: ProtocolCoreOptions = { maxPayload: this.maxPayload, isUtf8: fastIsUtf8, alloc: allocUnsafe, maskKeys: MASK_KEYS };
-    if (r.extensions.length > 0) popts.extensions = r.extensions;
+    if (dialed.extensions.length > 0) popts.extensions = dialed.extensions;
     this.protocol = new Protocol(this.sink, popts);
     socket[kConn] = this;
-    const reader = r.reader;
+    const reader = dialed.reader;
     if (reader !== undefined) {
       this.reader = reader;
       this.sink.reader = reader;
@@ -236,9 +236,9 @@ export class Connection implements ReadTarget, ClosingSteps {
     socket.on('drain', onSocketDrain);
     this.state = OPEN;
     if (this.paused) socket.pause();
-    this.owner._open(r.protocol, r.extensionsHeader);
+    this.owner._open(dialed.protocol, dialed.extensionsHeader);
     // The first frames may have shared the TCP read with the 101 (RFC 6455 §4.1: do not drop them).
-    if (r.head.length > 0 && this.state !== CLOSED) this.readChunk(r.head);
+    if (dialed.head.length > 0 && this.state !== CLOSED) this.readChunk(dialed.head);
     // A socket that closed while the handshake result was in flight.
     if (socket.destroyed && this.state !== CLOSED) this.finish();
   }
@@ -402,10 +402,10 @@ export class Connection implements ReadTarget, ClosingSteps {
     this.timer = undefined;
     if (this.graceTimer !== undefined) clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
-    const s = this.socket;
-    if (s !== undefined) {
-      s[kConn] = undefined;
-      if (!s.destroyed) s.destroy();
+    const socket = this.socket;
+    if (socket !== undefined) {
+      socket[kConn] = undefined;
+      if (!socket.destroyed) socket.destroy();
     }
     this.reader?.detach();
     // Node keeps the socket's last read buffer (possibly a slab) with the socket: let both go.
@@ -447,6 +447,6 @@ export class Connection implements ReadTarget, ClosingSteps {
 }
 
 function abortReason(signal: AbortSignal): Error {
-  const r: unknown = signal.reason;
-  return r instanceof Error ? r : new DOMException('The operation was aborted', 'AbortError');
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new DOMException('The operation was aborted', 'AbortError');
 }

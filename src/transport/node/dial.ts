@@ -70,22 +70,22 @@ function traceValue(name: string, value: string): string {
 }
 
 function traceRequest(url: WsUrl, text: string): HandshakeTrace {
-  const lines = text.split('\r\n').filter((l) => l !== '');
+  const lines = text.split('\r\n').filter((line) => line !== '');
   return {
     handshake: 'request',
     direction: 'out',
     url: url.href,
     startLine: lines[0] ?? '',
-    headers: lines.slice(1).map((l) => {
-      const i = l.indexOf(':');
-      const name = l.slice(0, i);
-      return [name, traceValue(name, l.slice(i + 1).trim())] as [string, string];
+    headers: lines.slice(1).map((line) => {
+      const colon = line.indexOf(':');
+      const name = line.slice(0, colon);
+      return [name, traceValue(name, line.slice(colon + 1).trim())] as [string, string];
     }),
   };
 }
 
 function traceResponse(url: WsUrl, res: HttpResponse): HandshakeTrace {
-  const headers = res.rawHeaders.map(([k, v]) => [k, v] as [string, string]);
+  const headers = res.rawHeaders.map(([name, value]) => [name, value] as [string, string]);
   return { handshake: 'response', direction: 'in', url: url.href, startLine: `HTTP/1.1 ${res.status} ${res.statusText}`, headers };
 }
 
@@ -189,13 +189,13 @@ export class Dial implements ReadTarget {
         socket = ownStream(createConnection(connectOptions));
       } else {
         // Direct sockets read into memory we choose (reader.ts); a tunnelled one keeps 'data' events.
-        const o: net.NetConnectOpts = options.socketPath !== undefined ? { path: options.socketPath } : this.netOptions(url.hostname, url.port);
+        const connectOptions: net.NetConnectOpts = options.socketPath !== undefined ? { path: options.socketPath } : this.netOptions(url.hostname, url.port);
         if (readerSupported) {
           const reader = (this.reader = new SocketReader());
           reader.target = this;
-          o.onread = { buffer: reader.next, callback: reader.read };
+          connectOptions.onread = { buffer: reader.next, callback: reader.read };
         }
-        socket = url.secure ? tls.connect({ ...o, ...this.tlsOptions() }) : net.connect(o);
+        socket = url.secure ? tls.connect({ ...connectOptions, ...this.tlsOptions() }) : net.connect(connectOptions);
       }
     } catch (error) {
       // Socket option errors (e.g. a bad localAddress, a throwing createConnection) arrive like network errors: async.
@@ -222,11 +222,11 @@ export class Dial implements ReadTarget {
   }
 
   private netOptions(host: string, port: number): net.TcpNetConnectOpts {
-    const o: net.TcpNetConnectOpts = { host, port };
-    if (this.options.family !== undefined) o.family = this.options.family;
-    if (this.options.localAddress !== undefined) o.localAddress = this.options.localAddress;
-    if (this.options.lookup !== undefined) o.lookup = this.options.lookup;
-    return o;
+    const connectOptions: net.TcpNetConnectOpts = { host, port };
+    if (this.options.family !== undefined) connectOptions.family = this.options.family;
+    if (this.options.localAddress !== undefined) connectOptions.localAddress = this.options.localAddress;
+    if (this.options.lookup !== undefined) connectOptions.lookup = this.options.lookup;
+    return connectOptions;
   }
 
   /**
@@ -238,20 +238,20 @@ export class Dial implements ReadTarget {
    */
   private tlsOptions(): tls.ConnectionOptions {
     const { options, url } = this;
-    const o: tls.ConnectionOptions = { ALPNProtocols: ['http/1.1'], host: url.hostname };
+    const connectOptions: tls.ConnectionOptions = { ALPNProtocols: ['http/1.1'], host: url.hostname };
     const servername = options.servername ?? (net.isIP(url.hostname) === 0 ? url.hostname : undefined);
-    if (servername !== undefined) o.servername = servername;
-    if (options.ca !== undefined) o.ca = options.ca;
-    if (options.cert !== undefined) o.cert = options.cert;
-    if (options.key !== undefined) o.key = options.key;
-    if (options.pfx !== undefined) o.pfx = options.pfx;
-    if (options.passphrase !== undefined) o.passphrase = options.passphrase;
-    if (options.ciphers !== undefined) o.ciphers = options.ciphers;
-    if (options.minVersion !== undefined) o.minVersion = options.minVersion;
-    if (options.maxVersion !== undefined) o.maxVersion = options.maxVersion;
-    if (options.checkServerIdentity !== undefined) o.checkServerIdentity = options.checkServerIdentity;
-    o.rejectUnauthorized = options.rejectUnauthorized !== false;
-    return o;
+    if (servername !== undefined) connectOptions.servername = servername;
+    if (options.ca !== undefined) connectOptions.ca = options.ca;
+    if (options.cert !== undefined) connectOptions.cert = options.cert;
+    if (options.key !== undefined) connectOptions.key = options.key;
+    if (options.pfx !== undefined) connectOptions.pfx = options.pfx;
+    if (options.passphrase !== undefined) connectOptions.passphrase = options.passphrase;
+    if (options.ciphers !== undefined) connectOptions.ciphers = options.ciphers;
+    if (options.minVersion !== undefined) connectOptions.minVersion = options.minVersion;
+    if (options.maxVersion !== undefined) connectOptions.maxVersion = options.maxVersion;
+    if (options.checkServerIdentity !== undefined) connectOptions.checkServerIdentity = options.checkServerIdentity;
+    connectOptions.rejectUnauthorized = options.rejectUnauthorized !== false;
+    return connectOptions;
   }
 
   /**
@@ -266,12 +266,12 @@ export class Dial implements ReadTarget {
     let headers = given;
     if (given !== undefined && this.stripCredentials) {
       const kept: Record<string, string> = {};
-      for (const k of Object.keys(given)) if (!ORIGIN_BOUND_HEADERS.has(k.toLowerCase())) kept[k] = given[k]!;
+      for (const name of Object.keys(given)) if (!ORIGIN_BOUND_HEADERS.has(name.toLowerCase())) kept[name] = given[name]!;
       headers = kept;
     }
     const authorization = this.url.authorization ?? (this.stripCredentials ? undefined : this.urlAuthorization);
     if (authorization === undefined) return headers;
-    if (headers !== undefined && Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) return headers;
+    if (headers !== undefined && Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) return headers;
     return { ...headers, Authorization: authorization };
   }
 

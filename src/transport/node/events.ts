@@ -8,7 +8,7 @@
  * attributes that keep their registration slot, as HTML §8.1.8.1 says).
  *
  * Types: `addEventListener` takes an event map (`WebSocketEventMap` for the
- * WebSocket), as lib.dom does, so `addEventListener('message', e => e.data)`
+ * WebSocket), as lib.dom does, so `addEventListener('message', (event) => event.data)`
  * is typed. The declared event shapes are supertypes of lib.dom's (no
  * private or internal members in the published declarations), so a handler
  * typed with our events also accepts DOM events: that keeps the WebSocket
@@ -259,8 +259,8 @@ function removeFrom(map: ListenerMap | undefined, type: string, entry: Entry): v
   if (slot === entry) {
     setSlot(map!, type, undefined);
   } else if (Array.isArray(slot)) {
-    const i = slot.indexOf(entry);
-    if (i >= 0) slot.splice(i, 1);
+    const index = slot.indexOf(entry);
+    if (index >= 0) slot.splice(index, 1);
   }
 }
 
@@ -286,7 +286,7 @@ export class LightEventTarget<EventMap extends object = Record<string, Event>> {
     const once = typeof options === 'object' && options !== null && options.once === true;
     const signal = typeof options === 'object' && options !== null ? options.signal : undefined;
     if (signal?.aborted) return;
-    for (const e of entriesOf(slotOf(this._l, type))) if (e.fn === listener && !e.attr) return; // no duplicates (DOM §2.7)
+    for (const existing of entriesOf(slotOf(this._l, type))) if (existing.fn === listener && !existing.attr) return; // no duplicates (DOM §2.7)
     const entry: Entry = { fn: listener, once, attr: false };
     addTo(this, type, entry);
     signal?.addEventListener('abort', () => this._remove(type, entry), { once: true });
@@ -296,7 +296,7 @@ export class LightEventTarget<EventMap extends object = Record<string, Event>> {
   removeEventListener(type: string, listener: Listener<this, Event> | null | undefined, options?: ListenerOptions | boolean): void;
   removeEventListener(type: string, listener: Callback | null | undefined, _options?: ListenerOptions | boolean): void {
     if (listener === null || listener === undefined) return;
-    const entry = entriesOf(slotOf(this._l, type)).find((e) => e.fn === listener && !e.attr);
+    const entry = entriesOf(slotOf(this._l, type)).find((candidate) => candidate.fn === listener && !candidate.attr);
     if (entry !== undefined) removeFrom(this._l, type, entry);
   }
 
@@ -353,13 +353,13 @@ export class LightEventTarget<EventMap extends object = Record<string, Event>> {
 
   /** @internal the `on<type>` getter */
   _getAttr(type: string): ((event: any) => unknown) | null {
-    const handler = entriesOf(slotOf(this._l, type)).find((e) => e.attr);
+    const handler = entriesOf(slotOf(this._l, type)).find((entry) => entry.attr);
     return handler === undefined ? null : (handler.fn as (event: any) => unknown);
   }
 
   /** @internal the `on<type>` setter: replaces in place, keeps the slot (HTML §8.1.8.1), null removes. */
   _setAttr(type: string, fn: unknown): void {
-    const handler = entriesOf(slotOf(this._l, type)).find((e) => e.attr);
+    const handler = entriesOf(slotOf(this._l, type)).find((entry) => entry.attr);
     if (handler !== undefined) {
       if (typeof fn === 'function') handler.fn = fn as Callback;
       else removeFrom(this._l, type, handler);

@@ -34,79 +34,79 @@ export function closeInfo(code: number, reason: string, wasClean: boolean, error
 
 class NodeTransport implements Transport, ConnectionOwner {
   onDrain: (() => void) | undefined = undefined;
-  private readonly c: Connection;
+  private readonly connection: Connection;
   private failure: Error | undefined = undefined;
 
-  constructor(url: string, options: WebSocketOptions, protocols: readonly string[], private readonly h: TransportHandlers) {
-    this.c = new Connection(parseUrl(url), protocols, options, this);
+  constructor(url: string, options: WebSocketOptions, protocols: readonly string[], private readonly handlers: TransportHandlers) {
+    this.connection = new Connection(parseUrl(url), protocols, options, this);
   }
 
   get bufferedAmount(): number {
-    return this.c.bufferedAmount;
+    return this.connection.bufferedAmount;
   }
 
   send(data: TransportData, options?: { compress?: boolean }): void {
     // Refuse rather than drop silently once closing: the resilient client keeps the message queued for the next connection.
-    if (this.c.state !== OPEN) throw new LifelineError(ErrorCodes.INVALID_STATE, 'The transport is not open');
+    if (this.connection.state !== OPEN) throw new LifelineError(ErrorCodes.INVALID_STATE, 'The transport is not open');
     const compress = options?.compress;
-    if (typeof data === 'string') this.c.send(data, false, compress);
-    else if (data instanceof Uint8Array) this.c.send(data, true, compress);
-    else if (ArrayBuffer.isView(data)) this.c.send(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), true, compress);
-    else this.c.send(new Uint8Array(data), true, compress);
+    if (typeof data === 'string') this.connection.send(data, false, compress);
+    else if (data instanceof Uint8Array) this.connection.send(data, true, compress);
+    else if (ArrayBuffer.isView(data)) this.connection.send(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), true, compress);
+    else this.connection.send(new Uint8Array(data), true, compress);
   }
 
   close(code?: number, reason?: string): void {
-    this.c.startClose(code, reason);
+    this.connection.startClose(code, reason);
   }
 
   terminate(): void {
-    this.c.terminate();
+    this.connection.terminate();
   }
 
   ping(data?: Uint8Array): Promise<number> {
-    if (this.c.state !== OPEN) return Promise.reject(new LifelineError(ErrorCodes.INVALID_STATE, 'The transport is not open'));
-    return this.c.sendPing(data);
+    if (this.connection.state !== OPEN) return Promise.reject(new LifelineError(ErrorCodes.INVALID_STATE, 'The transport is not open'));
+    return this.connection.sendPing(data);
   }
 
   pause(): void {
-    this.c.pause();
+    this.connection.pause();
   }
 
   resume(): void {
-    this.c.resume();
+    this.connection.resume();
   }
 
   // ConnectionOwner
   _open(protocol: string, extensions: string): void {
-    this.h.open({ protocol, extensions });
+    this.handlers.open({ protocol, extensions });
   }
   _message(data: Uint8Array, binary: boolean, stable: boolean): boolean {
     // Binary: a zero-copy view when the memory is stable (see ConnectionOwner),
     // else a copy out of the core's reused assembly buffer. Text is decoded here.
     const bytes = data.length;
-    if (!binary) this.h.message(utf8Slice.call(data, 0, bytes), bytes);
-    else if (stable) this.h.message(data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, bytes), bytes);
-    else this.h.message(copyMessage(data), bytes);
+    if (!binary) this.handlers.message(utf8Slice.call(data, 0, bytes), bytes);
+    else if (stable) this.handlers.message(data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, bytes), bytes);
+    else this.handlers.message(copyMessage(data), bytes);
     return binary && stable;
   }
   _ping(payload: Uint8Array): void {
-    this.h.control?.('ping', payload);
+    this.handlers.control?.('ping', payload);
   }
   _pong(payload: Uint8Array): void {
-    this.h.control?.('pong', payload);
+    this.handlers.control?.('pong', payload);
   }
   _error(error: Error): void {
     this.failure ??= error;
   }
   _closed(code: number, reason: string, wasClean: boolean, error: Error | undefined): void {
-    this.h.close(closeInfo(code, reason, wasClean, error ?? this.failure));
+    this.handlers.close(closeInfo(code, reason, wasClean, error ?? this.failure));
   }
   _drain(): void {
     this.onDrain?.();
   }
 
   get connecting(): boolean {
-    return this.c.state === CONNECTING;
+    return this.connection.state === CONNECTING;
   }
 }
 
@@ -120,9 +120,9 @@ export function createNodeTransport(options?: WebSocketOptions): TransportFactor
   // Checked once, at the call (connect() passes its `socket` option here): TypeError / RangeError.
   const defaults = checkWebSocketOptions(options, 'createNodeTransport():');
   const factory = (url: string, options: TransportConnectOptions, handlers: TransportHandlers): Transport => {
-    const o: WebSocketOptions =
+    const merged: WebSocketOptions =
       options.headers === undefined ? defaults : { ...defaults, headers: { ...defaults.headers, ...(options.headers as Record<string, string>) } };
-    return new NodeTransport(url, o, options.protocols, handlers);
+    return new NodeTransport(url, merged, options.protocols, handlers);
   };
   return factory;
 }

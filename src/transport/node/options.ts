@@ -254,11 +254,11 @@ const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/
  */
 export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
   if (value === undefined) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
   let at = Number.NaN;
-  if (IMF_FIXDATE.test(v) || RFC850_DATE.test(v)) at = Date.parse(v);
-  else if (ASCTIME_DATE.test(v)) at = Date.parse(`${v} GMT`);
+  if (IMF_FIXDATE.test(trimmed) || RFC850_DATE.test(trimmed)) at = Date.parse(trimmed);
+  else if (ASCTIME_DATE.test(trimmed)) at = Date.parse(`${trimmed} GMT`);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
 }

@@ -16,6 +16,6 @@ export function fastIsUtf8(bytes: Uint8Array): boolean {
 }
 
 /** The core's `alloc` option: it fills every byte of what it allocates, so no zero-fill is needed. */
-export function allocUnsafe(n: number): Uint8Array {
-  return Buffer.allocUnsafe(n);
+export function allocUnsafe(size: number): Uint8Array {
+  return Buffer.allocUnsafe(size);
 }

@@ -16,8 +16,8 @@ import { invalid } from '../../protocol/input.js';
 import { withoutPassword } from '../../protocol/url.js';
 
 function env(name: string): string | undefined {
-  const v = process.env[name.toLowerCase()] ?? process.env[name.toUpperCase()];
-  return v === undefined || v === '' ? undefined : v;
+  const value = process.env[name.toLowerCase()] ?? process.env[name.toUpperCase()];
+  return value === undefined || value === '' ? undefined : value;
 }
 
 /**
@@ -33,10 +33,10 @@ export function noProxyMatches(noProxy: string, hostname: string, port: number):
     if (entry === '') continue;
     if (entry === '*') return true;
     let entryPort: number | undefined;
-    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(entry);
-    if (m) {
-      entry = m[1]!;
-      if (m[2] !== undefined) entryPort = Number(m[2]);
+    const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(entry);
+    if (match) {
+      entry = match[1]!;
+      if (match[2] !== undefined) entryPort = Number(match[2]);
     }
     if (entry.startsWith('[') && entry.endsWith(']')) entry = entry.slice(1, -1);
     if (entryPort !== undefined && entryPort !== port) continue;

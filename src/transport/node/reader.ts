@@ -113,8 +113,8 @@ export class SocketReader {
   /** net's `onread.buffer`: where the next read lands (Node calls it after every read). */
   readonly next = (): Buffer => this.region ?? (shared ??= Buffer.allocUnsafeSlow(SHARED_READ));
 
-  /** net's `onread.callback`: `n` bytes landed at the start of `region`. */
-  readonly read = (n: number, region: Uint8Array): boolean => {
+  /** net's `onread.callback`: `byteCount` bytes landed at the start of `region`. */
+  readonly read = (byteCount: number, region: Uint8Array): boolean => {
     let chunk: Uint8Array;
     const prev = this.cur;
     const prevKept = this.kept;
@@ -122,12 +122,12 @@ export class SocketReader {
     if (region === shared) {
       // Copy out now: the next socket to read overwrites the shared region.
       // (allocUnsafe: a TLS socket reads every 16 KiB record here; no zero-fill.)
-      const copy = Buffer.allocUnsafe(n);
-      copy.set(region.subarray(0, n));
-      chunk = this.buffers ? copy : new Uint8Array(copy.buffer, copy.byteOffset, n);
+      const copy = Buffer.allocUnsafe(byteCount);
+      copy.set(region.subarray(0, byteCount));
+      chunk = this.buffers ? copy : new Uint8Array(copy.buffer, copy.byteOffset, byteCount);
       this.cur = undefined;
     } else {
-      chunk = this.buffers ? Buffer.from(region.buffer, region.byteOffset, n) : new Uint8Array(region.buffer, region.byteOffset, n);
+      chunk = this.buffers ? Buffer.from(region.buffer, region.byteOffset, byteCount) : new Uint8Array(region.buffer, region.byteOffset, byteCount);
       this.cur = region as Buffer;
     }
     const target = this.target;
@@ -144,7 +144,7 @@ export class SocketReader {
     // Now that the target has taken this read, the slab before it is free
     // unless a view of it went out or the target still holds its unparsed tail.
     if (prev !== undefined && prev !== region && !prevKept && target.releases?.(prev.buffer) === true) this.spare = prev;
-    if (n < region.length) {
+    if (byteCount < region.length) {
       // Drained: the next read waits in the shared region, and a quiet
       // connection keeps no slab (the GC frees them once their views die).
       this.region = this.cur = this.spare = undefined;

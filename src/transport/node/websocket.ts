@@ -190,12 +190,12 @@ export class WebSocket extends LightEventTarget<WebSocketEventMap> {
       }
       // Keep order behind a Blob still being read.
       const copy = bytes !== undefined ? bytes.slice() : (data as string);
-      const n = bytes !== undefined ? bytes.length : Buffer.byteLength(copy as string);
-      this._blobBytes += n;
+      const size = bytes !== undefined ? bytes.length : Buffer.byteLength(copy as string);
+      this._blobBytes += size;
       this._blobs = this._blobs!.then(() => {
-        this._blobBytes -= n;
+        this._blobBytes -= size;
         if (this._c.state === OPEN) this._c.send(copy, binary, compress);
-        else this._discarded += n;
+        else this._discarded += size;
       });
       return;
     }

@@ -35,9 +35,9 @@ export const zlibInflateRaw: NativeInflate = (data, dictionary, maxLength) => {
       maxOutputLength: Math.max(1, maxLength),
       ...(dictionary !== undefined && dictionary.length > 0 ? { dictionary } : {}),
     });
-  } catch (e) {
-    if ((e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') return null;
-    throw e;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') return null;
+    throw error;
   }
 };
 
