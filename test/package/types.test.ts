@@ -186,7 +186,14 @@ const realtime = new RealtimeClient('ws://localhost/realtime', { transport: WebS
 console.log(graphql, party, realtime);
 `;
 
+const NODE_SERVER = `
+import { sessionServer } from 'lifeline-ws/server';
+console.log(sessionServer);
+`;
+
 interface Project {
+  /** The compilers that check it (default: all); a tsconfig one of them rejects is checked by the others only. */
+  compilers?: string[];
   files: Record<string, string>;
   tsconfig: object;
   packageType?: 'module';
@@ -201,6 +208,17 @@ const PROJECTS: Record<string, Project> = {
     packageType: 'module',
     tsconfig: { compilerOptions: { ...NODE_BASE, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['main.ts', 'require.cts'] },
     files: { 'main.ts': NODE_MAIN, 'require.cts': NODE_CJS },
+  },
+  // `module: commonjs` without a moduleResolution. TypeScript 5.9 resolves as node10, which ignores `exports`: the subpaths' types come from `typesVersions`.
+  'node-commonjs': {
+    tsconfig: { compilerOptions: { ...NODE_BASE, module: 'commonjs' }, files: ['main.ts', 'server.ts'] },
+    files: { 'main.ts': NODE_MAIN, 'server.ts': NODE_SERVER },
+  },
+  // TypeScript 7 resolves the same project as `bundler` (no node10 any more), so it needs the node condition, as the README says.
+  'node-commonjs-node-condition': {
+    compilers: ['TypeScript 7'],
+    tsconfig: { compilerOptions: { ...NODE_BASE, module: 'commonjs', customConditions: ['node'] }, files: ['main.ts', 'server.ts'] },
+    files: { 'main.ts': NODE_MAIN, 'server.ts': NODE_SERVER },
   },
   'node-bundler': {
     tsconfig: { compilerOptions: { ...NODE_BASE, module: 'esnext', moduleResolution: 'bundler', customConditions: ['node'] }, files: ['main.ts'] },
@@ -266,7 +284,7 @@ for (const { name, tsc } of COMPILERS) {
       // All projects start here, two tsc processes at a time (two cores); each test awaits its own.
       const slot = limit(2);
       const compiler = tsc();
-      for (const project of Object.keys(PROJECTS)) results.set(project, slot(() => typeCheck(dir, project, name, compiler)));
+      for (const project of Object.keys(PROJECTS).filter((key) => PROJECTS[key]!.compilers?.includes(name) ?? true)) results.set(project, slot(() => typeCheck(dir, project, name, compiler)));
     });
 
     const result = (project: string) => results.get(project)!;
@@ -286,6 +304,18 @@ for (const { name, tsc } of COMPILERS) {
     it('Node project, nodenext (ESM and a .cts file): the Node declarations, typed WebSocket events, 0 errors', async () => {
       assert.deepEqual(await result('node-nodenext'), { code: 0, errors: [] });
     });
+
+    if (name === 'TypeScript 5.9') {
+      it('Node project, module commonjs (node10 resolution): the Node declarations, and those of lifeline-ws/protocol and lifeline-ws/server, 0 errors', async () => {
+        assert.deepEqual(await result('node-commonjs'), { code: 0, errors: [] });
+      });
+    } else {
+      it('Node project, module commonjs (bundler resolution): gets the browser declarations without the node condition, the Node ones with it', async () => {
+        const without = await result('node-commonjs');
+        assert.match(without.errors[0] ?? '', /error TS2305: Module '"lifeline-ws"' has no exported member 'nodeTransport'/, without.errors.join('\n'));
+        assert.deepEqual(await result('node-commonjs-node-condition'), { code: 0, errors: [] });
+      });
+    }
 
     it('Node project, bundler resolution with customConditions ["node"]: the Node declarations, 0 errors', async () => {
       assert.deepEqual(await result('node-bundler'), { code: 0, errors: [] });
