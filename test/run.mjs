@@ -205,7 +205,7 @@ if (only !== 'browser') {
     console.error(`npm pack / install failed: ${error.message}`);
   }
   if (packed) {
-    await run('package tests (npm pack, Node, TypeScript 5.9, Chromium)', process.execPath, ['--test', '--test-concurrency=1', ...REPORTER, ...all.filter(isPackage)], {
+    await run('package tests (npm pack, Node, TypeScript 5.9 and 7, Chromium)', process.execPath, ['--test', '--test-concurrency=1', ...REPORTER, ...all.filter(isPackage)], {
       counts: true,
       env: { LIFELINE_PACKED_DIR: packed.dir },
     });

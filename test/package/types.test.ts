@@ -1,7 +1,9 @@
 /**
  * The packed tarball's declarations, type-checked the way users' projects
- * check them: TypeScript 5.9 (the JS compiler most users run; the repository
- * itself builds with TypeScript 7), `skipLibCheck: false` (only
+ * check them, with both compilers users have: TypeScript 5.9 (the JS
+ * compiler most projects and their tools run) and TypeScript 7 (the native
+ * compiler, `typescript` latest, which the repository builds with);
+ * `skipLibCheck: false` (only
  * TypeScript's own lib files are not re-checked: `skipDefaultLibCheck`,
  * which halves the time), `strict`, in
  *   - a browser project (moduleResolution bundler, lib DOM, no @types/node):
@@ -29,14 +31,23 @@ import { packedConsumer, root } from '../support/packed.js';
 
 const run = promisify(execFile);
 
-/** TypeScript 5.9 from the test/package/consumers workspace (the root's node_modules/typescript is 7). */
-function typescript59(): string {
-  const require = createRequire(join(root, 'test/package/consumers/package.json'));
+/**
+ * The `tsc` of the TypeScript whose version starts with `major`: 5.9 from
+ * the test/package/consumers workspace, 7 from the root's node_modules.
+ */
+function compiler(from: string, major: string): string {
+  const require = createRequire(join(root, from, 'package.json'));
   const pkgJson = require.resolve('typescript/package.json');
   const version = (JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string }).version;
-  assert.match(version, /^5\.9\./, `the consumer workspace's typescript is ${version}`);
+  assert.ok(version.startsWith(`${major}.`), `${from}'s typescript is ${version}, expected ${major}.x`);
   return join(dirname(pkgJson), 'bin', 'tsc');
 }
+
+/** The compilers every project is checked with. */
+const COMPILERS = [
+  { name: 'TypeScript 5.9', tsc: () => compiler('test/package/consumers', '5.9') },
+  { name: 'TypeScript 7', tsc: () => compiler('.', '7') },
+];
 
 const STRICT = { strict: true, skipLibCheck: false, skipDefaultLibCheck: true, noEmit: true, target: 'es2022' };
 
@@ -175,7 +186,14 @@ const realtime = new RealtimeClient('ws://localhost/realtime', { transport: WebS
 console.log(graphql, party, realtime);
 `;
 
+const NODE_SERVER = `
+import { sessionServer } from 'lifeline-ws/server';
+console.log(sessionServer);
+`;
+
 interface Project {
+  /** The compilers that check it (default: all); a tsconfig one of them rejects is checked by the others only. */
+  compilers?: string[];
   files: Record<string, string>;
   tsconfig: object;
   packageType?: 'module';
@@ -190,6 +208,17 @@ const PROJECTS: Record<string, Project> = {
     packageType: 'module',
     tsconfig: { compilerOptions: { ...NODE_BASE, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['main.ts', 'require.cts'] },
     files: { 'main.ts': NODE_MAIN, 'require.cts': NODE_CJS },
+  },
+  // `module: commonjs` without a moduleResolution. TypeScript 5.9 resolves as node10, which ignores `exports`: the subpaths' types come from `typesVersions`.
+  'node-commonjs': {
+    tsconfig: { compilerOptions: { ...NODE_BASE, module: 'commonjs' }, files: ['main.ts', 'server.ts'] },
+    files: { 'main.ts': NODE_MAIN, 'server.ts': NODE_SERVER },
+  },
+  // TypeScript 7 resolves the same project as `bundler` (no node10 any more), so it needs the node condition, as the README says.
+  'node-commonjs-node-condition': {
+    compilers: ['TypeScript 7'],
+    tsconfig: { compilerOptions: { ...NODE_BASE, module: 'commonjs', customConditions: ['node'] }, files: ['main.ts', 'server.ts'] },
+    files: { 'main.ts': NODE_MAIN, 'server.ts': NODE_SERVER },
   },
   'node-bundler': {
     tsconfig: { compilerOptions: { ...NODE_BASE, module: 'esnext', moduleResolution: 'bundler', customConditions: ['node'] }, files: ['main.ts'] },
@@ -227,16 +256,16 @@ function limit(concurrency: number): <T>(fn: () => Promise<T>) => Promise<T> {
     });
 }
 
-/** Writes project `name` under the consumer folder and runs TypeScript 5.9 on it; returns tsc's exit code and its error lines. */
-async function typeCheck(dir: string, name: string): Promise<{ code: number; errors: string[] }> {
+/** Writes project `name` under the consumer folder (a folder per compiler) and runs `tsc` on it; returns tsc's exit code and its error lines. */
+async function typeCheck(dir: string, name: string, compilerName: string, tsc: string): Promise<{ code: number; errors: string[] }> {
   const project = PROJECTS[name]!;
-  const at = join(dir, 'types', name);
+  const at = join(dir, 'types', compilerName.replace(/\W+/g, '-'), name);
   mkdirSync(at, { recursive: true });
   writeFileSync(join(at, 'tsconfig.json'), JSON.stringify(project.tsconfig, null, 2));
   writeFileSync(join(at, 'package.json'), JSON.stringify({ name: `consumer-${name}`, private: true, ...(project.packageType ? { type: project.packageType } : {}) }));
   for (const [file, text] of Object.entries(project.files)) writeFileSync(join(at, file), text);
   try {
-    await run(process.execPath, [typescript59(), '-p', join(at, 'tsconfig.json'), '--pretty', 'false'], { cwd: at, timeout: 120_000 });
+    await run(process.execPath, [tsc, '-p', join(at, 'tsconfig.json'), '--pretty', 'false'], { cwd: at, timeout: 120_000 });
     return { code: 0, errors: [] };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -245,44 +274,60 @@ async function typeCheck(dir: string, name: string): Promise<{ code: number; err
   }
 }
 
-describe('types from the packed tarball (TypeScript 5.9, skipLibCheck false)', { timeout: 300_000 }, () => {
-  let dir = '';
-  const results = new Map<string, Promise<{ code: number; errors: string[] }>>();
-  before(() => {
-    dir = packedConsumer().dir;
-    // All projects start here, two tsc processes at a time (two cores); each test awaits its own.
-    const slot = limit(2);
-    for (const name of Object.keys(PROJECTS)) results.set(name, slot(() => typeCheck(dir, name)));
-  });
+// One suite per compiler, on the one packed tarball.
+for (const { name, tsc } of COMPILERS) {
+  describe(`types from the packed tarball (${name}, skipLibCheck false)`, { timeout: 300_000 }, () => {
+    let dir = '';
+    const results = new Map<string, Promise<{ code: number; errors: string[] }>>();
+    before(() => {
+      dir = packedConsumer().dir;
+      // All projects start here, two tsc processes at a time (two cores); each test awaits its own.
+      const slot = limit(2);
+      const compiler = tsc();
+      for (const project of Object.keys(PROJECTS).filter((key) => PROJECTS[key]!.compilers?.includes(name) ?? true)) results.set(project, slot(() => typeCheck(dir, project, name, compiler)));
+    });
 
-  const result = (name: string) => results.get(name)!;
+    const result = (project: string) => results.get(project)!;
 
-  it('browser project (bundler resolution, lib DOM, no @types/node): the browser declarations, 0 errors', async () => {
-    assert.deepEqual(await result('browser'), { code: 0, errors: [] });
-  });
+    it('browser project (bundler resolution, lib DOM, no @types/node): the browser declarations, 0 errors', async () => {
+      assert.deepEqual(await result('browser'), { code: 0, errors: [] });
+    });
 
-  it('browser project: a Node-only export, the Node-only `socket` option and WebSocket options are type errors', async () => {
-    const r = await result('browser-node-only');
-    assert.equal(r.errors.length, 3, r.errors.join('\n'));
-    assert.match(r.errors[0]!, /error TS2305: Module '"lifeline-ws"' has no exported member 'nodeTransport'/);
-    assert.match(r.errors[1]!, /error TS2353: .*'socket' does not exist in type 'ConnectOptions'/);
-    assert.match(r.errors[2]!, /error TS2554: Expected 1-2 arguments, but got 3/);
-  });
+    it('browser project: a Node-only export, the Node-only `socket` option and WebSocket options are type errors', async () => {
+      const r = await result('browser-node-only');
+      assert.equal(r.errors.length, 3, r.errors.join('\n'));
+      assert.match(r.errors[0]!, /error TS2305: Module '"lifeline-ws"' has no exported member 'nodeTransport'/);
+      assert.match(r.errors[1]!, /error TS2353: .*'socket' does not exist in type 'ConnectOptions'/);
+      assert.match(r.errors[2]!, /error TS2554: Expected 1-2 arguments, but got 3/);
+    });
 
-  it('Node project, nodenext (ESM and a .cts file): the Node declarations, typed WebSocket events, 0 errors', async () => {
-    assert.deepEqual(await result('node-nodenext'), { code: 0, errors: [] });
-  });
+    it('Node project, nodenext (ESM and a .cts file): the Node declarations, typed WebSocket events, 0 errors', async () => {
+      assert.deepEqual(await result('node-nodenext'), { code: 0, errors: [] });
+    });
 
-  it('Node project, bundler resolution with customConditions ["node"]: the Node declarations, 0 errors', async () => {
-    assert.deepEqual(await result('node-bundler'), { code: 0, errors: [] });
-  });
+    if (name === 'TypeScript 5.9') {
+      it('Node project, module commonjs (node10 resolution): the Node declarations, and those of lifeline-ws/protocol and lifeline-ws/server, 0 errors', async () => {
+        assert.deepEqual(await result('node-commonjs'), { code: 0, errors: [] });
+      });
+    } else {
+      it('Node project, module commonjs (bundler resolution): gets the browser declarations without the node condition, the Node ones with it', async () => {
+        const without = await result('node-commonjs');
+        assert.match(without.errors[0] ?? '', /error TS2305: Module '"lifeline-ws"' has no exported member 'nodeTransport'/, without.errors.join('\n'));
+        assert.deepEqual(await result('node-commonjs-node-condition'), { code: 0, errors: [] });
+      });
+    }
 
-  it('Node project, bundler resolution without the node condition: gets the browser declarations (so the README says to add it)', async () => {
-    const r = await result('node-bundler-without-node-condition');
-    assert.deepEqual(r.errors.map((l) => /error (TS\d+)/.exec(l)![1]), ['TS2305', 'TS2353', 'TS2554'], r.errors.join('\n'));
-  });
+    it('Node project, bundler resolution with customConditions ["node"]: the Node declarations, 0 errors', async () => {
+      assert.deepEqual(await result('node-bundler'), { code: 0, errors: [] });
+    });
 
-  it("libraries that take a WebSocket implementation accept lifeline's: graphql-ws, partysocket, @supabase/realtime-js", async () => {
-    assert.deepEqual(await result('libraries'), { code: 0, errors: [] });
+    it('Node project, bundler resolution without the node condition: gets the browser declarations (so the README says to add it)', async () => {
+      const r = await result('node-bundler-without-node-condition');
+      assert.deepEqual(r.errors.map((l) => /error (TS\d+)/.exec(l)![1]), ['TS2305', 'TS2353', 'TS2554'], r.errors.join('\n'));
+    });
+
+    it("libraries that take a WebSocket implementation accept lifeline's: graphql-ws, partysocket, @supabase/realtime-js", async () => {
+      assert.deepEqual(await result('libraries'), { code: 0, errors: [] });
+    });
   });
-});
+}
