@@ -118,7 +118,11 @@ export function connectWith<In = IncomingData, Out = unknown>(
   /** The backoff timer, or the deadline of an attempt or of our closing handshake (one at a time). */
   let deadline: TimerHandle;
   let stopWatchingPage: (() => void) | undefined;
-  /** The application paused reading (receive backpressure). */
+  /**
+   * The application paused reading (receive backpressure). It applies to an
+   * open connection only: an opening handshake (a session's answer to its
+   * hello) and a closing one are always read.
+   */
   let paused = false;
   /** Failed attempts in a row. */
   let attempt = 0;
@@ -204,7 +208,6 @@ export function connectWith<In = IncomingData, Out = unknown>(
       return;
     }
     transport = opened;
-    if (paused) features.pauseReading?.(opened, true);
   }
 
   function activate(opened: { protocol: string; extensions: string }): void {
@@ -215,6 +218,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
     notify('opened');
     // Queued messages go first, before anything sent from an open handler.
     flush();
+    if (paused) pauseReading(true);
     events.emit('open', { protocol: opened.protocol, extensions: opened.extensions });
   }
 
@@ -279,8 +283,10 @@ export function connectWith<In = IncomingData, Out = unknown>(
     const old = transport;
     transport = undefined;
     if (!old) return;
-    if (polite) old.close(1000, '');
-    else old.terminate();
+    if (!polite) return old.terminate();
+    // The server's close frame must be read, or the socket lingers until the transport's close timeout (RFC 6455 §7.1.1).
+    if (paused) features.pauseReading?.(old, false);
+    old.close(1000, '');
   }
 
   /** An attempt or a connection ended without our asking: retry or give up, by the retry rules. */
@@ -401,7 +407,14 @@ export function connectWith<In = IncomingData, Out = unknown>(
   function setPaused(pause: boolean): void {
     if (paused === pause) return;
     paused = pause;
-    if (transport && state !== 'closing') features.pauseReading?.(transport, pause);
+    if (state === 'open') pauseReading(pause);
+  }
+
+  /** Stops or resumes reading the open connection, where the platform can, and tells the parts (nothing read: no liveness to judge). */
+  function pauseReading(pause: boolean): void {
+    if (!transport || !features.pauseReading) return;
+    features.pauseReading(transport, pause);
+    for (const part of parts) part.reading?.(!pause);
   }
 
   // --- the public API ---

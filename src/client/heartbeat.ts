@@ -188,11 +188,28 @@ export function heartbeat(options?: HeartbeatOptions): Part {
       dead: () => host.lost(new LifelineError(ErrorCodes.HEARTBEAT_TIMEOUT, `lifeline: no answer ${timeout} ms after a heartbeat probe`)),
       hidden: host.hidden,
     });
+    /** The connection is open, and read: only then can the peer's silence be judged. */
+    let open = false;
+    let reading = true;
+    const ended = (): void => {
+      open = false;
+      reading = true; // every connection opens reading
+      timer.stop();
+    };
     return {
-      opened: timer.start,
+      opened() {
+        open = true;
+        if (reading) timer.start();
+      },
       // No probing during our closing handshake: its own deadline (connectTimeout) covers it.
-      closing: timer.stop,
-      closed: timer.stop,
+      closing: ended,
+      closed: ended,
+      // While the application does not read, answers cannot arrive: the watch starts afresh when it reads again.
+      reading(now) {
+        reading = now;
+        if (!now) timer.stop();
+        else if (open) timer.start();
+      },
       received(data) {
         if (message === undefined || !isPong(data)) {
           timer.seen();

@@ -65,6 +65,13 @@ export interface PartHooks {
   received?(data: IncomingData): IncomingData | undefined;
   /** Inbound traffic that is not a message for this part (control frames, another part's messages). */
   activity?(): void;
+  /**
+   * The open connection stopped (false) or resumed (true) reading from the
+   * network: the application paused it (receive backpressure, `pause()`).
+   * Nothing arrives while it is stopped, not even answers to probes. Every
+   * connection opens reading.
+   */
+  reading?(reading: boolean): void;
   /** The page came back (online, visible, restored) while the connection is open. */
   wake?(): void;
   /**

@@ -40,6 +40,25 @@ describe('connection: what it shares with the WebSocket', () => {
     deepEqual(got, ['ping:abc', 'pong:2']);
   });
 
+  it('pause() stops reading an open connection only: an attempt reads its handshake, a polite close (reconnect(), close()) reads the answer', async () => {
+    const r = rig({ minDelay: 1 }, { platform: NODE });
+    r.conn.pause();
+    await r.settle();
+    const first = r.sock;
+    equal(first.paused, false, 'the opening handshake is read');
+    first.open();
+    equal(first.paused, true, 'paused once open');
+    r.conn.reconnect();
+    deepEqual(first.closedWith, [1000, '']);
+    equal(first.paused, false, "the old socket reads the server's close frame (RFC 6455 §7.1.1)");
+    const second = await r.openNow();
+    equal(second.paused, true);
+    r.conn.close();
+    equal(second.paused, false, 'and so does a closing one');
+    r.conn.resume();
+    equal(second.paused, false);
+  });
+
   it('browsers: the same members exist; ping() says clearly that it is unavailable', async () => {
     const r = rig();
     deepEqual({ ...r.conn.supports }, { ping: false, pause: false });

@@ -104,6 +104,44 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
     equal(r.conn.state, 'waiting', 'but dead if the probe goes unanswered');
   });
 
+  it('while reading is paused nothing is probed or judged (answers cannot arrive); on resume the watch starts afresh', async () => {
+    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500 }), minDelay: 1 }, { platform: NODE });
+    const s = await r.openNow();
+    r.clock.advance(1000);
+    equal(s.pings.length, 1, 'a probe is out when reading pauses');
+    r.conn.pause();
+    equal(s.paused, true);
+    r.clock.advance(60_000);
+    equal(s.pings.length, 1, 'no probe while paused');
+    equal(r.conn.state, 'open', 'the unanswered probe is not judged');
+    r.conn.resume();
+    r.clock.advance(999);
+    equal(s.pings.length, 1, 'interval counted from the resume');
+    r.clock.advance(1);
+    equal(s.pings.length, 2);
+    r.clock.advance(500);
+    equal(r.conn.state, 'waiting', 'a peer silent after the resume is still found out');
+    equal(closeErr(r.events), 'WS_ERR_HEARTBEAT_TIMEOUT');
+  });
+
+  it('a connection that opens while the application has paused reading is not watched until it resumes', async () => {
+    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500 }), minDelay: 1 }, { platform: NODE });
+    r.conn.pause();
+    const s = await r.openNow();
+    equal(s.paused, true, 'paused once open');
+    r.clock.advance(10_000);
+    equal(s.pings.length, 0);
+    s.end(); // dropped while paused: the next connection opens paused too
+    r.clock.advance(10);
+    const next = await r.openNow();
+    equal(next.paused, true);
+    r.clock.advance(10_000);
+    equal(next.pings.length, 0);
+    r.conn.resume();
+    r.clock.advance(1000);
+    equal(next.pings.length, 1, 'watched from the resume');
+  });
+
   it('heartbeat: false disables it', async () => {
     const r = rig({ heartbeat: false }, { platform: NODE });
     const s = await r.openNow();
@@ -145,6 +183,16 @@ describe('heartbeat: app-level and idle timeout (browsers)', () => {
     r.clock.advance(1);
     equal(r.conn.state, 'waiting');
     equal(s.terminated, true);
+  });
+
+  it('pause() cannot stop a browser from reading, so the heartbeat keeps watching', async () => {
+    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500, message: 'ping' }), minDelay: 1 });
+    const s = await r.openNow();
+    r.conn.pause();
+    r.clock.advance(1000);
+    deepEqual(s.sent, ['ping']);
+    r.clock.advance(500);
+    equal(r.conn.state, 'waiting');
   });
 
   it('idle timeout: no message configured, any inbound traffic keeps it alive', async () => {

@@ -198,6 +198,30 @@ describe('client on the Node transport (loopback ws server)', () => {
     c.close();
   });
 
+  it('paused reading: the heartbeat does not drop a live server; reconnect() while paused lets the old socket go at once', async () => {
+    const c = client(server.url('/echo'), { heartbeat: heartbeat({ interval: 100, timeout: 100 }), minDelay: 10, maxDelay: 50 });
+    let closes = 0;
+    c.on('close', () => void closes++);
+    await once(c, 'open');
+    await once(c, 'heartbeat');
+    c.pause(); // what a lagging messages() loop does
+    await sleep(800); // four intervals and timeouts
+    assert.equal(closes, 0, 'not declared dead while not reading');
+    assert.equal(c.state, 'open');
+    c.resume();
+    await once(c, 'heartbeat'); // probes answered again
+    c.pause();
+    const t0 = performance.now();
+    c.reconnect();
+    await once(c, 'open');
+    // The old socket reads the server's close frame; without that it lingers until the transport's 10 s close timeout.
+    await waitFor(() => server.connections === 1, 5000, 'the old connection to close');
+    const gone = performance.now() - t0;
+    assert.ok(gone < 3000, `old connection closed after ${gone.toFixed(0)} ms`);
+    c.resume();
+    c.close();
+  });
+
   it('async iterator with a slow consumer: reading pauses and resumes, nothing lost or reordered', async () => {
     const c = client(server.url('/echo'));
     await once(c, 'open');

@@ -161,6 +161,29 @@ describe('session server (ws adapter) with lifeline clients', () => {
     assert.equal(server.started.length, 1, 'one session');
     assert.deepEqual(events.map((event) => event.type), ['started', 'resumed']);
   });
+
+  it('a client that paused reading (a lagging messages() loop) resumes its session on a new connection: not lost, nothing lost or repeated', async () => {
+    const got: string[] = [];
+    const server = await serve({ onSession: (serverSession) => serverSession.on('message', (data) => got.push(data as string)) });
+    const conn = client<string>(server.url(), { session: session(), minDelay: 1, maxDelay: 5 });
+    const events: SessionEvent[] = [];
+    conn.on('session', (event) => events.push(event));
+    const received: string[] = [];
+    conn.on('message', (message) => received.push(message));
+    await conn.send('a');
+    conn.pause();
+    const sent = conn.send('b');
+    conn.reconnect();
+    await waitFor(() => events.length === 2, 'the session to be resumed or lost', 3000);
+    assert.deepEqual(events.map((event) => event.type), ['started', 'resumed'], 'the answer to the hello is read while paused');
+    await sent;
+    conn.resume();
+    await server.started[0]!.send('from the server');
+    await waitFor(() => received.length === 1, 'the server message');
+    assert.deepEqual(received, ['from the server'], 'no session frame reaches the application');
+    assert.deepEqual(got, ['a', 'b']);
+    assert.equal(server.started.length, 1, 'one session');
+  });
 });
 
 describe('session server with hand-driven frames', () => {
