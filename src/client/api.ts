@@ -105,7 +105,7 @@ export interface Connection<In = IncomingData, Out = unknown> {
    * it rejects with WS_ERR_UNSUPPORTED; while not open, with WS_ERR_INVALID_STATE.
    */
   ping(data?: Uint8Array | string): Promise<number>;
-  /** Stop reading from the network, for receive backpressure, where the platform can (`supports.pause`: Node); in browsers it does nothing. Messages already received may still arrive. */
+  /** Stop reading from the network, for receive backpressure, where the platform can (`supports.pause`: Node); in browsers it does nothing. It holds while a connection is open (handshakes are read) and across reconnects. Messages already received may still arrive. */
   pause(): void;
   /** Read from the network again after `pause()`. */
   resume(): void;
