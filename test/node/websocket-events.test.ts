@@ -83,12 +83,12 @@ describe('LightEventTarget', () => {
     const b = () => calls.push('b');
     t.addEventListener('message', a);
     // Memory per idle connection: one listener per type is the entry itself, no array.
-    assert.equal(Array.isArray(t._l!.message), false);
+    assert.equal(Array.isArray(t._listeners!.message), false);
     t.addEventListener('message', a); // still a duplicate while alone
     fire(t, 'message');
     assert.deepEqual(calls, ['a']);
     t.addEventListener('message', b);
-    assert.equal(Array.isArray(t._l!.message), true);
+    assert.equal(Array.isArray(t._listeners!.message), true);
     t.removeEventListener('message', a);
     fire(t, 'message');
     t.removeEventListener('message', b);
@@ -99,7 +99,7 @@ describe('LightEventTarget', () => {
     assert.deepEqual(calls, ['a', 'b', 'a']);
     t.removeEventListener('message', a);
     assert.equal(t._has('message'), false);
-    assert.equal(t._l!.message === undefined || (t._l!.message as unknown[]).length === 0, true);
+    assert.equal(t._listeners!.message === undefined || (t._listeners!.message as unknown[]).length === 0, true);
   });
 
   it('a lone listener may remove itself or add another while it runs; the new one runs from the next event on', () => {

@@ -246,7 +246,7 @@ function entriesOf(slot: Slot | undefined): readonly Entry[] {
 }
 
 function addTo(target: LightEventTarget<object>, type: string, entry: Entry): void {
-  const map = (target._l ??= new ListenerMap());
+  const map = (target._listeners ??= new ListenerMap());
   const slot = slotOf(map, type);
   if (slot === undefined) setSlot(map, type, entry);
   else if (Array.isArray(slot)) slot.push(entry);
@@ -276,7 +276,7 @@ function isListed(map: ListenerMap | undefined, type: string, entry: Entry): boo
  */
 export class LightEventTarget<EventMap extends object = Record<string, Event>> {
   /** @internal listeners by type; undefined until the first registration */
-  _l: ListenerMap | undefined = undefined;
+  _listeners: ListenerMap | undefined = undefined;
 
   /** Adds a listener (DOM §2.7: no duplicates; `once`; `signal` removes it). Typed by the event map, as lib.dom's WebSocket is. */
   addEventListener<K extends keyof EventMap & string>(type: K, listener: Listener<this, EventMap[K]> | null | undefined, options?: ListenerOptions | boolean): void;
@@ -286,7 +286,7 @@ export class LightEventTarget<EventMap extends object = Record<string, Event>> {
     const once = typeof options === 'object' && options !== null && options.once === true;
     const signal = typeof options === 'object' && options !== null ? options.signal : undefined;
     if (signal?.aborted) return;
-    for (const existing of entriesOf(slotOf(this._l, type))) if (existing.fn === listener && !existing.attr) return; // no duplicates (DOM §2.7)
+    for (const existing of entriesOf(slotOf(this._listeners, type))) if (existing.fn === listener && !existing.attr) return; // no duplicates (DOM §2.7)
     const entry: Entry = { fn: listener, once, attr: false };
     addTo(this, type, entry);
     signal?.addEventListener('abort', () => this._remove(type, entry), { once: true });
@@ -296,8 +296,8 @@ export class LightEventTarget<EventMap extends object = Record<string, Event>> {
   removeEventListener(type: string, listener: Listener<this, Event> | null | undefined, options?: ListenerOptions | boolean): void;
   removeEventListener(type: string, listener: Callback | null | undefined, _options?: ListenerOptions | boolean): void {
     if (listener === null || listener === undefined) return;
-    const entry = entriesOf(slotOf(this._l, type)).find((candidate) => candidate.fn === listener && !candidate.attr);
-    if (entry !== undefined) removeFrom(this._l, type, entry);
+    const entry = entriesOf(slotOf(this._listeners, type)).find((candidate) => candidate.fn === listener && !candidate.attr);
+    if (entry !== undefined) removeFrom(this._listeners, type, entry);
   }
 
   /** Dispatches any object with a string `type` (ours or a user's `Event`). Returns true (nothing is cancelable). */
@@ -309,18 +309,18 @@ export class LightEventTarget<EventMap extends object = Record<string, Event>> {
 
   /** @internal true when anything listens for `type` (lets callers skip building the event). */
   _has(type: string): boolean {
-    return listening(slotOf(this._l, type));
+    return listening(slotOf(this._listeners, type));
   }
 
   /** @internal */
   _dispatch(event: Event): void {
-    const slot = slotOf(this._l, event.type);
+    const slot = slotOf(this._listeners, event.type);
     if (slot === undefined) return;
     if (!Array.isArray(slot)) {
       // The usual case, one listener: nothing to snapshot.
       event.target = this;
       event.currentTarget = this;
-      if (slot.once) setSlot(this._l!, event.type, undefined);
+      if (slot.once) setSlot(this._listeners!, event.type, undefined);
       call(slot, this, event);
     } else {
       if (slot.length === 0) return;
@@ -339,8 +339,8 @@ export class LightEventTarget<EventMap extends object = Record<string, Event>> {
 
   /** @internal */
   private _dispatchForeign(event: { type: string }): void {
-    for (const entry of entriesOf(slotOf(this._l, event.type)).slice()) {
-      if (!isListed(this._l, event.type, entry)) continue;
+    for (const entry of entriesOf(slotOf(this._listeners, event.type)).slice()) {
+      if (!isListed(this._listeners, event.type, entry)) continue;
       if (entry.once) this._remove(event.type, entry);
       call(entry, this, event as Event);
     }
@@ -348,21 +348,21 @@ export class LightEventTarget<EventMap extends object = Record<string, Event>> {
 
   /** @internal */
   _remove(type: string, entry: Entry): void {
-    removeFrom(this._l, type, entry);
+    removeFrom(this._listeners, type, entry);
   }
 
   /** @internal the `on<type>` getter */
   _getAttr(type: string): ((event: any) => unknown) | null {
-    const handler = entriesOf(slotOf(this._l, type)).find((entry) => entry.attr);
+    const handler = entriesOf(slotOf(this._listeners, type)).find((entry) => entry.attr);
     return handler === undefined ? null : (handler.fn as (event: any) => unknown);
   }
 
   /** @internal the `on<type>` setter: replaces in place, keeps the slot (HTML §8.1.8.1), null removes. */
   _setAttr(type: string, fn: unknown): void {
-    const handler = entriesOf(slotOf(this._l, type)).find((entry) => entry.attr);
+    const handler = entriesOf(slotOf(this._listeners, type)).find((entry) => entry.attr);
     if (handler !== undefined) {
       if (typeof fn === 'function') handler.fn = fn as Callback;
-      else removeFrom(this._l, type, handler);
+      else removeFrom(this._listeners, type, handler);
       return;
     }
     if (typeof fn !== 'function') return;

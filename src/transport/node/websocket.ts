@@ -70,9 +70,9 @@ export class WebSocket extends LightEventTarget<WebSocketEventMap> {
   declare readonly CLOSED: 3;
 
   /** @internal */
-  readonly _c: Connection;
+  readonly _connection: Connection;
   /** @internal binaryType as a small int */
-  _bt = BT_ARRAYBUFFER;
+  _binaryType = BT_ARRAYBUFFER;
   /** @internal bytes of sends after closing started (WHATWG: discarded but counted) */
   _discarded = 0;
   /** @internal Blob sends waiting for their bytes, in order; undefined until the first Blob */
@@ -91,38 +91,38 @@ export class WebSocket extends LightEventTarget<WebSocketEventMap> {
     // Steps 4-5: protocols are tokens without duplicates (SyntaxError).
     const list = checkProtocols(protocols);
     // Node extra: the options are checked at the call, as every lifeline API does (TypeError / RangeError).
-    this._c = new Connection(parsed, list, checkWebSocketOptions(options, 'new WebSocket():'), this);
+    this._connection = new Connection(parsed, list, checkWebSocketOptions(options, 'new WebSocket():'), this);
   }
 
   /** The URL connected to: the one given until a followed redirect leads elsewhere, then the final one. */
   get url(): string {
-    return this._c.url.href;
+    return this._connection.url.href;
   }
   get readyState(): number {
-    return this._c.state;
+    return this._connection.state;
   }
   /** The subprotocol the server selected ('' for none). */
   get protocol(): string {
-    return this._c.agreedProtocol;
+    return this._connection.agreedProtocol;
   }
   /** The server's Sec-WebSocket-Extensions value ('' for none). */
   get extensions(): string {
-    return this._c.agreedExtensions;
+    return this._connection.agreedExtensions;
   }
   /** Bytes queued by send() and not yet written to the network (frame headers included), plus sends discarded after closing. */
   get bufferedAmount(): number {
-    return this._c.bufferedAmount + this._discarded + this._blobBytes;
+    return this._connection.bufferedAmount + this._discarded + this._blobBytes;
   }
   /** 'arraybuffer' (default), 'blob', or 'nodebuffer' (a Buffer). Other values are ignored, as browsers do. */
   get binaryType(): BinaryType {
-    return this._bt === BT_ARRAYBUFFER ? 'arraybuffer' : this._bt === BT_BLOB ? 'blob' : 'nodebuffer';
+    return this._binaryType === BT_ARRAYBUFFER ? 'arraybuffer' : this._binaryType === BT_BLOB ? 'blob' : 'nodebuffer';
   }
   set binaryType(value: BinaryType) {
-    if (value === 'arraybuffer') this._bt = BT_ARRAYBUFFER;
-    else if (value === 'blob') this._bt = BT_BLOB;
-    else if (value === 'nodebuffer') this._bt = BT_NODEBUFFER;
+    if (value === 'arraybuffer') this._binaryType = BT_ARRAYBUFFER;
+    else if (value === 'blob') this._binaryType = BT_BLOB;
+    else if (value === 'nodebuffer') this._binaryType = BT_NODEBUFFER;
     else return;
-    this._c.buffers = this._bt === BT_NODEBUFFER;
+    this._connection.buffers = this._binaryType === BT_NODEBUFFER;
   }
 
   get onopen(): Handler<Event> {
@@ -163,7 +163,7 @@ export class WebSocket extends LightEventTarget<WebSocketEventMap> {
    * permessage-deflate for this message.
    */
   send(data: string | ArrayBufferLike | ArrayBufferView | Blob, options?: { compress?: boolean }): void {
-    const state = this._c.state;
+    const state = this._connection.state;
     if (state === CONNECTING) throw inputError('InvalidStateError', ErrorCodes.INVALID_STATE, 'send() before the WebSocket opened (readyState CONNECTING)');
     const compress = options?.compress;
     let bytes: Uint8Array | undefined;
@@ -194,16 +194,16 @@ export class WebSocket extends LightEventTarget<WebSocketEventMap> {
       this._blobBytes += size;
       this._blobs = this._blobs!.then(() => {
         this._blobBytes -= size;
-        if (this._c.state === OPEN) this._c.send(copy, binary, compress);
+        if (this._connection.state === OPEN) this._connection.send(copy, binary, compress);
         else this._discarded += size;
       });
       return;
     }
-    this._c.send(bytes !== undefined ? bytes : (data as string), binary, compress);
+    this._connection.send(bytes !== undefined ? bytes : (data as string), binary, compress);
   }
 
   private _sendBlob(blob: Blob, compress: boolean | undefined): void {
-    if (this._c.state !== OPEN) {
+    if (this._connection.state !== OPEN) {
       this._discarded += blob.size;
       return;
     }
@@ -212,7 +212,7 @@ export class WebSocket extends LightEventTarget<WebSocketEventMap> {
     const chain = (this._blobs ?? Promise.resolve()).then(() => read).then(
       (ab) => {
         this._blobBytes -= blob.size;
-        if (this._c.state === OPEN) this._c.send(new Uint8Array(ab), true, compress);
+        if (this._connection.state === OPEN) this._connection.send(new Uint8Array(ab), true, compress);
         else this._discarded += blob.size;
       },
       () => {
@@ -235,9 +235,9 @@ export class WebSocket extends LightEventTarget<WebSocketEventMap> {
   close(code?: number, reason?: string): void {
     // WebIDL converts the arguments (a number, a string), then steps 1-3 check them.
     ({ code, reason } = checkClose(code, reason));
-    const state = this._c.state;
+    const state = this._connection.state;
     if (state === CLOSING || state === CLOSED) return;
-    this._c.startClose(code, code === undefined ? undefined : (reason ?? ''));
+    this._connection.startClose(code, code === undefined ? undefined : (reason ?? ''));
   }
 
   /**
@@ -246,26 +246,26 @@ export class WebSocket extends LightEventTarget<WebSocketEventMap> {
    * connection closes first. `data`: at most 125 bytes (default: 4 unique bytes).
    */
   ping(data?: Uint8Array | ArrayBuffer | string): Promise<number> {
-    if (this._c.state !== OPEN) {
-      return Promise.reject(inputError('InvalidStateError', ErrorCodes.INVALID_STATE, `ping() needs an open WebSocket, readyState is ${this._c.state}`));
+    if (this._connection.state !== OPEN) {
+      return Promise.reject(inputError('InvalidStateError', ErrorCodes.INVALID_STATE, `ping() needs an open WebSocket, readyState is ${this._connection.state}`));
     }
     const payload = data === undefined ? undefined : typeof data === 'string' ? Buffer.from(data) : data instanceof Uint8Array ? data : new Uint8Array(data);
-    return this._c.sendPing(payload);
+    return this._connection.sendPing(payload);
   }
 
   /** Node extra: drops the connection now, without a closing handshake (close event 1006, wasClean false). */
   terminate(): void {
-    this._c.terminate();
+    this._connection.terminate();
   }
 
   /** Node extra: stop reading from the network (messages already received may still be delivered). */
   pause(): void {
-    this._c.pause();
+    this._connection.pause();
   }
 
   /** Node extra: read from the network again. */
   resume(): void {
-    this._c.resume();
+    this._connection.resume();
   }
 
   // ---- ConnectionOwner ----
@@ -278,16 +278,16 @@ export class WebSocket extends LightEventTarget<WebSocketEventMap> {
   /** @internal The receive hot path: decode per binaryType, build one light event, dispatch. */
   _message(data: Uint8Array, binary: boolean, stable: boolean): boolean {
     // WHATWG §4 "a WebSocket message has been received": dropped unless OPEN (e.g. after close()).
-    if (!listening(this._l?.message) || this._c.state !== OPEN) return false;
+    if (!listening(this._listeners?.message) || this._connection.state !== OPEN) return false;
     let value: unknown;
     let kept = false;
     if (!binary) {
       value = utf8Slice.call(data, 0, data.length);
-    } else if (this._bt === BT_ARRAYBUFFER) {
+    } else if (this._binaryType === BT_ARRAYBUFFER) {
       // A stable buffer that is a whole ArrayBuffer (not a pool slice) is handed out as is.
       kept = stable && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
       value = kept ? data.buffer : copyMessage(data, true).buffer;
-    } else if (this._bt === BT_NODEBUFFER) {
+    } else if (this._binaryType === BT_NODEBUFFER) {
       // Zero-copy when the memory is stable (see ConnectionOwner); else a copy out of the core's reused buffer.
       kept = stable;
       value = !stable ? copyMessage(data) : data instanceof Buffer ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
