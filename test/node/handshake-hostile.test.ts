@@ -61,6 +61,26 @@ describe('refusals are reported at the status line, not at the handshake timeout
     });
   }
 
+  it('503 with a chunked body whose size line never ends (a flood without CRLF): reported at once, the body bounded', async () => {
+    // Before the parser bounded chunk framing it kept every byte of this flood (about 35 MiB in the
+    // 1 s ERROR_BODY_WAIT, copied again at every read); now it stops after MAX_CHUNK_FRAMING bytes.
+    const flood = Buffer.alloc(64 * 1024, 'x');
+    const s = await serve((c) => {
+      c.socket.write('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\nTransfer-Encoding: chunked\r\n\r\n');
+      const pump = () => {
+        while (!c.socket.destroyed && c.socket.write(flood));
+      };
+      c.socket.on('drain', pump);
+      pump();
+    });
+    const { event, ms } = await refusal(s.url('/'));
+    assert.equal(event.error.code, 'WS_ERR_HANDSHAKE_STATUS');
+    assert.equal(event.status, 503);
+    assert.equal(event.retryAfterMs, 7000);
+    assert.equal(event.error.body.length, 0);
+    assert.ok(ms < ERROR_BODY_WAIT, `reported after ${ms} ms: the parser read on instead of ending the body`);
+  });
+
   it('a handshakeTimeout shorter than ERROR_BODY_WAIT still reports the refusal, not a timeout', async () => {
     const s = await serve((c) => c.socket.write('HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nContent-Length: 1000\r\n\r\nslow'));
     const { event, ms } = await refusal(s.url('/'), { handshakeTimeout: 200 });
