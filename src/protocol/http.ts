@@ -205,6 +205,11 @@ export class ResponseParser {
     const lines = text.split('\r\n');
     const match = STATUS_LINE.exec(lines[0]!);
     if (!match) throw malformed(`Invalid status line: ${JSON.stringify(lines[0]!.slice(0, 100))}`);
+    const status = Number(match[2]);
+    // RFC 9110 §15: a status code is three digits from 100 to 599; others are invalid. (A client
+    // SHOULD treat one as a 5xx; failing as malformed gets the same default retry, without a
+    // made-up status, and keeps 0xx from being taken for anything.)
+    if (status < 100 || status > 599) throw malformed(`Invalid status code ${match[2]} (RFC 9110 §15: 100 to 599)`);
     if (lines.length - 1 > this.maxHeaders) {
       throw new HandshakeError(ErrorCodes.HANDSHAKE_TOO_LARGE, `More than ${this.maxHeaders} response headers`);
     }
@@ -224,7 +229,7 @@ export class ResponseParser {
       const prev = headers[key];
       headers[key] = prev === undefined ? value : `${prev}, ${value}`;
     }
-    return { status: Number(match[2]), statusText: match[3] ?? '', headers: { ...headers }, rawHeaders };
+    return { status, statusText: match[3] ?? '', headers: { ...headers }, rawHeaders };
   }
 
   private chooseBodyMode(): void {

@@ -125,6 +125,14 @@ describe('HTTP edge cases of the upgrade response', () => {
     assert.ok(ms < 2000, `failed after ${ms} ms`);
   });
 
+  it('a status outside 100-599 (HTTP/1.1 099) fails as WS_ERR_HANDSHAKE_MALFORMED, not as a refusal with status 99', async () => {
+    const s = await serve((c) => c.socket.write(Buffer.from(c.accept().toString('latin1').replace('HTTP/1.1 101 Switching Protocols', 'HTTP/1.1 099 X'), 'latin1')));
+    const { event } = await refusal(s.url('/'));
+    assert.equal(event.error.code, 'WS_ERR_HANDSHAKE_MALFORMED');
+    assert.match(event.error.message, /099/);
+    assert.equal(event.status, undefined);
+  });
+
   it('sends header values as Latin-1 bytes (one byte per character, as browsers do)', async () => {
     let request: Buffer | undefined;
     const s = await serve((c) => {

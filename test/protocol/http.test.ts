@@ -108,6 +108,10 @@ describe('ResponseParser: other statuses and their body', () => {
     deepEqual([response?.status, response?.headers['retry-after'], new TextDecoder().decode(response?.body)], [429, '3', 'ab']);
   });
 
+  it('takes 599, the last valid status (RFC 9110 §15), as a refusal', () => {
+    equal(new ResponseParser().push(latin1('HTTP/1.1 599 Network Connect Timeout\r\nContent-Length: 0\r\n\r\n'))?.status, 599);
+  });
+
   it('204 and 304 have no body', () => {
     equal(new ResponseParser().push(latin1('HTTP/1.1 204 No Content\r\n\r\n'))?.body.length, 0);
   });
@@ -201,6 +205,9 @@ describe('ResponseParser: malformed and oversized heads', () => {
   const malformed: [string, string][] = [
     ['a status line that is not HTTP/1.x', 'HTTP/2 101\r\n\r\n'],
     ['a two-digit status', 'HTTP/1.1 10 x\r\n\r\n'],
+    ['a status below 100 (RFC 9110 §15)', 'HTTP/1.1 099 X\r\n\r\n'],
+    ['a status of 000', 'HTTP/1.1 000 X\r\nContent-Length: 0\r\n\r\n'],
+    ['a status above 599', 'HTTP/1.1 600 X\r\nContent-Length: 0\r\n\r\n'],
     ['a header line without a colon', 'HTTP/1.1 101 x\r\nUpgrade websocket\r\n\r\n'],
     ['obs-fold (a line starting with a space)', 'HTTP/1.1 101 x\r\nA: 1\r\n continued\r\n\r\n'],
     ['a header name that is not a token', 'HTTP/1.1 101 x\r\nBad Name: 1\r\n\r\n'],
