@@ -6,7 +6,9 @@
  * `user:pass@` in the URL is sent as Basic authorization (never to a proxy,
  * not across origins) and never shows in messages or traces; a wss: to ws:
  * redirect is refused unless allowed, and `url` reports where the socket
- * ended up.
+ * ended up; a redirect to a Location that is no WebSocket URL ends connect()
+ * instead of being retried; a chunked body that never frames a chunk, and a
+ * status outside 100-599, end the handshake at once.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -216,6 +218,30 @@ describe('redirects: no downgrade from wss: to ws:, and url says where the socke
     assert.equal((end.close?.error as { code?: string }).code, 'WS_ERR_HANDSHAKE_DOWNGRADE');
     assert.equal(secure.connections.length, 1);
     assert.equal(plain.connections.length, 0);
+  });
+});
+
+describe('a redirect to a Location that is no WebSocket URL', () => {
+  const clients: Connection<any>[] = [];
+  after(() => clients.forEach((c) => c.terminate()));
+
+  it('connect(): the default retry rules end the client at it (WS_ERR_HANDSHAKE_LOCATION) instead of retrying', async () => {
+    for (const location of ['ws://127.0.0.1:99999/', 'ftp://127.0.0.1/']) {
+      const s = await serve((c) => c.socket.end(`HTTP/1.1 302 Found\r\nLocation: ${location}\r\nContent-Length: 0\r\n\r\n`));
+      const c = connect(s.url('/'), { socket: { followRedirects: true }, minDelay: 1, maxDelay: 1 });
+      clients.push(c);
+      c.on('error', () => {});
+      const end = await new Promise<EndEvent>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${location}: still retrying after 3 s (${s.connections.length} attempts)`)), 3000);
+        c.on('end', (e) => {
+          clearTimeout(timer);
+          resolve(e);
+        });
+      });
+      assert.equal(end.reason, 'noRetry', location);
+      assert.equal((end.close?.error as { code?: string }).code, 'WS_ERR_HANDSHAKE_LOCATION', location);
+      assert.equal(s.connections.length, 1, location);
+    }
   });
 });
 
