@@ -25,8 +25,11 @@ export interface RetryInfo extends CloseInfo {
  */
 const PERMANENT_CLOSE_CODES: readonly number[] = [1002, 1003, 1007, 1008, 1009, 1010];
 
-/** Failures the same request meets again: the server redirects wss: to ws:, which the transport refuses. */
-const PERMANENT_ERRORS: readonly string[] = [ErrorCodes.REDIRECT_DOWNGRADE];
+/**
+ * Failures the same request meets again: the server redirects wss: to ws:,
+ * which the transport refuses, or to a Location that is no WebSocket URL.
+ */
+const PERMANENT_ERRORS: readonly string[] = [ErrorCodes.REDIRECT_DOWNGRADE, ErrorCodes.REDIRECT_LOCATION];
 
 /**
  * The default retry rules. Not retried:
@@ -36,7 +39,8 @@ const PERMANENT_ERRORS: readonly string[] = [ErrorCodes.REDIRECT_DOWNGRADE];
  * - a refused handshake with a 4xx status other than 408 (timeout) and 429
  *   (too many requests), where the platform can see the status (Node; a
  *   browser reports 1006 with no status), a proxy's 407 included;
- * - a wss: to ws: redirect the transport refused (WS_ERR_HANDSHAKE_DOWNGRADE).
+ * - a wss: to ws: redirect the transport refused (WS_ERR_HANDSHAKE_DOWNGRADE),
+ *   or a redirect to a Location that is no WebSocket URL (WS_ERR_HANDSHAKE_LOCATION).
  * Everything else is retried: network errors, 1001, 1006, 1011-1014, other
  * 4xxx codes, 5xx, timeouts. A close the application asked for never
  * reaches this function.

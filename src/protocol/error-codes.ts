@@ -76,6 +76,8 @@ export const HANDSHAKE_VERSION = 'WS_ERR_HANDSHAKE_VERSION';
 export const PROXY_FAILED = 'WS_ERR_PROXY';
 export const TOO_MANY_REDIRECTS = 'WS_ERR_HANDSHAKE_REDIRECTS';
 export const REDIRECT_DOWNGRADE = 'WS_ERR_HANDSHAKE_DOWNGRADE';
+/** A 3xx whose Location is not a URL a WebSocket can go to (unparsable, another scheme, a fragment): the server's error, not the caller's. */
+export const REDIRECT_LOCATION = 'WS_ERR_HANDSHAKE_LOCATION';
 
 // Caller errors that are not plain TypeErrors.
 export const INVALID_URL = 'WS_ERR_INVALID_URL';

@@ -48,9 +48,9 @@ export class HandshakeError extends LifelineError {
   constructor(
     code: ErrorCode,
     message: string,
-    details: { status?: number; headers?: Record<string, string>; body?: Uint8Array } = {},
+    details: { status?: number; headers?: Record<string, string>; body?: Uint8Array; cause?: unknown } = {},
   ) {
-    super(code, message);
+    super(code, message, undefined, 'cause' in details ? { cause: details.cause } : undefined);
     this.status = details.status;
     this.headers = details.headers ?? {};
     this.body = details.body;

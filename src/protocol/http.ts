@@ -9,6 +9,10 @@
  *  - any other status: once `min(Content-Length, maxBodyBytes)` body bytes
  *    are in (chunked bodies are de-chunked up to the same bound), or at
  *    `end()` — so a failed handshake can report a bounded slice of the body.
+ *    Body bytes are copied out as they come, never re-buffered: a chunked
+ *    body whose framing (size lines, CRLFs) passes MAX_CHUNK_FRAMING bytes
+ *    or breaks the grammar ends where it is, so a hostile body costs at most
+ *    `maxBodyBytes + MAX_CHUNK_FRAMING` bytes read and `maxBodyBytes` kept.
  *    `responseHead` gives the status and headers meanwhile, and
  *    `cut()` takes the response with the body received so far (the caller
  *    bounds how long it waits for a body).
@@ -54,6 +58,14 @@ const EMPTY = new Uint8Array(0);
 // field-value: VCHAR / obs-text / SP / HTAB (no CTLs).
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const STATUS_LINE = /^HTTP\/1\.(\d) (\d{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+/**
+ * Most bytes of chunked framing (chunk-size lines with their extensions, and
+ * the CRLF after each chunk's data) read from a refusal's body before the
+ * body is taken as it stands. Without it a size line that never ends, endless
+ * extensions or one-byte chunks would be read until the caller stops
+ * waiting; a server framing a few KiB of error page needs a few dozen bytes.
+ */
+export const MAX_CHUNK_FRAMING = 1024;
 
 function latin1(bytes: Uint8Array, start: number, end: number): string {
   let text = '';
@@ -90,7 +102,19 @@ export class ResponseParser {
   private interimBytes = 0;
   private head: Omit<HttpResponse, 'body' | 'rest'> | undefined;
   private bodyMode: BodyMode = 'none';
+  /** Body bytes to keep: min(Content-Length, maxBodyBytes), or maxBodyBytes. */
   private bodyWant = 0;
+  /** Body bytes kept so far, as copies (once the head is in, the caller may read into the memory it pushed again). */
+  private bodyParts: Uint8Array[] = [];
+  private bodyLength = 0;
+  /** Chunked body: data bytes still to come in the current chunk. */
+  private chunkLeft = 0;
+  /** Chunked body: the next line is the CRLF that ends a chunk's data, not a chunk-size line. */
+  private chunkDataEnds = false;
+  /** Chunked body: the line read so far (it may span pushes). */
+  private chunkLine = '';
+  /** Chunked body: framing bytes read so far (bounded by MAX_CHUNK_FRAMING). */
+  private chunkFraming = 0;
   private result: HttpResponse | undefined;
 
   constructor(limits: ResponseLimits = {}) {
@@ -117,12 +141,14 @@ export class ResponseParser {
   cut(): HttpResponse | undefined {
     if (this.result) return this.result;
     if (!this.head) return undefined;
-    return this.tryBody(true);
+    return this.finishBody();
   }
 
   /** Feeds bytes; returns the response when complete. */
   push(chunk: Uint8Array): HttpResponse | undefined {
     if (this.result) throw new LifelineError(ErrorCodes.INVALID_STATE, 'The response is already complete');
+    // The head is in: the rest is body, taken as it comes (never appended to a buffer).
+    if (this.head) return this.pushBody(chunk);
     this.buf = concat(this.buf, chunk);
     while (!this.head) {
       const end = this.findHeaderEnd();
@@ -142,7 +168,9 @@ export class ResponseParser {
       if (head.status === 101 || this.headOnly) return this.finish(EMPTY, this.buf);
       this.chooseBodyMode();
     }
-    return this.tryBody(false);
+    const bodyStart = this.buf;
+    this.buf = EMPTY;
+    return this.pushBody(bodyStart);
   }
 
   /**
@@ -154,7 +182,7 @@ export class ResponseParser {
     if (!this.head) {
       throw new HandshakeError(ErrorCodes.HANDSHAKE_EOF, 'The connection closed before the handshake response was complete');
     }
-    return this.tryBody(true)!;
+    return this.finishBody();
   }
 
   /**
@@ -177,6 +205,11 @@ export class ResponseParser {
     const lines = text.split('\r\n');
     const match = STATUS_LINE.exec(lines[0]!);
     if (!match) throw malformed(`Invalid status line: ${JSON.stringify(lines[0]!.slice(0, 100))}`);
+    const status = Number(match[2]);
+    // RFC 9110 §15: a status code is three digits from 100 to 599; others are invalid. (A client
+    // SHOULD treat one as a 5xx; failing as malformed gets the same default retry, without a
+    // made-up status, and keeps 0xx from being taken for anything.)
+    if (status < 100 || status > 599) throw malformed(`Invalid status code ${match[2]} (RFC 9110 §15: 100 to 599)`);
     if (lines.length - 1 > this.maxHeaders) {
       throw new HandshakeError(ErrorCodes.HANDSHAKE_TOO_LARGE, `More than ${this.maxHeaders} response headers`);
     }
@@ -196,75 +229,106 @@ export class ResponseParser {
       const prev = headers[key];
       headers[key] = prev === undefined ? value : `${prev}, ${value}`;
     }
-    return { status: Number(match[2]), statusText: match[3] ?? '', headers: { ...headers }, rawHeaders };
+    return { status, statusText: match[3] ?? '', headers: { ...headers }, rawHeaders };
   }
 
   private chooseBodyMode(): void {
     const head = this.head!;
-    const st = head.status;
-    if ((st >= 100 && st < 200) || st === 204 || st === 304) {
+    const status = head.status;
+    this.bodyWant = this.maxBodyBytes;
+    if ((status >= 100 && status < 200) || status === 204 || status === 304) {
       this.bodyMode = 'none';
     } else if (head.headers['transfer-encoding'] !== undefined && /(^|,)\s*chunked\s*$/i.test(head.headers['transfer-encoding'])) {
       this.bodyMode = 'chunked';
     } else if (head.headers['content-length'] !== undefined) {
-      const cl = head.headers['content-length'].trim();
-      if (!/^\d+$/.test(cl)) throw malformed(`Invalid Content-Length: ${JSON.stringify(cl)}`);
+      const contentLength = head.headers['content-length'].trim();
+      if (!/^\d+$/.test(contentLength)) throw malformed(`Invalid Content-Length: ${JSON.stringify(contentLength)}`);
       this.bodyMode = 'length';
-      this.bodyWant = Math.min(Number(cl), this.maxBodyBytes);
+      this.bodyWant = Math.min(Number(contentLength), this.maxBodyBytes);
     } else {
       this.bodyMode = 'eof';
     }
   }
 
-  private tryBody(atEof: boolean): HttpResponse | undefined {
-    const buffer = this.buf;
+  /** Body bytes after the head: returns the response once its body is complete, or once as much as is kept is in. */
+  private pushBody(bytes: Uint8Array): HttpResponse | undefined {
+    if (this.bodyLength >= this.bodyWant) return this.finishBody();
     switch (this.bodyMode) {
       case 'none':
-        return this.finish(EMPTY, EMPTY);
+        return this.finishBody();
       case 'length':
-        if (buffer.length >= this.bodyWant) return this.finish(buffer.slice(0, this.bodyWant), EMPTY);
-        break;
       case 'eof':
-        if (buffer.length >= this.maxBodyBytes) return this.finish(buffer.slice(0, this.maxBodyBytes), EMPTY);
-        break;
-      case 'chunked': {
-        const { body, done } = this.dechunk();
-        if (done || body.length >= this.maxBodyBytes) return this.finish(body.slice(0, this.maxBodyBytes), EMPTY);
-        if (atEof) return this.finish(body, EMPTY);
-        return undefined;
-      }
+        this.keepBody(bytes);
+        return this.bodyLength >= this.bodyWant ? this.finishBody() : undefined;
+      case 'chunked':
+        return this.dechunk(bytes) ? this.finishBody() : undefined;
     }
-    if (atEof) return this.finish(buffer.slice(0, this.maxBodyBytes), EMPTY);
-    return undefined;
   }
 
-  /** Best-effort chunked decoding (RFC 7230 §4.1) of what has arrived; only used for error bodies. */
-  private dechunk(): { body: Uint8Array; done: boolean } {
-    const buffer = this.buf;
-    const parts: Uint8Array[] = [];
-    let total = 0;
+  /** Copies as much of `bytes` as the body still has room for. */
+  private keepBody(bytes: Uint8Array): void {
+    const room = this.bodyWant - this.bodyLength;
+    if (room <= 0 || bytes.length === 0) return;
+    const kept = bytes.slice(0, room);
+    this.bodyParts.push(kept);
+    this.bodyLength += kept.length;
+  }
+
+  /**
+   * Chunked decoding (RFC 9112 §7.1), incremental: chunk-size line (hex
+   * size, then extensions after ';'), the data, CRLF; until the last chunk,
+   * of size 0. Only a refusal's body comes here, and only as a diagnostic:
+   * its status and headers are what count, so trailers are not read, and
+   * framing that breaks the grammar (a bad size, a bare LF, data not
+   * followed by CRLF) or passes MAX_CHUNK_FRAMING bytes ends the body where
+   * it is rather than failing the response. Returns true once the body ended
+   * or holds all that is kept.
+   */
+  private dechunk(bytes: Uint8Array): boolean {
     let position = 0;
-    for (;;) {
-      let eol = -1;
-      for (let i = position; i + 1 < buffer.length && i < position + 1024; i++) {
-        if (buffer[i] === 13 && buffer[i + 1] === 10) {
-          eol = i;
-          break;
-        }
+    while (position < bytes.length) {
+      if (this.chunkLeft > 0) {
+        const take = Math.min(this.chunkLeft, bytes.length - position);
+        this.keepBody(bytes.subarray(position, position + take));
+        if (this.bodyLength >= this.bodyWant) return true;
+        this.chunkLeft -= take;
+        position += take;
+        continue;
       }
-      if (eol < 0) break;
-      const size = parseInt(latin1(buffer, position, eol).split(';')[0]!.trim(), 16);
-      if (!Number.isFinite(size) || size < 0) return { body: concatAll(parts, total), done: true };
-      if (size === 0) return { body: concatAll(parts, total), done: true };
-      const start = eol + 2;
-      const avail = Math.min(size, buffer.length - start);
-      parts.push(buffer.subarray(start, start + avail));
-      total += avail;
-      if (avail < size || total >= this.maxBodyBytes) break;
-      position = start + size + 2;
-      if (position > buffer.length) break;
+      // A framing line: counted before it is looked at, so a line that never ends costs at most the bound.
+      const lineFeed = bytes.indexOf(10, position);
+      const lineEnd = lineFeed < 0 ? bytes.length : lineFeed + 1;
+      this.chunkFraming += lineEnd - position;
+      if (this.chunkFraming > MAX_CHUNK_FRAMING) return true;
+      this.chunkLine += latin1(bytes, position, lineEnd);
+      position = lineEnd;
+      if (lineFeed < 0) return false;
+      const line = this.chunkLine;
+      this.chunkLine = '';
+      // RFC 9112 §2.2: lines end in CRLF.
+      if (!line.endsWith('\r\n')) return true;
+      if (this.chunkDataEnds) {
+        // RFC 9112 §7.1: chunk-data is followed by CRLF, nothing else.
+        if (line !== '\r\n') return true;
+        this.chunkDataEnds = false;
+        continue;
+      }
+      // chunk-size [ chunk-ext ]: extensions (and the whitespace allowed before them) are ignored.
+      const size = line.slice(0, -2).split(';')[0]!.trim();
+      if (!/^[0-9a-f]+$/i.test(size)) return true;
+      this.chunkLeft = parseInt(size, 16);
+      // The last chunk (size 0) ends the body; its trailer section is of no use here.
+      if (this.chunkLeft === 0) return true;
+      this.chunkDataEnds = true;
     }
-    return { body: concatAll(parts, total), done: false };
+    return false;
+  }
+
+  /** The response with the body kept so far. */
+  private finishBody(): HttpResponse {
+    const body = this.bodyParts.length === 1 ? this.bodyParts[0]! : concatAll(this.bodyParts, this.bodyLength);
+    this.bodyParts = [];
+    return this.finish(body, EMPTY);
   }
 
   private finish(body: Uint8Array, rest: Uint8Array): HttpResponse {

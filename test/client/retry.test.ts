@@ -14,6 +14,12 @@ describe('default retry rules', () => {
     for (const status of [400, 401, 403, 404, 407, 426, 499]) equal(defaultShouldReconnect(info({ status })), false, String(status));
     for (const status of [408, 429, 500, 502, 503, 504, 301]) equal(defaultShouldReconnect(info({ status })), true, String(status));
   });
+  it('no retry after a redirect the transport refused (downgrade, a Location that is no WebSocket URL), though its status is 3xx', () => {
+    for (const code of ['WS_ERR_HANDSHAKE_DOWNGRADE', 'WS_ERR_HANDSHAKE_LOCATION']) {
+      equal(defaultShouldReconnect(info({ status: 302, error: Object.assign(new Error('redirect'), { code }) })), false, code);
+    }
+    equal(defaultShouldReconnect(info({ status: 302, error: Object.assign(new Error('redirect'), { code: 'WS_ERR_HANDSHAKE_REDIRECTS' }) })), true);
+  });
   it('retryDelay: the backoff, raised to what the server asked for', () => {
     equal(retryDelay(0, O, () => 0.5, undefined), 500);
     equal(retryDelay(0, O, () => 0.5, 7000), 7000);

@@ -6,7 +6,9 @@
  * `user:pass@` in the URL is sent as Basic authorization (never to a proxy,
  * not across origins) and never shows in messages or traces; a wss: to ws:
  * redirect is refused unless allowed, and `url` reports where the socket
- * ended up.
+ * ended up; a redirect to a Location that is no WebSocket URL ends connect()
+ * instead of being retried; a chunked body that never frames a chunk, and a
+ * status outside 100-599, end the handshake at once.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,6 +63,26 @@ describe('refusals are reported at the status line, not at the handshake timeout
     });
   }
 
+  it('503 with a chunked body whose size line never ends (a flood without CRLF): reported at once, the body bounded', async () => {
+    // Before the parser bounded chunk framing it kept every byte of this flood (about 35 MiB in the
+    // 1 s ERROR_BODY_WAIT, copied again at every read); now it stops after MAX_CHUNK_FRAMING bytes.
+    const flood = Buffer.alloc(64 * 1024, 'x');
+    const s = await serve((c) => {
+      c.socket.write('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\nTransfer-Encoding: chunked\r\n\r\n');
+      const pump = () => {
+        while (!c.socket.destroyed && c.socket.write(flood));
+      };
+      c.socket.on('drain', pump);
+      pump();
+    });
+    const { event, ms } = await refusal(s.url('/'));
+    assert.equal(event.error.code, 'WS_ERR_HANDSHAKE_STATUS');
+    assert.equal(event.status, 503);
+    assert.equal(event.retryAfterMs, 7000);
+    assert.equal(event.error.body.length, 0);
+    assert.ok(ms < ERROR_BODY_WAIT, `reported after ${ms} ms: the parser read on instead of ending the body`);
+  });
+
   it('a handshakeTimeout shorter than ERROR_BODY_WAIT still reports the refusal, not a timeout', async () => {
     const s = await serve((c) => c.socket.write('HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nContent-Length: 1000\r\n\r\nslow'));
     const { event, ms } = await refusal(s.url('/'), { handshakeTimeout: 200 });
@@ -103,6 +125,14 @@ describe('HTTP edge cases of the upgrade response', () => {
     const { event, ms } = await refusal(s.url('/'));
     assert.equal(event.error.code, 'WS_ERR_HANDSHAKE_MALFORMED');
     assert.ok(ms < 2000, `failed after ${ms} ms`);
+  });
+
+  it('a status outside 100-599 (HTTP/1.1 099) fails as WS_ERR_HANDSHAKE_MALFORMED, not as a refusal with status 99', async () => {
+    const s = await serve((c) => c.socket.write(Buffer.from(c.accept().toString('latin1').replace('HTTP/1.1 101 Switching Protocols', 'HTTP/1.1 099 X'), 'latin1')));
+    const { event } = await refusal(s.url('/'));
+    assert.equal(event.error.code, 'WS_ERR_HANDSHAKE_MALFORMED');
+    assert.match(event.error.message, /099/);
+    assert.equal(event.status, undefined);
   });
 
   it('sends header values as Latin-1 bytes (one byte per character, as browsers do)', async () => {
@@ -188,6 +218,30 @@ describe('redirects: no downgrade from wss: to ws:, and url says where the socke
     assert.equal((end.close?.error as { code?: string }).code, 'WS_ERR_HANDSHAKE_DOWNGRADE');
     assert.equal(secure.connections.length, 1);
     assert.equal(plain.connections.length, 0);
+  });
+});
+
+describe('a redirect to a Location that is no WebSocket URL', () => {
+  const clients: Connection<any>[] = [];
+  after(() => clients.forEach((c) => c.terminate()));
+
+  it('connect(): the default retry rules end the client at it (WS_ERR_HANDSHAKE_LOCATION) instead of retrying', async () => {
+    for (const location of ['ws://127.0.0.1:99999/', 'ftp://127.0.0.1/']) {
+      const s = await serve((c) => c.socket.end(`HTTP/1.1 302 Found\r\nLocation: ${location}\r\nContent-Length: 0\r\n\r\n`));
+      const c = connect(s.url('/'), { socket: { followRedirects: true }, minDelay: 1, maxDelay: 1 });
+      clients.push(c);
+      c.on('error', () => {});
+      const end = await new Promise<EndEvent>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${location}: still retrying after 3 s (${s.connections.length} attempts)`)), 3000);
+        c.on('end', (e) => {
+          clearTimeout(timer);
+          resolve(e);
+        });
+      });
+      assert.equal(end.reason, 'noRetry', location);
+      assert.equal((end.close?.error as { code?: string }).code, 'WS_ERR_HANDSHAKE_LOCATION', location);
+      assert.equal(s.connections.length, 1, location);
+    }
   });
 });
 

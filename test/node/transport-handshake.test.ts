@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { WebSocket } from '../../src/transport/node/websocket.js';
+import { HandshakeError } from '../../src/protocol/errors.js';
 import { serveRaw, frame, type RawConnection } from '../support/raw-server.js';
 import { next } from '../support/node-ws.js';
 
@@ -199,6 +200,24 @@ describe('handshake: request and success paths', () => {
     const { error } = await failed(loop.url('/'), [], { followRedirects: true, maxRedirects: 3 });
     assert.equal(error.error.code, 'WS_ERR_HANDSHAKE_REDIRECTS');
     assert.equal(hops, 4);
+  });
+
+  it('a Location that is no WebSocket URL fails with WS_ERR_HANDSHAKE_LOCATION, the 3xx status and the cause; the password hidden', async () => {
+    const locations = ['ws://127.0.0.1:99999/', 'ws://[::1/', 'http://exa mple.com/', 'ftp://them:theirs@127.0.0.1/', '/path#fragment'];
+    const s = await serve((c) => {
+      const location = locations[Number(c.requestLine.split(' ')[1]!.slice(1))]!;
+      c.socket.end(`HTTP/1.1 307 Temporary Redirect\r\nLocation: ${location}\r\nContent-Length: 0\r\n\r\n`);
+    });
+    for (const [index, location] of locations.entries()) {
+      const { error } = await failed(s.url(`/${index}`), [], { followRedirects: true });
+      assert.ok(error.error instanceof HandshakeError, `${location}: ${error.error}`);
+      assert.equal(error.error.code, 'WS_ERR_HANDSHAKE_LOCATION', location);
+      assert.equal(error.error.status, 307);
+      assert.match(error.error.message, /^Refused a 307 redirect: its Location ".*" is not a WebSocket URL/);
+      assert.ok(error.error.cause instanceof Error, 'the URL parser\'s error is the cause');
+      assert.doesNotMatch(error.error.message, /theirs/);
+    }
+    assert.equal(s.connections.length, locations.length, 'one hop each, nothing followed');
   });
 
   it('reports the handshake to the trace hook', async () => {

@@ -8,7 +8,7 @@
  */
 import { describe, it, equal, deepEqual, ok, hex, throws } from '../support/harness.js';
 import { ErrorCodes, HandshakeError } from '../../src/protocol/errors.js';
-import { ResponseParser, type HttpResponse } from '../../src/protocol/http.js';
+import { MAX_CHUNK_FRAMING, ResponseParser, type HttpResponse } from '../../src/protocol/http.js';
 
 const latin1 = (text: string) => Uint8Array.from(text, (char) => char.charCodeAt(0));
 const SWITCHING = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n';
@@ -108,6 +108,10 @@ describe('ResponseParser: other statuses and their body', () => {
     deepEqual([response?.status, response?.headers['retry-after'], new TextDecoder().decode(response?.body)], [429, '3', 'ab']);
   });
 
+  it('takes 599, the last valid status (RFC 9110 §15), as a refusal', () => {
+    equal(new ResponseParser().push(latin1('HTTP/1.1 599 Network Connect Timeout\r\nContent-Length: 0\r\n\r\n'))?.status, 599);
+  });
+
   it('204 and 304 have no body', () => {
     equal(new ResponseParser().push(latin1('HTTP/1.1 204 No Content\r\n\r\n'))?.body.length, 0);
   });
@@ -124,10 +128,86 @@ describe('ResponseParser: other statuses and their body', () => {
   });
 });
 
+describe('ResponseParser: a chunked refusal body stays within maxBodyBytes + MAX_CHUNK_FRAMING bytes', () => {
+  const CHUNKED_503 = 'HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n';
+  const text = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
+
+  /** Pushes the head, then `body` in pieces of `size` bytes; returns the response and how many body bytes it took. */
+  function bodyBytesUntilComplete(parser: ResponseParser, body: Uint8Array, size: number): { response: HttpResponse | undefined; pushed: number } {
+    let response = parser.push(latin1(CHUNKED_503));
+    let pushed = 0;
+    for (let at = 0; response === undefined && at < body.length; at += size) {
+      const piece = body.subarray(at, at + size);
+      response = parser.push(piece);
+      pushed += piece.length;
+    }
+    return { response, pushed };
+  }
+
+  it('a chunk-size line that never ends (no CRLF, ever) completes the response once MAX_CHUNK_FRAMING bytes are in', () => {
+    const piece = new Uint8Array(64 * 1024).fill(0x78); // 'x'
+    const flood = new Uint8Array(20 * piece.length).fill(0x78);
+    // Unbounded, 400 such 64 KiB pushes were all kept (25 MiB, copied again at every push); bounded, the first one completes it.
+    const whole = bodyBytesUntilComplete(new ResponseParser({ maxBodyBytes: 4096 }), flood, piece.length);
+    deepEqual([whole.response?.status, whole.response?.body.length, whole.pushed], [503, 0, piece.length]);
+    for (const size of [1, 100, 1000]) {
+      const { response, pushed } = bodyBytesUntilComplete(new ResponseParser({ maxBodyBytes: 4096 }), flood, size);
+      equal(response?.status, 503, `pieces of ${size}`);
+      ok(pushed > MAX_CHUNK_FRAMING && pushed <= MAX_CHUNK_FRAMING + size, `pieces of ${size}: completed after ${pushed} bytes`);
+    }
+  });
+
+  it('framing that outweighs its data (long extensions, one-byte chunks) ends the body at MAX_CHUNK_FRAMING', () => {
+    for (const chunk of [`1;ext=${'e'.repeat(200)}\r\nx\r\n`, '1\r\nx\r\n']) {
+      const { response, pushed } = bodyBytesUntilComplete(new ResponseParser({ maxBodyBytes: 4096 }), latin1(chunk.repeat(1000)), 7);
+      ok(response !== undefined && pushed <= 4096 + MAX_CHUNK_FRAMING + 7, `${JSON.stringify(chunk.slice(0, 8))}: completed after ${pushed} bytes`);
+      // Every chunk is one data byte and chunk.length - 1 bytes of framing.
+      const chunks = MAX_CHUNK_FRAMING / (chunk.length - 1);
+      equal(text(response.body), 'x'.repeat(response.body.length));
+      ok(response.body.length >= Math.floor(chunks) && response.body.length <= Math.ceil(chunks), `${response.body.length} body bytes`);
+    }
+  });
+
+  it('a large chunk is cut at maxBodyBytes, and the response completes then', () => {
+    const parser = new ResponseParser({ maxBodyBytes: 8 });
+    equal(parser.push(latin1(`${CHUNKED_503}100000\r\nabcd`)), undefined);
+    equal(text(parser.push(latin1('efghijkl'))?.body), 'abcdefgh');
+  });
+
+  it('framing that breaks the grammar ends the body where it broke', () => {
+    for (const [what, body, expected] of [
+      ['a size that is not hex', '3\r\nabc\r\nzz\r\nmore', 'abc'],
+      ['data not followed by CRLF', '3\r\nabcXY\r\n2\r\nde\r\n', 'abc'],
+      ['a bare LF after the size', '3\nabc\r\n', ''],
+      ['the last chunk, with trailers left unread', '3\r\nabc\r\n0\r\nX-Trailer: 1', 'abc'],
+    ]) {
+      equal(text(new ResponseParser().push(latin1(CHUNKED_503 + body))?.body), expected, what);
+    }
+  });
+
+  it('de-chunks the same at every chunking, and keeps copies of what it was pushed', () => {
+    const bytes = latin1(`${CHUNKED_503}4\r\nmain\r\n7;x="y"\r\ntenance\r\n0\r\n\r\n`);
+    for (const size of [1, 2, 3, 5, 8, 13, bytes.length]) {
+      const parser = new ResponseParser();
+      let response: HttpResponse | undefined;
+      for (let at = 0; at < bytes.length && response === undefined; at += size) {
+        // Once the head is in, the caller may read into the memory it pushed again: the body is kept as copies.
+        const piece = bytes.slice(at, at + size);
+        response = parser.push(piece);
+        if (parser.responseHead !== undefined) piece.fill(0xee);
+      }
+      equal(text(response?.body), 'maintenance', `pieces of ${size}`);
+    }
+  });
+});
+
 describe('ResponseParser: malformed and oversized heads', () => {
   const malformed: [string, string][] = [
     ['a status line that is not HTTP/1.x', 'HTTP/2 101\r\n\r\n'],
     ['a two-digit status', 'HTTP/1.1 10 x\r\n\r\n'],
+    ['a status below 100 (RFC 9110 §15)', 'HTTP/1.1 099 X\r\n\r\n'],
+    ['a status of 000', 'HTTP/1.1 000 X\r\nContent-Length: 0\r\n\r\n'],
+    ['a status above 599', 'HTTP/1.1 600 X\r\nContent-Length: 0\r\n\r\n'],
     ['a header line without a colon', 'HTTP/1.1 101 x\r\nUpgrade websocket\r\n\r\n'],
     ['obs-fold (a line starting with a space)', 'HTTP/1.1 101 x\r\nA: 1\r\n continued\r\n\r\n'],
     ['a header name that is not a token', 'HTTP/1.1 101 x\r\nBad Name: 1\r\n\r\n'],

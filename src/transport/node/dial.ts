@@ -12,7 +12,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { randomFillSync } from 'node:crypto';
-import { parseUrl, type WsUrl } from '../../protocol/url.js';
+import { parseUrl, withoutPassword, type WsUrl } from '../../protocol/url.js';
 import { buildRequest, createKey, offerExtensions, verifyResponse } from '../../protocol/handshake.js';
 import { ResponseParser, type HttpResponse } from '../../protocol/http.js';
 import { ErrorCodes, HandshakeError, LifelineError } from '../../protocol/errors.js';
@@ -361,10 +361,15 @@ export class Dial implements ReadTarget {
     }
     let next: WsUrl;
     try {
+      // RFC 9110 §10.2.2: Location is a URI reference, resolved against the request's URL.
       const base = this.url.href.replace(/^ws/, 'http');
       next = parseUrl(new URL(location, base).href);
     } catch (error) {
-      return this.fail(error as Error);
+      // Unparsable (Node's TypeError), or not a WebSocket URL (RFC 6455 §3; parseUrl's SyntaxError):
+      // the server's answer is wrong, not the caller's input, and the same request gets it again.
+      const shown = JSON.stringify(withoutPassword(location).slice(0, 200));
+      const message = `Refused a ${res.status} redirect: its Location ${shown} is not a WebSocket URL (ws:, wss:, http: or https:, with a host, without a fragment)`;
+      return this.fail(new HandshakeError(ErrorCodes.REDIRECT_LOCATION, message, { status: res.status, headers: res.headers, cause: error }));
     }
     // A wss: connection that a redirect would move to plaintext loses what the caller asked TLS for.
     if (this.url.secure && !next.secure && this.options.allowInsecureRedirects !== true) {

@@ -99,7 +99,11 @@ export interface WebSocketOptions {
    * forms first, `NO_PROXY` exempting hosts). `false` connects directly.
    */
   proxy?: string | URL | false;
-  /** Follow 3xx redirects of the upgrade request. Default false. */
+  /**
+   * Follow 3xx redirects of the upgrade request. Default false. A Location
+   * that is no WebSocket URL fails the attempt with
+   * `WS_ERR_HANDSHAKE_LOCATION`, which the default retry rules do not retry.
+   */
   followRedirects?: boolean;
   /**
    * With `followRedirects`, also follow a redirect from wss: to ws:
