@@ -108,6 +108,12 @@ export function connectWith<In = IncomingData, Out = unknown>(
   const supports: Supports = { ping: features.ping !== undefined, pause: features.pauseReading !== undefined };
 
   let state: State = 'closed';
+  /**
+   * open() has been called. A client made with `startClosed` queues what is
+   * sent before its first open() (as partysocket and socket.io do); one the
+   * application closed, or that ended, refuses sends until it is opened again.
+   */
+  let started = false;
   let transport: Transport | undefined;
   /** Bumped whenever the current transport is let go of; stale callbacks compare it. */
   let generation = 0;
@@ -443,15 +449,16 @@ export function connectWith<In = IncomingData, Out = unknown>(
       events.run(() => {
         const checked = checkSendOptions(sendOptions);
         const mustWait = state !== 'open' || sender.full || queue.length > 0;
-        const closed = state === 'closed' || state === 'closing';
+        const closed = state === 'closing' || (state === 'closed' && started);
         const sent = queue.add(data, checked, codecFor(expectedProtocol), mustWait, closed ? 'client closed (open() first)' : undefined);
         // The codec is application code: if it closed the client while encoding, a closed client keeps no messages.
-        if (state === 'closed') queue.rejectAll('client closed while encoding');
+        if (state === 'closed' && started) queue.rejectAll('client closed while encoding');
         flush();
         return sent;
       }),
     open: () =>
       events.run(() => {
+        started = true;
         if (state === 'closed' || state === 'waiting' || state === 'closing') take('connect');
       }),
     close(code, reason) {
@@ -465,6 +472,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
       }),
     reconnect: () =>
       events.run(() => {
+        started = true;
         attempt = 0;
         take('connect');
       }),

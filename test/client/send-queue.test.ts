@@ -257,6 +257,26 @@ describe('send queue', () => {
     deepEqual(s2.sent, ['keep']);
   });
 
+  it('startClosed: sends before the first open() are queued (bounds and ttl apply) and go out in order once open; after close() they are refused', async () => {
+    const r = rig({ startClosed: true, maxQueued: 2 });
+    const first = r.conn.send('a');
+    const expiring = r.conn.send('b', { ttl: 1000 });
+    await rejects(r.conn.send('c'), 'WS_ERR_QUEUE_FULL');
+    equal(r.conn.stats.queued, 2);
+    r.clock.advance(1000);
+    await rejects(expiring, 'WS_ERR_SEND_EXPIRED');
+    const later = r.conn.send('d');
+    await r.settle();
+    equal(r.sockets.length, 0, 'nothing dialled before open()');
+    r.conn.open();
+    const s = await r.openNow();
+    await first;
+    await later;
+    deepEqual(s.sent, ['a', 'd']);
+    r.conn.close();
+    await rejects(r.conn.send('late'), 'WS_ERR_CLIENT_CLOSED');
+  });
+
   it('close() rejects what is still queued with WS_ERR_CLIENT_CLOSED; send after close rejects', async () => {
     const r = rig();
     const p = r.conn.send('never');

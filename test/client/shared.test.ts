@@ -114,6 +114,20 @@ describe('shared connection: one socket for every tab', () => {
     for (const tab of tabs) equal(tab.conn.stats.messagesOut, 3);
   });
 
+  it('startClosed: a tab holds what it sends before open() and hands it to the leader once it joins; after close() it refuses', async () => {
+    const { browser, socket } = await threeTabs();
+    const late = browser.tab({ startClosed: true });
+    const sent = late.conn.send('before open');
+    await browser.settle();
+    deepEqual(socket.sent, [], 'held while the tab takes no part');
+    equal(late.conn.stats.queued, 1);
+    late.conn.open();
+    await sent;
+    deepEqual(socket.sent, ['before open']);
+    late.conn.close();
+    await rejects(late.conn.send('after close'), 'WS_ERR_CLIENT_CLOSED');
+  });
+
   it('a send the leader refuses (its queue is full) rejects in the tab that sent it, with the code, and fires drop there', async () => {
     const browser = new FakeBrowser();
     const leader = browser.tab({ maxQueued: 1 });

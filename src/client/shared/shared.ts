@@ -184,6 +184,8 @@ function shareConnection<In, Out>(
 
   /** This tab takes part: open() was called and close()/terminate() not since. */
   let attached = false;
+  /** open() has been called: before it (`startClosed`) sends are held for the first leader, after a close() they are refused. */
+  let started = false;
   /**
    * The page: `shown`; `away` (pagehide into the back/forward cache, or
    * frozen) and may come back; `gone` for good (unloading), its messages
@@ -832,13 +834,14 @@ function shareConnection<In, Out>(
         const codec = codecFor(expectedProtocol);
         const data = (codec ? codec.encode(value) : value) as OutgoingData;
         const bytes = sizeOf(data);
-        const closed = state === 'closed' || state === 'closing';
+        const closed = state === 'closing' || (state === 'closed' && started);
         const { promise, record } = outbox.add(value, data, bytes, checked, term === undefined || leaving !== undefined, closed ? 'client closed (open() first)' : undefined);
         if (record) route();
         return promise;
       }),
     open: () =>
       events.run(() => {
+        started = true;
         if (!attached) join();
         else if (inner) inner.open();
         else if (term) post({ type: 'control', from: tabId, term, op: 'open' });
@@ -850,6 +853,7 @@ function shareConnection<In, Out>(
     terminate: () => events.run(() => attached && detach('terminate')),
     reconnect: () =>
       events.run(() => {
+        started = true;
         if (!attached) join();
         else if (inner) inner.reconnect();
         else if (term) post({ type: 'control', from: tabId, term, op: 'reconnect' });
