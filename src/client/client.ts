@@ -20,13 +20,13 @@
  * attempt counter, the deadlines), the public Connection API.
  * Must not import: a concrete transport, node:*, the protocol frame layer, fflate.
  */
-import { ErrorCodes, LifelineError, type ErrorCode } from '../protocol/errors.js';
+import { ErrorCodes, HandshakeError, LifelineError, type ErrorCode } from '../protocol/errors.js';
 import { checkClose, checkPingPayload, checkProtocols, type OptionSpec } from '../protocol/input.js';
 import { checkUrl } from '../protocol/url.js';
 import type { CloseInfo, IncomingData, Transport, TransportData, TransportFactory, TransportHandlers } from '../transport/types.js';
 import type { ClientEnv, ClientEvents, Connection, EndEvent, Supports } from './api.js';
 import type { Clock, TimerHandle } from './clock.js';
-import { sizeOf, type Codec } from './codecs.js';
+import { decodeWith, sizeOf, type Codec } from './codecs.js';
 import { createEmitter } from './emitter.js';
 import type { PartHooks, PartHost } from './part.js';
 import { CONNECT_OPTIONS, checkSendOptions, resolveOptions, type ConnectOptions, type Provider } from './options.js';
@@ -345,7 +345,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
         // A part may have found the connection unfit (host.lost): it is let go already.
         if (current !== generation) return;
         if (resolved.requireProtocol && !opened.protocol) {
-          lost(abnormal(clientError(ErrorCodes.HANDSHAKE_PROTOCOL, 'no subprotocol selected (requireProtocol)'), 1002));
+          lost(abnormal(new HandshakeError(ErrorCodes.HANDSHAKE_PROTOCOL, 'lifeline: the server selected no subprotocol (requireProtocol)'), 1002));
         } else if (hold) held = opened;
         else take('opened', { opened });
       }),
@@ -385,10 +385,9 @@ export function connectWith<In = IncomingData, Out = unknown>(
     if (passed === undefined) return;
     // The transport counted the message's bytes; a part that changed it (a session unwrapping its frame) hands on a new one.
     stats.received(passed === data ? bytes : sizeOf(passed));
-    const codec = codecFor(protocol);
     let message: In;
     try {
-      message = (codec ? codec.decode(passed) : passed) as In;
+      message = decodeWith(codecFor(protocol), passed, protocol) as In;
     } catch (error) {
       events.emit('error', error);
       return;

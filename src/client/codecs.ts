@@ -6,10 +6,11 @@
  * codec when none was selected or the selected one has no codec of its own.
  *
  * Owns: the Codec type, the built-in JSON codec, `sizeOf` (the check of what
- * `send()` accepts, and its size on the wire).
+ * `send()` accepts, and its size on the wire), `decodeWith` (a decode whose
+ * failure carries a code).
  * Imports: transport types, errors and the input rules (`utf8Length`, `invalid`).
  */
-import { ErrorCodes } from '../protocol/errors.js';
+import { ErrorCodes, LifelineError } from '../protocol/errors.js';
 import { invalid, utf8Length } from '../protocol/input.js';
 import type { IncomingData, OutgoingData } from '../transport/types.js';
 
@@ -17,7 +18,7 @@ import type { IncomingData, OutgoingData } from '../transport/types.js';
 export interface Codec<In = unknown, Out = In> {
   /** Value → message (a string is sent as text, bytes as binary). Throw to refuse a value: send() then throws it. */
   encode(value: Out): OutgoingData;
-  /** Message → value. A throw is reported as an `error` event and the message is skipped. */
+  /** Message → value. A throw is reported as an `error` event (WS_ERR_DECODE_FAILED, with the thrown error as `cause`) and the message is skipped. */
   decode(data: IncomingData): In;
 }
 
@@ -38,6 +39,21 @@ export const json: Codec<unknown, unknown> = {
   encode: (value) => JSON.stringify(value),
   decode: (data) => JSON.parse(typeof data === 'string' ? data : (decoder ??= new TextDecoder()).decode(data)),
 };
+
+/**
+ * Decodes a received message with `codec` (none: the data as it came). A
+ * codec that throws is reported with a code of lifeline's, whatever it threw
+ * (the built-in `json` throws a bare SyntaxError), and its error as `cause`.
+ */
+export function decodeWith(codec: Codec<unknown, unknown> | undefined, data: IncomingData, subprotocol: string): unknown {
+  if (!codec) return data;
+  try {
+    return codec.decode(data);
+  } catch (error) {
+    const which = subprotocol ? `subprotocol ${JSON.stringify(subprotocol)}` : 'no subprotocol';
+    throw new LifelineError(ErrorCodes.DECODE_FAILED, `lifeline: the codec for ${which} could not decode a message (${String(error)}); it is skipped`, undefined, { cause: error });
+  }
+}
 
 /**
  * Bytes `data` occupies on the wire (payload only: UTF-8 for text). Throws

@@ -46,6 +46,8 @@ export const QUEUE_FULL = 'WS_ERR_QUEUE_FULL';
 export const SEND_DROPPED = 'WS_ERR_SEND_DROPPED';
 export const SEND_EXPIRED = 'WS_ERR_SEND_EXPIRED';
 export const CLIENT_CLOSED = 'WS_ERR_CLIENT_CLOSED';
+/** A codec's decode() threw for a received message (the codec's error is the `cause`); the message is skipped. */
+export const DECODE_FAILED = 'WS_ERR_DECODE_FAILED';
 export const CONNECT_TIMEOUT = 'WS_ERR_CONNECT_TIMEOUT';
 /** Browsers: an attempt failed before it opened; the browser does not say why (refused, DNS, TLS or an HTTP status). */
 export const CONNECT_FAILED = 'WS_ERR_CONNECT_FAILED';

@@ -2,6 +2,7 @@ import { describe, it, equal, ok, deepEqual, rejects, throws } from '../support/
 import { sizeOf, json } from '../../src/client/codecs.js';
 import { createSendQueue, type Delivery, type QueuedMessage } from '../../src/client/send-queue.js';
 import { rig, names, NODE, settle, FakeClock } from './fakes.js';
+import { HandshakeError, LifelineError } from '../../src/protocol/errors.js';
 
 const codeOf = (e: unknown) => (e as { code?: string }).code;
 
@@ -382,8 +383,14 @@ describe('codecs and subprotocols', () => {
     s.message(new TextEncoder().encode('{"n":3}'));
     deepEqual(r.events.filter((e) => e[0] === 'message').map((e) => e[1]), [{ n: 2 }, { n: 3 }]);
     s.message('not json');
-    ok(r.events.some((e) => e[0] === 'error' && e[1] instanceof SyntaxError), 'decode failure is an error event');
-    equal(r.conn.stats.messagesIn, 3);
+    const failed = r.events.find((e) => e[0] === 'error')?.[1] as LifelineError;
+    ok(failed instanceof LifelineError, 'decode failure is an error event');
+    equal(failed.code, 'WS_ERR_DECODE_FAILED');
+    ok(failed.cause instanceof SyntaxError, "the codec's error is the cause");
+    ok(failed.message.startsWith('lifeline: the codec for subprotocol "json" could not decode a message (SyntaxError: '), failed.message);
+    equal(r.conn.stats.messagesIn, 3, 'counted: it arrived');
+    s.message('{"n":4}');
+    deepEqual(r.events.filter((e) => e[0] === 'message').map((e) => e[1]), [{ n: 2 }, { n: 3 }, { n: 4 }], 'skipped; the next one is delivered');
   });
 
   it('re-encodes queued messages when the server picks another subprotocol than guessed', async () => {
@@ -405,6 +412,7 @@ describe('codecs and subprotocols', () => {
     const end = r.events.find((e) => e[0] === 'end')![1] as { close: { code: number; error: { code: string } } };
     equal(end.close.code, 1002);
     equal(end.close.error.code, 'WS_ERR_HANDSHAKE_PROTOCOL');
+    ok(end.close.error instanceof HandshakeError, 'a HandshakeError, like every other subprotocol failure of the handshake');
   });
 
   it('counts stats: messages and bytes in/out, uptime, queue depth', async () => {

@@ -62,7 +62,7 @@ import { checkUrl } from '../../protocol/url.js';
 import type { IncomingData, OutgoingData, TransportFactory } from '../../transport/types.js';
 import { connectWith, type ClientEnv, type ClientEvents, type Connection, type Supports } from '../client.js';
 import type { Clock, TimerHandle } from '../clock.js';
-import { sizeOf, type Codec } from '../codecs.js';
+import { decodeWith, sizeOf, type Codec } from '../codecs.js';
 import { createEmitter } from '../emitter.js';
 import type { Lifecycle } from '../lifecycle.js';
 import { CONNECT_OPTIONS, checkSendOptions, resolveOptions, type ConnectOptions, type Provider } from '../options.js';
@@ -769,8 +769,7 @@ function shareConnection<In, Out>(
   function deliver(data: IncomingData): void {
     let message: In;
     try {
-      const codec = codecFor(protocol);
-      message = (codec ? codec.decode(data) : data) as In;
+      message = decodeWith(codecFor(protocol), data, protocol) as In;
       if (filter && !filter(message)) return;
     } catch (error) {
       events.emit('error', error);
