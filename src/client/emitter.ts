@@ -32,7 +32,7 @@ export interface Emitter<Events extends { error: unknown }> {
   on<K extends keyof Events & string>(type: K, handler: Handler<Events[K]>): () => void;
   /** Like `on()`, for the next event of `type` only (unsubscribe with the returned function). */
   once<K extends keyof Events & string>(type: K, handler: Handler<Events[K]>): () => void;
-  /** Unsubscribes `handler` from `type` (no-op when it is not subscribed). */
+  /** Unsubscribes `handler` from `type`, one subscription per call, the oldest first, whether `on()` or `once()` made it (no-op when it is not subscribed). */
   off<K extends keyof Events & string>(type: K, handler: Handler<Events[K]>): void;
   /** Queues an event; handlers get it when the outermost `run()` finishes. */
   emit<K extends keyof Events & string>(type: K, payload: Events[K]): void;
@@ -44,8 +44,12 @@ export function createEmitter<Events extends { error: unknown }>(): Emitter<Even
   // mitt keeps the handlers; the emitter hands out events itself, one handler at a time.
   const bus = mitt<Record<string, unknown>>();
   const queue: { type: string; payload: unknown }[] = [];
-  /** How to unsubscribe what `once()` subscribed for a handler (a wrapper), by type and handler, so that `off(type, handler)` works too. */
-  const onceUnsubscribers = new Map<string, Map<Handler<unknown>, () => void>>();
+  /**
+   * The handler each `once()` wrapper calls, so that `off(type, handler)` can find the wrapper in mitt's list.
+   * Weak, and keyed by the wrapper: mitt's list is then the only thing that holds a subscription, so however
+   * one ends (the returned function, `off()`, the event) nothing of it is left behind.
+   */
+  const handlerOfOnce = new WeakMap<Handler<unknown>, Handler<unknown>>();
   /** `run()` calls in progress. */
   let depth = 0;
   let draining = false;
@@ -68,30 +72,24 @@ export function createEmitter<Events extends { error: unknown }>(): Emitter<Even
   const emitter: Emitter<Events> = {
     on(type, handler) {
       bus.on(type, handler as Handler<unknown>);
-      return () => emitter.off(type, handler);
+      // This registration, never a once() subscription of the same handler (off() takes the oldest of either).
+      return () => bus.off(type, handler as Handler<unknown>);
     },
+    // once() with a handler that is already subscribed adds a subscription, as on() does: the handler runs once for
+    // each on the next event, each returned function ends its own, and off() ends one per call.
     once(type, handler) {
-      let byHandler = onceUnsubscribers.get(type);
-      if (!byHandler) {
-        byHandler = new Map();
-        onceUnsubscribers.set(type, byHandler);
-      }
-      const unsubscribers = byHandler;
-      const unsubscribe = emitter.on(type, (payload) => {
-        unsubscribe();
-        unsubscribers.delete(handler as Handler<unknown>);
-        handler(payload);
-      });
-      unsubscribers.set(handler as Handler<unknown>, unsubscribe);
-      return unsubscribe;
+      const wrapper: Handler<unknown> = (payload) => {
+        bus.off(type, wrapper);
+        (handler as Handler<unknown>)(payload);
+      };
+      handlerOfOnce.set(wrapper, handler as Handler<unknown>);
+      bus.on(type, wrapper);
+      return () => bus.off(type, wrapper);
     },
     off(type, handler) {
-      bus.off(type, handler as Handler<unknown>);
-      const unsubscribeOnce = onceUnsubscribers.get(type)?.get(handler as Handler<unknown>);
-      if (unsubscribeOnce) {
-        onceUnsubscribers.get(type)!.delete(handler as Handler<unknown>);
-        unsubscribeOnce();
-      }
+      const subscriptions = bus.all.get(type) as Handler<unknown>[] | undefined;
+      const subscription = subscriptions?.find((entry) => entry === handler || handlerOfOnce.get(entry) === handler);
+      if (subscription) bus.off(type, subscription);
     },
     emit(type, payload) {
       queue.push({ type, payload });

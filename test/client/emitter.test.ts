@@ -91,6 +91,46 @@ describe('emitter', () => {
     deepEqual(seen, ['on', 'once']);
   });
 
+  it('once() twice with the same handler: two subscriptions, as on() twice; off() ends one per call', () => {
+    const e = createEmitter<Events>();
+    const seen: number[] = [];
+    const handler = (n: number) => void seen.push(n);
+    e.once('a', handler);
+    e.once('a', handler);
+    e.off('a', handler);
+    e.off('a', handler);
+    e.run(() => e.emit('a', 1));
+    deepEqual(seen, [], 'two off() calls ended both');
+    e.once('a', handler);
+    const endSecond = e.once('a', handler);
+    e.once('a', handler);
+    endSecond();
+    e.off('a', handler);
+    e.run(() => e.emit('a', 2));
+    deepEqual(seen, [2], 'the returned function ended its own, off() the oldest, the third ran');
+    e.once('a', handler);
+    e.once('a', handler);
+    e.run(() => {
+      e.emit('a', 3);
+      e.emit('a', 4);
+    });
+    deepEqual(seen, [2, 3, 3], 'each runs once, for the next event only');
+  });
+
+  it("on()'s unsubscribe ends that registration only, not a once() of the same handler", () => {
+    const e = createEmitter<Events>();
+    const seen: string[] = [];
+    const handler = (n: number) => void seen.push(`${n}`);
+    e.once('a', handler);
+    const unsubscribe = e.on('a', handler);
+    unsubscribe();
+    e.run(() => {
+      e.emit('a', 1);
+      e.emit('a', 2);
+    });
+    deepEqual(seen, ['1']);
+  });
+
   it('run() returns what the operation returns and drains even when it throws', () => {
     const e = createEmitter<Events>();
     const seen: number[] = [];

@@ -1,6 +1,9 @@
-import { describe, it, equal, ok, deepEqual, throws } from '../support/harness.js';
+import { describe, it, equal, deepEqual, throws } from '../support/harness.js';
 import { rig, NODE, settle } from './fakes.js';
 import { messages } from '../../src/client/iterator.js';
+
+/** What `promise` settled with before the next macrotask, or 'still pending': a hang fails the test instead of stalling it. */
+const settledOrPending = <T>(promise: Promise<T>) => Promise.race([promise, new Promise<string>((resolve) => setTimeout(() => resolve('still pending'), 0))]);
 
 describe('messages(): async iteration', () => {
   it('yields messages in order and ends when the client ends', async () => {
@@ -38,17 +41,91 @@ describe('messages(): async iteration', () => {
   });
 
   it('breaking out of the loop unsubscribes', async () => {
-    const r = rig();
+    const r = rig({}, { platform: NODE });
     const s = await r.openNow();
     const p = (async () => {
-      for await (const m of messages(r.conn)) if (m === 'stop') break;
+      for await (const m of messages(r.conn, { highWaterMark: 2 })) if (m === 'stop') break;
     })();
     await settle();
     s.message('x');
     s.message('stop');
     await p;
-    for (let i = 0; i < 100; i++) s.message('more'); // nothing buffers them now
-    ok(true);
+    for (let i = 0; i < 100; i++) s.message('more');
+    equal(s.paused, false, 'nothing buffers them now (a listener would have paused at the mark)');
+  });
+
+  it('return() while a next() waits on a quiet connection: both settle at once, the next() done, the listeners gone', async () => {
+    const r = rig({}, { platform: NODE });
+    const s = await r.openNow();
+    const it = messages(r.conn, { highWaterMark: 1 });
+    const waiting = it.next();
+    await settle();
+    const returned = it.return!();
+    deepEqual(await settledOrPending(Promise.all([waiting, returned])), [
+      { done: true, value: undefined },
+      { done: true, value: undefined },
+    ]);
+    s.message('late');
+    equal(s.paused, false, 'no listener took it (one message reaches the mark)');
+    deepEqual(await it.next(), { done: true, value: undefined });
+  });
+
+  it('throw() while a next() waits: settles at once with its error, the next() done', async () => {
+    const r = rig();
+    await r.openNow();
+    const it = messages(r.conn);
+    const waiting = it.next();
+    await settle();
+    const error = new Error('cancelled');
+    const thrown = it.throw!(error).then(
+      () => 'resolved',
+      (reason: unknown) => reason,
+    );
+    deepEqual(await settledOrPending(Promise.all([waiting, thrown])), [{ done: true, value: undefined }, error]);
+  });
+
+  it('a for await loop on a quiet connection ends when an AbortSignal calls return()', async () => {
+    const r = rig();
+    const s = await r.openNow();
+    const it = messages(r.conn);
+    const out: unknown[] = [];
+    const loop = (async () => {
+      for await (const m of it) out.push(m);
+      return 'loop ended';
+    })();
+    await settle();
+    s.message('a');
+    await settle();
+    const abort = new AbortController();
+    abort.signal.addEventListener('abort', () => void it.return!());
+    abort.abort();
+    equal(await settledOrPending(loop), 'loop ended');
+    deepEqual(out, ['a']);
+  });
+
+  it('a loop waiting on a quiet connection ends when the client ends', async () => {
+    const r = rig();
+    const s = await r.openNow();
+    const loop = (async () => {
+      for await (const _ of messages(r.conn));
+      return 'loop ended';
+    })();
+    await settle();
+    r.conn.close();
+    s.end({ code: 1000, wasClean: true });
+    equal(await settledOrPending(loop), 'loop ended');
+  });
+
+  it('return() with messages buffered above the mark resumes reading (Node)', async () => {
+    const r = rig({}, { platform: NODE });
+    const s = await r.openNow();
+    const it = messages(r.conn, { highWaterMark: 2 });
+    const first = it.next();
+    for (let i = 0; i < 3; i++) s.message(String(i));
+    equal((await first).value, '0');
+    equal(s.paused, true);
+    await it.return!();
+    equal(s.paused, false);
   });
 
   it('pauses a transport that opens while an iterator lags (Node)', async () => {

@@ -2,12 +2,18 @@
  * 1,000 reconnect cycles of the resilient client on the Node transport
  * (server-side drops and manual reconnects, heartbeat on) leave no timers,
  * sockets or listeners behind: the process's active resources after close
- * equal those before connect.
+ * equal those before connect. And a `once()` subscription, however it ends,
+ * keeps nothing alive for the rest of the connection's life.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { connect, heartbeat } from '../../src/node.js';
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
 
 let server: TestServer;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -49,5 +55,25 @@ describe('client leak check', () => {
     assert.equal(server.connections, 0);
     assert.deepEqual(resources(), baseline, 'active resources back to the baseline');
     console.log(`# 1,000 reconnect cycles in ${ms.toFixed(0)} ms (${(ms / 1000).toFixed(2)} ms each); resources after close: ${JSON.stringify(resources())}`);
+  });
+
+  it('a once() subscription ended by its returned function, by off() or by its event keeps no handler alive', async () => {
+    const c = connect(server.url('/echo'), { startClosed: true });
+    // Each handler is made in its own call, so that no register of this async function can still hold it.
+    const subscribeAndEnd = (end: string): [string, WeakRef<() => void>] => {
+      const handler = () => {};
+      const unsubscribe = c.once('state', handler);
+      if (end === 'returned function') unsubscribe();
+      else if (end === 'off()') c.off('state', handler);
+      return [end, new WeakRef(handler)];
+    };
+    const handlers = ['returned function', 'off()', 'event'].map(subscribeAndEnd);
+    c.open(); // closed -> connecting: the third one's event
+    c.close();
+    for (let i = 0; i < 200 && c.state !== 'closed'; i++) await sleep(5);
+    await new Promise((resolve) => setImmediate(resolve)); // a WeakRef holds its target until the job that made it ends
+    gc();
+    const alive = handlers.filter(([, handler]) => handler.deref() !== undefined).map(([end]) => end);
+    assert.deepEqual(alive, [], `still reachable from the connection (state ${c.state})`);
   });
 });
