@@ -20,7 +20,7 @@
  * attempt counter, the deadlines), the public Connection API.
  * Must not import: a concrete transport, node:*, the protocol frame layer, fflate.
  */
-import { ErrorCodes, HandshakeError, LifelineError, type ErrorCode } from '../protocol/errors.js';
+import { ErrorCodes, LifelineError, type ErrorCode } from '../protocol/errors.js';
 import { checkClose, checkPingPayload, checkProtocols, type OptionSpec } from '../protocol/input.js';
 import { checkUrl } from '../protocol/url.js';
 import type { CloseInfo, IncomingData, Transport, TransportData, TransportFactory, TransportHandlers } from '../transport/types.js';
@@ -345,7 +345,8 @@ export function connectWith<In = IncomingData, Out = unknown>(
         // A part may have found the connection unfit (host.lost): it is let go already.
         if (current !== generation) return;
         if (resolved.requireProtocol && !opened.protocol) {
-          lost(abnormal(new HandshakeError(ErrorCodes.HANDSHAKE_PROTOCOL, 'lifeline: the server selected no subprotocol (requireProtocol)'), 1002));
+          // A LifelineError, not a HandshakeError: the handshake itself was valid; the application's rule refused it (and browser bundles need not carry that class).
+          lost(abnormal(clientError(ErrorCodes.HANDSHAKE_PROTOCOL, 'the server selected no subprotocol (requireProtocol)'), 1002));
         } else if (hold) held = opened;
         else take('opened', { opened });
       }),

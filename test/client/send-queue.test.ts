@@ -412,7 +412,7 @@ describe('codecs and subprotocols', () => {
     const end = r.events.find((e) => e[0] === 'end')![1] as { close: { code: number; error: { code: string } } };
     equal(end.close.code, 1002);
     equal(end.close.error.code, 'WS_ERR_HANDSHAKE_PROTOCOL');
-    ok(end.close.error instanceof HandshakeError, 'a HandshakeError, like every other subprotocol failure of the handshake');
+    ok(end.close.error instanceof LifelineError && !(end.close.error instanceof HandshakeError), "a LifelineError: the handshake was valid, the application's rule refused it");
   });
 
   it('counts stats: messages and bytes in/out, uptime, queue depth', async () => {
