@@ -70,6 +70,29 @@ const STATUS: Record<number, string> = {
   504: 'a proxy or load balancer timed out waiting for the backend',
 };
 
+/**
+ * What to check when the proxy failed before its tunnel was up, by the code
+ * of the WS_ERR_PROXY error's `cause` (Node's system error, or the
+ * handshake timeout). The error's message already names the proxy and
+ * where it came from; a refusal (with a status) is not in here.
+ */
+const PROXY_NOT_REACHED: Record<string, string> = {
+  ENOTFOUND: "Check the proxy's host name, or your network/DNS.",
+  EAI_AGAIN: "Check the proxy's host name, or your network/DNS.",
+  EAI_FAIL: "Check the proxy's host name, or your network/DNS.",
+  EAI_NONAME: "Check the proxy's host name, or your network/DNS.",
+  ECONNREFUSED: 'Is the proxy running, and is its port right?',
+  EHOSTUNREACH: "Check the proxy's address and your network.",
+  ENETUNREACH: "Check the proxy's address and your network.",
+  ETIMEDOUT: "Check the proxy's address and firewalls, or raise --timeout.",
+  WS_ERR_HANDSHAKE_TIMEOUT: "Check the proxy's address and firewalls, or raise --timeout.",
+  ECONNRESET: 'The proxy dropped the connection: check its access rules and logs.',
+  EPIPE: 'The proxy dropped the connection: check its access rules and logs.',
+};
+
+/** Where a proxy comes from, for advice: the flag, the variables, and the way around them. */
+const PROXY_SETTINGS = 'The proxy comes from --proxy, else HTTP_PROXY (ws://) or HTTPS_PROXY (wss://); hosts listed in NO_PROXY are reached directly.';
+
 function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
@@ -175,8 +198,13 @@ export function explain(err: unknown, url: string): Failure {
       return make('subprotocol', `Subprotocol mismatch: the server selected a subprotocol we did not offer, or none of the offered ones (${message}). Check --protocol.`);
     case 'WS_ERR_HANDSHAKE_EXTENSION':
       return make('extension', `Extension mismatch: the server accepted an extension we did not offer, or with parameters we cannot honour (${message}). Try --no-deflate.`);
-    case 'WS_ERR_PROXY':
-      return make('proxy', `The HTTP proxy refused or failed the CONNECT request (${message}). Check --proxy / HTTPS_PROXY.`);
+    case 'WS_ERR_PROXY': {
+      // Not reached (or dropped before answering): the message names the proxy; DNS or refused must not read as the server's.
+      const causeCode = str((rec['cause'] as Record<string, unknown> | undefined)?.['code']);
+      const hint = rec['status'] === undefined && causeCode !== undefined ? PROXY_NOT_REACHED[causeCode] : undefined;
+      if (hint !== undefined) return make('proxy', `${message}. ${hint} ${PROXY_SETTINGS}`);
+      return make('proxy', `The HTTP proxy refused or failed the CONNECT request (${message}). Check --proxy / HTTP_PROXY / HTTPS_PROXY.`);
+    }
     case 'WS_ERR_HANDSHAKE_REDIRECTS':
       return make('http-status', `Too many redirects (${message}).`);
     case 'WS_ERR_CONNECT_TIMEOUT':

@@ -14,7 +14,7 @@ import { percentile, summarize } from '../../src/cli/stats.js';
 import { explain } from '../../src/cli/explain.js';
 import { probePayload } from '../../src/cli/probe.js';
 import { terminalSafe, toHex, messageLine } from '../../src/cli/format.js';
-import { HandshakeError } from '../../src/protocol/errors.js';
+import { HandshakeError, LifelineError } from '../../src/protocol/errors.js';
 
 describe('cli: help, version, usage errors (spawned)', () => {
   it('--version prints the package version (replaced at build) and exits 0', async () => {
@@ -244,6 +244,25 @@ describe('cli: failure explanations', () => {
     assert.match(f.explanation, /HTTP 401.*authentication[\s\S]*Server said: token expired/);
     const r = explain(new HandshakeError('WS_ERR_HANDSHAKE_STATUS', 'Unexpected response 301', { status: 301, headers: { location: 'wss://new.example/ws' } }), url);
     assert.match(r.explanation, /redirects to wss:\/\/new\.example\/ws/);
+  });
+
+  it('WS_ERR_PROXY for a proxy not reached: its message (which names the proxy) and advice by the cause, not the target', () => {
+    const notReached = (code: string, message: string) =>
+      new LifelineError('WS_ERR_PROXY', `Could not reach the proxy proxy.corp:3128 (from HTTPS_PROXY): ${message}`, undefined, { cause: sys(code) });
+    const table: [string, string, RegExp][] = [
+      ['ENOTFOUND', 'DNS lookup failed (getaddrinfo ENOTFOUND proxy.corp)', /proxy's host name/],
+      ['ECONNREFUSED', 'connection refused (connect ECONNREFUSED 10.0.0.1:3128)', /Is the proxy running/],
+      ['WS_ERR_HANDSHAKE_TIMEOUT', 'Opening handshake timed out after 10000 ms', /--timeout/],
+    ];
+    for (const [code, detail, advice] of table) {
+      const f = explain(notReached(code, detail), url);
+      assert.deepEqual([f.code, f.kind], ['WS_ERR_PROXY', 'proxy']);
+      assert.ok(f.explanation.startsWith(`Could not reach the proxy proxy.corp:3128 (from HTTPS_PROXY): ${detail}. `), f.explanation);
+      assert.match(f.explanation, advice);
+      assert.doesNotMatch(f.explanation, /api\.example\.com/);
+    }
+    const refused = explain(new HandshakeError('WS_ERR_PROXY', 'Proxy refused CONNECT: 407', { status: 407 }), url);
+    assert.match(refused.explanation, /^The HTTP proxy refused or failed the CONNECT request \(Proxy refused CONNECT: 407\)/);
   });
 
   it('finds the code through a cause chain; unknown errors still explain', () => {

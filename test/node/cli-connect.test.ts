@@ -5,6 +5,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { closeFrame, decodeFrames, frame, startRawServer, type RawServer } from '../support/raw-server.js';
 import { jsonLines, runCli } from '../support/cli-runner.js';
@@ -96,6 +98,29 @@ describe('cli connect', () => {
       assert.match(r.stderr, new RegExp(`^lifeline: ${name} must be an http:// URL`));
       assert.equal(r.stderr.includes('s3cr3t'), false, r.stderr);
     }
+  });
+
+  it('a proxy that cannot be reached is blamed, not the target: exit 1, the proxy named with advice, no password', async () => {
+    // runCli clears NO_PROXY, and lifeline exempts no host by default: the loopback target goes through the proxy.
+    server.reset();
+    const dns = await runCli(['connect', server.url('/echo'), '-x', 'hi'], { env: { HTTP_PROXY: 'user:s3cr3t@notaurl.invalid' } });
+    assert.equal(dns.code, 1, dns.stderr);
+    assert.match(dns.stderr, /^error: Could not reach the proxy notaurl\.invalid:80 \(from HTTP_PROXY\): DNS lookup failed \(.*\)\. Check the proxy's host name.*\[WS_ERR_PROXY\]$/m);
+    assert.doesNotMatch(dns.stderr, /host name in 127\.0\.0\.1/);
+
+    const released = createServer().listen(0, '127.0.0.1');
+    await once(released, 'listening');
+    const closedPort = (released.address() as { port: number }).port;
+    await new Promise((resolve) => released.close(resolve));
+    const refused = await runCli(['connect', server.url('/echo'), '-x', 'hi', '--json'], { env: { HTTP_PROXY: `http://user:s3cr3t@127.0.0.1:${closedPort}/path` } });
+    assert.equal(refused.code, 1, refused.stderr);
+    const error = jsonLines(refused).find((e) => e['event'] === 'error');
+    assert.deepEqual([error?.['code'], error?.['kind']], ['WS_ERR_PROXY', 'proxy']);
+    assert.match(error?.['explanation'], new RegExp(`^Could not reach the proxy 127\\.0\\.0\\.1:${closedPort} \\(from HTTP_PROXY\\): connection refused .*Is the proxy running`));
+    assert.doesNotMatch(error?.['explanation'], new RegExp(`127\\.0\\.0\\.1:${server.port}`));
+
+    for (const r of [dns, refused]) assert.equal((r.stdout + r.stderr).includes('s3cr3t'), false, r.stdout + r.stderr);
+    assert.deepEqual(server.received, []);
   });
 
   it('--execute without a reply times out after --wait: exit 3 and a no-reply error', async () => {

@@ -7,9 +7,13 @@
  * through HTTPS_PROXY; certificates are made for a host name only, an IP
  * only and a wrong name, and every route must agree with the direct one.
  * A proxy's refusal carries its status (a 407 is not retried, a 503's
- * Retry-After is honoured); an invalid proxy URL throws at the call.
+ * Retry-After is honoured); an invalid proxy URL throws at the call; a
+ * proxy that cannot be reached (DNS, refused, timeout) or fails before its
+ * tunnel is up is named in the error, never the target behind it.
  */
 import { describe, it, before, after, afterEach } from 'node:test';
+import { createServer, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
 import assert from 'node:assert/strict';
 import { WebSocket, type WebSocketOptions } from '../../src/transport/node/websocket.js';
 import { connect, type Connection, type EndEvent } from '../../src/node.js';
@@ -186,5 +190,111 @@ describe('proxy refusals carry their status; invalid proxy URLs throw at the cal
     assert.equal((end.close?.error as { code?: string }).code, 'WS_ERR_INVALID_PROXY');
     await sleep(20);
     assert.equal(errors.length, 1);
+  });
+});
+
+describe('a proxy that fails before its tunnel is up is named, never the target behind it', () => {
+  let target: RawServer;
+  const clients: Connection<any>[] = [];
+  before(async () => {
+    target = await startRawServer((c) => c.socket.write(c.accept()));
+  });
+  after(async () => {
+    clients.forEach((c) => c.terminate());
+    await target.close();
+  });
+  afterEach(() => {
+    for (const k of ENV) delete process.env[k];
+  });
+
+  /** A loopback port with nothing listening on it (bound, then released). */
+  async function closedPort(): Promise<number> {
+    const server = createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
+
+  /** A proxy that accepts TCP and then does `onConnection` with the socket instead of answering CONNECT. */
+  async function brokenProxy(onConnection: (socket: Socket) => void): Promise<{ server: Server; port: number }> {
+    const server = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => onConnection(socket));
+    }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return { server, port: (server.address() as { port: number }).port };
+  }
+
+  /** The `error` event's error of a WebSocket that is expected to fail, after its close. */
+  async function failure(url: string, options: WebSocketOptions = {}): Promise<Error & { code?: string; cause?: { code?: string } }> {
+    const ws = new WebSocket(url, [], { perMessageDeflate: false, ...options });
+    const closed = next(ws, 'close');
+    const error = await next(ws, 'error');
+    assert.equal((await closed).code, 1006);
+    return error.error;
+  }
+
+  it('HTTP_PROXY with a host name that does not resolve (scheme-less, as curl takes it: http://, port 80): WS_ERR_PROXY naming the proxy, DNS as the cause', async () => {
+    process.env['HTTP_PROXY'] = 'user:secret@notaurl.invalid';
+    const error = await failure(target.url('/'));
+    assert.equal(error.code, 'WS_ERR_PROXY');
+    assert.match(error.message, /^Could not reach the proxy notaurl\.invalid:80 \(from HTTP_PROXY\): DNS lookup failed \(.*notaurl\.invalid/);
+    assert.ok(['ENOTFOUND', 'EAI_AGAIN'].includes(error.cause?.code ?? ''), String(error.cause?.code));
+    assert.equal(error.message.includes('secret'), false, error.message);
+    assert.equal(error.message.includes(String(target.port)), false, 'the target is not blamed');
+    assert.equal(target.connections.length, 0);
+  });
+
+  it('a proxy with nothing listening (HTTPS_PROXY with a path, the proxy option): "connection refused" naming the proxy and where it came from', async () => {
+    const port = await closedPort();
+    process.env['HTTPS_PROXY'] = `http://user:secret@127.0.0.1:${port}/path`;
+    const fromEnv = await failure('wss://127.0.0.1:1/');
+    assert.equal(fromEnv.code, 'WS_ERR_PROXY');
+    assert.equal(fromEnv.message, `Could not reach the proxy 127.0.0.1:${port} (from HTTPS_PROXY): connection refused (connect ECONNREFUSED 127.0.0.1:${port})`);
+    assert.equal(fromEnv.cause?.code, 'ECONNREFUSED');
+    const fromOption = await failure(target.url('/'), { proxy: `http://[::1]:${port}` });
+    assert.equal(fromOption.code, 'WS_ERR_PROXY');
+    assert.match(fromOption.message, new RegExp(`^Could not reach the proxy \\[::1\\]:${port} \\(from the proxy option\\): `));
+    assert.equal(target.connections.length, 0);
+  });
+
+  it('a proxy not reached within handshakeTimeout (its name never resolves): the timeout names the proxy', async () => {
+    const neverAnswers = () => {};
+    const error = await failure(target.url('/'), { proxy: 'http://slow.proxy.test:3128', lookup: neverAnswers, handshakeTimeout: 100 });
+    assert.equal(error.code, 'WS_ERR_PROXY');
+    assert.equal(error.message, 'Could not reach the proxy slow.proxy.test:3128 (from the proxy option): Opening handshake timed out after 100 ms');
+    assert.equal(error.cause?.code, 'WS_ERR_HANDSHAKE_TIMEOUT');
+  });
+
+  it('a proxy that takes CONNECT and then says nothing, or resets: the timeout or reset names the proxy', async () => {
+    const silent = await brokenProxy(() => {});
+    const reset = await brokenProxy((socket) => socket.resetAndDestroy());
+    try {
+      const timedOut = await failure(target.url('/'), { proxy: `http://127.0.0.1:${silent.port}`, handshakeTimeout: 100 });
+      assert.equal(timedOut.code, 'WS_ERR_PROXY');
+      assert.equal(timedOut.message, `The proxy 127.0.0.1:${silent.port} (from the proxy option) did not answer CONNECT: Opening handshake timed out after 100 ms`);
+      const dropped = await failure(target.url('/'), { proxy: `http://127.0.0.1:${reset.port}` });
+      assert.equal(dropped.code, 'WS_ERR_PROXY');
+      assert.match(dropped.message, new RegExp(`^The proxy 127\\.0\\.0\\.1:${reset.port} \\(from the proxy option\\) failed during CONNECT: .*ECONNRESET`));
+      assert.equal(target.connections.length, 0);
+    } finally {
+      silent.server.close();
+      reset.server.close();
+    }
+  });
+
+  it('connect(): the same error reaches the close info, and an unreachable proxy is retried like an unreachable server', async () => {
+    const port = await closedPort();
+    process.env['HTTP_PROXY'] = `127.0.0.1:${port}`;
+    const c = connect(target.url('/'), { minDelay: 1, maxDelay: 1 });
+    clients.push(c);
+    c.on('error', () => {});
+    const close = await new Promise<{ error?: unknown; willReconnect: boolean }>((resolve) => c.on('close', resolve));
+    c.terminate();
+    assert.equal(close.willReconnect, true);
+    const error = close.error as Error & { code?: string };
+    assert.equal(error.code, 'WS_ERR_PROXY');
+    assert.match(error.message, new RegExp(`^Could not reach the proxy 127\\.0\\.0\\.1:${port} \\(from HTTP_PROXY\\): connection refused`));
   });
 });

@@ -4,14 +4,15 @@
  * CONNECT exchange (RFC 9110 §9.3.6) against a raw node:net proxy that
  * answers with hand-built bytes: the request it receives, the bytes after a
  * 2xx head handed back, a refusal with status and headers, a garbled answer,
- * and a proxy that hangs up.
+ * and a proxy that hangs up; the words for a proxy that failed before its
+ * tunnel was up.
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { ErrorCodes, HandshakeError, LifelineError } from '../../src/protocol/errors.js';
-import { connectTunnel, noProxyMatches, proxyEndpoint, resolveProxy } from '../../src/transport/node/proxy.js';
+import { connectTunnel, noProxyMatches, proxyEndpoint, proxyFailure, proxySource, resolveProxy } from '../../src/transport/node/proxy.js';
 
 describe('noProxyMatches', () => {
   const table: [string, string, number, boolean][] = [
@@ -107,6 +108,34 @@ describe('proxyEndpoint', () => {
     assert.deepEqual(proxyEndpoint(new URL('http://proxy')), { host: 'proxy', port: 80 });
     assert.deepEqual(proxyEndpoint(new URL('http://[::1]:3128')), { host: '::1', port: 3128 });
   });
+});
+
+describe('proxySource and proxyFailure', () => {
+  it('names the option, or the variable read for the scheme', () => {
+    assert.equal(proxySource('http://p:1', true), 'the proxy option');
+    assert.equal(proxySource(undefined, true), 'HTTPS_PROXY');
+    assert.equal(proxySource(undefined, false), 'HTTP_PROXY');
+  });
+
+  const sys = (code: string, message: string) => Object.assign(new Error(message), { code });
+  const table: [string, boolean, Error, string][] = [
+    ['http://user:s3cr3t@notaurl', false, sys('ENOTFOUND', 'getaddrinfo ENOTFOUND notaurl'), 'Could not reach the proxy notaurl:80 (from HTTP_PROXY): DNS lookup failed (getaddrinfo ENOTFOUND notaurl)'],
+    ['http://[::1]:3128/path', false, sys('ECONNREFUSED', 'connect ECONNREFUSED ::1:3128'), 'Could not reach the proxy [::1]:3128 (from HTTP_PROXY): connection refused (connect ECONNREFUSED ::1:3128)'],
+    // Node's AggregateError when every address of a name refused: no message, the code.
+    ['http://localhost:3128', false, Object.assign(new AggregateError([], ''), { code: 'ECONNREFUSED' }), 'Could not reach the proxy localhost:3128 (from HTTP_PROXY): connection refused (ECONNREFUSED)'],
+    ['http://p:3128', false, new LifelineError('WS_ERR_HANDSHAKE_TIMEOUT', 'Opening handshake timed out after 5 ms'), 'Could not reach the proxy p:3128 (from HTTP_PROXY): Opening handshake timed out after 5 ms'],
+    ['http://p:3128', true, new LifelineError('WS_ERR_HANDSHAKE_TIMEOUT', 'Opening handshake timed out after 5 ms'), 'The proxy p:3128 (from HTTP_PROXY) did not answer CONNECT: Opening handshake timed out after 5 ms'],
+    ['http://p:3128', true, sys('ECONNRESET', 'read ECONNRESET'), 'The proxy p:3128 (from HTTP_PROXY) failed during CONNECT: connection reset (read ECONNRESET)'],
+  ];
+  for (const [proxy, reached, cause, message] of table) {
+    it(`${(cause as { code?: string }).code}${reached ? ' after connecting' : ''}: ${message}`, () => {
+      const error = proxyFailure(new URL(proxy), 'HTTP_PROXY', reached, cause);
+      assert.ok(error instanceof LifelineError);
+      assert.equal(error.code, ErrorCodes.PROXY_FAILED);
+      assert.equal(error.message, message);
+      assert.equal(error.cause, cause);
+    });
+  }
 });
 
 describe('connectTunnel against a raw proxy', () => {

@@ -19,7 +19,7 @@ import { ErrorCodes, HandshakeError, LifelineError } from '../../protocol/errors
 import { invalid } from '../../protocol/input.js';
 import type { Extension, ExtensionFactory } from '../../protocol/types.js';
 import { SocketReader, readerSupported, type ReadTarget } from './reader.js';
-import { connectTunnel, proxyEndpoint, resolveProxy } from './proxy.js';
+import { connectTunnel, proxyEndpoint, proxyFailure, proxySource, resolveProxy } from './proxy.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_MAX_REDIRECTS,
@@ -89,6 +89,13 @@ function traceResponse(url: WsUrl, res: HttpResponse): HandshakeTrace {
   return { handshake: 'response', direction: 'in', url: url.href, startLine: `HTTP/1.1 ${res.status} ${res.statusText}`, headers };
 }
 
+/** A proxy being connected to: the URL, where it came from, and whether TCP to it connected yet. */
+interface ProxyAttempt {
+  proxy: URL;
+  source: string;
+  reached: boolean;
+}
+
 /**
  * One connection attempt, possibly over several hops (redirects). Calls
  * `done` exactly once. `abort(error)` fails it at any point.
@@ -109,7 +116,9 @@ export class Dial implements ReadTarget {
   private readonly urlAuthorization: string | undefined;
   private readonly onData = (chunk: Uint8Array) => this.readChunk(chunk);
   private reader: SocketReader | undefined = undefined;
-  private readonly onError = (error: Error) => this.fail(error);
+  /** This hop's proxy until its tunnel is up: a failure until then is the proxy's and is named so (proxyFailure). */
+  private proxyAttempt: ProxyAttempt | undefined = undefined;
+  private readonly onError = (error: Error) => this.fail(this.blameProxy(error));
   private readonly onClose = () => this.closed();
 
   constructor(
@@ -128,7 +137,7 @@ export class Dial implements ReadTarget {
         // A refusal whose head is in is reported as such, even if its body is still coming.
         const refusal = this.parser?.responseHead === undefined ? undefined : this.parser.cut();
         if (refusal !== undefined) return this.answered(refusal);
-        this.fail(new HandshakeError(ErrorCodes.HANDSHAKE_TIMEOUT, `Opening handshake timed out after ${ms} ms`));
+        this.fail(this.blameProxy(new HandshakeError(ErrorCodes.HANDSHAKE_TIMEOUT, `Opening handshake timed out after ${ms} ms`)));
       }, timerDelay(ms));
     }
     this.start();
@@ -146,6 +155,7 @@ export class Dial implements ReadTarget {
   private start(): void {
     const { url, options } = this;
     this.parser = new ResponseParser({ maxBodyBytes: MAX_ERROR_BODY });
+    this.proxyAttempt = undefined;
     let text: string;
     let proxy: URL | undefined;
     try {
@@ -164,9 +174,12 @@ export class Dial implements ReadTarget {
     try {
       if (proxy !== undefined) {
         const ep = proxyEndpoint(proxy);
+        const attempt: ProxyAttempt = { proxy, source: proxySource(options.proxy, url.secure), reached: false };
+        this.proxyAttempt = attempt;
         const raw = net.connect(this.netOptions(ep.host, ep.port));
         raw.setNoDelay(true);
         this.socket = raw;
+        raw.once('connect', () => (attempt.reached = true));
         raw.on('error', this.onError);
         raw.on('close', this.onClose);
         connectTunnel(raw, proxy, url.hostname, url.port, (error, rest) => {
@@ -175,6 +188,8 @@ export class Dial implements ReadTarget {
           if (rest !== undefined && rest.length > 0) {
             return this.fail(new LifelineError(ErrorCodes.PROXY_FAILED, 'Proxy sent bytes before the tunnel was used'));
           }
+          // From here on the socket speaks to the target: its failures are the target's.
+          this.proxyAttempt = undefined;
           raw.removeListener('error', this.onError);
           raw.removeListener('close', this.onClose);
           this.upgradeOn(url.secure ? tls.connect({ ...this.tlsOptions(), socket: raw }) : raw, text);
@@ -207,6 +222,12 @@ export class Dial implements ReadTarget {
     // Nagle off: frames go out as written (a Unix socket or a caller's stream has no such setting).
     if (typeof socket.setNoDelay === 'function' && options.socketPath === undefined) socket.setNoDelay(true);
     this.upgradeOn(socket, text);
+  }
+
+  /** `error` as the proxy's failure while this hop's tunnel is not up yet, else as it is. */
+  private blameProxy(error: Error): Error {
+    const attempt = this.proxyAttempt;
+    return attempt === undefined ? error : proxyFailure(attempt.proxy, attempt.source, attempt.reached, error);
   }
 
   /** The upgrade request for this hop, with a fresh key (RFC 6455 §4.1). */

@@ -4,7 +4,8 @@
  *
  * Owns: reading HTTPS_PROXY / HTTP_PROXY / NO_PROXY (and their lower-case
  * forms, lower-case winning as curl does), the rule of a proxy URL, the
- * CONNECT exchange on an already-connected socket. Must not import the
+ * CONNECT exchange on an already-connected socket, and the words for a
+ * proxy that failed before its tunnel was up. Must not import the
  * WebSocket class or the protocol core; it speaks plain HTTP/1.1 to the
  * proxy (its answer read by the protocol's response parser) and hands back
  * the socket with any bytes the proxy sent past its response (none expected).
@@ -64,13 +65,23 @@ export function resolveProxy(
   port: number,
 ): URL | undefined {
   if (option === false) return undefined;
-  if (option !== undefined) return parseProxyUrl(String(option), 'the proxy option');
-  const name = secure ? 'https_proxy' : 'http_proxy';
-  const raw = env(name);
+  if (option !== undefined) return parseProxyUrl(String(option), proxySource(option, secure));
+  const raw = env(secure ? 'https_proxy' : 'http_proxy');
   if (raw === undefined) return undefined;
   const noProxy = env('no_proxy');
   if (noProxy !== undefined && noProxyMatches(noProxy, hostname, port)) return undefined;
-  return parseProxyUrl(raw, name.toUpperCase());
+  return parseProxyUrl(raw, proxySource(option, secure));
+}
+
+/**
+ * Where the proxy `resolveProxy` returned for these arguments came from, as
+ * error messages name it: `the proxy option`, or the variable read for the
+ * scheme (`HTTPS_PROXY` for wss:, `HTTP_PROXY` for ws:), so that a person
+ * knows what to fix.
+ */
+export function proxySource(option: string | URL | false | undefined, secure: boolean): string {
+  if (option !== undefined && option !== false) return 'the proxy option';
+  return secure ? 'HTTPS_PROXY' : 'HTTP_PROXY';
 }
 
 /**
@@ -100,6 +111,44 @@ function parseProxyUrl(raw: string, source: string): URL {
 export function proxyEndpoint(proxy: URL): { host: string; port: number } {
   const host = proxy.hostname.startsWith('[') ? proxy.hostname.slice(1, -1) : proxy.hostname;
   return { host, port: proxy.port === '' ? 80 : Number(proxy.port) };
+}
+
+/** Plain words for the system errors of reaching a host (DNS, TCP), by Node's code. */
+const REACH_FAILURES: Readonly<Record<string, string>> = {
+  ENOTFOUND: 'DNS lookup failed',
+  EAI_AGAIN: 'DNS lookup failed',
+  EAI_FAIL: 'DNS lookup failed',
+  EAI_NONAME: 'DNS lookup failed',
+  ECONNREFUSED: 'connection refused',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ECONNRESET: 'connection reset',
+};
+
+/**
+ * The error for a proxy that failed before its tunnel was up: not reached
+ * (`reached` false: DNS, refused, unreachable, or the handshake timeout
+ * while connecting), or reached but reset or silent during CONNECT.
+ * Node's error would name only an address, and a timeout the whole
+ * handshake, so a reader would blame the WebSocket server behind the proxy:
+ * this names the proxy by host and port (never its credentials) and
+ * `source`, code `WS_ERR_PROXY` (retried like a server that cannot be
+ * reached), the original error as `cause` with its code (ENOTFOUND ...).
+ */
+export function proxyFailure(proxy: URL, source: string, reached: boolean, cause: Error): LifelineError {
+  const { host, port } = proxyEndpoint(proxy);
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port} (from ${source})`;
+  const code = (cause as { code?: unknown }).code;
+  // Node's AggregateError (every address of a name refused) has an empty message and the code.
+  const detail = cause.message !== '' ? cause.message : typeof code === 'string' ? code : cause.name;
+  const label = typeof code === 'string' ? REACH_FAILURES[code] : undefined;
+  const what = label === undefined ? detail : `${label} (${detail})`;
+  let message: string;
+  if (!reached) message = `Could not reach the proxy ${where}: ${what}`;
+  else if (code === ErrorCodes.HANDSHAKE_TIMEOUT) message = `The proxy ${where} did not answer CONNECT: ${detail}`;
+  else message = `The proxy ${where} failed during CONNECT: ${what}`;
+  return new LifelineError(ErrorCodes.PROXY_FAILED, message, undefined, { cause });
 }
 
 /**
