@@ -52,8 +52,8 @@ const JUMP = 3_000;
 
 /** What the heartbeat needs from its owner. */
 export interface HeartbeatHooks {
-  /** Send a probe (a protocol ping or an app-level heartbeat message). */
-  probe(): void;
+  /** Send a probe (a protocol ping or an app-level heartbeat message); false when there was nothing to send (an idle timeout, or no socket). */
+  probe(): boolean;
   /** Nothing arrived within `timeout` of a probe: the peer is gone. */
   dead(): void;
   /** True while the page is hidden (deadlines are then not enforced unless `whileHidden`). */
@@ -77,8 +77,14 @@ export interface Heartbeat {
    * returns the round trip in ms when a probe was outstanding.
    */
   seen(answer?: boolean): number | undefined;
-  /** Probe now (a wake-up, a wall-clock jump). */
-  probe(): void;
+  /**
+   * The page woke up (online, visible, restored): probe now, so that a
+   * connection that died meanwhile is found out within `timeout`. When
+   * nothing can be sent (an idle timeout), nothing changes: silence is
+   * judged from the last traffic, as ever, and a quiet but live connection
+   * is not dropped for want of an answer nobody was asked for.
+   */
+  wake(): void;
 }
 
 export function createHeartbeat(timing: HeartbeatTiming, clock: Clock, hooks: HeartbeatHooks): Heartbeat {
@@ -144,7 +150,13 @@ export function createHeartbeat(timing: HeartbeatTiming, clock: Clock, hooks: He
       arm(timing.interval);
       return roundTrip;
     },
-    probe,
+    wake() {
+      if (!running) return;
+      const sentAt = clock.now();
+      if (!hooks.probe()) return;
+      probeSentAt = sentAt;
+      arm(timing.timeout);
+    },
   };
 }
 
@@ -161,7 +173,7 @@ export function heartbeat(options?: HeartbeatOptions): Part {
     const timer = createHeartbeat({ interval, timeout, whileHidden }, host.clock, {
       probe() {
         const transport = host.transport;
-        if (!transport) return;
+        if (!transport) return false;
         const partProbe = host.ping();
         if (!partProbe && message !== undefined) {
           let probeMessage: TransportData;
@@ -169,14 +181,15 @@ export function heartbeat(options?: HeartbeatOptions): Part {
             probeMessage = typeof message === 'function' ? message() : message;
           } catch (error) {
             host.error(error); // the application's message factory threw: no probe this time
-            return;
+            return false;
           }
           // If the socket is going away, send() says false and its close follows.
           host.send(probeMessage);
-          return;
+          return true;
         }
         // Without a message and without pings, this is an idle timeout: nothing to send.
-        (partProbe ?? host.features.ping?.(transport))?.then(
+        const answer = partProbe ?? host.features.ping?.(transport);
+        answer?.then(
           (roundTrip) => {
             if (host.transport !== transport) return;
             timer.seen(true);
@@ -184,6 +197,7 @@ export function heartbeat(options?: HeartbeatOptions): Part {
           },
           () => {}, // the connection closed first; its close is handled
         );
+        return answer !== undefined;
       },
       dead: () => host.lost(new LifelineError(ErrorCodes.HEARTBEAT_TIMEOUT, `lifeline: no answer ${timeout} ms after a heartbeat probe`)),
       hidden: host.hidden,
@@ -220,7 +234,7 @@ export function heartbeat(options?: HeartbeatOptions): Part {
         return undefined;
       },
       activity: () => void timer.seen(),
-      wake: timer.probe,
+      wake: timer.wake,
     };
   };
 }

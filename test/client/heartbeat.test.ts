@@ -276,7 +276,7 @@ describe('createHeartbeat (the timer logic on its own, fake clock)', () => {
   const make = (timing = { interval: 1000, timeout: 500, whileHidden: false }, hidden = false) => {
     const clock = new FakeClock();
     const log: string[] = [];
-    const hb = createHeartbeat(timing, clock, { probe: () => log.push(`probe@${clock.now() - 1_000_000}`), dead: () => log.push(`dead@${clock.now() - 1_000_000}`), hidden: () => hidden });
+    const hb = createHeartbeat(timing, clock, { probe: () => log.push(`probe@${clock.now() - 1_000_000}`) > 0, dead: () => log.push(`dead@${clock.now() - 1_000_000}`), hidden: () => hidden });
     return { clock, log, hb };
   };
 

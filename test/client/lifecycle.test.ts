@@ -62,6 +62,24 @@ describe('browser lifecycle', () => {
     equal(r.conn.state, 'waiting', 'dead peer found one timeout after waking');
   });
 
+  it('an idle timeout (no message, nothing to probe with) is not shortened by a wake-up: a quiet but live connection stays', async () => {
+    const p = page();
+    const r = rig({ heartbeat: heartbeat({ interval: 3000, timeout: 300 }) }, { lifecycle: p.lc });
+    const s = await r.openNow();
+    r.clock.advance(1000);
+    s.message('tick');
+    p.win.dispatchEvent(new Event('online'));
+    p.doc.dispatchEvent(new Event('visibilitychange'));
+    equal(s.sent.length, 0, 'nothing to send');
+    r.clock.advance(1000);
+    equal(r.conn.state, 'open', 'no deadline from the wake-up');
+    s.message('tick');
+    r.clock.advance(3299);
+    equal(r.conn.state, 'open');
+    r.clock.advance(1);
+    equal(r.conn.state, 'waiting', 'but silence for interval + timeout still ends it');
+  });
+
   it('adds listeners once, removes all on close, re-adds on reconnect(), none after terminate', async () => {
     const p = page();
     const r = rig({}, { lifecycle: p.lc });
