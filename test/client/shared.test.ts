@@ -228,6 +228,29 @@ describe('shared connection: one socket for every tab', () => {
   });
 });
 
+describe("shared connection: stats of the leader tab's own sends", () => {
+  it('reach every tab, once for a burst, and go on at the next leader after an orderly hand-over', async () => {
+    const { browser, tabs, socket } = await threeTabs();
+    const [leader, second, third] = tabs as [FakeTab, FakeTab, FakeTab];
+    const posted = browser.bus.log.length;
+    await Promise.all(['a', 'bb', 'ccc'].map((data) => leader.conn.send(data)));
+    browser.clock.advance(0);
+    await browser.settle();
+    deepEqual(socket.sent, ['a', 'bb', 'ccc']);
+    for (const tab of [leader, second, third]) deepEqual([tab.conn.stats.messagesOut, tab.conn.stats.bytesOut], [3, 6], `tab ${tab.id}`);
+    equal(browser.bus.log.slice(posted).filter((entry) => entry.message.type === 'stats').length, 1, 'one post for the burst');
+    void leader.conn.send('dddd');
+    await browser.settle();
+    leader.pagehide(); // before the stats post is due: the bye carries the counters
+    await browser.settle();
+    equal(second.role, 'leader');
+    const next = await browser.openSocket();
+    await second.conn.send('e');
+    deepEqual(next.sent, ['e']);
+    deepEqual([second.conn.stats.messagesOut, second.conn.stats.bytesOut, second.conn.stats.reconnects], [5, 11, 1], 'counted on from the leader that left');
+  });
+});
+
 describe('shared connection: hand-over', () => {
   it('leader tab closed mid-stream: the next tab takes over at once; nothing queued is lost or sent twice', async () => {
     const { browser, tabs, socket } = await threeTabs();

@@ -217,6 +217,8 @@ function shareConnection<In, Out>(
   let orphans: Orphan[] = [];
   /** A leader that vanished without a `bye` yet: messages out with it wait for its word (see BYE_GRACE). */
   let leaving: { term: string; lost: boolean; timer: TimerHandle } | undefined;
+  /** Leading: a `stats` post is due (this tab's own sends changed the counters); one per task, however many sends. */
+  let statsDue: TimerHandle | undefined;
   /** Leading: the highest send id taken from each tab in this term. A tab posts its ids in increasing order, so a lower one is a message posted again (after the tab heard a stale leader) that this leader already has. */
   let lastIds = new Map<string, number>();
   /** The terms whose `bye`, and the tabs whose `adopt`, this tab has heard (one per leader and per tab that went away). */
@@ -358,7 +360,7 @@ function shareConnection<In, Out>(
   function lastWord(): void {
     const leader = leading();
     const passedOn = outbox.all().filter((record) => leader || passesOn(record));
-    if (leader) post({ type: 'bye', term: term!, orphans: passedOn.map(orphan) });
+    if (leader) post({ type: 'bye', term: term!, orphans: passedOn.map(orphan), snapshot: describe() });
     else if (passedOn.length) post({ type: 'adopt', from: tabId, orphans: passedOn.map(orphan) });
     page = 'gone';
     outbox.abandon(passedOn);
@@ -546,13 +548,15 @@ function shareConnection<In, Out>(
     const ownTerm = term;
     const alone = role === 'alone';
     const wasOpen = state === 'open';
-    snapshot = describe();
+    const last = (snapshot = describe());
     inner = undefined;
+    clock.clear(statsDue); // the bye carries the counters
+    statsDue = undefined;
     term = undefined;
     stopInner?.();
     stopInner = undefined;
     const finish = (): void => {
-      if (kind !== 'deposed' && !alone && ownTerm) post({ type: 'bye', term: ownTerm, orphans: [] });
+      if (kind !== 'deposed' && !alone && ownTerm) post({ type: 'bye', term: ownTerm, orphans: [], snapshot: last });
       if (kind === 'close' || kind === 'terminate') outbox.rejectHeld('client closed before sending', true);
       else {
         outbox.recall(wasOpen, ownTerm);
@@ -606,7 +610,11 @@ function shareConnection<In, Out>(
     // A verdict on one of this tab's messages counts whoever sends it (the leader that had the message), in any role.
     if (message.type === 'ack' && message.to === tabId) outbox.settle(message.id, message.error && fromWire(message.error));
     // The vanished leader's last word: its acknowledgements are all in. (Its orphans are taken below, by role.)
-    if (message.type === 'bye' && message.term === leaving?.term) endLeaving();
+    if (message.type === 'bye' && message.term === leaving?.term) {
+      // Leading in its place, this tab counts on from that leader's last counters, which the bye has complete.
+      if (leading() && message.snapshot) snapshot = message.snapshot;
+      endLeaving();
+    }
     if (!attached) {
       // Detached: only the answers to messages still out with a leader matter, until there are none.
       if ((message.type === 'bye' && message.term === term) || (message.type === 'lead' && message.term !== term)) outbox.rejectHeld('client closed before sending', true);
@@ -619,6 +627,7 @@ function shareConnection<In, Out>(
         return follow(message.term, message.snapshot);
       case 'bye':
         if (message.term === term) {
+          if (message.snapshot) snapshot = message.snapshot;
           orphans.push(...message.orphans);
           handOver(true);
         } else if (term === undefined) orphans.push(...message.orphans);
@@ -645,6 +654,7 @@ function shareConnection<In, Out>(
         snapshot = message.snapshot;
         return deliver(message.data);
       case 'ack':
+      case 'stats':
         snapshot = message.snapshot;
         return;
       case 'pong':
@@ -793,9 +803,28 @@ function shareConnection<In, Out>(
       if (ttl === 0) continue; // expired (rejected)
       const sendOptions = wireOptions(record.options, ttl);
       record.term = destination;
-      if (inner) submit(record.data, sendOptions, (error) => outbox.settle(record.id, error));
+      if (inner) {
+        submit(record.data, sendOptions, (error) => {
+          outbox.settle(record.id, error);
+          announceStats();
+        });
+      }
       else post({ type: 'send', from: tabId, term: destination, id: record.id, data: record.data, options: sendOptions } satisfies TabMessage);
     }
+  }
+
+  /**
+   * Leading: tells the other tabs the counters after this tab's own sends
+   * (a follower's sends are answered with an `ack`, inbound messages and
+   * events carry a snapshot of their own), once for all the sends settled
+   * in one task.
+   */
+  function announceStats(): void {
+    if (statsDue !== undefined || role === 'alone') return;
+    statsDue = clock.set(() => {
+      statsDue = undefined;
+      if (leading() && term) post({ type: 'stats', term, snapshot: describe() });
+    }, 0);
   }
 
   /** This tab's stats: the socket's, merged across leaders (./stats.ts), and its own queue. */

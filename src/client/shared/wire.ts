@@ -81,8 +81,10 @@ export type LeaderMessage =
   /** Tab `to`'s send `id` was handed to the socket, or (with `error`) rejected. */
   | { type: 'ack'; term: string; to: string; id: number; error?: WireError; snapshot: Snapshot }
   | { type: 'pong'; term: string; to: string }
-  /** The leader steps down; `orphans` are its own unsent messages when its tab is going away. */
-  | { type: 'bye'; term: string; orphans: Orphan[] };
+  /** The counters changed by the leader tab's own sends (no other message carried them yet). */
+  | { type: 'stats'; term: string; snapshot: Snapshot }
+  /** The leader steps down; `orphans` are its own unsent messages when its tab is going away; `snapshot` its last description (counters go on across leaders). */
+  | { type: 'bye'; term: string; orphans: Orphan[]; snapshot?: Snapshot };
 
 export type TabMessage =
   /** A tab joined: the leader answers with `lead`. */
