@@ -126,5 +126,7 @@ export interface ClientEnv {
   random: () => number;
   lifecycle?: Lifecycle | undefined;
   features: ClientFeatures;
+  /** What a relative URL is resolved against (browsers: the document's base URL, as `new WebSocket()` does); none in Node. */
+  baseUrl?: string | undefined;
 }
 

@@ -76,7 +76,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
   /** Every option with its default, for the platform features that read their own (`headers`, `maxRetryAfter`). */
   const optionValues = resolved as unknown as Readonly<Record<string, unknown>>;
   // Checked now unless it is a provider (then before each attempt).
-  const target: Provider<string | URL> = typeof url === 'function' ? url : checkUrl(url);
+  const target: Provider<string | URL> = typeof url === 'function' ? url : checkUrl(url, env.baseUrl);
   const events = createEmitter<ClientEvents<In>>();
   /** The injected clock, with every callback run inside the emitter's `run()`. */
   const clock: Clock = {
@@ -204,7 +204,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
     let opened: Transport;
     try {
       // Input no retry can fix (an invalid URL, subprotocol or header from a provider) ends the client.
-      const checkedUrl = checkUrl(href);
+      const checkedUrl = checkUrl(href, env.baseUrl);
       let offered: readonly string[] = checkProtocols(protocols);
       for (const part of parts) offered = part.offer?.(offered) ?? offered;
       dialled = true;

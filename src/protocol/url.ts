@@ -53,30 +53,33 @@ export function basicAuthorization(username: string, password: string): string {
 /**
  * The URL rule: an absolute ws:, wss:, http: or https: URL (the last two
  * mapped to ws: and wss:, as browsers do) with a host and without a
- * fragment (RFC 6455 §3). Returns the parsed URL with its ws/wss scheme.
+ * fragment (RFC 6455 §3), or, given a `base`, one relative to it (WHATWG
+ * WebSocket: relative to the document's base URL, in browsers). Returns the
+ * parsed URL with its ws/wss scheme.
  * Anything but a string or URL is stringified first, as browsers do (so 42,
  * null and {} are refused as URLs, not as types). Throws a `SyntaxError`
  * DOMException (as the WHATWG WebSocket constructor does) with
  * `code = 'WS_ERR_INVALID_URL'`.
  */
-function checkedUrl(input: unknown): URL {
+function checkedUrl(input: unknown, base?: string): URL {
   let url: URL | undefined;
   try {
-    url = new URL(input instanceof URL ? input.href : String(input));
+    url = new URL(input instanceof URL ? input.href : String(input), base);
   } catch {}
   const scheme = /^(ws|http)(s?):$/.exec(url?.protocol ?? '');
   // The fragment is non-null whenever the serialization has '#', even an empty one.
   if (!url || !scheme || url.href.includes('#') || !url.hostname) {
     const given = withoutPassword(input instanceof URL ? input.href : String(input));
-    throw invalid('SyntaxError', ErrorCodes.INVALID_URL, 'a WebSocket URL', 'absolute ws:, wss:, http: or https:, with a host, without a fragment', given);
+    const expected = base === undefined ? 'absolute ws:, wss:, http: or https:, with a host, without a fragment' : 'ws:, wss:, http: or https: (or relative to the page), without a fragment';
+    throw invalid('SyntaxError', ErrorCodes.INVALID_URL, 'a WebSocket URL', expected, given);
   }
   url.protocol = scheme[2] ? 'wss:' : 'ws:';
   return url;
 }
 
 /** The URL rule (see `checkedUrl`), returning the normalized href with a ws: or wss: scheme. */
-export function checkUrl(input: unknown): string {
-  return checkedUrl(input).href;
+export function checkUrl(input: unknown, base?: string): string {
+  return checkedUrl(input, base).href;
 }
 
 /**

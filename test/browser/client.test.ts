@@ -118,6 +118,21 @@ describe('client in the browser (native WebSocket, loopback server)', () => {
     c.close();
   });
 
+  it("a relative URL is resolved against the document's base URL (an http: one becomes ws:), as new WebSocket() does", async () => {
+    const baseElement = Object.assign(document.createElement('base'), { href: `http://127.0.0.1:${port}/some/page/` });
+    document.head.append(baseElement);
+    try {
+      const c = client('../../echo');
+      await once(c, 'open');
+      const echoed = once<string>(c, 'message');
+      void c.send('relative');
+      equal(await echoed, 'relative');
+      c.close();
+    } finally {
+      baseElement.remove();
+    }
+  });
+
   it('echoes JSON through the negotiated subprotocol; binary arrives as Uint8Array', async () => {
     const c = client<any>(url(), { protocols: ['json'], codecs: { json } });
     const m = once(c, 'message');

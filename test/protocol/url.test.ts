@@ -1,6 +1,6 @@
 // URL handling as browsers do it (WHATWG WebSocket constructor, RFC 6455 §3).
 import { describe, it, deepEqual, equal, throws, throwsInput } from '../support/harness.js';
-import { parseUrl, withoutPassword } from '../../src/protocol/url.js';
+import { checkUrl, parseUrl, withoutPassword } from '../../src/protocol/url.js';
 import { ErrorCodes } from '../../src/protocol/errors.js';
 
 const OK: [string, { href: string; secure: boolean; hostname: string; port: number; host: string; resource: string }][] = [
@@ -48,6 +48,21 @@ describe('url: parseUrl', () => {
       throws(() => parseUrl(input), ErrorCodes.INVALID_URL);
     });
   }
+});
+
+describe('url: checkUrl relative to a base (browsers: the document base URL)', () => {
+  it('resolves a relative URL against the base, mapping http(s) to ws(s); an absolute one ignores it', () => {
+    equal(checkUrl('/live?x=1', 'https://example.com/app/page'), 'wss://example.com/live?x=1');
+    equal(checkUrl('feed', 'http://127.0.0.1:8080/app/'), 'ws://127.0.0.1:8080/app/feed');
+    equal(checkUrl('//other.example/ws', 'https://example.com/'), 'wss://other.example/ws');
+    equal(checkUrl('ws://example.org/x', 'https://example.com/'), 'ws://example.org/x');
+  });
+
+  it('still refuses what resolves to another scheme, a fragment, and relative URLs without a base', () => {
+    throwsInput(() => checkUrl('feed', 'file:///home/me/page.html'), 'SyntaxError', 'WS_ERR_INVALID_URL');
+    throwsInput(() => checkUrl('feed#top', 'https://example.com/'), 'SyntaxError', 'WS_ERR_INVALID_URL');
+    throwsInput(() => checkUrl('/feed'), 'SyntaxError', 'WS_ERR_INVALID_URL');
+  });
 });
 
 describe('url: credentials', () => {

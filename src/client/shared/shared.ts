@@ -164,7 +164,7 @@ function shareConnection<In, Out>(
     ? { ...CONNECT_OPTIONS, defaults: { ...CONNECT_OPTIONS.defaults, ...extra.defaults }, types: { ...CONNECT_OPTIONS.types, ...extra.types } }
     : CONNECT_OPTIONS;
   const resolved = resolveOptions(options, spec);
-  const href = typeof url === 'function' ? undefined : checkUrl(url);
+  const href = typeof url === 'function' ? undefined : checkUrl(url, env.baseUrl);
   if (href === undefined && sharing.key === '') {
     throw invalid('TypeError', ErrorCodes.INVALID_OPTION, 'shared(): key', 'a non-empty string when the url is a function (tabs cannot compare functions)', sharing.key);
   }
