@@ -144,10 +144,23 @@ export function checkControlPayload(subject: string, payload: Uint8Array): void 
   if (payload.length > 125) throw invalid('RangeError', ErrorCodes.CONTROL_TOO_LONG, subject, 'at most 125 bytes', `${payload.length} bytes`);
 }
 
-/** A ping's payload (see `checkControlPayload`), text as UTF-8. */
-export function checkPingPayload(data: Uint8Array | string | undefined): Uint8Array | undefined {
-  const payload = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-  if (payload !== undefined) checkControlPayload('a ping payload', payload);
+/**
+ * A ping's payload as the application gives it to `ping()` (the resilient
+ * client's and the Node WebSocket's alike), as bytes: text as UTF-8, a view
+ * as the bytes it spans; undefined stays undefined (the caller picks its
+ * default). Anything else is a `TypeError` with `WS_ERR_INVALID_DATA` (it
+ * would otherwise go out as whatever `new Uint8Array(x)` makes of it: 5 zero
+ * bytes for `5`, none for an object); over 125 bytes see `checkControlPayload`.
+ */
+export function checkPingPayload(data: unknown): Uint8Array | undefined {
+  if (data === undefined) return undefined;
+  let payload: Uint8Array;
+  if (typeof data === 'string') payload = encoder.encode(data);
+  else if (data instanceof Uint8Array) payload = data;
+  else if (ArrayBuffer.isView(data)) payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  else if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer)) payload = new Uint8Array(data);
+  else throw invalid('TypeError', ErrorCodes.INVALID_DATA, 'a ping payload', 'a string, an ArrayBuffer or a view of one (Uint8Array, Buffer, DataView)', data);
+  checkControlPayload('a ping payload', payload);
   return payload;
 }
 
