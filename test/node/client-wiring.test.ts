@@ -105,11 +105,11 @@ describe('client on the Node transport (loopback ws server)', () => {
       error.name === kind && error.code === 'WS_ERR_INVALID_OPTION' && message.test(error.message);
     assert.throws(
       () => client(server.url('/echo'), { socket: { perMessageDeflate: { level: 10 } } }),
-      refused('RangeError', /option perMessageDeflate\.level must be an integer from 0 to 9, got 10$/),
+      refused('RangeError', /^connect\(\{ socket \}\): option perMessageDeflate\.level must be an integer from 0 to 9, got 10$/),
     );
     assert.throws(
       () => client(server.url('/echo'), { socket: { perMessageDeflate: { zlibDeflateOptions: { level: 1 } } as never } }),
-      refused('TypeError', /option names in perMessageDeflate must be among threshold, .*clientMaxWindowBits, got "zlibDeflateOptions"$/),
+      refused('TypeError', /^connect\(\{ socket \}\): option names in perMessageDeflate must be among threshold, .*clientMaxWindowBits, got "zlibDeflateOptions"$/),
     );
     assert.equal(server.totalConnections, before, 'no attempt reached the server');
   });
