@@ -9,7 +9,7 @@ import { realClock } from './client/clock.js';
 import type { MessageOf, SendOf } from './client/codecs.js';
 import { nodeFeatures } from './client/node-features.js';
 import type { ConnectOptions, Provider } from './client/options.js';
-import { createNodeTransport, nodeTransport } from './transport/node/index.js';
+import { nodeTransport, nodeTransportFactory } from './transport/node/index.js';
 import type { WebSocketOptions } from './transport/node/options.js';
 import type { IncomingData } from './transport/types.js';
 
@@ -35,7 +35,8 @@ export interface NodeConnectOptions extends ConnectOptions {
  * the retry rules, receive backpressure for the async iterator).
  */
 export function connect<O extends NodeConnectOptions = NodeConnectOptions>(url: Provider<string | URL>, options?: O): Connection<MessageOf<O>, SendOf<O>> {
-  const factory = options?.socket ? createNodeTransport(options.socket) : nodeTransport;
+  // Its `socket` option is checked here, at the call, and named as the caller wrote it.
+  const factory = options?.socket ? nodeTransportFactory(options.socket, 'connect({ socket }):') : nodeTransport;
   // The Node features turn the heartbeat on (protocol pings) unless the options choose one or `false`.
   return connectWith<MessageOf<O>, SendOf<O>>(factory, url, options, { clock: realClock, random: Math.random, features: nodeFeatures });
 }

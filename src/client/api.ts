@@ -103,6 +103,9 @@ export interface Connection<In = IncomingData, Out = unknown> {
    * Send a protocol ping (RFC 6455 §5.5.2) and resolve with the round trip in
    * ms when its pong arrives. Node only: in browsers (`supports.ping` false)
    * it rejects with WS_ERR_UNSUPPORTED; while not open, with WS_ERR_INVALID_STATE.
+   * `data` (text as UTF-8, or bytes) is at most 125 bytes (RFC 6455 §5.5): a
+   * longer one rejects with a RangeError (WS_ERR_CONTROL_PAYLOAD_TOO_LONG),
+   * one of another type with a TypeError (WS_ERR_INVALID_DATA).
    */
   ping(data?: Uint8Array | string): Promise<number>;
   /** Stop reading from the network, for receive backpressure, where the platform can (`supports.pause`: Node); in browsers it does nothing. It holds while a connection is open (handshakes are read) and across reconnects. Messages already received may still arrive. */

@@ -144,10 +144,23 @@ export function checkControlPayload(subject: string, payload: Uint8Array): void 
   if (payload.length > 125) throw invalid('RangeError', ErrorCodes.CONTROL_TOO_LONG, subject, 'at most 125 bytes', `${payload.length} bytes`);
 }
 
-/** A ping's payload (see `checkControlPayload`), text as UTF-8. */
-export function checkPingPayload(data: Uint8Array | string | undefined): Uint8Array | undefined {
-  const payload = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-  if (payload !== undefined) checkControlPayload('a ping payload', payload);
+/**
+ * A ping's payload as the application gives it to `ping()` (the resilient
+ * client's and the Node WebSocket's alike), as bytes: text as UTF-8, a view
+ * as the bytes it spans; undefined stays undefined (the caller picks its
+ * default). Anything else is a `TypeError` with `WS_ERR_INVALID_DATA` (it
+ * would otherwise go out as whatever `new Uint8Array(x)` makes of it: 5 zero
+ * bytes for `5`, none for an object); over 125 bytes see `checkControlPayload`.
+ */
+export function checkPingPayload(data: unknown): Uint8Array | undefined {
+  if (data === undefined) return undefined;
+  let payload: Uint8Array;
+  if (typeof data === 'string') payload = encoder.encode(data);
+  else if (data instanceof Uint8Array) payload = data;
+  else if (ArrayBuffer.isView(data)) payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  else if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer)) payload = new Uint8Array(data);
+  else throw invalid('TypeError', ErrorCodes.INVALID_DATA, 'a ping payload', 'a string, an ArrayBuffer or a view of one (Uint8Array, Buffer, DataView)', data);
+  checkControlPayload('a ping payload', payload);
   return payload;
 }
 
@@ -241,17 +254,32 @@ export function checkHeaders(
 /**
  * The options an API takes, described by their defaults: an option's type
  * is its default's type (`types` gives it for options without a default:
- * a `typeof` name, or 'any' when another rule checks it). Every number is
- * from 0 (or its `least`) to TIMER_MAX (or its `most`); Infinity only where
- * `unbounded` says; `choices` lists the allowed values.
+ * a `typeof` name, several joined by `|` (`'boolean|number'`), or 'any'
+ * when another rule checks it). Every number is from 0 (or its `least`) to
+ * TIMER_MAX (or its `most`), a whole number where `integers` says;
+ * Infinity only where `unbounded` says; `choices` lists the allowed values.
  */
 export interface OptionSpec {
   readonly defaults: Readonly<Record<string, unknown>>;
   readonly types?: Readonly<Record<string, string>>;
   readonly least?: Readonly<Record<string, number>>;
   readonly most?: Readonly<Record<string, number>>;
+  readonly integers?: readonly string[];
   readonly unbounded?: readonly string[];
   readonly choices?: Readonly<Record<string, readonly (string | number)[]>>;
+}
+
+/** "a number", "an object", "a boolean or an object": what a `types` entry reads as in a message. */
+function typeNames(type: string): string {
+  return type
+    .split('|')
+    .map((one) => `${/^[aeiou]/.test(one) ? 'an' : 'a'} ${one}`)
+    .join(' or ');
+}
+
+/** Whether `value` is of `type` (see OptionSpec): typeof null and of an array is 'object' too, but neither is an options object. */
+function isOfType(value: unknown, type: string): boolean {
+  return type === 'any' || type.split('|').some((one) => typeof value === one && !(one === 'object' && (value === null || Array.isArray(value))));
 }
 
 /**
@@ -259,31 +287,36 @@ export interface OptionSpec {
  * counts as absent). An unknown key (a typo such as `maxRetries`) or a
  * value of the wrong type throws a `TypeError`, a value out of range a
  * `RangeError`, both with `WS_ERR_INVALID_OPTION` and a message naming
- * `where`, the option, what it must be and what came.
+ * `where`, the option, what it must be and what came. `path` names an
+ * options object nested in another one (`'perMessageDeflate'`): its
+ * options then read as `option perMessageDeflate.level`.
  */
-export function checkOptions<T>(given: unknown, spec: OptionSpec, where: string): T {
+export function checkOptions<T>(given: unknown, spec: OptionSpec, where: string, path?: string): T {
   const fail = (kind: 'TypeError' | 'RangeError', subject: string, expected: string, got: unknown) =>
     invalid(kind, ErrorCodes.INVALID_OPTION, `${where} ${subject}`, expected, got);
+  const option = (name: string) => `option ${path === undefined ? '' : `${path}.`}${name}`;
   if (given === undefined) given = {};
-  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw fail('TypeError', 'options', 'an object', given);
+  if (!isOfType(given, 'object')) throw fail('TypeError', path === undefined ? 'options' : `option ${path}`, 'an object', given);
   const { defaults, types = {} } = spec;
   const result: Record<string, unknown> = { ...defaults };
-  for (const [name, value] of Object.entries(given)) {
+  for (const [name, value] of Object.entries(given as object)) {
     const type = name in defaults ? typeof defaults[name] : types[name];
-    if (type === undefined) throw fail('TypeError', 'option names', `among ${[...Object.keys(defaults), ...Object.keys(types)].join(', ')}`, name);
-    if (value === undefined) continue;
-    // typeof null and of an array is 'object' too; neither is an options object.
-    if (type !== 'any' && (typeof value !== type || (type === 'object' && (value === null || Array.isArray(value))))) {
-      throw fail('TypeError', `option ${name}`, `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`, value);
+    if (type === undefined) {
+      const names = [...Object.keys(defaults), ...Object.keys(types)].join(', ');
+      throw fail('TypeError', path === undefined ? 'option names' : `option names in ${path}`, `among ${names}`, name);
     }
+    if (value === undefined) continue;
+    if (!isOfType(value, type)) throw fail('TypeError', option(name), typeNames(type), value);
     const choices = spec.choices?.[name];
-    if (choices && !choices.includes(value as string | number)) throw fail('RangeError', `option ${name}`, `one of ${choices.map(describe).join(', ')}`, value);
+    if (choices && !choices.includes(value as string | number)) throw fail('RangeError', option(name), `one of ${choices.map(describe).join(', ')}`, value);
     if (typeof value === 'number') {
       const least = spec.least?.[name] ?? 0;
       const most = spec.most?.[name] ?? TIMER_MAX;
       const unbounded = spec.unbounded?.includes(name) === true;
-      if (!(value >= least && (value <= most || (unbounded && value === Infinity)))) {
-        throw fail('RangeError', `option ${name}`, `from ${least} to ${most}${unbounded ? ' or Infinity' : ''}`, value);
+      const integer = spec.integers?.includes(name) === true;
+      const inRange = value >= least && (value <= most || (unbounded && value === Infinity));
+      if (!inRange || (integer && !Number.isInteger(value))) {
+        throw fail('RangeError', option(name), `${integer ? 'an integer ' : ''}from ${least} to ${most}${unbounded ? ' or Infinity' : ''}`, value);
       }
     }
     result[name] = value;

@@ -3,10 +3,11 @@
  * offer we put in `Sec-WebSocket-Extensions`, the validation of the server's
  * answer, and the `Extension` that compresses and inflates whole messages.
  *
- * Owns negotiation and per-message policy (threshold, per-send `compress`);
- * the byte work lives in deflate-codec.ts. Imports types.ts, errors.ts and
- * deflate-codec.ts only: never the core (protocol.ts, handshake.ts) and never
- * node:* (the module is browser-safe, though browsers negotiate natively).
+ * Owns negotiation, the rule of its options and per-message policy
+ * (threshold, per-send `compress`); the byte work lives in deflate-codec.ts.
+ * Imports types.ts, errors.ts, input.ts (checkOptions) and deflate-codec.ts
+ * only: never the core (protocol.ts, handshake.ts) and never node:* (the
+ * module is browser-safe, though browsers negotiate natively).
  *
  * The core's side of the contract:
  * - RSV1 on the first frame of a data message means "compressed" (RFC 7692
@@ -21,6 +22,7 @@
  *   connection).
  */
 import { ErrorCodes, HandshakeError } from './errors.js';
+import { checkOptions, type OptionSpec } from './input.js';
 import type { Extension, ExtensionFactory, ExtensionParams } from './types.js';
 import { MessageDeflater, MessageInflater, type AsyncInflate, type NativeDeflate, type NativeInflate } from './deflate-codec.js';
 
@@ -49,7 +51,7 @@ type Level = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 export interface PerMessageDeflateOptions {
   /**
    * Messages smaller than this many bytes are sent uncompressed unless the
-   * send passes `compress: true`. Default `1024`.
+   * send passes `compress: true` (0 up to 2^53-1). Default `1024`.
    */
   threshold?: number;
   /**
@@ -117,40 +119,48 @@ interface Resolved {
   historySize: number;
 }
 
-function bits(name: string, value: unknown): number {
-  if (typeof value !== 'number') throw new TypeError(`perMessageDeflate: ${name} must be a number`);
-  if (!Number.isInteger(value) || value < 8 || value > 15) throw new RangeError(`perMessageDeflate: ${name} must be an integer in 8..15, got ${value}`);
-  return value;
-}
+/**
+ * The rule of PerMessageDeflateOptions, one for every way they arrive:
+ * `perMessageDeflate()` here, and the Node transport's `perMessageDeflate`
+ * option (`new WebSocket()`, `connect({ socket })`), which checks them at
+ * the call through `checkPerMessageDeflateOptions`. Window bits are 8..15
+ * (RFC 7692 §7.1.2.1, §7.1.2.2) for both ends. zlib cannot deflate with an
+ * 8-bit raw window, so at 8 the Node compressor runs zlib at 9, whose
+ * distances stay within 250 bytes (< 256, see zlib-inflate.ts), as ws's
+ * zlib does; fflate works in segments that fit (deflate-codec.ts).
+ */
+const PER_MESSAGE_DEFLATE_OPTIONS: OptionSpec = {
+  defaults: { threshold: 1024, clientNoContextTakeover: false, serverNoContextTakeover: false, level: 6, historySize: 4096 },
+  // clientMaxWindowBits: `true` (the default, applied in resolve()) offers it bare, `false` leaves it out, a number bounds it.
+  types: { serverMaxWindowBits: 'number', clientMaxWindowBits: 'boolean|number' },
+  least: { serverMaxWindowBits: 8, clientMaxWindowBits: 8 },
+  // threshold: any size a message can have; level: zlib's 0..9; historySize: up to the 32 KiB window (RFC 7692 §7.1.2.1, 2^15).
+  most: { threshold: Number.MAX_SAFE_INTEGER, level: 9, historySize: 32768, serverMaxWindowBits: 15, clientMaxWindowBits: 15 },
+  integers: ['level', 'historySize', 'serverMaxWindowBits', 'clientMaxWindowBits'],
+};
 
-function flag(name: string, value: unknown): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new TypeError(`perMessageDeflate: ${name} must be a boolean`);
-  return value;
+/**
+ * Checks permessage-deflate options against their rule (see
+ * `checkOptions`: an unknown key or a wrong type is a TypeError, a value
+ * out of range a RangeError, both with `WS_ERR_INVALID_OPTION`) and returns
+ * them over their defaults. `where` names the API in messages; `path` the
+ * option they are nested in (`'perMessageDeflate'`: `option
+ * perMessageDeflate.level must be ...`).
+ */
+export function checkPerMessageDeflateOptions(options: unknown, where: string, path?: string): PerMessageDeflateOptions {
+  return checkOptions<PerMessageDeflateOptions>(options, PER_MESSAGE_DEFLATE_OPTIONS, where, path);
 }
 
 function resolve(options: PerMessageDeflateOptions | undefined): Resolved {
-  if (options === undefined) options = {};
-  if (options === null || typeof options !== 'object') throw new TypeError('perMessageDeflate: options must be an object');
-  const threshold = options.threshold ?? 1024;
-  if (typeof threshold !== 'number') throw new TypeError('perMessageDeflate: threshold must be a number');
-  if (!(threshold >= 0) || !Number.isFinite(threshold)) throw new RangeError(`perMessageDeflate: threshold must be a finite number >= 0, got ${threshold}`);
-  const level = options.level ?? 6;
-  if (typeof level !== 'number') throw new TypeError('perMessageDeflate: level must be a number');
-  if (!Number.isInteger(level) || level < 0 || level > 9) throw new RangeError(`perMessageDeflate: level must be an integer in 0..9, got ${level}`);
-  const historySize = options.historySize ?? 4096;
-  if (typeof historySize !== 'number') throw new TypeError('perMessageDeflate: historySize must be a number');
-  if (!Number.isInteger(historySize) || historySize < 0 || historySize > 32768) {
-    throw new RangeError(`perMessageDeflate: historySize must be an integer in 0..32768, got ${historySize}`);
-  }
-  const cmwb = options.clientMaxWindowBits;
+  const checked = checkPerMessageDeflateOptions(options, 'perMessageDeflate():');
+  const historySize = checked.historySize!;
   return {
-    threshold,
-    clientNoContextTakeover: flag('clientNoContextTakeover', options.clientNoContextTakeover) || historySize === 0,
-    serverNoContextTakeover: flag('serverNoContextTakeover', options.serverNoContextTakeover),
-    serverMaxWindowBits: options.serverMaxWindowBits === undefined ? undefined : bits('serverMaxWindowBits', options.serverMaxWindowBits),
-    clientMaxWindowBits: cmwb === undefined ? true : typeof cmwb === 'boolean' ? cmwb : bits('clientMaxWindowBits', cmwb),
-    level: level as Level,
+    threshold: checked.threshold!,
+    clientNoContextTakeover: checked.clientNoContextTakeover! || historySize === 0,
+    serverNoContextTakeover: checked.serverNoContextTakeover!,
+    serverMaxWindowBits: checked.serverMaxWindowBits,
+    clientMaxWindowBits: checked.clientMaxWindowBits ?? true,
+    level: checked.level as Level,
     historySize,
   };
 }
@@ -344,8 +354,9 @@ export class PerMessageDeflate implements Extension {
 
 /**
  * permessage-deflate (RFC 7692) for the Node transport, on fflate,
- * synchronous and order-preserving. Options are validated here: a wrong type
- * throws a TypeError, a value out of range a RangeError.
+ * synchronous and order-preserving. Options are validated here: an unknown
+ * key or a wrong type throws a TypeError, a value out of range a
+ * RangeError, both with `WS_ERR_INVALID_OPTION`.
  *
  * Defaults: offer `permessage-deflate; client_max_window_bits` (as browsers
  * and ws do, so the server may bound our window); threshold 1024; level 6;

@@ -155,4 +155,12 @@ describe('re-entry: the application calls back into the client', () => {
     const e = await rejects(r.conn.ping(new Uint8Array(126)), 'WS_ERR_CONTROL_PAYLOAD_TOO_LONG');
     equal(e.name, 'RangeError');
   });
+
+  it('ping() with a payload that is neither text nor bytes rejects with a TypeError, WS_ERR_INVALID_DATA', async () => {
+    const r = rig({ heartbeat: false }, { platform: NODE });
+    await r.openNow();
+    const e = await rejects(r.conn.ping(5 as never), 'WS_ERR_INVALID_DATA');
+    equal(e.name, 'TypeError');
+    ok(/a ping payload must be a string, an ArrayBuffer or a view of one .*, got 5/.test(e.message), e.message);
+  });
 });

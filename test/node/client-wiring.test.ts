@@ -99,6 +99,54 @@ describe('client on the Node transport (loopback ws server)', () => {
     }
   });
 
+  it('socket.perMessageDeflate is checked at connect() itself: a bad key or value throws there, and no attempt is made', () => {
+    const before = server.totalConnections;
+    const refused = (kind: string, message: RegExp) => (error: Error & { code?: string }) =>
+      error.name === kind && error.code === 'WS_ERR_INVALID_OPTION' && message.test(error.message);
+    assert.throws(
+      () => client(server.url('/echo'), { socket: { perMessageDeflate: { level: 10 } } }),
+      refused('RangeError', /^connect\(\{ socket \}\): option perMessageDeflate\.level must be an integer from 0 to 9, got 10$/),
+    );
+    assert.throws(
+      () => client(server.url('/echo'), { socket: { perMessageDeflate: { zlibDeflateOptions: { level: 1 } } as never } }),
+      refused('TypeError', /^connect\(\{ socket \}\): option names in perMessageDeflate must be among threshold, .*clientMaxWindowBits, got "zlibDeflateOptions"$/),
+    );
+    assert.equal(server.totalConnections, before, 'no attempt reached the server');
+  });
+
+  it('socket.perMessageDeflate options that pass the rule negotiate with a ws server and carry compressed messages', async () => {
+    const { WebSocketServer } = await import('ws');
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: { threshold: 0 } });
+    await new Promise((r) => wss.once('listening', r));
+    wss.on('connection', (peer) => peer.on('message', (data, isBinary) => peer.send(data as Buffer, { binary: isBinary })));
+    try {
+      const compressed: string[] = [];
+      const c = client(`ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, {
+        heartbeat: false,
+        socket: {
+          perMessageDeflate: { threshold: 0, level: 9, historySize: 0, serverNoContextTakeover: true, serverMaxWindowBits: 10, clientMaxWindowBits: 9 },
+          trace: (record) => {
+            if ('opcode' in record && record.rsv1) compressed.push(record.direction);
+          },
+        },
+      });
+      await once(c, 'open');
+      // RFC 7692 §7.1: ws answers each parameter we offered.
+      for (const parameter of ['server_no_context_takeover', 'client_no_context_takeover', 'server_max_window_bits=10', 'client_max_window_bits=9']) {
+        assert.ok(c.extensions.includes(parameter), `${parameter} in ${c.extensions}`);
+      }
+      const text = 'squeeze me '.repeat(200);
+      const echoed = once<string>(c, 'message');
+      await c.send(text);
+      assert.equal(await echoed, text);
+      assert.deepEqual(compressed, ['out', 'in'], 'RSV1 both ways');
+      c.close();
+      await waitFor(() => c.state === 'closed');
+    } finally {
+      await new Promise((r) => wss.close(r));
+    }
+  });
+
   it('server drops the connection → reconnects and keeps working', async () => {
     const c = client(server.url('/echo'), { minDelay: 20, maxDelay: 50 });
     await once(c, 'open');

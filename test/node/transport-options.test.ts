@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import { WebSocket } from '../../src/transport/node/websocket.js';
 import type { CreateConnectionOptions, WebSocketOptions } from '../../src/transport/node/options.js';
+import type { PerMessageDeflateOptions } from '../../src/protocol/permessage-deflate.js';
 import { connect } from '../../src/node.js';
 import { makeCerts, type TestCerts } from '../support/certs.js';
 import { startConnectProxy } from '../support/connect-proxy.js';
@@ -432,6 +433,57 @@ describe('Host header override', () => {
     } finally {
       lookupConn.close();
       await new Promise((resolve) => lookupConn.once('end', resolve));
+    }
+  });
+});
+
+describe('perMessageDeflate options at the call (RFC 7692 parameters, one rule for every entry point)', () => {
+  const url = 'ws://127.0.0.1:1/';
+  const ACCEPTED = 'threshold, clientNoContextTakeover, serverNoContextTakeover, level, historySize, serverMaxWindowBits, clientMaxWindowBits';
+  const unknown = (key: string) => new RegExp(`option names in perMessageDeflate must be among ${ACCEPTED}, got "${key}"$`);
+  const cases: [string, unknown, 'TypeError' | 'RangeError', RegExp][] = [
+    // A typo, and ws's keys lifeline has no counterpart for: refused, never silently unused.
+    ['typo treshold', { treshold: 10 }, 'TypeError', unknown('treshold')],
+    ["ws's zlibDeflateOptions", { zlibDeflateOptions: { level: 1 } }, 'TypeError', unknown('zlibDeflateOptions')],
+    ["ws's zlibInflateOptions", { zlibInflateOptions: {} }, 'TypeError', unknown('zlibInflateOptions')],
+    ["ws's concurrencyLimit", { concurrencyLimit: 4 }, 'TypeError', unknown('concurrencyLimit')],
+    ['level 10', { level: 10 }, 'RangeError', /option perMessageDeflate\.level must be an integer from 0 to 9, got 10$/],
+    ['level 1.5', { level: 1.5 }, 'RangeError', /option perMessageDeflate\.level must be an integer from 0 to 9, got 1\.5$/],
+    ['level "6"', { level: '6' }, 'TypeError', /option perMessageDeflate\.level must be a number, got "6"$/],
+    ['threshold -1', { threshold: -1 }, 'RangeError', /option perMessageDeflate\.threshold must be from 0 to 9007199254740991, got -1$/],
+    ['threshold Infinity', { threshold: Infinity }, 'RangeError', /option perMessageDeflate\.threshold must be from 0 to/],
+    ['historySize 32769', { historySize: 32769 }, 'RangeError', /option perMessageDeflate\.historySize must be an integer from 0 to 32768, got 32769$/],
+    // RFC 7692 §7.1.2.1 / §7.1.2.2: window bits are 8..15.
+    ['clientMaxWindowBits 16', { clientMaxWindowBits: 16 }, 'RangeError', /option perMessageDeflate\.clientMaxWindowBits must be an integer from 8 to 15, got 16$/],
+    ['clientMaxWindowBits "10"', { clientMaxWindowBits: '10' }, 'TypeError', /option perMessageDeflate\.clientMaxWindowBits must be a boolean or a number, got "10"$/],
+    ['serverMaxWindowBits 7', { serverMaxWindowBits: 7 }, 'RangeError', /option perMessageDeflate\.serverMaxWindowBits must be an integer from 8 to 15, got 7$/],
+    ['serverMaxWindowBits true', { serverMaxWindowBits: true }, 'TypeError', /option perMessageDeflate\.serverMaxWindowBits must be a number, got true$/],
+    ['serverNoContextTakeover "yes"', { serverNoContextTakeover: 'yes' }, 'TypeError', /option perMessageDeflate\.serverNoContextTakeover must be a boolean, got "yes"$/],
+    ['perMessageDeflate "yes"', 'yes', 'TypeError', /option perMessageDeflate must be a boolean or an object, got "yes"$/],
+    ['perMessageDeflate null', null, 'TypeError', /option perMessageDeflate must be a boolean or an object, got null$/],
+  ];
+  for (const [name, perMessageDeflate, kind, message] of cases) {
+    it(`${name}: ${kind}, WS_ERR_INVALID_OPTION, thrown by new WebSocket() and connect({ socket })`, () => {
+      const expected = (error: Error & { code?: string }) => error.name === kind && error.code === 'WS_ERR_INVALID_OPTION' && message.test(error.message);
+      const options = { perMessageDeflate } as WebSocketOptions;
+      assert.throws(() => new WebSocket(url, [], options), expected);
+      assert.throws(() => connect(url, { socket: options }), expected);
+    });
+  }
+
+  it('the ranges\' ends and every documented form are accepted', () => {
+    const accepted: (boolean | PerMessageDeflateOptions)[] = [
+      true,
+      false,
+      {},
+      { threshold: 0, level: 0, historySize: 0, serverMaxWindowBits: 8, clientMaxWindowBits: 8 },
+      { threshold: 1e6, level: 9, historySize: 32768, serverMaxWindowBits: 15, clientMaxWindowBits: 15 },
+      { clientMaxWindowBits: false, clientNoContextTakeover: true, serverNoContextTakeover: true },
+      { clientMaxWindowBits: true },
+    ];
+    for (const perMessageDeflate of accepted) {
+      new WebSocket(url, [], { perMessageDeflate }).terminate();
+      connect(url, { socket: { perMessageDeflate }, startClosed: true }).close();
     }
   });
 });

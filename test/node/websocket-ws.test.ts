@@ -286,6 +286,41 @@ describe('WebSocket vs ws: pings', () => {
     await closeWs(ws);
   });
 
+  it('ping() refuses a payload over 125 bytes or of another type by rejecting (never throwing), with the client\'s rule; nothing reaches the wire', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((r) => wss.once('listening', r));
+    const received: string[] = [];
+    wss.on('connection', (s: WsSocket) => s.on('ping', (data: Buffer) => received.push(data.toString('hex'))));
+    const ws = await openWs(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`);
+    try {
+      type Refusal = Error & { code?: string };
+      const refused: [unknown, (e: Refusal) => boolean][] = [
+        // RFC 6455 §5.5: a control frame's payload is at most 125 bytes; text counts its UTF-8 bytes.
+        [new Uint8Array(126), (e) => e instanceof RangeError && e.code === 'WS_ERR_CONTROL_PAYLOAD_TOO_LONG' && /a ping payload must be at most 125 bytes, got "126 bytes"/.test(e.message)],
+        ['é'.repeat(63), (e) => e instanceof RangeError && e.code === 'WS_ERR_CONTROL_PAYLOAD_TOO_LONG'],
+        [new ArrayBuffer(200), (e) => e instanceof RangeError && e.code === 'WS_ERR_CONTROL_PAYLOAD_TOO_LONG'],
+        [5, (e) => e instanceof TypeError && e.code === 'WS_ERR_INVALID_DATA' && /a ping payload must be a string, an ArrayBuffer or a view of one .*, got 5/.test(e.message)],
+        [{ length: 3 }, (e) => e instanceof TypeError && e.code === 'WS_ERR_INVALID_DATA' && /got an object/.test(e.message)],
+        [null, (e) => e instanceof TypeError && e.code === 'WS_ERR_INVALID_DATA'],
+      ];
+      for (const [data, expected] of refused) {
+        let result: Promise<number> | undefined;
+        assert.doesNotThrow(() => (result = ws.ping(data as string)), `ping(${String(data).slice(0, 20)}) throws`);
+        await assert.rejects(result!, expected);
+      }
+      // Still open, and the payloads that fit go out as the bytes they span: 125 bytes, a DataView's window, text.
+      const bytes = Buffer.from('..view..');
+      await ws.ping(new Uint8Array(125).fill(1));
+      await ws.ping(new DataView(bytes.buffer, bytes.byteOffset + 2, 4));
+      await ws.ping('é');
+      assert.deepEqual(received, ['01'.repeat(125), Buffer.from('view').toString('hex'), 'c3a9']);
+    } finally {
+      ws.terminate();
+      for (const client of wss.clients) client.terminate();
+      await new Promise((r) => wss.close(r));
+    }
+  });
+
   it('ping() rejects when the connection closes before the pong', async () => {
     server.silent(true);
     try {

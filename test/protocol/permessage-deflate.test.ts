@@ -44,13 +44,26 @@ describe('permessage-deflate options (validated at the call)', () => {
     ['historySize -1', { historySize: -1 }, 'RangeError'],
     ['historySize "4k"', { historySize: '4k' }, 'TypeError'],
     ['options not an object', 5, 'TypeError'],
+    ['an unknown key (typo)', { treshold: 10 }, 'TypeError'],
+    ["ws's zlibDeflateOptions", { zlibDeflateOptions: { level: 1 } }, 'TypeError'],
   ];
   for (const [name, opts, cls] of bad) {
-    it(`rejects ${name} with ${cls}`, () => {
+    it(`rejects ${name} with ${cls}, WS_ERR_INVALID_OPTION`, () => {
       const e = throws(() => perMessageDeflate(opts as PerMessageDeflateOptions));
       equal(e.name, cls);
+      equal((e as Error & { code?: string }).code, ErrorCodes.INVALID_OPTION);
     });
   }
+
+  it('says which option, what it must be and what came', () => {
+    const message = (opts: unknown) => throws(() => perMessageDeflate(opts as PerMessageDeflateOptions)).message;
+    equal(message({ level: 10 }), 'perMessageDeflate(): option level must be an integer from 0 to 9, got 10');
+    equal(message({ clientMaxWindowBits: 7 }), 'perMessageDeflate(): option clientMaxWindowBits must be an integer from 8 to 15, got 7');
+    equal(
+      message({ concurrencyLimit: 4 }),
+      'perMessageDeflate(): option names must be among threshold, clientNoContextTakeover, serverNoContextTakeover, level, historySize, serverMaxWindowBits, clientMaxWindowBits, got "concurrencyLimit"',
+    );
+  });
 });
 
 describe('permessage-deflate offer (RFC 7692 §5, §7.1)', () => {

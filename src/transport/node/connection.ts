@@ -281,11 +281,11 @@ export class Connection implements ReadTarget, ClosingSteps {
   /** Sends a ping; resolves with the round trip in ms when the pong with the same payload arrives. */
   sendPing(payload?: Uint8Array): Promise<number> {
     const data = payload ?? nextPingPayload();
-    if (data.length > 125) throw new RangeError('A ping payload must be at most 125 bytes (RFC 6455 §5.5)');
     try {
       this.protocol!.ping(data);
     } catch (error) {
-      // The core refused (e.g. our close is already out): a rejection, as for any ping that gets no pong.
+      // The core refused (our close is already out, or a payload over 125 bytes: RangeError
+      // WS_ERR_CONTROL_PAYLOAD_TOO_LONG, RFC 6455 §5.5): a rejection, as for any ping that gets no pong.
       return Promise.reject(error);
     }
     // Registered after the write: no pong can arrive in between (it is read on a later tick).

@@ -117,8 +117,17 @@ class NodeTransport implements Transport, ConnectionOwner {
  * checked here (TypeError / RangeError, `WS_ERR_INVALID_OPTION`).
  */
 export function createNodeTransport(options?: WebSocketOptions): TransportFactory {
-  // Checked once, at the call (connect() passes its `socket` option here): TypeError / RangeError.
-  const defaults = checkWebSocketOptions(options, 'createNodeTransport():');
+  return nodeTransportFactory(options, 'createNodeTransport():');
+}
+
+/**
+ * @internal `createNodeTransport` for an API that takes the options under
+ * another name: `where` names that API in the errors (connect() passes its
+ * `socket` option here as `connect({ socket }):`).
+ */
+export function nodeTransportFactory(options: WebSocketOptions | undefined, where: string): TransportFactory {
+  // Checked once, at the call: TypeError / RangeError.
+  const defaults = checkWebSocketOptions(options, where);
   const factory = (url: string, options: TransportConnectOptions, handlers: TransportHandlers): Transport => {
     const merged: WebSocketOptions =
       options.headers === undefined ? defaults : { ...defaults, headers: { ...defaults.headers, ...(options.headers as Record<string, string>) } };

@@ -3,15 +3,16 @@
  * Node transport: their types and defaults, the rule they are checked by at
  * `new WebSocket()` and `createNodeTransport()` (an unknown key, as a typo
  * of a ws option, or a wrong type is a TypeError, a number out of range a
- * RangeError, both with `WS_ERR_INVALID_OPTION`), the clamp every timer of
- * the transport goes through, and the Retry-After parser shared by the
- * WebSocket's error event and the transport's CloseInfo.
+ * RangeError, both with `WS_ERR_INVALID_OPTION`; the keys of a
+ * `perMessageDeflate` object too, by the rule permessage-deflate.ts owns),
+ * the clamp every timer of the transport goes through, and the Retry-After
+ * parser shared by the WebSocket's error event and the transport's CloseInfo.
  */
 import type { Duplex } from 'node:stream';
 import type { LookupFunction, TcpNetConnectOpts } from 'node:net';
 import type { ConnectionOptions as TlsConnectionOptions, PeerCertificate } from 'node:tls';
 import type { FrameTrace } from '../../protocol/types.js';
-import type { PerMessageDeflateOptions } from '../../protocol/permessage-deflate.js';
+import { checkPerMessageDeflateOptions, type PerMessageDeflateOptions } from '../../protocol/permessage-deflate.js';
 import { ErrorCodes } from '../../protocol/errors.js';
 import { checkOptions, invalid, TIMER_MAX, type OptionSpec } from '../../protocol/input.js';
 import { DEFAULT_MAX_PAYLOAD } from '../../protocol/protocol.js';
@@ -64,7 +65,12 @@ export interface WebSocketOptions {
   closeTimeout?: number;
   /** Largest message accepted (after decompression), bytes (at least 1, or Infinity). Over it the connection closes with 1009. Default 100 MiB. */
   maxPayload?: number;
-  /** permessage-deflate (RFC 7692): `true` (default) offers it with defaults, an object tunes it, `false` disables it. */
+  /**
+   * permessage-deflate (RFC 7692): `true` (default) offers it with defaults,
+   * an object tunes it, `false` disables it. The object's keys are checked
+   * at the call like the other options (ws's `zlibDeflateOptions`,
+   * `zlibInflateOptions` and `concurrencyLimit` are unknown keys: a TypeError).
+   */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** TLS: trusted CA certificates (PEM). Default: Node's bundled roots. */
   ca?: TlsMaterial;
@@ -155,8 +161,9 @@ const TLS_VERSIONS: readonly TlsVersion[] = ['TLSv1.3', 'TLSv1.2', 'TLSv1.1', 'T
 
 /**
  * The rule of WebSocketOptions. Options checked by their own rule later but
- * still synchronously (headers, proxy, perMessageDeflate) are 'any' here;
- * TLS material is passed to node:tls as given.
+ * still synchronously (headers, proxy) are 'any' here; perMessageDeflate's
+ * object goes through its own rule in checkWebSocketOptions; TLS material
+ * is passed to node:tls as given.
  */
 const WEBSOCKET_OPTIONS: OptionSpec = {
   defaults: {
@@ -171,7 +178,7 @@ const WEBSOCKET_OPTIONS: OptionSpec = {
   types: {
     headers: 'any',
     origin: 'string',
-    perMessageDeflate: 'any',
+    perMessageDeflate: 'boolean|object',
     ca: 'any',
     cert: 'any',
     key: 'any',
@@ -203,6 +210,8 @@ const WEBSOCKET_OPTIONS: OptionSpec = {
  */
 export function checkWebSocketOptions(options: unknown, where: string): WebSocketOptions {
   const checked = checkOptions<WebSocketOptions>(options, WEBSOCKET_OPTIONS, where);
+  // Checked here, not when an attempt builds its offer: connect({ socket }) would otherwise only find out at its first attempt.
+  if (typeof checked.perMessageDeflate === 'object') checkPerMessageDeflateOptions(checked.perMessageDeflate, where, 'perMessageDeflate');
   for (const name of ['ca', 'cert', 'key'] as const) checkTlsMaterial(checked[name], `${where} option ${name}`, false);
   checkTlsMaterial(checked.pfx, `${where} option pfx`, true);
   const refuse = (subject: string, expected: string, got: unknown) => invalid('TypeError', ErrorCodes.INVALID_OPTION, `${where} ${subject}`, expected, got);

@@ -14,7 +14,7 @@
 import { Buffer } from 'node:buffer';
 import { parseUrl } from '../../protocol/url.js';
 import { ErrorCodes, HandshakeError } from '../../protocol/errors.js';
-import { checkClose, checkProtocols, inputError } from '../../protocol/input.js';
+import { checkClose, checkPingPayload, checkProtocols, inputError } from '../../protocol/input.js';
 import { Connection, CONNECTING, OPEN, CLOSING, CLOSED, copyMessage } from './connection.js';
 import { CloseEvent, ErrorEvent, Event, LightEventTarget, MessageEvent, listening } from './events.js';
 import { checkWebSocketOptions, parseRetryAfter, type WebSocketOptions } from './options.js';
@@ -242,14 +242,25 @@ export class WebSocket extends LightEventTarget<WebSocketEventMap> {
 
   /**
    * Node extra: sends a ping (RFC 6455 §5.5.2) and resolves with the round
-   * trip in ms when the pong with the same payload arrives. Rejects if the
-   * connection closes first. `data`: at most 125 bytes (default: 4 unique bytes).
+   * trip in ms when the pong with the same payload arrives. `data`: text
+   * (UTF-8), an ArrayBuffer or a view, at most 125 bytes (RFC 6455 §5.5;
+   * default: 4 unique bytes). Never throws: a payload over 125 bytes
+   * rejects with a RangeError (`WS_ERR_CONTROL_PAYLOAD_TOO_LONG`), one of
+   * another type with a TypeError (`WS_ERR_INVALID_DATA`), a ping while not
+   * open with an InvalidStateError; it also rejects if the connection
+   * closes before the pong.
    */
-  ping(data?: Uint8Array | ArrayBuffer | string): Promise<number> {
+  ping(data?: string | ArrayBufferLike | ArrayBufferView): Promise<number> {
+    let payload: Uint8Array | undefined;
+    try {
+      // The resilient client's rule (its conn.ping() checks the same way, in the same order).
+      payload = checkPingPayload(data);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this._connection.state !== OPEN) {
       return Promise.reject(inputError('InvalidStateError', ErrorCodes.INVALID_STATE, `ping() needs an open WebSocket, readyState is ${this._connection.state}`));
     }
-    const payload = data === undefined ? undefined : typeof data === 'string' ? Buffer.from(data) : data instanceof Uint8Array ? data : new Uint8Array(data);
     return this._connection.sendPing(payload);
   }
 
