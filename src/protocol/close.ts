@@ -32,10 +32,11 @@ const encoder = new TextEncoder();
  * 1000 (WHATWG close() step 7).
  */
 export function appClosePayload(code?: number, reason?: string): Uint8Array {
-  checkClose(code, reason);
-  const reasonBytes = reason === undefined || reason === '' ? new Uint8Array(0) : encoder.encode(reason);
-  if (code === undefined && reasonBytes.length === 0) return new Uint8Array(0);
-  return closePayload(code ?? 1000, reasonBytes);
+  // The converted values (a code of 1000.5 is 1000, as in browsers), not the given ones.
+  const checked = checkClose(code, reason);
+  const reasonBytes = checked.reason === undefined || checked.reason === '' ? new Uint8Array(0) : encoder.encode(checked.reason);
+  if (checked.code === undefined && reasonBytes.length === 0) return new Uint8Array(0);
+  return closePayload(checked.code ?? 1000, reasonBytes);
 }
 
 /** `code` (big-endian) followed by `reason`. */

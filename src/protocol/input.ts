@@ -103,17 +103,31 @@ export function checkProtocols(protocols: unknown): string[] {
 // --- close (RFC 6455 §5.5.1, §7.4; WHATWG WebSocket close() steps 1-3) ---
 
 /**
+ * WebIDL's `[Clamp] unsigned short` conversion (WebIDL §3.2.4.9
+ * ConvertToInt), which WebSocket#close() applies to its code: NaN becomes
+ * 0, the value is clamped to 0..65535 and rounded to the nearest integer,
+ * half to even. So a browser takes close(1000.5) as close(1000).
+ */
+function clampUnsignedShort(value: unknown): number {
+  const number = Number(value);
+  if (Number.isNaN(number)) return 0;
+  const clamped = Math.min(Math.max(number, 0), 65535);
+  const rounded = Math.round(clamped); // half up; WebIDL wants half to even
+  return rounded - clamped === 0.5 && rounded % 2 === 1 ? rounded - 1 : rounded;
+}
+
+/**
  * What an application may put in its close frame, after the WebIDL
- * conversions of WebSocket#close() (the code to a number, the reason to a
- * string): code 1000 or 3000-4999 (else an `InvalidAccessError`
+ * conversions of WebSocket#close() (the code `[Clamp] unsigned short`, the
+ * reason to a string): code 1000 or 3000-4999 (else an `InvalidAccessError`
  * DOMException, `WS_ERR_INVALID_CLOSE_CODE`), a reason of at most 123 UTF-8
  * bytes so that code and reason fit a control frame's 125 (else a
  * `SyntaxError` DOMException, `WS_ERR_CLOSE_REASON_TOO_LONG`). Either may
  * be undefined. Returns the converted pair.
  */
 export function checkClose(code: unknown, reason: unknown): { code: number | undefined; reason: string | undefined } {
-  const number = code === undefined ? undefined : Number(code);
-  if (number !== undefined && number !== 1000 && !(Number.isInteger(number) && number >= 3000 && number <= 4999)) {
+  const number = code === undefined ? undefined : clampUnsignedShort(code);
+  if (number !== undefined && number !== 1000 && !(number >= 3000 && number <= 4999)) {
     throw invalid('InvalidAccessError', ErrorCodes.INVALID_CLOSE_CODE, 'a close code', '1000 or 3000-4999', code);
   }
   const text = reason === undefined ? undefined : String(reason);

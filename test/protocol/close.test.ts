@@ -165,7 +165,8 @@ describe('close: the closing handshake and states', () => {
 });
 
 describe('close: the application close() follows browser rules', () => {
-  const bad = [0, 1, 999, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1011, 1015, 2000, 2999, 5000, 65535, 1000.5, -1000, NaN, Infinity];
+  // After WebIDL's [Clamp] unsigned short: -1000 and NaN become 0, Infinity 65535, 4999.5 rounds (half to even) to 5000.
+  const bad = [0, 1, 999, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1011, 1015, 2000, 2999, 5000, 65535, 1001.4, 4999.5, -1000, NaN, Infinity];
   for (const code of bad) {
     it(`close(${code}) throws InvalidAccessError WS_ERR_INVALID_CLOSE_CODE (as browsers do) and writes nothing`, () => {
       const rec = new Recorder();
@@ -180,6 +181,13 @@ describe('close: the application close() follows browser rules', () => {
       const rec = new Recorder();
       new Protocol(rec, { random: fixedRandom }).close(code, 'ok');
       equal(rec.closeWritten(), code);
+    });
+  }
+  for (const [given, written] of [[1000.5, 1000], [999.6, 1000], [3000.2, 3000], [2999.5, 3000], [4000.5, 4000], [4998.5, 4998]] as const) {
+    it(`close(${given}) writes ${written}: the code is converted as WebIDL's [Clamp] unsigned short (rounded, half to even), as browsers do`, () => {
+      const rec = new Recorder();
+      new Protocol(rec, { random: fixedRandom }).close(given, 'ok');
+      equal(rec.closeWritten(), written);
     });
   }
   it('reason limits: 123 bytes ok, 124 bytes SyntaxError (also with multi-byte characters)', () => {
