@@ -25,7 +25,7 @@ export const WebSocket: typeof globalThis.WebSocket = globalThis.WebSocket;
  */
 export function connect<O extends ConnectOptions = ConnectOptions>(url: Provider<string | URL>, options?: O): Connection<MessageOf<O>, SendOf<O>> {
   // A relative URL is resolved against the document's base URL (a worker's location), as `new WebSocket()` does.
-  const env = { clock: realClock, random: Math.random, lifecycle: browserLifecycle(), features: browserFeatures, baseUrl: globalThis.document?.baseURI ?? globalThis.location?.href };
+  const env = { clock: realClock, random: Math.random, lifecycle: browserLifecycle(), features: browserFeatures, baseUrl: () => globalThis.document?.baseURI ?? globalThis.location?.href };
   // A tab-shared connection (`shared: shared({...})`) is built by the part the application imported; anything else goes to the client, which checks it.
   const sharing = options?.shared;
   return typeof sharing === 'function'

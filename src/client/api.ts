@@ -129,7 +129,7 @@ export interface ClientEnv {
   random: () => number;
   lifecycle?: Lifecycle | undefined;
   features: ClientFeatures;
-  /** What a relative URL is resolved against (browsers: the document's base URL, as `new WebSocket()` does); none in Node. */
-  baseUrl?: string | undefined;
+  /** What a relative URL is resolved against, asked at each attempt (browsers: the document's base URL now, as `new WebSocket()` does); none in Node. */
+  baseUrl?: (() => string | undefined) | undefined;
 }
 

@@ -76,7 +76,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
   /** Every option with its default, for the platform features that read their own (`headers`, `maxRetryAfter`). */
   const optionValues = resolved as unknown as Readonly<Record<string, unknown>>;
   // Checked now unless it is a provider (then before each attempt).
-  const target: Provider<string | URL> = typeof url === 'function' ? url : checkUrl(url, env.baseUrl);
+  const target: Provider<string | URL> = typeof url === 'function' ? url : checkUrl(url, env.baseUrl?.());
   const events = createEmitter<ClientEvents<In>>();
   /** The injected clock, with every callback run inside the emitter's `run()`. */
   const clock: Clock = {
@@ -204,7 +204,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
     let opened: Transport;
     try {
       // Input no retry can fix (an invalid URL, subprotocol or header from a provider) ends the client.
-      const checkedUrl = checkUrl(href, env.baseUrl);
+      const checkedUrl = checkUrl(href, env.baseUrl?.());
       let offered: readonly string[] = checkProtocols(protocols);
       for (const part of parts) offered = part.offer?.(offered) ?? offered;
       dialled = true;
@@ -289,7 +289,10 @@ export function connectWith<In = IncomingData, Out = unknown>(
     const old = transport;
     transport = undefined;
     if (!old) return;
-    if (!polite) return old.terminate();
+    if (!polite) {
+      old.terminate();
+      return;
+    }
     // The server's close frame must be read, or the socket lingers until the transport's close timeout (RFC 6455 §7.1.1).
     if (paused) features.pauseReading?.(old, false);
     old.close(1000, '');
@@ -410,6 +413,13 @@ export function connectWith<In = IncomingData, Out = unknown>(
     if (state === 'open' && transport) sender.flush(transport, codecFor(protocol));
   }
 
+  /** close() or terminate() of a `startClosed` client before its first open(): what it queued is refused, as later sends are. */
+  function closeUnopened(): void {
+    if (started) return;
+    started = true;
+    queue.rejectAll('client closed before it was opened');
+  }
+
   function setPaused(pause: boolean): void {
     if (paused === pause) return;
     paused = pause;
@@ -463,10 +473,14 @@ export function connectWith<In = IncomingData, Out = unknown>(
       }),
     close(code, reason) {
       const ourClose = checkClose(code, reason);
-      events.run(() => take('close', { ourClose }));
+      events.run(() => {
+        closeUnopened();
+        take('close', { ourClose });
+      });
     },
     terminate: () =>
       events.run(() => {
+        closeUnopened();
         const hadSocket = state === 'open' || state === 'closing';
         take('terminate', { reason: 'closed', close: hadSocket ? abnormal() : undefined });
       }),

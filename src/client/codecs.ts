@@ -51,7 +51,9 @@ export function decodeWith(codec: Codec<unknown, unknown> | undefined, data: Inc
     return codec.decode(data);
   } catch (error) {
     const which = subprotocol ? `subprotocol ${JSON.stringify(subprotocol)}` : 'no subprotocol';
-    throw new LifelineError(ErrorCodes.DECODE_FAILED, `lifeline: the codec for ${which} could not decode a message (${String(error)}); it is skipped`, undefined, { cause: error });
+    // The codec's own words (an Error's name and message), never its whole input: V8's JSON errors can quote a long payload.
+    const said = error instanceof Error ? `${error.name}: ${error.message.slice(0, 120)}` : typeof error;
+    throw new LifelineError(ErrorCodes.DECODE_FAILED, `lifeline: the codec for ${which} could not decode a message (${said}); it is skipped`, undefined, { cause: error });
   }
 }
 

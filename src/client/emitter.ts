@@ -87,6 +87,8 @@ export function createEmitter<Events extends { error: unknown }>(): Emitter<Even
       return () => bus.off(type, wrapper);
     },
     off(type, handler) {
+      // Without a function there is nothing to find (and an on() entry would match `undefined` in handlerOfOnce).
+      if (typeof handler !== 'function') return;
       const subscriptions = bus.all.get(type) as Handler<unknown>[] | undefined;
       const subscription = subscriptions?.find((entry) => entry === handler || handlerOfOnce.get(entry) === handler);
       if (subscription) bus.off(type, subscription);

@@ -52,7 +52,7 @@ const JUMP = 3_000;
 
 /** What the heartbeat needs from its owner. */
 export interface HeartbeatHooks {
-  /** Send a probe (a protocol ping or an app-level heartbeat message); false when there was nothing to send (an idle timeout, or no socket). */
+  /** Send a probe (a protocol ping or an app-level heartbeat message); false when nothing was sent (an idle timeout, no socket, or a `message` factory that threw). */
   probe(): boolean;
   /** Nothing arrived within `timeout` of a probe: the peer is gone. */
   dead(): void;
@@ -69,7 +69,7 @@ export interface HeartbeatTiming {
 
 /** The controls of one connection's heartbeat. */
 export interface Heartbeat {
-  /** A connection opened: start watching it. */
+  /** A connection opened, or reading resumed: start watching it afresh. */
   start(): void;
   stop(): void;
   /**
@@ -153,7 +153,8 @@ export function createHeartbeat(timing: HeartbeatTiming, clock: Clock, hooks: He
     wake() {
       if (!running) return;
       const sentAt = clock.now();
-      if (!hooks.probe()) return;
+      // The probe runs application code (a `message` factory) that may have stopped the heartbeat (pause(), close()).
+      if (!hooks.probe() || !running) return;
       probeSentAt = sentAt;
       arm(timing.timeout);
     },
@@ -219,9 +220,9 @@ export function heartbeat(options?: HeartbeatOptions): Part {
       closing: ended,
       closed: ended,
       // While the application does not read, answers cannot arrive: the watch starts afresh when it reads again.
-      reading(now) {
-        reading = now;
-        if (!now) timer.stop();
+      reading(resumed) {
+        reading = resumed;
+        if (!resumed) timer.stop();
         else if (open) timer.start();
       },
       received(data) {

@@ -131,6 +131,16 @@ describe('emitter', () => {
     deepEqual(seen, ['1']);
   });
 
+  it('off() without a handler (plain JavaScript) removes nothing', () => {
+    const e = createEmitter<Events>();
+    const seen: string[] = [];
+    e.on('a', (n) => void seen.push(`first ${n}`));
+    e.once('a', (n) => void seen.push(`once ${n}`));
+    e.off('a', undefined as never);
+    e.run(() => e.emit('a', 1));
+    deepEqual(seen, ['first 1', 'once 1']);
+  });
+
   it('run() returns what the operation returns and drains even when it throws', () => {
     const e = createEmitter<Events>();
     const seen: number[] = [];

@@ -1,6 +1,6 @@
 import { describe, it, equal, ok, inNode } from '../support/harness.js';
 import { browserLifecycle } from '../../src/client/lifecycle.js';
-import { rig } from './fakes.js';
+import { rig, NODE } from './fakes.js';
 import { heartbeat } from '../../src/client/heartbeat.js';
 
 /** EventTargets that count their listeners. */
@@ -78,6 +78,21 @@ describe('browser lifecycle', () => {
     equal(r.conn.state, 'open');
     r.clock.advance(1);
     equal(r.conn.state, 'waiting', 'but silence for interval + timeout still ends it');
+  });
+
+  it('a wake-up probe whose message factory pauses reading leaves no deadline behind', async () => {
+    const p = page();
+    const pausing = () => {
+      r.conn.pause();
+      return 'ping';
+    };
+    const r = rig({ heartbeat: heartbeat({ interval: 30_000, timeout: 1000, message: pausing }) }, { lifecycle: p.lc, platform: NODE });
+    const s = await r.openNow();
+    p.win.dispatchEvent(new Event('online'));
+    equal(s.sent.length, 1, 'probe sent');
+    equal(s.paused, true, 'and reading paused by the factory');
+    r.clock.advance(60_000);
+    equal(r.conn.state, 'open', 'not judged while paused');
   });
 
   it('adds listeners once, removes all on close, re-adds on reconnect(), none after terminate', async () => {

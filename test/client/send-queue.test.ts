@@ -278,6 +278,18 @@ describe('send queue', () => {
     await rejects(r.conn.send('late'), 'WS_ERR_CLIENT_CLOSED');
   });
 
+  it('startClosed: close() or terminate() before the first open() rejects what was queued, and later sends', async () => {
+    for (const end of ['close', 'terminate'] as const) {
+      const r = rig({ startClosed: true });
+      const queued = r.conn.send('never');
+      r.conn[end]();
+      await rejects(queued, 'WS_ERR_CLIENT_CLOSED');
+      await rejects(r.conn.send('late'), 'WS_ERR_CLIENT_CLOSED');
+      equal(r.conn.stats.queued, 0, end);
+      equal(names(r.events, ['drop']).length, 2, 'each reported as a drop');
+    }
+  });
+
   it('close() rejects what is still queued with WS_ERR_CLIENT_CLOSED; send after close rejects', async () => {
     const r = rig();
     const p = r.conn.send('never');

@@ -128,6 +128,18 @@ describe('shared connection: one socket for every tab', () => {
     await rejects(late.conn.send('after close'), 'WS_ERR_CLIENT_CLOSED');
   });
 
+  it('startClosed: close() or terminate() before the tab ever opened rejects what it held, and later sends', async () => {
+    const browser = new FakeBrowser();
+    for (const end of ['close', 'terminate'] as const) {
+      const tab = browser.tab({ startClosed: true });
+      const held = tab.conn.send('never');
+      tab.conn[end]();
+      await rejects(held, 'WS_ERR_CLIENT_CLOSED');
+      await rejects(tab.conn.send('late'), 'WS_ERR_CLIENT_CLOSED');
+      equal(tab.conn.stats.queued, 0, end);
+    }
+  });
+
   it('a send the leader refuses (its queue is full) rejects in the tab that sent it, with the code, and fires drop there', async () => {
     const browser = new FakeBrowser();
     const leader = browser.tab({ maxQueued: 1 });

@@ -209,7 +209,7 @@ describe('WebSocket vs ws: closing', () => {
 
   it('validates close() arguments as browsers do', async () => {
     const ws = await openWs(server.url('/echo'));
-    for (const code of [999, 1001, 1005, 1006, 2999, 5000, 1000.5]) {
+    for (const code of [999, 1001, 1005, 1006, 2999, 5000, 1001.4]) { // 1001.4 is 1001 after WebIDL's [Clamp] conversion
       assert.throws(() => ws.close(code), (e: Error) => e.name === 'InvalidAccessError', String(code));
     }
     assert.throws(() => ws.close(1000, 'x'.repeat(124)), (e: Error) => e.name === 'SyntaxError');

@@ -164,7 +164,7 @@ function shareConnection<In, Out>(
     ? { ...CONNECT_OPTIONS, defaults: { ...CONNECT_OPTIONS.defaults, ...extra.defaults }, types: { ...CONNECT_OPTIONS.types, ...extra.types } }
     : CONNECT_OPTIONS;
   const resolved = resolveOptions(options, spec);
-  const href = typeof url === 'function' ? undefined : checkUrl(url, env.baseUrl);
+  const href = typeof url === 'function' ? undefined : checkUrl(url, env.baseUrl?.());
   if (href === undefined && sharing.key === '') {
     throw invalid('TypeError', ErrorCodes.INVALID_OPTION, 'shared(): key', 'a non-empty string when the url is a function (tabs cannot compare functions)', sharing.key);
   }
@@ -410,6 +410,13 @@ function shareConnection<In, Out>(
     setState('closed');
     if (close) events.emit('close', { ...close, willReconnect: false });
     events.emit('end', { reason: 'closed', close });
+  }
+
+  /** close() or terminate() of a `startClosed` tab before its first open(): what it holds is refused, as later sends are. */
+  function closeUnopened(): void {
+    if (started) return;
+    started = true;
+    outbox.rejectHeld('client closed before it was opened');
   }
 
   /** Closes the channel and, unless `away` (the page may come back), stops watching the page. */
@@ -808,8 +815,9 @@ function shareConnection<In, Out>(
           outbox.settle(record.id, error);
           announceStats();
         });
+      } else {
+        post({ type: 'send', from: tabId, term: destination, id: record.id, data: record.data, options: sendOptions } satisfies TabMessage);
       }
-      else post({ type: 'send', from: tabId, term: destination, id: record.id, data: record.data, options: sendOptions } satisfies TabMessage);
     }
   }
 
@@ -876,9 +884,16 @@ function shareConnection<In, Out>(
       }),
     close(code, reason) {
       const checked = checkClose(code, reason);
-      events.run(() => attached && detach('close', checked.code, checked.reason));
+      events.run(() => {
+        closeUnopened();
+        if (attached) detach('close', checked.code, checked.reason);
+      });
     },
-    terminate: () => events.run(() => attached && detach('terminate')),
+    terminate: () =>
+      events.run(() => {
+        closeUnopened();
+        if (attached) detach('terminate');
+      }),
     reconnect: () =>
       events.run(() => {
         started = true;
