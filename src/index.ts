@@ -11,7 +11,6 @@ import { browserFeatures } from './client/features.js';
 import { browserLifecycle } from './client/lifecycle.js';
 import type { ConnectOptions, Provider } from './client/options.js';
 import { browserTransport } from './transport/browser.js';
-import type { IncomingData } from './transport/types.js';
 
 export const version = '__LIFELINE_VERSION__';
 /** The platform's WebSocket (same name as the Node build's class, for isomorphic code). */

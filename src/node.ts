@@ -11,7 +11,6 @@ import { nodeFeatures } from './client/node-features.js';
 import type { ConnectOptions, Provider } from './client/options.js';
 import { nodeTransport, nodeTransportFactory } from './transport/node/index.js';
 import type { WebSocketOptions } from './transport/node/options.js';
-import type { IncomingData } from './transport/types.js';
 
 export const version = '__LIFELINE_VERSION__';
 export * from './protocol/errors.js';

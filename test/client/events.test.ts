@@ -1,5 +1,5 @@
 import { describe, it, equal, ok, deepEqual } from '../support/harness.js';
-import { rig, names, NODE, settle } from './fakes.js';
+import { rig, names, settle } from './fakes.js';
 import type { TransportFactory } from '../../src/transport/types.js';
 
 describe('events', () => {

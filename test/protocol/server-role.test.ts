@@ -3,7 +3,7 @@
 // carries across reads); unmasked client frames fail with 1002; everything
 // the server writes is unmasked; a server may close with any wire code.
 // Frames are built by hand, masked with keys chosen to exercise every byte.
-import { describe, it, equal, deepEqual, ok, prng, throwsInput, throws } from '../support/harness.js';
+import { describe, it, equal, deepEqual, prng, throwsInput, throws } from '../support/harness.js';
 import { ErrorCodes } from '../../src/protocol/errors.js';
 import { Protocol } from '../../src/protocol/protocol.js';
 import type { FrameTrace } from '../../src/protocol/types.js';

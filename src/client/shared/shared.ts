@@ -66,7 +66,6 @@ import { decodeWith, sizeOf, type Codec } from '../codecs.js';
 import { createEmitter } from '../emitter.js';
 import type { Lifecycle } from '../lifecycle.js';
 import { CONNECT_OPTIONS, checkSendOptions, resolveOptions, type ConnectOptions, type Provider } from '../options.js';
-import type { SendOptions } from '../send-queue.js';
 import type { State } from '../state.js';
 import type { Stats } from '../stats.js';
 import { campaign, type Campaign } from './election.js';
@@ -75,16 +74,16 @@ import { createOutbox, type OutboxRecord } from './outbox.js';
 import { followerStats, leaderStats } from './stats.js';
 import { watchLeader } from './watchdog.js';
 import {
-  closeFromWire,
-  closeToWire,
+  eventFromWire,
+  eventToWire,
   fromWire,
   sharedName,
   toWire,
+  wireOptions,
   type MirroredEvent,
   type Orphan,
   type Snapshot,
   type TabMessage,
-  type WireClose,
   type WireMessage,
   type WireSendOptions,
 } from './wire.js';
@@ -472,7 +471,6 @@ function shareConnection<In, Out>(
 
   /** The leader's own client did something: mirror it here and to every tab. */
   function relay(type: MirroredEvent, payload: unknown): void {
-    let wire = payload;
     switch (type) {
       case 'state':
         setState((payload as { to: State }).to);
@@ -485,24 +483,10 @@ function shareConnection<In, Out>(
         events.emit('open', opened);
         break;
       }
-      case 'close':
-        wire = closeToWire(payload as ClientEvents['close']);
-        events.emit('close', payload as ClientEvents['close']);
-        break;
-      case 'end': {
-        const end = payload as ClientEvents['end'];
-        wire = { reason: end.reason, close: end.close && closeToWire(end.close) };
-        events.emit('end', end);
-        break;
-      }
-      case 'error':
-        wire = toWire(payload);
-        events.emit('error', payload);
-        break;
       default:
         events.emit(type, payload as never);
     }
-    if (term) post({ type: 'event', term, name: type, payload: wire, snapshot: describe() });
+    if (term) post({ type: 'event', term, name: type, payload: eventToWire(type, payload), snapshot: describe() });
   }
 
   /** An inbound message on the leader's socket: this tab's, and every other tab's. */
@@ -732,16 +716,8 @@ function shareConnection<In, Out>(
         extensions = opened.extensions;
         return events.emit('open', opened);
       }
-      case 'close':
-        return events.emit('close', closeFromWire(payload as WireClose & { willReconnect: boolean }));
-      case 'end': {
-        const end = payload as { reason: ClientEvents['end']['reason']; close?: WireClose };
-        return events.emit('end', { reason: end.reason, close: end.close && closeFromWire(end.close) });
-      }
-      case 'error':
-        return events.emit('error', fromWire(payload as Parameters<typeof fromWire>[0]));
       default:
-        return events.emit(type, payload as never);
+        return events.emit(type, eventFromWire(type, payload) as never);
     }
   }
 
@@ -913,12 +889,4 @@ function shareConnection<In, Out>(
 
   if (!resolved.startClosed) connection.open();
   return connection;
-}
-
-function wireOptions(options: SendOptions, ttl: number | undefined): WireSendOptions {
-  const wire: WireSendOptions = {};
-  if (ttl !== undefined) wire.ttl = ttl;
-  if (options.dropOnReconnect) wire.dropOnReconnect = true;
-  if (options.compress !== undefined) wire.compress = options.compress;
-  return wire;
 }

@@ -132,3 +132,44 @@ export function closeFromWire<T extends WireClose>(close: T): Omit<T, 'error'> &
   const { error, ...rest } = close;
   return error ? { ...rest, error: fromWire(error) } : rest;
 }
+
+/** A mirrored event's payload for the wire: the errors in `close`, `end` and `error` flattened, the others as they are. */
+export function eventToWire(type: MirroredEvent, payload: unknown): unknown {
+  switch (type) {
+    case 'close':
+      return closeToWire(payload as CloseInfo);
+    case 'end': {
+      const end = payload as { reason: string; close?: CloseInfo };
+      return { reason: end.reason, close: end.close && closeToWire(end.close) };
+    }
+    case 'error':
+      return toWire(payload);
+    default:
+      return payload;
+  }
+}
+
+/** A mirrored event's payload as it came from the wire (see eventToWire), its errors rebuilt. */
+export function eventFromWire(type: MirroredEvent, payload: unknown): unknown {
+  switch (type) {
+    case 'close':
+      return closeFromWire(payload as WireClose);
+    case 'end': {
+      const end = payload as { reason: string; close?: WireClose };
+      return { reason: end.reason, close: end.close && closeFromWire(end.close) };
+    }
+    case 'error':
+      return fromWire(payload as WireError);
+    default:
+      return payload;
+  }
+}
+
+/** A message's send options for the wire, with `ttl` as what is left of it (undefined: none). */
+export function wireOptions(options: { dropOnReconnect?: boolean; compress?: boolean }, ttl: number | undefined): WireSendOptions {
+  const wire: WireSendOptions = {};
+  if (ttl !== undefined) wire.ttl = ttl;
+  if (options.dropOnReconnect) wire.dropOnReconnect = true;
+  if (options.compress !== undefined) wire.compress = options.compress;
+  return wire;
+}
