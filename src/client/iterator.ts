@@ -60,7 +60,11 @@ function iterate<In>(connection: Connection<In, any>, highWaterMark: number): As
             connection.resume();
           }
           yield buffer.shift()!;
-        } else if (ended || (await new Promise<true | undefined>((resolve) => (wake = resolve)))) return;
+        } else if (ended) return;
+        else {
+          const finish = await new Promise<true | undefined>((resolve) => (wake = resolve));
+          if (finish) return;
+        }
       }
     } finally {
       offMessage();
@@ -73,7 +77,13 @@ function iterate<In>(connection: Connection<In, any>, highWaterMark: number): As
   // Only a loop waiting at the await needs waking: at a yield, or not started, the generator takes them at once.
   // (A message that woke it just before still goes to the waiting next(); the calls after it get done.)
   const { return: generatorReturn, throw: generatorThrow } = generator;
-  generator.return = (value) => (wake?.(true), generatorReturn.call(generator, value));
-  generator.throw = (error) => (wake?.(true), generatorThrow.call(generator, error));
+  generator.return = (value) => {
+    wake?.(true);
+    return generatorReturn.call(generator, value);
+  };
+  generator.throw = (error) => {
+    wake?.(true);
+    return generatorThrow.call(generator, error);
+  };
   return generator;
 }
