@@ -38,11 +38,12 @@
   // only kind a browser can send). A probe goes out after `interval` ms without inbound
   // traffic; no answer within `timeout` ms means the peer is gone (half-open), so the
   // connection is dropped and redialled: a half-open server is detected about
-  // interval + timeout = 2.5 s after its last message. The ticker sends every 1.5 s, so
-  // probes fill the idle gaps (the RTT chart has data), and a tick always lands before a
-  // probe's deadline: a busy page or server does not look dead. Over a session the heartbeat
-  // probes with the session's own ping instead of the `ping` message.
-  const HEARTBEAT = { interval: 1000, timeout: 1500, message: 'ping' };
+  // interval + timeout = 3.5 s after its last message. The ticker sends every 1.5 s, so
+  // probes fill the idle gaps (the RTT chart has data), and a tick lands 2 s before a probe's
+  // deadline: a busy page, browser or server does not look dead (with a 1 s margin, one
+  // slow-reader burst in WebKit on a loaded CI machine was dropped as dead). Over a
+  // session the heartbeat probes with the session's own ping instead of the `ping` message.
+  const HEARTBEAT = { interval: 1000, timeout: 2500, message: 'ping' };
   const BACKOFF = { minDelay: 500, maxDelay: 5000, factor: 2 };
   const WINDOW_MS = 60_000;
 
