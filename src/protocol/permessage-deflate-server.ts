@@ -15,12 +15,13 @@
  *   (§7.1.2.2); our inflater reads any window, so that is only a choice.
  *
  * Owns: `perMessageDeflateServer`, its options and `respondToOffer`.
- * Imports permessage-deflate.ts (the extension), server-handshake.ts types
- * and types.ts; never node:* and never the core.
+ * Imports permessage-deflate.ts (the extension), server-handshake.ts types,
+ * input.ts (checkOptions) and types.ts; never node:* and never the core.
  */
 import { PERMESSAGE_DEFLATE, PerMessageDeflate, type PerMessageDeflateParams, type PerMessageDeflatePlatform } from './permessage-deflate.js';
 import type { ServerExtensionFactory } from './server-handshake.js';
 import type { ExtensionParams } from './types.js';
+import { checkOptions, type OptionSpec } from './input.js';
 
 /** Options of {@link perMessageDeflateServer}. */
 export interface PerMessageDeflateServerOptions {
@@ -54,33 +55,34 @@ interface ResolvedServer {
   clientMaxWindowBits: number | undefined;
 }
 
-function bits(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 8 || value > 15) throw new RangeError(`perMessageDeflateServer: ${name} must be an integer in 8..15, got ${String(value)}`);
-  return value;
-}
+/**
+ * The rule of PerMessageDeflateServerOptions, checked by `checkOptions` as
+ * the client's options are: an unknown key or a wrong type is a TypeError,
+ * a value out of range a RangeError, both with `WS_ERR_INVALID_OPTION`.
+ * Window bits are 8..15 (RFC 7692 §7.1.2.1, §7.1.2.2); historySize at
+ * most the 32 KiB window; level is zlib's 0..9.
+ */
+const SERVER_OPTIONS: OptionSpec = {
+  defaults: { threshold: 1024, level: 6, historySize: 4096, serverNoContextTakeover: false, clientNoContextTakeover: false },
+  types: { serverMaxWindowBits: 'number', clientMaxWindowBits: 'number' },
+  least: { serverMaxWindowBits: 8, clientMaxWindowBits: 8 },
+  most: { threshold: Number.MAX_SAFE_INTEGER, level: 9, historySize: 32768, serverMaxWindowBits: 15, clientMaxWindowBits: 15 },
+  integers: ['level', 'historySize', 'serverMaxWindowBits', 'clientMaxWindowBits'],
+};
 
-function flag(name: string, value: unknown): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new TypeError(`perMessageDeflateServer: ${name} must be a boolean, got ${String(value)}`);
-  return value;
-}
+const WHERE = 'perMessageDeflateServer():';
 
 function resolveServer(given: PerMessageDeflateServerOptions | undefined): ResolvedServer {
-  const options = given ?? {};
-  if (typeof options !== 'object' || options === null) throw new TypeError('perMessageDeflateServer: options must be an object');
-  const historySize = options.historySize ?? 4096;
-  if (typeof historySize !== 'number' || !Number.isInteger(historySize) || historySize < 0 || historySize > 32768) {
-    throw new RangeError(`perMessageDeflateServer: historySize must be an integer in 0..32768, got ${String(historySize)}`);
-  }
+  const checked = checkOptions<Required<Omit<PerMessageDeflateServerOptions, 'serverMaxWindowBits' | 'clientMaxWindowBits'>> & PerMessageDeflateServerOptions>(given, SERVER_OPTIONS, WHERE);
   return {
-    threshold: options.threshold ?? 1024,
-    level: options.level ?? 6,
-    historySize,
-    serverNoContextTakeover: flag('serverNoContextTakeover', options.serverNoContextTakeover) || historySize === 0,
-    clientNoContextTakeover: flag('clientNoContextTakeover', options.clientNoContextTakeover),
-    serverMaxWindowBits: bits('serverMaxWindowBits', options.serverMaxWindowBits),
-    clientMaxWindowBits: bits('clientMaxWindowBits', options.clientMaxWindowBits),
+    threshold: checked.threshold,
+    level: checked.level,
+    historySize: checked.historySize,
+    // No history is no context takeover (§7.1.1.1), so the answer says so.
+    serverNoContextTakeover: checked.serverNoContextTakeover || checked.historySize === 0,
+    clientNoContextTakeover: checked.clientNoContextTakeover,
+    serverMaxWindowBits: checked.serverMaxWindowBits,
+    clientMaxWindowBits: checked.clientMaxWindowBits,
   };
 }
 
@@ -153,7 +155,8 @@ export function respondToOffer(
 /**
  * permessage-deflate for a server: accepts the first of the client's
  * offers it can honour (see the module header) and builds the extension
- * in the server role. Options are validated here (TypeError / RangeError).
+ * in the server role. Options are validated here (TypeError / RangeError
+ * with `WS_ERR_INVALID_OPTION`, see SERVER_OPTIONS).
  * `platform` is as for the client: Node passes node:zlib's inflater for
  * large messages and its compressor for reduced windows.
  */

@@ -4,7 +4,7 @@
 // parsed by the client's response parser, subprotocol selection, and
 // permessage-deflate answered for every RFC 7692 parameter, then used
 // end to end between a client core and a server core.
-import { describe, it, equal, deepEqual, ok, throws } from '../support/harness.js';
+import { describe, it, equal, deepEqual, ok, throws, throwsInput } from '../support/harness.js';
 import { ErrorCodes, HandshakeError } from '../../src/protocol/errors.js';
 import {
   RequestParser,
@@ -249,11 +249,29 @@ describe('server handshake: permessage-deflate answers (RFC 7692 §7.1)', () => 
     deepEqual(none, { header: '', extensions: [] });
   });
 
-  it('invalid server options fail at creation', () => {
-    throws(() => perMessageDeflateServer({ serverMaxWindowBits: 16 }), RangeError);
-    throws(() => perMessageDeflateServer({ historySize: -1 }), RangeError);
-    throws(() => perMessageDeflateServer({ level: 11 }), RangeError);
-    throws(() => perMessageDeflateServer({ clientNoContextTakeover: 'yes' as unknown as boolean }), TypeError);
+  it('invalid server options fail at creation with WS_ERR_INVALID_OPTION and a message naming the option, the rule and what came', () => {
+    const cases: [string, unknown, 'TypeError' | 'RangeError', RegExp][] = [
+      ['window bits above 15', { serverMaxWindowBits: 16 }, 'RangeError', /^perMessageDeflateServer\(\): option serverMaxWindowBits must be an integer from 8 to 15, got 16$/],
+      ['window bits below 8', { clientMaxWindowBits: 7 }, 'RangeError', /option clientMaxWindowBits must be an integer from 8 to 15, got 7$/],
+      ['fractional window bits', { clientMaxWindowBits: 9.5 }, 'RangeError', /option clientMaxWindowBits must be an integer from 8 to 15, got 9\.5$/],
+      ['negative history', { historySize: -1 }, 'RangeError', /option historySize must be an integer from 0 to 32768, got -1$/],
+      ['history above the window', { historySize: 32769 }, 'RangeError', /option historySize must be an integer from 0 to 32768, got 32769$/],
+      ['level 11', { level: 11 }, 'RangeError', /option level must be an integer from 0 to 9, got 11$/],
+      ['a string flag', { clientNoContextTakeover: 'yes' }, 'TypeError', /option clientNoContextTakeover must be a boolean, got/],
+      ['a string threshold', { threshold: '1024' }, 'TypeError', /option threshold must be a number, got/],
+      // A typo is refused, not silently ignored (it would leave the default in force).
+      ['an unknown key', { serverMaxWindowsBits: 10 }, 'TypeError', /option names must be among threshold, .*, got "serverMaxWindowsBits"$/],
+      ['not an object', 'fast', 'TypeError', /options must be an object/],
+    ];
+    for (const [what, options, kind, message] of cases) {
+      const error = throwsInput(() => perMessageDeflateServer(options as PerMessageDeflateServerOptions), kind, 'WS_ERR_INVALID_OPTION', what);
+      ok(message.test(error.message), `${what}: ${error.message}`);
+    }
+  });
+
+  it('historySize 0 answers server_no_context_takeover unasked', () => {
+    const agreed = respondToOffer({ historySize: 0 }, parseExtensionHeader('permessage-deflate')[0]!);
+    equal(agreed!.response, 'permessage-deflate; server_no_context_takeover');
   });
 });
 
