@@ -156,10 +156,12 @@ async function failedWith(
   closeCode: number,
   errorCode: string,
 ): Promise<void> {
-  const errored = next<{ error?: { code?: string } }>(scenario.ws, 'error', 20000);
+  const errored = next<{ error?: { code?: string; closeCode?: number } }>(scenario.ws, 'error', 20000);
   assert.equal(await closeCodeSent(await scenario.conn), closeCode);
   assert.equal((await errored).error?.code, errorCode);
-  assert.equal((await scenario.closed).code, closeCode);
+  assert.equal((await errored).error?.closeCode, closeCode);
+  // We failed the connection: no close frame was read after ours, so the close event says 1006 (RFC 6455 §7.1.5).
+  assert.equal((await scenario.closed).code, 1006);
 }
 
 describe('permessage-deflate off the event loop: the Node transport, real bytes', () => {

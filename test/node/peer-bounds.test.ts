@@ -120,7 +120,7 @@ describe('an unexpected exception in the receive path', () => {
     ['the bytes that came with the 101', true],
     ['a tunnelled socket (data events)', false],
   ] as const) {
-    it(`on ${route}: closes with 1011 and WS_ERR_INTERNAL (cause kept), nothing escapes`, async () => {
+    it(`on ${route}: sends close 1011, error WS_ERR_INTERNAL (cause kept), close event 1006, nothing escapes`, async () => {
       escaped.length = 0;
       const frames = Buffer.concat([frame(0x1, 'one'), frame(0x1, 'two'), frame(0x1, 'three')]);
       const s = await serve((c) => {
@@ -140,7 +140,8 @@ describe('an unexpected exception in the receive path', () => {
       assert.equal(e.code, 'WS_ERR_INTERNAL');
       assert.equal(e.closeCode, 1011);
       assert.match(String(e.cause), /TypeError: boom/);
-      assert.equal(close.code, 1011);
+      // The close event says 1006: no close frame was read after ours (RFC 6455 §7.1.5, §7.1.7).
+      assert.deepEqual([close.code, close.wasClean], [1006, false]);
       assert.deepEqual(got, ['one'], 'nothing after the fault is delivered');
       const sent = decodeFrames(s.connections[0]!.received());
       assert.deepEqual(sent.map((f) => [f.opcode, f.payload.readUInt16BE(0)]), [[0x8, 1011]], 'our close frame says 1011');

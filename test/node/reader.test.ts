@@ -316,7 +316,7 @@ describe('SocketReader on real sockets: kept messages stay intact', () => {
     });
   }
 
-  it('a trace hook that throws mid-burst: the connection fails with 1011, nothing escapes, every message before it intact', async () => {
+  it('a trace hook that throws mid-burst: the connection fails (close 1011 sent, event 1006), nothing escapes, every message before it intact', async () => {
     const errors: unknown[] = [];
     const report = SocketReader.report;
     SocketReader.report = (e) => errors.push(e);
@@ -336,11 +336,12 @@ describe('SocketReader on real sockets: kept messages stay intact', () => {
       ws.binaryType = 'arraybuffer';
       const got: Buffer[] = [];
       ws.onmessage = (e) => got.push(Buffer.from(e.data as ArrayBuffer));
-      let code: string | undefined;
-      ws.onerror = (e) => (code = (e.error as Error & { code?: string }).code);
+      let failure: (Error & { code?: string; closeCode?: number }) | undefined;
+      ws.onerror = (e) => (failure = e.error as Error & { code?: string; closeCode?: number });
       const closeCode = await new Promise<number>((resolve) => (ws.onclose = (e) => resolve(e.code)));
-      assert.equal(closeCode, 1011);
-      assert.equal(code, 'WS_ERR_INTERNAL');
+      assert.equal(closeCode, 1006, 'the close event: no close frame read after ours');
+      assert.equal(failure?.code, 'WS_ERR_INTERNAL');
+      assert.equal(failure?.closeCode, 1011, 'the close frame we sent');
       assert.deepEqual(errors, []);
       assert.equal(got.length, 39, 'the messages before the fault');
       got.forEach((g, i) => assert.ok(g.equals(msgs[i]!), `message ${i} intact`));

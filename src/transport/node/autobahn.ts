@@ -89,7 +89,8 @@ function fetchText(url: string, options?: WebSocketOptions, timeoutMs = 30_000):
 /**
  * Runs one case: echo every message with the same type (text as text,
  * binary as binary, fragmented messages reassembled) until the server
- * closes; resolves with the close code. Exported for the case replay tests.
+ * closes; resolves with the close code (the server's, or the one our close
+ * frame carried when we failed the connection). Exported for the case replay tests.
  */
 export function runCase(url: string, options: WebSocketOptions | undefined, timeoutMs: number): Promise<number> {
   return new Promise((resolve) => {
@@ -99,9 +100,15 @@ export function runCase(url: string, options: WebSocketOptions | undefined, time
     ws.onmessage = (event) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(event.data);
     };
+    // When we fail the connection the close event says 1006 (no close frame
+    // read after ours); the case's code is the one our close frame carried.
+    let failedWith: number | undefined;
+    ws.onerror = (event) => {
+      failedWith = (event.error as { closeCode?: number } | undefined)?.closeCode;
+    };
     ws.onclose = (event: { code: number }) => {
       clearTimeout(timer);
-      resolve(event.code);
+      resolve(failedWith ?? event.code);
     };
   });
 }

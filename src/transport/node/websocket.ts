@@ -13,7 +13,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { parseUrl } from '../../protocol/url.js';
-import { ErrorCodes, HandshakeError } from '../../protocol/errors.js';
+import { ErrorCodes, HandshakeError, ProtocolError } from '../../protocol/errors.js';
 import { checkClose, checkPingPayload, checkProtocols, inputError } from '../../protocol/input.js';
 import { Connection, CONNECTING, OPEN, CLOSING, CLOSED, copyMessage } from './connection.js';
 import { CloseEvent, ErrorEvent, Event, LightEventTarget, MessageEvent, listening } from './events.js';
@@ -331,9 +331,16 @@ export class WebSocket extends LightEventTarget<WebSocketEventMap> {
     this._dispatch(new ErrorEvent('error', error, status, retryAfterMs));
   }
 
-  /** @internal */
-  _closed(code: number, reason: string, wasClean: boolean): void {
-    if (this._has('close')) this._dispatch(new CloseEvent('close', code, reason, wasClean));
+  /**
+   * @internal When we failed the connection over a peer's violation (RFC 6455
+   * §7.1.7), we sent our close frame but read nothing after it, so no close
+   * frame was received and the connection close code is 1006 (§7.1.5; the
+   * WHATWG close event carries that code): Chromium, Firefox, WebKit, ws and
+   * undici all report 1006 there. The code we sent is on the `error` event
+   * (`error.closeCode`, with `error.code` naming the violation).
+   */
+  _closed(code: number, reason: string, wasClean: boolean, error?: Error): void {
+    if (this._has('close')) this._dispatch(new CloseEvent('close', error instanceof ProtocolError ? 1006 : code, reason, wasClean));
   }
 
   /** @internal */
