@@ -65,10 +65,16 @@ export interface PerMessageDeflateOptions {
   /**
    * Offer `server_no_context_takeover`: ask the server to compress every
    * message on its own. Saves us the 32 KiB window per connection, costs
-   * ratio. Default `false`.
+   * ratio. Default `false`. A server that leaves it out of its answer
+   * (tornado does) keeps its context, and we inflate keeping ours: the
+   * connection still opens.
    */
   serverNoContextTakeover?: boolean;
-  /** Offer `server_max_window_bits=N` (8..15): limit the server's LZ77 window. Default: not offered (15). */
+  /**
+   * Offer `server_max_window_bits=N` (8..15): limit the server's LZ77 window.
+   * Default: not offered (15). A server that leaves it out of its answer may
+   * use 15 (aiohttp leaves out 15, its default); we inflate any window.
+   */
   serverMaxWindowBits?: number;
   /**
    * Offer `client_max_window_bits`, bare (`true`: the server may pick 8..15)
@@ -243,11 +249,18 @@ export function negotiatePerMessageDeflate(
         throw fail(`unknown parameter ${JSON.stringify(rawName)}`);
     }
   }
-  // §7.1.1.1 / §7.1.2.1: a server accepts an offer carrying these parameters
-  // "by including" them in the response; a response without them answers an
-  // offer we did not make (python-websockets fails here too).
-  if (offered.serverNoContextTakeover && !agreed.serverNoContextTakeover) throw fail('server_no_context_takeover was offered but not accepted');
-  if (offered.serverMaxWindowBits !== undefined && !seen.has('server_max_window_bits')) throw fail('server_max_window_bits was offered but not accepted');
+  // An offered server_no_context_takeover or server_max_window_bits left out
+  // of the response is no failure: RFC 7692 §7 fails the connection only for
+  // a parameter not defined for a response, an invalid value, a duplicate, or
+  // "a configuration the client does not support", and we support the one
+  // the response represents: the server keeps its context (we inflate with
+  // the window kept, §7.1.1.1) and may use a 32 KiB window (§7.1.2.1: 15
+  // when absent; our inflaters always accept it). Servers do answer so:
+  // tornado 6.2 drops server_no_context_takeover and keeps its context,
+  // aiohttp 3.8 leaves out server_max_window_bits=15, gorilla/websocket 1.5
+  // and Jetty 9.4 never answer server_max_window_bits (their window is 15).
+  // ws connects to all four; failing would refuse them outright. `agreed`
+  // says what the server said.
   // We offered a bound on our own window: keep to it even if the server did not repeat it (§7.1.2.2).
   if (typeof offered.clientMaxWindowBits === 'number' && !seen.has('client_max_window_bits')) {
     agreed.clientMaxWindowBits = offered.clientMaxWindowBits;

@@ -13,8 +13,10 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tls from 'node:tls';
+import * as zlib from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from '../../src/transport/node/websocket.js';
+import type { PerMessageDeflateOptions } from '../../src/protocol/permessage-deflate.js';
 import { acceptKey, closeFrame, decodeFrames, frame, startRawServer, type RawConnection, type RawServer } from '../support/raw-server.js';
 import { makeCerts, type TestCerts } from '../support/certs.js';
 import { next } from '../support/node-ws.js';
@@ -92,6 +94,59 @@ describe('handshake: server quirks that must be accepted', () => {
       lines('HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptKey(k)}`, 'Sec-WebSocket-Extensions: permessage-deflate', 'Sec-WebSocket-Extensions:'),
     );
     assert.match(await opens(s), /^permessage-deflate/);
+  });
+});
+
+describe('handshake: permessage-deflate offers a server leaves out of its answer (RFC 7692 §7)', () => {
+  const ok101 = (k: string, extensions: string) =>
+    lines('HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptKey(k)}`, `Sec-WebSocket-Extensions: ${extensions}`);
+  // 3,000 characters that do not compress by themselves, sent twice: the
+  // second copy is one back-reference 3,000 bytes into the first, past an
+  // 8- or 9-bit window, and only decodable with the first message's context.
+  const text = Array.from({ length: 1500 }, (_, i) => ((i * 2654435761) >>> 0).toString(16).slice(-2)).join('');
+  // Context takeover, compressed the way the server does it: the second message continues
+  // the first's stream (a sync-flushed stream ends byte-aligned, so its plaintext is the
+  // dictionary of the next), each with the 00 00 FF FF tail removed (§7.2.1).
+  const sync = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
+  const first = zlib.deflateRawSync(text, sync).subarray(0, -4);
+  const second = zlib.deflateRawSync(text, { ...sync, dictionary: Buffer.from(text) }).subarray(0, -4);
+  const messages = Buffer.concat([frame(0x1, first, { rsv: 4 }), frame(0x1, second, { rsv: 4 })]);
+
+  async function receivesBoth(s: RawServer, perMessageDeflate: PerMessageDeflateOptions): Promise<string> {
+    const ws = new WebSocket(s.url('/'), [], { perMessageDeflate });
+    const closed = next(ws, 'close');
+    const received: unknown[] = [];
+    ws.addEventListener('message', (e) => received.push(e.data));
+    const both = new Promise<void>((resolve) => ws.addEventListener('message', () => received.length === 2 && resolve()));
+    await Promise.race([both, closed.then((e) => assert.fail(`closed ${e.code} ${e.reason} after ${received.length} messages`))]);
+    assert.deepEqual(received, [text, text]);
+    const ext = ws.extensions;
+    ws.terminate();
+    await closed;
+    return ext;
+  }
+
+  it('the fixture needs the first message as context: the second is a back-reference only', () => {
+    assert.ok(second.length < 50, `second message is ${second.length} bytes`);
+    assert.throws(() => zlib.inflateRawSync(Buffer.concat([second, Buffer.from([0, 0, 0xff, 0xff])])));
+  });
+
+  it('server_no_context_takeover dropped and context kept (tornado 6.2): both messages inflate', async () => {
+    const s = await answering((k) => ok101(k, 'permessage-deflate'), messages);
+    assert.equal(await receivesBoth(s, { serverNoContextTakeover: true }), 'permessage-deflate');
+    assert.equal(s.connections[0]!.headers['sec-websocket-extensions'], 'permessage-deflate; server_no_context_takeover; client_max_window_bits');
+  });
+
+  it('server_max_window_bits=9 offered, left out, a 32 KiB window used: both messages inflate', async () => {
+    const s = await answering((k) => ok101(k, 'permessage-deflate'), messages);
+    assert.equal(await receivesBoth(s, { serverMaxWindowBits: 9 }), 'permessage-deflate');
+    assert.equal(s.connections[0]!.headers['sec-websocket-extensions'], 'permessage-deflate; server_max_window_bits=9; client_max_window_bits');
+  });
+
+  it('server_max_window_bits=15 offered, the default left out (aiohttp 3.8)', async () => {
+    const s = await answering((k) => ok101(k, 'permessage-deflate'), messages);
+    assert.equal(await receivesBoth(s, { serverMaxWindowBits: 15, clientMaxWindowBits: false }), 'permessage-deflate');
+    assert.equal(s.connections[0]!.headers['sec-websocket-extensions'], 'permessage-deflate; server_max_window_bits=15');
   });
 });
 
