@@ -253,6 +253,8 @@ describe('cli: failure explanations', () => {
       ['ENOTFOUND', 'DNS lookup failed (getaddrinfo ENOTFOUND proxy.corp)', /proxy's host name/],
       ['ECONNREFUSED', 'connection refused (connect ECONNREFUSED 10.0.0.1:3128)', /Is the proxy running/],
       ['WS_ERR_HANDSHAKE_TIMEOUT', 'Opening handshake timed out after 10000 ms', /--timeout/],
+      // The resilient client's deadline (connect --reconnect) names the proxy the same way.
+      ['WS_ERR_CONNECT_TIMEOUT', 'lifeline: not open after connectTimeout 10000 ms', /--timeout/],
     ];
     for (const [code, detail, advice] of table) {
       const f = explain(notReached(code, detail), url);

@@ -47,6 +47,30 @@ async function outcome(url: string, options: WebSocketOptions): Promise<string> 
 
 const ENV = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'no_proxy', 'NO_PROXY'];
 
+/** The process's active resources (sockets, timers, servers) by kind. */
+function resources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}
+
+/**
+ * The active resources once they stop changing, or once they equal
+ * `expected` (sockets take a few turns to close on both ends); gives up
+ * after 2 s and returns what is there, so that the caller's comparison fails.
+ */
+async function settledResources(expected?: Record<string, number>): Promise<Record<string, number>> {
+  let last = JSON.stringify(resources());
+  for (let turn = 0; turn < 100; turn++) {
+    await sleep(20);
+    const now = resources();
+    if (expected !== undefined && JSON.stringify(now) === JSON.stringify(expected)) return now;
+    if (expected === undefined && JSON.stringify(now) === last && turn >= 2) return now;
+    last = JSON.stringify(now);
+  }
+  return resources();
+}
+
 describe('wss: through a CONNECT proxy verifies the target, as the direct route does', () => {
   let certs: TestCerts;
   let proxy: ConnectProxy;
@@ -281,6 +305,42 @@ describe('a proxy that fails before its tunnel is up is named, never the target 
     } finally {
       silent.server.close();
       reset.server.close();
+    }
+  });
+
+  it("connect(): a connectTimeout that ends the attempt first names the proxy as handshakeTimeout does (WS_ERR_PROXY, the timeout as cause); once the tunnel is up it is the server's WS_ERR_CONNECT_TIMEOUT; nothing left behind", async () => {
+    const silent = await brokenProxy(() => {});
+    const tunnel = await startConnectProxy();
+    const mute = await startRawServer(() => {});
+    const neverAnswers = () => {};
+    try {
+      const baseline = await settledResources();
+      const timeout = 'lifeline: not open after connectTimeout 150 ms';
+      const cases: [WebSocketOptions, string, string][] = [
+        [{ proxy: `http://127.0.0.1:${silent.port}` }, 'WS_ERR_PROXY', `The proxy 127.0.0.1:${silent.port} (from the proxy option) did not answer CONNECT: ${timeout}`],
+        [{ proxy: 'http://slow.proxy.test:3128', lookup: neverAnswers }, 'WS_ERR_PROXY', `Could not reach the proxy slow.proxy.test:3128 (from the proxy option): ${timeout}`],
+        // The proxy said 200: from then on the silence is the WebSocket server's.
+        [{ proxy: tunnel.url }, 'WS_ERR_CONNECT_TIMEOUT', timeout],
+      ];
+      for (const [socket, code, message] of cases) {
+        const url = code === 'WS_ERR_PROXY' ? target.url('/') : mute.url('/');
+        const c = connect(url, { socket: { ...socket, handshakeTimeout: 30_000 }, connectTimeout: 150, maxAttempts: 0 });
+        clients.push(c);
+        const errors: unknown[] = [];
+        c.on('error', (error) => errors.push(error));
+        const end = await ended(c);
+        assert.equal(end.reason, 'maxAttempts');
+        const error = end.close?.error as Error & { code?: string; cause?: { code?: string } };
+        assert.deepEqual([error.code, error.message], [code, message]);
+        if (code === 'WS_ERR_PROXY') assert.equal(error.cause?.code, 'WS_ERR_CONNECT_TIMEOUT');
+        assert.deepEqual(errors, [error], 'the error event has the same error');
+      }
+      assert.equal(target.connections.length, 0, 'the target behind a stalled proxy is never reached');
+      assert.deepEqual(await settledResources(baseline), baseline, 'no socket or timer left behind');
+    } finally {
+      silent.server.close();
+      await tunnel.close();
+      await mute.close();
     }
   });
 

@@ -224,8 +224,13 @@ export class Dial implements ReadTarget {
     this.upgradeOn(socket, text);
   }
 
-  /** `error` as the proxy's failure while this hop's tunnel is not up yet, else as it is. */
-  private blameProxy(error: Error): Error {
+  /**
+   * `error` as the proxy's failure while this hop's tunnel is not up yet,
+   * else as it is. Also asked by the resilient client when its
+   * connectTimeout ends the attempt (Transport.timedOut), so that a proxy
+   * that stalls is named whichever deadline comes first.
+   */
+  blameProxy(error: Error): Error {
     const attempt = this.proxyAttempt;
     return attempt === undefined ? error : proxyFailure(attempt.proxy, attempt.source, attempt.reached, error);
   }

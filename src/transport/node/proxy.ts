@@ -129,7 +129,8 @@ const REACH_FAILURES: Readonly<Record<string, string>> = {
 /**
  * The error for a proxy that failed before its tunnel was up: not reached
  * (`reached` false: DNS, refused, unreachable, or the handshake timeout
- * while connecting), or reached but reset or silent during CONNECT.
+ * or the client's connectTimeout while connecting), or reached but reset
+ * or silent during CONNECT (either timeout).
  * Node's error would name only an address, and a timeout the whole
  * handshake, so a reader would blame the WebSocket server behind the proxy:
  * this names the proxy by host and port (never its credentials) and
@@ -146,7 +147,7 @@ export function proxyFailure(proxy: URL, source: string, reached: boolean, cause
   const what = label === undefined ? detail : `${label} (${detail})`;
   let message: string;
   if (!reached) message = `Could not reach the proxy ${where}: ${what}`;
-  else if (code === ErrorCodes.HANDSHAKE_TIMEOUT) message = `The proxy ${where} did not answer CONNECT: ${detail}`;
+  else if (code === ErrorCodes.HANDSHAKE_TIMEOUT || code === ErrorCodes.CONNECT_TIMEOUT) message = `The proxy ${where} did not answer CONNECT: ${detail}`;
   else message = `The proxy ${where} failed during CONNECT: ${what}`;
   return new LifelineError(ErrorCodes.PROXY_FAILED, message, undefined, { cause });
 }
