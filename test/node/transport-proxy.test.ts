@@ -101,6 +101,19 @@ describe('resolveProxy', () => {
     process.env.HTTPS_PROXY = 'ftp://proxy';
     assert.throws(() => resolveProxy(undefined, true, 'example.com', 443), /HTTPS_PROXY/);
   });
+
+  it('an https: proxy (TLS to the proxy) is refused with words that say so', () => {
+    clearEnv();
+    process.env.HTTPS_PROXY = 'https://user:s3cr3t@proxy:443';
+    assert.throws(
+      () => resolveProxy(undefined, true, 'example.com', 443),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, ErrorCodes.INVALID_PROXY);
+        assert.equal(error.message, 'HTTPS_PROXY must be an http:// URL of a CONNECT proxy (TLS to the proxy, https://, is not supported), got "https://user:***@proxy:443"');
+        return true;
+      },
+    );
+  });
 });
 
 describe('proxyEndpoint', () => {

@@ -85,12 +85,15 @@ export function proxySource(option: string | URL | false | undefined, secure: bo
 }
 
 /**
- * The rule of a proxy URL: an absolute http: URL (a bare `host:port`, as
- * environment values often are, counts as one) whose credentials, if any,
- * are valid percent-encoding. Else a `TypeError` with
- * `WS_ERR_INVALID_PROXY` naming `source`, the password left out.
+ * The rule of a proxy URL: an absolute http: URL (a bare `host[:port]`, as
+ * environment values often are, counts as `http://host[:port]`, as curl
+ * reads it) whose credentials, if any, are valid percent-encoding. Else a
+ * `TypeError` with `WS_ERR_INVALID_PROXY` naming `source`, the password
+ * left out. An https: proxy (TLS to the proxy itself) is refused with
+ * words that say so. Exported for the CLI, which checks `--proxy` by this
+ * same rule before it connects.
  */
-function parseProxyUrl(raw: string, source: string): URL {
+export function parseProxyUrl(raw: string, source: string): URL {
   const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
   let url: URL | undefined;
   try {
@@ -102,7 +105,8 @@ function parseProxyUrl(raw: string, source: string): URL {
     url = undefined;
   }
   if (url === undefined || url.protocol !== 'http:' || url.hostname === '') {
-    throw invalid('TypeError', ErrorCodes.INVALID_PROXY, source, 'an http:// URL of a CONNECT proxy', withoutPassword(raw));
+    const expected = url?.protocol === 'https:' ? 'an http:// URL of a CONNECT proxy (TLS to the proxy, https://, is not supported)' : 'an http:// URL of a CONNECT proxy';
+    throw invalid('TypeError', ErrorCodes.INVALID_PROXY, source, expected, withoutPassword(raw));
   }
   return url;
 }
