@@ -62,6 +62,34 @@ describe('resolveProxy', () => {
     assert.equal(resolveProxy('proxy.local:3128', true, 'example.com', 443)?.href, 'http://proxy.local:3128/');
   });
 
+  // A value without a scheme is read as http:// (as curl reads it; undici's ProxyAgent throws for
+  // it, https-proxy-agent takes `host:` for a scheme), port 80 when none (the http: default, as
+  // undici and https-proxy-agent use for http://host; curl would use 1080). README, proxy option.
+  const schemeless: [string, string, { host: string; port: number }][] = [
+    ['proxy.local:3128', 'http://proxy.local:3128/', { host: 'proxy.local', port: 3128 }],
+    ['proxy.local', 'http://proxy.local/', { host: 'proxy.local', port: 80 }],
+    ['u%40x:p@10.0.0.1:8080', 'http://u%40x:p@10.0.0.1:8080/', { host: '10.0.0.1', port: 8080 }],
+    ['[::1]:3128', 'http://[::1]:3128/', { host: '::1', port: 3128 }],
+    ['HTTP://Proxy.Local:1', 'http://proxy.local:1/', { host: 'proxy.local', port: 1 }],
+  ];
+  for (const [value, href, endpoint] of schemeless) {
+    it(`${JSON.stringify(value)} in the option or HTTP_PROXY is ${href}`, () => {
+      clearEnv();
+      assert.equal(resolveProxy(value, false, 'example.com', 80)?.href, href);
+      process.env.HTTP_PROXY = value;
+      const fromEnv = resolveProxy(undefined, false, 'example.com', 80)!;
+      assert.equal(fromEnv.href, href);
+      assert.deepEqual(proxyEndpoint(fromEnv), endpoint);
+    });
+  }
+
+  it('a scheme-less value that is no host[:port] is refused like any invalid proxy', () => {
+    clearEnv();
+    for (const value of ['::1:3128', 'proxy:port', 'proxy:99999', ':3128']) {
+      assert.throws(() => resolveProxy(value, false, 'example.com', 80), { name: 'TypeError', code: ErrorCodes.INVALID_PROXY }, value);
+    }
+  });
+
   it('wss: reads HTTPS_PROXY, ws: reads HTTP_PROXY; the lower-case name wins (as curl)', () => {
     clearEnv();
     process.env.HTTPS_PROXY = 'http://upper:1';
