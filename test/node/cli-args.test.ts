@@ -267,8 +267,8 @@ describe('cli: failure explanations', () => {
       assert.match(f.explanation, advice);
       assert.doesNotMatch(f.explanation, /api\.example\.com/);
     }
-    const refused = explain(new HandshakeError('WS_ERR_PROXY', 'Proxy refused CONNECT: 407', { status: 407 }), url);
-    assert.match(refused.explanation, /^The HTTP proxy refused or failed the CONNECT request \(Proxy refused CONNECT: 407\)/);
+    const refused = explain(new HandshakeError('WS_ERR_PROXY', 'The proxy p:3128 (from the proxy option) refused CONNECT: 407', { status: 407 }), url);
+    assert.match(refused.explanation, /^The HTTP proxy refused or failed the CONNECT request \(The proxy p:3128 \(from the proxy option\) refused CONNECT: 407\)/);
   });
 
   it('finds the code through a cause chain; unknown errors still explain', () => {

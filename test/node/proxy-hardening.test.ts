@@ -155,7 +155,7 @@ describe('proxy refusals carry their status; invalid proxy URLs throw at the cal
     assert.equal(error.error.status, 407);
     assert.equal(error.status, 407);
     assert.equal(error.error.headers['proxy-authenticate'], 'Basic realm="corp"');
-    assert.match(error.error.message, /Proxy refused CONNECT: 407/);
+    assert.equal(error.error.message, `The proxy 127.0.0.1:${proxy.port} (from the proxy option) refused CONNECT: 407 Refused`);
     assert.equal((await closed).code, 1006);
   });
 

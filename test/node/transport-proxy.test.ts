@@ -209,7 +209,7 @@ describe('connectTunnel against a raw proxy', () => {
     const socket: Socket = connect(proxy.port, '127.0.0.1');
     await once(socket, 'connect');
     const result = await new Promise<{ error: Error | undefined; rest: Buffer | undefined }>((resolve) => {
-      connectTunnel(socket, new URL(proxyUrl(proxy.port)), hostname, port, (error, rest) => resolve({ error, rest }));
+      connectTunnel(socket, new URL(proxyUrl(proxy.port)), 'HTTPS_PROXY', hostname, port, (error, rest) => resolve({ error, rest }));
     });
     const request = await proxy.request;
     socket.destroy();
@@ -237,7 +237,7 @@ describe('connectTunnel against a raw proxy', () => {
     assert.equal(error.code, ErrorCodes.PROXY_FAILED);
     assert.equal(error.status, 503);
     assert.equal(error.headers?.['retry-after'], '7');
-    assert.match(error.message, /503 Service Unavailable/);
+    assert.match(error.message, /^The proxy 127\.0\.0\.1:\d+ \(from HTTPS_PROXY\) refused CONNECT: 503 Service Unavailable$/);
   });
 
   it('a garbled answer fails with WS_ERR_PROXY and the parser\'s error as its cause', async () => {
@@ -245,12 +245,13 @@ describe('connectTunnel against a raw proxy', () => {
     assert.ok(error instanceof LifelineError);
     assert.equal((error as LifelineError).code, ErrorCodes.PROXY_FAILED);
     assert.ok((error as Error & { cause?: unknown }).cause instanceof HandshakeError);
+    assert.match(error!.message, /^The proxy 127\.0\.0\.1:\d+ \(from HTTPS_PROXY\) sent an unusable answer to CONNECT: /);
   });
 
   it('a proxy that hangs up during CONNECT fails with WS_ERR_PROXY', async () => {
     const { error } = await tunnel(null, (port) => `http://127.0.0.1:${port}`);
     assert.ok(error instanceof LifelineError);
     assert.equal((error as LifelineError).code, ErrorCodes.PROXY_FAILED);
-    assert.match(error.message, /closed the connection/);
+    assert.match(error.message, /^The proxy 127\.0\.0\.1:\d+ \(from HTTPS_PROXY\) closed the connection during CONNECT$/);
   });
 });

@@ -117,6 +117,16 @@ export function proxyEndpoint(proxy: URL): { host: string; port: number } {
   return { host, port: proxy.port === '' ? 80 : Number(proxy.port) };
 }
 
+/**
+ * How every WS_ERR_PROXY message names the proxy: `host:port (from
+ * source)`, never its credentials, so that a reader knows which proxy
+ * failed and which setting chose it, not only that one did.
+ */
+export function proxyName(proxy: URL, source: string): string {
+  const { host, port } = proxyEndpoint(proxy);
+  return `${host.includes(':') ? `[${host}]` : host}:${port} (from ${source})`;
+}
+
 /** Plain words for the system errors of reaching a host (DNS, TCP), by Node's code. */
 const REACH_FAILURES: Readonly<Record<string, string>> = {
   ENOTFOUND: 'DNS lookup failed',
@@ -142,8 +152,7 @@ const REACH_FAILURES: Readonly<Record<string, string>> = {
  * reached), the original error as `cause` with its code (ENOTFOUND ...).
  */
 export function proxyFailure(proxy: URL, source: string, reached: boolean, cause: Error): LifelineError {
-  const { host, port } = proxyEndpoint(proxy);
-  const where = `${host.includes(':') ? `[${host}]` : host}:${port} (from ${source})`;
+  const where = proxyName(proxy, source);
   const code = (cause as { code?: unknown }).code;
   // Node's AggregateError (every address of a name refused) has an empty message and the code.
   const detail = cause.message !== '' ? cause.message : typeof code === 'string' ? code : cause.name;
@@ -162,11 +171,13 @@ export function proxyFailure(proxy: URL, source: string, reached: boolean, cause
  * response. Basic credentials in the proxy URL go in Proxy-Authorization.
  * A refusal is a `HandshakeError` (WS_ERR_PROXY) with the proxy's status and
  * headers, so the retry rules see a 407 (not retried) or a 503 with its
- * Retry-After as they see the server's.
+ * Retry-After as they see the server's. Every error names the proxy
+ * (`proxyName`, with `source`, where it came from).
  */
 export function connectTunnel(
   socket: Socket,
   proxy: URL,
+  source: string,
   hostname: string,
   port: number,
   done: (error: Error | undefined, rest: Buffer | undefined) => void,
@@ -188,17 +199,20 @@ export function connectTunnel(
     socket.removeListener('end', onEnd);
     done(error, rest);
   };
-  const onEnd = () => finish(new LifelineError(ErrorCodes.PROXY_FAILED, 'Proxy closed the connection during CONNECT'), undefined);
+  const where = proxyName(proxy, source);
+  const onEnd = () => finish(new LifelineError(ErrorCodes.PROXY_FAILED, `The proxy ${where} closed the connection during CONNECT`), undefined);
   const onData = (chunk: Buffer) => {
     let res: HttpResponse | undefined;
     try {
       res = parser.push(chunk);
     } catch (error) {
-      return finish(new LifelineError(ErrorCodes.PROXY_FAILED, `Proxy sent an unusable answer to CONNECT: ${(error as Error).message}`, undefined, { cause: error }), undefined);
+      const message = `The proxy ${where} sent an unusable answer to CONNECT: ${(error as Error).message}`;
+      return finish(new LifelineError(ErrorCodes.PROXY_FAILED, message, undefined, { cause: error }), undefined);
     }
     if (res === undefined) return;
+    // Any 2xx opens the tunnel (RFC 9110 §9.3.6); anything else, a 101 or a 3xx included, is not followed.
     if (res.status < 200 || res.status > 299) {
-      const message = `Proxy refused CONNECT: ${res.status}${res.statusText === '' ? '' : ' ' + res.statusText}`;
+      const message = `The proxy ${where} refused CONNECT: ${res.status}${res.statusText === '' ? '' : ' ' + res.statusText}`;
       return finish(new HandshakeError(ErrorCodes.PROXY_FAILED, message, { status: res.status, headers: res.headers }), undefined);
     }
     finish(undefined, Buffer.from(res.rest.buffer, res.rest.byteOffset, res.rest.length));
