@@ -10,8 +10,9 @@
  * refuses it, and the tunnel begins right after the 2xx head): a 407 with
  * and without a body, its head in one-byte writes, a 3xx (never followed,
  * even with followRedirects: that option is for the server's answer), a
- * 101, a head without end, bytes sent after a 2xx before we used the
- * tunnel, a 200 and then EOF, a reset in the middle of the head. Every
+ * 101, a head without end, endless interim 1xx heads, too many header
+ * lines, bytes sent after a 2xx before we used the tunnel, a 200 and then
+ * EOF, a reset in the middle of the head. Every
  * proxy error names the proxy and where it came from.
  *
  * TLS peers: an alert in answer to our ClientHello, EOF in answer to it, a
@@ -178,6 +179,18 @@ describe('hostile CONNECT proxies: a typed error naming the proxy, close 1006, n
         for (let line = 0; line < 200 && !socket.destroyed; line++) socket.write(pad);
       },
       { code: 'WS_ERR_PROXY', message: 'sent an unusable answer to CONNECT: Response headers exceed 16384 bytes', cause: 'WS_ERR_HANDSHAKE_TOO_LARGE' },
+    ],
+    [
+      'an endless run of interim 100 Continue heads (they count against the same 16 KiB)',
+      (socket) => {
+        for (let head = 0; head < 2000 && !socket.destroyed; head++) socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+      },
+      { code: 'WS_ERR_PROXY', message: 'sent an unusable answer to CONNECT: Response headers exceed 16384 bytes', cause: 'WS_ERR_HANDSHAKE_TOO_LARGE' },
+    ],
+    [
+      'a 200 with 150 header lines',
+      (socket) => socket.write(`HTTP/1.1 200 OK\r\n${'Via: 1.1 p\r\n'.repeat(150)}\r\n`),
+      { code: 'WS_ERR_PROXY', message: 'sent an unusable answer to CONNECT: More than 100 response headers', cause: 'WS_ERR_HANDSHAKE_TOO_LARGE' },
     ],
     [
       '200 with a WebSocket 101 already pipelined behind it (before we sent the upgrade)',
