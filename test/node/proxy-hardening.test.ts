@@ -16,7 +16,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import assert from 'node:assert/strict';
 import { WebSocket, type WebSocketOptions } from '../../src/transport/node/websocket.js';
-import { connect, type Connection, type EndEvent } from '../../src/node.js';
+import { connect, createNodeTransport, type Connection, type EndEvent } from '../../src/node.js';
 import { makeCerts, type TestCerts } from '../support/certs.js';
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js';
 import { startRawServer, type RawServer } from '../support/raw-server.js';
@@ -202,6 +202,22 @@ describe('proxy refusals carry their status; invalid proxy URLs throw at the cal
       assert.throws(() => new WebSocket('ws://127.0.0.1:1/', [], { proxy: value }), isProxyError(/^the proxy option must be/));
     });
   }
+
+  it('an invalid proxy option throws at connect() and createNodeTransport() too, not at the first attempt; true or a number is no proxy URL', () => {
+    const isProxyError = (message: RegExp) => (e: Error & { code?: string }) => e instanceof TypeError && e.code === 'WS_ERR_INVALID_PROXY' && message.test(e.message);
+    const refusedUrl = /^the proxy option must be an http:\/\/ URL of a CONNECT proxy \(TLS to the proxy, https:\/\/, is not supported\), got "https:\/\/user:\*\*\*@p:1\/?"$/;
+    assert.throws(() => connect(target.url('/'), { socket: { proxy: 'https://user:secret@p:1' } }), isProxyError(refusedUrl));
+    assert.throws(() => createNodeTransport({ proxy: new URL('https://user:secret@p:1') }), isProxyError(refusedUrl));
+    for (const [value, shown] of [
+      [true, 'true'],
+      [3128, '3128'],
+      [{ host: 'p', port: 1 }, 'an object'],
+    ] as const) {
+      const message = new RegExp(`^the proxy option must be an http:// URL of a CONNECT proxy \\(a string or a URL\\), or false, got ${shown}$`);
+      assert.throws(() => new WebSocket('ws://127.0.0.1:1/', [], { proxy: value as never }), isProxyError(message), String(value));
+      assert.throws(() => connect(target.url('/'), { socket: { proxy: value as never } }), isProxyError(message), String(value));
+    }
+  });
 
   it('connect() with an invalid HTTP_PROXY ends at once with the error (reason error), no attempt loop', async () => {
     process.env['HTTP_PROXY'] = 'http://user:secret%zz@127.0.0.1:9';

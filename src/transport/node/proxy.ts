@@ -73,6 +73,9 @@ export function resolveProxy(
   return parseProxyUrl(raw, proxySource(option, secure));
 }
 
+/** How messages name a proxy given by the `proxy` option (of WebSocket, createNodeTransport, connect's `socket`). */
+export const PROXY_OPTION = 'the proxy option';
+
 /**
  * Where the proxy `resolveProxy` returned for these arguments came from, as
  * error messages name it: `the proxy option`, or the variable read for the
@@ -80,7 +83,7 @@ export function resolveProxy(
  * knows what to fix.
  */
 export function proxySource(option: string | URL | false | undefined, secure: boolean): string {
-  if (option !== undefined && option !== false) return 'the proxy option';
+  if (option !== undefined && option !== false) return PROXY_OPTION;
   return secure ? 'HTTPS_PROXY' : 'HTTP_PROXY';
 }
 
