@@ -16,8 +16,9 @@
  * proxy error names the proxy and where it came from.
  *
  * TLS peers: an alert in answer to our ClientHello, EOF in answer to it, a
- * plaintext HTTP server on a wss: port (direct and through a proxy: the
- * failure is the target's, not the proxy's), and a peer that closes TCP
+ * plaintext HTTP server on a wss: port, a self-signed certificate (direct
+ * and through a proxy: the failure is the target's, not the proxy's;
+ * rejectUnauthorized: false lets the last one open), and a peer that closes TCP
  * without close_notify, after the 101 (1006) and after the close handshake
  * (1000, clean: RFC 6455 §7.1.1 needs the TCP close, not TLS's).
  * Already covered elsewhere: a silent, resetting or unreachable proxy
@@ -319,10 +320,15 @@ describe('hostile TLS peers: Node TLS codes, the right close code, nothing left 
     }
   }
 
-  /** A TLS server on a raw TCP socket (so that it can drop TCP with no close_notify): `onRequest` gets both and the key. */
-  function tlsPeer(onRequest: (secure: tls.TLSSocket, raw: net.Socket, key: string) => void): ReturnType<typeof rawPeer> {
+  /**
+   * A TLS server on a raw TCP socket (so that it can drop TCP with no
+   * close_notify): `onRequest` gets both and the key. Its certificate is
+   * signed by the test CA unless `selfSigned`.
+   */
+  function tlsPeer(onRequest: (secure: tls.TLSSocket, raw: net.Socket, key: string) => void, selfSigned = false): ReturnType<typeof rawPeer> {
     return rawPeer((raw) => {
-      const secure = new tls.TLSSocket(raw, { isServer: true, key: certs.key, cert: certs.cert });
+      const pair = selfSigned ? { key: certs.selfKey, cert: certs.selfCert } : { key: certs.key, cert: certs.cert };
+      const secure = new tls.TLSSocket(raw, { isServer: true, ...pair });
       secure.on('error', () => {});
       let head = '';
       const onData = (chunk: Buffer) => {
@@ -334,6 +340,23 @@ describe('hostile TLS peers: Node TLS codes, the right close code, nothing left 
       secure.on('data', onData);
     });
   }
+
+  it("a self-signed server: refused with DEPTH_ZERO_SELF_SIGNED_CERT, direct and through a proxy (the server's, not the proxy's); rejectUnauthorized: false opens on both routes", async () => {
+    const peer = await tlsPeer((secure, _raw, key) => secure.write(response101(key)), true);
+    try {
+      const baseline = await settledResources();
+      const url = `wss://localhost:${peer.port}/`;
+      for (const route of [false, proxy.url] as const) {
+        const refused = await attempt(url, { proxy: route });
+        assert.deepEqual([refused.result, refused.error?.code], ['close 1006 unclean', 'DEPTH_ZERO_SELF_SIGNED_CERT'], String(route));
+        const trusting = await attempt(url, { proxy: route, rejectUnauthorized: false });
+        assert.equal(trusting.result, 'open', String(route));
+      }
+      assert.deepEqual(await resourcesBackTo(baseline), baseline, 'no socket or timer left behind');
+    } finally {
+      await peer.close();
+    }
+  });
 
   it('a peer that drops TCP after the 101 without close_notify: 1006 unclean (connect(): WS_ERR_UNEXPECTED_EOF)', async () => {
     const peer = await tlsPeer((secure, raw, key) => secure.write(response101(key), () => setTimeout(() => raw.destroy(), 20)));
