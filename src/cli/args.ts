@@ -12,8 +12,10 @@
  * them apart: `-p 13` is wscat's protocol version, `-p chat` a subprotocol.
  *
  * Owns: flag tables, value validation, defaults. Imports node:util, node:fs
- * (to read `--ca` files up front, so a typo is a usage error, not a TLS one)
- * and ./exit.js. Must not open sockets.
+ * (to read `--ca` files up front, so a typo is a usage error, not a TLS one),
+ * ./exit.js and the library's own input rules (protocol/input.ts,
+ * protocol/url.ts, the proxy URL rule of transport/node/proxy.ts), so that
+ * a flag accepts exactly what the library will. Must not open sockets.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
