@@ -16,7 +16,8 @@
  * proxy error names the proxy and where it came from.
  *
  * TLS peers: an alert in answer to our ClientHello, EOF in answer to it, a
- * plaintext HTTP server on a wss: port, a self-signed certificate (direct
+ * plaintext HTTP server on a wss: port, a server that wants a client
+ * certificate (its alert comes mid-handshake), a self-signed certificate (direct
  * and through a proxy: the failure is the target's, not the proxy's;
  * rejectUnauthorized: false lets the last one open), and a peer that closes TCP
  * without close_notify, after the 101 (1006) and after the close handshake
@@ -340,6 +341,28 @@ describe('hostile TLS peers: Node TLS codes, the right close code, nothing left 
       secure.on('data', onData);
     });
   }
+
+  it("a server that requires a client certificate we do not have: its alert fails the attempt mid-handshake (TLS 1.3: after we sent the upgrade), direct and through a proxy", async () => {
+    // TLS 1.3 (RFC 8446 §4.4.2.4): the client's handshake is done when the server's certificate_required alert comes.
+    const expected = { 'TLSv1.3': /^ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED$/, 'TLSv1.2': /^(EPROTO|ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE)$/ } as const;
+    for (const maxVersion of ['TLSv1.3', 'TLSv1.2'] as const) {
+      const server = tls.createServer({ key: certs.key, cert: certs.cert, ca: certs.ca, requestCert: true, rejectUnauthorized: true, maxVersion });
+      server.on('tlsClientError', () => {});
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      try {
+        const baseline = await settledResources();
+        for (const route of [false, proxy.url] as const) {
+          const { result, error } = await attempt(`wss://localhost:${(server.address() as net.AddressInfo).port}/`, { ca: certs.ca, proxy: route });
+          assert.equal(result, 'close 1006 unclean', `${maxVersion} ${String(route)}`);
+          assert.match(error?.code ?? '', expected[maxVersion], `${maxVersion} ${String(route)}: ${error?.message}`);
+        }
+        assert.deepEqual(await resourcesBackTo(baseline), baseline, 'no socket or timer left behind');
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    }
+  });
 
   it("a self-signed server: refused with DEPTH_ZERO_SELF_SIGNED_CERT, direct and through a proxy (the server's, not the proxy's); rejectUnauthorized: false opens on both routes", async () => {
     const peer = await tlsPeer((secure, _raw, key) => secure.write(response101(key)), true);
