@@ -21,6 +21,7 @@ import { makeCerts, type TestCerts } from '../support/certs.js';
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js';
 import { startRawServer, type RawServer } from '../support/raw-server.js';
 import { next } from '../support/node-ws.js';
+import { leftOver, settledResources } from '../support/resources.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -46,30 +47,6 @@ async function outcome(url: string, options: WebSocketOptions): Promise<string> 
 }
 
 const ENV = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'no_proxy', 'NO_PROXY'];
-
-/** The process's active resources (sockets, timers, servers) by kind. */
-function resources(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
-  return counts;
-}
-
-/**
- * The active resources once they stop changing, or once they equal
- * `expected` (sockets take a few turns to close on both ends); gives up
- * after 2 s and returns what is there, so that the caller's comparison fails.
- */
-async function settledResources(expected?: Record<string, number>): Promise<Record<string, number>> {
-  let last = JSON.stringify(resources());
-  for (let turn = 0; turn < 100; turn++) {
-    await sleep(20);
-    const now = resources();
-    if (expected !== undefined && JSON.stringify(now) === JSON.stringify(expected)) return now;
-    if (expected === undefined && JSON.stringify(now) === last && turn >= 2) return now;
-    last = JSON.stringify(now);
-  }
-  return resources();
-}
 
 describe('wss: through a CONNECT proxy verifies the target, as the direct route does', () => {
   let certs: TestCerts;
@@ -352,7 +329,7 @@ describe('a proxy that fails before its tunnel is up is named, never the target 
         assert.deepEqual(errors, [error], 'the error event has the same error');
       }
       assert.equal(target.connections.length, 0, 'the target behind a stalled proxy is never reached');
-      assert.deepEqual(await settledResources(baseline), baseline, 'no socket or timer left behind');
+      assert.deepEqual(await leftOver(baseline), {}, 'no socket or timer left behind');
     } finally {
       silent.server.close();
       await tunnel.close();

@@ -36,38 +36,8 @@ import { connect, type CloseEvent, type EndEvent } from '../../src/node.js';
 import { makeCerts, type TestCerts } from '../support/certs.js';
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js';
 import { closeFrame, response101, startRawServer, type RawServer } from '../support/raw-server.js';
+import { leftOver, settledResources } from '../support/resources.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The process's active resources (sockets, timers, servers) by kind. */
-function resources(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
-  return counts;
-}
-
-/** The active resources once they have not changed for a few turns (what earlier tests closed is gone). */
-async function settledResources(): Promise<Record<string, number>> {
-  let last = JSON.stringify(resources());
-  let steady = 0;
-  for (let turn = 0; turn < 100 && steady < 3; turn++) {
-    await sleep(20);
-    const now = JSON.stringify(resources());
-    steady = now === last ? steady + 1 : 0;
-    last = now;
-  }
-  return resources();
-}
-
-/** The active resources once they equal `expected` (sockets take a few turns to close on both ends), else after 2 s whatever is there. */
-async function resourcesBackTo(expected: Record<string, number>): Promise<Record<string, number>> {
-  for (let turn = 0; turn < 100; turn++) {
-    const now = resources();
-    if (JSON.stringify(now) === JSON.stringify(expected)) return now;
-    await sleep(20);
-  }
-  return resources();
-}
 
 /** A loopback server whose every connection gets `onConnection`; `close` destroys what is still open. */
 async function rawPeer(onConnection: (socket: net.Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
@@ -223,7 +193,7 @@ describe('hostile CONNECT proxies: a typed error naming the proxy, close 1006, n
         else assert.match(rest, expected.message);
         if (expected.cause !== undefined) assert.equal(error.cause?.code, expected.cause);
         assert.equal(target.connections.length, 0, 'the target is never reached');
-        assert.deepEqual(await resourcesBackTo(baseline), baseline, 'no socket or timer left behind');
+        assert.deepEqual(await leftOver(baseline), {}, 'no socket or timer left behind');
       } finally {
         await proxy.close();
       }
@@ -237,7 +207,7 @@ describe('hostile CONNECT proxies: a typed error naming the proxy, close 1006, n
       const { result, error } = await attempt(target.url('/'), { proxy: `http://127.0.0.1:${proxy.port}` });
       assert.equal(result, 'close 1006 unclean');
       assert.equal(error?.code, 'WS_ERR_HANDSHAKE_EOF');
-      assert.deepEqual(await resourcesBackTo(baseline), baseline, 'no socket or timer left behind');
+      assert.deepEqual(await leftOver(baseline), {}, 'no socket or timer left behind');
     } finally {
       await proxy.close();
     }
@@ -313,7 +283,7 @@ describe('hostile TLS peers: Node TLS codes, the right close code, nothing left 
           const { result, error } = await attempt(`wss://localhost:${peer.port}/`, options);
           assert.equal(result, 'close 1006 unclean');
           check(error);
-          assert.deepEqual(await resourcesBackTo(baseline), baseline, 'no socket or timer left behind');
+          assert.deepEqual(await leftOver(baseline), {}, 'no socket or timer left behind');
         } finally {
           await peer.close();
         }
@@ -357,7 +327,7 @@ describe('hostile TLS peers: Node TLS codes, the right close code, nothing left 
           assert.equal(result, 'close 1006 unclean', `${maxVersion} ${String(route)}`);
           assert.match(error?.code ?? '', expected[maxVersion], `${maxVersion} ${String(route)}: ${error?.message}`);
         }
-        assert.deepEqual(await resourcesBackTo(baseline), baseline, 'no socket or timer left behind');
+        assert.deepEqual(await leftOver(baseline), {}, 'no socket or timer left behind');
       } finally {
         await new Promise((resolve) => server.close(resolve));
       }
@@ -375,7 +345,7 @@ describe('hostile TLS peers: Node TLS codes, the right close code, nothing left 
         const trusting = await attempt(url, { proxy: route, rejectUnauthorized: false });
         assert.equal(trusting.result, 'open', String(route));
       }
-      assert.deepEqual(await resourcesBackTo(baseline), baseline, 'no socket or timer left behind');
+      assert.deepEqual(await leftOver(baseline), {}, 'no socket or timer left behind');
     } finally {
       await peer.close();
     }
@@ -396,7 +366,7 @@ describe('hostile TLS peers: Node TLS codes, the right close code, nothing left 
       const end = await new Promise<EndEvent>((resolve) => client.on('end', resolve));
       assert.equal(end.close?.code, 1006);
       assert.equal((end.close?.error as { code?: string } | undefined)?.code, 'WS_ERR_UNEXPECTED_EOF');
-      assert.deepEqual(await resourcesBackTo(baseline), baseline, 'no socket or timer left behind');
+      assert.deepEqual(await leftOver(baseline), {}, 'no socket or timer left behind');
     } finally {
       await peer.close();
     }
@@ -413,7 +383,7 @@ describe('hostile TLS peers: Node TLS codes, the right close code, nothing left 
       const ws = new WebSocket(`wss://localhost:${peer.port}/`, [], { ca: certs.ca, perMessageDeflate: false });
       const [close] = (await once(ws, 'close')) as [{ code: number; reason: string; wasClean: boolean }];
       assert.deepEqual([close.code, close.reason, close.wasClean], [1000, 'bye', true]);
-      assert.deepEqual(await resourcesBackTo(baseline), baseline, 'no socket or timer left behind');
+      assert.deepEqual(await leftOver(baseline), {}, 'no socket or timer left behind');
     } finally {
       await peer.close();
     }
