@@ -12,14 +12,17 @@
  * them apart: `-p 13` is wscat's protocol version, `-p chat` a subprotocol.
  *
  * Owns: flag tables, value validation, defaults. Imports node:util, node:fs
- * (to read `--ca` files up front, so a typo is a usage error, not a TLS one)
- * and ./exit.js. Must not open sockets.
+ * (to read `--ca` files up front, so a typo is a usage error, not a TLS one),
+ * ./exit.js and the library's own input rules (protocol/input.ts,
+ * protocol/url.ts, the proxy URL rule of transport/node/proxy.ts), so that
+ * a flag accepts exactly what the library will. Must not open sockets.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { UsageError } from './exit.js';
 import { checkHeaders, checkHostHeader, checkProtocols, TIMER_MAX } from '../protocol/input.js';
-import { checkUrl, parseUrl, withoutPassword } from '../protocol/url.js';
+import { checkUrl, parseUrl } from '../protocol/url.js';
+import { parseProxyUrl } from '../transport/node/proxy.js';
 import { parseServe, type ServeArgs } from './serve-args.js';
 
 export type { ServeArgs } from './serve-args.js';
@@ -235,7 +238,7 @@ function integer(command: string, flag: string, value: string | undefined, fallb
   return parsed;
 }
 
-/** Runs a caller-input rule of src/protocol/input.ts; what it refuses becomes a usage error (exit 2) naming the flag. */
+/** Runs a caller-input rule of the library (src/protocol/input.ts, the proxy URL's); what it refuses becomes a usage error (exit 2) naming the flag. */
 function rule<T>(command: string, flag: string, check: () => T): T {
   try {
     return check();
@@ -337,14 +340,8 @@ function connection(command: 'connect' | 'probe', parsed: Parsed, positionals: s
   const url = target.href;
   const protocols = subprotocols(command, parsed);
   const proxy = values['proxy'] as string | undefined;
-  if (proxy !== undefined) {
-    try {
-      const proxyUrl = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`);
-      if (proxyUrl.protocol !== 'http:' && proxyUrl.protocol !== 'https:') throw new Error();
-    } catch {
-      throw new UsageError(`--proxy expects an http://host:port URL, got '${withoutPassword(proxy)}'`, command);
-    }
-  }
+  // The library's own rule (a bare host[:port] is http://), so that what the flag accepts the connection uses.
+  if (proxy !== undefined) rule(command, 'proxy', () => parseProxyUrl(proxy, 'the proxy'));
   const caFiles = (values['ca'] as string[] | undefined) ?? [];
   const headers = parseHeaders(command, values['header'] as string[] | undefined);
   const host = values['host'] as string | undefined;

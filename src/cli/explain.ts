@@ -72,9 +72,10 @@ const STATUS: Record<number, string> = {
 
 /**
  * What to check when the proxy failed before its tunnel was up, by the code
- * of the WS_ERR_PROXY error's `cause` (Node's system error, or the
- * handshake timeout). The error's message already names the proxy and
- * where it came from; a refusal (with a status) is not in here.
+ * of the WS_ERR_PROXY error's `cause` (Node's system error, the handshake
+ * timeout, or the resilient client's connectTimeout). The error's message
+ * already names the proxy and where it came from; a refusal (with a status)
+ * is not in here.
  */
 const PROXY_NOT_REACHED: Record<string, string> = {
   ENOTFOUND: "Check the proxy's host name, or your network/DNS.",
@@ -86,6 +87,7 @@ const PROXY_NOT_REACHED: Record<string, string> = {
   ENETUNREACH: "Check the proxy's address and your network.",
   ETIMEDOUT: "Check the proxy's address and firewalls, or raise --timeout.",
   WS_ERR_HANDSHAKE_TIMEOUT: "Check the proxy's address and firewalls, or raise --timeout.",
+  WS_ERR_CONNECT_TIMEOUT: "Check the proxy's address and firewalls, or raise --timeout.",
   ECONNRESET: 'The proxy dropped the connection: check its access rules and logs.',
   EPIPE: 'The proxy dropped the connection: check its access rules and logs.',
 };

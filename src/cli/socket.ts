@@ -73,7 +73,8 @@ export function socketOptions(args: ConnectionArgs, trace: ((record: TraceRecord
     options.followRedirects = true;
     options.maxRedirects = args.maxRedirects;
   }
-  if (args.proxy !== undefined) options.proxy = /^[a-z][a-z0-9+.-]*:\/\//i.test(args.proxy) ? args.proxy : `http://${args.proxy}`;
+  // As given: the library reads a bare host[:port] as http:// (the rule args.ts checked it by).
+  if (args.proxy !== undefined) options.proxy = args.proxy;
   if (trace !== undefined) options.trace = trace;
   return options;
 }

@@ -179,8 +179,9 @@ export function connectWith<In = IncomingData, Out = unknown>(
     const current = generation;
     const { connectTimeout } = resolved;
     if (connectTimeout) {
-      const timedOut = abnormal(clientError(ErrorCodes.CONNECT_TIMEOUT, `not open after connectTimeout ${connectTimeout} ms`));
-      deadline = clock.set(() => lost(timedOut), connectTimeout);
+      const timeout = clientError(ErrorCodes.CONNECT_TIMEOUT, `not open after connectTimeout ${connectTimeout} ms`);
+      // The transport may know what it was still waiting on (a proxy, in Node) and name it.
+      deadline = clock.set(() => lost(abnormal(transport?.timedOut?.(timeout) ?? timeout)), connectTimeout);
     }
     // Providers run async, so one that throws rejects like one that rejects.
     const providers = [target, resolved.protocols, optionValues['headers']] as Provider<unknown>[];

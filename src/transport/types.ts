@@ -61,6 +61,15 @@ export interface Transport {
   resume?(): void;
   /** Set by the client to learn when the socket's buffer drains, where the platform reports it (Node). */
   onDrain?: (() => void) | undefined;
+  /**
+   * The error to report when the client stops waiting for this attempt to
+   * open (its `connectTimeout`), asked just before it terminates the
+   * transport. A transport that knows which hop it was still waiting on
+   * says so (Node: a CONNECT proxy whose tunnel is not up yet, as the
+   * `WS_ERR_PROXY` error that names it, `timeout` as its cause); else it
+   * returns `timeout`. Optional: without it the client reports `timeout`.
+   */
+  timedOut?(timeout: Error): Error;
 }
 
 /**

@@ -76,6 +76,8 @@ export class FakeSocket implements Transport {
   ping?: (data?: Uint8Array) => Promise<number>;
   pause?: () => void;
   resume?: () => void;
+  /** Unset: like a browser transport, which cannot say what it was waiting on. */
+  timedOut?: (timeout: Error) => Error;
   constructor(
     readonly rich: boolean,
     readonly url: string,

@@ -203,6 +203,24 @@ describe('reconnect policy in the client', () => {
     equal(close.error.code, 'WS_ERR_CONNECT_TIMEOUT');
   });
 
+  it("connect timeout: a transport that knows what it waited on (timedOut) names it; the client's error is its cause", async () => {
+    const r = rig({ connectTimeout: 3000, minDelay: 10 });
+    await r.settle();
+    let asked: Error | undefined;
+    r.sock.timedOut = (timeout) => {
+      asked = timeout;
+      return new Error('the proxy p:3128 did not answer CONNECT', { cause: timeout });
+    };
+    r.clock.advance(3000);
+    equal((asked as { code?: string } | undefined)?.code, 'WS_ERR_CONNECT_TIMEOUT');
+    equal(r.sock.terminated, true);
+    const close = r.events.find((e) => e[0] === 'close')![1] as { error: Error & { cause?: unknown } };
+    equal(close.error.message, 'the proxy p:3128 did not answer CONNECT');
+    equal(close.error.cause, asked);
+    const reported = r.events.filter((e) => e[0] === 'error').map((e) => e[1]);
+    deepEqual(reported, [close.error]);
+  });
+
   it('evaluates URL, protocols and headers providers on every attempt', async () => {
     let n = 0;
     const r = rig(

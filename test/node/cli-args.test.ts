@@ -78,14 +78,18 @@ describe('cli: usage errors (in process)', () => {
       [['connect', 'ws://a', '--ping', '1e9'], /--ping expects a positive number of seconds up to 2147483/],
       [['connect', 'ws://user:s3cr3t@a/#frag'], /a WebSocket URL must be .*without a fragment, got "ws:\/\/user:\*\*\*@a\/#frag"/],
       [['connect', 'ws://a/#'], /without a fragment, got "ws:\/\/a\/#"/],
-      [['connect', 'ws://a', '--proxy', 'socks5://u:s3cr3t@p:1'], /--proxy expects an http:\/\/host:port URL, got 'socks5:\/\/u:\*\*\*@p:1'/],
+      [['connect', 'ws://a', '--proxy', 'socks5://u:s3cr3t@p:1'], /--proxy: the proxy must be an http:\/\/ URL of a CONNECT proxy, got "socks5:\/\/u:\*\*\*@p:1"/],
+      // The library refuses an https: proxy: the flag says so up front instead of passing it on.
+      [['connect', 'ws://a', '--proxy', 'https://u:s3cr3t@p:1'], /--proxy: the proxy must be an http:\/\/ URL of a CONNECT proxy \(TLS to the proxy, https:\/\/, is not supported\), got "https:\/\/u:\*\*\*@p:1"/],
+      [['probe', 'wss://a', '--proxy', 'HTTPS://p'], /--proxy: the proxy must be an http:\/\/ URL .*https:\/\/, is not supported/],
+      [['connect', 'ws://a', '--proxy', 'p:99999'], /--proxy: the proxy must be an http:\/\/ URL of a CONNECT proxy, got "p:99999"/],
       [['connect', 'ws://a', '-H', 'no-colon'], /--header expects 'name: value'/],
       [['connect', 'ws://a', '--protocol', 'bad proto'], /--protocol: a subprotocol must be a token/],
       [['connect', 'ws://a', '-H', 'Upgrade: h2c'], /--header: header Upgrade is set by the WebSocket handshake/],
       [['connect', 'ws://a', '-H', 'Sec-WebSocket-Key: x'], /--header: header Sec-WebSocket-Key is set by/],
       [['connect', 'ws://a', '-H', 'X-Ünicode: x'], /--header: header name must be a token/],
       [['connect', 'ws://a', '-p', 'x', '-p', 'x'], /--protocol: a subprotocol must be a token \(RFC 7230\), offered once, got "x"/],
-      [['connect', 'ws://a', '--proxy', 'socks5://p:1'], /--proxy expects/],
+      [['connect', 'ws://a', '--proxy', 'socks5://p:1'], /--proxy: the proxy must be/],
       [['probe', 'ws://a', '--count', '0'], /--count expects an integer from 1/],
       [['probe', 'ws://a', '--size', '-1'], /--size|argument/],
       [['probe', 'ws://a', '--size', '1.5'], /--size expects an integer/],
@@ -253,6 +257,8 @@ describe('cli: failure explanations', () => {
       ['ENOTFOUND', 'DNS lookup failed (getaddrinfo ENOTFOUND proxy.corp)', /proxy's host name/],
       ['ECONNREFUSED', 'connection refused (connect ECONNREFUSED 10.0.0.1:3128)', /Is the proxy running/],
       ['WS_ERR_HANDSHAKE_TIMEOUT', 'Opening handshake timed out after 10000 ms', /--timeout/],
+      // The resilient client's deadline (connect --reconnect) names the proxy the same way.
+      ['WS_ERR_CONNECT_TIMEOUT', 'lifeline: not open after connectTimeout 10000 ms', /--timeout/],
     ];
     for (const [code, detail, advice] of table) {
       const f = explain(notReached(code, detail), url);
@@ -261,8 +267,8 @@ describe('cli: failure explanations', () => {
       assert.match(f.explanation, advice);
       assert.doesNotMatch(f.explanation, /api\.example\.com/);
     }
-    const refused = explain(new HandshakeError('WS_ERR_PROXY', 'Proxy refused CONNECT: 407', { status: 407 }), url);
-    assert.match(refused.explanation, /^The HTTP proxy refused or failed the CONNECT request \(Proxy refused CONNECT: 407\)/);
+    const refused = explain(new HandshakeError('WS_ERR_PROXY', 'The proxy p:3128 (from the proxy option) refused CONNECT: 407', { status: 407 }), url);
+    assert.match(refused.explanation, /^The HTTP proxy refused or failed the CONNECT request \(The proxy p:3128 \(from the proxy option\) refused CONNECT: 407\)/);
   });
 
   it('finds the code through a cause chain; unknown errors still explain', () => {

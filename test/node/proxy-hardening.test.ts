@@ -16,11 +16,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import assert from 'node:assert/strict';
 import { WebSocket, type WebSocketOptions } from '../../src/transport/node/websocket.js';
-import { connect, type Connection, type EndEvent } from '../../src/node.js';
+import { connect, createNodeTransport, type Connection, type EndEvent } from '../../src/node.js';
 import { makeCerts, type TestCerts } from '../support/certs.js';
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js';
 import { startRawServer, type RawServer } from '../support/raw-server.js';
 import { next } from '../support/node-ws.js';
+import { leftOver, settledResources } from '../support/resources.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -131,7 +132,7 @@ describe('proxy refusals carry their status; invalid proxy URLs throw at the cal
     assert.equal(error.error.status, 407);
     assert.equal(error.status, 407);
     assert.equal(error.error.headers['proxy-authenticate'], 'Basic realm="corp"');
-    assert.match(error.error.message, /Proxy refused CONNECT: 407/);
+    assert.equal(error.error.message, `The proxy 127.0.0.1:${proxy.port} (from the proxy option) refused CONNECT: 407 Refused`);
     assert.equal((await closed).code, 1006);
   });
 
@@ -178,6 +179,22 @@ describe('proxy refusals carry their status; invalid proxy URLs throw at the cal
       assert.throws(() => new WebSocket('ws://127.0.0.1:1/', [], { proxy: value }), isProxyError(/^the proxy option must be/));
     });
   }
+
+  it('an invalid proxy option throws at connect() and createNodeTransport() too, not at the first attempt; true or a number is no proxy URL', () => {
+    const isProxyError = (message: RegExp) => (e: Error & { code?: string }) => e instanceof TypeError && e.code === 'WS_ERR_INVALID_PROXY' && message.test(e.message);
+    const refusedUrl = /^the proxy option must be an http:\/\/ URL of a CONNECT proxy \(TLS to the proxy, https:\/\/, is not supported\), got "https:\/\/user:\*\*\*@p:1\/?"$/;
+    assert.throws(() => connect(target.url('/'), { socket: { proxy: 'https://user:secret@p:1' } }), isProxyError(refusedUrl));
+    assert.throws(() => createNodeTransport({ proxy: new URL('https://user:secret@p:1') }), isProxyError(refusedUrl));
+    for (const [value, shown] of [
+      [true, 'true'],
+      [3128, '3128'],
+      [{ host: 'p', port: 1 }, 'an object'],
+    ] as const) {
+      const message = new RegExp(`^the proxy option must be an http:// URL of a CONNECT proxy \\(a string or a URL\\), or false, got ${shown}$`);
+      assert.throws(() => new WebSocket('ws://127.0.0.1:1/', [], { proxy: value as never }), isProxyError(message), String(value));
+      assert.throws(() => connect(target.url('/'), { socket: { proxy: value as never } }), isProxyError(message), String(value));
+    }
+  });
 
   it('connect() with an invalid HTTP_PROXY ends at once with the error (reason error), no attempt loop', async () => {
     process.env['HTTP_PROXY'] = 'http://user:secret%zz@127.0.0.1:9';
@@ -281,6 +298,42 @@ describe('a proxy that fails before its tunnel is up is named, never the target 
     } finally {
       silent.server.close();
       reset.server.close();
+    }
+  });
+
+  it("connect(): a connectTimeout that ends the attempt first names the proxy as handshakeTimeout does (WS_ERR_PROXY, the timeout as cause); once the tunnel is up it is the server's WS_ERR_CONNECT_TIMEOUT; nothing left behind", async () => {
+    const silent = await brokenProxy(() => {});
+    const tunnel = await startConnectProxy();
+    const mute = await startRawServer(() => {});
+    const neverAnswers = () => {};
+    try {
+      const baseline = await settledResources();
+      const timeout = 'lifeline: not open after connectTimeout 150 ms';
+      const cases: [WebSocketOptions, string, string][] = [
+        [{ proxy: `http://127.0.0.1:${silent.port}` }, 'WS_ERR_PROXY', `The proxy 127.0.0.1:${silent.port} (from the proxy option) did not answer CONNECT: ${timeout}`],
+        [{ proxy: 'http://slow.proxy.test:3128', lookup: neverAnswers }, 'WS_ERR_PROXY', `Could not reach the proxy slow.proxy.test:3128 (from the proxy option): ${timeout}`],
+        // The proxy said 200: from then on the silence is the WebSocket server's.
+        [{ proxy: tunnel.url }, 'WS_ERR_CONNECT_TIMEOUT', timeout],
+      ];
+      for (const [socket, code, message] of cases) {
+        const url = code === 'WS_ERR_PROXY' ? target.url('/') : mute.url('/');
+        const c = connect(url, { socket: { ...socket, handshakeTimeout: 30_000 }, connectTimeout: 150, maxAttempts: 0 });
+        clients.push(c);
+        const errors: unknown[] = [];
+        c.on('error', (error) => errors.push(error));
+        const end = await ended(c);
+        assert.equal(end.reason, 'maxAttempts');
+        const error = end.close?.error as Error & { code?: string; cause?: { code?: string } };
+        assert.deepEqual([error.code, error.message], [code, message]);
+        if (code === 'WS_ERR_PROXY') assert.equal(error.cause?.code, 'WS_ERR_CONNECT_TIMEOUT');
+        assert.deepEqual(errors, [error], 'the error event has the same error');
+      }
+      assert.equal(target.connections.length, 0, 'the target behind a stalled proxy is never reached');
+      assert.deepEqual(await leftOver(baseline), {}, 'no socket or timer left behind');
+    } finally {
+      silent.server.close();
+      await tunnel.close();
+      await mute.close();
     }
   });
 

@@ -62,6 +62,34 @@ describe('resolveProxy', () => {
     assert.equal(resolveProxy('proxy.local:3128', true, 'example.com', 443)?.href, 'http://proxy.local:3128/');
   });
 
+  // A value without a scheme is read as http:// (as curl reads it; undici's ProxyAgent throws for
+  // it, https-proxy-agent takes `host:` for a scheme), port 80 when none (the http: default, as
+  // undici and https-proxy-agent use for http://host; curl would use 1080). README, proxy option.
+  const schemeless: [string, string, { host: string; port: number }][] = [
+    ['proxy.local:3128', 'http://proxy.local:3128/', { host: 'proxy.local', port: 3128 }],
+    ['proxy.local', 'http://proxy.local/', { host: 'proxy.local', port: 80 }],
+    ['u%40x:p@10.0.0.1:8080', 'http://u%40x:p@10.0.0.1:8080/', { host: '10.0.0.1', port: 8080 }],
+    ['[::1]:3128', 'http://[::1]:3128/', { host: '::1', port: 3128 }],
+    ['HTTP://Proxy.Local:1', 'http://proxy.local:1/', { host: 'proxy.local', port: 1 }],
+  ];
+  for (const [value, href, endpoint] of schemeless) {
+    it(`${JSON.stringify(value)} in the option or HTTP_PROXY is ${href}`, () => {
+      clearEnv();
+      assert.equal(resolveProxy(value, false, 'example.com', 80)?.href, href);
+      process.env.HTTP_PROXY = value;
+      const fromEnv = resolveProxy(undefined, false, 'example.com', 80)!;
+      assert.equal(fromEnv.href, href);
+      assert.deepEqual(proxyEndpoint(fromEnv), endpoint);
+    });
+  }
+
+  it('a scheme-less value that is no host[:port] is refused like any invalid proxy', () => {
+    clearEnv();
+    for (const value of ['::1:3128', 'proxy:port', 'proxy:99999', ':3128']) {
+      assert.throws(() => resolveProxy(value, false, 'example.com', 80), { name: 'TypeError', code: ErrorCodes.INVALID_PROXY }, value);
+    }
+  });
+
   it('wss: reads HTTPS_PROXY, ws: reads HTTP_PROXY; the lower-case name wins (as curl)', () => {
     clearEnv();
     process.env.HTTPS_PROXY = 'http://upper:1';
@@ -100,6 +128,19 @@ describe('resolveProxy', () => {
     }
     process.env.HTTPS_PROXY = 'ftp://proxy';
     assert.throws(() => resolveProxy(undefined, true, 'example.com', 443), /HTTPS_PROXY/);
+  });
+
+  it('an https: proxy (TLS to the proxy) is refused with words that say so', () => {
+    clearEnv();
+    process.env.HTTPS_PROXY = 'https://user:s3cr3t@proxy:443';
+    assert.throws(
+      () => resolveProxy(undefined, true, 'example.com', 443),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, ErrorCodes.INVALID_PROXY);
+        assert.equal(error.message, 'HTTPS_PROXY must be an http:// URL of a CONNECT proxy (TLS to the proxy, https://, is not supported), got "https://user:***@proxy:443"');
+        return true;
+      },
+    );
   });
 });
 
@@ -168,7 +209,7 @@ describe('connectTunnel against a raw proxy', () => {
     const socket: Socket = connect(proxy.port, '127.0.0.1');
     await once(socket, 'connect');
     const result = await new Promise<{ error: Error | undefined; rest: Buffer | undefined }>((resolve) => {
-      connectTunnel(socket, new URL(proxyUrl(proxy.port)), hostname, port, (error, rest) => resolve({ error, rest }));
+      connectTunnel(socket, new URL(proxyUrl(proxy.port)), 'HTTPS_PROXY', hostname, port, (error, rest) => resolve({ error, rest }));
     });
     const request = await proxy.request;
     socket.destroy();
@@ -196,7 +237,7 @@ describe('connectTunnel against a raw proxy', () => {
     assert.equal(error.code, ErrorCodes.PROXY_FAILED);
     assert.equal(error.status, 503);
     assert.equal(error.headers?.['retry-after'], '7');
-    assert.match(error.message, /503 Service Unavailable/);
+    assert.match(error.message, /^The proxy 127\.0\.0\.1:\d+ \(from HTTPS_PROXY\) refused CONNECT: 503 Service Unavailable$/);
   });
 
   it('a garbled answer fails with WS_ERR_PROXY and the parser\'s error as its cause', async () => {
@@ -204,12 +245,13 @@ describe('connectTunnel against a raw proxy', () => {
     assert.ok(error instanceof LifelineError);
     assert.equal((error as LifelineError).code, ErrorCodes.PROXY_FAILED);
     assert.ok((error as Error & { cause?: unknown }).cause instanceof HandshakeError);
+    assert.match(error!.message, /^The proxy 127\.0\.0\.1:\d+ \(from HTTPS_PROXY\) sent an unusable answer to CONNECT: /);
   });
 
   it('a proxy that hangs up during CONNECT fails with WS_ERR_PROXY', async () => {
     const { error } = await tunnel(null, (port) => `http://127.0.0.1:${port}`);
     assert.ok(error instanceof LifelineError);
     assert.equal((error as LifelineError).code, ErrorCodes.PROXY_FAILED);
-    assert.match(error.message, /closed the connection/);
+    assert.match(error.message, /^The proxy 127\.0\.0\.1:\d+ \(from HTTPS_PROXY\) closed the connection during CONNECT$/);
   });
 });

@@ -203,6 +203,11 @@ export class Connection implements ReadTarget, ClosingSteps {
     }
   }
 
+  /** `error` named after the hop the dial is still waiting on (a proxy whose tunnel is not up), else `error`. */
+  blameDial(error: Error): Error {
+    return this.dial?.blameProxy(error) ?? error;
+  }
+
   /** Bytes handed to send() and not yet given to the kernel (frame headers included). */
   get bufferedAmount(): number {
     return this.outbox.bufferedAmount;

@@ -19,7 +19,7 @@ import { ErrorCodes, HandshakeError, LifelineError } from '../../protocol/errors
 import { invalid } from '../../protocol/input.js';
 import type { Extension, ExtensionFactory } from '../../protocol/types.js';
 import { SocketReader, readerSupported, type ReadTarget } from './reader.js';
-import { connectTunnel, proxyEndpoint, proxyFailure, proxySource, resolveProxy } from './proxy.js';
+import { connectTunnel, proxyEndpoint, proxyFailure, proxyName, proxySource, resolveProxy } from './proxy.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_MAX_REDIRECTS,
@@ -182,11 +182,13 @@ export class Dial implements ReadTarget {
         raw.once('connect', () => (attempt.reached = true));
         raw.on('error', this.onError);
         raw.on('close', this.onClose);
-        connectTunnel(raw, proxy, url.hostname, url.port, (error, rest) => {
+        connectTunnel(raw, proxy, attempt.source, url.hostname, url.port, (error, rest) => {
           if (this.finished) return;
           if (error !== undefined) return this.fail(error);
+          // Neither an HTTP server nor a TLS one speaks first: bytes before our request are the proxy's, and wrong.
           if (rest !== undefined && rest.length > 0) {
-            return this.fail(new LifelineError(ErrorCodes.PROXY_FAILED, 'Proxy sent bytes before the tunnel was used'));
+            const message = `The proxy ${proxyName(proxy, attempt.source)} sent ${rest.length} bytes after its 2xx answer to CONNECT, before the tunnel was used`;
+            return this.fail(new LifelineError(ErrorCodes.PROXY_FAILED, message));
           }
           // From here on the socket speaks to the target: its failures are the target's.
           this.proxyAttempt = undefined;
@@ -224,8 +226,13 @@ export class Dial implements ReadTarget {
     this.upgradeOn(socket, text);
   }
 
-  /** `error` as the proxy's failure while this hop's tunnel is not up yet, else as it is. */
-  private blameProxy(error: Error): Error {
+  /**
+   * `error` as the proxy's failure while this hop's tunnel is not up yet,
+   * else as it is. Also asked by the resilient client when its
+   * connectTimeout ends the attempt (Transport.timedOut), so that a proxy
+   * that stalls is named whichever deadline comes first.
+   */
+  blameProxy(error: Error): Error {
     const attempt = this.proxyAttempt;
     return attempt === undefined ? error : proxyFailure(attempt.proxy, attempt.source, attempt.reached, error);
   }

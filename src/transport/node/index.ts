@@ -76,6 +76,10 @@ class NodeTransport implements Transport, ConnectionOwner {
     this.connection.resume();
   }
 
+  timedOut(timeout: Error): Error {
+    return this.connection.blameDial(timeout);
+  }
+
   // ConnectionOwner
   _open(protocol: string, extensions: string): void {
     this.handlers.open({ protocol, extensions });

@@ -16,6 +16,7 @@ import { checkPerMessageDeflateOptions, type PerMessageDeflateOptions } from '..
 import { ErrorCodes } from '../../protocol/errors.js';
 import { checkOptions, invalid, TIMER_MAX, type OptionSpec } from '../../protocol/input.js';
 import { DEFAULT_MAX_PAYLOAD } from '../../protocol/protocol.js';
+import { parseProxyUrl, PROXY_OPTION } from './proxy.js';
 
 /** The handshake as seen by the `trace` hook: our request, then the server's response head. */
 export interface HandshakeTrace {
@@ -220,11 +221,29 @@ export function checkWebSocketOptions(options: unknown, where: string): WebSocke
   if (checked.socketPath !== undefined && checked.createConnection !== undefined) {
     throw refuse('options socketPath and createConnection', 'given one at a time (each decides where the connection goes)', 'both');
   }
+  checkProxyOption(checked.proxy);
   const route = checked.socketPath !== undefined ? 'socketPath' : checked.createConnection !== undefined ? 'createConnection' : undefined;
   if (route !== undefined && checked.proxy !== undefined && checked.proxy !== false) {
     throw refuse(`option proxy with ${route}`, `false or absent (${route} decides where the connection goes)`, checked.proxy);
   }
   return checked;
+}
+
+/**
+ * The `proxy` option at the call, by the rule every attempt applies
+ * (proxy.ts, `parseProxyUrl`), with the same words ("the proxy option must
+ * be ..."): else `connect({ socket: { proxy } })` and `createNodeTransport`
+ * would only find out at their first attempt. Anything but a string, a URL
+ * or `false` is refused too: `true` or `3128` would otherwise read as the
+ * proxy `http://true` or `http://3128` (the host 0.0.12.56).
+ */
+function checkProxyOption(proxy: unknown): void {
+  if (proxy === undefined || proxy === false) return;
+  if (typeof proxy === 'string' || proxy instanceof URL) {
+    parseProxyUrl(String(proxy), PROXY_OPTION);
+    return;
+  }
+  throw invalid('TypeError', ErrorCodes.INVALID_PROXY, PROXY_OPTION, 'an http:// URL of a CONNECT proxy (a string or a URL), or false', proxy);
 }
 
 /** PEM text or bytes, alone or in a list (`pfx` list entries may also be `{ buf, passphrase }`), as node:tls takes them. */

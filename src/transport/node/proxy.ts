@@ -73,6 +73,9 @@ export function resolveProxy(
   return parseProxyUrl(raw, proxySource(option, secure));
 }
 
+/** How messages name a proxy given by the `proxy` option (of WebSocket, createNodeTransport, connect's `socket`). */
+export const PROXY_OPTION = 'the proxy option';
+
 /**
  * Where the proxy `resolveProxy` returned for these arguments came from, as
  * error messages name it: `the proxy option`, or the variable read for the
@@ -80,17 +83,20 @@ export function resolveProxy(
  * knows what to fix.
  */
 export function proxySource(option: string | URL | false | undefined, secure: boolean): string {
-  if (option !== undefined && option !== false) return 'the proxy option';
+  if (option !== undefined && option !== false) return PROXY_OPTION;
   return secure ? 'HTTPS_PROXY' : 'HTTP_PROXY';
 }
 
 /**
- * The rule of a proxy URL: an absolute http: URL (a bare `host:port`, as
- * environment values often are, counts as one) whose credentials, if any,
- * are valid percent-encoding. Else a `TypeError` with
- * `WS_ERR_INVALID_PROXY` naming `source`, the password left out.
+ * The rule of a proxy URL: an absolute http: URL (a bare `host[:port]`, as
+ * environment values often are, counts as `http://host[:port]`, as curl
+ * reads it) whose credentials, if any, are valid percent-encoding. Else a
+ * `TypeError` with `WS_ERR_INVALID_PROXY` naming `source`, the password
+ * left out. An https: proxy (TLS to the proxy itself) is refused with
+ * words that say so. Exported for the CLI, which checks `--proxy` by this
+ * same rule before it connects.
  */
-function parseProxyUrl(raw: string, source: string): URL {
+export function parseProxyUrl(raw: string, source: string): URL {
   const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
   let url: URL | undefined;
   try {
@@ -102,7 +108,8 @@ function parseProxyUrl(raw: string, source: string): URL {
     url = undefined;
   }
   if (url === undefined || url.protocol !== 'http:' || url.hostname === '') {
-    throw invalid('TypeError', ErrorCodes.INVALID_PROXY, source, 'an http:// URL of a CONNECT proxy', withoutPassword(raw));
+    const expected = url?.protocol === 'https:' ? 'an http:// URL of a CONNECT proxy (TLS to the proxy, https://, is not supported)' : 'an http:// URL of a CONNECT proxy';
+    throw invalid('TypeError', ErrorCodes.INVALID_PROXY, source, expected, withoutPassword(raw));
   }
   return url;
 }
@@ -111,6 +118,16 @@ function parseProxyUrl(raw: string, source: string): URL {
 export function proxyEndpoint(proxy: URL): { host: string; port: number } {
   const host = proxy.hostname.startsWith('[') ? proxy.hostname.slice(1, -1) : proxy.hostname;
   return { host, port: proxy.port === '' ? 80 : Number(proxy.port) };
+}
+
+/**
+ * How every WS_ERR_PROXY message names the proxy: `host:port (from
+ * source)`, never its credentials, so that a reader knows which proxy
+ * failed and which setting chose it, not only that one did.
+ */
+export function proxyName(proxy: URL, source: string): string {
+  const { host, port } = proxyEndpoint(proxy);
+  return `${host.includes(':') ? `[${host}]` : host}:${port} (from ${source})`;
 }
 
 /** Plain words for the system errors of reaching a host (DNS, TCP), by Node's code. */
@@ -129,7 +146,8 @@ const REACH_FAILURES: Readonly<Record<string, string>> = {
 /**
  * The error for a proxy that failed before its tunnel was up: not reached
  * (`reached` false: DNS, refused, unreachable, or the handshake timeout
- * while connecting), or reached but reset or silent during CONNECT.
+ * or the client's connectTimeout while connecting), or reached but reset
+ * or silent during CONNECT (either timeout).
  * Node's error would name only an address, and a timeout the whole
  * handshake, so a reader would blame the WebSocket server behind the proxy:
  * this names the proxy by host and port (never its credentials) and
@@ -137,8 +155,7 @@ const REACH_FAILURES: Readonly<Record<string, string>> = {
  * reached), the original error as `cause` with its code (ENOTFOUND ...).
  */
 export function proxyFailure(proxy: URL, source: string, reached: boolean, cause: Error): LifelineError {
-  const { host, port } = proxyEndpoint(proxy);
-  const where = `${host.includes(':') ? `[${host}]` : host}:${port} (from ${source})`;
+  const where = proxyName(proxy, source);
   const code = (cause as { code?: unknown }).code;
   // Node's AggregateError (every address of a name refused) has an empty message and the code.
   const detail = cause.message !== '' ? cause.message : typeof code === 'string' ? code : cause.name;
@@ -146,7 +163,7 @@ export function proxyFailure(proxy: URL, source: string, reached: boolean, cause
   const what = label === undefined ? detail : `${label} (${detail})`;
   let message: string;
   if (!reached) message = `Could not reach the proxy ${where}: ${what}`;
-  else if (code === ErrorCodes.HANDSHAKE_TIMEOUT) message = `The proxy ${where} did not answer CONNECT: ${detail}`;
+  else if (code === ErrorCodes.HANDSHAKE_TIMEOUT || code === ErrorCodes.CONNECT_TIMEOUT) message = `The proxy ${where} did not answer CONNECT: ${detail}`;
   else message = `The proxy ${where} failed during CONNECT: ${what}`;
   return new LifelineError(ErrorCodes.PROXY_FAILED, message, undefined, { cause });
 }
@@ -157,11 +174,13 @@ export function proxyFailure(proxy: URL, source: string, reached: boolean, cause
  * response. Basic credentials in the proxy URL go in Proxy-Authorization.
  * A refusal is a `HandshakeError` (WS_ERR_PROXY) with the proxy's status and
  * headers, so the retry rules see a 407 (not retried) or a 503 with its
- * Retry-After as they see the server's.
+ * Retry-After as they see the server's. Every error names the proxy
+ * (`proxyName`, with `source`, where it came from).
  */
 export function connectTunnel(
   socket: Socket,
   proxy: URL,
+  source: string,
   hostname: string,
   port: number,
   done: (error: Error | undefined, rest: Buffer | undefined) => void,
@@ -183,17 +202,20 @@ export function connectTunnel(
     socket.removeListener('end', onEnd);
     done(error, rest);
   };
-  const onEnd = () => finish(new LifelineError(ErrorCodes.PROXY_FAILED, 'Proxy closed the connection during CONNECT'), undefined);
+  const where = proxyName(proxy, source);
+  const onEnd = () => finish(new LifelineError(ErrorCodes.PROXY_FAILED, `The proxy ${where} closed the connection during CONNECT`), undefined);
   const onData = (chunk: Buffer) => {
     let res: HttpResponse | undefined;
     try {
       res = parser.push(chunk);
     } catch (error) {
-      return finish(new LifelineError(ErrorCodes.PROXY_FAILED, `Proxy sent an unusable answer to CONNECT: ${(error as Error).message}`, undefined, { cause: error }), undefined);
+      const message = `The proxy ${where} sent an unusable answer to CONNECT: ${(error as Error).message}`;
+      return finish(new LifelineError(ErrorCodes.PROXY_FAILED, message, undefined, { cause: error }), undefined);
     }
     if (res === undefined) return;
+    // Any 2xx opens the tunnel (RFC 9110 §9.3.6); anything else, a 101 or a 3xx included, is not followed.
     if (res.status < 200 || res.status > 299) {
-      const message = `Proxy refused CONNECT: ${res.status}${res.statusText === '' ? '' : ' ' + res.statusText}`;
+      const message = `The proxy ${where} refused CONNECT: ${res.status}${res.statusText === '' ? '' : ' ' + res.statusText}`;
       return finish(new HandshakeError(ErrorCodes.PROXY_FAILED, message, { status: res.status, headers: res.headers }), undefined);
     }
     finish(undefined, Buffer.from(res.rest.buffer, res.rest.byteOffset, res.rest.length));
