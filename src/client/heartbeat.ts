@@ -6,7 +6,9 @@
  * traffic (a busy connection costs no timer churn per message), at most
  * STEP ms apart so that a wall-clock jump (laptop sleep: monotonic timers
  * stop, Date.now() does not) is seen within STEP and answered with a fresh
- * probe rather than a verdict on a deadline that slept through.
+ * probe rather than a verdict on a deadline that slept through. A deadline
+ * reached late because the page or process was busy is judged only after
+ * the traffic had as long again to arrive: a long task is not a dead peer.
  *
  * A probe is a part's own where one offers it (a session's ping, answered
  * by the peer's session layer: inside a session every message belongs to
@@ -49,6 +51,8 @@ const HEARTBEAT_OPTIONS: OptionSpec = {
 /** Timer granularity and the wall-clock jump that counts as a sleep, ms. */
 const STEP = 5_000;
 const JUMP = 3_000;
+/** A timer this late, ms, found the page or process busy (a long task, a loaded machine): see `tick`. */
+const STALL = 50;
 
 /** What the heartbeat needs from its owner. */
 export interface HeartbeatHooks {
@@ -95,6 +99,8 @@ export function createHeartbeat(timing: HeartbeatTiming, clock: Clock, hooks: He
   let lastSeen = 0;
   /** When the outstanding probe was sent; 0 when none is outstanding (any traffic clears it). */
   let probeSentAt = 0;
+  /** The outstanding probe's deadline was put off once for a stall. */
+  let extended = false;
   /** Between start() and stop(): traffic or a probe request outside that time arms nothing. */
   let running = false;
 
@@ -109,18 +115,27 @@ export function createHeartbeat(timing: HeartbeatTiming, clock: Clock, hooks: He
   const probe = (): void => {
     if (!running) return;
     probeSentAt = clock.now();
+    extended = false;
     arm(timing.timeout);
     hooks.probe();
   };
 
   function tick(): void {
     const now = clock.now();
-    const slept = now - dueAt > JUMP;
+    const late = now - dueAt;
     // Time left until the probe's deadline, or (none outstanding) until the next probe is due.
     const left = probeSentAt ? probeSentAt + timing.timeout - now : lastSeen + timing.interval - now;
     // After a sleep, probe instead of judging a deadline that slept through.
-    if (slept || (!probeSentAt && left <= 0)) probe();
+    if (late > JUMP || (!probeSentAt && left <= 0)) probe();
     else if (left > 0) arm(left);
+    // A deadline reached late found this page or process busy, and an
+    // answer may be queued behind that work, not yet seen: judge once the
+    // traffic has had as long again to come in (once per probe). Time we
+    // were stalled does not count against the peer.
+    else if (late > STALL && !extended) {
+      extended = true;
+      arm(late);
+    }
     // Deadlines are not enforced while the page is hidden (throttled timers), unless asked.
     else if (timing.whileHidden || !hooks.hidden()) hooks.dead();
     else arm(STEP);
@@ -156,6 +171,7 @@ export function createHeartbeat(timing: HeartbeatTiming, clock: Clock, hooks: He
       // The probe runs application code (a `message` factory) that may have stopped the heartbeat (pause(), close()).
       if (!hooks.probe() || !running) return;
       probeSentAt = sentAt;
+      extended = false;
       arm(timing.timeout);
     },
   };

@@ -47,6 +47,10 @@ export class FakeClock implements Clock {
     }
     this.t = end;
   }
+  /** The event loop is held (a long task, a loaded machine): time moves; timers that came due fire late, at the next advance. */
+  stall(ms: number): void {
+    this.t += ms;
+  }
   /** Wall clock jumps (suspend): time moves, timers do not fire until the next advance. */
   jump(ms: number): void {
     this.t += ms;

@@ -246,6 +246,41 @@ describe('client on the Node transport (loopback ws server)', () => {
     c.close();
   });
 
+  it('a long task holds the process past the probe deadline while the pong waits unread: the connection survives', async () => {
+    const { WebSocketServer } = await import('ws');
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((r) => wss.once('listening', r));
+    let c: Connection<any> | undefined;
+    try {
+      let stalls = 0;
+      wss.on('connection', (socket) =>
+        socket.on('ping', () => {
+          // ws has written its pong already (it answers before this event); hold the whole process
+          // (client included) 900 ms, past the client's 300 ms deadline. Next, Node runs the overdue
+          // timer before it reads the pong: without the stall rule the heartbeat judged the peer dead there.
+          if (stalls++ > 0) return;
+          const until = performance.now() + 900;
+          while (performance.now() < until);
+        }),
+      );
+      c = client(`ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, { heartbeat: heartbeat({ interval: 200, timeout: 300 }), minDelay: 10 });
+      let closes = 0;
+      c.on('close', () => void closes++);
+      await once(c, 'open');
+      const answered = await once<{ rtt: number }>(c, 'heartbeat', 5000);
+      assert.equal(stalls, 1, 'the first probe met the long task');
+      assert.ok(answered.rtt >= 900, `that probe's answer was read after the stall (rtt ${answered.rtt} ms)`);
+      assert.equal(closes, 0, 'not dropped');
+      await once(c, 'heartbeat', 5000); // and probing goes on
+      assert.equal(c.state, 'open');
+    } finally {
+      // ws's close() waits for its connections: end ours first, also when an assertion failed.
+      c?.terminate();
+      for (const socket of wss.clients) socket.terminate();
+      await new Promise((r) => wss.close(r));
+    }
+  });
+
   it('paused reading: the heartbeat does not drop a live server; reconnect() while paused lets the old socket go at once', async () => {
     const c = client(server.url('/echo'), { heartbeat: heartbeat({ interval: 100, timeout: 100 }), minDelay: 10, maxDelay: 50 });
     let closes = 0;
