@@ -44,7 +44,7 @@ interface Rec {
 }
 /** The page's globals the test reads. */
 interface DemoWindow {
-  demo: { rec: Rec; name: string };
+  demo: { rec: Rec; name: string; conn: { on(type: 'message' | 'heartbeat', handler: () => void): unknown } };
   lifeline: { connect: unknown };
 }
 
@@ -215,6 +215,14 @@ export function demoPageSuite(engine: EngineName): void {
 
     it('slow reader: a 16 MB burst waits in the queue while the server does not read, then drains', async () => {
       await page.fill(sel('slow-seconds'), '3');
+      // What the page hears from here on (messages and heartbeat answers), to judge any heartbeat verdict below.
+      await page.evaluate(() => {
+        const demo = (window as unknown as DemoWindow).demo;
+        const heard: number[] = [demo.rec.lastInbound];
+        (window as unknown as { heard: number[] }).heard = heard;
+        demo.conn.on('message', () => void heard.push(Date.now()));
+        demo.conn.on('heartbeat', () => void heard.push(Date.now()));
+      });
       await fault('slow');
       const t = await now();
       await page.click(sel('burst'));
@@ -227,8 +235,18 @@ export function demoPageSuite(engine: EngineName): void {
       // flowing when the server reports the burst read: wait (bounded) for the queue to empty.
       await page.waitFor(() => document.querySelector('[data-testid="queue"]')!.textContent!.trim() === '0', null, { timeout: 15_000, what: 'an empty queue' });
       const r = await rec();
-      const closes = r.closes.filter((c) => c.t >= t);
-      assert.deepEqual(closes, [], 'a slow reader is not a dead peer: no reconnect');
+      // A slow reader is not a dead peer: the queued burst never ends the connection. The heartbeat
+      // may, but only by its rule: after interval + timeout without a word from the server. On a
+      // loaded machine WebKit has passed on nothing for longer than that while writing the burst
+      // (twice in full-suite runs, with the server ticking every 1.5 s); then the page reconnects
+      // and the burst still arrives whole, as checked above.
+      const heard = await page.evaluate(() => (window as unknown as { heard: number[] }).heard);
+      const silence = r.heartbeat.interval + r.heartbeat.timeout;
+      for (const close of r.closes.filter((c) => c.t >= t)) {
+        assert.equal(close.error, 'WS_ERR_HEARTBEAT_TIMEOUT', `a slow reader is not a dead peer: closed ${JSON.stringify(close)}`);
+        const last = Math.max(...heard.filter((at) => at <= close.t));
+        assert.ok(close.t - last >= silence - 50, `the heartbeat dropped the connection ${close.t - last} ms after the last message the page heard (rule: ${silence} ms)`);
+      }
     });
 
     it('fits a phone-width screen and saves screenshots', async () => {
