@@ -259,14 +259,16 @@ export function runConnect(args: ConnectArgs, makeLink: LinkFactory = plainLink,
         progress.stop();
         const hs = 'status' in info ? info : undefined;
         const ext = info.extensionsHeader;
+        // After redirects (-L) the URL connected to, as the WebSocket's url says.
+        const url = hs?.url ?? args.url;
         out.event('open', {
-          url: args.url,
+          url,
           protocol: info.protocol,
           extensions: ext,
           ...(hs ? { status: hs.status, openMs: hs.openMs } : {}),
         });
         out.info(
-          `connected to ${args.url}${hs ? ` in ${formatMs(hs.openMs)}` : ''}` +
+          `connected to ${url}${hs ? ` in ${formatMs(hs.openMs)}` : ''}` +
             `${info.protocol ? `, protocol ${info.protocol}` : ''}${ext ? `, extensions ${ext}` : ''}` +
             (reader?.interactive ? '  (\\help for commands, Ctrl-C to quit)' : ''),
         );

@@ -155,7 +155,7 @@ export async function runProbe(args: ProbeArgs, out: Output = new Output(args.js
     report.error = explain(err, args.url);
     if (report.handshake === null && socket.response && socket.response.status !== null && socket.response.status !== 101) {
       // A refused upgrade: keep what the server said in the report too.
-      report.handshake = { status: socket.response.status, statusText: socket.response.statusText, protocol: '', extensions: [], extensionsHeader: '', headers: socket.response.headers, openMs: 0 };
+      report.handshake = { url: socket.ws.url, status: socket.response.status, statusText: socket.response.statusText, protocol: '', extensions: [], extensionsHeader: '', headers: socket.response.headers, openMs: 0 };
     }
   } finally {
     progress.stop();

@@ -17,6 +17,8 @@ import type { ConnectionArgs } from './args.js';
 export type { TraceRecord };
 
 export interface HandshakeInfo {
+  /** The URL connected to: after redirects (`-L`), the last one. */
+  url: string;
   /** HTTP status of the response (101 on success). */
   status: number | null;
   statusText: string;
@@ -160,6 +162,7 @@ export function openSocket(
       ws.removeEventListener('close', onClose);
       const response = result.response;
       const info: HandshakeInfo = {
+        url: ws.url,
         status: response?.status ?? 101,
         statusText: response?.statusText ?? 'Switching Protocols',
         protocol: ws.protocol,

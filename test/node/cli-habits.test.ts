@@ -182,6 +182,9 @@ describe('connect: wscat and websocat flags against lifeline\'s server', { timeo
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(jsonLines(r).filter((e) => e.event === 'message').map((e) => e.data), ['moved']);
     assert.ok(requests.some((q) => q.path === '/new'));
+    assert.equal(jsonLines(r).find((e) => e.event === 'open')!.url, url('/new'), 'the open event names the URL connected to, after the redirect');
+    const text = await runCli(['connect', url('/old'), '-L', '-x', 'moved']);
+    assert.match(text.stderr, new RegExp(`connected to ${url('/new').replace(/[.?*+^$()[\]{}|\\]/g, '\\$&')} in `));
   });
 
   it('-P shows the server\'s ping; --slash sends /ping as a ping', async () => {
