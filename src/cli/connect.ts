@@ -60,10 +60,17 @@ export const plainLink: LinkFactory = (args, ev) => {
     ...(args.trace && ev.trace ? { trace: ev.trace } : {}),
     onOpen: (info) => {
       isOpen = true;
-      ws.addEventListener('error', (event: { error?: unknown }) => ev.error(event.error));
+      /** The code of our close frame when we failed the connection (the server broke the protocol). */
+      let failedWith: number | undefined;
+      ws.addEventListener('error', (event: { error?: unknown }) => {
+        failedWith = (event.error as { closeCode?: number } | undefined)?.closeCode;
+        ev.error(event.error);
+      });
       ws.addEventListener('close', (event: { code: number; reason: string; wasClean: boolean }) => {
         isOpen = false;
-        ev.closed(event.code, event.reason, event.wasClean);
+        // The WebSocket says 1006 then, as browsers do (no close frame was read after ours); the
+        // CLI shows the code it closed with, as `--reconnect` (connect()) does.
+        ev.closed(failedWith ?? event.code, event.reason, event.wasClean);
       });
       ev.open(info);
     },

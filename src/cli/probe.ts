@@ -70,13 +70,24 @@ function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error)
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Rejects when the socket closes (so a probe never waits on a dead connection). */
+/**
+ * Rejects when the socket closes (so a probe never waits on a dead
+ * connection): with the failure when we failed the connection (a server
+ * that broke the protocol; its close event says 1006 as in browsers), else
+ * with the server's close.
+ */
 function closedPromise(socket: OpenedSocket): Promise<never> {
   return new Promise((_, reject) => {
+    let failure: unknown;
+    const onError = (event: { error?: unknown }) => {
+      failure = event.error;
+    };
+    socket.ws.addEventListener('error', onError, { once: true });
     socket.ws.addEventListener(
       'close',
-      (ev: { code: number; reason: string }) => {
-        reject(Object.assign(new Error(`the server closed the connection during the probe (code ${ev.code}${ev.reason ? `, ${ev.reason}` : ''})`), { code: ev.code === 1006 ? 'WS_ERR_UNEXPECTED_EOF' : 'CLOSED' }));
+      (event: { code: number; reason: string }) => {
+        if (failure !== undefined) return reject(failure);
+        reject(Object.assign(new Error(`the server closed the connection during the probe (code ${event.code}${event.reason ? `, ${event.reason}` : ''})`), { code: event.code === 1006 ? 'WS_ERR_UNEXPECTED_EOF' : 'CLOSED' }));
       },
       { once: true },
     );

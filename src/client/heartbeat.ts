@@ -32,7 +32,11 @@ import type { Part } from './part.js';
 export interface HeartbeatOptions {
   /** Probe after this much inbound silence, ms. Default 30,000. */
   interval?: number;
-  /** Drop the connection (at once, no close handshake) and reconnect when nothing arrives this long after a probe, ms. Default 10,000. */
+  /**
+   * Drop the connection (at once, no close handshake) and reconnect when
+   * nothing arrives this long after a probe, ms. Default 10,000. A deadline
+   * reached while the page or process was stalled waits as long again, once.
+   */
   timeout?: number;
   /** App-level heartbeat message (or a function making one). Default: none (protocol pings where the platform can send them, else an idle timeout). */
   message?: TransportData | (() => TransportData);

@@ -105,45 +105,45 @@ describe('heartbeat: protocol pings (transport can ping)', () => {
   });
 
   it('a deadline reached late (a long task held the page) waits once for the traffic queued behind it: the answer keeps the connection', async () => {
-    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500 }), minDelay: 1 }, { platform: NODE });
-    const s = await r.openNow();
-    r.clock.advance(1000);
-    equal(s.pings.length, 1, 'probe at interval');
+    const setup = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500 }), minDelay: 1 }, { platform: NODE });
+    const socket = await setup.openNow();
+    setup.clock.advance(1000);
+    equal(socket.pings.length, 1, 'probe at interval');
     // A long task: 1.3 s pass with no timer run; the deadline (at +500) is reached 800 ms late.
-    r.clock.stall(1300);
-    r.clock.advance(0);
-    equal(r.conn.state, 'open', 'not judged in the task right after the stall');
+    setup.clock.stall(1300);
+    setup.clock.advance(0);
+    equal(setup.conn.state, 'open', 'not judged in the task right after the stall');
     // What arrived during the stall is dispatched next: the peer is alive.
-    s.message('queued during the long task');
-    r.clock.advance(999);
-    equal(r.conn.state, 'open');
-    equal(s.pings.length, 1);
-    r.clock.advance(1);
-    equal(s.pings.length, 2, 'the next probe interval after that traffic, as usual');
+    socket.message('queued during the long task');
+    setup.clock.advance(999);
+    equal(setup.conn.state, 'open');
+    equal(socket.pings.length, 1);
+    setup.clock.advance(1);
+    equal(socket.pings.length, 2, 'the next probe interval after that traffic, as usual');
   });
 
   it('a deadline reached late is put off once, by the stall: a peer that stays silent is still dropped', async () => {
-    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500 }), minDelay: 1 }, { platform: NODE });
-    const s = await r.openNow();
-    r.clock.advance(1000);
-    r.clock.stall(1300); // the deadline is reached 800 ms late
-    r.clock.advance(0);
-    equal(r.conn.state, 'open');
-    r.clock.advance(799);
-    equal(r.conn.state, 'open');
-    r.clock.advance(1);
-    equal(r.conn.state, 'waiting', 'dropped as long again after the late deadline');
-    equal(closeErr(r.events), 'WS_ERR_HEARTBEAT_TIMEOUT');
-    equal(s.pings.length, 1);
+    const setup = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500 }), minDelay: 1 }, { platform: NODE });
+    const socket = await setup.openNow();
+    setup.clock.advance(1000);
+    setup.clock.stall(1300); // the deadline is reached 800 ms late
+    setup.clock.advance(0);
+    equal(setup.conn.state, 'open');
+    setup.clock.advance(799);
+    equal(setup.conn.state, 'open');
+    setup.clock.advance(1);
+    equal(setup.conn.state, 'waiting', 'dropped as long again after the late deadline');
+    equal(closeErr(setup.events), 'WS_ERR_HEARTBEAT_TIMEOUT');
+    equal(socket.pings.length, 1);
   });
 
   it('a timer a few ms late (timer resolution, not a stall) is judged at once', async () => {
-    const r = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500 }), minDelay: 1 }, { platform: NODE });
-    await r.openNow();
-    r.clock.advance(1000);
-    r.clock.stall(520); // 20 ms late
-    r.clock.advance(0);
-    equal(r.conn.state, 'waiting');
+    const setup = rig({ heartbeat: heartbeat({ interval: 1000, timeout: 500 }), minDelay: 1 }, { platform: NODE });
+    await setup.openNow();
+    setup.clock.advance(1000);
+    setup.clock.stall(520); // 20 ms late
+    setup.clock.advance(0);
+    equal(setup.conn.state, 'waiting');
   });
 
   it('while reading is paused nothing is probed or judged (answers cannot arrive); on resume the watch starts afresh', async () => {

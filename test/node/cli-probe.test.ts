@@ -127,6 +127,10 @@ describe('cli probe: failures are explained, exit 1', () => {
         c.socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
       } else if (c.requestLine.startsWith('GET /x-ext')) {
         c.socket.write(c.accept(['Sec-WebSocket-Extensions: x-unoffered; level=9']));
+      } else if (c.requestLine.startsWith('GET /violate')) {
+        // Opens, then answers the client's first frame (the probe's ping) with reserved opcode 0x3 (RFC 6455 §5.2).
+        c.socket.write(c.accept());
+        c.socket.once('data', () => c.socket.write(Buffer.from([0x83, 0x00])));
       }
     });
   });
@@ -164,6 +168,17 @@ describe('cli probe: failures are explained, exit 1', () => {
     assert.match(b['error']['explanation'], /Sec-WebSocket-Accept does not match/);
     const e = assertFailure(ext, 'extension', 'WS_ERR_HANDSHAKE_EXTENSION');
     assert.match(e['error']['explanation'], /extension we did not offer/);
+  });
+
+  it('a server that breaks the protocol mid-probe: named as such with the close code we sent, not as a dropped connection', async () => {
+    const [json, connected] = await Promise.all([runCli(['probe', raw.url('/violate'), '--json']), runCli(['connect', raw.url('/violate'), '-x', 'hello', '--json'])]);
+    const probed = assertFailure(json, 'protocol', 'WS_ERR_INVALID_OPCODE');
+    assert.match(probed['error']['explanation'], /broke the WebSocket protocol \(close 1002\)/);
+    assert.equal(probed['handshake']['status'], 101);
+    // connect shows the close code it sent, as its --reconnect mode does (the WebSocket's own close event says 1006).
+    assert.equal(connected.code, 1, connected.stderr);
+    const closed = jsonLines(connected).find((event) => event.event === 'close')!;
+    assert.deepEqual([closed.code, closed.wasClean], [1002, false]);
   });
 
   it('a peer that never answers pings: no-reply after --timeout', async () => {

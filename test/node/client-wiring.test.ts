@@ -249,8 +249,8 @@ describe('client on the Node transport (loopback ws server)', () => {
   it('a long task holds the process past the probe deadline while the pong waits unread: the connection survives', async () => {
     const { WebSocketServer } = await import('ws');
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise((r) => wss.once('listening', r));
-    let c: Connection<any> | undefined;
+    await new Promise((resolve) => wss.once('listening', resolve));
+    let conn: Connection<any> | undefined;
     try {
       let stalls = 0;
       wss.on('connection', (socket) =>
@@ -263,21 +263,23 @@ describe('client on the Node transport (loopback ws server)', () => {
           while (performance.now() < until);
         }),
       );
-      c = client(`ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, { heartbeat: heartbeat({ interval: 200, timeout: 300 }), minDelay: 10 });
+      conn = client(`ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, { heartbeat: heartbeat({ interval: 200, timeout: 300 }), minDelay: 10 });
       let closes = 0;
-      c.on('close', () => void closes++);
-      await once(c, 'open');
-      const answered = await once<{ rtt: number }>(c, 'heartbeat', 5000);
+      conn.on('close', () => {
+        closes++;
+      });
+      await once(conn, 'open');
+      const answered = await once<{ rtt: number }>(conn, 'heartbeat', 5000);
       assert.equal(stalls, 1, 'the first probe met the long task');
       assert.ok(answered.rtt >= 900, `that probe's answer was read after the stall (rtt ${answered.rtt} ms)`);
       assert.equal(closes, 0, 'not dropped');
-      await once(c, 'heartbeat', 5000); // and probing goes on
-      assert.equal(c.state, 'open');
+      await once(conn, 'heartbeat', 5000); // and probing goes on
+      assert.equal(conn.state, 'open');
     } finally {
       // ws's close() waits for its connections: end ours first, also when an assertion failed.
-      c?.terminate();
+      conn?.terminate();
       for (const socket of wss.clients) socket.terminate();
-      await new Promise((r) => wss.close(r));
+      await new Promise((resolve) => wss.close(resolve));
     }
   });
 

@@ -250,20 +250,20 @@ describe('server handshake: permessage-deflate answers (RFC 7692 §7.1)', () => 
   });
 
   it('invalid server options fail at creation with WS_ERR_INVALID_OPTION and a message naming the option, the rule and what came', () => {
-    const cases: [string, unknown, 'TypeError' | 'RangeError', RegExp][] = [
-      ['window bits above 15', { serverMaxWindowBits: 16 }, 'RangeError', /^perMessageDeflateServer\(\): option serverMaxWindowBits must be an integer from 8 to 15, got 16$/],
-      ['window bits below 8', { clientMaxWindowBits: 7 }, 'RangeError', /option clientMaxWindowBits must be an integer from 8 to 15, got 7$/],
-      ['fractional window bits', { clientMaxWindowBits: 9.5 }, 'RangeError', /option clientMaxWindowBits must be an integer from 8 to 15, got 9\.5$/],
-      ['negative history', { historySize: -1 }, 'RangeError', /option historySize must be an integer from 0 to 32768, got -1$/],
-      ['history above the window', { historySize: 32769 }, 'RangeError', /option historySize must be an integer from 0 to 32768, got 32769$/],
-      ['level 11', { level: 11 }, 'RangeError', /option level must be an integer from 0 to 9, got 11$/],
-      ['a string flag', { clientNoContextTakeover: 'yes' }, 'TypeError', /option clientNoContextTakeover must be a boolean, got/],
-      ['a string threshold', { threshold: '1024' }, 'TypeError', /option threshold must be a number, got/],
+    const cases: { what: string; options: unknown; kind: 'TypeError' | 'RangeError'; message: RegExp }[] = [
+      { what: 'window bits above 15', options: { serverMaxWindowBits: 16 }, kind: 'RangeError', message: /^perMessageDeflateServer\(\): option serverMaxWindowBits must be an integer from 8 to 15, got 16$/ },
+      { what: 'window bits below 8', options: { clientMaxWindowBits: 7 }, kind: 'RangeError', message: /option clientMaxWindowBits must be an integer from 8 to 15, got 7$/ },
+      { what: 'fractional window bits', options: { clientMaxWindowBits: 9.5 }, kind: 'RangeError', message: /option clientMaxWindowBits must be an integer from 8 to 15, got 9\.5$/ },
+      { what: 'negative history', options: { historySize: -1 }, kind: 'RangeError', message: /option historySize must be an integer from 0 to 32768, got -1$/ },
+      { what: 'history above the window', options: { historySize: 32769 }, kind: 'RangeError', message: /option historySize must be an integer from 0 to 32768, got 32769$/ },
+      { what: 'level 11', options: { level: 11 }, kind: 'RangeError', message: /option level must be an integer from 0 to 9, got 11$/ },
+      { what: 'a string flag', options: { clientNoContextTakeover: 'yes' }, kind: 'TypeError', message: /option clientNoContextTakeover must be a boolean, got/ },
+      { what: 'a string threshold', options: { threshold: '1024' }, kind: 'TypeError', message: /option threshold must be a number, got/ },
       // A typo is refused, not silently ignored (it would leave the default in force).
-      ['an unknown key', { serverMaxWindowsBits: 10 }, 'TypeError', /option names must be among threshold, .*, got "serverMaxWindowsBits"$/],
-      ['not an object', 'fast', 'TypeError', /options must be an object/],
+      { what: 'an unknown key', options: { serverMaxWindowsBits: 10 }, kind: 'TypeError', message: /option names must be among threshold, .*, got "serverMaxWindowsBits"$/ },
+      { what: 'not an object', options: 'fast', kind: 'TypeError', message: /options must be an object/ },
     ];
-    for (const [what, options, kind, message] of cases) {
+    for (const { what, options, kind, message } of cases) {
       const error = throwsInput(() => perMessageDeflateServer(options as PerMessageDeflateServerOptions), kind, 'WS_ERR_INVALID_OPTION', what);
       ok(message.test(error.message), `${what}: ${error.message}`);
     }
