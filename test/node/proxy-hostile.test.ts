@@ -106,25 +106,25 @@ describe('hostile CONNECT proxies: a typed error naming the proxy, close 1006, n
   const pad = `X-Pad: ${'a'.repeat(1000)}\r\n`;
   const pipelined = response101('x');
   /** `message`: what follows "The proxy host:port (from the proxy option) ". */
-  const cases: [string, (socket: net.Socket) => void, { code: string; status?: number; message: string | RegExp; cause?: string }][] = [
-    [
-      '407 without a body, the connection left open',
-      (socket) => socket.write('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\n\r\n'),
-      { code: 'WS_ERR_PROXY', status: 407, message: 'refused CONNECT: 407 Proxy Authentication Required' },
-    ],
-    [
-      '407 announcing a 100,000-byte body that never comes (reported at its head)',
-      (socket) => socket.write('HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 100000\r\n\r\n<html>'),
-      { code: 'WS_ERR_PROXY', status: 407, message: 'refused CONNECT: 407 Proxy Authentication Required' },
-    ],
-    [
-      '407 with a body and no length, then EOF',
-      (socket) => socket.end('HTTP/1.1 407 Login\r\n\r\n<html>log in first</html>'),
-      { code: 'WS_ERR_PROXY', status: 407, message: 'refused CONNECT: 407 Login' },
-    ],
-    [
-      '407 head in one-byte writes',
-      (socket) => {
+  const cases: { name: string; answer: (socket: net.Socket) => void; expected: { code: string; status?: number; message: string | RegExp; cause?: string } }[] = [
+    {
+      name: '407 without a body, the connection left open',
+      answer: (socket) => socket.write('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\n\r\n'),
+      expected: { code: 'WS_ERR_PROXY', status: 407, message: 'refused CONNECT: 407 Proxy Authentication Required' },
+    },
+    {
+      name: '407 announcing a 100,000-byte body that never comes (reported at its head)',
+      answer: (socket) => socket.write('HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 100000\r\n\r\n<html>'),
+      expected: { code: 'WS_ERR_PROXY', status: 407, message: 'refused CONNECT: 407 Proxy Authentication Required' },
+    },
+    {
+      name: '407 with a body and no length, then EOF',
+      answer: (socket) => socket.end('HTTP/1.1 407 Login\r\n\r\n<html>log in first</html>'),
+      expected: { code: 'WS_ERR_PROXY', status: 407, message: 'refused CONNECT: 407 Login' },
+    },
+    {
+      name: '407 head in one-byte writes',
+      answer: (socket) => {
         const bytes = Buffer.from('HTTP/1.1 407 Nope\r\nProxy-Authenticate: Basic\r\n\r\n', 'latin1');
         const writeFrom = (index: number): void => {
           if (index >= bytes.length || socket.destroyed) return;
@@ -132,51 +132,51 @@ describe('hostile CONNECT proxies: a typed error naming the proxy, close 1006, n
         };
         writeFrom(0);
       },
-      { code: 'WS_ERR_PROXY', status: 407, message: 'refused CONNECT: 407 Nope' },
-    ],
-    [
-      '302 to a captive portal (not followed, even with followRedirects)',
-      (socket) => socket.write('HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:9/portal\r\nContent-Length: 0\r\n\r\n'),
-      { code: 'WS_ERR_PROXY', status: 302, message: 'refused CONNECT: 302 Found' },
-    ],
-    [
-      '101 Switching Protocols to CONNECT',
-      (socket) => socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n'),
-      { code: 'WS_ERR_PROXY', status: 101, message: 'refused CONNECT: 101 Switching Protocols' },
-    ],
-    [
-      'a head that never ends (200 KB of header lines)',
-      (socket) => {
+      expected: { code: 'WS_ERR_PROXY', status: 407, message: 'refused CONNECT: 407 Nope' },
+    },
+    {
+      name: '302 to a captive portal (not followed, even with followRedirects)',
+      answer: (socket) => socket.write('HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:9/portal\r\nContent-Length: 0\r\n\r\n'),
+      expected: { code: 'WS_ERR_PROXY', status: 302, message: 'refused CONNECT: 302 Found' },
+    },
+    {
+      name: '101 Switching Protocols to CONNECT',
+      answer: (socket) => socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n'),
+      expected: { code: 'WS_ERR_PROXY', status: 101, message: 'refused CONNECT: 101 Switching Protocols' },
+    },
+    {
+      name: 'a head that never ends (200 KB of header lines)',
+      answer: (socket) => {
         socket.write('HTTP/1.1 200 OK\r\n');
         for (let line = 0; line < 200 && !socket.destroyed; line++) socket.write(pad);
       },
-      { code: 'WS_ERR_PROXY', message: 'sent an unusable answer to CONNECT: Response headers exceed 16384 bytes', cause: 'WS_ERR_HANDSHAKE_TOO_LARGE' },
-    ],
-    [
-      'an endless run of interim 100 Continue heads (they count against the same 16 KiB)',
-      (socket) => {
+      expected: { code: 'WS_ERR_PROXY', message: 'sent an unusable answer to CONNECT: Response headers exceed 16384 bytes', cause: 'WS_ERR_HANDSHAKE_TOO_LARGE' },
+    },
+    {
+      name: 'an endless run of interim 100 Continue heads (they count against the same 16 KiB)',
+      answer: (socket) => {
         for (let head = 0; head < 2000 && !socket.destroyed; head++) socket.write('HTTP/1.1 100 Continue\r\n\r\n');
       },
-      { code: 'WS_ERR_PROXY', message: 'sent an unusable answer to CONNECT: Response headers exceed 16384 bytes', cause: 'WS_ERR_HANDSHAKE_TOO_LARGE' },
-    ],
-    [
-      'a 200 with 150 header lines',
-      (socket) => socket.write(`HTTP/1.1 200 OK\r\n${'Via: 1.1 p\r\n'.repeat(150)}\r\n`),
-      { code: 'WS_ERR_PROXY', message: 'sent an unusable answer to CONNECT: More than 100 response headers', cause: 'WS_ERR_HANDSHAKE_TOO_LARGE' },
-    ],
-    [
-      '200 with a WebSocket 101 already pipelined behind it (before we sent the upgrade)',
-      (socket) => socket.write(Buffer.concat([Buffer.from('HTTP/1.1 200 Connection established\r\n\r\n'), pipelined])),
-      { code: 'WS_ERR_PROXY', message: `sent ${pipelined.length} bytes after its 2xx answer to CONNECT, before the tunnel was used` },
-    ],
-    [
-      'a reset in the middle of the head',
-      (socket) => socket.write('HTTP/1.1 200 Conn', () => socket.resetAndDestroy()),
+      expected: { code: 'WS_ERR_PROXY', message: 'sent an unusable answer to CONNECT: Response headers exceed 16384 bytes', cause: 'WS_ERR_HANDSHAKE_TOO_LARGE' },
+    },
+    {
+      name: 'a 200 with 150 header lines',
+      answer: (socket) => socket.write(`HTTP/1.1 200 OK\r\n${'Via: 1.1 p\r\n'.repeat(150)}\r\n`),
+      expected: { code: 'WS_ERR_PROXY', message: 'sent an unusable answer to CONNECT: More than 100 response headers', cause: 'WS_ERR_HANDSHAKE_TOO_LARGE' },
+    },
+    {
+      name: '200 with a WebSocket 101 already pipelined behind it (before we sent the upgrade)',
+      answer: (socket) => socket.write(Buffer.concat([Buffer.from('HTTP/1.1 200 Connection established\r\n\r\n'), pipelined])),
+      expected: { code: 'WS_ERR_PROXY', message: `sent ${pipelined.length} bytes after its 2xx answer to CONNECT, before the tunnel was used` },
+    },
+    {
+      name: 'a reset in the middle of the head',
+      answer: (socket) => socket.write('HTTP/1.1 200 Conn', () => socket.resetAndDestroy()),
       // Whether the client's read sees the RST or an EOF first is the kernel's business: both name the proxy.
-      { code: 'WS_ERR_PROXY', message: /^(failed during CONNECT: connection reset|closed the connection during CONNECT)/ },
-    ],
+      expected: { code: 'WS_ERR_PROXY', message: /^(failed during CONNECT: connection reset|closed the connection during CONNECT)/ },
+    },
   ];
-  for (const [name, answer, expected] of cases) {
+  for (const { name, answer, expected } of cases) {
     it(name, async () => {
       const proxy = await hostileProxy(answer);
       try {
@@ -247,33 +247,33 @@ describe('hostile TLS peers: Node TLS codes, the right close code, nothing left 
 
   // TLS 1.2 record: alert (21), version 3.3, length 2, fatal (2) handshake_failure (40) (RFC 5246 §7.2).
   const HANDSHAKE_FAILURE_ALERT = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]);
-  const peers: [string, (socket: net.Socket) => void, (error: Outcome['error']) => void][] = [
-    [
-      'a fatal alert (handshake_failure) in answer to our ClientHello',
-      (socket) => socket.once('data', () => socket.write(HANDSHAKE_FAILURE_ALERT)),
-      (error) => {
+  const peers: { name: string; behave: (socket: net.Socket) => void; check: (error: Outcome['error']) => void }[] = [
+    {
+      name: 'a fatal alert (handshake_failure) in answer to our ClientHello',
+      behave: (socket) => socket.once('data', () => socket.write(HANDSHAKE_FAILURE_ALERT)),
+      check: (error) => {
         assert.ok(/^(EPROTO|ERR_SSL_)/.test(error?.code ?? ''), String(error?.code));
         assert.match(error!.message, /alert handshake failure/);
       },
-    ],
-    [
-      'EOF in answer to our ClientHello',
-      (socket) => socket.once('data', () => socket.end()),
-      (error) => {
+    },
+    {
+      name: 'EOF in answer to our ClientHello',
+      behave: (socket) => socket.once('data', () => socket.end()),
+      check: (error) => {
         assert.equal(error?.code, 'ECONNRESET');
         assert.match(error!.message, /before secure TLS connection was established/);
       },
-    ],
-    [
-      'a plaintext HTTP server on the wss: port',
-      (socket) => socket.once('data', () => socket.write('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n')),
-      (error) => {
+    },
+    {
+      name: 'a plaintext HTTP server on the wss: port',
+      behave: (socket) => socket.once('data', () => socket.write('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n')),
+      check: (error) => {
         assert.ok(/^(EPROTO|ERR_SSL_)/.test(error?.code ?? ''), String(error?.code));
         assert.match(error!.message, /wrong version number/);
       },
-    ],
+    },
   ];
-  for (const [name, behave, check] of peers) {
+  for (const { name, behave, check } of peers) {
     for (const route of ['direct', 'through a CONNECT proxy'] as const) {
       it(`${name}, ${route}: the target's failure, close 1006`, async () => {
         const peer = await rawPeer(behave);
