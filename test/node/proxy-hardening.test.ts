@@ -309,19 +309,19 @@ describe('a proxy that fails before its tunnel is up is named, never the target 
     try {
       const baseline = await settledResources();
       const timeout = 'lifeline: not open after connectTimeout 150 ms';
-      const cases: [WebSocketOptions, string, string][] = [
-        [{ proxy: `http://127.0.0.1:${silent.port}` }, 'WS_ERR_PROXY', `The proxy 127.0.0.1:${silent.port} (from the proxy option) did not answer CONNECT: ${timeout}`],
-        [{ proxy: 'http://slow.proxy.test:3128', lookup: neverAnswers }, 'WS_ERR_PROXY', `Could not reach the proxy slow.proxy.test:3128 (from the proxy option): ${timeout}`],
+      const cases: { socket: WebSocketOptions; code: string; message: string }[] = [
+        { socket: { proxy: `http://127.0.0.1:${silent.port}` }, code: 'WS_ERR_PROXY', message: `The proxy 127.0.0.1:${silent.port} (from the proxy option) did not answer CONNECT: ${timeout}` },
+        { socket: { proxy: 'http://slow.proxy.test:3128', lookup: neverAnswers }, code: 'WS_ERR_PROXY', message: `Could not reach the proxy slow.proxy.test:3128 (from the proxy option): ${timeout}` },
         // The proxy said 200: from then on the silence is the WebSocket server's.
-        [{ proxy: tunnel.url }, 'WS_ERR_CONNECT_TIMEOUT', timeout],
+        { socket: { proxy: tunnel.url }, code: 'WS_ERR_CONNECT_TIMEOUT', message: timeout },
       ];
-      for (const [socket, code, message] of cases) {
+      for (const { socket, code, message } of cases) {
         const url = code === 'WS_ERR_PROXY' ? target.url('/') : mute.url('/');
-        const c = connect(url, { socket: { ...socket, handshakeTimeout: 30_000 }, connectTimeout: 150, maxAttempts: 0 });
-        clients.push(c);
+        const client = connect(url, { socket: { ...socket, handshakeTimeout: 30_000 }, connectTimeout: 150, maxAttempts: 0 });
+        clients.push(client);
         const errors: unknown[] = [];
-        c.on('error', (error) => errors.push(error));
-        const end = await ended(c);
+        client.on('error', (error) => errors.push(error));
+        const end = await ended(client);
         assert.equal(end.reason, 'maxAttempts');
         const error = end.close?.error as Error & { code?: string; cause?: { code?: string } };
         assert.deepEqual([error.code, error.message], [code, message]);
