@@ -334,6 +334,9 @@ export function connectWith<In = IncomingData, Out = unknown>(
         events.run(() => {
           if (current === generation) callback(arg);
         });
+    const receiveCurrent = (data: IncomingData, bytes: number): void => {
+      if (current === generation) receive(data, bytes);
+    };
     return {
       open: live((info) => {
         let opened = info;
@@ -354,11 +357,8 @@ export function connectWith<In = IncomingData, Out = unknown>(
         } else if (hold) held = opened;
         else take('opened', { opened });
       }),
-      // Two arguments, so not through `live` (a rest parameter would allocate an array per message).
-      message: (data, bytes) =>
-        events.run(() => {
-          if (current === generation) receive(data, bytes);
-        }),
+      // Not through `live`, nor a closure per message: every message is garbage enough (a rest parameter would allocate an array).
+      message: (data, bytes) => events.run(receiveCurrent, data, bytes),
       close: live((close) => {
         transport = undefined; // it is closed: nothing to terminate
         if (state === 'closing') take('closed', { reason: 'closed', close });

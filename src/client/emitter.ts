@@ -38,12 +38,31 @@ export interface Emitter<Events extends { error: unknown }> {
   emit<K extends keyof Events & string>(type: K, payload: Events[K]): void;
   /** Runs `operation`; when it is the outermost one, hands out the events it queued (and any they cause) in order. */
   run<R>(operation: () => R): R;
+  /** The same, passing two arguments on: a hot path (every received message) then needs no closure per call. */
+  run<A, B, R>(operation: (first: A, second: B) => R, first: A, second: B): R;
+}
+
+/** How many handed-out queue entries are kept for reuse (more than one operation usually queues). */
+const KEPT_ENTRIES = 32;
+
+/** An event waiting to be handed out. */
+interface PendingEvent {
+  type: string;
+  payload: unknown;
 }
 
 export function createEmitter<Events extends { error: unknown }>(): Emitter<Events> {
   // mitt keeps the handlers; the emitter hands out events itself, one handler at a time.
   const bus = mitt<Record<string, unknown>>();
-  const queue: { type: string; payload: unknown }[] = [];
+  /**
+   * Events waiting to be handed out: `queue[next]` to `queue[queued - 1]`, oldest first. An entry is
+   * reused once handed out (the queue starts again at 0 after each outermost `run()`), so a stream of
+   * messages allocates nothing here: every message is an event, and garbage per message is what a busy
+   * page pays for in collections.
+   */
+  const queue: PendingEvent[] = [];
+  let next = 0;
+  let queued = 0;
   /**
    * The handler each `once()` wrapper calls, so that `off(type, handler)` can find the wrapper in mitt's list.
    * Weak, and keyed by the wrapper: mitt's list is then the only thing that holds a subscription, so however
@@ -54,17 +73,50 @@ export function createEmitter<Events extends { error: unknown }>(): Emitter<Even
   let depth = 0;
   let draining = false;
 
+  const enqueue = (type: string, payload: unknown): void => {
+    const entry = queue[queued];
+    if (entry) {
+      entry.type = type;
+      entry.payload = payload;
+    } else queue.push({ type, payload });
+    queued++;
+  };
+
+  const call = (handler: Handler<unknown>, type: string, payload: unknown): void => {
+    try {
+      handler(payload);
+    } catch (error) {
+      if (type !== 'error' && bus.all.get('error')?.length) enqueue('error', error);
+      else
+        queueMicrotask(() => {
+          throw error;
+        });
+    }
+  };
+
   const dispatch = (type: string, payload: unknown): void => {
-    // A copy: handlers may subscribe and unsubscribe while they run.
-    for (const handler of bus.all.get(type)?.slice() ?? []) {
-      try {
-        (handler as Handler<unknown>)(payload);
-      } catch (error) {
-        if (type !== 'error' && bus.all.get('error')?.length) queue.push({ type: 'error', payload: error });
-        else
-          queueMicrotask(() => {
-            throw error;
-          });
+    const subscribed = bus.all.get(type) as Handler<unknown>[] | undefined;
+    if (!subscribed) return;
+    // Several handlers are called from a copy: a handler may subscribe and unsubscribe while they run. A lone one needs none.
+    if (subscribed.length === 1) call(subscribed[0]!, type, payload);
+    else for (const handler of subscribed.slice()) call(handler, type, payload);
+  };
+
+  /** Hands out the queued events in order, the ones their handlers queue included. */
+  const drain = (): void => {
+    draining = true;
+    try {
+      while (next < queued) {
+        const entry = queue[next++]!;
+        const { type, payload } = entry;
+        entry.payload = undefined; // handed out: the queue keeps no message alive
+        dispatch(type, payload);
+      }
+    } finally {
+      draining = false;
+      if (next === queued) {
+        next = queued = 0;
+        queue.length = Math.min(queue.length, KEPT_ENTRIES); // a long burst's entries are not kept for the rest of the connection's life
       }
     }
   };
@@ -94,22 +146,15 @@ export function createEmitter<Events extends { error: unknown }>(): Emitter<Even
       if (subscription) bus.off(type, subscription);
     },
     emit(type, payload) {
-      queue.push({ type, payload });
+      enqueue(type, payload);
     },
-    run(operation) {
+    run<A, B, R>(operation: (first?: A, second?: B) => R, first?: A, second?: B): R {
       depth++;
       try {
-        return operation();
+        return operation(first, second);
       } finally {
         depth--;
-        if (depth === 0 && !draining) {
-          draining = true;
-          try {
-            for (let next = queue.shift(); next; next = queue.shift()) dispatch(next.type, next.payload);
-          } finally {
-            draining = false;
-          }
-        }
+        if (depth === 0 && !draining) drain();
       }
     },
   };

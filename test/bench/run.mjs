@@ -272,6 +272,7 @@ if (!flag('--no-micro') && !only) {
     ['test/bench/micro-protocol.mjs', 'runMicro', 'Parser and masking micro-benchmarks'],
     ['test/bench/deflate.mjs', 'runDeflateBench', 'permessage-deflate codec'],
     ['test/bench/session.mjs', 'runSessionBench', 'Reliable session: cost per message against the plain connection'],
+    ['test/bench/receive-path.mjs', 'runReceivePathBench', "The client's receive path on its own: time and garbage per message"],
     ...browser,
   ]) {
     if (!existsSync(join(ROOT, file))) {

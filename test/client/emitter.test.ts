@@ -158,4 +158,36 @@ describe('emitter', () => {
     equal(caught, 'operation failed');
     deepEqual(seen, [1]);
   });
+  it('a lone handler that subscribes another while it runs: the new one starts with the next event, as with several', () => {
+    const e = createEmitter<Events>();
+    const seen: string[] = [];
+    const late = (n: number) => seen.push(`late ${n}`);
+    let subscribed = false;
+    e.on('a', (n) => {
+      seen.push(`lone ${n}`);
+      if (!subscribed) e.on('a', late);
+      subscribed = true;
+    });
+    e.run(() => e.emit('a', 1));
+    e.run(() => e.emit('a', 2));
+    deepEqual(seen, ['lone 1', 'lone 2', 'late 2']);
+  });
+
+  it('bursts of different lengths, one after another: every event once, in order (the queue reuses its entries)', () => {
+    const e = createEmitter<Events>();
+    const seen: (number | string)[] = [];
+    e.on('a', (n) => seen.push(n));
+    e.on('b', (s) => seen.push(s));
+    const burst = (from: number, count: number) =>
+      e.run(() => {
+        for (let i = from; i < from + count; i++) e.emit('a', i);
+      });
+    burst(0, 5);
+    burst(5, 2);
+    // A handler that queues more while the queue is being handed out: behind the rest, in the same drain.
+    e.once('a', () => e.run(() => e.emit('b', 'queued by a handler')));
+    burst(7, 3);
+    burst(10, 1);
+    deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 'queued by a handler', 10]);
+  });
 });

@@ -3,14 +3,15 @@
  * (server-side drops and manual reconnects, heartbeat on) leave no timers,
  * sockets or listeners behind: the process's active resources after close
  * equal those before connect. And a `once()` subscription, however it ends,
- * keeps nothing alive for the rest of the connection's life.
+ * or a message once handed out keeps nothing alive for the rest of the
+ * connection's life.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import { connect, heartbeat } from '../../src/node.js';
+import { connect, heartbeat, json } from '../../src/node.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -75,5 +76,19 @@ describe('client leak check', () => {
     gc();
     const alive = handlers.filter(([, handler]) => handler.deref() !== undefined).map(([end]) => end);
     assert.deepEqual(alive, [], `still reachable from the connection (state ${c.state})`);
+  });
+  it('a message handed to the handlers is not kept by the connection (the event queue reuses its entries, without their payloads)', async () => {
+    const c = connect(server.url('/echo'), { codec: json });
+    let received: WeakRef<object> | undefined;
+    c.on('message', (message) => (received = new WeakRef(message as object)));
+    await new Promise((resolve) => c.once('open', resolve));
+    await c.send({ kept: 'no' });
+    for (let i = 0; i < 200 && !received; i++) await sleep(5);
+    assert.ok(received, 'the echo arrived');
+    await new Promise((resolve) => setImmediate(resolve)); // a WeakRef holds its target until the job that made it ends
+    gc();
+    assert.equal(received.deref(), undefined, 'the decoded message is still reachable from the open connection');
+    c.close();
+    for (let i = 0; i < 200 && c.state !== 'closed'; i++) await sleep(5);
   });
 });
