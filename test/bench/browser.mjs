@@ -4,7 +4,7 @@
 // receiving from the same local firehose server. Not part of `npm test`.
 //
 //   node test/bench/browser.mjs [--engines chromium,firefox,webkit]
-//        [--sizes 16,1024,65536] [--rounds N] [--ms N] [--json]
+//        [--sizes 16,1024,65536] [--rounds N] [--ms N] [--load N] [--aa] [--json]
 //
 // One page per engine; per size, each round runs one trial per
 // implementation (native, lifeline), the order reversed every other round.
@@ -21,14 +21,19 @@
 // Reported per engine and size: medians, and lifeline / native as the
 // median of paired (same-round) ratios with the sign-test interval
 // (stats.mjs). Goal: lifeline within 5% of native (msg/s >= 0.95x,
-// main-thread time <= 1.05x).
+// main-thread time <= 1.05x). `--load N` runs N busy processes beside the
+// browser for the whole run (a loaded machine: the engine's threads, its GC
+// helpers included, compete for the cores). `--aa` adds a second native
+// trial to every round and reports native / native the same way: the noise
+// floor of the method, what an interval looks like when there is no
+// difference to find.
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { median, medianInterval, pairedRatios } from './stats.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -41,6 +46,10 @@ const sizes = opt('--sizes', '16,1024,65536').split(',').map(Number);
 const rounds = Number(opt('--rounds', 5));
 const measureMs = Number(opt('--ms', 1000));
 const warmMs = Math.round(measureMs / 3);
+const load = Number(opt('--load', 0));
+const aa = argv.includes('--aa');
+/** The trials of a round: lifeline and native, and with `--aa` native again (a separate connection, the same code). */
+const IMPLS = aa ? ['native', 'lifeline', 'native-again'] : ['native', 'lifeline'];
 
 // ---- the server: the page, the bundle, and a firehose per WebSocket ----------
 /** The server writes messages in chunks of about this many bytes. */
@@ -74,7 +83,7 @@ function windowOf(ms) {
 /** Opens one connection; resolves with {onMessage(fn), close()} once open. */
 function open(impl, url) {
   return new Promise((resolve, reject) => {
-    if (impl === 'native') {
+    if (impl === 'native' || impl === 'native-again') {
       const ws = new WebSocket(url);
       ws.onopen = () => resolve({ onMessage: (fn) => (ws.onmessage = (e) => fn(e.data)), send: (d) => ws.send(d), close: () => ws.close() });
       ws.onerror = () => reject(new Error('native: connection failed'));
@@ -234,8 +243,12 @@ const meta = {
   loadavgStart: os.loadavg().map((load) => Number(load.toFixed(2))),
   rounds,
   measureMs,
+  load,
 };
-log(`lifeline browser bench: connect() vs native WebSocket, received text; ${rounds} rounds, ${measureMs} ms per window; ${meta.cpu}, ${meta.cores} cores, load ${meta.loadavgStart.join(' ')}`);
+log(`lifeline browser bench: connect() vs native WebSocket, received text; ${rounds} rounds, ${measureMs} ms per window${load ? `, ${load} busy processes beside it` : ''}; ${meta.cpu}, ${meta.cores} cores, load ${meta.loadavgStart.join(' ')}`);
+/** The busy processes of `--load`: each spins until the run ends (killed below, or with this process). */
+const hogs = Array.from({ length: load }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+process.on('exit', () => hogs.forEach((hog) => hog.kill()));
 const results = [];
 for (const engine of engines) {
   let browserPage;
@@ -248,10 +261,12 @@ for (const engine of engines) {
   try {
     await browserPage.goto(base);
     for (const size of sizes) {
-      const trials = { native: [], lifeline: [] };
+      const trials = Object.fromEntries(IMPLS.map((impl) => [impl, []]));
       process.stderr.write(`${ENGINE_LABELS[engine]} ${size} B `);
       for (let r = 0; r < rounds; r++) {
-        const order = r % 2 ? ['lifeline', 'native'] : ['native', 'lifeline'];
+        // Each implementation goes first as often as the others: the order turns every round, and is reversed every other turn.
+        const turned = IMPLS.map((_, i) => IMPLS[(i + r) % IMPLS.length]);
+        const order = Math.floor(r / IMPLS.length) % 2 ? turned.reverse() : turned;
         for (const impl of order) {
           const arg = { impl, url: `ws://127.0.0.1:${port}/?size=${size}`, size, warmMs, measureMs };
           trials[impl].push(await browserPage.evaluate((a) => window.runTrial(a), arg));
@@ -260,19 +275,25 @@ for (const engine of engines) {
       }
       process.stderr.write('\n');
       const pick = (impl, k) => trials[impl].map((t) => t[k]);
-      const paired = (k) => pairedRatios(
-        trials.lifeline.map((t, round) => ({ round, value: t[k] })),
-        trials.native.map((t, round) => ({ round, value: t[k] })),
-      );
-      const rateRatios = paired('rate');
-      const mainRatios = paired('mainUs');
+      /** `impl` / native on measure `k`: the median of the paired per-round ratios and its interval. */
+      const against = (impl, k) => {
+        const ratios = pairedRatios(
+          trials[impl].map((t, round) => ({ round, value: t[k] })),
+          trials.native.map((t, round) => ({ round, value: t[k] })),
+        );
+        return { ratio: median(ratios), interval: medianInterval(ratios) };
+      };
+      const rate = against('lifeline', 'rate');
+      const main = against('lifeline', 'mainUs');
       results.push({
         engine,
         size,
         native: { rate: median(pick('native', 'rate')), mainUs: median(pick('native', 'mainUs')) },
         lifeline: { rate: median(pick('lifeline', 'rate')), mainUs: median(pick('lifeline', 'mainUs')) },
-        rate: { ratio: median(rateRatios), interval: medianInterval(rateRatios) },
-        main: { ratio: median(mainRatios), interval: medianInterval(mainRatios) },
+        rate,
+        main,
+        standing: standing(rate.interval, main.interval),
+        ...(aa ? { noiseFloor: { rate: against('native-again', 'rate'), main: against('native-again', 'mainUs') } } : {}),
         trials,
       });
     }
@@ -280,16 +301,33 @@ for (const engine of engines) {
     await browserPage.close();
   }
 }
+hogs.forEach((hog) => hog.kill());
 server.close();
 server.closeAllConnections?.();
 
+/**
+ * Where a row stands against the goal (msg/s >= 0.95x and main-thread time
+ * <= 1.05x of native), by the intervals: `within 5%` when both lie inside the
+ * goal, `over 5%` when either lies wholly outside it, else `unsettled` (the
+ * rounds cannot tell).
+ */
+function standing(rateInterval, mainInterval) {
+  if (!rateInterval || !mainInterval) return 'unsettled';
+  if (rateInterval.high < 0.95 || mainInterval.low > 1.05) return 'over 5%';
+  if (rateInterval.low >= 0.95 && mainInterval.high <= 1.05) return 'within 5%';
+  return 'unsettled';
+}
+
 const fmt = (x, d = 2) => (x == null || !Number.isFinite(x) ? '—' : x.toFixed(d));
 const interval = (iv) => (iv ? ` [${fmt(iv.low)}–${fmt(iv.high)}]` : '');
-log('\n| engine | size | native msg/s | lifeline msg/s | lifeline / native, msg/s | native main-thread µs/msg | lifeline µs/msg | lifeline / native, main thread |');
-log('|---|---:|---:|---:|---:|---:|---:|---:|');
+const floorHeads = aa ? ' native again / native, msg/s | native again / native, main thread |' : '';
+log(`\n| engine | size | native msg/s | lifeline msg/s | lifeline / native, msg/s | native main-thread µs/msg | lifeline µs/msg | lifeline / native, main thread | standing |${floorHeads}`);
+log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|${aa ? '---:|---:|' : ''}`);
+const ratioCell = ({ ratio, interval: iv }) => `${fmt(ratio)}x${interval(iv)}`;
 for (const r of results) {
+  const floor = r.noiseFloor ? ` ${ratioCell(r.noiseFloor.rate)} | ${ratioCell(r.noiseFloor.main)} |` : '';
   log(
-    `| ${ENGINE_LABELS[r.engine]} | ${r.size} B | ${Math.round(r.native.rate)} | ${Math.round(r.lifeline.rate)} | ${fmt(r.rate.ratio)}x${interval(r.rate.interval)} | ${fmt(r.native.mainUs, 1)} | ${fmt(r.lifeline.mainUs, 1)} | ${fmt(r.main.ratio)}x${interval(r.main.interval)} |`,
+    `| ${ENGINE_LABELS[r.engine]} | ${r.size} B | ${Math.round(r.native.rate)} | ${Math.round(r.lifeline.rate)} | ${ratioCell(r.rate)} | ${fmt(r.native.mainUs, 1)} | ${fmt(r.lifeline.mainUs, 1)} | ${ratioCell(r.main)} | ${r.standing} |${floor}`,
   );
 }
 meta.loadavgEnd = os.loadavg().map((load) => Number(load.toFixed(2)));
