@@ -116,7 +116,7 @@ export function createEmitter<Events extends { error: unknown }>(): Emitter<Even
       draining = false;
       if (next === queued) {
         next = queued = 0;
-        queue.length = Math.min(queue.length, KEPT_ENTRIES); // a long burst's entries are not kept for the rest of the connection's life
+        if (queue.length > KEPT_ENTRIES) queue.length = KEPT_ENTRIES; // a long burst's entries are not kept for the rest of the connection's life
       }
     }
   };
