@@ -10,12 +10,18 @@ import type { Clock } from './clock.js';
  * Counters since `connect()`. Messages are the application's (each counted
  * once, when handed to the socket or to a session; a part's own, such as a
  * heartbeat's probes and pongs or a session's acks and replays, are not);
- * bytes are their payload bytes (UTF-8 for text).
+ * bytes are their payload bytes (UTF-8 for text). Received text in browsers
+ * counts its length instead (UTF-16 units: the same for ASCII, fewer
+ * otherwise): the browser does not report a frame's size, and counting
+ * every message's UTF-8 would cost a page far more than the rest
+ * of lifeline's work on it (README, Performance).
  */
 export interface Stats {
   messagesIn: number;
   messagesOut: number;
+  /** Payload bytes received (in browsers a text message counts its length: see above). */
   bytesIn: number;
+  /** Payload bytes handed to the socket (UTF-8 for text, everywhere). */
   bytesOut: number;
   /** Successful reconnects (opens after the first). */
   reconnects: number;

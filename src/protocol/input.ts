@@ -68,9 +68,7 @@ let scratch: Uint8Array | undefined;
  * scratch buffer, as many turns as it takes (`encodeInto` stops before a
  * character that does not fit, never inside a surrogate pair): in Node about
  * 6 µs for 64 KiB of text where a counting loop in JS took about 110 µs, and
- * as fast as that loop at 16 B. Chromium's and WebKit's encoders are slower
- * than a regular expression that looks for non-ASCII text, Firefox's is
- * faster from about 1 KiB (see `textBytes` in src/transport/browser.ts).
+ * as fast as that loop at 16 B.
  */
 export function utf8Length(text: string): number {
   let bytes = 0;

@@ -30,7 +30,7 @@ export interface CloseInfo {
 
 export interface TransportHandlers {
   open(info: { protocol: string; extensions: string }): void;
-  /** A message, and its payload size in bytes (UTF-8 for text): the transport counts it where it is cheapest (Node knows it from the frame). */
+  /** A message, and its payload size in bytes (UTF-8 for text), as the transport knows it: Node from the frame; a browser, which does not say, gives a text's length (exact for ASCII). */
   message(data: IncomingData, bytes: number): void;
   /** Exactly once per transport, after which it emits nothing. */
   close(info: CloseInfo): void;

@@ -9,7 +9,7 @@
  * on the engine: Firefox counts long text with its encoder).
  */
 import { describe, it, before, after, equal, ok, deepEqual, sleep } from '../support/harness.js';
-import { browserTransport, encoderScansFaster } from '../../src/transport/browser.js';
+import { browserTransport } from '../../src/transport/browser.js';
 import { SIZED_MESSAGES } from '../support/sized-messages.js';
 import type { CloseInfo, IncomingData, TransportHandlers } from '../../src/transport/types.js';
 
@@ -73,7 +73,7 @@ describe('browser transport (native WebSocket)', () => {
     ok(r.messages[1] instanceof Uint8Array);
     deepEqual([...(r.messages[1] as Uint8Array)], [1, 2, 3]);
     equal(r.messages[2], 'é😀');
-    deepEqual(r.sizes, [2, 3, 6], 'each message with its UTF-8 payload size (the browser does not report it: counted here)');
+    deepEqual(r.sizes, [2, 3, 3], 'each message with its size: bytes for binary, the length for text (the browser does not report a frame\'s size)');
     t.close(4001, 'bye');
     const info = await r.close;
     deepEqual([info.code, info.reason, info.wasClean], [4001, 'bye', true]);
@@ -105,60 +105,20 @@ describe('browser transport (native WebSocket)', () => {
     }
   });
 
-  it('counts the UTF-8 bytes of every received text, short and long, ASCII or not, on either route', async () => {
+  it('reports each text by its length (UTF-16 units) and each binary message by its bytes, short and long, ASCII or not', async () => {
     const recorded = recorder();
     const transport = browserTransport(`ws://127.0.0.1:${port}/echo`, { protocols: [] }, recorded.handlers);
     await recorded.open;
     for (const { data } of SIZED_MESSAGES) transport.send(data);
     for (let waited = 0; recorded.messages.length < SIZED_MESSAGES.length && waited < 800; waited++) await sleep(10);
+    const lengths = SIZED_MESSAGES.map(({ data }) => (typeof data === 'string' ? data.length : data.byteLength));
     deepEqual(
       recorded.messages.map((data) => (typeof data === 'string' ? data.length : data.byteLength)),
-      SIZED_MESSAGES.map(({ data }) => (typeof data === 'string' ? data.length : data.byteLength)),
+      lengths,
       'every message echoed, in order',
     );
-    deepEqual(recorded.sizes, SIZED_MESSAGES.map(({ bytes }) => bytes));
+    deepEqual(recorded.sizes, lengths);
     transport.close(1000, '');
     await recorded.close;
-  });
-
-  it('long ASCII text is counted by the encoder in Gecko, by the regular expression elsewhere; short text by the expression everywhere', async () => {
-    // Gecko alone has window.mozInnerScreenX, a sign independent of the user agent the transport reads.
-    const gecko = 'mozInnerScreenX' in window;
-    const encodeInto = TextEncoder.prototype.encodeInto;
-    let encoded = 0;
-    TextEncoder.prototype.encodeInto = function (this: TextEncoder, ...args: Parameters<TextEncoder['encodeInto']>) {
-      encoded++;
-      return encodeInto.apply(this, args);
-    };
-    try {
-      const recorded = recorder();
-      const transport = browserTransport(`ws://127.0.0.1:${port}/echo`, { protocols: [] }, recorded.handlers);
-      await recorded.open;
-      transport.send('x'.repeat(1023));
-      for (let waited = 0; recorded.messages.length < 1 && waited < 400; waited++) await sleep(10);
-      equal(encoded, 0, 'below 1 KiB: no encoder');
-      transport.send('x'.repeat(70_000));
-      for (let waited = 0; recorded.messages.length < 2 && waited < 400; waited++) await sleep(10);
-      // 70,000 bytes go through the 48 KiB scratch buffer in two turns.
-      equal(encoded, gecko ? 2 : 0, navigator.userAgent);
-      deepEqual(recorded.sizes, [1023, 70_000]);
-      transport.close(1000, '');
-      await recorded.close;
-    } finally {
-      TextEncoder.prototype.encodeInto = encodeInto;
-    }
-  });
-
-  it('takes the encoder route in Gecko only, told by the user agent', () => {
-    // Real user agents: Firefox (desktop, Android), Chrome, Edge, Safari, Firefox for iOS (WebKit), WebKitGTK's MiniBrowser, Node.
-    ok(encoderScansFaster('Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0'));
-    ok(encoderScansFaster('Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0'));
-    ok(!encoderScansFaster('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'));
-    ok(!encoderScansFaster('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0'));
-    ok(!encoderScansFaster('Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15'));
-    ok(!encoderScansFaster('Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) FxiOS/127.0 Mobile/15E148 Safari/605.1.15'));
-    ok(!encoderScansFaster('Mozilla/5.0 (X11; Ubuntu; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Safari/605.1.15'));
-    ok(!encoderScansFaster('Node.js/22'));
-    equal(encoderScansFaster(navigator.userAgent), 'mozInnerScreenX' in window, navigator.userAgent);
   });
 });

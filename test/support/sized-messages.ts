@@ -2,11 +2,9 @@
  * Messages whose payload size is worked out by hand, for the stats tests on
  * real peers (test/node/client-wiring.test.ts, test/browser/client.test.ts):
  * ASCII, 2- and 4-byte UTF-8 characters, a long ASCII text and one that only
- * its last character makes non-ASCII (the browser transport's fast path and
- * its fallback), texts of 1 KiB and more (in Firefox the browser transport
- * counts these with its encoder), longer than the 48 KiB the encoder writes
- * at a time (`utf8Length`), one with a surrogate pair across that boundary,
- * and binary.
+ * its last character makes non-ASCII, texts of 1 KiB and more, longer than
+ * the 48 KiB the encoder writes at a time (`utf8Length`, which counts what
+ * is sent), one with a surrogate pair across that boundary, and binary.
  */
 export const SIZED_MESSAGES: readonly { readonly data: string | Uint8Array; readonly bytes: number }[] = [
   { data: 'ascii', bytes: 5 },
