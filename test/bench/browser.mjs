@@ -7,7 +7,7 @@
 //        [--sizes 16,1024,65536] [--rounds N] [--ms N] [--load N] [--aa] [--json]
 //
 // One page per engine; per size, each round runs one trial per
-// implementation (native, lifeline), the order reversed every other round.
+// implementation (native, lifeline), the order turned every round.
 // A trial opens a connection to the firehose (text messages of `size`
 // bytes written as fast as the socket drains) and measures two windows:
 // - msg/s: messages received per second, nothing else running;
@@ -18,6 +18,11 @@
 //   wall - probes x cost, divided by the messages received meanwhile. This
 //   counts the engine's own event dispatch as well as the client's code,
 //   whether or not the firehose saturates the main thread.
+// After the rounds, lifeline's own work per message is timed apart from the
+// network and the engine's dispatch (`ownWork` in the page: a stand-in
+// socket whose onmessage is called in a loop), and shown as a share of
+// native's main-thread time per message: the cost the trials look for, too
+// small for their intervals to resolve when it is a few percent.
 // Reported per engine and size: medians, and lifeline / native as the
 // median of paired (same-round) ratios with the sign-test interval
 // (stats.mjs). Goal: lifeline within 5% of native (msg/s >= 0.95x,
@@ -34,7 +39,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { execFileSync, spawn } from 'node:child_process';
-import { median, medianInterval, pairedRatios } from './stats.mjs';
+import { LEVEL, median, medianInterval, pairedRatios } from './stats.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const argv = process.argv.slice(2);
@@ -107,6 +112,64 @@ function probe() {
   channel.port2.postMessage(0);
   return { stop() { running = false; channel.port1.close(); return count; } };
 }
+/**
+ * lifeline's own work per received message, ns: the browser transport and the
+ * client from a socket's message event to the application's handler, with a
+ * stand-in for the native WebSocket (no network, no engine dispatch) whose
+ * onmessage is called in a loop with prepared events. The best of "rounds"
+ * rounds of about 50 ms, after a warm-up of four.
+ */
+window.ownWork = async ({ size, rounds }) => {
+  const native = window.WebSocket;
+  let socket;
+  class StandIn {
+    constructor() {
+      socket = this;
+      this.readyState = 0;
+      this.protocol = this.extensions = '';
+      this.bufferedAmount = 0;
+      setTimeout(() => {
+        this.readyState = 1;
+        this.onopen({});
+      }, 0);
+    }
+    send() {}
+    close() {}
+  }
+  window.WebSocket = StandIn;
+  let conn;
+  try {
+    conn = lifeline.connect('ws://stand-in.invalid/', { maxAttempts: 0 });
+    await new Promise((resolve) => conn.on('open', resolve));
+  } finally {
+    window.WebSocket = native;
+  }
+  let received = 0;
+  conn.on('message', () => received++);
+  // Flat strings, as the engine's decoder makes them, each in its own event.
+  const decoder = new TextDecoder();
+  const events = Array.from({ length: 64 }, (_, i) => {
+    const text = decoder.decode(new TextEncoder().encode('x'.repeat(size - 1) + String.fromCharCode(97 + (i % 26))));
+    return new MessageEvent('message', { data: text });
+  });
+  const deliver = (count) => {
+    for (let i = 0; i < count; i++) socket.onmessage(events[i % 64]);
+  };
+  let t0 = performance.now();
+  deliver(1000);
+  const count = Math.max(1000, Math.round((1000 * 50) / Math.max(0.1, performance.now() - t0)));
+  const warmUps = 4; // the engine's optimizing tiers take over only after many calls
+  for (let warm = 0; warm < warmUps; warm++) deliver(count);
+  let best = Infinity;
+  for (let round = 0; round < rounds; round++) {
+    t0 = performance.now();
+    deliver(count);
+    best = Math.min(best, performance.now() - t0);
+  }
+  conn.terminate();
+  if (received !== 1000 + count * (warmUps + rounds)) throw new Error('stand-in: ' + received + ' messages reached the handler');
+  return (best * 1e6) / count;
+};
 let step = '';
 /** A trial, failing with the step it was at if it takes more than 30 s. */
 window.runTrial = (arg) =>
@@ -274,6 +337,7 @@ for (const engine of engines) {
         }
       }
       process.stderr.write('\n');
+      const ownNs = await browserPage.evaluate((a) => window.ownWork(a), { size, rounds: 7 });
       const pick = (impl, k) => trials[impl].map((t) => t[k]);
       /** `impl` / native on measure `k`: the median of the paired per-round ratios and its interval. */
       const against = (impl, k) => {
@@ -293,6 +357,7 @@ for (const engine of engines) {
         rate,
         main,
         standing: standing(rate.interval, main.interval),
+        own: { ns: ownNs, share: ownNs / 1000 / median(pick('native', 'mainUs')) },
         ...(aa ? { noiseFloor: { rate: against('native-again', 'rate'), main: against('native-again', 'mainUs') } } : {}),
         trials,
       });
@@ -309,10 +374,11 @@ server.closeAllConnections?.();
  * Where a row stands against the goal (msg/s >= 0.95x and main-thread time
  * <= 1.05x of native), by the intervals: `within 5%` when both lie inside the
  * goal, `over 5%` when either lies wholly outside it, else `unsettled` (the
- * rounds cannot tell).
+ * rounds cannot tell; so too with fewer than 5 rounds).
  */
 function standing(rateInterval, mainInterval) {
-  if (!rateInterval || !mainInterval) return 'unsettled';
+  // Fewer than 5 rounds give no interval of the coverage asked for.
+  if (!rateInterval || !mainInterval || rateInterval.coverage < LEVEL || mainInterval.coverage < LEVEL) return 'unsettled';
   if (rateInterval.high < 0.95 || mainInterval.low > 1.05) return 'over 5%';
   if (rateInterval.low >= 0.95 && mainInterval.high <= 1.05) return 'within 5%';
   return 'unsettled';
@@ -321,13 +387,13 @@ function standing(rateInterval, mainInterval) {
 const fmt = (x, d = 2) => (x == null || !Number.isFinite(x) ? '—' : x.toFixed(d));
 const interval = (iv) => (iv ? ` [${fmt(iv.low)}–${fmt(iv.high)}]` : '');
 const floorHeads = aa ? ' native again / native, msg/s | native again / native, main thread |' : '';
-log(`\n| engine | size | native msg/s | lifeline msg/s | lifeline / native, msg/s | native main-thread µs/msg | lifeline µs/msg | lifeline / native, main thread | standing |${floorHeads}`);
-log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|${aa ? '---:|---:|' : ''}`);
+log(`\n| engine | size | native msg/s | lifeline msg/s | lifeline / native, msg/s | native main-thread µs/msg | lifeline µs/msg | lifeline / native, main thread | standing | lifeline's own work, ns/msg (share of native's) |${floorHeads}`);
+log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|${aa ? '---:|---:|' : ''}`);
 const ratioCell = ({ ratio, interval: iv }) => `${fmt(ratio)}x${interval(iv)}`;
 for (const r of results) {
   const floor = r.noiseFloor ? ` ${ratioCell(r.noiseFloor.rate)} | ${ratioCell(r.noiseFloor.main)} |` : '';
   log(
-    `| ${ENGINE_LABELS[r.engine]} | ${r.size} B | ${Math.round(r.native.rate)} | ${Math.round(r.lifeline.rate)} | ${ratioCell(r.rate)} | ${fmt(r.native.mainUs, 1)} | ${fmt(r.lifeline.mainUs, 1)} | ${ratioCell(r.main)} | ${r.standing} |${floor}`,
+    `| ${ENGINE_LABELS[r.engine]} | ${r.size} B | ${Math.round(r.native.rate)} | ${Math.round(r.lifeline.rate)} | ${ratioCell(r.rate)} | ${fmt(r.native.mainUs, 1)} | ${fmt(r.lifeline.mainUs, 1)} | ${ratioCell(r.main)} | ${r.standing} | ${r.own.ns.toFixed(0)} (${(r.own.share * 100).toFixed(1)}%) |${floor}`,
   );
 }
 meta.loadavgEnd = os.loadavg().map((load) => Number(load.toFixed(2)));
