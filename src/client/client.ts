@@ -357,7 +357,7 @@ export function connectWith<In = IncomingData, Out = unknown>(
         } else if (hold) held = opened;
         else take('opened', { opened });
       }),
-      // Not through `live`, nor a closure per message: every message is garbage enough (a rest parameter would allocate an array).
+      // Not through `live`, and no closure per message: each message brings its own data, this path adds no garbage (nor would a rest parameter's array).
       message: (data, bytes) => events.run(receiveCurrent, data, bytes),
       close: live((close) => {
         transport = undefined; // it is closed: nothing to terminate

@@ -42,7 +42,10 @@ export interface Emitter<Events extends { error: unknown }> {
   run<A, B, R>(operation: (first: A, second: B) => R, first: A, second: B): R;
 }
 
-/** How many handed-out queue entries are kept for reuse (more than one operation usually queues). */
+/**
+ * How many handed-out queue entries are kept for reuse: more than one operation usually queues (an open with its
+ * state change and the messages sent from its handler), few enough that an idle connection holds a few hundred bytes.
+ */
 const KEPT_ENTRIES = 32;
 
 /** An event waiting to be handed out. */
@@ -95,8 +98,9 @@ export function createEmitter<Events extends { error: unknown }>(): Emitter<Even
   };
 
   const dispatch = (type: string, payload: unknown): void => {
+    // mitt leaves an empty list behind when the last handler of a type goes.
     const subscribed = bus.all.get(type) as Handler<unknown>[] | undefined;
-    if (!subscribed) return;
+    if (!subscribed?.length) return;
     // Several handlers are called from a copy: a handler may subscribe and unsubscribe while they run. A lone one needs none.
     if (subscribed.length === 1) call(subscribed[0]!, type, payload);
     else for (const handler of subscribed.slice()) call(handler, type, payload);
@@ -107,7 +111,8 @@ export function createEmitter<Events extends { error: unknown }>(): Emitter<Even
     draining = true;
     try {
       while (next < queued) {
-        const entry = queue[next++]!;
+        const entry = queue[next]!;
+        next++;
         const { type, payload } = entry;
         entry.payload = undefined; // handed out: the queue keeps no message alive
         dispatch(type, payload);
@@ -115,7 +120,8 @@ export function createEmitter<Events extends { error: unknown }>(): Emitter<Even
     } finally {
       draining = false;
       if (next === queued) {
-        next = queued = 0;
+        next = 0;
+        queued = 0;
         if (queue.length > KEPT_ENTRIES) queue.length = KEPT_ENTRIES; // a long burst's entries are not kept for the rest of the connection's life
       }
     }

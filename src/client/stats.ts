@@ -14,7 +14,9 @@ import type { Clock } from './clock.js';
  * counts its length instead (UTF-16 units: the same for ASCII, fewer
  * otherwise): the browser does not report a frame's size, and counting
  * every message's UTF-8 would cost a page far more than the rest
- * of lifeline's work on it (README, Performance).
+ * of lifeline's work on it (README, Performance). A message that a part
+ * changed on its way in (the rare text a session escapes) counts the UTF-8
+ * bytes of what reached the application, on every platform.
  */
 export interface Stats {
   messagesIn: number;
@@ -49,10 +51,12 @@ export interface StatsCounter {
 }
 
 export function createStats(clock: Clock): StatsCounter {
-  let messagesIn = 0;
-  let messagesOut = 0;
-  let bytesIn = 0;
-  let bytesOut = 0;
+  /**
+   * The traffic counters, as fields of one object rather than closure variables: V8 (Node 20) updates a number
+   * field in place, but gives a closure variable that has outgrown a small integer (a byte count past 2 GiB) a new
+   * heap number on every addition, 16 bytes of garbage per message.
+   */
+  const traffic = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 };
   let opens = 0;
   let openedAt = 0;
   let rtt: number | undefined;
@@ -64,12 +68,12 @@ export function createStats(clock: Clock): StatsCounter {
       openedAt = clock.now();
     },
     received(bytes) {
-      messagesIn++;
-      bytesIn += bytes;
+      traffic.messagesIn++;
+      traffic.bytesIn += bytes;
     },
     sent(bytes) {
-      messagesOut++;
-      bytesOut += bytes;
+      traffic.messagesOut++;
+      traffic.bytesOut += bytes;
     },
     roundTrip(ms) {
       rtt = ms;
@@ -78,10 +82,7 @@ export function createStats(clock: Clock): StatsCounter {
     },
     uptime: () => clock.now() - openedAt,
     snapshot: (open, queue) => ({
-      messagesIn,
-      messagesOut,
-      bytesIn,
-      bytesOut,
+      ...traffic,
       reconnects: Math.max(0, opens - 1),
       rtt,
       rttAvg: rttCount ? rttSum / rttCount : undefined,

@@ -5,8 +5,8 @@
  * messages as string or Uint8Array, exactly one close, nothing after it),
  * what it refuses (sending when not open), a failed attempt reported
  * with WS_ERR_CONNECT_FAILED because browsers say nothing more, and the
- * UTF-8 size it counts for each received text (the route it takes depends
- * on the engine: Firefox counts long text with its encoder).
+ * size it gives each message (bytes for binary; for text, which the browser
+ * does not measure, its length).
  */
 import { describe, it, before, after, equal, ok, deepEqual, sleep } from '../support/harness.js';
 import { browserTransport } from '../../src/transport/browser.js';

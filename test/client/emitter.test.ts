@@ -190,4 +190,45 @@ describe('emitter', () => {
     burst(10, 1);
     deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 'queued by a handler', 10]);
   });
+  it('bursts longer than the entries kept for reuse (32), with a handler queueing more during the drain, then short and long again: every event once, in order', () => {
+    const e = createEmitter<Events>();
+    const seen: (number | string)[] = [];
+    e.on('a', (n) => {
+      seen.push(n);
+      if (n === 10) e.run(() => e.emit('b', 'queued at 10'));
+    });
+    e.on('b', (s) => seen.push(s));
+    const expected: (number | string)[] = [];
+    let from = 0;
+    for (const count of [40, 3, 35]) {
+      e.run(() => {
+        for (let i = from; i < from + count; i++) e.emit('a', i);
+      });
+      for (let i = from; i < from + count; i++) expected.push(i);
+      if (from === 0) expected.push('queued at 10'); // behind the rest of its burst
+      from += count;
+    }
+    deepEqual(seen, expected);
+  });
+
+  it('run() hands two arguments on to the operation and returns its result', () => {
+    const e = createEmitter<Events>();
+    equal(
+      e.run((first: number, second: string) => `${first}:${second}`, 7, 'seven'),
+      '7:seven',
+    );
+  });
+
+  it('an event whose last handler has gone reaches nobody and disturbs nothing', () => {
+    const e = createEmitter<Events>();
+    const seen: number[] = [];
+    const off = e.on('a', (n) => seen.push(n));
+    off(); // mitt keeps an empty list for the type
+    e.once('a', (n) => seen.push(n * 10));
+    e.run(() => {
+      e.emit('a', 1);
+      e.emit('a', 2);
+    });
+    deepEqual(seen, [10]);
+  });
 });
