@@ -75,7 +75,10 @@ async function main() {
     out(`started the demo server in-process: ${server.url}  (type drop, refuse 503 5, silent, restart, slow 5, help)`);
   }
 
-  const HEARTBEAT = { interval: 1000, timeout: 1500 }; // protocol pings (RFC 6455 §5.5.2): the Node transport can send them
+  // Protocol pings (RFC 6455 §5.5.2): the Node transport can send them. After 500 ms of silence, shorter than the gaps
+  // between the server's ticks (1.5 s) and the acks of the chat (2 s), so that probes and their round trips show in
+  // every stretch between faults; at 1000 ms the messages could keep the heartbeat quiet for a whole connection.
+  const HEARTBEAT = { interval: 500, timeout: 1500 };
   const conn = lifeline.connect(url, {
     protocols: ['ticker.v2', 'ticker.v1'],
     codec: lifeline.json, // both subprotocols carry JSON
