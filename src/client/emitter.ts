@@ -44,7 +44,8 @@ export interface Emitter<Events extends { error: unknown }> {
 
 /**
  * How many handed-out queue entries are kept for reuse: more than one operation usually queues (an open with its
- * state change and the messages sent from its handler), few enough that an idle connection holds a few hundred bytes.
+ * state change and the messages sent from its handler), few enough that a connection keeps at most about 1 KiB of
+ * them after a long burst (an idle one keeps only the few its opening events used).
  */
 const KEPT_ENTRIES = 32;
 
